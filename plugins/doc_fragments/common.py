@@ -1,0 +1,65 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  store:
+    description:
+      - Path of the simulator's state file, a SQLite database that one or many playbooks share.
+      - When not set, the environment variable E(AZSIM_VMSS_STORE), else C(~/.ansible/azsim/vmss.sqlite).
+      - A new store is created with mode C(0600) and its virtual clock starts at C(2025-01-01T00:00:00Z).
+      - A file that is not an azsim.vmss store is refused and left untouched.
+    type: path
+  subscription_id:
+    description:
+      - The simulated Azure subscription.
+      - When not set, the environment variable E(AZURE_SUBSCRIPTION_ID), else C(00000000-0000-0000-0000-000000000000).
+    type: str
+notes:
+  - "Runs on the controller only (C(delegate_to: localhost) or a C(localhost) play); nothing is copied to the
+    inventory hosts, which are the simulated instances."
+  - Nothing talks to Azure. Time is the store's virtual clock; nothing sleeps.
+  - Each task is one store transaction, committed whole or not at all; in check mode nothing is written.
+requirements:
+  - jsonschema >= 4.0
+"""
+
+    SCALE_SET = r"""
+options:
+  resource_group:
+    description:
+      - The resource group of the scale set.
+      - 1 to 90 characters; letters, digits, underscores, hyphens, periods and parentheses; not ending in a period.
+    type: str
+    required: true
+  name:
+    description:
+      - The name of the scale set.
+      - 1 to 64 characters; letters, digits, underscores, hyphens and periods; starting with a letter or digit
+        and not ending in a period or hyphen.
+    type: str
+    required: true
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Runs the whole operation on the store and throws the result away; returns the would-be state.
+  diff_mode:
+    support: full
+    description: Returns the resource before and after the task.
+"""
+
+    ATTRIBUTES_READ_ONLY = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Read only; check mode changes nothing.
+  diff_mode:
+    support: none
+"""

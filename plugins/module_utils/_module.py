@@ -1,0 +1,114 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one glue layer between Ansible and the pure core.
+
+Every module builds an ``AzsimModule`` and hands ``run`` one core function. This layer resolves the
+common options, opens the store, wraps the call in one transaction (rolled back in check mode),
+turns before/after snapshots into ``changed`` and ``diff``, and turns the core's exceptions into
+``fail_json``. Nothing below it imports Ansible.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.azsim.vmss.plugins.module_utils._errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._schema import HAS_JSONSCHEMA, JSONSCHEMA_IMPORT_ERROR
+from ansible_collections.azsim.vmss.plugins.module_utils._store import Store, default_path
+
+DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+def common_argument_spec() -> dict[str, Any]:
+    return {
+        "store": {"type": "path"},
+        "subscription_id": {"type": "str"},
+    }
+
+
+def scale_set_argument_spec(name_required: bool = True) -> dict[str, Any]:
+    return {
+        "resource_group": {"type": "str", "required": True},
+        "name": {"type": "str", "required": name_required},
+    }
+
+
+@dataclass
+class Context:
+    """What a core function gets: the open store (inside the call's transaction) and the options."""
+
+    store: Store
+    params: dict[str, Any]
+    subscription_id: str
+    check_mode: bool
+
+
+class AzsimModule:
+    def __init__(self, argument_spec: dict[str, Any], read_only: bool = False, **kwargs: Any) -> None:
+        spec = common_argument_spec()
+        spec.update(argument_spec)
+        self.read_only = read_only
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.module.params
+
+    def fail(self, msg: str, **details: Any) -> NoReturn:
+        self.module.fail_json(msg=msg, **details)
+        raise AssertionError("fail_json returned")  # pragma: no cover - fail_json exits
+
+    def run(self, action: Callable[[Context], dict[str, Any]]) -> NoReturn:
+        """Run ``action`` in one store transaction and exit with its result.
+
+        The action returns the module result. Two optional keys are consumed here: ``before`` and
+        ``after`` (snapshots for ``changed`` unless given, and for ``diff``), and ``warnings``.
+        A result with ``failed: true`` is committed (the store records what happened) and then fails.
+        """
+        if not HAS_JSONSCHEMA:
+            self.fail(missing_required_lib("jsonschema"), exception=JSONSCHEMA_IMPORT_ERROR)
+        params = self.module.params
+        path = params.get("store") or default_path()
+        subscription = (
+            params.get("subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID") or DEFAULT_SUBSCRIPTION
+        )
+        try:
+            store = Store.open(path)
+            try:
+                commit = not (self.module.check_mode or self.read_only)
+                with store.transaction(commit=commit):
+                    result = action(Context(store, params, subscription, self.module.check_mode))
+            finally:
+                store.close()
+        except AzsimError as exc:
+            self.fail(exc.message, **exc.details)
+        except Exception as exc:  # a traceback must not reach the user as the only message
+            self.fail(
+                f"internal error in azsim.vmss ({type(exc).__name__}: {exc}); the store was left as it was. "
+                "Please report this with the task that caused it",
+                exception=traceback.format_exc(),
+            )
+        self._finish(result)
+
+    def _finish(self, result: dict[str, Any]) -> NoReturn:
+        has_snapshots = "before" in result or "after" in result
+        before = result.pop("before", None)
+        after = result.pop("after", None)
+        if "changed" not in result:
+            result["changed"] = has_snapshots and before != after
+        if self.module._diff and has_snapshots and not self.read_only:
+            result["diff"] = {"before": before if before is not None else {}, "after": after if after is not None else {}}
+        for warning in result.pop("warnings", []):
+            self.module.warn(warning)
+        if result.get("failed"):
+            msg = result.pop("msg", "failed")
+            result.pop("failed")
+            self.module.fail_json(msg=msg, **result)
+        self.module.exit_json(**result)
+        raise AssertionError("exit_json returned")  # pragma: no cover - exit_json exits

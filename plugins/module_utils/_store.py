@@ -1,0 +1,284 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The simulator's state: one SQLite file, one transaction per module call.
+
+A file is checked before anything is written to it: a file that is not a store of ours (not SQLite,
+another application's database, a newer schema) is refused and left byte-identical. Every write
+happens inside ``transaction()``, which takes the write lock at once (``BEGIN IMMEDIATE``) so that
+parallel forks queue behind the busy timeout instead of losing each other's read-modify-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._errors import StoreError
+
+# 'AZVS' in ASCII: marks a SQLite file as ours in its header (PRAGMA application_id).
+APPLICATION_ID = 0x415A5653
+SCHEMA_VERSION = 1
+# The virtual clock of a new store starts here (2025-01-01T00:00:00Z), never at the wall clock.
+EPOCH = 1735689600
+BUSY_TIMEOUT_MS = 120_000
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+# Forward migrations: MIGRATIONS[n] takes a store from schema n - 1 to n. Never edit a shipped step.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, due INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, subject TEXT NOT NULL, payload TEXT NOT NULL)",
+        "CREATE INDEX events_due ON events (due, seq)",
+        "CREATE TABLE images (kind TEXT NOT NULL, image TEXT NOT NULL, version TEXT NOT NULL,"
+        " doc TEXT NOT NULL, PRIMARY KEY (kind, image, version))",
+        "CREATE TABLE scale_sets (key TEXT PRIMARY KEY, subscription_id TEXT NOT NULL,"
+        " resource_group TEXT NOT NULL, doc TEXT NOT NULL)",
+        "CREATE TABLE instances (scale_set TEXT NOT NULL, instance_id INTEGER NOT NULL,"
+        " doc TEXT NOT NULL, PRIMARY KEY (scale_set, instance_id))",
+        "CREATE TABLE runs (scale_set TEXT NOT NULL, run_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+        " start INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (scale_set, run_id))",
+        "CREATE TABLE features (subscription_id TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,"
+        " PRIMARY KEY (subscription_id, name))",
+        "CREATE TABLE providers (subscription_id TEXT NOT NULL, namespace TEXT NOT NULL, doc TEXT NOT NULL,"
+        " PRIMARY KEY (subscription_id, namespace))",
+        f"INSERT INTO meta (key, value) VALUES ('now', '{EPOCH}')",
+    ],
+}
+
+
+def default_path() -> str:
+    return os.environ.get("AZSIM_VMSS_STORE") or os.path.join(
+        os.path.expanduser("~"), ".ansible", "azsim", "vmss.sqlite"
+    )
+
+
+def _dumps(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+class Store:
+    """An open store. Use ``with store.transaction():`` around every read and write of one call."""
+
+    def __init__(self, path: str, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str, migrations: dict[int, list[str]] | None = None) -> Store:
+        """Open (creating if needed) the store at ``path``; refuse any file that is not ours."""
+        steps = MIGRATIONS if migrations is None else migrations
+        path = os.path.abspath(os.path.expanduser(path))
+        fresh = _prepare_file(path)
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store {path}: cannot be opened ({exc}); check the path and its permissions") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not fresh:
+                _check_ours(path, conn, max(steps))
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            _migrate(path, conn, steps)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"store {path}: is damaged or not a database ({exc}); move it aside and let azsim.vmss "
+                "create a new one, or point the store option elsewhere"
+            ) from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(path, conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[Store]:
+        """All or nothing. ``commit=False`` runs everything and throws it away (check mode)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"store {self.path}: could not take the write lock within {BUSY_TIMEOUT_MS // 1000}s ({exc})"
+            ) from None
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        if commit:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+    # -- the virtual clock -----------------------------------------------------------------------
+
+    def now(self) -> int:
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'now'").fetchone()[0])
+
+    def set_now(self, seconds: int) -> None:
+        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(seconds),))
+
+    # -- the event queue -------------------------------------------------------------------------
+
+    def schedule(self, due: int, kind: str, subject: str, payload: dict[str, Any] | None = None) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO events (due, kind, subject, payload) VALUES (?, ?, ?, ?)",
+            (due, kind, subject, _dumps(payload or {})),
+        )
+        return int(cur.lastrowid or 0)
+
+    def next_event(self, until: int) -> tuple[int, int, str, str, dict[str, Any]] | None:
+        """The earliest event due at or before ``until`` (ties in scheduling order), or None."""
+        row = self.conn.execute(
+            "SELECT seq, due, kind, subject, payload FROM events WHERE due <= ? ORDER BY due, seq LIMIT 1",
+            (until,),
+        ).fetchone()
+        if row is None:
+            return None
+        return int(row[0]), int(row[1]), row[2], row[3], json.loads(row[4])
+
+    def pending_events(self, subject: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT seq, due, kind, subject, payload FROM events WHERE 1 = 1"
+        args: list[Any] = []
+        if subject is not None:
+            sql += " AND subject = ?"
+            args.append(subject)
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        rows = self.conn.execute(sql + " ORDER BY due, seq", args).fetchall()
+        return [
+            {"seq": r[0], "due": r[1], "kind": r[2], "subject": r[3], "payload": json.loads(r[4])} for r in rows
+        ]
+
+    def cancel_events(self, subject: str, kind: str | None = None) -> None:
+        if kind is None:
+            self.conn.execute("DELETE FROM events WHERE subject = ?", (subject,))
+        else:
+            self.conn.execute("DELETE FROM events WHERE subject = ? AND kind = ?", (subject, kind))
+
+    def delete_event(self, seq: int) -> None:
+        self.conn.execute("DELETE FROM events WHERE seq = ?", (seq,))
+
+    # -- documents -------------------------------------------------------------------------------
+
+    def get_doc(self, table: str, where: dict[str, Any]) -> dict[str, Any] | None:
+        clause = " AND ".join(f"{column} = ?" for column in where)
+        row = self.conn.execute(f"SELECT doc FROM {table} WHERE {clause}", tuple(where.values())).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def list_docs(self, table: str, where: dict[str, Any], order: str = "rowid") -> list[dict[str, Any]]:
+        clause = " AND ".join(f"{column} = ?" for column in where) or "1 = 1"
+        rows = self.conn.execute(
+            f"SELECT doc FROM {table} WHERE {clause} ORDER BY {order}", tuple(where.values())
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def put_doc(self, table: str, key: dict[str, Any], doc: dict[str, Any]) -> None:
+        columns = [*key, "doc"]
+        self.conn.execute(
+            f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            (*key.values(), _dumps(doc)),
+        )
+
+    def put_docs(self, table: str, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        if not rows:
+            return
+        columns = [*rows[0][0], "doc"]
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [(*key.values(), _dumps(doc)) for key, doc in rows],
+        )
+
+    def delete_docs(self, table: str, where: dict[str, Any]) -> None:
+        clause = " AND ".join(f"{column} = ?" for column in where)
+        self.conn.execute(f"DELETE FROM {table} WHERE {clause}", tuple(where.values()))
+
+
+def _prepare_file(path: str) -> bool:
+    """Create the file 0600 (and its folder 0700) if missing; True when the store is new."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        folder = os.path.dirname(path)
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        except OSError as exc:
+            raise StoreError(
+                f"store {path}: cannot be created ({exc.strerror}); choose a writable path with the store "
+                "option or AZSIM_VMSS_STORE"
+            ) from None
+        os.close(fd)
+        return True
+    except OSError as exc:
+        raise StoreError(f"store {path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"store {path}: is a directory; give the path of a file inside it, e.g. {path}/vmss.sqlite")
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"store {path}: is not a regular file; give the path of a store file")
+    if not os.access(path, os.R_OK | os.W_OK) or not os.access(os.path.dirname(path), os.W_OK):
+        raise StoreError(
+            f"store {path}: is read-only for this user (the store and its folder must be writable, for its "
+            "journal); fix the permissions or copy it somewhere writable"
+        )
+    if st.st_size == 0:
+        return True
+    with open(path, "rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER:
+        raise StoreError(
+            f"store {path}: is not an azsim.vmss store (not a SQLite file); it was left untouched. "
+            "Point the store option or AZSIM_VMSS_STORE at another path"
+        )
+    return False
+
+
+def _check_ours(path: str, conn: sqlite3.Connection, newest: int) -> None:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app_id != APPLICATION_ID:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app_id != 0 or tables or version:
+            raise StoreError(
+                f"store {path}: is a SQLite database of another application, not an azsim.vmss store; it was "
+                "left untouched. Point the store option or AZSIM_VMSS_STORE at another path"
+            )
+    if version > newest:
+        raise StoreError(
+            f"store {path}: has schema version {version}, newer than this azsim.vmss understands ({newest}); it "
+            "was left untouched. Upgrade the azsim.vmss collection to use it"
+        )
+
+
+def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -> None:
+    newest = max(steps)
+    if conn.execute("PRAGMA user_version").fetchone()[0] == newest:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = conn.execute("PRAGMA user_version").fetchone()[0]  # another fork may have done it
+        for version in range(current + 1, newest + 1):
+            for sql in steps[version]:
+                conn.execute(sql)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {newest}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

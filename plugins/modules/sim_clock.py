@@ -1,0 +1,93 @@
+#!/usr/bin/python
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sim_clock
+short_description: Read or move the simulator's virtual clock
+version_added: 0.1.0
+description:
+  - Reads the virtual clock of the store, or moves it forward.
+  - Moving the clock runs, in time order and each at its own time, everything the simulated platform had
+    scheduled meanwhile (feature registrations finishing, platform-started OS upgrades, batches of a run
+    ending), and returns those as O(events).
+  - The clock of a new store starts at C(2025-01-01T00:00:00Z). It never goes back and never reads the
+    wall clock.
+options:
+  advance:
+    description:
+      - Move the clock forward by this ISO 8601 duration, for example C(PT30M), C(PT3H) or C(P63D).
+      - Mutually exclusive with O(to).
+    type: str
+  to:
+    description:
+      - Move the clock to this ISO 8601 UTC timestamp, for example C(2025-01-01T03:00:00Z).
+      - A timestamp before the current virtual time is an error.
+      - Mutually exclusive with O(advance).
+    type: str
+extends_documentation_fragment:
+  - azsim.vmss.common
+  - azsim.vmss.common.attributes
+author:
+  - azsim.vmss developers
+"""
+
+EXAMPLES = r"""
+- name: Let three virtual hours pass, so that the platform starts its first automatic rollout
+  azsim.vmss.sim_clock:
+    advance: PT3H
+  register: clock
+
+- name: Show what happened meanwhile
+  ansible.builtin.debug:
+    msg: "{{ clock.events | map(attribute='type') | list }}"
+
+- name: Move to a given instant
+  azsim.vmss.sim_clock:
+    to: "2025-01-02T00:00:00Z"
+
+- name: Only read the clock
+  azsim.vmss.sim_clock:
+  register: clock_now
+"""
+
+RETURN = r"""
+now:
+  description: The virtual time after the task.
+  returned: always
+  type: str
+  sample: "2025-01-01T03:00:00Z"
+previous:
+  description: The virtual time before the task.
+  returned: always
+  type: str
+  sample: "2025-01-01T00:00:00Z"
+events:
+  description:
+    - What the simulated platform did while the clock moved, oldest first.
+    - Each has C(time), C(type) and C(subject) (the resource it concerns), and details by type.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - time: "2025-01-01T03:00:00Z"
+      type: RollingUpgradeStarted
+      subject: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web
+"""
+
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._simulation import move_clock
+
+
+def main() -> None:
+    module = AzsimModule(
+        {"advance": {"type": "str"}, "to": {"type": "str"}},
+        mutually_exclusive=[("advance", "to")],
+    )
+    module.run(lambda ctx: move_clock(ctx.store, ctx.params["advance"], ctx.params["to"]))
+
+
+if __name__ == "__main__":
+    main()
