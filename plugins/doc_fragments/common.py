@@ -61,5 +61,6 @@ attributes:
     support: full
     description: Read only; check mode changes nothing.
   diff_mode:
-    support: none
+    support: N/A
+    description: Read only; there is no difference to show.
 """

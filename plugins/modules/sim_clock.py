@@ -12,7 +12,7 @@ description:
   - Reads the virtual clock of the store, or moves it forward.
   - Moving the clock runs, in time order and each at its own time, everything the simulated platform had
     scheduled meanwhile (feature registrations finishing, platform-started OS upgrades, batches of a run
-    ending), and returns those as O(events).
+    ending), and returns those as RV(events).
   - The clock of a new store starts at C(2025-01-01T00:00:00Z). It never goes back and never reads the
     wall clock.
 options:
@@ -31,7 +31,7 @@ extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.attributes
 author:
-  - azsim.vmss developers
+  - azsim.vmss developers (@azsim)
 """
 
 EXAMPLES = r"""

@@ -1,0 +1,305 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The image catalogue: platform image versions per location, gallery image versions per region.
+
+Azure's rules for "latest": a platform version counts in the locations it is published in; a gallery
+version counts in a region once it is replicated there and only while it is not excludeFromLatest.
+Versions order numerically by their dotted parts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput, NotFound
+from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._versions import parse_version
+
+GALLERY_IMAGE_ID = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute/"
+    r"galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)$",
+    re.IGNORECASE,
+)
+_LOCATION = re.compile(r"^[a-z][a-z0-9]{1,39}$")
+_NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+def normalize_location(value: object, where: str = "location") -> str:
+    """Azure location names are case and space insensitive: ``East US`` is ``eastus``."""
+    text = str(value or "").replace(" ", "").lower()
+    if not _LOCATION.match(text):
+        raise InvalidInput(f"{where}: {value!r} is not an Azure location name; use a form like eastus or westeurope")
+    return text
+
+
+def gallery_image_id(value: object, where: str = "gallery_image_id") -> str:
+    """The gallery image id in canonical form; refuses ids of image versions and other resources."""
+    text = str(value or "").rstrip("/")
+    match = GALLERY_IMAGE_ID.match(text)
+    if not match:
+        raise InvalidInput(
+            f"{where}: {value!r} is not a gallery image id; use /subscriptions/<sub>/resourceGroups/<rg>/"
+            "providers/Microsoft.Compute/galleries/<gallery>/images/<image>"
+        )
+    return (
+        f"/subscriptions/{match['sub']}/resourceGroups/{match['rg']}/providers/Microsoft.Compute/"
+        f"galleries/{match['gallery']}/images/{match['image']}"
+    )
+
+
+def split_gallery_reference(value: object, where: str) -> tuple[str, str | None]:
+    """(gallery image id, version or None) of an image or image version id."""
+    text = str(value or "").rstrip("/")
+    match = re.match(r"^(?P<image>.+)/versions/(?P<version>[^/]+)$", text, re.IGNORECASE)
+    if match:
+        parse_version(match["version"], where)
+        return gallery_image_id(match["image"], where), match["version"]
+    return gallery_image_id(text, where), None
+
+
+def _platform_key(publisher: str, offer: str, sku: str) -> str:
+    return f"{publisher}:{offer}:{sku}".lower()
+
+
+def _check_name(value: object, where: str) -> str:
+    if not isinstance(value, str) or not _NAME_PART.match(value):
+        raise InvalidInput(
+            f"{where}: {value!r} is not allowed; use 1 to 128 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit"
+        )
+    return value
+
+
+def platform_image_id(sub: str, location: str, publisher: str, offer: str, sku: str, version: str) -> str:
+    return (
+        f"/Subscriptions/{sub}/Providers/Microsoft.Compute/Locations/{location}/Publishers/{publisher}"
+        f"/ArtifactTypes/VMImage/Offers/{offer}/Skus/{sku}/Versions/{version}"
+    )
+
+
+# -- publishing ------------------------------------------------------------------------------------
+
+
+def publish_platform(
+    store: Store, publisher: str, offer: str, sku: str, version: str, location: str, present: bool
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Publish (or remove) a platform version in one location; returns (before, after) entries."""
+    for where, value in (("publisher", publisher), ("offer", offer), ("sku", sku)):
+        _check_name(value, where)
+    parse_version(version, "version")
+    location = normalize_location(location)
+    key = {"kind": "platform", "image": _platform_key(publisher, offer, sku), "version": version}
+    doc = store.get_doc("images", key)
+    before = _platform_entry(doc, location) if doc else None
+    if present:
+        if doc is None:
+            doc = {"publisher": publisher, "offer": offer, "sku": sku, "version": version, "locations": {}}
+        doc["locations"].setdefault(location, store.now())
+        store.put_doc("images", key, doc)
+    elif doc is not None and location in doc["locations"]:
+        del doc["locations"][location]
+        if doc["locations"]:
+            store.put_doc("images", key, doc)
+        else:
+            store.delete_docs("images", key)
+    after = _platform_entry(doc, location) if present else None
+    return before, after
+
+
+def publish_gallery(
+    store: Store,
+    image_id: str,
+    version: str,
+    target_regions: list[str] | None,
+    exclude_from_latest: bool | None,
+    present: bool,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Publish, re-replicate or remove a gallery image version; returns (before, after) entries.
+
+    A region newly added to ``target_regions`` becomes available at the current virtual time; regions
+    already replicated keep their original time.
+    """
+    image_id = gallery_image_id(image_id)
+    parse_version(version, "version")
+    key = {"kind": "gallery", "image": image_id.lower(), "version": version}
+    doc = store.get_doc("images", key)
+    before = _gallery_entry(doc) if doc else None
+    if not present:
+        if doc is not None:
+            store.delete_docs("images", key)
+        return before, None
+    if doc is None:
+        if not target_regions:
+            raise InvalidInput("target_regions: a new gallery image version needs at least one target region")
+        doc = {"gallery_image_id": image_id, "version": version, "published": store.now(), "regions": {},
+               "exclude_from_latest": False}
+    if target_regions is not None:
+        if not target_regions:
+            raise InvalidInput("target_regions: give at least one region; remove the version with state=absent")
+        regions = [normalize_location(r, f"target_regions[{i}]") for i, r in enumerate(target_regions)]
+        doc["regions"] = {r: doc["regions"].get(r, store.now()) for r in regions}
+    if exclude_from_latest is not None:
+        doc["exclude_from_latest"] = bool(exclude_from_latest)
+    store.put_doc("images", key, doc)
+    return before, _gallery_entry(doc)
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def _platform_entry(doc: dict[str, Any], location: str) -> dict[str, Any] | None:
+    if location not in doc["locations"]:
+        return None
+    return {
+        "publisher": doc["publisher"],
+        "offer": doc["offer"],
+        "sku": doc["sku"],
+        "version": doc["version"],
+        "location": location,
+        "published": format_timestamp(doc["locations"][location]),
+        "target_regions": sorted(doc["locations"]),
+        "exclude_from_latest": False,
+    }
+
+
+def _gallery_entry(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"{doc['gallery_image_id']}/versions/{doc['version']}",
+        "gallery_image_id": doc["gallery_image_id"],
+        "version": doc["version"],
+        "published": format_timestamp(doc["published"]),
+        "target_regions": sorted(doc["regions"]),
+        "replicated": {r: format_timestamp(t) for r, t in sorted(doc["regions"].items())},
+        "exclude_from_latest": doc["exclude_from_latest"],
+    }
+
+
+def _by_version(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(docs, key=lambda d: parse_version(d["version"], "version"))
+
+
+def platform_versions(store: Store, publisher: str, offer: str, sku: str, location: str) -> list[dict[str, Any]]:
+    """Versions published in ``location``, oldest (lowest) first."""
+    location = normalize_location(location)
+    docs = store.list_docs("images", {"kind": "platform", "image": _platform_key(publisher, offer, sku)})
+    entries = [_platform_entry(d, location) for d in _by_version(docs)]
+    return [e for e in entries if e is not None]
+
+
+def gallery_versions(store: Store, image_id: str) -> list[dict[str, Any]]:
+    """Every version of a gallery image, wherever replicated, oldest (lowest) first."""
+    docs = store.list_docs("images", {"kind": "gallery", "image": gallery_image_id(image_id).lower()})
+    return [_gallery_entry(d) for d in _by_version(docs)]
+
+
+def latest_gallery(entries: list[dict[str, Any]], location: str) -> str | None:
+    """What ``latest`` means in ``location``: replicated there and not excluded from latest."""
+    eligible = [e for e in entries if location in e["target_regions"] and not e["exclude_from_latest"]]
+    return eligible[-1]["version"] if eligible else None
+
+
+def latest_for(store: Store, image_reference: dict[str, Any], location: str) -> str | None:
+    """The version ``latest`` resolves to for a REST imageReference in a location, or None."""
+    if "id" in image_reference:
+        image_id, _version = split_gallery_reference(image_reference["id"], "image.id")
+        return latest_gallery(gallery_versions(store, image_id), normalize_location(location))
+    entries = platform_versions(
+        store, image_reference["publisher"], image_reference["offer"], image_reference["sku"], location
+    )
+    return entries[-1]["version"] if entries else None
+
+
+def resolve(store: Store, image_reference: dict[str, Any], location: str) -> str:
+    """The exact version a new OS disk gets from this reference in this location; NotFound if none.
+
+    A pinned version must exist where the scale set is (for a gallery image: be replicated there).
+    """
+    location = normalize_location(location)
+    if "id" in image_reference:
+        image_id, pinned = split_gallery_reference(image_reference["id"], "image.id")
+        entries = gallery_versions(store, image_id)
+        if pinned is None:
+            found = latest_gallery(entries, location)
+        else:
+            found = next((e["version"] for e in entries if e["version"] == pinned and location in e["target_regions"]), None)
+        described = f"gallery image {image_id}" + (f" version {pinned}" if pinned else "")
+    else:
+        entries = platform_versions(
+            store, image_reference["publisher"], image_reference["offer"], image_reference["sku"], location
+        )
+        pinned = None if image_reference["version"].lower() == "latest" else image_reference["version"]
+        versions = [e["version"] for e in entries]
+        found = (versions[-1] if versions else None) if pinned is None else (pinned if pinned in versions else None)
+        described = (
+            f"platform image {image_reference['publisher']}:{image_reference['offer']}:{image_reference['sku']}:"
+            f"{image_reference['version']}"
+        )
+    if found is None:
+        raise NotFound(
+            f"image: the catalogue has no {described} available in {location}; publish it first with "
+            "azsim.vmss.vm_image (gallery versions must be replicated to the location and, for latest, not "
+            "excluded from latest)"
+        )
+    return found
+
+
+# -- module actions --------------------------------------------------------------------------------
+
+
+def image_action(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """vm_image: publish or remove one platform or gallery image version."""
+    present = params["state"] == "present"
+    if params.get("gallery_image_id"):
+        before, after = publish_gallery(
+            store,
+            params["gallery_image_id"],
+            params["version"],
+            params.get("target_regions"),
+            params.get("exclude_from_latest"),
+            present,
+        )
+    else:
+        for option in ("publisher", "offer", "sku"):
+            if not params.get(option):
+                raise InvalidInput(f"{option}: required for a platform image (or give gallery_image_id)")
+        before, after = publish_platform(
+            store,
+            params["publisher"],
+            params["offer"],
+            params["sku"],
+            params["version"],
+            params.get("location") or "eastus",
+            present,
+        )
+        for entry in (before, after):
+            if entry is not None:
+                entry["id"] = platform_image_id(
+                    subscription_id, entry["location"], entry["publisher"], entry["offer"], entry["sku"], entry["version"]
+                )
+    return {"before": before or {}, "after": after or {}, "image": after}
+
+
+def image_info(store: Store, params: dict[str, Any]) -> dict[str, Any]:
+    """vm_image_info: the versions of one image, oldest first, and what latest is in a location."""
+    location = normalize_location(params.get("location") or "eastus")
+    if params.get("gallery_image_id"):
+        entries = gallery_versions(store, params["gallery_image_id"])
+        latest = latest_gallery(entries, location)
+    else:
+        for option in ("publisher", "offer", "sku"):
+            if not params.get(option):
+                raise InvalidInput(f"{option}: required to list a platform image (or give gallery_image_id)")
+        entries = platform_versions(store, params["publisher"], params["offer"], params["sku"], location)
+        latest = entries[-1]["version"] if entries else None
+    versions = [
+        {
+            "version": e["version"],
+            "published": e["published"],
+            "target_regions": e["target_regions"],
+            "exclude_from_latest": e["exclude_from_latest"],
+        }
+        for e in entries
+    ]
+    return {"changed": False, "location": location, "versions": versions, "latest": latest}

@@ -1,0 +1,31 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The health signal of an instance (azure-behaviour §3, health signal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of, is_health_extension
+
+
+def health_source(record: dict[str, Any]) -> str | None:
+    """``probe``, ``extension``, ``both`` or None: where the platform reads an instance's health from."""
+    probe = bool(record["model"]["properties"]["virtualMachineProfile"].get("networkProfile", {}).get("healthProbe"))
+    extension = any(is_health_extension(e) for e in extensions_of(record["model"]))
+    if probe and extension:
+        return "both"
+    return "probe" if probe else ("extension" if extension else None)
+
+
+def initial_health(record: dict[str, Any], instance: dict[str, Any]) -> str:
+    """Health of an instance nobody told us about: healthy when it runs and its extensions succeeded.
+
+    Without a health source that is Azure's own rule. With a probe or the health extension the
+    application answers; a stopped instance answers nothing, so it is unhealthy.
+    """
+    if instance["power_state"] != "running":
+        return "Unhealthy"
+    if health_source(record) is None and any(e["provisioning_state"] != "Succeeded" for e in instance["extensions"]):
+        return "Unhealthy"
+    return "Healthy"

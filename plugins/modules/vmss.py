@@ -1,0 +1,442 @@
+#!/usr/bin/python
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vmss
+short_description: Create, update or delete a simulated virtual machine scale set and its instances
+version_added: 0.1.0
+description:
+  - Manages a simulated Azure virtual machine scale set, its model (image, OS, extensions, health source,
+    Service Fabric settings, zones, API version) and its instances, which are the hosts of your inventory
+    (O(instances)).
+  - On creation, options not given take their defaults. On update, options not given keep their current value.
+  - Adding names to O(instances) scales out with instances on the model's current image (C(latest) is resolved
+    through the image catalogue, see M(azsim.vmss.vm_image)); removing names scales in. An instance keeps its
+    instance id for its host name across runs, also after it was removed and added again.
+  - The upgrade policy is not set here; use M(azsim.vmss.vmss_upgrade_policy). A new scale set has Azure's
+    defaults (C(mode=Manual), automatic OS upgrade off, rolling policy 20/20/20/PT0S).
+  - A change of the model is recorded (instances show C(latest_model_applied=false)); how it reaches the
+    instances follows the upgrade policy's mode.
+options:
+  resource_group:
+    description:
+      - The resource group of the scale set.
+      - 1 to 90 characters; letters, digits, underscores, hyphens, periods and parentheses; not ending in a period.
+    type: str
+    required: true
+  name:
+    description:
+      - The name of the scale set.
+      - 1 to 64 characters; letters, digits, underscores, hyphens and periods; starting with a letter or digit.
+    type: str
+    required: true
+  state:
+    description: V(present) creates or updates the scale set, V(absent) deletes it with its instances.
+    type: str
+    choices: [present, absent]
+    default: present
+  location:
+    description:
+      - Azure location. Defaults to C(eastus) on creation. A scale set cannot move; a different value on update
+        is an error.
+    type: str
+  api_version:
+    description:
+      - The Compute API version the model is written against, C(YYYY-MM-DD). Defaults to C(2024-11-01) on creation.
+      - Decides which upgrade policy fields may be set (see M(azsim.vmss.vmss_upgrade_policy)).
+    type: str
+  os_type:
+    description: The operating system of the image. Defaults to V(linux) on creation.
+    type: str
+    choices: [linux, windows]
+  image:
+    description:
+      - The image reference. Required on creation.
+      - Either O(image.publisher), O(image.offer), O(image.sku) and O(image.version), or O(image.id).
+      - The image must be in the catalogue for the scale set's location (M(azsim.vmss.vm_image)).
+    type: dict
+    suboptions:
+      publisher:
+        description: Platform image publisher.
+        type: str
+      offer:
+        description: Platform image offer.
+        type: str
+      sku:
+        description: Platform image SKU.
+        type: str
+      version:
+        description: Platform image version, C(Major.Minor.Build), or C(latest) (the default).
+        type: str
+      id:
+        description:
+          - Gallery image id, or gallery image version id (C(.../images/<image>/versions/<version>)).
+          - Without a version the scale set follows the gallery's latest version in its location.
+        type: str
+  windows_configuration:
+    description: Windows settings of the OS profile; only with O(os_type=windows).
+    type: dict
+    suboptions:
+      enable_automatic_updates:
+        description:
+          - Windows Update inside the VM. When not set it stays unset in the model (Azure then defaults to true);
+            enabling automatic OS image upgrade sets it to false.
+        type: bool
+      patch_mode:
+        description: Guest patching mode.
+        type: str
+        choices: [Manual, AutomaticByOS, AutomaticByPlatform]
+  extensions:
+    description:
+      - The extensions of the model, replacing the current list when given. Order of the list is the order they
+        run in, except where O(extensions[].provision_after_extensions) says otherwise.
+      - The Application Health extension (publisher C(Microsoft.ManagedServices), type C(ApplicationHealthLinux) or
+        C(ApplicationHealthWindows)) is a health source.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Extension name, unique in the scale set.
+        type: str
+        required: true
+      publisher:
+        description: Extension publisher.
+        type: str
+        required: true
+      type:
+        description: Extension type.
+        type: str
+        required: true
+      type_handler_version:
+        description: Extension version, C(Major.Minor), for example C(1.0).
+        type: str
+        required: true
+      provision_after_extensions:
+        description: Names of extensions of this scale set that must be provisioned before this one. Cycles are errors.
+        type: list
+        elements: str
+      settings:
+        description: Public settings, returned as given.
+        type: dict
+      protected_settings:
+        description:
+          - Protected settings. Never stored, never returned; only a fingerprint is kept so that a change is seen.
+        type: dict
+      credential_expiry:
+        description:
+          - Virtual time (ISO 8601 UTC) at which a credential this extension uses (a SAS token, a certificate)
+            expires. From then on the extension fails to provision on the instances it runs on.
+        type: str
+  health_probe:
+    description:
+      - A load balancer health probe, the other health source. Either O(health_probe.id), or
+        O(health_probe.protocol) and O(health_probe.port) (and O(health_probe.request_path) for HTTP(S)).
+      - An empty dict removes the probe.
+    type: dict
+    suboptions:
+      id:
+        description: Resource id of the probe.
+        type: str
+      protocol:
+        description: Probe protocol.
+        type: str
+        choices: [tcp, http, https]
+      port:
+        description: Probe port.
+        type: int
+      request_path:
+        description: Path probed over HTTP(S), for example C(/health).
+        type: str
+      load_balancer_sku:
+        description: SKU of the probe's load balancer; scale sets with several placement groups need Standard.
+        type: str
+        choices: [Standard, Basic]
+        default: Standard
+  service_fabric:
+    description:
+      - Makes the scale set a Service Fabric node type. Adds the Service Fabric node extension
+        (C(ServiceFabricNode) or C(ServiceFabricLinuxNode), version 1.1) unless O(extensions) has one.
+      - An empty dict removes the settings.
+    type: dict
+    suboptions:
+      durability:
+        description: Durability tier of the node type in the cluster. Defaults to V(Silver).
+        type: str
+        choices: [Bronze, Silver, Gold]
+      extension_durability:
+        description: Durability level in the extension's settings; defaults to O(service_fabric.durability).
+        type: str
+        choices: [Bronze, Silver, Gold]
+      stateless_only:
+        description: Whether the node type hosts only stateless services.
+        type: bool
+  single_placement_group:
+    description: Whether the scale set is limited to one placement group. Defaults to true on creation.
+    type: bool
+  zones:
+    description: Availability zones of the scale set. Instances not given a zone are spread over them by id.
+    type: list
+    elements: str
+  instances:
+    description:
+      - The instances, each an inventory host name, for example C("{{ groups['web'] }}"), or a dict.
+      - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5),
+        C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated)
+        and C(data_disks) (a list of C({lun, name, disk_size_gb})). Other keys are errors."
+      - Zone and update domain are fixed once an instance exists; health, power state and data disks can be changed.
+      - When not given, the instances stay as they are.
+    type: list
+    elements: raw
+  simulation:
+    description:
+      - Settings of the simulation. Keys not given keep their current value.
+    type: dict
+    suboptions:
+      seed:
+        description: Seed of every random choice for this scale set (fault selection, disk names). Defaults to 0.
+        type: int
+      reimage_duration:
+        description: Time to reimage a batch (ISO 8601). Defaults to C(PT3M).
+        type: str
+      boot_duration:
+        description: Time from the end of a reimage until the instance is healthy. Defaults to C(PT1M).
+        type: str
+      first_rollout_delay:
+        description: Delay before the first platform-started OS upgrade after enablement. Defaults to C(PT3H).
+        type: str
+      rollout_delay:
+        description: Delay before later platform-started OS upgrades. Defaults to C(PT30M).
+        type: str
+      faults:
+        description:
+          - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
+          - C(type) is C(boot_unhealthy), C(slow_boot) (with C(delay)), C(extension_failure) (with C(extension)),
+            C(rollback_failure), or C(unhealthy_at) (with C(at), a duration from the run's start).
+          - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
+            towards that version.
+        type: list
+        elements: dict
+extends_documentation_fragment:
+  - azsim.vmss.common
+  - azsim.vmss.common.attributes
+author:
+  - azsim.vmss developers
+"""
+
+EXAMPLES = r"""
+- name: Publish the image the scale set starts from
+  azsim.vmss.vm_image:
+    publisher: Canonical
+    offer: ubuntu-24_04-lts
+    sku: server
+    version: 24.04.202501010
+
+- name: A scale set whose instances are the hosts of the web group
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    image:
+      publisher: Canonical
+      offer: ubuntu-24_04-lts
+      sku: server
+      version: latest
+    extensions:
+      - name: health
+        publisher: Microsoft.ManagedServices
+        type: ApplicationHealthLinux
+        type_handler_version: "2.0"
+        settings: {protocol: http, port: 80, requestPath: /health}
+    zones: ["1", "2", "3"]
+    instances: "{{ groups['web'] | default(['web-01', 'web-02', 'web-03']) }}"
+    simulation:
+      seed: 42
+      faults:
+        - type: boot_unhealthy
+          instances: [web-03]
+
+- name: One instance described in full
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    instances:
+      - web-01
+      - web-02
+      - name: web-03
+        zone: "3"
+        health: Unhealthy
+        data_disks:
+          - {lun: 0, disk_size_gb: 256}
+
+- name: Delete it
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    state: absent
+"""
+
+RETURN = r"""
+vmss:
+  description:
+    - The scale set in Azure's REST shape (C(Microsoft.Compute/virtualMachineScaleSets)), with
+      C(properties.virtualMachineProfile) and C(properties.upgradePolicy). Protected settings are never included.
+    - Null after O(state=absent).
+  returned: always
+  type: dict
+  sample:
+    id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/web
+    name: web
+    location: eastus
+    sku: {name: Standard_D2s_v3, tier: Standard, capacity: 3}
+    properties:
+      upgradePolicy: {mode: Manual}
+instances:
+  description: The instances, by instance id.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: Instance id, stable for a host name.
+      type: str
+      returned: always
+    name:
+      description: Host name of the instance.
+      type: str
+      returned: always
+    zone:
+      description: Availability zone, or null.
+      type: str
+      returned: always
+    update_domain:
+      description: Update domain.
+      type: int
+      returned: always
+    os_disk:
+      description: C({name, image_version}) of the current OS disk.
+      type: dict
+      returned: always
+    previous_os_disk:
+      description: The OS disk before the last upgrade, kept for a rollback; null when none.
+      type: dict
+      returned: always
+    data_disks:
+      description: Data disks, C({lun, name, disk_size_gb}); never touched by an OS upgrade.
+      type: list
+      elements: dict
+      returned: always
+    power_state:
+      description: C(running), C(stopped) or C(deallocated).
+      type: str
+      returned: always
+    health:
+      description: C(Healthy), C(Unhealthy), C(Unknown) or C(Initializing).
+      type: str
+      returned: always
+    provisioning_state:
+      description: Provisioning state of the instance.
+      type: str
+      returned: always
+    extensions:
+      description: C({name, provisioning_state}) of each extension, in the order they last ran.
+      type: list
+      elements: dict
+      returned: always
+    latest_model_applied:
+      description: Whether the instance runs the scale set's current model.
+      type: bool
+      returned: always
+simulator:
+  description:
+    - Settings that have no place in Azure's REST shape. C(api_version), C(os_type), C(health_probe),
+      C(service_fabric), C(simulation), C(credential_expiry) per extension, C(model_version).
+  returned: when O(state=present)
+  type: dict
+"""
+
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import ensure
+
+
+def main() -> None:
+    dict_of = {"type": "dict"}
+    module = AzsimModule(
+        {
+            "resource_group": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "location": {"type": "str"},
+            "api_version": {"type": "str"},
+            "os_type": {"type": "str", "choices": ["linux", "windows"]},
+            "image": {
+                "type": "dict",
+                "options": {
+                    "publisher": {"type": "str"},
+                    "offer": {"type": "str"},
+                    "sku": {"type": "str"},
+                    "version": {"type": "str"},
+                    "id": {"type": "str"},
+                },
+            },
+            "windows_configuration": {
+                "type": "dict",
+                "options": {
+                    "enable_automatic_updates": {"type": "bool"},
+                    "patch_mode": {"type": "str", "choices": ["Manual", "AutomaticByOS", "AutomaticByPlatform"]},
+                },
+            },
+            "extensions": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "publisher": {"type": "str", "required": True},
+                    "type": {"type": "str", "required": True},
+                    "type_handler_version": {"type": "str", "required": True},
+                    "provision_after_extensions": {"type": "list", "elements": "str"},
+                    "settings": dict_of,
+                    "protected_settings": {"type": "dict", "no_log": True},
+                    "credential_expiry": {"type": "str"},
+                },
+            },
+            "health_probe": {
+                "type": "dict",
+                "options": {
+                    "id": {"type": "str"},
+                    "protocol": {"type": "str", "choices": ["tcp", "http", "https"]},
+                    "port": {"type": "int"},
+                    "request_path": {"type": "str"},
+                    "load_balancer_sku": {"type": "str", "choices": ["Standard", "Basic"], "default": "Standard"},
+                },
+            },
+            "service_fabric": {
+                "type": "dict",
+                "options": {
+                    "durability": {"type": "str", "choices": ["Bronze", "Silver", "Gold"]},
+                    "extension_durability": {"type": "str", "choices": ["Bronze", "Silver", "Gold"]},
+                    "stateless_only": {"type": "bool"},
+                },
+            },
+            "single_placement_group": {"type": "bool"},
+            "zones": {"type": "list", "elements": "str"},
+            "instances": {"type": "list", "elements": "raw"},
+            "simulation": {
+                "type": "dict",
+                "options": {
+                    "seed": {"type": "int"},
+                    "reimage_duration": {"type": "str"},
+                    "boot_duration": {"type": "str"},
+                    "first_rollout_delay": {"type": "str"},
+                    "rollout_delay": {"type": "str"},
+                    "faults": {"type": "list", "elements": "dict"},
+                },
+            },
+        }
+    )
+    module.run(lambda ctx: ensure(ctx.store, ctx.subscription_id, ctx.params))
+
+
+if __name__ == "__main__":
+    main()

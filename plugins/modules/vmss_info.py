@@ -1,0 +1,84 @@
+#!/usr/bin/python
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vmss_info
+short_description: Read simulated scale sets and their instances
+version_added: 0.1.0
+description:
+  - Returns one scale set (O(name) given) or every scale set of a resource group, as M(azsim.vmss.vmss) returns them.
+  - Changes nothing; the clock does not move.
+options:
+  resource_group:
+    description: The resource group.
+    type: str
+    required: true
+  name:
+    description: The scale set; when not given, every scale set of O(resource_group) is returned in O(ignore:scale_sets).
+    type: str
+extends_documentation_fragment:
+  - azsim.vmss.common
+  - azsim.vmss.common.attributes_read_only
+author:
+  - azsim.vmss developers
+"""
+
+EXAMPLES = r"""
+- name: Read one scale set
+  azsim.vmss.vmss_info:
+    resource_group: rg-web
+    name: web
+  register: web
+
+- name: Which image version does each host run?
+  ansible.builtin.debug:
+    msg: "{{ web.instances | items2dict(key_name='name', value_name='os_disk') }}"
+
+- name: Every scale set of a resource group
+  azsim.vmss.vmss_info:
+    resource_group: rg-web
+  register: all_sets
+"""
+
+RETURN = r"""
+exists:
+  description: Whether the named scale set exists.
+  returned: when O(name) is given
+  type: bool
+vmss:
+  description: The scale set in Azure's REST shape, as M(azsim.vmss.vmss) returns it; null when it does not exist.
+  returned: when O(name) is given
+  type: dict
+instances:
+  description: Its instances, as M(azsim.vmss.vmss) returns them.
+  returned: when O(name) is given
+  type: list
+  elements: dict
+simulator:
+  description: Its simulator settings, as M(azsim.vmss.vmss) returns them.
+  returned: when O(name) is given and the scale set exists
+  type: dict
+scale_sets:
+  description: Every scale set read, each a dict with C(vmss), C(instances) and C(simulator).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import info
+
+
+def main() -> None:
+    module = AzsimModule(
+        {"resource_group": {"type": "str", "required": True}, "name": {"type": "str"}},
+        read_only=True,
+    )
+    module.run(lambda ctx: info(ctx.store, ctx.subscription_id, ctx.params))
+
+
+if __name__ == "__main__":
+    main()
