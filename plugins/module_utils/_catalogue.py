@@ -29,7 +29,7 @@ _NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 def normalize_location(value: object, where: str = "location") -> str:
     """Azure location names are case and space insensitive: ``East US`` is ``eastus``."""
     text = str(value or "").replace(" ", "").lower()
-    if not _LOCATION.match(text):
+    if not _LOCATION.fullmatch(text):
         raise InvalidInput(f"{where}: {value!r} is not an Azure location name; use a form like eastus or westeurope")
     return text
 
@@ -37,7 +37,7 @@ def normalize_location(value: object, where: str = "location") -> str:
 def gallery_image_id(value: object, where: str = "gallery_image_id") -> str:
     """The gallery image id in canonical form; refuses ids of image versions and other resources."""
     text = str(value or "").rstrip("/")
-    match = GALLERY_IMAGE_ID.match(text)
+    match = GALLERY_IMAGE_ID.fullmatch(text)
     if not match:
         raise InvalidInput(
             f"{where}: {value!r} is not a gallery image id; use /subscriptions/<sub>/resourceGroups/<rg>/"
@@ -64,7 +64,7 @@ def _platform_key(publisher: str, offer: str, sku: str) -> str:
 
 
 def _check_name(value: object, where: str) -> str:
-    if not isinstance(value, str) or not _NAME_PART.match(value):
+    if not isinstance(value, str) or not _NAME_PART.fullmatch(value):
         raise InvalidInput(
             f"{where}: {value!r} is not allowed; use 1 to 128 letters, digits, '.', '_' or '-', starting with a "
             "letter or digit"
@@ -303,3 +303,18 @@ def image_info(store: Store, params: dict[str, Any]) -> dict[str, Any]:
         for e in entries
     ]
     return {"changed": False, "location": location, "versions": versions, "latest": latest}
+
+
+def latest_available(store: Store, image_reference: dict[str, Any], location: str) -> tuple[str, int] | None:
+    """(version, virtual time it became available in ``location``) of what ``latest`` resolves to."""
+    location = normalize_location(location)
+    if "id" in image_reference:
+        image_id, _version = split_gallery_reference(image_reference["id"], "image.id")
+        docs = _by_version(store.list_docs("images", {"kind": "gallery", "image": image_id.lower()}))
+        eligible = [(d["version"], d["regions"][location]) for d in docs
+                    if location in d["regions"] and not d["exclude_from_latest"]]
+    else:
+        key = _platform_key(image_reference["publisher"], image_reference["offer"], image_reference["sku"])
+        docs = _by_version(store.list_docs("images", {"kind": "platform", "image": key}))
+        eligible = [(d["version"], d["locations"][location]) for d in docs if location in d["locations"]]
+    return eligible[-1] if eligible else None

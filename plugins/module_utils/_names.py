@@ -17,7 +17,7 @@ _INSTANCE = re.compile(r"^[^\s/\x00-\x1f\x7f]{1,255}$")
 
 
 def check_resource_group(value: object, where: str = "resource_group") -> str:
-    if not isinstance(value, str) or not _RESOURCE_GROUP.match(value) or value.endswith("."):
+    if not isinstance(value, str) or not _RESOURCE_GROUP.fullmatch(value) or value.endswith("."):
         raise InvalidInput(
             f"{where}: {value!r} is not a valid resource group name; use 1 to 90 letters, digits, '_', '-', '.', "
             "'(' or ')', not ending in '.'"
@@ -26,7 +26,7 @@ def check_resource_group(value: object, where: str = "resource_group") -> str:
 
 
 def check_scale_set_name(value: object, where: str = "name") -> str:
-    if not isinstance(value, str) or not _SCALE_SET.match(value):
+    if not isinstance(value, str) or not _SCALE_SET.fullmatch(value):
         raise InvalidInput(
             f"{where}: {value!r} is not a valid scale set name; use 1 to 64 letters, digits, '_', '-' or '.', "
             "starting with a letter or digit and ending with a letter, digit or '_'"
@@ -35,7 +35,7 @@ def check_scale_set_name(value: object, where: str = "name") -> str:
 
 
 def check_instance_name(value: object, where: str) -> str:
-    if not isinstance(value, str) or not _INSTANCE.match(value):
+    if not isinstance(value, str) or not _INSTANCE.fullmatch(value):
         raise InvalidInput(
             f"{where}: {value!r} is not a usable instance (host) name; use 1 to 255 printable characters without "
             "spaces or '/'"

@@ -127,6 +127,7 @@ def save(store: Store, record: dict[str, Any]) -> None:
         {"key": record_key(record), "subscription_id": sub.lower(), "resource_group": rg.lower()},
         record,
     )
+    _adopt(store, record_key(record), record=record)
 
 
 def load_instances(store: Store, key: str) -> list[dict[str, Any]]:
@@ -139,11 +140,22 @@ def save_instances(store: Store, key: str, instances: list[dict[str, Any]]) -> N
     store.put_docs(
         "instances", [({"scale_set": key, "instance_id": int(i["instance_id"])}, i) for i in instances]
     )
+    _adopt(store, key, instances=instances)
 
 
 def delete(store: Store, key: str) -> None:
     store.delete_docs("scale_sets", {"key": key})
     store.delete_docs("instances", {"scale_set": key})
+    fleet = store.extras.get("fleet")
+    if fleet is not None:
+        fleet.forget(key)
+
+
+def _adopt(store: Store, key: str, **saved: Any) -> None:
+    """Keep the call's in-memory fleet (_fleet.py), if any, in step with what was just written."""
+    fleet = store.extras.get("fleet")
+    if fleet is not None:
+        fleet.adopt(key, **saved)
 
 
 # -- what the user sees ----------------------------------------------------------------------------
@@ -324,7 +336,7 @@ def _new_record(subscription_id: str, resource_group: str, name: str, location: 
 
 
 def _check_api_version(value: str) -> str:
-    if not re.match(r"^\d{4}-\d{2}-\d{2}(-preview)?$", value):
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", value):
         raise InvalidInput(f"api_version: {value!r} is not a Compute API version; use {_API_VERSION_FORM}")
     return value
 
@@ -530,7 +542,8 @@ def update_instance(record: dict[str, Any], instance: dict[str, Any], wanted: di
                 f"{where}.{key}: instance {instance['name']} is in {key.replace('_', ' ')} {instance[key]!r}; an "
                 "instance cannot move, remove it and add it again"
             )
-    if wanted["power_state"] is not None:
+    power_changed = wanted["power_state"] is not None and wanted["power_state"] != instance["power_state"]
+    if power_changed:
         instance["power_state"] = wanted["power_state"]
     if wanted["data_disks"] is not None:
         instance["data_disks"] = [
@@ -540,7 +553,9 @@ def update_instance(record: dict[str, Any], instance: dict[str, Any], wanted: di
         ]
     if wanted["health"] is not None:
         instance["health"] = wanted["health"]
-    elif wanted["power_state"] is not None:
+    elif power_changed:
+        # Only a power state that changes is news about health; restating the current one must not reset
+        # a health that a run or an earlier task set (idempotence).
         instance["health"] = initial_health(record, instance)
 
 
@@ -602,7 +617,8 @@ def ensure(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[s
         location = _catalogue.normalize_location(params.get("location") or DEFAULT_LOCATION)
         record = _new_record(subscription_id, resource_group, name, location, now)
     else:
-        assert record is not None
+        if record is None:  # pragma: no cover - creating is False here
+            raise AssertionError("no scale set record to update")
         record = copy.deepcopy(record)
         if params.get("location") and _catalogue.normalize_location(params["location"]) != record["model"]["location"]:
             raise InvalidInput(

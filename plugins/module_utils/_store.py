@@ -68,6 +68,9 @@ class Store:
     def __init__(self, path: str, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        # Per-call caches (see _fleet.py) and the writes they owe the store before COMMIT.
+        self.extras: dict[str, Any] = {}
+        self.before_commit: list[Any] = []
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -117,9 +120,15 @@ class Store:
             ) from None
         try:
             yield self
+            if commit:
+                for flush in self.before_commit:
+                    flush()
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+        finally:
+            self.extras.clear()
+            self.before_commit.clear()
         if commit:
             self.conn.execute("COMMIT")
         else:

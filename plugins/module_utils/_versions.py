@@ -8,7 +8,7 @@ import re
 
 from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
 
-_VERSION = re.compile(r"^(\d{1,10})\.(\d{1,10})\.(\d{1,10})$")
+_VERSION = re.compile(r"^([0-9]{1,10})\.([0-9]{1,10})\.([0-9]{1,10})\Z")
 _MAX_PART = 2**31 - 1  # Azure keeps each part in a 32-bit signed integer
 
 
@@ -26,7 +26,7 @@ def parse_version(value: object, where: str) -> tuple[int, int, int]:
 
 
 def is_version(value: object) -> bool:
-    return isinstance(value, str) and _VERSION.match(value) is not None
+    return isinstance(value, str) and (m := _VERSION.match(value)) is not None and max(map(int, m.groups())) <= _MAX_PART
 
 
 def newest(versions: list[str]) -> str | None:

@@ -65,7 +65,7 @@ extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.attributes
 author:
-  - azsim.vmss developers
+  - azsim.vmss developers (@azsim)
 """
 
 EXAMPLES = r"""
@@ -128,7 +128,8 @@ image:
       type: bool
       returned: always
   sample:
-    id: /Subscriptions/00000000-0000-0000-0000-000000000000/Providers/Microsoft.Compute/Locations/eastus/Publishers/Canonical/ArtifactTypes/VMImage/Offers/ubuntu-24_04-lts/Skus/server/Versions/24.04.202501010
+    id: "/Subscriptions/00000000-0000-0000-0000-000000000000/Providers/Microsoft.Compute/Locations/eastus/Publishers/Canonical/\
+      ArtifactTypes/VMImage/Offers/ubuntu-24_04-lts/Skus/server/Versions/24.04.202501010"
     version: 24.04.202501010
     published: "2025-01-01T00:00:00Z"
     target_regions: [eastus]

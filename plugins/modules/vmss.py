@@ -190,6 +190,15 @@ options:
       - When not given, the instances stay as they are.
     type: list
     elements: raw
+  update_instances:
+    description:
+      - Bring these instances (host names, or V(all)) to the scale set's current model, Azure's C(manualUpgrade),
+        as needed in C(Manual) upgrade mode. Instances already on the current model are left alone.
+      - The update takes C(reimage_duration) of virtual time; move the clock (M(azsim.vmss.sim_clock)) to finish it.
+      - In C(Automatic) mode a model change reaches every instance at once, in C(Rolling) mode in batches by the
+        rolling upgrade policy, without this option.
+    type: list
+    elements: str
   simulation:
     description:
       - Settings of the simulation. Keys not given keep their current value.
@@ -223,7 +232,7 @@ extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.attributes
 author:
-  - azsim.vmss developers
+  - azsim.vmss developers (@azsim)
 """
 
 EXAMPLES = r"""
@@ -269,6 +278,24 @@ EXAMPLES = r"""
         health: Unhealthy
         data_disks:
           - {lun: 0, disk_size_gb: 256}
+
+- name: Renew an expired credential and deploy the model to every instance (Manual mode)
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    extensions:
+      - name: health
+        publisher: Microsoft.ManagedServices
+        type: ApplicationHealthLinux
+        type_handler_version: "2.0"
+        settings: {protocol: http, port: 80, requestPath: /health}
+      - name: config
+        publisher: Microsoft.Azure.Extensions
+        type: CustomScript
+        type_handler_version: "2.1"
+        protected_settings: {fileUris: ["https://example.blob.core.windows.net/c/setup.sh?sig=renewed"]}
+        credential_expiry: "2026-01-01T00:00:00Z"
+    update_instances: [all]
 
 - name: Delete it
   azsim.vmss.vmss:
@@ -348,6 +375,13 @@ instances:
       description: Whether the instance runs the scale set's current model.
       type: bool
       returned: always
+rolling_upgrade:
+  description:
+    - When the task started a rollout of a model change (O(update_instances), or C(Automatic) or C(Rolling) mode),
+      its status in the shape of C(rollingUpgrades/latest). Model rollouts are not OS upgrades and do not appear
+      in the OS upgrade history.
+  returned: when a model rollout started
+  type: dict
 simulator:
   description:
     - Settings that have no place in Azure's REST shape. C(api_version), C(os_type), C(health_probe),
@@ -357,7 +391,7 @@ simulator:
 """
 
 from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import ensure
+from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import vmss_action
 
 
 def main() -> None:
@@ -422,6 +456,7 @@ def main() -> None:
             "single_placement_group": {"type": "bool"},
             "zones": {"type": "list", "elements": "str"},
             "instances": {"type": "list", "elements": "raw"},
+            "update_instances": {"type": "list", "elements": "str"},
             "simulation": {
                 "type": "dict",
                 "options": {
@@ -435,7 +470,7 @@ def main() -> None:
             },
         }
     )
-    module.run(lambda ctx: ensure(ctx.store, ctx.subscription_id, ctx.params))
+    module.run(lambda ctx: vmss_action(ctx.store, ctx.subscription_id, ctx.params))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.attributes_read_only
 author:
-  - azsim.vmss developers
+  - azsim.vmss developers (@azsim)
 """
 
 EXAMPLES = r"""

@@ -1,0 +1,67 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which instances go down together (azure-behaviour §3.2-3.3).
+
+Batch size is ``max(1, floor(N * maxBatchInstancePercent / 100))`` on the whole scale set. Candidates
+are ordered by (unhealthy first when prioritizeUnhealthyInstances), zone, update domain, instance id;
+a batch is cut at every zone change (unless enableCrossZoneUpgrade), at every update-domain change,
+and when it is full.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+UNHEALTHY_STATES = ("Unhealthy", "Unknown")
+
+
+def batch_size(n: int, percent: int) -> int:
+    return max(1, n * percent // 100)
+
+
+def is_unhealthy(instance: dict[str, Any]) -> bool:
+    """Unhealthy for any reason: the health signal says so, or the instance is not running."""
+    return instance["health"] in UNHEALTHY_STATES or instance["power_state"] != "running"
+
+
+def exceeds(count: int, n: int, percent: int) -> bool:
+    """Azure's thresholds are strict: more than ``percent`` of ``n``."""
+    return count * 100 > percent * n
+
+
+def order_key(instance: dict[str, Any], prioritize_unhealthy: bool) -> tuple[int, str, int, int]:
+    first = 0 if prioritize_unhealthy and is_unhealthy(instance) else 1
+    return first, instance["zone"] or "", instance["update_domain"], int(instance["instance_id"])
+
+
+def order(instances: list[dict[str, Any]], prioritize_unhealthy: bool) -> list[dict[str, Any]]:
+    return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy))
+
+
+def take_batch(ordered: list[dict[str, Any]], size: int, cross_zone: bool) -> list[dict[str, Any]]:
+    """The next batch: a prefix of ``ordered`` that stays in one update domain (and zone)."""
+    if not ordered:
+        return []
+    first = ordered[0]
+    batch = [first]
+    for instance in ordered[1:]:
+        if len(batch) >= size or instance["update_domain"] != first["update_domain"]:
+            break
+        if not cross_zone and instance["zone"] != first["zone"]:
+            break
+        batch.append(instance)
+    return batch
+
+
+def plan_batches(
+    instances: list[dict[str, Any]], n: int, percent: int, cross_zone: bool, prioritize_unhealthy: bool
+) -> list[list[dict[str, Any]]]:
+    """Every batch, assuming health does not change meanwhile (the engine recomputes each batch)."""
+    remaining = order(instances, prioritize_unhealthy)
+    size = batch_size(n, percent)
+    batches = []
+    while remaining:
+        batch = take_batch(remaining, size, cross_zone)
+        batches.append(batch)
+        remaining = remaining[len(batch):]
+    return batches

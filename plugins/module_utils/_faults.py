@@ -1,0 +1,67 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fault model: which instance misbehaves how in a run.
+
+A rule picks instances by name, by probability, or (with neither) every instance. Probability draws
+come from one RNG per rule seeded with the scale set's seed, one draw per instance in instance-id
+order, so the same seed and fleet give the same picks in every run.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._isotime import parse_duration
+
+
+def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[str]) -> None:
+    """Fault rules must name existing instances and extensions; checked when the scale set is saved."""
+    for index, rule in enumerate(rules):
+        for name in rule.get("instances") or []:
+            if name not in names:
+                raise InvalidInput(
+                    f"simulation.faults[{index}].instances: {name!r} is not an instance of this scale set"
+                )
+        if rule.get("extension") and rule["extension"] not in extensions:
+            known = ", ".join(sorted(extensions)) or "none"
+            raise InvalidInput(
+                f"simulation.faults[{index}].extension: {rule['extension']!r} is not an extension of this scale set "
+                f"(known: {known})"
+            )
+
+
+def pick(
+    rules: list[dict[str, Any]], seed: int, instances: list[dict[str, Any]], target_version: str | None
+) -> dict[str, dict[str, Any]]:
+    """{instance id: {boot_unhealthy, slow_boot, extension_failure, rollback_failure, unhealthy_at}} for a run.
+
+    ``target_version`` is the OS image version the run rolls out (None for a model change); rules
+    limited to an image_version apply only to runs towards that version.
+    """
+    ordered = sorted(instances, key=lambda i: int(i["instance_id"]))
+    picked: dict[str, dict[str, Any]] = {}
+    for index, rule in enumerate(rules):
+        if rule.get("image_version") and rule["image_version"] != target_version:
+            continue
+        if rule.get("instances"):
+            wanted = set(rule["instances"])
+            chosen = [i for i in ordered if i["name"] in wanted]
+        elif rule.get("probability") is not None:
+            rng = random.Random(f"{seed}:{index}")
+            chosen = [i for i in ordered if rng.random() < rule["probability"]]
+        else:
+            chosen = ordered
+        for instance in chosen:
+            entry = picked.setdefault(instance["instance_id"], {})
+            kind = rule["type"]
+            if kind == "slow_boot":
+                entry["slow_boot"] = max(entry.get("slow_boot", 0), parse_duration(rule["delay"], "delay"))
+            elif kind == "extension_failure":
+                entry.setdefault("extension_failure", []).append(rule["extension"])
+            elif kind == "unhealthy_at":
+                entry["unhealthy_at"] = parse_duration(rule["at"], "at")
+            else:
+                entry[kind] = True
+    return picked

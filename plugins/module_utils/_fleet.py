@@ -1,0 +1,126 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Scale sets and instances held in memory for the length of one module call.
+
+Moving the clock through a long run handles many events of the same scale set; reading and writing
+its (possibly 100,000) instances at every event would dominate. The fleet loads each scale set once
+per call, hands out the same dicts to every handler, and writes back what changed just before the
+call's transaction commits. In check mode nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils import _scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+
+
+class Fleet:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._records: dict[str, dict[str, Any] | None] = {}
+        self._instances: dict[str, list[dict[str, Any]]] = {}
+        self._dirty: set[str] = set()
+        self._by_id: dict[str, dict[str, dict[str, Any]]] = {}
+        self._runs: dict[tuple[str, int], dict[str, Any]] = {}
+        self._dirty_runs: set[tuple[str, int]] = set()
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        if key not in self._records:
+            self._records[key] = self.store.get_doc("scale_sets", {"key": key})
+        return self._records[key]
+
+    def instances(self, key: str) -> list[dict[str, Any]]:
+        if key not in self._instances:
+            self._instances[key] = _scaleset.load_instances(self.store, key)
+        return self._instances[key]
+
+    def by_id(self, key: str) -> dict[str, dict[str, Any]]:
+        """Instances by instance id; the same dicts as ``instances``."""
+        if key not in self._by_id:
+            self._by_id[key] = {i["instance_id"]: i for i in self.instances(key)}
+        return self._by_id[key]
+
+    def touch(self, key: str) -> None:
+        """The record or instances of ``key`` changed: write them back at commit."""
+        self._dirty.add(key)
+
+    def adopt(
+        self, key: str, record: dict[str, Any] | None = None, instances: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Take what was written to the store directly as the cached copy."""
+        if record is not None:
+            self._records[key] = record
+        if instances is not None:
+            self._instances[key] = instances
+            self._by_id.pop(key, None)
+
+    def forget(self, key: str) -> None:
+        """Drop the cached copy (after code outside the fleet wrote the scale set)."""
+        self._records.pop(key, None)
+        self._instances.pop(key, None)
+        self._by_id.pop(key, None)
+        self._dirty.discard(key)
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def run(self, key: str, run_id: int) -> dict[str, Any] | None:
+        if (key, run_id) not in self._runs:
+            doc = self.store.get_doc("runs", {"scale_set": key, "run_id": run_id})
+            if doc is None:
+                return None
+            self._runs[(key, run_id)] = doc
+        return self._runs[(key, run_id)]
+
+    def latest_run_id(self, key: str) -> int | None:
+        stored = self.store.conn.execute("SELECT max(run_id) FROM runs WHERE scale_set = ?", (key,)).fetchone()[0]
+        cached = [rid for (k, rid) in self._runs if k == key]
+        ids = [i for i in [stored, *cached] if i is not None]
+        return max(ids) if ids else None
+
+    def latest_run(self, key: str) -> dict[str, Any] | None:
+        run_id = self.latest_run_id(key)
+        return None if run_id is None else self.run(key, run_id)
+
+    def runs(self, key: str) -> list[dict[str, Any]]:
+        """Every run of the scale set, oldest first, with this call's changes."""
+        for doc in self.store.list_docs("runs", {"scale_set": key}, "run_id"):
+            self._runs.setdefault((key, doc["run_id"]), doc)
+        return sorted((r for (k, _), r in self._runs.items() if k == key), key=lambda r: r["run_id"])
+
+    def add_run(self, key: str, run: dict[str, Any]) -> None:
+        self._runs[(key, run["run_id"])] = run
+        self._dirty_runs.add((key, run["run_id"]))
+
+    def touch_run(self, key: str, run_id: int) -> None:
+        self._dirty_runs.add((key, run_id))
+
+    def flush(self) -> None:
+        self.store.put_docs(
+            "runs",
+            [
+                ({"scale_set": key, "run_id": run_id, "kind": run["kind"], "start": run["start"]}, run)
+                for key, run_id in sorted(self._dirty_runs)
+                for run in [self._runs[(key, run_id)]]
+            ],
+        )
+        self._dirty_runs.clear()
+        for key in sorted(self._dirty):
+            record = self._records.get(key)
+            if record is None:
+                continue
+            _scaleset.save(self.store, record)
+            if key in self._instances:
+                _scaleset.save_instances(self.store, key, self._instances[key])
+        self._dirty.clear()
+
+
+def fleet_of(store: Store) -> Fleet:
+    """The call's fleet, created on first use."""
+    fleet = store.extras.get("fleet")
+    if fleet is None:
+        fleet = Fleet(store)
+        store.extras["fleet"] = fleet
+        store.before_commit.append(fleet.flush)
+    return fleet

@@ -1,0 +1,621 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run engine: one OS upgrade (or model rollout) as a resumable state machine on virtual time.
+
+A run keeps its own agenda, a heap of ``[time, seq, action, payload]``; the store's event queue holds
+one ``run_step`` event per run at the agenda's earliest time, so runs of different scale sets
+interleave in time order while each run is loaded once per module call (see _fleet.py).
+
+Timeline of a batch (design.md, simulation rules), with R = reimage_duration and B = boot_duration:
+
+    start ── R ── reimage done ── B ── healthy          (a clean batch: R + B)
+                       └────── 5 min ── deadline: not healthy = failed
+                                          └── R ── restored (automatic rollback) ── B ── healthy
+
+A batch ends when its last instance is healthy, failed or restored; then the post-batch check, the
+pause, and the pre-check of the next batch (azure-behaviour §3).
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._batches import (
+    batch_size,
+    exceeds,
+    is_unhealthy,
+    order,
+    take_batch,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._errors import Conflict
+from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of, is_health_extension, provision
+from ansible_collections.azsim.vmss.plugins.module_utils._faults import pick
+from ansible_collections.azsim.vmss.plugins.module_utils._fleet import Fleet, fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._health import health_source
+from ansible_collections.azsim.vmss.plugins.module_utils._isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+
+EVENT_KIND = "run_step"
+HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
+ACTIVE = ("RollingForward", "RollingBack")
+# Automatic OS upgrades without useRollingUpgradePolicy use these, whatever the scale set says (§1).
+FIXED_POLICY: dict[str, Any] = {
+    "maxBatchInstancePercent": 20,
+    "maxUnhealthyInstancePercent": 20,
+    "maxUnhealthyUpgradedInstancePercent": 20,
+    "pauseTimeBetweenBatches": "PT0S",
+    "enableCrossZoneUpgrade": False,
+    "prioritizeUnhealthyInstances": False,
+    "rollbackFailedInstancesOnPolicyBreach": False,
+    "maxSurge": False,
+}
+FAILED_RESULTS = ("failed", "rolled_back", "rollback_failed")
+CREDENTIAL_CODE = "RollingUpgradeExtensionCredentialExpired"
+
+
+def run_subject(key: str, run_id: int) -> str:
+    return f"{key}/rollingupgrades/{run_id}"
+
+
+def effective_policy(record: dict[str, Any], kind: str, started_by: str) -> dict[str, Any]:
+    policy = record["model"]["properties"]["upgradePolicy"]
+    auto = policy.get("automaticOSUpgradePolicy", {})
+    if kind == "os" and started_by == "Platform" and not auto.get("useRollingUpgradePolicy"):
+        return dict(FIXED_POLICY)
+    return {**FIXED_POLICY, **policy.get("rollingUpgradePolicy", {})}
+
+
+def is_active(run: dict[str, Any] | None) -> bool:
+    return run is not None and run["status"] in ACTIVE
+
+
+# -- starting --------------------------------------------------------------------------------------
+
+
+def start_run(
+    store: Store,
+    key: str,
+    kind: str,
+    started_by: str,
+    names: list[str] | None = None,
+) -> dict[str, Any] | None:
+    """Start an OS upgrade (``kind='os'``) or a model rollout (``kind='model'``); None if nothing to do.
+
+    The target OS image version is resolved here, once, and recorded exactly.
+    """
+    fleet = fleet_of(store)
+    record = fleet.record(key)
+    assert record is not None
+    instances = fleet.instances(key)
+    now = store.now()
+    model = record["model"]
+    reference = model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
+    if kind == "os":
+        target_version: str | None = _catalogue.resolve(store, reference, model["location"])
+        candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
+        gated = True
+    else:
+        pinned = _pinned_version(reference)
+        target_version = pinned
+        wanted = set(names) if names is not None else None
+        candidates = [
+            i for i in instances
+            if (wanted is None and i["model_version"] != record["model_version"]) or (wanted and i["name"] in wanted)
+        ]
+        gated = names is None and model["properties"]["upgradePolicy"]["mode"] == "Rolling"
+    if not candidates:
+        return None
+    auto = model["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {})
+    policy = effective_policy(record, kind, started_by)
+    platform = kind == "os" and started_by == "Platform"
+    expired = sorted(
+        name for name, secret in record["extension_secrets"].items()
+        if secret.get("credential_expiry") is not None and secret["credential_expiry"] <= now
+    )
+    previous = fleet.latest_run_id(key)
+    run: dict[str, Any] = {
+        "run_id": (previous or 0) + 1,
+        "kind": kind,
+        "gated": gated,
+        "started_by": started_by,
+        "policy": policy,
+        "rollback": platform and not auto.get("disableAutomaticRollback", False),
+        "deferral": platform and bool(auto.get("osRollingUpgradeDeferral", False)),
+        "target_version": target_version,
+        "target_reference": _target_reference(reference, target_version),
+        "model_version": record["model_version"],
+        "status": "RollingForward",
+        "start": now,
+        "end": None,
+        "last_action": "Start",
+        "last_action_time": now,
+        "n": len(instances),
+        "pending": [i["instance_id"] for i in order(candidates, bool(policy["prioritizeUnhealthyInstances"]))],
+        "skipped": sorted((i["instance_id"] for i in instances if i not in candidates), key=int),
+        "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
+        "expired_extensions": expired,
+        "outcome": {},
+        "flight": {},
+        "batches": [],
+        "current_batch": None,
+        "agenda": [],
+        "seq": 0,
+        "cancel_requested": False,
+        "approved": [],
+        "error": None,
+        "breach_error": None,
+        "rollback_errors": [],
+    }
+    for instance_id, fault in run["faults"].items():
+        if "unhealthy_at" in fault:
+            _push(run, now + fault["unhealthy_at"], "unhealthy", [instance_id])
+    _push(run, now, "batch_start", [])
+    fleet.add_run(key, run)
+    _wake(store, key, run)
+    return run
+
+
+def _pinned_version(reference: dict[str, Any]) -> str | None:
+    if "id" in reference:
+        return _catalogue.split_gallery_reference(reference["id"], "image.id")[1]
+    return None if reference["version"] == "latest" else reference["version"]
+
+
+def _target_reference(reference: dict[str, Any], version: str | None) -> dict[str, Any]:
+    if "id" in reference:
+        image_id = _catalogue.split_gallery_reference(reference["id"], "image.id")[0]
+        return {"id": f"{image_id}/versions/{version}" if version else image_id}
+    return {"publisher": reference["publisher"], "offer": reference["offer"], "sku": reference["sku"],
+            "version": version or reference["version"]}
+
+
+# -- the agenda ------------------------------------------------------------------------------------
+
+
+def _push(run: dict[str, Any], when: int, action: str, ids: list[Any]) -> None:
+    run["seq"] += 1
+    heapq.heappush(run["agenda"], [when, run["seq"], action, ids])
+
+
+def _wake(store: Store, key: str, run: dict[str, Any]) -> None:
+    """Keep exactly one run_step event in the store's queue, at the agenda's earliest time."""
+    subject = run_subject(key, run["run_id"])
+    store.cancel_events(subject, EVENT_KIND)
+    if run["agenda"]:
+        store.schedule(run["agenda"][0][0], EVENT_KIND, subject, {"scale_set": key, "run_id": run["run_id"]})
+
+
+def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
+    """Do everything the run has due now; returns reports for sim_clock."""
+    fleet = fleet_of(store)
+    run = fleet.run(key, run_id)
+    record = fleet.record(key)
+    if run is None or record is None:  # the scale set was deleted meanwhile
+        return []
+    ctx = _Context(store, fleet, key, record, run)
+    now = store.now()
+    while run["agenda"] and run["agenda"][0][0] <= now:
+        _when, _seq, action, ids = heapq.heappop(run["agenda"])
+        getattr(ctx, f"on_{action}")(ids)
+    fleet.touch(key)
+    fleet.touch_run(key, run_id)
+    _wake(store, key, run)
+    return ctx.reports
+
+
+class _Context:
+    """One scale set's run being advanced; the handlers of the agenda's actions."""
+
+    def __init__(self, store: Store, fleet: Fleet, key: str, record: dict[str, Any], run: dict[str, Any]) -> None:
+        self.store = store
+        self.fleet = fleet
+        self.key = key
+        self.record = record
+        self.run = run
+        self.now = store.now()
+        self.instances = fleet.instances(key)
+        self.by_id = fleet.by_id(key)
+        self.reports: list[dict[str, Any]] = []
+        sim = record["simulation"]
+        self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
+        self.boot = parse_duration(sim["boot_duration"], "simulation.boot_duration")
+        self.health_extension = any(is_health_extension(e) for e in extensions_of(record["model"]))
+        self.has_health_source = health_source(record) is not None
+
+    def report(self, kind: str, **details: Any) -> None:
+        self.reports.append({"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"],
+                             **details})
+
+    # -- batches -----------------------------------------------------------------------------------
+
+    def on_batch_start(self, _ids: list[Any]) -> None:
+        run = self.run
+        if run["status"] not in ACTIVE:
+            return
+        if run["cancel_requested"]:
+            self.finish("Cancelled")
+            return
+        n = run["n"]
+        policy = run["policy"]
+        if run["gated"]:
+            unhealthy = [i for i in self.instances if is_unhealthy(i)]
+            if exceeds(len(unhealthy), n, policy["maxUnhealthyInstancePercent"]):
+                first = not run["batches"]
+                code = (
+                    "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
+                    if first
+                    else "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
+                )
+                percent = len(unhealthy) * 100 // n
+                when = "before starting" if first else "during the upgrade"
+                self.finish("Faulted", self.error(
+                    code,
+                    f"Rolling Upgrade failed {when} because {percent}% of instances ({len(unhealthy)} of {n}) are in "
+                    f"an unhealthy state - more than the MaxUnhealthyInstancePercent of "
+                    f"{policy['maxUnhealthyInstancePercent']}% defined in the RollingUpgradePolicy. Make the "
+                    "instances healthy or increase maxUnhealthyInstancePercent, then start the upgrade again.",
+                    unhealthy,
+                ))
+                return
+        remaining = [self.by_id[i] for i in run["pending"] if i in self.by_id]
+        if policy["prioritizeUnhealthyInstances"]:
+            remaining = order(remaining, True)
+        if not remaining:
+            run["pending"] = []
+            self.finish("Completed")
+            return
+        if run["gated"]:
+            batch = take_batch(remaining, batch_size(n, policy["maxBatchInstancePercent"]),
+                               bool(policy["enableCrossZoneUpgrade"]))
+        else:
+            batch = remaining
+        run["pending"] = [i["instance_id"] for i in remaining[len(batch):]]
+        index = len(run["batches"]) + 1
+        zones = sorted({i["zone"] or "" for i in batch})
+        run["batches"].append({
+            "index": index,
+            "instances": [i["instance_id"] for i in batch],
+            "zone": batch[0]["zone"] if len(zones) == 1 else None,
+            "update_domain": batch[0]["update_domain"],
+            "start": self.now,
+            "end": None,
+            "result": None,
+        })
+        run["current_batch"] = index
+        started = []
+        for instance in batch:
+            iid = instance["instance_id"]
+            run["outcome"][iid] = {"result": "in_progress", "batch": index}
+            run["flight"][iid] = {"phase": "awaiting_approval", "epoch": 0, "old": None}
+            if not run["deferral"] or iid in run["approved"]:
+                self.begin_reimage(instance)
+                started.append(iid)
+        if started:
+            _push(run, self.now + self.reimage, "reimage_done", started)
+        self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
+
+    def begin_reimage(self, instance: dict[str, Any]) -> None:
+        flight = self.run["flight"][instance["instance_id"]]
+        flight["phase"] = "reimaging"
+        if self.run["policy"]["maxSurge"] and self.run["kind"] == "os":
+            # A surge instance is built beside the old one, which keeps serving until it is replaced.
+            flight["old"] = {k: instance[k] for k in ("os_disk", "previous_os_disk", "extensions", "health",
+                                                      "provisioning_state", "model_version")}
+        else:
+            instance["health"] = "Unknown"
+            instance["provisioning_state"] = "Updating"
+
+    def on_reimage_done(self, ids: list[str]) -> None:
+        run = self.run
+        faults = run["faults"]
+        expired = set(run["expired_extensions"])
+        extensions = extensions_of(self.record["model"])
+        healthy_at: dict[int, list[list[Any]]] = {}
+        for iid in ids:
+            instance = self.by_id.get(iid)
+            flight = run["flight"].get(iid)
+            if instance is None or flight is None or flight["phase"] != "reimaging":
+                continue
+            fault = faults.get(iid, {})
+            if run["target_version"] and instance["os_disk"]["image_version"] != run["target_version"] or (
+                run["kind"] == "os"
+            ):
+                generation = instance["disk_generation"] + 1
+                instance["disk_generation"] = generation
+                instance["previous_os_disk"] = instance["os_disk"] if flight["old"] is None else flight["old"]["os_disk"]
+                instance["os_disk"] = {
+                    "name": os_disk_name(self.record, int(iid), generation),
+                    "image_version": run["target_version"] or instance["os_disk"]["image_version"],
+                }
+            instance["model_version"] = run["model_version"]
+            failing = set(fault.get("extension_failure", [])) | expired
+            instance["extensions"] = provision(extensions, failing)
+            failed_extensions = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
+            instance["provisioning_state"] = "Failed" if failed_extensions else "Succeeded"
+            flight["credential"] = bool(expired & set(failed_extensions))
+            flight["phase"] = "booting"
+            if not run["gated"]:
+                self.resolve(iid, "failed" if failed_extensions else "upgraded")
+                if not failed_extensions:
+                    healthy_at.setdefault(self.now + self.boot, []).append([iid, flight["epoch"]])
+                instance["health"] = "Unhealthy" if failed_extensions else self.booting_health()
+                continue
+            if failed_extensions or fault.get("boot_unhealthy") or instance["power_state"] != "running":
+                instance["health"] = "Unhealthy" if failed_extensions and not self.has_health_source else self.booting_health()
+            else:
+                instance["health"] = self.booting_health()
+                when = self.now + max(self.boot, fault.get("slow_boot", 0))
+                healthy_at.setdefault(when, []).append([iid, flight["epoch"]])
+        for when, pairs in sorted(healthy_at.items()):
+            _push(run, when, "healthy", pairs)
+        if run["gated"]:
+            _push(run, self.now + HEALTH_DEADLINE, "deadline", [i for i in ids if i in run["flight"]])
+        else:
+            self.check_batch_end()
+
+    def booting_health(self) -> str:
+        return "Initializing" if self.health_extension else "Unknown"
+
+    def on_healthy(self, pairs: list[list[Any]]) -> None:
+        for iid, epoch in pairs:
+            instance = self.by_id.get(iid)
+            if instance is None:
+                continue
+            flight = self.run["flight"].get(iid)
+            if flight is not None and flight["epoch"] != epoch:
+                continue  # the instance was restored meanwhile; this boot no longer happens
+            if instance["power_state"] == "running":
+                instance["health"] = "Healthy"
+            if flight is not None and flight["phase"] == "booting" and self.run["gated"]:
+                self.resolve(iid, "upgraded")
+            elif flight is not None and flight["phase"] == "restored":
+                del self.run["flight"][iid]
+        self.check_batch_end()
+
+    def on_deadline(self, ids: list[str]) -> None:
+        run = self.run
+        restoring = []
+        for iid in ids:
+            flight = run["flight"].get(iid)
+            instance = self.by_id.get(iid)
+            if flight is None or instance is None or flight["phase"] != "booting":
+                continue
+            if instance["health"] != "Healthy":
+                instance["health"] = "Unhealthy"
+            if flight["old"] is not None:
+                # maxSurge: the failed new instance is deleted and the old one kept, untouched.
+                instance.update(flight["old"])
+                self.resolve(iid, "failed")
+            elif run["rollback"] and not flight.get("credential"):
+                flight["phase"] = "restoring"
+                flight["epoch"] += 1
+                run["outcome"][iid]["failed_at"] = self.now
+                restoring.append(iid)
+            else:
+                self.resolve(iid, "failed")
+        if restoring:
+            _push(run, self.now + self.reimage, "restore_done", restoring)
+        self.check_batch_end()
+
+    def restore(self, iid: str) -> bool:
+        """Put the previous OS disk back; False when the rollback_failure fault says it fails."""
+        instance = self.by_id[iid]
+        flight = self.run["flight"][iid]
+        if self.run["faults"].get(iid, {}).get("rollback_failure"):
+            instance["health"] = "Unhealthy"
+            instance["provisioning_state"] = "Failed"
+            self.run["rollback_errors"].append(iid)
+            return False
+        if instance["previous_os_disk"] is not None:
+            instance["os_disk"] = instance["previous_os_disk"]
+            instance["previous_os_disk"] = None
+        instance["extensions"] = provision(extensions_of(self.record["model"]), set(self.run["expired_extensions"]))
+        instance["provisioning_state"] = "Succeeded"
+        instance["health"] = self.booting_health()
+        flight["phase"] = "restored"
+        flight["epoch"] += 1
+        _push(self.run, self.now + self.boot, "healthy", [[iid, flight["epoch"]]])
+        return True
+
+    def on_restore_done(self, ids: list[str]) -> None:
+        for iid in ids:
+            if iid in self.run["flight"] and iid in self.by_id:
+                ok = self.restore(iid)
+                self.resolve(iid, "rolled_back" if ok else "rollback_failed", keep_flight=ok)
+        self.check_batch_end()
+
+    def on_breach_restore_done(self, ids: list[str]) -> None:
+        for iid in ids:
+            if iid in self.by_id:
+                self.run["flight"][iid] = {"phase": "restoring", "epoch": 0, "old": None}
+                ok = self.restore(iid)
+                self.run["outcome"][iid]["result"] = "rolled_back" if ok else "rollback_failed"
+                if not ok:
+                    del self.run["flight"][iid]
+        self.finish("Faulted", self.run["breach_error"])
+
+    def on_unhealthy(self, ids: list[str]) -> None:
+        for iid in ids:
+            if iid in self.by_id:
+                self.by_id[iid]["health"] = "Unhealthy"
+
+    def on_pause_over(self, _ids: list[Any]) -> None:
+        self.on_batch_start([])
+
+    def resolve(self, iid: str, result: str, keep_flight: bool = False) -> None:
+        outcome = self.run["outcome"][iid]
+        outcome["result"] = result
+        outcome["resolved"] = self.now
+        if not keep_flight:
+            flight = self.run["flight"].pop(iid, None)
+            if flight and flight.get("credential"):
+                outcome["credential"] = True
+        else:
+            self.run["flight"][iid].pop("credential", None)
+
+    def check_batch_end(self) -> None:
+        run = self.run
+        index = run["current_batch"]
+        if index is None:
+            return
+        batch = run["batches"][index - 1]
+        results = [run["outcome"][i]["result"] for i in batch["instances"]]
+        if any(r == "in_progress" for r in results):
+            return
+        batch["end"] = self.now
+        ok = sum(r == "upgraded" for r in results)
+        batch["result"] = "succeeded" if ok == len(results) else ("failed" if ok == 0 else "partially_failed")
+        run["current_batch"] = None
+        self.report("BatchCompleted", batch=index, result=batch["result"])
+        if run["status"] not in ACTIVE:
+            return
+        failed = [i for i, o in run["outcome"].items() if o["result"] in FAILED_RESULTS]
+        if any(run["outcome"][i].get("credential") for i in batch["instances"]):
+            names = ", ".join(run["expired_extensions"])
+            self.finish("Faulted", self.error(
+                CREDENTIAL_CODE,
+                f"Rolling Upgrade stopped: the credentials of extension(s) {names} expired, so the extensions failed "
+                "to provision on the instances of the first batch. Renew the credentials, update the scale set "
+                "model and deploy it to every instance.",
+                [self.by_id[i] for i in batch["instances"] if i in self.by_id],
+            ))
+            return
+        policy = run["policy"]
+        if run["gated"] and exceeds(len(failed), run["n"], policy["maxUnhealthyUpgradedInstancePercent"]):
+            first = min(failed, key=int)
+            error = self.error(
+                "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
+                f"Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in "
+                f"the RollingUpgradePolicy. {len(failed) * 100 // run['n']}% of instances are in an unhealthy state "
+                f"after being upgraded - more than the threshold of {policy['maxUnhealthyUpgradedInstancePercent']}%. "
+                f"First failed instance ID is: {first}.",
+                [self.by_id[i] for i in sorted(failed, key=int) if i in self.by_id],
+            )
+            to_restore = [i for i in failed if run["outcome"][i]["result"] == "failed" and i in self.by_id]
+            if policy["rollbackFailedInstancesOnPolicyBreach"] and to_restore:
+                run["status"] = "RollingBack"
+                run["breach_error"] = error
+                _push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
+                self.report("RollingBackStarted", instances=[self.by_id[i]["name"] for i in to_restore])
+                return
+            self.finish("Faulted", error)
+            return
+        if run["cancel_requested"]:
+            self.finish("Cancelled")
+            return
+        if not run["pending"]:
+            self.finish("Completed")
+            return
+        pause = parse_duration(policy["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches") if run["gated"] else 0
+        _push(run, self.now + pause, "pause_over" if pause else "batch_start", [])
+
+    # -- ending ------------------------------------------------------------------------------------
+
+    def error(self, code: str, message: str, instances: list[dict[str, Any]]) -> dict[str, Any]:
+        name = self.record["model"]["name"]
+        return {
+            "code": code,
+            "target": self.record["model"]["id"],
+            "message": message,
+            "details": [
+                {
+                    "code": "RollingUpgradeInstanceUnhealthyError",
+                    "target": f"{name}/virtualMachines/{i['instance_id']}",
+                    "message": f"Instance {i['instance_id']} ({i['name']}) is {i['health'].lower()}"
+                    + (f" and {i['power_state']}" if i["power_state"] != "running" else "")
+                    + (", extensions failed to provision" if i["provisioning_state"] == "Failed" else "")
+                    + ".",
+                }
+                for i in instances
+            ],
+        }
+
+    def finish(self, status: str, error: dict[str, Any] | None = None) -> None:
+        run = self.run
+        run["status"] = status
+        run["end"] = self.now
+        run["error"] = error
+        # Instances still waiting for approval never started: they go back to pending.
+        for iid, flight in list(run["flight"].items()):
+            if flight["phase"] == "awaiting_approval":
+                del run["flight"][iid]
+                run["outcome"].pop(iid, None)
+                run["pending"].append(iid)
+        # Health changes already under way (a restored instance booting, maintenance) still happen.
+        run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy")]
+        heapq.heapify(run["agenda"])
+        self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
+
+
+# -- requests from modules -------------------------------------------------------------------------
+
+
+def cancel(store: Store, key: str) -> dict[str, Any] | None:
+    """Azure's cancel: no new batch starts; instances in flight finish. None when nothing runs."""
+    fleet = fleet_of(store)
+    run = fleet.latest_run(key)
+    if not is_active(run):
+        return None
+    assert run is not None
+    now = store.now()
+    if run["cancel_requested"]:
+        return run
+    run["cancel_requested"] = True
+    run["last_action"] = "Cancel"
+    run["last_action_time"] = now
+    record = fleet.record(key)
+    assert record is not None
+    ctx = _Context(store, fleet, key, record, run)
+    for iid, flight in list(run["flight"].items()):
+        if flight["phase"] == "awaiting_approval":
+            del run["flight"][iid]
+            run["outcome"].pop(iid, None)
+            index = run["current_batch"]
+            if index is not None:
+                run["batches"][index - 1]["instances"].remove(iid)
+            run["pending"].append(iid)
+    if run["current_batch"] is not None and not run["batches"][run["current_batch"] - 1]["instances"]:
+        run["batches"].pop()
+        run["current_batch"] = None
+    if run["current_batch"] is None and run["status"] == "RollingForward":
+        ctx.finish("Cancelled")
+    fleet.touch_run(key, run["run_id"])
+    fleet.touch(key)
+    _wake(store, key, run)
+    return run
+
+
+def approve(store: Store, key: str, instance_ids: list[str]) -> list[str]:
+    """Azure's approveRollingUpgrade: let deferred instances upgrade; returns the ids newly approved."""
+    fleet = fleet_of(store)
+    run = fleet.latest_run(key)
+    if not is_active(run) or not run or not run["deferral"]:
+        raise Conflict(
+            "There is no ongoing Rolling Upgrade waiting for approval (approval applies to platform-started OS "
+            "upgrades of scale sets with osRollingUpgradeDeferral)."
+        )
+    record = fleet.record(key)
+    assert record is not None
+    ctx = _Context(store, fleet, key, record, run)
+    approved = []
+    starting = []
+    for iid in instance_ids:
+        if iid in run["approved"] or run["outcome"].get(iid, {}).get("result") not in (None, "in_progress"):
+            continue
+        flight = run["flight"].get(iid)
+        if flight is not None and flight["phase"] != "awaiting_approval":
+            continue
+        run["approved"].append(iid)
+        approved.append(iid)
+        if flight is not None:
+            ctx.begin_reimage(ctx.by_id[iid])
+            starting.append(iid)
+    if starting:
+        _push(run, store.now() + ctx.reimage, "reimage_done", starting)
+    fleet.touch_run(key, run["run_id"])
+    fleet.touch(key)
+    _wake(store, key, run)
+    return approved

@@ -1,0 +1,112 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The platform: automatic OS upgrades start by themselves as the virtual clock moves (azure-behaviour §4).
+
+When automatic OS upgrade is enabled and a newer image version becomes latest for the scale set's
+location (gallery: replicated there, not excluded), the platform starts a run (startedBy Platform):
+the first one ``first_rollout_delay`` after enablement or after the image appeared, whichever is later;
+later ones ``rollout_delay`` after the newer image appeared. A version the platform already tried
+(however that run ended) is not tried again; a newer one is. One ``platform_rollout`` event per scale
+set holds the next start; everything that could change it calls ``reschedule``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue, _orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._clock import Event
+from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import record_key
+from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+
+EVENT_KIND = "platform_rollout"
+
+
+def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
+    """When the platform should start its next run, and towards which version; None if it should not."""
+    policy = record["model"]["properties"]["upgradePolicy"]
+    if not policy.get("automaticOSUpgradePolicy", {}).get("enableAutomaticOSUpgrade"):
+        return None
+    reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
+    if "id" in reference:
+        if _catalogue.split_gallery_reference(reference["id"], "image.id")[1] is not None:
+            return None
+    elif reference["version"] != "latest":
+        return None
+    latest = _catalogue.latest_available(store, reference, record["model"]["location"])
+    if latest is None:
+        return None
+    version, available = latest
+    platform = record.get("platform") or {}
+    if platform.get("last_target") == version:
+        return None
+    key = record_key(record)
+    fleet = fleet_of(store)
+    if all(i["os_disk"]["image_version"] == version for i in fleet.instances(key)):
+        return None
+    if _orchestrator.is_active(fleet.latest_run(key)):
+        return None  # the end of that run reschedules
+    sim = record["simulation"]
+    enabled_at = record.get("automatic_os_upgrade_enabled_at") or 0
+    last_run = platform.get("last_run_at")
+    if last_run is None or last_run < enabled_at:
+        due = max(enabled_at, available) + parse_duration(sim["first_rollout_delay"], "simulation.first_rollout_delay")
+    else:
+        due = available + parse_duration(sim["rollout_delay"], "simulation.rollout_delay")
+    return max(due, store.now()), version
+
+
+def reschedule(store: Store, record: dict[str, Any]) -> None:
+    """Recompute the scale set's next platform-started run after anything that may change it."""
+    key = record_key(record)
+    store.cancel_events(key, EVENT_KIND)
+    due = _due(store, record)
+    if due is not None:
+        store.schedule(due[0], EVENT_KIND, key, {"version": due[1]})
+
+
+def reschedule_all(store: Store) -> None:
+    """After the catalogue changed: every scale set with automatic OS upgrade may have a new latest."""
+    for record in store.list_docs("scale_sets", {}, "key"):
+        if record["model"]["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {}).get(
+            "enableAutomaticOSUpgrade"
+        ):
+            reschedule(store, fleet_of(store).record(record_key(record)) or record)
+
+
+def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
+    fleet = fleet_of(store)
+    record = fleet.record(event.subject)
+    if record is None:
+        return []
+    due = _due(store, record)
+    if due is None or due[0] > store.now():
+        if due is not None:
+            store.schedule(due[0], EVENT_KIND, event.subject, {"version": due[1]})
+        return []
+    run = _orchestrator.start_run(store, event.subject, "os", "Platform")
+    record["platform"] = {"last_target": due[1], "last_run_at": store.now()}
+    fleet.touch(event.subject)
+    if run is None:
+        return []
+    return [{
+        "type": "RollingUpgradeStarted",
+        "subject": record["model"]["id"],
+        "run_id": run["run_id"],
+        "started_by": "Platform",
+        "target_version": run["target_version"],
+        "scheduled": format_timestamp(event.due),
+    }]
+
+
+def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
+    key = event.payload["scale_set"]
+    reports = _orchestrator.step(store, key, event.payload["run_id"])
+    fleet = fleet_of(store)
+    run = fleet.run(key, event.payload["run_id"])
+    record = fleet.record(key)
+    if run is not None and record is not None and not _orchestrator.is_active(run):
+        reschedule(store, record)  # a newer image may have appeared while the run was going
+    return reports

@@ -1,0 +1,128 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Runs as Azure shows them: rollingUpgrades/latest, osUpgradeHistory, and per-batch/instance results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._orchestrator import FAILED_RESULTS
+from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import public_instance
+
+TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
+HISTORY_WINDOW = 60 * 86400  # "the past two months"
+HISTORY_LIMIT = 5
+
+
+def _ts(value: int | None) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+def progress(run: dict[str, Any]) -> dict[str, int]:
+    results = [o["result"] for o in run["outcome"].values()]
+    return {
+        "successfulInstanceCount": sum(r == "upgraded" for r in results),
+        "failedInstanceCount": sum(r in FAILED_RESULTS for r in results),
+        "inProgressInstanceCount": sum(r == "in_progress" for r in results),
+        "pendingInstanceCount": len(run["pending"]),
+    }
+
+
+def rollback_info(run: dict[str, Any]) -> dict[str, Any]:
+    results = [o["result"] for o in run["outcome"].values()]
+    failed = sorted(run["rollback_errors"], key=int)
+    return {
+        "successfullyRolledbackInstanceCount": sum(r == "rolled_back" for r in results),
+        "failedRolledbackInstanceCount": sum(r == "rollback_failed" for r in results),
+        "rollbackError": (
+            {
+                "code": "OSRollbackFailed",
+                "message": f"Restoring the previous OS disk failed on {len(failed)} instance(s): {', '.join(failed)}.",
+                "details": [],
+            }
+            if failed
+            else None
+        ),
+    }
+
+
+def latest_view(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """``GET .../rollingUpgrades/latest``."""
+    properties: dict[str, Any] = {
+        "policy": dict(run["policy"]),
+        "runningStatus": {
+            "code": run["status"],
+            "startTime": _ts(run["start"]),
+            "lastAction": run["last_action"],
+            "lastActionTime": _ts(run["last_action_time"]),
+        },
+        "progress": progress(run),
+    }
+    if run["error"]:
+        properties["error"] = run["error"]
+    return {"properties": properties, "type": TYPE, "location": record["model"]["location"]}
+
+
+def history_item(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """One entry of ``GET .../osUpgradeHistory``; ``endTime`` as the API names it."""
+    properties: dict[str, Any] = {
+        "runningStatus": {"code": run["status"], "startTime": _ts(run["start"]), "endTime": _ts(run["end"])},
+        "progress": progress(run),
+        "startedBy": run["started_by"],
+        "targetImageReference": run["target_reference"],
+        "rollbackInfo": rollback_info(run),
+    }
+    if run["error"]:
+        properties["error"] = run["error"]
+    return {"properties": properties, "type": TYPE, "location": record["model"]["location"]}
+
+
+def history(runs: list[dict[str, Any]], record: dict[str, Any], now: int, everything: bool) -> list[dict[str, Any]]:
+    """OS upgrade runs newest first: the last five within two months, or all of them."""
+    os_runs = sorted((r for r in runs if r["kind"] == "os"), key=lambda r: (r["start"], r["run_id"]), reverse=True)
+    if not everything:
+        os_runs = [r for r in os_runs if r["start"] >= now - HISTORY_WINDOW][:HISTORY_LIMIT]
+    return [history_item(r, record) for r in os_runs]
+
+
+def batches_view(run: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "index": b["index"],
+            "instances": [names.get(i, i) for i in b["instances"]],
+            "zone": b["zone"],
+            "update_domain": b["update_domain"],
+            "start": _ts(b["start"]),
+            "end": _ts(b["end"]),
+            "result": b["result"] or "in_progress",
+        }
+        for b in run["batches"]
+    ]
+
+
+def instance_results(run: dict[str, Any] | None, record: dict[str, Any], instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each instance with its outcome in ``run``: upgraded, rolled_back, rollback_failed, failed, skipped, pending."""
+    out = []
+    pending = set(run["pending"]) if run else set()
+    for instance in instances:
+        view = public_instance(instance, record)
+        outcome = run["outcome"].get(instance["instance_id"]) if run else None
+        if outcome is not None:
+            view["result"] = outcome["result"] if outcome["result"] != "in_progress" else "pending"
+            view["batch"] = outcome["batch"]
+        else:
+            view["result"] = "pending" if instance["instance_id"] in pending else "skipped"
+            view["batch"] = None
+        out.append(view)
+    return out
+
+
+def plan_view(run: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """Check mode's ``plan``: the batches the engine ran on a throw-away copy, and when the run ends."""
+    return {
+        "start": _ts(run["start"]),
+        "end": _ts(run["end"]),
+        "status": run["status"],
+        "batches": [{k: v for k, v in b.items() if k != "result"} for b in batches_view(run, names)],
+    }

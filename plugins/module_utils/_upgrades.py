@@ -1,0 +1,206 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the run-related modules do: start, cancel and approve runs, read history, and roll out model changes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue, _orchestrator, _platform, _runs, _scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._errors import Conflict, InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._names import check_resource_group, check_scale_set_name
+from ansible_collections.azsim.vmss.plugins.module_utils._simulation import advance
+from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+
+NO_RUN_TO_CANCEL = "There is no ongoing Rolling Upgrade to cancel."
+# A check-mode plan runs the engine on a throw-away copy until the run ends, at most this long.
+PLAN_HORIZON = 366 * 86400
+
+
+def _address(store: Store, subscription_id: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    record = _scaleset.load_or_fail(
+        store, subscription_id, check_resource_group(params["resource_group"]), check_scale_set_name(params["name"])
+    )
+    return _scaleset.record_key(record), record
+
+
+def _drive(store: Store, key: str, run: dict[str, Any], seconds: int) -> bool:
+    """Advance until the run ends or ``seconds`` pass; True when it ended."""
+    advance(store, store.now() + seconds, stop=lambda: not _orchestrator.is_active(run))
+    return not _orchestrator.is_active(run)
+
+
+def _names(instances: list[dict[str, Any]]) -> dict[str, str]:
+    return {i["instance_id"]: i["name"] for i in instances}
+
+
+def run_view(store: Store, key: str, run: dict[str, Any] | None) -> dict[str, Any]:
+    fleet = fleet_of(store)
+    record = fleet.record(key)
+    assert record is not None
+    instances = fleet.instances(key)
+    return {
+        "rolling_upgrade": _runs.latest_view(run, record) if run else None,
+        "batches": _runs.batches_view(run, _names(instances)) if run else [],
+        "instances": _runs.instance_results(run, record, instances),
+        "now": format_timestamp(store.now()),
+    }
+
+
+def _faulted(view: dict[str, Any], run: dict[str, Any], fail_on_fault: bool) -> dict[str, Any]:
+    if run["status"] == "Faulted" and fail_on_fault:
+        error = run["error"] or {}
+        view.update(failed=True, msg=f"Rolling upgrade Faulted: {error.get('code')}: {error.get('message')}")
+    return view
+
+
+def rolling_upgrade(store: Store, subscription_id: str, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    """vmss_os_rolling_upgrade."""
+    key, record = _address(store, subscription_id, params)
+    timeout = parse_duration(params["wait_timeout"], "wait_timeout")
+    state = params["state"]
+    if state == "started":
+        return _start(store, key, record, params, timeout, check_mode)
+    if state == "cancelled":
+        run = _orchestrator.cancel(store, key)
+        if run is None:
+            if params["fail_if_idle"]:
+                raise Conflict(NO_RUN_TO_CANCEL, status=409)
+            view = run_view(store, key, fleet_of(store).latest_run(key))
+            return {"changed": False, "msg": NO_RUN_TO_CANCEL, **view}
+        advance(store, store.now())
+        if params["wait"]:
+            _drive(store, key, run, timeout)
+        return {"changed": True, **run_view(store, key, run)}
+    # approved
+    fleet = fleet_of(store)
+    wanted = params.get("instance_ids") or []
+    if not wanted:
+        raise InvalidInput("instance_ids: give the instance ids (or host names) to approve")
+    by_name = {i["name"]: i["instance_id"] for i in fleet.instances(key)}
+    known = set(by_name.values())
+    ids = []
+    for index, value in enumerate(wanted):
+        iid = str(value) if str(value) in known else by_name.get(str(value))
+        if iid is None:
+            raise InvalidInput(f"instance_ids[{index}]: {value!r} is neither an instance id nor a host name of this scale set")
+        ids.append(iid)
+    approved = _orchestrator.approve(store, key, ids)
+    run = fleet.latest_run(key)
+    assert run is not None
+    advance(store, store.now())
+    if params["wait"] and approved:
+        _drive(store, key, run, timeout)
+    return {"changed": bool(approved), "approved": approved, **run_view(store, key, run)}
+
+
+def _start(
+    store: Store, key: str, record: dict[str, Any], params: dict[str, Any], timeout: int, check_mode: bool
+) -> dict[str, Any]:
+    fleet = fleet_of(store)
+    current = fleet.latest_run(key)
+    if _orchestrator.is_active(current):
+        return {"changed": False, "msg": "A rolling upgrade is already in progress; returning it.",
+                **run_view(store, key, current)}
+    reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
+    pinned = _orchestrator._pinned_version(reference)
+    if pinned is not None:
+        raise Conflict(
+            f"The operation 'osRollingUpgrade' is not allowed on Virtual Machine Scale Set '{record['model']['name']}' "
+            f"since its image reference is pinned to version {pinned}; OS rolling upgrade needs the image version "
+            "'latest' (or a gallery image referenced without a version). (Azure: 409 OperationNotAllowed)",
+            code="OperationNotAllowed",
+            status=409,
+        )
+    run = _orchestrator.start_run(store, key, "os", "User")
+    if run is None:
+        version = _catalogue.resolve(store, reference, record["model"]["location"])
+        return {"changed": False, "msg": f"Every instance already runs the latest image version {version}.",
+                **run_view(store, key, current)}
+    advance(store, store.now())
+    if params["wait"]:
+        _drive(store, key, run, timeout)
+    view = run_view(store, key, run)
+    if check_mode:
+        view = copy.deepcopy(view)
+        ended = _drive(store, key, run, PLAN_HORIZON) if _orchestrator.is_active(run) else True
+        view["plan"] = _runs.plan_view(run, _names(fleet.instances(key)))
+        if not ended:
+            view["plan"]["end"] = None
+    elif params["wait"] and _orchestrator.is_active(run):
+        view.update(failed=True, msg=f"The rolling upgrade is still {run['status']} after wait_timeout "
+                                     f"{params['wait_timeout']} of virtual time; its progress so far is kept.")
+        return view
+    _platform.reschedule(store, fleet.record(key) or record)
+    return _faulted({"changed": True, **view}, run, params["fail_on_fault"])
+
+
+def upgrade_history(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """vmss_upgrade_history: osUpgradeHistory (last five in two months, or all) and rollingUpgrades/latest."""
+    key, record = _address(store, subscription_id, params)
+    runs = fleet_of(store).runs(key)
+    latest = runs[-1] if runs else None
+    return {
+        "changed": False,
+        "history": _runs.history(runs, record, store.now(), bool(params["all"])),
+        "latest": _runs.latest_view(latest, record) if latest else None,
+    }
+
+
+def vmss_action(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """vmss: create/update/delete the scale set, then roll out a model change as its upgrade mode says."""
+    result = _scaleset.ensure(store, subscription_id, params)
+    if params["state"] == "absent" or result["vmss"] is None:
+        key = _scaleset.scale_set_id(subscription_id, params["resource_group"], params["name"]).lower()
+        store.cancel_events(key, _platform.EVENT_KIND)
+        return result
+    record = result["vmss"]
+    key = record["id"].lower()
+    fleet = fleet_of(store)
+    stored = fleet.record(key)
+    assert stored is not None
+    instances = fleet.instances(key)
+    _check_faults(stored, instances)
+    names = _update_names(params.get("update_instances"), instances)
+    run = None
+    if not _orchestrator.is_active(fleet.latest_run(key)):
+        mode = stored["model"]["properties"]["upgradePolicy"]["mode"]
+        if names is not None:
+            run = _orchestrator.start_run(store, key, "model", "User", names)
+        elif mode in ("Automatic", "Rolling"):
+            run = _orchestrator.start_run(store, key, "model", "User")
+    elif names:
+        raise Conflict("update_instances: a rolling upgrade is in progress on this scale set; wait for it or cancel it")
+    if run is not None:
+        advance(store, store.now())
+        result.update(_scaleset.public_view(stored, instances))
+        result["rolling_upgrade"] = _runs.latest_view(run, stored)
+        result["after"] = {**result["after"], "rolling_upgrade_started": run["run_id"]}
+    _platform.reschedule(store, stored)
+    return result
+
+
+def _check_faults(record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
+    from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of
+    from ansible_collections.azsim.vmss.plugins.module_utils._faults import check_rules
+
+    check_rules(
+        record["simulation"]["faults"],
+        {i["name"] for i in instances},
+        {e["name"] for e in extensions_of(record["model"])},
+    )
+
+
+def _update_names(value: list[str] | None, instances: list[dict[str, Any]]) -> list[str] | None:
+    if value is None:
+        return None
+    names = {i["name"] for i in instances}
+    if "all" in value:
+        return sorted(names)
+    for index, name in enumerate(value):
+        if name not in names:
+            raise InvalidInput(f"update_instances[{index}]: {name!r} is not an instance of this scale set")
+    return list(value)

@@ -1,0 +1,171 @@
+#!/usr/bin/python
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vmss_os_rolling_upgrade
+short_description: Start, cancel or approve a rolling OS image upgrade of a simulated scale set
+version_added: 0.1.0
+description:
+  - V(started) is Azure's C(POST .../osRollingUpgrade) (C(startedBy=User)). It rolls the latest image version
+    out in batches by the scale set's rolling upgrade policy, health-gated. Instances already on the latest
+    version are not touched, and a manually started upgrade never restores an old OS disk.
+  - V(cancelled) is Azure's C(POST .../rollingUpgrades/cancel). Instances already being upgraded finish; no new
+    batch starts; the run ends C(Cancelled).
+  - V(approved) is Azure's C(POST .../approveRollingUpgrade), for platform-started upgrades waiting for approval
+    per instance under C(osRollingUpgradeDeferral).
+  - Time is virtual. With O(wait=true) the task advances the store's clock until the run ends; with
+    O(wait=false) it returns at once with the run C(RollingForward), and M(azsim.vmss.sim_clock) or any later
+    waiting task moves it on. Platform-started runs of other scale sets due meanwhile happen too.
+  - In check mode the run is simulated to its end on a throw-away copy of the store, and O(ignore:plan) shows the
+    batches and their predicted times.
+options:
+  resource_group:
+    description: The resource group of the scale set.
+    type: str
+    required: true
+  name:
+    description: The scale set.
+    type: str
+    required: true
+  state:
+    description: What to do.
+    type: str
+    choices: [started, cancelled, approved]
+    default: started
+  wait:
+    description: Advance virtual time until the run ends (V(started), V(cancelled), V(approved)).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - The most virtual time (ISO 8601 duration) to advance while waiting. A run still going then fails the task;
+        its progress is kept.
+    type: str
+    default: PT24H
+  fail_on_fault:
+    description: Fail the task when the run ends C(Faulted), with Azure's error; the run is recorded either way.
+    type: bool
+    default: true
+  fail_if_idle:
+    description:
+      - With V(cancelled), fail (Azure's 409) when no rolling upgrade is going. Otherwise that is C(changed=false).
+    type: bool
+    default: false
+  instance_ids:
+    description: With V(approved), the instance ids (or inventory host names) whose deferred upgrade is approved.
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - azsim.vmss.common
+  - azsim.vmss.common.attributes
+author:
+  - azsim.vmss developers (@azsim)
+"""
+
+EXAMPLES = r"""
+- name: See the batches a rolling OS upgrade would run, without running it
+  azsim.vmss.vmss_os_rolling_upgrade:
+    resource_group: rg-web
+    name: web
+  check_mode: true
+  register: preview
+
+- name: Show the plan
+  ansible.builtin.debug:
+    msg: "{{ preview.plan.batches | map(attribute='instances') | list }}"
+
+- name: Run it to its end in virtual time
+  azsim.vmss.vmss_os_rolling_upgrade:
+    resource_group: rg-web
+    name: web
+    fail_on_fault: false
+  register: rollout
+
+- name: Start one and return at once
+  azsim.vmss.vmss_os_rolling_upgrade:
+    resource_group: rg-web
+    name: web
+    wait: false
+
+- name: Cancel whatever runs
+  azsim.vmss.vmss_os_rolling_upgrade:
+    resource_group: rg-web
+    name: web
+    state: cancelled
+
+- name: Approve the deferred upgrade of two instances
+  azsim.vmss.vmss_os_rolling_upgrade:
+    resource_group: rg-web
+    name: web
+    state: approved
+    instance_ids: [web-01, web-02]
+    wait: false
+"""
+
+RETURN = r"""
+rolling_upgrade:
+  description: The run in the shape of Azure's C(GET .../rollingUpgrades/latest); null when there is none.
+  returned: always
+  type: dict
+  sample:
+    type: Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades
+    location: eastus
+    properties:
+      policy: {maxBatchInstancePercent: 20, maxUnhealthyInstancePercent: 20}
+      runningStatus: {code: Completed, startTime: "2025-01-01T00:00:00Z", lastAction: Start}
+      progress: {successfulInstanceCount: 10, failedInstanceCount: 0, inProgressInstanceCount: 0, pendingInstanceCount: 0}
+batches:
+  description: The batches so far, each C({index, instances, zone, update_domain, start, end, result}).
+  returned: always
+  type: list
+  elements: dict
+instances:
+  description:
+    - Every instance as M(azsim.vmss.vmss) returns it, with C(result) (C(upgraded), C(rolled_back), C(rollback_failed),
+      C(failed), C(skipped), C(pending)) and C(batch) in this run.
+  returned: always
+  type: list
+  elements: dict
+plan:
+  description:
+    - Check mode only. C({start, end, status, batches}) of the run simulated to its end; C(batches) holds
+      C({index, instances, zone, update_domain, start, end}) with instance names.
+  returned: in check mode when a run would start
+  type: dict
+approved:
+  description: With V(approved), the instance ids newly approved.
+  returned: with O(state=approved)
+  type: list
+  elements: str
+now:
+  description: The virtual time after the task.
+  returned: always
+  type: str
+"""
+
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import rolling_upgrade
+
+
+def main() -> None:
+    module = AzsimModule(
+        {
+            "resource_group": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["started", "cancelled", "approved"], "default": "started"},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "str", "default": "PT24H"},
+            "fail_on_fault": {"type": "bool", "default": True},
+            "fail_if_idle": {"type": "bool", "default": False},
+            "instance_ids": {"type": "list", "elements": "str"},
+        },
+        required_if=[("state", "approved", ("instance_ids",))],
+    )
+    module.run(lambda ctx: rolling_upgrade(ctx.store, ctx.subscription_id, ctx.params, ctx.check_mode))
+
+
+if __name__ == "__main__":
+    main()

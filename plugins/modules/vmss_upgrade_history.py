@@ -1,0 +1,87 @@
+#!/usr/bin/python
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vmss_upgrade_history
+short_description: Read the OS upgrade history and the latest rolling upgrade of a simulated scale set
+version_added: 0.1.0
+description:
+  - Azure's C(GET .../osUpgradeHistory) and C(GET .../rollingUpgrades/latest).
+  - The history lists OS image upgrades (manual and platform-started), newest first, the last five within two
+    months of the virtual now. Model rollouts are not OS upgrades and appear only in O(ignore:latest).
+  - Changes nothing; the clock does not move.
+options:
+  resource_group:
+    description: The resource group of the scale set.
+    type: str
+    required: true
+  name:
+    description: The scale set.
+    type: str
+    required: true
+  all:
+    description: Return every OS upgrade the store recorded for the scale set, not only Azure's last five in two months.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - azsim.vmss.common
+  - azsim.vmss.common.attributes_read_only
+author:
+  - azsim.vmss developers (@azsim)
+"""
+
+EXAMPLES = r"""
+- name: Get the OS upgrade history
+  azsim.vmss.vmss_upgrade_history:
+    resource_group: rg-web
+    name: web
+  register: hist
+
+- name: One line per run
+  ansible.builtin.debug:
+    msg: "{{ item.properties.startedBy }} to {{ item.properties.targetImageReference.version | default('?') }}: {{ item.properties.runningStatus.code }}"
+  loop: "{{ hist.history }}"
+"""
+
+RETURN = r"""
+history:
+  description: The C(value) list of C(osUpgradeHistory), newest first.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - type: Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades
+      location: eastus
+      properties:
+        runningStatus: {code: Completed, startTime: "2025-01-01T03:00:00Z", endTime: "2025-01-01T03:20:00Z"}
+        progress: {successfulInstanceCount: 10, failedInstanceCount: 0, inProgressInstanceCount: 0, pendingInstanceCount: 0}
+        startedBy: Platform
+        targetImageReference: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server, version: 24.04.202502010}
+        rollbackInfo: {successfullyRolledbackInstanceCount: 0, failedRolledbackInstanceCount: 0}
+latest:
+  description: C(rollingUpgrades/latest) for the most recent run (OS upgrade or model rollout); null when none.
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import upgrade_history
+
+
+def main() -> None:
+    module = AzsimModule(
+        {
+            "resource_group": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "all": {"type": "bool", "default": False},
+        },
+        read_only=True,
+    )
+    module.run(lambda ctx: upgrade_history(ctx.store, ctx.subscription_id, ctx.params))
+
+
+if __name__ == "__main__":
+    main()
