@@ -1,0 +1,40 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make ``ansible_collections.azsim.vmss`` importable when pytest runs on a plain checkout.
+
+Under ansible-test (or any checkout already at ``.../ansible_collections/azsim/vmss``) nothing is
+done but putting that tree's parent on ``sys.path``. From a plain checkout, ``build/ansible_collections/
+azsim/vmss`` is made a symlink to the checkout (the Makefile makes the same link) and ``build`` goes on
+``sys.path``, so the tests import the code being edited, not a copy.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
+
+
+def _collections_dir() -> str:
+    parts = _ROOT.split(os.sep)
+    if parts[-3:-2] == ["ansible_collections"]:
+        return os.sep.join(parts[:-3])
+    build = os.path.join(_ROOT, "build")
+    link = os.path.join(build, "ansible_collections", "azsim", "vmss")
+    if os.path.realpath(link) != _ROOT:
+        if os.path.lexists(link) and not os.path.islink(link):
+            raise RuntimeError(f"{link} should be a symlink to {_ROOT}; remove it and run pytest again")
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if os.path.islink(link):
+            os.unlink(link)
+        try:
+            os.symlink(_ROOT, link)
+        except FileExistsError:  # made meanwhile by a parallel worker
+            pass
+    return build
+
+
+_COLLECTIONS_DIR = _collections_dir()
+if _COLLECTIONS_DIR not in sys.path:
+    sys.path.insert(0, _COLLECTIONS_DIR)
