@@ -87,7 +87,7 @@ class Fleet:
         """Every run of the scale set, oldest first, with this call's changes."""
         for doc in self.store.list_docs("runs", {"scale_set": key}, "run_id"):
             self._runs.setdefault((key, doc["run_id"]), doc)
-        return sorted((r for (k, _), r in self._runs.items() if k == key), key=lambda r: r["run_id"])
+        return sorted((r for (k, _run_id), r in self._runs.items() if k == key), key=lambda r: r["run_id"])
 
     def add_run(self, key: str, run: dict[str, Any]) -> None:
         self._runs[(key, run["run_id"])] = run

@@ -88,7 +88,8 @@ def start_run(
     """
     fleet = fleet_of(store)
     record = fleet.record(key)
-    assert record is not None
+    if record is None:
+        raise AssertionError("record is None")
     instances = fleet.instances(key)
     now = store.now()
     model = record["model"]
@@ -115,6 +116,7 @@ def start_run(
         name for name, secret in record["extension_secrets"].items()
         if secret.get("credential_expiry") is not None and secret["credential_expiry"] <= now
     )
+    candidate_ids = {i["instance_id"] for i in candidates}
     previous = fleet.latest_run_id(key)
     run: dict[str, Any] = {
         "run_id": (previous or 0) + 1,
@@ -134,7 +136,7 @@ def start_run(
         "last_action_time": now,
         "n": len(instances),
         "pending": [i["instance_id"] for i in order(candidates, bool(policy["prioritizeUnhealthyInstances"]))],
-        "skipped": sorted((i["instance_id"] for i in instances if i not in candidates), key=int),
+        "skipped": sorted((i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids), key=int),
         "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
         "expired_extensions": expired,
         "outcome": {},
@@ -559,7 +561,8 @@ def cancel(store: Store, key: str) -> dict[str, Any] | None:
     run = fleet.latest_run(key)
     if not is_active(run):
         return None
-    assert run is not None
+    if run is None:
+        raise AssertionError("run is None")
     now = store.now()
     if run["cancel_requested"]:
         return run
@@ -567,7 +570,8 @@ def cancel(store: Store, key: str) -> dict[str, Any] | None:
     run["last_action"] = "Cancel"
     run["last_action_time"] = now
     record = fleet.record(key)
-    assert record is not None
+    if record is None:
+        raise AssertionError("record is None")
     ctx = _Context(store, fleet, key, record, run)
     for iid, flight in list(run["flight"].items()):
         if flight["phase"] == "awaiting_approval":
@@ -598,7 +602,8 @@ def approve(store: Store, key: str, instance_ids: list[str]) -> list[str]:
             "upgrades of scale sets with osRollingUpgradeDeferral)."
         )
     record = fleet.record(key)
-    assert record is not None
+    if record is None:
+        raise AssertionError("record is None")
     ctx = _Context(store, fleet, key, record, run)
     approved = []
     starting = []

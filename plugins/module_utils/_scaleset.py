@@ -592,6 +592,10 @@ def reconcile_instances(
 # -- the module actions ----------------------------------------------------------------------------
 
 
+def _image_reference_of(record: dict[str, Any]) -> dict[str, Any]:
+    return dict(record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"])
+
+
 def _model_fingerprint(record: dict[str, Any]) -> str:
     """What instances must take when it changes: the VM profile and the extensions' secrets."""
     return json.dumps(
@@ -626,15 +630,14 @@ def ensure(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[s
                 f"{params['location']}"
             )
     fingerprint = None if creating else _model_fingerprint(record)
+    old_reference = None if creating else _image_reference_of(record)
     apply_options(record, params, subscription_id, now, creating)
     if fingerprint is not None and _model_fingerprint(record) != fingerprint:
         record["model_version"] += 1
-    if creating:
-        # Resolving the image now makes a reference the catalogue lacks an error even before any instance.
-        _catalogue.resolve(
-            store, record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"],
-            record["model"]["location"],
-        )
+    if creating or _image_reference_of(record) != old_reference:
+        # Resolving the image now makes a reference the catalogue lacks an error even before any instance,
+        # on creation and when an update points the model at another image, as Azure refuses such a model.
+        _catalogue.resolve(store, _image_reference_of(record), record["model"]["location"])
     instances = reconcile_instances(store, record, current, params.get("instances"))
     record["model"]["sku"]["capacity"] = len(instances)
     save(store, record)

@@ -9,6 +9,8 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue, _orchestrator, _platform, _runs, _scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._errors import Conflict, InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of
+from ansible_collections.azsim.vmss.plugins.module_utils._faults import check_rules
 from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._names import check_resource_group, check_scale_set_name
@@ -40,7 +42,8 @@ def _names(instances: list[dict[str, Any]]) -> dict[str, str]:
 def run_view(store: Store, key: str, run: dict[str, Any] | None) -> dict[str, Any]:
     fleet = fleet_of(store)
     record = fleet.record(key)
-    assert record is not None
+    if record is None:
+        raise AssertionError("record is None")
     instances = fleet.instances(key)
     return {
         "rolling_upgrade": _runs.latest_view(run, record) if run else None,
@@ -90,7 +93,8 @@ def rolling_upgrade(store: Store, subscription_id: str, params: dict[str, Any], 
         ids.append(iid)
     approved = _orchestrator.approve(store, key, ids)
     run = fleet.latest_run(key)
-    assert run is not None
+    if run is None:
+        raise AssertionError("run is None")
     advance(store, store.now())
     if params["wait"] and approved:
         _drive(store, key, run, timeout)
@@ -139,14 +143,23 @@ def _start(
 
 
 def upgrade_history(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """vmss_upgrade_history: osUpgradeHistory (last five in two months, or all) and rollingUpgrades/latest."""
+    """vmss_upgrade_history: osUpgradeHistory (last five in two months, or all) and rollingUpgrades/latest.
+
+    Beyond Azure's two calls it returns the batches and per-instance results of the most recent OS
+    upgrade, which Azure shows only in the portal, so that playbooks can act on each host's outcome.
+    """
     key, record = _address(store, subscription_id, params)
     runs = fleet_of(store).runs(key)
     latest = runs[-1] if runs else None
+    last_os = next((r for r in reversed(runs) if r["kind"] == "os"), None)
+    view = run_view(store, key, last_os)
     return {
         "changed": False,
         "history": _runs.history(runs, record, store.now(), bool(params["all"])),
         "latest": _runs.latest_view(latest, record) if latest else None,
+        "batches": view["batches"],
+        "instances": view["instances"],
+        "now": view["now"],
     }
 
 
@@ -161,7 +174,8 @@ def vmss_action(store: Store, subscription_id: str, params: dict[str, Any]) -> d
     key = record["id"].lower()
     fleet = fleet_of(store)
     stored = fleet.record(key)
-    assert stored is not None
+    if stored is None:
+        raise AssertionError("stored is None")
     instances = fleet.instances(key)
     _check_faults(stored, instances)
     names = _update_names(params.get("update_instances"), instances)
@@ -183,10 +197,15 @@ def vmss_action(store: Store, subscription_id: str, params: dict[str, Any]) -> d
     return result
 
 
-def _check_faults(record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
-    from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of
-    from ansible_collections.azsim.vmss.plugins.module_utils._faults import check_rules
+def image_action(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """vm_image: change the catalogue, then let the platform see whether a newer image is now latest."""
+    result = _catalogue.image_action(store, subscription_id, params)
+    if result["before"] != result["after"]:
+        _platform.reschedule_all(store)
+    return result
 
+
+def _check_faults(record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
     check_rules(
         record["simulation"]["faults"],
         {i["name"] for i in instances},

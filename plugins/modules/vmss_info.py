@@ -17,7 +17,7 @@ options:
     type: str
     required: true
   name:
-    description: The scale set; when not given, every scale set of O(resource_group) is returned in O(ignore:scale_sets).
+    description: The scale set; when not given, every scale set of O(resource_group) is returned in RV(scale_sets).
     type: str
 extends_documentation_fragment:
   - azsim.vmss.common

@@ -19,7 +19,7 @@ description:
   - Time is virtual. With O(wait=true) the task advances the store's clock until the run ends; with
     O(wait=false) it returns at once with the run C(RollingForward), and M(azsim.vmss.sim_clock) or any later
     waiting task moves it on. Platform-started runs of other scale sets due meanwhile happen too.
-  - In check mode the run is simulated to its end on a throw-away copy of the store, and O(ignore:plan) shows the
+  - In check mode the run is simulated to its end on a throw-away copy of the store, and RV(plan) shows the
     batches and their predicted times.
 options:
   resource_group:

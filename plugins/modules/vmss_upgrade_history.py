@@ -11,7 +11,8 @@ version_added: 0.1.0
 description:
   - Azure's C(GET .../osUpgradeHistory) and C(GET .../rollingUpgrades/latest).
   - The history lists OS image upgrades (manual and platform-started), newest first, the last five within two
-    months of the virtual now. Model rollouts are not OS upgrades and appear only in O(ignore:latest).
+    months of the virtual now. Model rollouts are not OS upgrades and appear only in RV(latest).
+  - Also returns the batches and each instance's result in the most recent OS upgrade.
   - Changes nothing; the clock does not move.
 options:
   resource_group:
@@ -65,6 +66,25 @@ latest:
   description: C(rollingUpgrades/latest) for the most recent run (OS upgrade or model rollout); null when none.
   returned: always
   type: dict
+batches:
+  description:
+    - The batches of the most recent OS upgrade, each C({index, instances, zone, update_domain, start, end, result})
+      with instance names. Empty when there was none.
+  returned: always
+  type: list
+  elements: dict
+instances:
+  description:
+    - Every instance as M(azsim.vmss.vmss) returns it, with C(result) (C(upgraded), C(rolled_back), C(rollback_failed),
+      C(failed), C(skipped), C(pending)) and C(batch) in the most recent OS upgrade.
+    - Use it to set facts on the inventory hosts by outcome.
+  returned: always
+  type: list
+  elements: dict
+now:
+  description: The virtual time.
+  returned: always
+  type: str
 """
 
 from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
