@@ -104,7 +104,7 @@ def publish_platform(
             store.put_doc("images", key, doc)
         else:
             store.delete_docs("images", key)
-    after = _platform_entry(doc, location) if present else None
+    after = _platform_entry(doc, location) if present and doc is not None else None
     return before, after
 
 
