@@ -16,6 +16,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue, _orchestrator
 from ansible_collections.azsim.vmss.plugins.module_utils._clock import Event
+from ansible_collections.azsim.vmss.plugins.module_utils._features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import record_key
@@ -32,6 +33,9 @@ def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     if "id" in reference:
         if _catalogue.split_gallery_reference(reference["id"], "image.id")[1] is not None:
+            return None
+        # Gallery images upgrade automatically only in subscriptions that completed the opt-in (§2.3).
+        if not gallery_opt_in_complete(store, record["model"]["id"].split("/")[2]):
             return None
     elif reference["version"] != "latest":
         return None

@@ -11,6 +11,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue, _orc
 from ansible_collections.azsim.vmss.plugins.module_utils._errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of
 from ansible_collections.azsim.vmss.plugins.module_utils._faults import check_rules
+from ansible_collections.azsim.vmss.plugins.module_utils._features import gallery_opt_in_complete
+from ansible_collections.azsim.vmss.plugins.module_utils._requirements import ERROR, RequirementsNotMet, check_policy, summarize
 from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._names import check_resource_group, check_scale_set_name
@@ -170,31 +172,64 @@ def vmss_action(store: Store, subscription_id: str, params: dict[str, Any]) -> d
         key = _scaleset.scale_set_id(subscription_id, params["resource_group"], params["name"]).lower()
         store.cancel_events(key, _platform.EVENT_KIND)
         return result
-    record = result["vmss"]
-    key = record["id"].lower()
+    key = result["vmss"]["id"].lower()
     fleet = fleet_of(store)
     stored = fleet.record(key)
     if stored is None:
-        raise AssertionError("stored is None")
+        raise AssertionError(f"scale set {key} vanished after it was saved")
     instances = fleet.instances(key)
     _check_faults(stored, instances)
+    _check_enabled_policy(store, stored, instances)
     names = _update_names(params.get("update_instances"), instances)
-    run = None
-    if not _orchestrator.is_active(fleet.latest_run(key)):
-        mode = stored["model"]["properties"]["upgradePolicy"]["mode"]
-        if names is not None:
-            run = _orchestrator.start_run(store, key, "model", "User", names)
-        elif mode in ("Automatic", "Rolling"):
-            run = _orchestrator.start_run(store, key, "model", "User")
-    elif names:
-        raise Conflict("update_instances: a rolling upgrade is in progress on this scale set; wait for it or cancel it")
+    run = rollout_model_change(store, key, names)
     if run is not None:
-        advance(store, store.now())
         result.update(_scaleset.public_view(stored, instances))
         result["rolling_upgrade"] = _runs.latest_view(run, stored)
         result["after"] = {**result["after"], "rolling_upgrade_started": run["run_id"]}
     _platform.reschedule(store, stored)
     return result
+
+
+def rollout_model_change(store: Store, key: str, names: list[str] | None = None) -> dict[str, Any] | None:
+    """Bring instances to the current model as the upgrade mode says (azure-behaviour §4, model changes).
+
+    ``names`` are Azure's manualUpgrade of those instances; otherwise Automatic mode updates every
+    out-of-date instance at once, Rolling mode in batches, and Manual mode waits for ``names``.
+    Returns the run started, if any.
+    """
+    fleet = fleet_of(store)
+    record = fleet.record(key)
+    if record is None:
+        raise AssertionError(f"scale set {key} is not in the store")
+    if _orchestrator.is_active(fleet.latest_run(key)):
+        if names:
+            raise Conflict("update_instances: a rolling upgrade is in progress on this scale set; wait for it or cancel it")
+        return None
+    mode = record["model"]["properties"]["upgradePolicy"]["mode"]
+    if names is None and mode not in ("Automatic", "Rolling"):
+        return None
+    run = _orchestrator.start_run(store, key, "model", "User", names)
+    if run is not None:
+        advance(store, store.now())
+    return run
+
+
+def _check_enabled_policy(store: Store, record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
+    """Azure refuses a model that breaks the requirements of automatic OS upgrade while it is enabled."""
+    policy = record["model"]["properties"]["upgradePolicy"]
+    if not policy.get("automaticOSUpgradePolicy", {}).get("enableAutomaticOSUpgrade"):
+        return
+    findings = [
+        f for f in check_policy(record, policy, len(instances), gallery_opt_in_complete(store, record["model"]["id"].split("/")[2]))
+        if f["severity"] == ERROR
+    ]
+    if findings:
+        raise RequirementsNotMet(
+            f"scale set {record['model']['name']}: this model breaks the requirements of automatic OS image upgrade, "
+            f"which is enabled: {summarize(findings)}; nothing was changed. Change the model, or disable automatic OS "
+            "upgrade first with azsim.vmss.vmss_upgrade_policy",
+            findings=findings,
+        )
 
 
 def image_action(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,480 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a scale set must meet to carry an upgrade policy (azure-behaviour §1 and §2), as findings.
+
+Every check is a pure function of the scale set record (see ``_scaleset``), the policy that would be
+written, and plain facts the caller looked up (instance counts, whether the subscription completed
+the gallery opt-in), so that each rule can be tested from a table. A finding is a dict
+``{code, path, message, severity}``; ``path`` is the JSON path in the scale set's REST model
+(``apiVersion`` for the API version, which Azure takes from the request).
+
+Errors make the policy module fail and write nothing; warnings are returned beside a success.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils import _supported_images
+from ansible_collections.azsim.vmss.plugins.module_utils._errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._extensions import (
+    extensions_of,
+    is_health_extension,
+    is_service_fabric_extension,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._health import health_source
+
+Finding = dict[str, str]
+
+ERROR = "error"
+WARNING = "warning"
+
+# Azure's own text for the 400 BadRequest on mode Rolling without a health source (azure-behaviour §1).
+ROLLING_WITHOUT_HEALTH_SOURCE = (
+    "Rolling Upgrade mode is not supported for this Virtual Machine Scale Set because a health probe or "
+    "health extension was not provided."
+)
+AUTOMATIC_OS_UPGRADE_API_VERSION = "2018-10-01"
+WINDOWS_RULES_API_VERSION = "2019-03-01"
+SERVICE_FABRIC_MIN_EXTENSION_VERSION = (1, 1)
+GALLERY_FEATURE = "Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage"
+# Automatic OS upgrades ignore the rolling policy unless useRollingUpgradePolicy (azure-behaviour §1).
+FIXED_AUTOMATIC_THRESHOLDS = {
+    "maxBatchInstancePercent": 20,
+    "maxUnhealthyInstancePercent": 20,
+    "maxUnhealthyUpgradedInstancePercent": 20,
+}
+
+POLICY = "properties.upgradePolicy"
+PROFILE = "properties.virtualMachineProfile"
+IMAGE_REFERENCE = f"{PROFILE}.storageProfile.imageReference"
+HEALTH_PROBE = f"{PROFILE}.networkProfile.healthProbe"
+WINDOWS_CONFIGURATION = f"{PROFILE}.osProfile.windowsConfiguration"
+EXTENSIONS = f"{PROFILE}.extensionProfile.extensions"
+
+
+@dataclass(frozen=True)
+class PolicyField:
+    """One field of ``properties.upgradePolicy``: its module option, REST place, default and API version."""
+
+    option: str
+    group: str | None
+    name: str
+    default: Any
+    api_version: str | None
+
+    @property
+    def path(self) -> str:
+        return f"{POLICY}.{self.group}.{self.name}" if self.group else f"{POLICY}.{self.name}"
+
+
+# azure-behaviour §1, in the order Azure's REST specification lists them.
+POLICY_FIELDS: tuple[PolicyField, ...] = (
+    PolicyField("mode", None, "mode", "Manual", None),
+    PolicyField("automatic_os_upgrade.enabled", "automaticOSUpgradePolicy", "enableAutomaticOSUpgrade", False,
+                "2018-10-01"),
+    PolicyField("automatic_os_upgrade.disable_automatic_rollback", "automaticOSUpgradePolicy",
+                "disableAutomaticRollback", False, "2018-10-01"),
+    PolicyField("automatic_os_upgrade.use_rolling_upgrade_policy", "automaticOSUpgradePolicy",
+                "useRollingUpgradePolicy", False, "2022-03-01"),
+    PolicyField("automatic_os_upgrade.os_rolling_upgrade_deferral", "automaticOSUpgradePolicy",
+                "osRollingUpgradeDeferral", False, "2023-09-01"),
+    PolicyField("rolling_upgrade_policy.max_batch_instance_percent", "rollingUpgradePolicy",
+                "maxBatchInstancePercent", 20, "2017-03-30"),
+    PolicyField("rolling_upgrade_policy.max_unhealthy_instance_percent", "rollingUpgradePolicy",
+                "maxUnhealthyInstancePercent", 20, "2017-03-30"),
+    PolicyField("rolling_upgrade_policy.max_unhealthy_upgraded_instance_percent", "rollingUpgradePolicy",
+                "maxUnhealthyUpgradedInstancePercent", 20, "2017-03-30"),
+    PolicyField("rolling_upgrade_policy.pause_time_between_batches", "rollingUpgradePolicy",
+                "pauseTimeBetweenBatches", "PT0S", "2017-03-30"),
+    PolicyField("rolling_upgrade_policy.enable_cross_zone_upgrade", "rollingUpgradePolicy",
+                "enableCrossZoneUpgrade", False, "2020-12-01"),
+    PolicyField("rolling_upgrade_policy.prioritize_unhealthy_instances", "rollingUpgradePolicy",
+                "prioritizeUnhealthyInstances", False, "2020-12-01"),
+    PolicyField("rolling_upgrade_policy.rollback_failed_instances_on_policy_breach", "rollingUpgradePolicy",
+                "rollbackFailedInstancesOnPolicyBreach", False, "2022-11-01"),
+    PolicyField("rolling_upgrade_policy.max_surge", "rollingUpgradePolicy", "maxSurge", False, "2022-11-01"),
+)
+
+_API_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+
+
+class RequirementsNotMet(AzsimError):
+    """The policy cannot be written: ``details['findings']`` lists every unmet requirement (and warnings)."""
+
+
+def finding(code: str, path: str, message: str, severity: str = ERROR) -> Finding:
+    return {"code": code, "path": path, "message": message, "severity": severity}
+
+
+def errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f["severity"] == ERROR]
+
+
+def summarize(findings: list[Finding]) -> str:
+    """``3 unmet requirements (A, B, C)``: the count and the codes, for a one-line task message."""
+    failed = errors(findings)
+    codes = ", ".join(f["code"] for f in failed)
+    noun = "requirement" if len(failed) == 1 else "requirements"
+    return f"{len(failed)} unmet {noun} ({codes})"
+
+
+def api_at_least(api_version: str, minimum: str) -> bool:
+    """Compare Compute API versions by their date; a ``-preview`` counts as its date."""
+    match = _API_DATE.match(api_version or "")
+    # An unparsable version cannot be shown to be new enough; the vmss module refuses those anyway.
+    return match is not None and match.group(1) >= minimum
+
+
+def policy_value(policy: dict[str, Any], field: PolicyField) -> Any:
+    container = policy.get(field.group, {}) if field.group else policy
+    return (container or {}).get(field.name, field.default)
+
+
+def _image_reference(record: dict[str, Any]) -> dict[str, Any]:
+    return dict(record["model"]["properties"]["virtualMachineProfile"].get("storageProfile", {}).get("imageReference", {}))
+
+
+def _subscription(record: dict[str, Any]) -> str:
+    return str(record["model"]["id"]).split("/")[2]
+
+
+def _name(record: dict[str, Any]) -> str:
+    return str(record["model"]["name"])
+
+
+# -- azure-behaviour §1 ----------------------------------------------------------------------------
+
+
+def api_version_findings(policy: dict[str, Any], api_version: str) -> list[Finding]:
+    """A field the scale set's API version predates, set to a value other than its default.
+
+    ``enableAutomaticOSUpgrade`` is left to rule 5 (``ApiVersionTooOld``), which says the same thing
+    in the words of the requirements page, so that one cause gives one finding.
+    """
+    out: list[Finding] = []
+    for field in POLICY_FIELDS:
+        if field.api_version is None or field.name == "enableAutomaticOSUpgrade":
+            continue
+        value = policy_value(policy, field)
+        if value != field.default and not api_at_least(api_version, field.api_version):
+            out.append(finding(
+                "PolicyFieldRequiresNewerApiVersion",
+                field.path,
+                f"{field.option} ({field.group}.{field.name}) = {value!r} needs Compute API version "
+                f"{field.api_version} or later; the scale set uses {api_version}. Leave it at its default "
+                f"({field.default!r}) or raise the scale set's api_version (azsim.vmss.vmss)",
+            ))
+    return out
+
+
+def rolling_mode_findings(record: dict[str, Any]) -> list[Finding]:
+    """``mode: Rolling`` needs a health source: Azure's 400 BadRequest."""
+    if health_source(record) is not None:
+        return []
+    return [finding("HealthSourceMissing", HEALTH_PROBE, ROLLING_WITHOUT_HEALTH_SOURCE)]
+
+
+# -- azure-behaviour §2 ----------------------------------------------------------------------------
+
+
+def image_findings(record: dict[str, Any], gallery_opt_in: bool) -> list[Finding]:
+    """Rules 1 to 3: version latest, a supported image, the gallery opt-in."""
+    ref = _image_reference(record)
+    out: list[Finding] = []
+    if "id" in ref:
+        image_id = str(ref["id"])
+        if re.search(r"/versions/[^/]+$", image_id, re.IGNORECASE):
+            out.append(finding(
+                "ImageVersionNotLatest",
+                f"{IMAGE_REFERENCE}.id",
+                f"the scale set references gallery image version {image_id}; automatic OS image upgrade needs "
+                "the gallery image referenced without /versions/<version>, so that it follows the latest version",
+            ))
+        if not re.search(r"/providers/Microsoft\.Compute/galleries/[^/]+/images/", image_id, re.IGNORECASE):
+            out.append(finding(
+                "UnsupportedImage",
+                f"{IMAGE_REFERENCE}.id",
+                f"{image_id} is a custom image outside an Azure Compute Gallery; automatic OS image upgrade "
+                "supports only gallery images and the supported platform images",
+            ))
+        elif not gallery_opt_in:
+            out.append(finding(
+                "GalleryFeatureNotRegistered",
+                f"{IMAGE_REFERENCE}.id",
+                f"a gallery image needs subscription {_subscription(record)} opted in: feature {GALLERY_FEATURE} "
+                "Registered, then the Microsoft.Compute provider registered again after that (azsim.vmss."
+                "feature_registration with register_provider: true and wait: true)",
+            ))
+        return out
+    version = str(ref.get("version", ""))
+    if version.lower() != "latest":
+        out.append(finding(
+            "ImageVersionNotLatest",
+            f"{IMAGE_REFERENCE}.version",
+            f"the image version is pinned to {version}; automatic OS image upgrade needs version: latest",
+        ))
+    publisher, offer, sku = (str(ref.get(k, "")) for k in ("publisher", "offer", "sku"))
+    if not _supported_images.is_supported(publisher, offer, sku):
+        out.append(finding(
+            "UnsupportedImage",
+            IMAGE_REFERENCE,
+            f"platform image {publisher}:{offer}:{sku} is not supported by automatic OS image upgrade; use a "
+            f"supported platform image (offers: {', '.join(_supported_images.supported_offers())}) or an Azure "
+            "Compute Gallery image",
+        ))
+    return out
+
+
+def _probe_findings(record: dict[str, Any]) -> list[Finding]:
+    """A probe on a Basic load balancer does not serve a scale set with several placement groups."""
+    probe = record.get("health_probe") or {}
+    profile = record["model"]["properties"]["virtualMachineProfile"]
+    if not profile.get("networkProfile", {}).get("healthProbe"):
+        return []
+    single = record["model"]["properties"].get("singlePlacementGroup", True)
+    if single is False and probe.get("load_balancer_sku") == "Basic":
+        return [finding(
+            "StandardLoadBalancerRequired",
+            f"{HEALTH_PROBE}.id",
+            "the scale set uses several placement groups (singlePlacementGroup: false), so its health probe must "
+            "be on a Standard load balancer; this one is on a Basic load balancer (health_probe.load_balancer_sku)",
+        )]
+    return []
+
+
+def health_findings(record: dict[str, Any]) -> list[Finding]:
+    """Rule 4, for scale sets that are not Service Fabric: exactly one health source."""
+    source = health_source(record)
+    if source is None:
+        return [finding(
+            "HealthSourceMissing",
+            HEALTH_PROBE,
+            "automatic OS image upgrade needs a health source: a load balancer health probe "
+            "(networkProfile.healthProbe, option health_probe) or the Application Health extension "
+            "(Microsoft.ManagedServices ApplicationHealthLinux/ApplicationHealthWindows)",
+        )]
+    if source == "both":
+        return [finding(
+            "HealthSourceAmbiguous",
+            HEALTH_PROBE,
+            "the scale set has both a health probe and the Application Health extension; only one source of "
+            "health monitoring can be used, remove one of them",
+        )]
+    return _probe_findings(record)
+
+
+def api_findings(api_version: str) -> list[Finding]:
+    """Rule 5."""
+    if api_at_least(api_version, AUTOMATIC_OS_UPGRADE_API_VERSION):
+        return []
+    return [finding(
+        "ApiVersionTooOld",
+        "apiVersion",
+        f"automatic OS image upgrade needs Compute API version {AUTOMATIC_OS_UPGRADE_API_VERSION} or later; the "
+        f"scale set uses {api_version} (option api_version of azsim.vmss.vmss)",
+    )]
+
+
+def windows_findings(record: dict[str, Any]) -> list[Finding]:
+    """Rule 6, from API 2019-03-01. An unset enableAutomaticUpdates passes: enabling sets it to false."""
+    if record.get("os_type") != "windows" or not api_at_least(record["api_version"], WINDOWS_RULES_API_VERSION):
+        return []
+    config = record["model"]["properties"]["virtualMachineProfile"].get("osProfile", {}).get("windowsConfiguration") or {}
+    out: list[Finding] = []
+    if config.get("enableAutomaticUpdates") is True:
+        out.append(finding(
+            "WindowsAutomaticUpdatesEnabled",
+            f"{WINDOWS_CONFIGURATION}.enableAutomaticUpdates",
+            "Windows Update inside the VMs is on (windows_configuration.enable_automatic_updates: true); with "
+            "automatic OS image upgrade it must be false. Set it false, or leave it unset and it is set false",
+        ))
+    if (config.get("patchSettings") or {}).get("patchMode") == "AutomaticByPlatform":
+        out.append(finding(
+            "WindowsPatchModeAutomaticByPlatform",
+            f"{WINDOWS_CONFIGURATION}.patchSettings.patchMode",
+            "patch mode AutomaticByPlatform cannot be combined with automatic OS image upgrade; use Manual or "
+            "AutomaticByOS (windows_configuration.patch_mode)",
+        ))
+    return out
+
+
+def is_service_fabric(record: dict[str, Any]) -> bool:
+    return bool(record.get("service_fabric")) or any(is_service_fabric_extension(e) for e in extensions_of(record["model"]))
+
+
+def _handler_version(value: str) -> tuple[int, ...] | None:
+    if not re.match(r"^\d+(\.\d+)*$", value or ""):
+        return None
+    return tuple(int(p) for p in value.split("."))
+
+
+def service_fabric_findings(record: dict[str, Any]) -> list[Finding]:
+    """Rule 7: durability, the extension's version and durability, no Application Health extension."""
+    settings = record.get("service_fabric") or {}
+    extensions = extensions_of(record["model"])
+    sf_index = next((i for i, e in enumerate(extensions) if is_service_fabric_extension(e)), None)
+    sf_ext = extensions[sf_index] if sf_index is not None else None
+    ext_durability = ((sf_ext or {}).get("properties", {}).get("settings") or {}).get("durabilityLevel")
+    durability = settings.get("durability") or ext_durability
+    out: list[Finding] = []
+    durability_path = (
+        f"{EXTENSIONS}[{sf_index}].properties.settings.durabilityLevel" if sf_index is not None else EXTENSIONS
+    )
+    if str(durability or "").lower() == "bronze":
+        if not settings.get("stateless_only"):
+            out.append(finding(
+                "ServiceFabricDurabilityTooLow",
+                durability_path,
+                "Service Fabric durability Bronze supports automatic OS image upgrade only for stateless-only "
+                "node types; use Silver or Gold (service_fabric.durability), or mark the node type "
+                "stateless-only (service_fabric.stateless_only) and give it a health probe",
+            ))
+        elif not record["model"]["properties"]["virtualMachineProfile"].get("networkProfile", {}).get("healthProbe"):
+            out.append(finding(
+                "HealthSourceMissing",
+                HEALTH_PROBE,
+                "a Service Fabric node type with Bronze durability (stateless-only) needs a load balancer health "
+                "probe for automatic OS image upgrade (option health_probe)",
+            ))
+    if sf_ext is None:
+        out.append(finding(
+            "ServiceFabricExtensionVersionTooOld",
+            EXTENSIONS,
+            "the scale set is a Service Fabric node type but its model has no Service Fabric extension "
+            "(publisher Microsoft.Azure.ServiceFabric, typeHandlerVersion 1.1 or later)",
+        ))
+    else:
+        version = str(sf_ext["properties"].get("typeHandlerVersion", ""))
+        parsed = _handler_version(version)
+        if parsed is None or parsed < SERVICE_FABRIC_MIN_EXTENSION_VERSION:
+            out.append(finding(
+                "ServiceFabricExtensionVersionTooOld",
+                f"{EXTENSIONS}[{sf_index}].properties.typeHandlerVersion",
+                f"the Service Fabric extension {sf_ext['name']} has typeHandlerVersion {version}; automatic OS "
+                "image upgrade needs 1.1 or later",
+            ))
+        cluster = settings.get("durability")
+        if cluster and str(ext_durability or "").lower() != str(cluster).lower():
+            out.append(finding(
+                "ServiceFabricDurabilityMismatch",
+                durability_path,
+                f"the cluster's durability is {cluster} but the Service Fabric extension's durabilityLevel is "
+                f"{ext_durability or 'not set'}; they must match (service_fabric.durability and "
+                "service_fabric.extension_durability), a mismatch makes upgrades fail",
+            ))
+    for index, extension in enumerate(extensions):
+        if is_health_extension(extension):
+            out.append(finding(
+                "ServiceFabricHealthProbeNotSupported",
+                f"{EXTENSIONS}[{index}]",
+                f"application health probes are not supported on Service Fabric scale sets; remove the Application "
+                f"Health extension {extension['name']}",
+            ))
+    return out + _probe_findings(record)
+
+
+def automatic_os_upgrade_findings(record: dict[str, Any], gallery_opt_in: bool) -> list[Finding]:
+    """Every requirement of azure-behaviour §2 (rule 8 is found only at upgrade time)."""
+    out = image_findings(record, gallery_opt_in)
+    out += service_fabric_findings(record) if is_service_fabric(record) else health_findings(record)
+    out += api_findings(record["api_version"])
+    out += windows_findings(record)
+    return out
+
+
+# -- warnings: what the policy does on this fleet ----------------------------------------------------
+
+
+def _allowed(instance_count: int, percent: int) -> int:
+    """Instances a "more than percent% of N" check tolerates: floor(N * percent / 100)."""
+    return math.floor(instance_count * percent / 100)
+
+
+def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count: int = 0) -> list[Finding]:
+    """Thresholds that stop a run on this fleet sooner than their percentages suggest.
+
+    Only the numbers that some run will use are looked at: the rolling policy under ``mode: Rolling``
+    or with ``useRollingUpgradePolicy``, Azure's fixed 20% for automatic upgrades without it.
+    """
+    if instance_count <= 0:
+        return []
+    auto = policy.get("automaticOSUpgradePolicy") or {}
+    rolling = policy.get("rollingUpgradePolicy") or {}
+    sets: list[tuple[str, dict[str, Any], str]] = []
+    if auto.get("enableAutomaticOSUpgrade") and not auto.get("useRollingUpgradePolicy"):
+        sets.append((
+            f"{POLICY}.automaticOSUpgradePolicy.useRollingUpgradePolicy",
+            FIXED_AUTOMATIC_THRESHOLDS,
+            "automatic OS upgrades (fixed 20% thresholds, useRollingUpgradePolicy is false)",
+        ))
+    if policy.get("mode") == "Rolling" or (auto.get("enableAutomaticOSUpgrade") and auto.get("useRollingUpgradePolicy")):
+        sets.append((f"{POLICY}.rollingUpgradePolicy", rolling, "the rolling upgrade policy"))
+    out: list[Finding] = []
+    for base, numbers, what in sets:
+        fixed = base.endswith("useRollingUpgradePolicy")
+        unhealthy = int(numbers.get("maxUnhealthyInstancePercent", 20))
+        upgraded = int(numbers.get("maxUnhealthyUpgradedInstancePercent", 20))
+        path_unhealthy = base if fixed else f"{base}.maxUnhealthyInstancePercent"
+        path_upgraded = base if fixed else f"{base}.maxUnhealthyUpgradedInstancePercent"
+        if _allowed(instance_count, unhealthy) == 0:
+            out.append(finding(
+                "PolicyStopsOnFirstUnhealthyInstance",
+                path_unhealthy,
+                f"with {what}, maxUnhealthyInstancePercent {unhealthy}% of {instance_count} instances is 0: any "
+                "single unhealthy instance, for any reason, stops a run before its next batch",
+                WARNING,
+            ))
+        if upgraded > 0 and _allowed(instance_count, upgraded) == 0:
+            out.append(finding(
+                "PolicyStopsOnFirstFailedUpgrade",
+                path_upgraded,
+                f"with {what}, maxUnhealthyUpgradedInstancePercent {upgraded}% of {instance_count} instances is 0: "
+                "the first instance that fails its upgrade stops the run",
+                WARNING,
+            ))
+        if unhealthy_count > _allowed(instance_count, unhealthy):
+            out.append(finding(
+                "UnhealthyInstancesExceedPolicy",
+                path_unhealthy,
+                f"{unhealthy_count} of {instance_count} instances are unhealthy now, more than "
+                f"maxUnhealthyInstancePercent {unhealthy}% allows ({what}): a run started now stops before its "
+                "first batch (MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade)",
+                WARNING,
+            ))
+    return out
+
+
+# -- everything at once ----------------------------------------------------------------------------
+
+
+def check_policy(
+    record: dict[str, Any],
+    policy: dict[str, Any],
+    instance_count: int,
+    gallery_opt_in: bool,
+    unhealthy_count: int = 0,
+) -> list[Finding]:
+    """Every finding for writing ``policy`` onto the scale set ``record``: errors first, then warnings.
+
+    One cause gives one finding: a code at a path found by two rules (a missing health source under
+    both ``mode: Rolling`` and automatic OS upgrade) is kept once, with the first rule's message.
+    """
+    found: list[Finding] = []
+    if policy.get("mode") == "Rolling":
+        found += rolling_mode_findings(record)
+    if (policy.get("automaticOSUpgradePolicy") or {}).get("enableAutomaticOSUpgrade"):
+        found += automatic_os_upgrade_findings(record, gallery_opt_in)
+    found += api_version_findings(policy, record["api_version"])
+    found += fleet_warnings(policy, instance_count, unhealthy_count)
+    seen: set[tuple[str, str]] = set()
+    unique: list[Finding] = []
+    for item in found:
+        key = (item["code"], item["path"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return errors(unique) + [f for f in unique if f["severity"] != ERROR]
