@@ -264,6 +264,12 @@ def image_action(store: Store, subscription_id: str, params: dict[str, Any]) -> 
         for option in ("publisher", "offer", "sku"):
             if not params.get(option):
                 raise InvalidInput(f"{option}: required for a platform image (or give gallery_image_id)")
+        for option in ("target_regions", "exclude_from_latest"):
+            if params.get(option) is not None:
+                raise InvalidInput(
+                    f"{option}: only for gallery images (gallery_image_id); a platform image is published in one "
+                    "location at a time (location)"
+                )
         before, after = publish_platform(
             store,
             params["publisher"],

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
@@ -28,7 +29,7 @@ def is_service_fabric_extension(extension: dict[str, Any]) -> bool:
 
 
 def sequence(extensions: list[dict[str, Any]], where: str = "extensions") -> list[str]:
-    """Extension names in the order they run: each after those it names, otherwise in listed order.
+    """Extension names in the order they run: each after those it names; otherwise the earlier listed first.
 
     Unknown names and cycles in provisionAfterExtensions are errors, as Azure refuses such a model.
     """
@@ -46,27 +47,36 @@ def sequence(extensions: list[dict[str, Any]], where: str = "extensions") -> lis
                     f"{where}[{index}].provision_after_extensions: {dep!r} is not an extension of this scale set; "
                     f"known: {', '.join(names)}"
                 )
+    # Kahn's algorithm: of the extensions whose predecessors are done, the earliest listed runs next.
+    position = {name: i for i, name in enumerate(names)}
+    waiting = {name: set(deps) for name, deps in after.items()}
+    ready = [position[name] for name, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
     order: list[str] = []
-    state: dict[str, str] = {}
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "visiting":
-            cycle = path[path.index(name):] + [name]
-            raise InvalidInput(
-                f"{where}: provision_after_extensions has a cycle ({' -> '.join(cycle)}); extensions cannot wait "
-                "for each other"
-            )
-        state[name] = "visiting"
-        for dep in after[name]:
-            visit(dep, path + [name])
-        state[name] = "done"
+    while ready:
+        name = names[heapq.heappop(ready)]
         order.append(name)
-
-    for name in names:
-        visit(name, [])
+        for other, deps in waiting.items():
+            if name in deps:
+                deps.discard(name)
+                if not deps:
+                    heapq.heappush(ready, position[other])
+    if len(order) < len(names):
+        raise InvalidInput(
+            f"{where}: provision_after_extensions has a cycle ({' -> '.join(_cycle(waiting, names))}); extensions "
+            "cannot wait for each other"
+        )
     return order
+
+
+def _cycle(waiting: dict[str, set[str]], names: list[str]) -> list[str]:
+    """One cycle among the extensions Kahn's algorithm could not order, as a path that closes on itself."""
+    path = [next(name for name in names if waiting[name])]
+    while True:
+        step = min(waiting[path[-1]], key=names.index)
+        if step in path:
+            return path[path.index(step):] + [step]
+        path.append(step)
 
 
 def provision(

@@ -639,6 +639,13 @@ def ensure(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[s
         # on creation and when an update points the model at another image, as Azure refuses such a model.
         _catalogue.resolve(store, _image_reference_of(record), record["model"]["location"])
     instances = reconcile_instances(store, record, current, params.get("instances"))
+    zones = record["model"].get("zones") or []
+    for instance in instances:
+        if zones and instance["zone"] not in zones or not zones and instance["zone"] is not None:
+            raise InvalidInput(
+                f"zones: instance {instance['name']} is in zone {instance['zone']}, which this change would remove "
+                f"(zones: {', '.join(zones) or 'none'}); remove or move such instances first"
+            )
     record["model"]["sku"]["capacity"] = len(instances)
     save(store, record)
     save_instances(store, key, instances)
@@ -649,7 +656,7 @@ def ensure(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[s
 def info(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """vmss_info: one scale set, or every scale set of a resource group."""
     resource_group = check_resource_group(params["resource_group"])
-    if params.get("name"):
+    if params.get("name") is not None:
         name = check_scale_set_name(params["name"])
         record = load(store, subscription_id, resource_group, name)
         records = [record] if record else []
@@ -657,7 +664,7 @@ def info(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str
         records = list_records(store, subscription_id, resource_group)
     views = [public_view(r, load_instances(store, record_key(r))) for r in records]
     result: dict[str, Any] = {"changed": False, "scale_sets": views}
-    if params.get("name"):
+    if params.get("name") is not None:
         result["exists"] = bool(views)
         result.update(views[0] if views else {"vmss": None, "instances": []})
     return result

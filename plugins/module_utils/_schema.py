@@ -22,9 +22,10 @@ except ImportError:  # pragma: no cover - exercised only where jsonschema is mis
     HAS_JSONSCHEMA = False
     JSONSCHEMA_IMPORT_ERROR = traceback.format_exc()
 
-DURATION_PATTERN = r"^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$"
-TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
-VERSION_PATTERN = r"^\d{1,10}\.\d{1,10}\.\d{1,10}$"
+# Patterns end in (?!\n)$: jsonschema matches with re.search, where a bare $ also matches before a final newline.
+DURATION_PATTERN = r"^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?(?!\n)$"
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z(?!\n)$"
+VERSION_PATTERN = r"^\d{1,10}\.\d{1,10}\.\d{1,10}(?!\n)$"
 
 _BOOL = {"type": "boolean"}
 
@@ -82,7 +83,7 @@ _IMAGE_REFERENCE = {
                 "id": {
                     "type": "string",
                     "pattern": r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
-                    r"galleries/[^/]+/images/[^/]+(/versions/\d{1,10}\.\d{1,10}\.\d{1,10})?$",
+                    r"galleries/[^/]+/images/[^/]+(/versions/\d{1,10}\.\d{1,10}\.\d{1,10})?(?!\n)$",
                 }
             },
         },
@@ -94,7 +95,7 @@ _EXTENSION = {
     "additionalProperties": False,
     "required": ["name", "properties"],
     "properties": {
-        "name": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"},
+        "name": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}(?!\n)$"},
         "properties": {
             "type": "object",
             "additionalProperties": False,
@@ -102,7 +103,7 @@ _EXTENSION = {
             "properties": {
                 "publisher": {"type": "string", "minLength": 1},
                 "type": {"type": "string", "minLength": 1},
-                "typeHandlerVersion": {"type": "string", "pattern": r"^\d+\.\d+$"},
+                "typeHandlerVersion": {"type": "string", "pattern": r"^\d+\.\d+(?!\n)$"},
                 "autoUpgradeMinorVersion": _BOOL,
                 "provisionAfterExtensions": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                 "settings": {"type": "object"},
@@ -119,7 +120,7 @@ VMSS_SCHEMA: dict[str, Any] = {
         "id": {"type": "string"},
         "name": {"type": "string"},
         "type": {"const": "Microsoft.Compute/virtualMachineScaleSets"},
-        "location": {"type": "string", "pattern": r"^[a-z0-9]{2,40}$"},
+        "location": {"type": "string", "pattern": r"^[a-z0-9]{2,40}(?!\n)$"},
         "zones": {"type": "array", "items": {"enum": ["1", "2", "3"]}, "uniqueItems": True},
         "sku": {
             "type": "object",
