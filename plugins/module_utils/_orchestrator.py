@@ -102,9 +102,10 @@ def start_run(
         pinned = _pinned_version(reference)
         target_version = pinned
         wanted = set(names) if names is not None else None
+        # Instances already on the current model are left alone, named or not (Azure's manualUpgrade).
         candidates = [
             i for i in instances
-            if (wanted is None and i["model_version"] != record["model_version"]) or (wanted and i["name"] in wanted)
+            if i["model_version"] != record["model_version"] and (wanted is None or i["name"] in wanted)
         ]
         gated = names is None and model["properties"]["upgradePolicy"]["mode"] == "Rolling"
     if not candidates:
@@ -351,6 +352,10 @@ class _Context:
                 instance["health"] = self.booting_health()
                 when = self.now + max(self.boot, fault.get("slow_boot", 0))
                 healthy_at.setdefault(when, []).append([iid, flight["epoch"]])
+            if flight["old"] is not None:
+                # maxSurge: the old instance keeps serving, with its health, until the new one is healthy
+                # (or is discarded at the deadline).
+                instance["health"] = flight["old"]["health"]
         for when, pairs in sorted(healthy_at.items()):
             _push(run, when, "healthy", pairs)
         if run["gated"]:
@@ -390,6 +395,7 @@ class _Context:
             if flight["old"] is not None:
                 # maxSurge: the failed new instance is deleted and the old one kept, untouched.
                 instance.update(flight["old"])
+                run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
                 self.resolve(iid, "failed")
             elif run["rollback"] and not flight.get("credential"):
                 flight["phase"] = "restoring"
@@ -496,7 +502,10 @@ class _Context:
                 f"First failed instance ID is: {first}.",
                 [self.by_id[i] for i in sorted(failed, key=int) if i in self.by_id],
             )
-            to_restore = [i for i in failed if run["outcome"][i]["result"] == "failed" and i in self.by_id]
+            to_restore = [
+                i for i in failed
+                if run["outcome"][i]["result"] == "failed" and not run["outcome"][i].get("kept_old") and i in self.by_id
+            ]
             if policy["rollbackFailedInstancesOnPolicyBreach"] and to_restore:
                 run["status"] = "RollingBack"
                 run["breach_error"] = error
