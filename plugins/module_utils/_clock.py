@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._isotime import MAX_TIME, format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
 
 
@@ -47,6 +47,8 @@ def advance_to(
     (``wait: true`` advances "until the run ends", not to a fixed instant).
     """
     now = store.now()
+    if target > MAX_TIME:
+        raise InvalidInput(f"the virtual clock cannot go past {format_timestamp(MAX_TIME)}; it is {format_timestamp(now)}")
     if target < now:
         raise InvalidInput(
             f"the virtual clock cannot go back: it is {format_timestamp(now)}, the target is {format_timestamp(target)}"

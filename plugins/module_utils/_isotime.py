@@ -22,6 +22,8 @@ _UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
 # Durations longer than this are refused: nothing in a rollout needs them, and huge ones overflow dates.
 MAX_DURATION = 100 * 366 * 86400
+# The last instant an ISO 8601 timestamp with a four-digit year can name: 9999-12-31T23:59:59Z.
+MAX_TIME = 253402300799
 
 
 def parse_duration(value: object, where: str) -> int:
@@ -65,7 +67,10 @@ def parse_timestamp(value: object, where: str) -> int:
         parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidInput(f"{where}: {value!r} is not a valid date and time ({exc})") from None
-    return int(parsed.timestamp())
+    seconds = int(parsed.timestamp())
+    if not 0 <= seconds <= MAX_TIME:
+        raise InvalidInput(f"{where}: {value!r} is outside the years 1970 to 9999 (UTC) that the simulator's clock covers")
+    return seconds
 
 
 def format_timestamp(seconds: int) -> str:

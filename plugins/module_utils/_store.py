@@ -78,27 +78,28 @@ class Store:
     def open(cls, path: str, migrations: dict[int, list[str]] | None = None) -> Store:
         """Open (creating if needed) the store at ``path``; refuse any file that is not ours."""
         steps = MIGRATIONS if migrations is None else migrations
+        if "\x00" in path:  # os.stat and sqlite3 would raise ValueError, not an OSError
+            raise StoreError(f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file")
         path = os.path.abspath(os.path.expanduser(path))
         fresh = _prepare_file(path)
         try:
+            if not fresh:
+                # Before our own connection exists: closing one would checkpoint a foreign file's pending WAL.
+                _check_ours(path, max(steps))
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, exc) from None
         except sqlite3.Error as exc:
             raise StoreError(f"store {path}: cannot be opened ({exc}); check the path and its permissions") from None
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if not fresh:
-                _check_ours(path, conn, max(steps))
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(path, conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             _migrate(path, conn, steps)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(
-                f"store {path}: is damaged or not a database ({exc}); move it aside and let azsim.vmss "
-                "create a new one, or point the store option elsewhere"
-            ) from None
+            raise _damaged(path, exc) from None
         except BaseException:
             conn.close()
             raise
@@ -249,30 +250,115 @@ def _prepare_file(path: str) -> bool:
     if st.st_size == 0:
         return True
     with open(path, "rb") as handle:
-        header = handle.read(len(_SQLITE_HEADER))
-    if header != _SQLITE_HEADER:
+        header = handle.read(100)
+    if header[: len(_SQLITE_HEADER)] != _SQLITE_HEADER:
         raise StoreError(
             f"store {path}: is not an azsim.vmss store (not a SQLite file); it was left untouched. "
             "Point the store option or AZSIM_VMSS_STORE at another path"
         )
+    # SQLite only ever writes whole pages: a file that ends inside a page was cut short (a copy or a disk
+    # that ran out), and SQLite would read the missing bytes as zeros instead of failing.
+    page_size = int.from_bytes(header[16:18], "big") if len(header) >= 18 else 0
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1) or st.st_size % page_size:
+        raise StoreError(
+            f"store {path}: is damaged or not a database ({st.st_size} bytes is not a whole number of "
+            f"{page_size}-byte pages: the file was cut short); it was left untouched. Move it aside and let "
+            "azsim.vmss create a new one, or point the store option elsewhere"
+        )
     return False
 
 
-def _check_ours(path: str, conn: sqlite3.Connection, newest: int) -> None:
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if app_id != APPLICATION_ID:
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if app_id != 0 or tables or version:
-            raise StoreError(
-                f"store {path}: is a SQLite database of another application, not an azsim.vmss store; it was "
-                "left untouched. Point the store option or AZSIM_VMSS_STORE at another path"
-            )
-    if version > newest:
+def _damaged(path: str, exc: Exception) -> StoreError:
+    return StoreError(
+        f"store {path}: is damaged or not a database ({exc}); move it aside and let azsim.vmss create a new one, "
+        "or point the store option elsewhere"
+    )
+
+
+def _check_ours(path: str, newest: int) -> None:
+    """Refuse another application's database or a newer schema by reading the file's header only.
+
+    SQLite is not asked: any connection to a WAL database writes its -shm index, and the last one to
+    close checkpoints the WAL into the file. What only a pending WAL holds is checked again inside the
+    first write transaction (``_migrate``).
+    """
+    with open(path, "rb") as handle:
+        header = _newest_page_one(path + "-wal") or handle.read(108)
+    if len(header) < 108:
         raise StoreError(
-            f"store {path}: has schema version {version}, newer than this azsim.vmss understands ({newest}); it "
-            "was left untouched. Upgrade the azsim.vmss collection to use it"
+            f"store {path}: is too short to be a SQLite database ({len(header)} bytes); it was left untouched. "
+            "Move it aside and let azsim.vmss create a new one, or point the store option elsewhere"
         )
+    # Database header: user_version at offset 60, application_id at 68 (big-endian). Page 1's b-tree
+    # header follows at 100: page type (0x0D = leaf) and, at 103, how many schema entries it holds.
+    version = int.from_bytes(header[60:64], "big")
+    app_id = int.from_bytes(header[68:72], "big")
+    has_schema = header[100] != 0x0D or int.from_bytes(header[103:105], "big") > 0
+    if app_id != APPLICATION_ID and (app_id or version or has_schema):
+        raise _foreign(path)
+    if version > newest:
+        raise _newer(path, version, newest)
+
+
+def _newest_page_one(wal_path: str) -> bytes | None:
+    """The first 108 bytes of page 1 as the last transaction committed to a WAL file left beside the database.
+
+    WAL format: a 32-byte header (magic, version, page size, checkpoint, two salts, checksum), then
+    frames of a 24-byte header (page number, database size after commit or 0, the salts, checksum) and
+    one page. Frames whose salts differ are left over from before the last checkpoint.
+    """
+    try:
+        handle = open(wal_path, "rb")
+    except OSError:
+        return None
+    with handle:
+        header = handle.read(32)
+        if len(header) < 32 or int.from_bytes(header[0:4], "big") not in (0x377F0682, 0x377F0683):
+            return None
+        page_size = int.from_bytes(header[8:12], "big") or 65536
+        salts = header[16:24]
+        committed = pending = None
+        while True:
+            frame = handle.read(24)
+            if len(frame) < 24 or frame[8:16] != salts:
+                return committed
+            page = handle.read(page_size)
+            if len(page) < page_size:
+                return committed
+            if int.from_bytes(frame[0:4], "big") == 1:
+                pending = page[:108]
+            if int.from_bytes(frame[4:8], "big") and pending is not None:  # a commit frame
+                committed, pending = pending, None
+
+
+def _foreign(path: str) -> StoreError:
+    return StoreError(
+        f"store {path}: is a SQLite database of another application, not an azsim.vmss store; it was left "
+        "untouched. Point the store option or AZSIM_VMSS_STORE at another path"
+    )
+
+
+def _newer(path: str, version: int, newest: int) -> StoreError:
+    return StoreError(
+        f"store {path}: has schema version {version}, newer than this azsim.vmss understands ({newest}); it was "
+        "left untouched. Upgrade the azsim.vmss collection to use it"
+    )
+
+
+def _use_wal(path: str, conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting for writers: unlike BEGIN, changing the journal mode does not wait for a lock."""
+    for _attempt in range(100):
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
+            if mode == "wal" or conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        conn.execute("BEGIN IMMEDIATE")  # waits, within the busy timeout, until the writer is done
+        conn.execute("ROLLBACK")
+    raise StoreError(f"store {path}: could not switch to WAL journal mode; another process keeps it locked")
 
 
 def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -> None:
@@ -281,7 +367,16 @@ def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
-        current = conn.execute("PRAGMA user_version").fetchone()[0]  # another fork may have done it
+        # Another fork may have created the store meanwhile; and a database whose tables were only in
+        # its WAL when the header was read shows them now.
+        app_id, current, tables = conn.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version),"
+            " (SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
+        if app_id != APPLICATION_ID and (app_id or current or tables):
+            raise _foreign(path)
+        if current > newest:
+            raise _newer(path, current, newest)
         for version in range(current + 1, newest + 1):
             for sql in steps[version]:
                 conn.execute(sql)

@@ -26,7 +26,8 @@ def parse_version(value: object, where: str) -> tuple[int, int, int]:
 
 
 def is_version(value: object) -> bool:
-    return isinstance(value, str) and (m := _VERSION.match(value)) is not None and max(map(int, m.groups())) <= _MAX_PART
+    match = _VERSION.match(value) if isinstance(value, str) else None
+    return match is not None and max(map(int, match.groups())) <= _MAX_PART
 
 
 def newest(versions: list[str]) -> str | None:
