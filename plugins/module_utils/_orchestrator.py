@@ -225,7 +225,12 @@ class _Context:
         sim = record["simulation"]
         self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
         self.boot = parse_duration(sim["boot_duration"], "simulation.boot_duration")
-        self.health_extension = any(is_health_extension(e) for e in extensions_of(record["model"]))
+        health_extensions = [e for e in extensions_of(record["model"]) if is_health_extension(e)]
+        self.health_extension = bool(health_extensions)
+        # Binary mode (type handler 1.x) reports only Healthy or Unhealthy, never Initializing (§3 health signal).
+        self.binary_health = bool(health_extensions) and all(
+            str(e["properties"].get("typeHandlerVersion", "")).split(".", maxsplit=1)[0] == "1" for e in health_extensions
+        )
         self.has_health_source = health_source(record) is not None
 
     def report(self, kind: str, **details: Any) -> None:
@@ -364,6 +369,8 @@ class _Context:
             self.check_batch_end()
 
     def booting_health(self) -> str:
+        if self.binary_health:
+            return "Unhealthy"
         return "Initializing" if self.health_extension else "Unknown"
 
     def on_healthy(self, pairs: list[list[Any]]) -> None:

@@ -33,6 +33,8 @@ def _address(store: Store, subscription_id: str, params: dict[str, Any]) -> tupl
 
 def _drive(store: Store, key: str, run: dict[str, Any], seconds: int) -> bool:
     """Advance until the run ends or ``seconds`` pass; True when it ended."""
+    if not _orchestrator.is_active(run):
+        return True  # ended already (e.g. the first pre-check): the clock must not run on to the timeout
     advance(store, store.now() + seconds, stop=lambda: not _orchestrator.is_active(run))
     return not _orchestrator.is_active(run)
 
@@ -180,6 +182,7 @@ def vmss_action(store: Store, subscription_id: str, params: dict[str, Any]) -> d
     instances = fleet.instances(key)
     _check_faults(stored, instances)
     _check_enabled_policy(store, stored, instances)
+    _check_in_flight(fleet.latest_run(key), instances)
     names = _update_names(params.get("update_instances"), instances)
     run = rollout_model_change(store, key, names)
     if run is not None:
@@ -214,6 +217,20 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
     if run is not None:
         advance(store, store.now())
     return run
+
+
+def _check_in_flight(run: dict[str, Any] | None, instances: list[dict[str, Any]]) -> None:
+    """An instance being upgraded right now cannot be deleted; instances still pending simply leave the run."""
+    if not _orchestrator.is_active(run) or run is None:
+        return
+    present = {i["instance_id"] for i in instances}
+    gone = sorted((iid for iid in run["flight"] if iid not in present), key=int)
+    if gone:
+        raise Conflict(
+            f"instances: instance(s) {', '.join(gone)} are being upgraded by the rolling upgrade in progress and "
+            "cannot be removed now; wait for their batch to end (move the clock) or cancel the upgrade (Azure: 409)",
+            status=409,
+        )
 
 
 def _check_enabled_policy(store: Store, record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
