@@ -10,6 +10,7 @@ and when it is full.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 UNHEALTHY_STATES = ("Unhealthy", "Unknown")
@@ -38,17 +39,19 @@ def order(instances: list[dict[str, Any]], prioritize_unhealthy: bool) -> list[d
     return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy))
 
 
-def take_batch(ordered: list[dict[str, Any]], size: int, cross_zone: bool) -> list[dict[str, Any]]:
-    """The next batch: a prefix of ``ordered`` that stays in one update domain (and zone)."""
-    if not ordered:
-        return []
-    first = ordered[0]
-    batch = [first]
-    for instance in ordered[1:]:
-        if len(batch) >= size or instance["update_domain"] != first["update_domain"]:
-            break
-        if not cross_zone and instance["zone"] != first["zone"]:
-            break
+def take_batch(ordered: Iterable[dict[str, Any]], size: int, cross_zone: bool) -> list[dict[str, Any]]:
+    """The next batch: a prefix of ``ordered`` that stays in one update domain (and zone).
+
+    ``ordered`` may be a generator: only the prefix and the one instance after it are read.
+    """
+    batch: list[dict[str, Any]] = []
+    for instance in ordered:
+        if batch:
+            first = batch[0]
+            if len(batch) >= size or instance["update_domain"] != first["update_domain"]:
+                break
+            if not cross_zone and instance["zone"] != first["zone"]:
+                break
         batch.append(instance)
     return batch
 

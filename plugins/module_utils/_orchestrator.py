@@ -23,6 +23,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._batches import (
+    UNHEALTHY_STATES,
     batch_size,
     exceeds,
     is_unhealthy,
@@ -232,6 +233,7 @@ class _Context:
             str(e["properties"].get("typeHandlerVersion", "")).split(".", maxsplit=1)[0] == "1" for e in health_extensions
         )
         self.has_health_source = health_source(record) is not None
+        self._provisioned: dict[frozenset[str], list[dict[str, str]]] = {}
 
     def report(self, kind: str, **details: Any) -> None:
         self.reports.append({"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"],
@@ -249,8 +251,10 @@ class _Context:
         n = run["n"]
         policy = run["policy"]
         if run["gated"]:
-            unhealthy = [i for i in self.instances if is_unhealthy(i)]
-            if exceeds(len(unhealthy), n, policy["maxUnhealthyInstancePercent"]):
+            # Counted inline: this runs over all N instances before every batch.
+            count = sum(1 for i in self.instances if i["health"] in UNHEALTHY_STATES or i["power_state"] != "running")
+            if exceeds(count, n, policy["maxUnhealthyInstancePercent"]):
+                unhealthy = [i for i in self.instances if is_unhealthy(i)]
                 first = not run["batches"]
                 code = (
                     "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
@@ -268,19 +272,21 @@ class _Context:
                     unhealthy,
                 ))
                 return
-        remaining = [self.by_id[i] for i in run["pending"] if i in self.by_id]
+        pending = run["pending"]
         if policy["prioritizeUnhealthyInstances"]:
-            remaining = order(remaining, True)
-        if not remaining:
+            pending = [i["instance_id"] for i in order([self.by_id[i] for i in pending if i in self.by_id], True)]
+        # Instances scaled in meanwhile drop out; the batch is a prefix of what is left.
+        live = (self.by_id[i] for i in pending if i in self.by_id)
+        if run["gated"]:
+            batch = take_batch(live, batch_size(n, policy["maxBatchInstancePercent"]),
+                               bool(policy["enableCrossZoneUpgrade"]))
+        else:
+            batch = list(live)
+        if not batch:
             run["pending"] = []
             self.finish("Completed")
             return
-        if run["gated"]:
-            batch = take_batch(remaining, batch_size(n, policy["maxBatchInstancePercent"]),
-                               bool(policy["enableCrossZoneUpgrade"]))
-        else:
-            batch = remaining
-        run["pending"] = [i["instance_id"] for i in remaining[len(batch):]]
+        run["pending"] = pending[pending.index(batch[-1]["instance_id"]) + 1:]
         index = len(run["batches"]) + 1
         zones = sorted({i["zone"] or "" for i in batch})
         run["batches"].append({
@@ -320,7 +326,6 @@ class _Context:
         run = self.run
         faults = run["faults"]
         expired = set(run["expired_extensions"])
-        extensions = extensions_of(self.record["model"])
         healthy_at: dict[int, list[list[Any]]] = {}
         for iid in ids:
             instance = self.by_id.get(iid)
@@ -340,7 +345,7 @@ class _Context:
                 }
             instance["model_version"] = run["model_version"]
             failing = set(fault.get("extension_failure", [])) | expired
-            instance["extensions"] = provision(extensions, failing)
+            instance["extensions"] = self.provision(failing)
             failed_extensions = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
             instance["provisioning_state"] = "Failed" if failed_extensions else "Succeeded"
             flight["credential"] = bool(expired & set(failed_extensions))
@@ -367,6 +372,13 @@ class _Context:
             _push(run, self.now + HEALTH_DEADLINE, "deadline", [i for i in ids if i in run["flight"]])
         else:
             self.check_batch_end()
+
+    def provision(self, failing: set[str]) -> list[dict[str, str]]:
+        """Extension states after a run of the model's extensions; computed once per set of failing ones."""
+        key = frozenset(failing)
+        if key not in self._provisioned:
+            self._provisioned[key] = provision(extensions_of(self.record["model"]), set(key))
+        return [dict(state) for state in self._provisioned[key]]
 
     def booting_health(self) -> str:
         if self.binary_health:
@@ -427,7 +439,7 @@ class _Context:
         if instance["previous_os_disk"] is not None:
             instance["os_disk"] = instance["previous_os_disk"]
             instance["previous_os_disk"] = None
-        instance["extensions"] = provision(extensions_of(self.record["model"]), set(self.run["expired_extensions"]))
+        instance["extensions"] = self.provision(set(self.run["expired_extensions"]))
         instance["provisioning_state"] = "Succeeded"
         instance["health"] = self.booting_health()
         flight["phase"] = "restored"
@@ -481,13 +493,14 @@ class _Context:
         if any(r == "in_progress" for r in results):
             return
         batch["end"] = self.now
+        # Failures only arise, and only change category, within their own batch: count them once here.
+        batch["failed"] = sum(r in FAILED_RESULTS for r in results)
         ok = sum(r == "upgraded" for r in results)
         batch["result"] = "succeeded" if ok == len(results) else ("failed" if ok == 0 else "partially_failed")
         run["current_batch"] = None
         self.report("BatchCompleted", batch=index, result=batch["result"])
         if run["status"] not in ACTIVE:
             return
-        failed = [i for i, o in run["outcome"].items() if o["result"] in FAILED_RESULTS]
         if any(run["outcome"][i].get("credential") for i in batch["instances"]):
             names = ", ".join(run["expired_extensions"])
             self.finish("Faulted", self.error(
@@ -499,7 +512,9 @@ class _Context:
             ))
             return
         policy = run["policy"]
-        if run["gated"] and exceeds(len(failed), run["n"], policy["maxUnhealthyUpgradedInstancePercent"]):
+        failed_count = sum(b.get("failed", 0) for b in run["batches"])
+        if run["gated"] and exceeds(failed_count, run["n"], policy["maxUnhealthyUpgradedInstancePercent"]):
+            failed = [i for i, o in run["outcome"].items() if o["result"] in FAILED_RESULTS]
             first = min(failed, key=int)
             error = self.error(
                 "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",

@@ -499,8 +499,9 @@ def _expired_extensions(record: dict[str, Any], now: int) -> set[str]:
 
 
 def create_instance(
-    record: dict[str, Any], wanted: dict[str, Any], image_version: str, now: int
+    record: dict[str, Any], wanted: dict[str, Any], image_version: str, extensions: list[dict[str, str]]
 ) -> dict[str, Any]:
+    """A new instance on ``image_version`` whose extensions ended in the states ``extensions``."""
     name = wanted["name"]
     instance_id = record["instance_ids"].get(name)
     if instance_id is None:
@@ -515,7 +516,6 @@ def create_instance(
          "disk_size_gb": d["disk_size_gb"]}
         for d in (wanted["data_disks"] or [])
     ]
-    extensions = provision(extensions_of(record["model"]), _expired_extensions(record, now))
     instance = {
         "instance_id": str(instance_id),
         "name": name,
@@ -526,7 +526,7 @@ def create_instance(
         "data_disks": disks,
         "power_state": wanted["power_state"] or "running",
         "provisioning_state": "Succeeded",
-        "extensions": extensions,
+        "extensions": [dict(state) for state in extensions],
         "model_version": record["model_version"],
         "disk_generation": 1,
     }
@@ -577,14 +577,15 @@ def reconcile_instances(
         if new
         else ""
     )
-    now = store.now()
+    # New instances run the model's extensions now; an expired credential fails its extension.
+    extensions = provision(extensions_of(record["model"]), _expired_extensions(record, store.now()))
     for index, entry in enumerate(wanted):
         existing = by_name.get(entry["name"])
         if existing is not None:
             instance = copy.deepcopy(existing)
             update_instance(record, instance, entry, f"instances[{index}]")
         else:
-            instance = create_instance(record, entry, image_version, now)
+            instance = create_instance(record, entry, image_version, extensions)
         result.append(instance)
     return sorted(result, key=lambda i: int(i["instance_id"]))
 

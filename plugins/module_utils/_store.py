@@ -58,8 +58,13 @@ def default_path() -> str:
     )
 
 
+# One encoder for every document: json.dumps with options builds a new encoder per call, which
+# dominates writing 100,000 instance rows.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def _dumps(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return _ENCODER.encode(doc)
 
 
 class Store:
