@@ -194,7 +194,8 @@ options:
     description:
       - Bring these instances (host names, or V(all)) to the scale set's current model, Azure's C(manualUpgrade),
         as needed in C(Manual) upgrade mode. Instances already on the current model are left alone.
-      - The update takes C(reimage_duration) of virtual time; move the clock (M(azsim.vmss.sim_clock)) to finish it.
+      - The update takes C(reimage_duration) of virtual time, and the instances are healthy C(boot_duration) later;
+        move the clock (M(azsim.vmss.sim_clock)) by both before relying on them.
       - In C(Automatic) mode a model change reaches every instance at once, in C(Rolling) mode in batches by the
         rolling upgrade policy, without this option.
     type: list

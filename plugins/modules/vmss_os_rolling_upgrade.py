@@ -96,6 +96,25 @@ EXAMPLES = r"""
     name: web
     state: cancelled
 
+- name: Let platform-started upgrades wait for approval, instance by instance
+  azsim.vmss.vmss_upgrade_policy:
+    resource_group: rg-web
+    name: web
+    automatic_os_upgrade:
+      enabled: true
+      os_rolling_upgrade_deferral: true
+
+- name: Publish a newer image, which the platform will roll out
+  azsim.vmss.vm_image:
+    publisher: Canonical
+    offer: ubuntu-24_04-lts
+    sku: server
+    version: 24.04.202503010
+
+- name: Let the platform's first rollout delay pass; its run now waits for approvals
+  azsim.vmss.sim_clock:
+    advance: PT3H
+
 - name: Approve the deferred upgrade of two instances
   azsim.vmss.vmss_os_rolling_upgrade:
     resource_group: rg-web
