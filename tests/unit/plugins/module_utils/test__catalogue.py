@@ -344,7 +344,7 @@ GOOD_PREFIX = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compu
         f"{GOOD_PREFIX}/galleries/gal",
         f"{GOOD_PREFIX}/images/web",  # a managed image, not a gallery image
         f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/galleries/gal/images/web",
-        f"/resourceGroups/rg/providers/Microsoft.Compute/galleries/gal/images/web",
+        "/resourceGroups/rg/providers/Microsoft.Compute/galleries/gal/images/web",
     ],
 )
 def test_bad_gallery_ids_name_the_option(store: Store, bad: str) -> None:

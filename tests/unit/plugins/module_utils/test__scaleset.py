@@ -444,7 +444,7 @@ def acyclic_extensions(draw: Any) -> list[tuple[str, list[str]]]:
     rank = draw(st.permutations(names))  # a hidden order that every dependency respects
     spec = []
     for name in names:
-        earlier = [n for n in rank[: rank.index(name)]]
+        earlier = list(rank[: rank.index(name)])
         after = draw(st.lists(st.sampled_from(earlier), unique=True, max_size=3)) if earlier else []
         spec.append((name, after))
     return spec

@@ -552,7 +552,7 @@ def _in_child_as_nobody(action: Callable[[], Any]) -> tuple[str, str]:
     while chunk := os.read(read_end, 65536):
         chunks.append(chunk)
     os.close(read_end)
-    _, status = os.waitpid(pid, 0)
+    _pid, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, "the child could not drop privileges"
     kind, message = json.loads(b"".join(chunks))
     return kind, message
@@ -686,7 +686,7 @@ def _worker(path: str, increments: int, barrier: Any, results: Any) -> None:  # 
         barrier.wait(timeout=60)
         store = Store.open(path)
         try:
-            for _ in range(increments):
+            for _round in range(increments):
                 _increment(store)
         finally:
             store.close()
@@ -698,11 +698,11 @@ def _worker(path: str, increments: int, barrier: Any, results: Any) -> None:  # 
 def _race(path: Path, processes: int, increments: int) -> list[str]:
     barrier = FORK.Barrier(processes)
     results = FORK.Queue()
-    children = [FORK.Process(target=_worker, args=(str(path), increments, barrier, results)) for _ in range(processes)]
+    children = [FORK.Process(target=_worker, args=(str(path), increments, barrier, results)) for _process in range(processes)]
     for child in children:
         child.start()
     try:
-        outcomes = [results.get(timeout=180) for _ in children]
+        outcomes = [results.get(timeout=180) for _child in children]
     finally:
         for child in children:
             child.join(timeout=30)
@@ -903,4 +903,3 @@ def test_sigkill_in_a_transaction_leaves_the_store_as_before(
     finally:
         store.close()
     assert _pragma(store_path, "integrity_check") == "ok"
-
