@@ -10,7 +10,9 @@ turns before/after snapshots into ``changed`` and ``diff``, and turns the core's
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from typing import Any, NoReturn
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.azsim.vmss.plugins.module_utils._errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._names import check_resource_group, check_scale_set_name
 from ansible_collections.azsim.vmss.plugins.module_utils._schema import HAS_JSONSCHEMA, JSONSCHEMA_IMPORT_ERROR
 from ansible_collections.azsim.vmss.plugins.module_utils._store import Store, default_path
 
@@ -49,12 +52,52 @@ class Context:
     check_mode: bool
 
 
+def _refuse_scalar_for_suboptions(spec: dict[str, Any]) -> None:
+    """fail_json naming the option with sub-options that was given a bool or a number, if there is one."""
+    reporter = AnsibleModule(argument_spec={name: {"type": "raw"} for name in spec}, supports_check_mode=True)
+    params = reporter.params
+    for name, option in spec.items():
+        if "options" not in option or params.get(name) is None:
+            continue
+        # The reporter knows no sub-options, so it must be told which values are secret.
+        for item in params[name] if isinstance(params[name], list) else [params[name]]:
+            if isinstance(item, dict):
+                for key, sub in option["options"].items():
+                    if sub.get("no_log") and item.get(key) is not None:
+                        reporter.no_log_values.update(_leaves(item[key]))
+    for name, option in spec.items():
+        value = params.get(name)
+        if "options" not in option or value is None:
+            continue
+        # ansible-core walks a list given for a dict option, and a list of dicts, item by item.
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            if item is None or isinstance(item, (bool, int, float)):
+                allowed = f"give a dict of its options ({', '.join(sorted(option['options']))})"
+                if option.get("type") == "list" and isinstance(value, list):
+                    reporter.fail_json(msg=f"{name}[{index}]: {item!r} is not allowed; {allowed}")
+                reporter.fail_json(msg=f"{name}: {value!r} is not allowed; {allowed}, or leave it out")
+
+
+def _leaves(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*(_leaves(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_leaves(v) for v in value)) if value else set()
+    return set() if value is None or isinstance(value, bool) else {str(value)}
+
+
 class AzsimModule:
     def __init__(self, argument_spec: dict[str, Any], read_only: bool = False, **kwargs: Any) -> None:
         spec = common_argument_spec()
         spec.update(argument_spec)
         self.read_only = read_only
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+        try:
+            self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+        except TypeError:
+            # ansible-core (2.19 and earlier, ansible/ansible#81631) raises instead of failing when an option
+            # with sub-options is given a bool or a number (``health_probe: false``): say so in a result.
+            _refuse_scalar_for_suboptions(spec)
+            raise
 
     @property
     def params(self) -> dict[str, Any]:
@@ -79,6 +122,7 @@ class AzsimModule:
             params.get("subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID") or DEFAULT_SUBSCRIPTION
         )
         try:
+            self._check_names(params)
             store = Store.open(path)
             try:
                 commit = not (self.module.check_mode or self.read_only)
@@ -88,6 +132,17 @@ class AzsimModule:
                 store.close()
         except AzsimError as exc:
             self.fail(exc.message, **exc.details)
+        except sqlite3.OperationalError as exc:  # the disk or the file system, not the data: full, I/O error
+            self.fail(
+                f"store {os.path.abspath(os.path.expanduser(path))}: could not be used ({exc}); nothing was changed. "
+                "Run the task again; if this persists, check the disk and the permissions of the store and its folder"
+            )
+        except (sqlite3.DatabaseError, json.JSONDecodeError) as exc:  # damage SQLite finds only when it is read
+            self.fail(
+                f"store {os.path.abspath(os.path.expanduser(path))}: is damaged ({type(exc).__name__}: {exc}); "
+                "nothing was changed. Move it aside and let azsim.vmss create a new one, or point the store option "
+                "elsewhere"
+            )
         except Exception as exc:  # a traceback must not reach the user as the only message
             self.fail(
                 f"internal error in azsim.vmss ({type(exc).__name__}: {exc}); the store was left as it was. "
@@ -95,6 +150,16 @@ class AzsimModule:
                 exception=traceback.format_exc(),
             )
         self._finish(result)
+
+    def _check_names(self, params: dict[str, Any]) -> None:
+        """Azure's naming rules, checked before the store is opened: a bad name writes nothing, not even a new store."""
+        spec = self.module.argument_spec
+        if "resource_group" not in spec:
+            return
+        if params.get("resource_group") is not None:
+            check_resource_group(params["resource_group"])
+        if "name" in spec and params.get("name") is not None:  # modules with a resource group: name = scale set
+            check_scale_set_name(params["name"])
 
     def _finish(self, result: dict[str, Any]) -> NoReturn:
         has_snapshots = "before" in result or "after" in result
