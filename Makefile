@@ -146,3 +146,21 @@ mypy: venv link
 
 clean:
 	rm -rf "$(BUILD_DIR)"
+
+# ---------------------------------------------------------------------------------------------------
+# Benchmarks (measurements, not tests): `make bench` runs bench/report.py, which prints the figures and
+# rewrites docs/performance.md and docs/performance.png. Its tools (bench/requirements.txt) go into the
+# same venv, installed only here, so `make test` never needs them. One benchmark alone, or just the page:
+# `make bench BENCH_ARGS='--only engine'`, `make bench BENCH_ARGS=--page-only`.
+
+BENCH_ARGS ?=
+BENCH_STAMP := $(VENV_DIR)/.azsim-bench-requirements.stamp
+
+.PHONY: bench
+
+bench: venv link $(BENCH_STAMP)
+	$(IN_VENV) python bench/report.py $(BENCH_ARGS)
+
+$(BENCH_STAMP): bench/requirements.txt $(STAMP)
+	"$(BIN)/python" -m pip install --disable-pip-version-check -r bench/requirements.txt
+	@touch "$@"
