@@ -89,6 +89,17 @@ class Fleet:
             self._runs.setdefault((key, doc["run_id"]), doc)
         return sorted((r for (k, _run_id), r in self._runs.items() if k == key), key=lambda r: r["run_id"])
 
+    def recent_runs(self, key: str, kind: str, since: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Runs of one kind, newest first (start, then id), with this call's changes; see Store.recent_runs."""
+        found = {doc["run_id"]: doc for doc in self.store.recent_runs(key, kind, since, limit)}
+        for (cached_key, run_id), run in self._runs.items():
+            if cached_key == key and run["kind"] == kind and (since is None or run["start"] >= since):
+                found[run_id] = run
+            elif cached_key == key:
+                found.pop(run_id, None)
+        newest = sorted(found.values(), key=lambda r: (r["start"], r["run_id"]), reverse=True)
+        return newest if limit is None else newest[:limit]
+
     def add_run(self, key: str, run: dict[str, Any]) -> None:
         self._runs[(key, run["run_id"])] = run
         self._dirty_runs.add((key, run["run_id"]))

@@ -78,12 +78,9 @@ def history_item(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     return {"properties": properties, "type": TYPE, "location": record["model"]["location"]}
 
 
-def history(runs: list[dict[str, Any]], record: dict[str, Any], now: int, everything: bool) -> list[dict[str, Any]]:
-    """OS upgrade runs newest first: the last five within two months, or all of them."""
-    os_runs = sorted((r for r in runs if r["kind"] == "os"), key=lambda r: (r["start"], r["run_id"]), reverse=True)
-    if not everything:
-        os_runs = [r for r in os_runs if r["start"] >= now - HISTORY_WINDOW][:HISTORY_LIMIT]
-    return [history_item(r, record) for r in os_runs]
+def history(runs: list[dict[str, Any]], record: dict[str, Any]) -> list[dict[str, Any]]:
+    """``osUpgradeHistory`` items of OS upgrade runs given newest first."""
+    return [history_item(r, record) for r in runs]
 
 
 def batches_view(run: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:

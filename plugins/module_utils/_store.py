@@ -22,7 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._errors import StoreErr
 
 # 'AZVS' in ASCII: marks a SQLite file as ours in its header (PRAGMA application_id).
 APPLICATION_ID = 0x415A5653
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # The virtual clock of a new store starts here (2025-01-01T00:00:00Z), never at the wall clock.
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
@@ -49,6 +49,8 @@ MIGRATIONS: dict[int, list[str]] = {
         " PRIMARY KEY (subscription_id, namespace))",
         f"INSERT INTO meta (key, value) VALUES ('now', '{EPOCH}')",
     ],
+    # History reads the newest OS runs of one scale set without decoding every run it ever had.
+    2: ["CREATE INDEX runs_by_kind ON runs (scale_set, kind, start, run_id)"],
 }
 
 
@@ -219,6 +221,19 @@ class Store:
             f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             [(*key.values(), _dumps(doc)) for key, doc in rows],
         )
+
+    def recent_runs(self, scale_set: str, kind: str, since: int | None, limit: int | None) -> list[dict[str, Any]]:
+        """Runs of one kind, newest first, started at or after ``since``, at most ``limit`` of them."""
+        sql = "SELECT doc FROM runs WHERE scale_set = ? AND kind = ?"
+        args: list[Any] = [scale_set, kind]
+        if since is not None:
+            sql += " AND start >= ?"
+            args.append(since)
+        sql += " ORDER BY start DESC, run_id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [json.loads(row[0]) for row in self.conn.execute(sql, args).fetchall()]
 
     def delete_docs(self, table: str, where: dict[str, Any]) -> None:
         clause = " AND ".join(f"{column} = ?" for column in where)

@@ -153,13 +153,17 @@ def upgrade_history(store: Store, subscription_id: str, params: dict[str, Any]) 
     upgrade, which Azure shows only in the portal, so that playbooks can act on each host's outcome.
     """
     key, record = _address(store, subscription_id, params)
-    runs = fleet_of(store).runs(key)
-    latest = runs[-1] if runs else None
-    last_os = next((r for r in reversed(runs) if r["kind"] == "os"), None)
+    fleet = fleet_of(store)
+    if params["all"]:
+        os_runs = fleet.recent_runs(key, "os")
+    else:  # Azure's window: the last five within two months of now
+        os_runs = fleet.recent_runs(key, "os", store.now() - _runs.HISTORY_WINDOW, _runs.HISTORY_LIMIT)
+    latest = fleet.latest_run(key)
+    last_os = os_runs[0] if os_runs and params["all"] else next(iter(fleet.recent_runs(key, "os", None, 1)), None)
     view = run_view(store, key, last_os)
     return {
         "changed": False,
-        "history": _runs.history(runs, record, store.now(), bool(params["all"])),
+        "history": _runs.history(os_runs, record),
         "latest": _runs.latest_view(latest, record) if latest else None,
         "batches": view["batches"],
         "instances": view["instances"],

@@ -197,7 +197,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
         _simulation.advance(store, store.now() + HORIZON, stop=lambda: not _orchestrator.is_active(run))
         after = {i["name"]: copy.deepcopy(i) for i in fleet.instances(KEY)}
         view = _upgrades.run_view(store, KEY, run)
-        history = _runs.history(fleet.runs(KEY), record, store.now(), True)
+        history = _runs.history(fleet.recent_runs(KEY, "os"), record)
         return {"run": copy.deepcopy(run), "before": before, "after": after, "view": view, "history": history,
                 "observations": observations, "cancelled_at": cancelled_at}
 
