@@ -9,7 +9,7 @@ A scale set is stored as one record (``scale_sets`` table) and one row per insta
     os_type               linux | windows
     health_probe          {id, protocol, port, request_path, load_balancer_sku} or None
     service_fabric        {durability, extension_durability, stateless_only} or None
-    extension_secrets     {name: {credential_expiry, protected_settings_sha256}}; secrets are never kept
+    extension_secrets     {name: {credential_expiry, protected_settings_hmac}}; secrets are never kept
     simulation            {seed, reimage_duration, boot_duration, first_rollout_delay, rollout_delay, faults}
     instance_ids          {host name: instance id}, kept after scale-in so a name keeps its id
     next_instance_id      the next id for a name never seen before
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 import json
 import re
 from typing import Any
@@ -220,9 +221,13 @@ def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, A
 
 
 def _extension_models(
-    extensions: list[dict[str, Any]], now: int
+    extensions: list[dict[str, Any]], fingerprint_key: bytes
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """REST extensions and their secret fingerprints from the ``extensions`` option."""
+    """REST extensions and their secret fingerprints from the ``extensions`` option.
+
+    A fingerprint is an HMAC under the store's own random key, so that reading the store does not
+    let anyone test guesses of a protected setting; it only tells that the settings changed.
+    """
     models: list[dict[str, Any]] = []
     secrets: dict[str, dict[str, Any]] = {}
     for index, ext in enumerate(extensions):
@@ -245,8 +250,10 @@ def _extension_models(
         protected = ext.get("protected_settings")
         secrets[ext["name"]] = {
             "credential_expiry": parse_timestamp(expiry, f"{where}.credential_expiry") if expiry else None,
-            "protected_settings_sha256": (
-                hashlib.sha256(json.dumps(protected, sort_keys=True).encode()).hexdigest() if protected else None
+            "protected_settings_hmac": (
+                hmac.new(fingerprint_key, json.dumps(protected, sort_keys=True).encode(), hashlib.sha256).hexdigest()
+                if protected
+                else None
             ),
         }
     sequence(models)
@@ -341,7 +348,9 @@ def _check_api_version(value: str) -> str:
     return value
 
 
-def apply_options(record: dict[str, Any], params: dict[str, Any], subscription_id: str, now: int, creating: bool) -> None:
+def apply_options(
+    record: dict[str, Any], params: dict[str, Any], subscription_id: str, fingerprint_key: bytes, creating: bool
+) -> None:
     """Write the given options into the record; options left unset keep their current value."""
     model = record["model"]
     props = model["properties"]
@@ -379,7 +388,7 @@ def apply_options(record: dict[str, Any], params: dict[str, Any], subscription_i
         os_profile.pop("windowsConfiguration", None)
         os_profile["linuxConfiguration"] = {"disablePasswordAuthentication": True}
     if params.get("extensions") is not None:
-        extensions, secrets = _extension_models(params["extensions"], now)
+        extensions, secrets = _extension_models(params["extensions"], fingerprint_key)
         record["extension_secrets"] = secrets
         profile["extensionProfile"] = {"extensions": extensions}
     if params.get("service_fabric") is not None:
@@ -632,7 +641,7 @@ def ensure(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[s
             )
     fingerprint = None if creating else _model_fingerprint(record)
     old_reference = None if creating else _image_reference_of(record)
-    apply_options(record, params, subscription_id, now, creating)
+    apply_options(record, params, subscription_id, store.fingerprint_key(), creating)
     if fingerprint is not None and _model_fingerprint(record) != fingerprint:
         record["model_version"] += 1
     if creating or _image_reference_of(record) != old_reference:

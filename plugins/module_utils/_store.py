@@ -150,6 +150,15 @@ class Store:
     def set_now(self, seconds: int) -> None:
         self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(seconds),))
 
+    def fingerprint_key(self) -> bytes:
+        """This store's random key for fingerprints of secrets, made on first use."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'fingerprint_key'").fetchone()
+        if row is not None:
+            return bytes.fromhex(row[0])
+        key = os.urandom(32)
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('fingerprint_key', ?)", (key.hex(),))
+        return key
+
     # -- the event queue -------------------------------------------------------------------------
 
     def schedule(self, due: int, kind: str, subject: str, payload: dict[str, Any] | None = None) -> int:
