@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.azsim.vmss.plugins.module_utils._store import SCHEMA_VERSION
 from ansible_collections.azsim.vmss.plugins.modules import (
     feature_registration,
     sim_clock,
@@ -183,7 +184,7 @@ def _other_application_same_tables(path: Path, good: bytes) -> None:
 def _newer_schema(path: Path, good: bytes) -> None:
     path.write_bytes(good)
     conn = sqlite3.connect(str(path))
-    conn.execute("PRAGMA user_version = 2")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.commit()
     conn.close()
 

@@ -903,3 +903,21 @@ def test_sigkill_in_a_transaction_leaves_the_store_as_before(
     finally:
         store.close()
     assert _pragma(store_path, "integrity_check") == "ok"
+
+
+def test_a_version_1_store_is_migrated_to_the_runs_index_and_keeps_its_data(store_path: Path) -> None:
+    """Migration 2 (index of runs by scale set, kind and start) applies to a store made before it."""
+    old = Store.open(str(store_path), migrations={1: MIGRATIONS[1]})
+    with old.transaction():
+        old.put_doc("runs", {"scale_set": "k", "run_id": 1, "kind": "os", "start": EPOCH}, {"run_id": 1, "kind": "os"})
+    old.close()
+    assert _pragma(store_path, "user_version") == 1
+    store = Store.open(str(store_path))
+    try:
+        with store.transaction():
+            assert store.recent_runs("k", "os", None, None) == [{"run_id": 1, "kind": "os"}]
+        indexes = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        store.close()
+    assert _pragma(store_path, "user_version") == SCHEMA_VERSION == 2
+    assert "runs_by_kind" in indexes
