@@ -4,35 +4,18 @@
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vm_image_info
+from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump, run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 GALLERY = f"/subscriptions/{SUB}/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/gal/images/web"
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
-
-
-def run(module: Any, args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as caught:
-            module.main()
-    return int(caught.value.code or 0), json.loads(capsys.readouterr().out)
-
-
-def dump(path: str) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def set_clock(path: str, seconds: int) -> None:

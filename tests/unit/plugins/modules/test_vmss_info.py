@@ -6,34 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vmss, vmss_info
+from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump
+from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import run_printed as run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg-web"
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 SECRET = "c2VjcmV0LWtleS1mb3ItaW5mbw=="
-
-
-def run(module: Any, args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as caught:
-            module.main()
-    out = capsys.readouterr().out
-    return int(caught.value.code or 0), json.loads(out), out
-
-
-def dump(path: str) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 @pytest.fixture

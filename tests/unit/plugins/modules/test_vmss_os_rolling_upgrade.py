@@ -5,13 +5,10 @@ idempotence, Faulted runs, Azure's 409s, cancel and approve."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.modules import (
     sim_clock,
@@ -21,26 +18,12 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
+from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump, run
 
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 PROBE = {"protocol": "http", "port": 80, "request_path": "/health"}
 NAMES = [f"web-{i:02d}" for i in range(10)]  # instance ids 0..9
 Call = Callable[..., tuple[int, dict[str, Any]]]
-
-
-def run(module: Any, args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as caught:
-            module.main()
-    return int(caught.value.code or 0), json.loads(capsys.readouterr().out)
-
-
-def dump(path: str) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 @pytest.fixture
