@@ -10,7 +10,6 @@ fresh store. A module whose EXAMPLES need no setup gets none: they must run on a
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
+
+ROOT = _playbook_runner.ROOT
 MODULES_DIR = ROOT / "plugins" / "modules"
 MODULES = sorted(path.stem for path in MODULES_DIR.glob("*.py") if not path.name.startswith("_"))
 
@@ -71,45 +72,9 @@ SETUP: dict[str, list[dict[str, Any]]] = {
 KNOWN_BROKEN: dict[str, str] = {}
 
 
-def collections_dir() -> Path:
-    """Where ansible finds azsim.vmss: the tree above a staged copy, else build/ (tests/unit/conftest.py links it)."""
-    if ROOT.parts[-3] == "ansible_collections":
-        return ROOT.parents[2]
-    return ROOT / "build"
-
-
-def ansible_playbook() -> str:
-    beside = Path(sys.executable).parent / "ansible-playbook"
-    return str(beside) if beside.exists() else "ansible-playbook"
-
-
 def run_playbook(args: list[str], tmp_path: Path, store: Path) -> subprocess.CompletedProcess[str]:
-    """ansible-playbook ARGS on localhost, with STORE as the store and HOME in TMP_PATH (never ~/.ansible)."""
-    (tmp_path / "home").mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env.update(
-        {
-            "AZSIM_VMSS_STORE": str(store),
-            "ANSIBLE_COLLECTIONS_PATH": str(collections_dir()),
-            "HOME": str(tmp_path / "home"),
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        }
-    )
-    env.pop("ANSIBLE_CONFIG", None)
-    env.pop("AZURE_SUBSCRIPTION_ID", None)
-    return subprocess.run(
-        [ansible_playbook(), *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    """ansible-playbook ARGS on localhost with the interpreter running these tests (see _playbook_runner)."""
+    return _playbook_runner.run_playbook(args, tmp_path, store, {"ANSIBLE_PYTHON_INTERPRETER": sys.executable})
 
 
 def module_examples(module: str) -> list[dict[str, Any]]:

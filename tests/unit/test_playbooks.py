@@ -10,16 +10,16 @@ docs/seed-walkthrough.md must be the tasks docs/examples/seed_walkthrough.yml ru
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
+
+ROOT = _playbook_runner.ROOT
 FLEET = str(ROOT / "playbooks" / "inventory" / "fleet.ini")
 DOC_EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.yml"))
 
@@ -37,44 +37,7 @@ DOC_EXAMPLE_LINES = {
 }
 
 
-def collections_dir() -> Path:
-    """Where ansible finds azsim.vmss: the tree above a staged copy, else build/ (tests/unit/conftest.py links it)."""
-    if ROOT.parts[-3] == "ansible_collections":
-        return ROOT.parents[2]
-    return ROOT / "build"
-
-
-def ansible_playbook() -> str:
-    beside = Path(sys.executable).parent / "ansible-playbook"
-    return str(beside) if beside.exists() else "ansible-playbook"
-
-
-def run_playbook(args: list[str], tmp_path: Path, store: Path) -> subprocess.CompletedProcess[str]:
-    """ansible-playbook ARGS with STORE as the store and HOME in TMP_PATH (never ~/.ansible)."""
-    (tmp_path / "home").mkdir(exist_ok=True)
-    env = dict(os.environ)
-    env.update(
-        {
-            "AZSIM_VMSS_STORE": str(store),
-            "ANSIBLE_COLLECTIONS_PATH": str(collections_dir()),
-            "HOME": str(tmp_path / "home"),
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        }
-    )
-    env.pop("ANSIBLE_CONFIG", None)
-    env.pop("AZURE_SUBSCRIPTION_ID", None)
-    return subprocess.run(
-        [ansible_playbook(), *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+run_playbook = _playbook_runner.run_playbook
 
 
 def ok(result: subprocess.CompletedProcess[str], *lines: str) -> str:
