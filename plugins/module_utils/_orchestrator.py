@@ -100,7 +100,7 @@ def start_run(
         candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
         gated = True
     else:
-        pinned = _pinned_version(reference)
+        pinned = pinned_version(reference)
         target_version = pinned
         wanted = set(names) if names is not None else None
         # Instances already on the current model are left alone, named or not (Azure's manualUpgrade).
@@ -162,7 +162,8 @@ def start_run(
     return run
 
 
-def _pinned_version(reference: dict[str, Any]) -> str | None:
+def pinned_version(reference: dict[str, Any]) -> str | None:
+    """The version an image reference pins; None when it follows latest (a gallery image without a version)."""
     if "id" in reference:
         return _catalogue.split_gallery_reference(reference["id"], "image.id")[1]
     return None if reference["version"] == "latest" else reference["version"]

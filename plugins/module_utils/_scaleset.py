@@ -192,7 +192,8 @@ def public_view(record: dict[str, Any], instances: list[dict[str, Any]]) -> dict
 
 
 def _snapshot(record: dict[str, Any] | None, instances: list[dict[str, Any]]) -> dict[str, Any]:
-    """What ``changed`` compares: the public view plus fingerprints of secrets (never shown in a diff)."""
+    """What ``changed`` and ``diff`` compare: the public view. A change of protected settings or a credential
+    shows there as a new ``simulator.model_version``, never as the secret or its fingerprint."""
     if record is None:
         return {}
     return public_view(record, instances)

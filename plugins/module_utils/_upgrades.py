@@ -114,7 +114,7 @@ def _start(
         return {"changed": False, "msg": "A rolling upgrade is already in progress; returning it.",
                 **run_view(store, key, current)}
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
-    pinned = _orchestrator._pinned_version(reference)
+    pinned = _orchestrator.pinned_version(reference)
     if pinned is not None:
         raise Conflict(
             f"The operation 'osRollingUpgrade' is not allowed on Virtual Machine Scale Set '{record['model']['name']}' "
