@@ -36,23 +36,15 @@ from ansible_collections.azsim.vmss.plugins.module_utils._faults import pick
 from ansible_collections.azsim.vmss.plugins.module_utils._fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import DEFAULT_UPGRADE_POLICY, os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
 
 EVENT_KIND = "run_step"
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
 ACTIVE = ("RollingForward", "RollingBack")
-# Automatic OS upgrades without useRollingUpgradePolicy use these, whatever the scale set says (§1).
-FIXED_POLICY: dict[str, Any] = {
-    "maxBatchInstancePercent": 20,
-    "maxUnhealthyInstancePercent": 20,
-    "maxUnhealthyUpgradedInstancePercent": 20,
-    "pauseTimeBetweenBatches": "PT0S",
-    "enableCrossZoneUpgrade": False,
-    "prioritizeUnhealthyInstances": False,
-    "rollbackFailedInstancesOnPolicyBreach": False,
-    "maxSurge": False,
-}
+# Automatic OS upgrades without useRollingUpgradePolicy use Azure's default rolling policy (20/20/20/PT0S),
+# whatever the scale set says (§1).
+FIXED_POLICY: dict[str, Any] = dict(DEFAULT_UPGRADE_POLICY["rollingUpgradePolicy"])
 FAILED_RESULTS = ("failed", "rolled_back", "rollback_failed")
 CREDENTIAL_CODE = "RollingUpgradeExtensionCredentialExpired"
 

@@ -21,18 +21,6 @@ description:
   - A change of the model is recorded (instances show C(latest_model_applied=false)); how it reaches the
     instances follows the upgrade policy's mode.
 options:
-  resource_group:
-    description:
-      - The resource group of the scale set.
-      - 1 to 90 characters; letters, digits, underscores, hyphens, periods and parentheses; not ending in a period.
-    type: str
-    required: true
-  name:
-    description:
-      - The name of the scale set.
-      - 1 to 64 characters; letters, digits, underscores, hyphens and periods; starting with a letter or digit.
-    type: str
-    required: true
   state:
     description: V(present) creates or updates the scale set, V(absent) deletes it with its instances.
     type: str
@@ -231,6 +219,7 @@ options:
         elements: dict
 extends_documentation_fragment:
   - azsim.vmss.common
+  - azsim.vmss.common.scale_set
   - azsim.vmss.common.attributes
 author:
   - azsim.vmss developers (@azsim)

@@ -22,14 +22,6 @@ description:
   - In check mode the run is simulated to its end on a throw-away copy of the store, and RV(plan) shows the
     batches and their predicted times.
 options:
-  resource_group:
-    description: The resource group of the scale set.
-    type: str
-    required: true
-  name:
-    description: The scale set.
-    type: str
-    required: true
   state:
     description: What to do.
     type: str
@@ -60,6 +52,7 @@ options:
     elements: str
 extends_documentation_fragment:
   - azsim.vmss.common
+  - azsim.vmss.common.scale_set
   - azsim.vmss.common.attributes
 author:
   - azsim.vmss developers (@azsim)

@@ -15,20 +15,13 @@ description:
   - Also returns the batches and each instance's result in the most recent OS upgrade.
   - Changes nothing; the clock does not move.
 options:
-  resource_group:
-    description: The resource group of the scale set.
-    type: str
-    required: true
-  name:
-    description: The scale set.
-    type: str
-    required: true
   all:
     description: Return every OS upgrade the store recorded for the scale set, not only Azure's last five in two months.
     type: bool
     default: false
 extends_documentation_fragment:
   - azsim.vmss.common
+  - azsim.vmss.common.scale_set
   - azsim.vmss.common.attributes_read_only
 author:
   - azsim.vmss developers (@azsim)
