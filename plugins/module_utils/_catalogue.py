@@ -194,21 +194,29 @@ def gallery_versions(store: Store, image_id: str) -> list[dict[str, Any]]:
     return [_gallery_entry(d) for d in _by_version(docs)]
 
 
-def latest_gallery(entries: list[dict[str, Any]], location: str) -> str | None:
-    """What ``latest`` means in ``location``: replicated there and not excluded from latest."""
-    eligible = [e for e in entries if location in e["target_regions"] and not e["exclude_from_latest"]]
-    return eligible[-1]["version"] if eligible else None
+def latest_available(store: Store, image_reference: dict[str, Any], location: str) -> tuple[str, int] | None:
+    """(version, virtual time it became available in ``location``) of what ``latest`` resolves to.
+
+    Azure's rule, in this one place: a platform version counts where it is published; a gallery version
+    counts where it is replicated, and only while it is not excluded from latest.
+    """
+    location = normalize_location(location)
+    if "id" in image_reference:
+        image_id, _version = split_gallery_reference(image_reference["id"], "image.id")
+        docs = _by_version(store.list_docs("images", {"kind": "gallery", "image": image_id.lower()}))
+        eligible = [(d["version"], d["regions"][location]) for d in docs
+                    if location in d["regions"] and not d["exclude_from_latest"]]
+    else:
+        key = _platform_key(image_reference["publisher"], image_reference["offer"], image_reference["sku"])
+        docs = _by_version(store.list_docs("images", {"kind": "platform", "image": key}))
+        eligible = [(d["version"], d["locations"][location]) for d in docs if location in d["locations"]]
+    return eligible[-1] if eligible else None
 
 
 def latest_for(store: Store, image_reference: dict[str, Any], location: str) -> str | None:
     """The version ``latest`` resolves to for a REST imageReference in a location, or None."""
-    if "id" in image_reference:
-        image_id, _version = split_gallery_reference(image_reference["id"], "image.id")
-        return latest_gallery(gallery_versions(store, image_id), normalize_location(location))
-    entries = platform_versions(
-        store, image_reference["publisher"], image_reference["offer"], image_reference["sku"], location
-    )
-    return entries[-1]["version"] if entries else None
+    found = latest_available(store, image_reference, location)
+    return found[0] if found else None
 
 
 def resolve(store: Store, image_reference: dict[str, Any], location: str) -> str:
@@ -219,19 +227,21 @@ def resolve(store: Store, image_reference: dict[str, Any], location: str) -> str
     location = normalize_location(location)
     if "id" in image_reference:
         image_id, pinned = split_gallery_reference(image_reference["id"], "image.id")
-        entries = gallery_versions(store, image_id)
         if pinned is None:
-            found = latest_gallery(entries, location)
+            found = latest_for(store, image_reference, location)
         else:
+            entries = gallery_versions(store, image_id)
             found = next((e["version"] for e in entries if e["version"] == pinned and location in e["target_regions"]), None)
         described = f"gallery image {image_id}" + (f" version {pinned}" if pinned else "")
     else:
-        entries = platform_versions(
-            store, image_reference["publisher"], image_reference["offer"], image_reference["sku"], location
-        )
         pinned = None if image_reference["version"].lower() == "latest" else image_reference["version"]
-        versions = [e["version"] for e in entries]
-        found = (versions[-1] if versions else None) if pinned is None else (pinned if pinned in versions else None)
+        if pinned is None:
+            found = latest_for(store, image_reference, location)
+        else:
+            entries = platform_versions(
+                store, image_reference["publisher"], image_reference["offer"], image_reference["sku"], location
+            )
+            found = pinned if any(e["version"] == pinned for e in entries) else None
         described = (
             f"platform image {image_reference['publisher']}:{image_reference['offer']}:{image_reference['sku']}:"
             f"{image_reference['version']}"
@@ -290,15 +300,17 @@ def image_action(store: Store, subscription_id: str, params: dict[str, Any]) -> 
 def image_info(store: Store, params: dict[str, Any]) -> dict[str, Any]:
     """vm_image_info: the versions of one image, oldest first, and what latest is in a location."""
     location = normalize_location(params.get("location") or "eastus")
+    reference: dict[str, Any]
     if params.get("gallery_image_id"):
         entries = gallery_versions(store, params["gallery_image_id"])
-        latest = latest_gallery(entries, location)
+        reference = {"id": params["gallery_image_id"]}
     else:
         for option in ("publisher", "offer", "sku"):
             if not params.get(option):
                 raise InvalidInput(f"{option}: required to list a platform image (or give gallery_image_id)")
         entries = platform_versions(store, params["publisher"], params["offer"], params["sku"], location)
-        latest = entries[-1]["version"] if entries else None
+        reference = {k: params[k] for k in ("publisher", "offer", "sku")}
+    latest = latest_for(store, reference, location)
     versions = [
         {
             "version": e["version"],
@@ -310,17 +322,3 @@ def image_info(store: Store, params: dict[str, Any]) -> dict[str, Any]:
     ]
     return {"changed": False, "location": location, "versions": versions, "latest": latest}
 
-
-def latest_available(store: Store, image_reference: dict[str, Any], location: str) -> tuple[str, int] | None:
-    """(version, virtual time it became available in ``location``) of what ``latest`` resolves to."""
-    location = normalize_location(location)
-    if "id" in image_reference:
-        image_id, _version = split_gallery_reference(image_reference["id"], "image.id")
-        docs = _by_version(store.list_docs("images", {"kind": "gallery", "image": image_id.lower()}))
-        eligible = [(d["version"], d["regions"][location]) for d in docs
-                    if location in d["regions"] and not d["exclude_from_latest"]]
-    else:
-        key = _platform_key(image_reference["publisher"], image_reference["offer"], image_reference["sku"])
-        docs = _by_version(store.list_docs("images", {"kind": "platform", "image": key}))
-        eligible = [(d["version"], d["locations"][location]) for d in docs if location in d["locations"]]
-    return eligible[-1] if eligible else None
