@@ -55,16 +55,3 @@ def take_batch(ordered: Iterable[dict[str, Any]], size: int, cross_zone: bool) -
         batch.append(instance)
     return batch
 
-
-def plan_batches(
-    instances: list[dict[str, Any]], n: int, percent: int, cross_zone: bool, prioritize_unhealthy: bool
-) -> list[list[dict[str, Any]]]:
-    """Every batch, assuming health does not change meanwhile (the engine recomputes each batch)."""
-    remaining = order(instances, prioritize_unhealthy)
-    size = batch_size(n, percent)
-    batches = []
-    while remaining:
-        batch = take_batch(remaining, size, cross_zone)
-        batches.append(batch)
-        remaining = remaining[len(batch):]
-    return batches

@@ -83,12 +83,6 @@ class Fleet:
         run_id = self.latest_run_id(key)
         return None if run_id is None else self.run(key, run_id)
 
-    def runs(self, key: str) -> list[dict[str, Any]]:
-        """Every run of the scale set, oldest first, with this call's changes."""
-        for doc in self.store.list_docs("runs", {"scale_set": key}, "run_id"):
-            self._runs.setdefault((key, doc["run_id"]), doc)
-        return sorted((r for (k, _run_id), r in self._runs.items() if k == key), key=lambda r: r["run_id"])
-
     def recent_runs(self, key: str, kind: str, since: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Runs of one kind, newest first (start, then id), with this call's changes; see Store.recent_runs."""
         found = {doc["run_id"]: doc for doc in self.store.recent_runs(key, kind, since, limit)}

@@ -462,9 +462,6 @@ class _Context:
             if iid in self.by_id:
                 self.by_id[iid]["health"] = "Unhealthy"
 
-    def on_pause_over(self, _ids: list[Any]) -> None:
-        self.on_batch_start([])
-
     def resolve(self, iid: str, result: str, keep_flight: bool = False) -> None:
         outcome = self.run["outcome"][iid]
         outcome["result"] = result
@@ -536,7 +533,7 @@ class _Context:
             self.finish("Completed")
             return
         pause = parse_duration(policy["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches") if run["gated"] else 0
-        _push(run, self.now + pause, "pause_over" if pause else "batch_start", [])
+        _push(run, self.now + pause, "batch_start", [])
 
     # -- ending ------------------------------------------------------------------------------------
 

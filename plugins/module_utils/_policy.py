@@ -192,10 +192,7 @@ def policy_action(store: Store, subscription_id: str, params: dict[str, Any]) ->
         if candidate["model"]["properties"]["virtualMachineProfile"] != profile_before:
             # Turning Windows Update off is a change of the VM model that instances must take.
             candidate["model_version"] = record["model_version"] + 1
-        _scaleset.save(store, candidate)
-        fleet = store.extras.get("fleet")
-        if fleet is not None:  # a cached copy of the old record must not be written back at commit
-            fleet.forget(key)
+        _scaleset.save(store, candidate)  # also replaces the call's cached copy (_fleet.Fleet.adopt)
         if candidate["model_version"] != record["model_version"]:
             rollout_model_change(store, key)
         # The platform's next automatic run depends on enablement and its time.

@@ -233,7 +233,8 @@ class Sim:
         return found
 
     def runs(self) -> list[dict[str, Any]]:
-        return self.call(lambda s: fleet_of(s).runs(KEY), commit=False)
+        """Every run of the scale set, oldest first, as stored."""
+        return self.call(lambda s: s.list_docs("runs", {"scale_set": KEY}, "run_id"), commit=False)
 
     def instances(self) -> dict[str, dict[str, Any]]:
         """Instances by name, as stored."""

@@ -14,7 +14,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._batches import (
     is_unhealthy,
     order,
     order_key,
-    plan_batches,
     take_batch,
 )
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
@@ -24,6 +23,20 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
     make_sim,
     sim,
 )
+
+
+def plan_batches(
+    instances: list[dict[str, Any]], n: int, percent: int, cross_zone: bool, prioritize_unhealthy: bool
+) -> list[list[dict[str, Any]]]:
+    """Every batch the engine would cut from ``instances`` while their health stays as it is."""
+    remaining = order(instances, prioritize_unhealthy)
+    size = batch_size(n, percent)
+    batches = []
+    while remaining:
+        batch = take_batch(remaining, size, cross_zone)
+        batches.append(batch)
+        remaining = remaining[len(batch):]
+    return batches
 
 
 def inst(iid: int, zone: str | None = None, ud: int | None = None, health: str = "Healthy",
