@@ -54,4 +54,3 @@ def take_batch(ordered: Iterable[dict[str, Any]], size: int, cross_zone: bool) -
                 break
         batch.append(instance)
     return batch
-

@@ -321,4 +321,3 @@ def image_info(store: Store, params: dict[str, Any]) -> dict[str, Any]:
         for e in entries
     ]
     return {"changed": False, "location": location, "versions": versions, "latest": latest}
-
