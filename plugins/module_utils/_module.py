@@ -36,6 +36,7 @@ def common_argument_spec() -> dict[str, Any]:
 
 
 def scale_set_argument_spec(name_required: bool = True) -> dict[str, Any]:
+    """The options that address a scale set; documented by the doc fragment azsim.vmss.common.scale_set."""
     return {
         "resource_group": {"type": "str", "required": True},
         "name": {"type": "str", "required": name_required},

@@ -380,7 +380,7 @@ simulator:
   type: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
 from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import vmss_action
 
 
@@ -388,8 +388,7 @@ def main() -> None:
     dict_of = {"type": "dict"}
     module = AzsimModule(
         {
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
+            **scale_set_argument_spec(),
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "location": {"type": "str"},
             "api_version": {"type": "str"},

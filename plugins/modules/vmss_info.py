@@ -68,13 +68,13 @@ scale_sets:
   elements: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
 from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import info
 
 
 def main() -> None:
     module = AzsimModule(
-        {"resource_group": {"type": "str", "required": True}, "name": {"type": "str"}},
+        scale_set_argument_spec(name_required=False),
         read_only=True,
     )
     module.run(lambda ctx: info(ctx.store, ctx.subscription_id, ctx.params))

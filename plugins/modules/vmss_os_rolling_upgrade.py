@@ -158,15 +158,14 @@ now:
   type: str
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
 from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import rolling_upgrade
 
 
 def main() -> None:
     module = AzsimModule(
         {
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
+            **scale_set_argument_spec(),
             "state": {"type": "str", "choices": ["started", "cancelled", "approved"], "default": "started"},
             "wait": {"type": "bool", "default": True},
             "wait_timeout": {"type": "str", "default": "PT24H"},

@@ -80,15 +80,14 @@ now:
   type: str
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
 from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import upgrade_history
 
 
 def main() -> None:
     module = AzsimModule(
         {
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
+            **scale_set_argument_spec(),
             "all": {"type": "bool", "default": False},
         },
         read_only=True,

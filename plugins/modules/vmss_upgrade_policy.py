@@ -209,15 +209,14 @@ findings:
       severity: error
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
 from ansible_collections.azsim.vmss.plugins.module_utils._policy import policy_action
 
 
 def main() -> None:
     module = AzsimModule(
         {
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
+            **scale_set_argument_spec(),
             "mode": {"type": "str", "choices": ["Automatic", "Manual", "Rolling"]},
             "automatic_os_upgrade": {
                 "type": "dict",
