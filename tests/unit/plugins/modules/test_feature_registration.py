@@ -4,38 +4,23 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.module_utils import _features as features
 from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
 from ansible_collections.azsim.vmss.plugins.modules import feature_registration
+from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import run as harness_run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AZSIM_VMSS_STORE", str(tmp_path / "forgotten" / "vmss.sqlite"))
-    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
-
-
-@pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    return tmp_path / "store" / "vmss.sqlite"
-
-
 def run(args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as info:
-            feature_registration.main()
-    return int(info.value.code or 0), json.loads(capsys.readouterr().out)
+    """Run the module as Ansible would; (exit code, parsed result)."""
+    return harness_run(feature_registration, args, capsys)
 
 
 def look(path: Path) -> tuple[str, str, bool]:

@@ -11,35 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
 from ansible_collections.azsim.vmss.plugins.modules import sim_clock
+from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import run as harness_run
 
 START = "2025-01-01T00:00:00Z"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Every test passes ``store``; should one forget, it still must not reach ~/.ansible."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AZSIM_VMSS_STORE", str(tmp_path / "forgotten" / "vmss.sqlite"))
-    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
-
-
-@pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    return tmp_path / "store" / "vmss.sqlite"
-
-
 def run(args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     """Run the module as Ansible would; (exit code, parsed result)."""
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as info:
-            sim_clock.main()
-    out = capsys.readouterr().out
-    return int(info.value.code or 0), json.loads(out)
+    return harness_run(sim_clock, args, capsys)
 
 
 def now_in(path: Path) -> str:

@@ -23,13 +23,6 @@ WINDOWS = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AZSIM_VMSS_STORE", str(tmp_path / "forgotten" / "vmss.sqlite"))
-    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
-
-
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     """A store with scale set rg/web (Ubuntu latest, probe, 10 instances) and rg/win (fails three requirements)."""
