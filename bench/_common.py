@@ -81,7 +81,7 @@ def rolling_params(**overrides: Any) -> Params:
 def fresh_store(path: Path) -> Any:
     """A new, empty store at ``path`` (any old one and its WAL files removed)."""
     import_collection()
-    from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+    from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
     remove_store(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,18 +107,18 @@ def build_scale_set(store: Any, n: int, zones: tuple[str, ...] = ZONES,
     (wall; and CPU for the creation).
     """
     import_collection()
-    from ansible_collections.azsim.vmss.plugins.module_utils import _upgrades
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions import rolling_upgrade
 
     times = {}
     t0 = time.perf_counter()
     with store.transaction():
-        _upgrades.image_action(store, SUB, image_params(BASE_VERSION))
+        rolling_upgrade.image_action(store, SUB, image_params(BASE_VERSION))
     t1, cpu1 = time.perf_counter(), time.process_time()
     with store.transaction():
-        _upgrades.vmss_action(store, SUB, vmss_params(n, zones, probability))
+        rolling_upgrade.vmss_action(store, SUB, vmss_params(n, zones, probability))
     t2, cpu2 = time.perf_counter(), time.process_time()
     with store.transaction():
-        _upgrades.image_action(store, SUB, image_params(TARGET_VERSION))
+        rolling_upgrade.image_action(store, SUB, image_params(TARGET_VERSION))
     t3 = time.perf_counter()
     times.update(publish_base_s=t1 - t0, create_s=t2 - t1, create_cpu_s=cpu2 - cpu1, publish_target_s=t3 - t2)
     return times

@@ -43,7 +43,7 @@ MODULE_UTILS = "plugins/module_utils/"
 
 def child_create(n: int, store_path: Path) -> dict[str, Any]:
     c.import_collection()
-    from ansible_collections.azsim.vmss.plugins.module_utils import _store  # noqa: F401  (import cost not timed)
+    from ansible_collections.azsim.vmss.plugins.module_utils._store import store  # noqa: F401  import cost not timed
 
     times = c.build_store_file(store_path, n)
     return {**times, "maxrss_mb": c.maxrss_mb(), "baseline_s": c.baseline_seconds()}
@@ -88,8 +88,8 @@ class GcTimer:
 
 def child_run(n: int, store_path: Path, profile: Path | None) -> dict[str, Any]:
     c.import_collection()
-    from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
-    from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import rolling_upgrade
+    from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import rolling_upgrade
 
     store = Store.open(str(store_path))
     rss_before = c.maxrss_mb()
@@ -139,8 +139,8 @@ def child_memory(n: int, store_path: Path) -> dict[str, Any]:
     import tracemalloc
 
     c.import_collection()
-    from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
-    from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import rolling_upgrade
+    from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import rolling_upgrade
 
     phases: list[dict[str, Any]] = []
 

@@ -26,7 +26,7 @@ PLAYBOOK = c.BENCH / "playbooks" / "module_vs_ping.yml"
 
 # Where a sample of the module's own process goes: the first rule whose frame is on its stack.
 MODULE_RULES = (
-    ("the core (rolling_upgrade)", "rolling_upgrade (_upgrades.py"),
+    ("the core (rolling_upgrade)", "rolling_upgrade (rolling_upgrade.py"),
     ("exit_json (result checks, JSON)", "AnsibleModule.exit_json ("),
     ("store open/close and glue", "AzsimModule.run ("),
     ("imports (from the AnsiballZ zip)", "_find_and_load ("),

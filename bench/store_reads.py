@@ -10,11 +10,11 @@ version), and the documents are exactly what the engine writes.
 
 Reads, each in its own read-only transaction on a store opened once (as vmss_upgrade_history's glue
 does, minus Ansible); also with Store.open and close included, as each module call pays:
-  history   _upgrades.upgrade_history, all: false (osUpgradeHistory's last five, rollingUpgrades/latest,
+  history   rolling_upgrade.upgrade_history, all: false (osUpgradeHistory's last five, rollingUpgrades/latest,
             and the last OS run's batches and instance results): what vmss_upgrade_history returns
-  latest    the latest run and its rollingUpgrades/latest view (Fleet.latest_run + _runs.latest_view),
+  latest    the latest run and its rollingUpgrades/latest view (Fleet.latest_run + runs.latest_view),
             the read every vmss_os_rolling_upgrade call starts with
-  all       _upgrades.upgrade_history, all: true (every one of the 10,000 runs); no target, for scale
+  all       rolling_upgrade.upgrade_history, all: true (every one of the 10,000 runs); no target, for scale
 Median of up to --repeats reads each (at least 3; fewer when slow); ratio against the baseline
 timed in this process. One more history read runs under cProfile: its top functions are kept.
 
@@ -49,13 +49,13 @@ def shifted(doc: Any, seconds: int) -> Any:
 
 
 def build(path: Any, runs: int, instances: int) -> dict[str, Any]:
-    from ansible_collections.azsim.vmss.plugins.module_utils import _upgrades
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions import rolling_upgrade
 
     store = c.fresh_store(path)
     try:
         c.build_scale_set(store, instances)
         with store.transaction():
-            _upgrades.rolling_upgrade(store, c.SUB, c.rolling_params(), False)
+            rolling_upgrade.rolling_upgrade(store, c.SUB, c.rolling_params(), False)
         row = store.conn.execute("SELECT scale_set, run_id, kind, start, doc FROM runs").fetchone()
         key, first_id, kind = row[0], row[1], row[2]
         doc = json.loads(row[4])
@@ -98,9 +98,10 @@ def main() -> None:
     args = parser.parse_args()
 
     c.import_collection()
-    from ansible_collections.azsim.vmss.plugins.module_utils import _runs, _upgrades
-    from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
-    from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+    from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions import rolling_upgrade
+    from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+    from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
     path = c.OUT / "store-reads.sqlite"
     built = build(path, args.runs, args.instances)
@@ -109,17 +110,17 @@ def main() -> None:
     params = c.Params(resource_group=c.RESOURCE_GROUP, name=c.NAME)
 
     def history(store: Any) -> Any:
-        return _upgrades.upgrade_history(store, c.SUB, c.Params(params, all=False))
+        return rolling_upgrade.upgrade_history(store, c.SUB, c.Params(params, all=False))
 
     def everything(store: Any) -> Any:
-        return _upgrades.upgrade_history(store, c.SUB, c.Params(params, all=True))
+        return rolling_upgrade.upgrade_history(store, c.SUB, c.Params(params, all=True))
 
     def latest(store: Any) -> Any:
         fleet = fleet_of(store)
         key = store.conn.execute("SELECT key FROM scale_sets").fetchone()[0]
         run = fleet.latest_run(key)
         record = fleet.record(key)
-        return _runs.latest_view(run, record) if run and record else None
+        return runs.latest_view(run, record) if run and record else None
 
     def timed(action: Callable[[Any], Any], with_open: bool) -> tuple[float, Any]:
         if with_open:

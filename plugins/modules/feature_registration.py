@@ -129,8 +129,8 @@ events:
       state: Registered
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._features import registration_action
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._model.features import registration_action
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
 
 
 def main() -> None:

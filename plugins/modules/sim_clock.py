@@ -77,8 +77,8 @@ events:
       subject: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
-from ansible_collections.azsim.vmss.plugins.module_utils._simulation import move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import move_clock
 
 
 def main() -> None:

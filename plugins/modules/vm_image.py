@@ -136,8 +136,8 @@ image:
     exclude_from_latest: false
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
-from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import image_action
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import image_action
 
 
 def main() -> None:

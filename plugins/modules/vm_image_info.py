@@ -92,8 +92,8 @@ latest:
   sample: 24.04.202501010
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._catalogue import image_info
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import image_info
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
 
 
 def main() -> None:

@@ -380,8 +380,8 @@ simulator:
   type: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import vmss_action
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import vmss_action
 
 
 def main() -> None:

@@ -68,8 +68,8 @@ scale_sets:
   elements: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import info
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import info
 
 
 def main() -> None:

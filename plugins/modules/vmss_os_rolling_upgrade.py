@@ -158,8 +158,8 @@ now:
   type: str
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import rolling_upgrade
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import rolling_upgrade
 
 
 def main() -> None:

@@ -80,8 +80,8 @@ now:
   type: str
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import upgrade_history
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import upgrade_history
 
 
 def main() -> None:

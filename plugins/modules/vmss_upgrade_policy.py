@@ -209,8 +209,8 @@ findings:
       severity: error
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._policy import policy_action
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import policy_action
 
 
 def main() -> None:

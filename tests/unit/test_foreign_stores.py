@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.azsim.vmss.plugins.module_utils._store import SCHEMA_VERSION
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import SCHEMA_VERSION
 from ansible_collections.azsim.vmss.plugins.modules import (
     feature_registration,
     sim_clock,

@@ -20,22 +20,20 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils import (
-    _features,
-    _platform,
-    _policy,
-    _scaleset,
-    _simulation,
-    _upgrades,
-)
-from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model import features
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
+from ansible_collections.azsim.vmss.plugins.module_utils._actions import policy
+from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import simulation
+from ansible_collections.azsim.vmss.plugins.module_utils._actions import rolling_upgrade
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg"
 NAME = "web"
-KEY = _scaleset.scale_set_id(SUB, RG, NAME).lower()
+KEY = scaleset.scale_set_id(SUB, RG, NAME).lower()
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 GALLERY_IMAGE = f"/subscriptions/{SUB}/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/gal/images/web"
 PROBE = {"id": None, "protocol": "http", "port": 80, "request_path": "/health", "load_balancer_sku": "Standard"}
@@ -119,20 +117,20 @@ class Sim:
                   "version": version, "target_regions": None, "exclude_from_latest": None, "state": "present"}
         params.update(IMAGE)
         params.update(image)
-        return self.call(_upgrades.image_action, SUB, params)
+        return self.call(rolling_upgrade.image_action, SUB, params)
 
     def publish_gallery(self, version: str, regions: list[str] | None = None,
                         exclude: bool | None = None) -> dict[str, Any]:
         """vm_image with gallery_image_id: publish or re-replicate a gallery image version."""
         params = {"publisher": None, "offer": None, "sku": None, "location": None, "gallery_image_id": GALLERY_IMAGE,
                   "version": version, "target_regions": regions, "exclude_from_latest": exclude, "state": "present"}
-        return self.call(_upgrades.image_action, SUB, params)
+        return self.call(rolling_upgrade.image_action, SUB, params)
 
     def opt_in_gallery(self) -> dict[str, Any]:
         """feature_registration: AutomaticOSUpgradeWithGalleryImage registered, provider re-registered (§2.3)."""
         params = {"namespace": "Microsoft.Compute", "feature": "AutomaticOSUpgradeWithGalleryImage",
                   "state": "registered", "register_provider": True, "wait": True}
-        return self.call(_features.registration_action, SUB, params)
+        return self.call(features.registration_action, SUB, params)
 
     def vmss(self, n: int | None = None, *, names: list[Any] | None = None, probe: bool | None = None,
              image: dict[str, Any] | None = None, simulation: dict[str, Any] | None = None,
@@ -155,7 +153,7 @@ class Sim:
         if simulation is not None:
             params["simulation"] = {k: simulation.get(k) for k in SIMULATION_KEYS}
         params.update(options)
-        return self.call(_upgrades.vmss_action, SUB, params)
+        return self.call(rolling_upgrade.vmss_action, SUB, params)
 
     def policy(self, mode: str | None = None, automatic: dict[str, Any] | None = None,
                rolling: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -173,7 +171,7 @@ class Sim:
             "automatic_os_upgrade": {k: automatic.get(k) for k in auto_keys} if automatic is not None else None,
             "rolling_upgrade_policy": {k: rolling.get(k) for k in rolling_keys} if rolling is not None else None,
         }
-        return self.call(_policy.policy_action, SUB, params)
+        return self.call(policy.policy_action, SUB, params)
 
     def rolling(self, **policy: Any) -> dict[str, Any]:
         return self.policy(rolling=policy)
@@ -188,7 +186,7 @@ class Sim:
         """vmss_os_rolling_upgrade; Faulted does not fail unless asked (the tests look at the run)."""
         full = {"resource_group": RG, "name": NAME, "state": state, "wait": wait, "wait_timeout": "PT24H",
                 "fail_on_fault": fail_on_fault, "fail_if_idle": False, "instance_ids": None, **params}
-        return self.call(_upgrades.rolling_upgrade, SUB, full, check, commit=not check)
+        return self.call(rolling_upgrade.rolling_upgrade, SUB, full, check, commit=not check)
 
     def start(self, **params: Any) -> dict[str, Any]:
         return self.upgrade("started", **params)
@@ -200,13 +198,13 @@ class Sim:
         return self.upgrade("approved", wait=wait, instance_ids=ids)
 
     def advance(self, duration: str) -> list[dict[str, Any]]:
-        return self.call(_simulation.move_clock, duration, None)["events"]
+        return self.call(simulation.move_clock, duration, None)["events"]
 
     def advance_to(self, when: str) -> list[dict[str, Any]]:
-        return self.call(_simulation.move_clock, None, when)["events"]
+        return self.call(simulation.move_clock, None, when)["events"]
 
     def history(self, everything: bool = False) -> dict[str, Any]:
-        return self.call(_upgrades.upgrade_history, SUB, {"resource_group": RG, "name": NAME, "all": everything},
+        return self.call(rolling_upgrade.upgrade_history, SUB, {"resource_group": RG, "name": NAME, "all": everything},
                          commit=False)
 
     # -- raw state -----------------------------------------------------------------------------
@@ -217,11 +215,11 @@ class Sim:
     def edit_record(self, change: Callable[[dict[str, Any]], None]) -> None:
         """Change the stored record directly, then let the platform reschedule (design.md's escape hatch)."""
         def edit(store: Store) -> None:
-            record = _scaleset.load(store, SUB, RG, NAME)
+            record = scaleset.load(store, SUB, RG, NAME)
             assert record is not None
             change(record)
-            _scaleset.save(store, record)
-            _platform.reschedule(store, record)
+            scaleset.save(store, record)
+            platform.reschedule(store, record)
         self.call(edit)
 
     def run(self, run_id: int | None = None) -> dict[str, Any]:
@@ -242,13 +240,13 @@ class Sim:
 
     def view(self) -> dict[str, Any]:
         """What vmss_os_rolling_upgrade would return about the latest run, without starting anything."""
-        return self.call(lambda s: _upgrades.run_view(s, KEY, fleet_of(s).latest_run(KEY)), commit=False)
+        return self.call(lambda s: rolling_upgrade.run_view(s, KEY, fleet_of(s).latest_run(KEY)), commit=False)
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self.call(lambda s: s.pending_events(kind=kind), commit=False)
 
     def pending_platform_start(self) -> str | None:
-        events = self.events(_platform.EVENT_KIND)
+        events = self.events(platform.EVENT_KIND)
         return format_timestamp(events[0]["due"]) if events else None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._batches import (
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import (
     batch_size,
     exceeds,
     is_unhealthy,

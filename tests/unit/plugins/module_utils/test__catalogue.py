@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue as catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput, NotFound
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 
 SUB = "00000000-0000-0000-0000-000000000000"
 GALLERY = f"/subscriptions/{SUB}/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/gal/images/web"

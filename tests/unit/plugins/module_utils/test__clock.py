@@ -11,12 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _clock, _handlers
-from ansible_collections.azsim.vmss.plugins.module_utils._clock import Event, advance_to
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._simulation import move_clock
-from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import clock
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import handlers
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, advance_to
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 
 T0 = EPOCH
 
@@ -196,7 +197,7 @@ def test_stop_that_never_says_stop_still_reaches_the_target(tx: Store) -> None:
 
 
 def test_a_handler_that_reschedules_itself_forever_is_stopped(tx: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_clock, "MAX_EVENTS_PER_CALL", 50)
+    monkeypatch.setattr(clock, "MAX_EVENTS_PER_CALL", 50)
 
     def again(store: Store, event: Event) -> list[dict[str, Any]]:
         store.schedule(event.due, "again", "s")
@@ -274,7 +275,7 @@ def test_move_clock(tx: Store, advance: str | None, to: str | None, now: str) ->
 
 def test_move_clock_runs_registered_handlers(tx: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     rec = Recorder()
-    monkeypatch.setitem(_handlers.HANDLERS, "test-rec", rec)
+    monkeypatch.setitem(handlers.HANDLERS, "test-rec", rec)
     tx.schedule(T0 + 1800, "test-rec", "vmss/web")
     tx.schedule(T0 + 7200, "test-rec", "vmss/later")
     result = move_clock(tx, "PT1H", None)

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._faults import check_rules, pick
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules, pick
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     Sim,
     by_name,
@@ -111,7 +111,7 @@ def test_probability_pick_is_the_same_in_another_process_design_faults() -> None
     code = textwrap.dedent(
         """
         import json, sys
-        from ansible_collections.azsim.vmss.plugins.module_utils._faults import pick
+        from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
         fleet = [{"instance_id": str(i), "name": f"w{i}"} for i in range(50)]
         print(json.dumps(sorted(pick([{"type": "boot_unhealthy", "probability": 0.3}], 11, fleet, "1"), key=int)))
         """
@@ -232,7 +232,7 @@ def test_same_seed_same_run_in_another_process_design_faults(tmp_path: Path) -> 
         """
         import json, sys
         from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import Sim, fault
-        from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+        from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
         world = Sim(Store.open(sys.argv[1]))
         world.publish("1.0.0")
         world.vmss(30, simulation={"seed": 5, "faults": [fault("boot_unhealthy", probability=0.3)]})

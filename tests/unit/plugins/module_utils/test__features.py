@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _features as features
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._handlers import HANDLERS
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._simulation import advance, move_clock
-from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model import features
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.handlers import HANDLERS
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance, move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 
 SUB = "00000000-0000-0000-0000-000000000000"
 OTHER = "11111111-1111-1111-1111-111111111111"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _orchestrator
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import Conflict
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
     Sim,
@@ -662,7 +662,7 @@ def test_platform_run_without_use_rolling_policy_ignores_the_scale_set_policy_az
     sim.publish("1.1.0")
     sim.advance("PT5H")
     run = sim.view()
-    assert run["rolling_upgrade"]["properties"]["policy"] == _orchestrator.FIXED_POLICY
+    assert run["rolling_upgrade"]["properties"]["policy"] == orchestrator.FIXED_POLICY
     assert [len(b) for b in batch_names(run)] == [2] * 5
     assert batch_times(run) == [(at(180 + 4 * k), at(184 + 4 * k)) for k in range(5)]
 
@@ -770,8 +770,8 @@ def test_orchestrator_approve_directly_azure_1(sim: Sim) -> None:
     from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import KEY
 
     deferred(sim)
-    assert sim.call(_orchestrator.approve, KEY, ["2", "0"]) == ["2", "0"]
-    assert sim.call(_orchestrator.approve, KEY, ["0"]) == []
+    assert sim.call(orchestrator.approve, KEY, ["2", "0"]) == ["2", "0"]
+    assert sim.call(orchestrator.approve, KEY, ["0"]) == []
 
 
 # == cancel =========================================================================================
@@ -841,7 +841,7 @@ def test_cancel_returns_the_orchestrator_none_when_idle_azure_3_cancel(sim: Sim)
     from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import KEY
 
     prepare(sim)
-    assert sim.call(_orchestrator.cancel, KEY) is None
+    assert sim.call(orchestrator.cancel, KEY) is None
 
 
 # == scaling in during a run ==========================================================================

@@ -25,9 +25,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _orchestrator, _runs, _simulation, _upgrades
-from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import simulation
+from ansible_collections.azsim.vmss.plugins.module_utils._actions import rolling_upgrade
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (
     HEALTH_EXTENSION,
     IMAGE,
@@ -145,19 +148,19 @@ def vmss_params(scenario: dict[str, Any], instances: list[dict[str, Any]], fault
 
 
 def publish(store: Store, version: str) -> None:
-    _upgrades.image_action(store, SUB, {**IMAGE, "location": "eastus", "gallery_image_id": None, "version": version,
+    rolling_upgrade.image_action(store, SUB, {**IMAGE, "location": "eastus", "gallery_image_id": None, "version": version,
                                         "target_regions": None, "exclude_from_latest": None, "state": "present"})
 
 
 def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
     """Build the fleet, run the upgrade to its end, observe every pre-check; all rolled back."""
     observations: list[dict[str, Any]] = []
-    original = _orchestrator._Context.on_batch_start
+    original = orchestrator._Context.on_batch_start
 
     def observed(ctx: Any, ids: list[Any]) -> None:
         run = ctx.run
         seen = {
-            "active": run["status"] in _orchestrator.ACTIVE and not run["cancel_requested"],
+            "active": run["status"] in orchestrator.ACTIVE and not run["cancel_requested"],
             "unhealthy": sum(spec_unhealthy(i) for i in ctx.instances),
             "n": run["n"],
             "first": not run["batches"],
@@ -171,11 +174,11 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
 
     instances = scenario["instances"]
     old_part = instances[: len(instances) - scenario["on_target"]]
-    with store.transaction(commit=False), mock.patch.object(_orchestrator._Context, "on_batch_start", observed):
+    with store.transaction(commit=False), mock.patch.object(orchestrator._Context, "on_batch_start", observed):
         publish(store, OLD)
-        _upgrades.vmss_action(store, SUB, vmss_params(scenario, old_part, faults=False))
+        rolling_upgrade.vmss_action(store, SUB, vmss_params(scenario, old_part, faults=False))
         publish(store, TARGET)
-        _upgrades.vmss_action(store, SUB, vmss_params(scenario, instances, faults=True))
+        rolling_upgrade.vmss_action(store, SUB, vmss_params(scenario, instances, faults=True))
         fleet = fleet_of(store)
         record = fleet.record(KEY)
         assert record is not None
@@ -185,19 +188,19 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
             "rollingUpgradePolicy": dict(scenario["rolling"]),
         }
         before = {i["name"]: copy.deepcopy(i) for i in fleet.instances(KEY)}
-        run = _orchestrator.start_run(store, KEY, "os", scenario["started_by"])
+        run = orchestrator.start_run(store, KEY, "os", scenario["started_by"])
         assert run is not None
         cancelled_at = None
         if scenario["cancel_after"] is not None:
             when = run["start"] + scenario["cancel_after"] * 60
-            _simulation.advance(store, when, stop=lambda: not _orchestrator.is_active(run))
-            if _orchestrator.is_active(run) and store.now() == when:
-                assert _orchestrator.cancel(store, KEY) is run
+            simulation.advance(store, when, stop=lambda: not orchestrator.is_active(run))
+            if orchestrator.is_active(run) and store.now() == when:
+                assert orchestrator.cancel(store, KEY) is run
                 cancelled_at = when
-        _simulation.advance(store, store.now() + HORIZON, stop=lambda: not _orchestrator.is_active(run))
+        simulation.advance(store, store.now() + HORIZON, stop=lambda: not orchestrator.is_active(run))
         after = {i["name"]: copy.deepcopy(i) for i in fleet.instances(KEY)}
-        view = _upgrades.run_view(store, KEY, run)
-        history = _runs.history(fleet.recent_runs(KEY, "os"), record)
+        view = rolling_upgrade.run_view(store, KEY, run)
+        history = runs.history(fleet.recent_runs(KEY, "os"), record)
         return {"run": copy.deepcopy(run), "before": before, "after": after, "view": view, "history": history,
                 "observations": observations, "cancelled_at": cancelled_at}
 
@@ -226,9 +229,9 @@ def test_run_invariants_hold_for_random_fleets_policies_and_faults_azure_3(share
 
     # whose policy (azure-behaviour §1): a platform run without useRollingUpgradePolicy uses 20/20/20/PT0S
     if scenario["started_by"] == "Platform" and not scenario["automatic"]["useRollingUpgradePolicy"]:
-        assert policy == _orchestrator.FIXED_POLICY
+        assert policy == orchestrator.FIXED_POLICY
     else:
-        assert policy == {**_orchestrator.FIXED_POLICY, **scenario["rolling"]}
+        assert policy == {**orchestrator.FIXED_POLICY, **scenario["rolling"]}
 
     # the run ended; nothing is left in flight
     assert run["status"] in ("Completed", "Faulted", "Cancelled"), run["status"]

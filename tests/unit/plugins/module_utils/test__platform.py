@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue, _platform
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     GALLERY_IMAGE,
     ts,
@@ -219,7 +220,7 @@ def test_latest_available_reports_the_replication_time_azure_4_gallery(sim: Sim)
     sim.publish_gallery("1.0.0", regions=["westus"])
     sim.advance("PT1H")
     sim.publish_gallery("1.0.0", regions=["westus", "eastus"])
-    found = sim.call(_catalogue.latest_available, {"id": GALLERY_IMAGE}, "eastus", commit=False)
+    found = sim.call(catalogue.latest_available, {"id": GALLERY_IMAGE}, "eastus", commit=False)
     assert found == ("1.0.0", sim.now())
     assert SUB in GALLERY_IMAGE
 
@@ -227,10 +228,10 @@ def test_latest_available_reports_the_replication_time_azure_4_gallery(sim: Sim)
 def test_reschedule_all_only_touches_scale_sets_with_automatic_upgrade_azure_4_automatic(sim: Sim) -> None:
     sim.vmss(3)
     sim.publish("1.1.0")
-    sim.call(_platform.reschedule_all)
+    sim.call(platform.reschedule_all)
     assert sim.pending_platform_start() is None
     sim.enable_automatic()
-    sim.call(_platform.reschedule_all)
+    sim.call(platform.reschedule_all)
     assert sim.pending_platform_start() == at(180)
 
 

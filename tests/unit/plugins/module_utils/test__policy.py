@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue as catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils import _features as features
-from ansible_collections.azsim.vmss.plugins.module_utils import _platform as platform
-from ansible_collections.azsim.vmss.plugins.module_utils import _policy as policy
-from ansible_collections.azsim.vmss.plugins.module_utils import _scaleset as scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput, NotFound
-from ansible_collections.azsim.vmss.plugins.module_utils._requirements import RequirementsNotMet
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import DEFAULT_UPGRADE_POLICY
-from ansible_collections.azsim.vmss.plugins.module_utils._schema import UPGRADE_POLICY_SCHEMA, validate
-from ansible_collections.azsim.vmss.plugins.module_utils._simulation import move_clock
-from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model import features
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
+from ansible_collections.azsim.vmss.plugins.module_utils._actions import policy
+from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
+from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import RequirementsNotMet
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg"

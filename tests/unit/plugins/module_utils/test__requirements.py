@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _requirements as req
-from ansible_collections.azsim.vmss.plugins.module_utils import _supported_images as images
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._checks import requirements as req
+from ansible_collections.azsim.vmss.plugins.module_utils._model import supported_images as images
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import DEFAULT_UPGRADE_POLICY
 
 SUB = "00000000-0000-0000-0000-000000000000"
 VMSS_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _runs
+from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     GALLERY_IMAGE,
     Sim,
@@ -220,9 +220,9 @@ def test_progress_and_rollback_info_from_outcomes_design_precise() -> None:
     run = {"outcome": {"0": {"result": "upgraded"}, "1": {"result": "failed"}, "2": {"result": "rolled_back"},
                        "3": {"result": "rollback_failed"}, "4": {"result": "in_progress"}},
            "pending": ["5", "6"], "rollback_errors": ["3"]}
-    assert _runs.progress(run) == {"successfulInstanceCount": 1, "failedInstanceCount": 3,
+    assert runs.progress(run) == {"successfulInstanceCount": 1, "failedInstanceCount": 3,
                                    "inProgressInstanceCount": 1, "pendingInstanceCount": 2}
-    info = _runs.rollback_info(run)
+    info = runs.rollback_info(run)
     assert (info["successfullyRolledbackInstanceCount"], info["failedRolledbackInstanceCount"]) == (1, 1)
     assert set(info["rollbackError"]) >= {"code", "message"}
 

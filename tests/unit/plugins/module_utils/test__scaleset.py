@@ -14,17 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue as catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils import _scaleset as scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput, NotFound
-from ansible_collections.azsim.vmss.plugins.module_utils._extensions import provision, sequence
-from ansible_collections.azsim.vmss.plugins.module_utils._names import (
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import provision, sequence
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
     check_instance_name,
     check_resource_group,
     check_scale_set_name,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._schema import VMSS_SCHEMA, validate
-from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import VMSS_SCHEMA, validate
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg-web"

@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _store
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import StoreError
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._store import (
+from ansible_collections.azsim.vmss.plugins.module_utils._store import store as store_module
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import (
     APPLICATION_ID,
     EPOCH,
     MIGRATIONS,
@@ -334,7 +334,7 @@ def test_a_transaction_takes_the_write_lock_at_once(store: Store, store_path: Pa
 def test_a_transaction_that_cannot_get_the_lock_raises_store_error(
     store: Store, store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_store, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 100)
     impatient = Store.open(str(store_path))
     holder = sqlite3.connect(str(store_path), isolation_level=None)
     try:
@@ -379,7 +379,7 @@ def _random(seed: int, size: int) -> Callable[[Path], Path]:
 
 def _sqlite_header_then_garbage(folder: Path) -> Path:
     path = folder / "vmss.sqlite"
-    path.write_bytes(_store._SQLITE_HEADER + random.Random(7).randbytes(8192))
+    path.write_bytes(store_module._SQLITE_HEADER + random.Random(7).randbytes(8192))
     return path
 
 
@@ -778,7 +778,7 @@ def test_open_waits_for_a_writer_instead_of_failing(store_path: Path) -> None:
 
 _CREATE_STORE = (
     "import sys\n"
-    "from ansible_collections.azsim.vmss.plugins.module_utils._store import Store\n"
+    "from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store\n"
     "Store.open(sys.argv[1]).close()\n"
 )
 
@@ -832,7 +832,7 @@ def test_open_reads_the_header_as_one_snapshot(store_path: Path, monkeypatch: py
         wrapped.append(conn)
         return conn
 
-    monkeypatch.setattr(_store.sqlite3, "connect", connect)
+    monkeypatch.setattr(store_module.sqlite3, "connect", connect)
     try:
         store = Store.open(str(store_path))
     finally:
@@ -868,7 +868,7 @@ def _killed_writer(path: str, rows: int, ready: Any) -> None:  # pragma: no cove
 def test_sigkill_in_a_transaction_leaves_the_store_as_before(
     store_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
 ) -> None:
-    monkeypatch.setattr(_store, "BUSY_TIMEOUT_MS", 10_000)  # a lock left behind fails fast, not in 120 s
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10_000)  # a lock left behind fails fast, not in 120 s
     store = Store.open(str(store_path))
     with store.transaction():
         store.set_now(EPOCH + 60)

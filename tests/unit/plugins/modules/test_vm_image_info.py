@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vm_image_info
 from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump, run
 

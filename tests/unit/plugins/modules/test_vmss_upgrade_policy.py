@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue as catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils import _scaleset as scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import DEFAULT_UPGRADE_POLICY
-from ansible_collections.azsim.vmss.plugins.module_utils._schema import UPGRADE_POLICY_SCHEMA, validate
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.modules import vmss_upgrade_policy
 
 SUB = "00000000-0000-0000-0000-000000000000"

@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._clock import advance_to
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._handlers import HANDLERS
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import (
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import advance_to
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.handlers import HANDLERS
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import (
     format_timestamp,
     parse_duration,
     parse_timestamp,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
 def advance(store: Store, target: int, stop: Callable[[], bool] | None = None) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 
 HEALTH_EXTENSION_PUBLISHER = "Microsoft.ManagedServices"
 HEALTH_EXTENSION_TYPES = ("ApplicationHealthLinux", "ApplicationHealthWindows")

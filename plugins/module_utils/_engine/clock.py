@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import MAX_TIME, format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import MAX_TIME, format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
 class Event:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._features import gallery_opt_in_complete
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._platform import reschedule
-from ansible_collections.azsim.vmss.plugins.module_utils._requirements import (
+from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.platform import reschedule
+from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import (
     ERROR,
     POLICY_FIELDS,
     PolicyField,
@@ -28,9 +28,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._requirements import (
     check_policy,
     summarize,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._schema import UPGRADE_POLICY_SCHEMA, validate
-from ansible_collections.azsim.vmss.plugins.module_utils._upgrades import rollout_model_change
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import rollout_model_change
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 OPTION_GROUPS = {"automatic_os_upgrade": "automaticOSUpgradePolicy", "rolling_upgrade_policy": "rollingUpgradePolicy"}
 # Health states the pre-batch check counts as unhealthy (azure-behaviour §3, health signal).
@@ -152,9 +152,9 @@ def policy_action(store: Store, subscription_id: str, params: dict[str, Any]) ->
     """vmss_upgrade_policy: merge, validate, check the requirements, and write the policy."""
     resource_group = check_resource_group(params["resource_group"])
     name = check_scale_set_name(params["name"])
-    record = _scaleset.load_or_fail(store, subscription_id, resource_group, name)
-    key = _scaleset.record_key(record)
-    instances = _scaleset.load_instances(store, key)
+    record = scaleset.load_or_fail(store, subscription_id, resource_group, name)
+    key = scaleset.record_key(record)
+    instances = scaleset.load_instances(store, key)
     current = record["model"]["properties"]["upgradePolicy"]
     policy = merge(current, params)
 
@@ -192,7 +192,7 @@ def policy_action(store: Store, subscription_id: str, params: dict[str, Any]) ->
         if candidate["model"]["properties"]["virtualMachineProfile"] != profile_before:
             # Turning Windows Update off is a change of the VM model that instances must take.
             candidate["model_version"] = record["model_version"] + 1
-        _scaleset.save(store, candidate)  # also replaces the call's cached copy (_fleet.Fleet.adopt)
+        scaleset.save(store, candidate)  # also replaces the call's cached copy (_fleet.Fleet.adopt)
         if candidate["model_version"] != record["model_version"]:
             rollout_model_change(store, key)
         # The platform's next automatic run depends on enablement and its time.

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
 class Fleet:
@@ -33,7 +33,7 @@ class Fleet:
 
     def instances(self, key: str) -> list[dict[str, Any]]:
         if key not in self._instances:
-            self._instances[key] = _scaleset.load_instances(self.store, key)
+            self._instances[key] = scaleset.load_instances(self.store, key)
         return self._instances[key]
 
     def by_id(self, key: str) -> dict[str, dict[str, Any]]:
@@ -115,9 +115,9 @@ class Fleet:
             record = self._records.get(key)
             if record is None:
                 continue
-            _scaleset.save(self.store, record)
+            scaleset.save(self.store, record)
             if key in self._instances:
-                _scaleset.save_instances(self.store, key, self._instances[key])
+                scaleset.save_instances(self.store, key, self._instances[key])
         self._dirty.clear()
 
 

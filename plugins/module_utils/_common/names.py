@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 
 # Resource groups: 1-90 of letters (any script), digits, '_', '-', '.', '(' and ')'; not ending in '.'.
 _RESOURCE_GROUP = re.compile(r"^[\w\-.()]{1,90}$")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 
 # Imported where a document is validated: tasks that validate nothing (the clock, history, a run)
 # skip its import, a sizeable part of a module's start-up.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue, _orchestrator
-from ansible_collections.azsim.vmss.plugins.module_utils._clock import Event
-from ansible_collections.azsim.vmss.plugins.module_utils._features import gallery_opt_in_complete
-from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import record_key
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
+from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "platform_rollout"
 
@@ -32,14 +33,14 @@ def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
         return None
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     if "id" in reference:
-        if _catalogue.split_gallery_reference(reference["id"], "image.id")[1] is not None:
+        if catalogue.split_gallery_reference(reference["id"], "image.id")[1] is not None:
             return None
         # Gallery images upgrade automatically only in subscriptions that completed the opt-in (§2.3).
         if not gallery_opt_in_complete(store, record["model"]["id"].split("/")[2]):
             return None
     elif reference["version"] != "latest":
         return None
-    latest = _catalogue.latest_available(store, reference, record["model"]["location"])
+    latest = catalogue.latest_available(store, reference, record["model"]["location"])
     if latest is None:
         return None
     version, available = latest
@@ -50,7 +51,7 @@ def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
     fleet = fleet_of(store)
     if all(i["os_disk"]["image_version"] == version for i in fleet.instances(key)):
         return None
-    if _orchestrator.is_active(fleet.latest_run(key)):
+    if orchestrator.is_active(fleet.latest_run(key)):
         return None  # the end of that run reschedules
     sim = record["simulation"]
     enabled_at = record.get("automatic_os_upgrade_enabled_at") or 0
@@ -90,7 +91,7 @@ def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
         if due is not None:
             store.schedule(due[0], EVENT_KIND, event.subject, {"version": due[1]})
         return []
-    run = _orchestrator.start_run(store, event.subject, "os", "Platform")
+    run = orchestrator.start_run(store, event.subject, "os", "Platform")
     record["platform"] = {"last_target": due[1], "last_run_at": store.now()}
     fleet.touch(event.subject)
     if run is None:
@@ -107,10 +108,10 @@ def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
 
 def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
     key = event.payload["scale_set"]
-    reports = _orchestrator.step(store, key, event.payload["run_id"])
+    reports = orchestrator.step(store, key, event.payload["run_id"])
     fleet = fleet_of(store)
     run = fleet.run(key, event.payload["run_id"])
     record = fleet.record(key)
-    if run is not None and record is not None and not _orchestrator.is_active(run):
+    if run is not None and record is not None and not orchestrator.is_active(run):
         reschedule(store, record)  # a newer image may have appeared while the run was going
     return reports

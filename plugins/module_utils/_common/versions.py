@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 
 _VERSION = re.compile(r"^([0-9]{1,10})\.([0-9]{1,10})\.([0-9]{1,10})\Z")
 _MAX_PART = 2**31 - 1  # Azure keeps each part in a 32-bit signed integer

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput, NotFound
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
-from ansible_collections.azsim.vmss.plugins.module_utils._versions import parse_version
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import parse_version
 
 GALLERY_IMAGE_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute/"

@@ -18,14 +18,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _supported_images
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import AzsimError
-from ansible_collections.azsim.vmss.plugins.module_utils._extensions import (
+from ansible_collections.azsim.vmss.plugins.module_utils._model import supported_images
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
     is_service_fabric_extension,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._health import health_source
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 
 Finding = dict[str, str]
 
@@ -218,12 +218,12 @@ def image_findings(record: dict[str, Any], gallery_opt_in: bool) -> list[Finding
             f"the image version is pinned to {version}; automatic OS image upgrade needs version: latest",
         ))
     publisher, offer, sku = (str(ref.get(k, "")) for k in ("publisher", "offer", "sku"))
-    if not _supported_images.is_supported(publisher, offer, sku):
+    if not supported_images.is_supported(publisher, offer, sku):
         out.append(finding(
             "UnsupportedImage",
             IMAGE_REFERENCE,
             f"platform image {publisher}:{offer}:{sku} is not supported by automatic OS image upgrade; use a "
-            f"supported platform image (offers: {', '.join(_supported_images.supported_offers())}) or an Azure "
+            f"supported platform image (offers: {', '.join(supported_images.supported_offers())}) or an Azure "
             "Compute Gallery image",
         ))
     return out

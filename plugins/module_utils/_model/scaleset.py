@@ -28,24 +28,24 @@ import json
 import re
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput, NotFound
-from ansible_collections.azsim.vmss.plugins.module_utils._extensions import (
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_service_fabric_extension,
     provision,
     sequence,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._health import initial_health
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration, parse_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._names import (
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration, parse_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
     check_instance_name,
     check_resource_group,
     check_scale_set_name,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._schema import SIMULATION_SCHEMA, VMSS_SCHEMA, validate
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
-from ansible_collections.azsim.vmss.plugins.module_utils._versions import parse_version
+from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import SIMULATION_SCHEMA, VMSS_SCHEMA, validate
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import parse_version
 
 DEFAULT_API_VERSION = "2024-11-01"
 DEFAULT_LOCATION = "eastus"
@@ -206,7 +206,7 @@ def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, A
     if image.get("id"):
         if any(image.get(k) for k in ("publisher", "offer", "sku", "version")):
             raise InvalidInput("image: give either id, or publisher, offer, sku and version, not both")
-        gallery_id, version = _catalogue.split_gallery_reference(image["id"], "image.id")
+        gallery_id, version = catalogue.split_gallery_reference(image["id"], "image.id")
         return {"id": gallery_id + (f"/versions/{version}" if version else "")}
     missing = [k for k in ("publisher", "offer", "sku") if not image.get(k)]
     if missing:
@@ -580,7 +580,7 @@ def reconcile_instances(
     result: list[dict[str, Any]] = []
     new = [w for w in wanted if w["name"] not in by_name]
     image_version = (
-        _catalogue.resolve(
+        catalogue.resolve(
             store, record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"],
             record["model"]["location"],
         )
@@ -629,13 +629,13 @@ def ensure(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[s
     now = store.now()
     creating = record is None
     if creating:
-        location = _catalogue.normalize_location(params.get("location") or DEFAULT_LOCATION)
+        location = catalogue.normalize_location(params.get("location") or DEFAULT_LOCATION)
         record = _new_record(subscription_id, resource_group, name, location, now)
     else:
         if record is None:  # pragma: no cover - creating is False here
             raise AssertionError("no scale set record to update")
         record = copy.deepcopy(record)
-        if params.get("location") and _catalogue.normalize_location(params["location"]) != record["model"]["location"]:
+        if params.get("location") and catalogue.normalize_location(params["location"]) != record["model"]["location"]:
             raise InvalidInput(
                 f"location: scale set {name} is in {record['model']['location']}; a scale set cannot move to "
                 f"{params['location']}"
@@ -648,7 +648,7 @@ def ensure(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[s
     if creating or _image_reference_of(record) != old_reference:
         # Resolving the image now makes a reference the catalogue lacks an error even before any instance,
         # on creation and when an update points the model at another image, as Azure refuses such a model.
-        _catalogue.resolve(store, _image_reference_of(record), record["model"]["location"])
+        catalogue.resolve(store, _image_reference_of(record), record["model"]["location"])
     instances = reconcile_instances(store, record, current, params.get("instances"))
     zones = record["model"].get("zones") or []
     for instance in instances:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils._batches import (
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import (
     UNHEALTHY_STATES,
     batch_size,
     exceeds,
@@ -30,14 +30,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._batches import (
     order,
     take_batch,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import Conflict
-from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of, is_health_extension, provision
-from ansible_collections.azsim.vmss.plugins.module_utils._faults import pick
-from ansible_collections.azsim.vmss.plugins.module_utils._fleet import Fleet, fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._health import health_source
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import DEFAULT_UPGRADE_POLICY, os_disk_name
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension, provision
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import DEFAULT_UPGRADE_POLICY, os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "run_step"
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
@@ -88,7 +88,7 @@ def start_run(
     model = record["model"]
     reference = model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     if kind == "os":
-        target_version: str | None = _catalogue.resolve(store, reference, model["location"])
+        target_version: str | None = catalogue.resolve(store, reference, model["location"])
         candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
         gated = True
     else:
@@ -157,13 +157,13 @@ def start_run(
 def pinned_version(reference: dict[str, Any]) -> str | None:
     """The version an image reference pins; None when it follows latest (a gallery image without a version)."""
     if "id" in reference:
-        return _catalogue.split_gallery_reference(reference["id"], "image.id")[1]
+        return catalogue.split_gallery_reference(reference["id"], "image.id")[1]
     return None if reference["version"] == "latest" else reference["version"]
 
 
 def _target_reference(reference: dict[str, Any], version: str | None) -> dict[str, Any]:
     if "id" in reference:
-        image_id = _catalogue.split_gallery_reference(reference["id"], "image.id")[0]
+        image_id = catalogue.split_gallery_reference(reference["id"], "image.id")[0]
         return {"id": f"{image_id}/versions/{version}" if version else image_id}
     return {"publisher": reference["publisher"], "offer": reference["offer"], "sku": reference["sku"],
             "version": version or reference["version"]}

@@ -19,7 +19,7 @@ import stat
 from collections.abc import Iterator
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import StoreError
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 
 # 'AZVS' in ASCII: marks a SQLite file as ours in its header (PRAGMA application_id).
 APPLICATION_ID = 0x415A5653

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of, is_health_extension
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
 
 
 def health_source(record: dict[str, Any]) -> str | None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._orchestrator import FAILED_RESULTS
-from ansible_collections.azsim.vmss.plugins.module_utils._scaleset import public_instance
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import FAILED_RESULTS
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance
 
 TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
 HISTORY_WINDOW = 60 * 86400  # "the past two months"

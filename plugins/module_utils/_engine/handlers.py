@@ -8,14 +8,15 @@ be read in one place.
 
 from __future__ import annotations
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _features, _platform
-from ansible_collections.azsim.vmss.plugins.module_utils._clock import Handler
+from ansible_collections.azsim.vmss.plugins.module_utils._model import features
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Handler
 
 HANDLERS: dict[str, Handler] = {
     # Automatic OS upgrades the platform starts (azure-behaviour §4) and the runs' own timelines (§3).
-    _platform.EVENT_KIND: _platform.on_platform_rollout,
-    "run_step": _platform.on_run_step,
+    platform.EVENT_KIND: platform.on_platform_rollout,
+    "run_step": platform.on_run_step,
     # Feature and provider registration (§6): a transition completes when its event falls due.
-    _features.FEATURE_EVENT: _features.on_feature_state,
-    _features.PROVIDER_EVENT: _features.on_provider_state,
+    features.FEATURE_EVENT: features.on_feature_state,
+    features.PROVIDER_EVENT: features.on_provider_state,
 }

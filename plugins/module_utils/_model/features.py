@@ -28,10 +28,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._clock import Event
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import AzsimError, InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError, InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 DEFAULT_NAMESPACE = "Microsoft.Compute"
 DEFAULT_FEATURE = "AutomaticOSUpgradeWithGalleryImage"
@@ -266,7 +266,7 @@ def _wait(
 ) -> list[dict[str, Any]]:
     """Advance the clock until the feature (and the provider, when asked) reached the target state."""
     # Imported here: _simulation imports the handler table, which imports this module.
-    from ansible_collections.azsim.vmss.plugins.module_utils._simulation import advance
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 
     def current() -> tuple[dict[str, Any], dict[str, Any]]:
         return (load_feature(store, subscription_id, namespace, feature_name),

@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 
 
 def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[str]) -> None:

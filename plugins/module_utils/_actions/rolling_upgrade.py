@@ -7,17 +7,21 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils import _catalogue, _orchestrator, _platform, _runs, _scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._errors import Conflict, InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._extensions import extensions_of
-from ansible_collections.azsim.vmss.plugins.module_utils._faults import check_rules
-from ansible_collections.azsim.vmss.plugins.module_utils._features import gallery_opt_in_complete
-from ansible_collections.azsim.vmss.plugins.module_utils._requirements import ERROR, RequirementsNotMet, check_policy, summarize
-from ansible_collections.azsim.vmss.plugins.module_utils._fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._isotime import format_timestamp, parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._simulation import advance
-from ansible_collections.azsim.vmss.plugins.module_utils._store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
+from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
+from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
+from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import ERROR, RequirementsNotMet, check_policy, summarize
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 NO_RUN_TO_CANCEL = "There is no ongoing Rolling Upgrade to cancel."
 # A check-mode plan runs the engine on a throw-away copy until the run ends, at most this long.
@@ -25,18 +29,18 @@ PLAN_HORIZON = 366 * 86400
 
 
 def _address(store: Store, subscription_id: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    record = _scaleset.load_or_fail(
+    record = scaleset.load_or_fail(
         store, subscription_id, check_resource_group(params["resource_group"]), check_scale_set_name(params["name"])
     )
-    return _scaleset.record_key(record), record
+    return scaleset.record_key(record), record
 
 
 def _drive(store: Store, key: str, run: dict[str, Any], seconds: int) -> bool:
     """Advance until the run ends or ``seconds`` pass; True when it ended."""
-    if not _orchestrator.is_active(run):
+    if not orchestrator.is_active(run):
         return True  # ended already (e.g. the first pre-check): the clock must not run on to the timeout
-    advance(store, store.now() + seconds, stop=lambda: not _orchestrator.is_active(run))
-    return not _orchestrator.is_active(run)
+    advance(store, store.now() + seconds, stop=lambda: not orchestrator.is_active(run))
+    return not orchestrator.is_active(run)
 
 
 def _names(instances: list[dict[str, Any]]) -> dict[str, str]:
@@ -50,9 +54,9 @@ def run_view(store: Store, key: str, run: dict[str, Any] | None) -> dict[str, An
         raise AssertionError("record is None")
     instances = fleet.instances(key)
     return {
-        "rolling_upgrade": _runs.latest_view(run, record) if run else None,
-        "batches": _runs.batches_view(run, _names(instances)) if run else [],
-        "instances": _runs.instance_results(run, record, instances),
+        "rolling_upgrade": runs.latest_view(run, record) if run else None,
+        "batches": runs.batches_view(run, _names(instances)) if run else [],
+        "instances": runs.instance_results(run, record, instances),
         "now": format_timestamp(store.now()),
     }
 
@@ -72,7 +76,7 @@ def rolling_upgrade(store: Store, subscription_id: str, params: dict[str, Any], 
     if state == "started":
         return _start(store, key, record, params, timeout, check_mode)
     if state == "cancelled":
-        run = _orchestrator.cancel(store, key)
+        run = orchestrator.cancel(store, key)
         if run is None:
             if params["fail_if_idle"]:
                 raise Conflict(NO_RUN_TO_CANCEL, status=409)
@@ -95,7 +99,7 @@ def rolling_upgrade(store: Store, subscription_id: str, params: dict[str, Any], 
         if iid is None:
             raise InvalidInput(f"instance_ids[{index}]: {value!r} is neither an instance id nor a host name of this scale set")
         ids.append(iid)
-    approved = _orchestrator.approve(store, key, ids)
+    approved = orchestrator.approve(store, key, ids)
     run = fleet.latest_run(key)
     if run is None:
         raise AssertionError("run is None")
@@ -110,11 +114,11 @@ def _start(
 ) -> dict[str, Any]:
     fleet = fleet_of(store)
     current = fleet.latest_run(key)
-    if _orchestrator.is_active(current):
+    if orchestrator.is_active(current):
         return {"changed": False, "msg": "A rolling upgrade is already in progress; returning it.",
                 **run_view(store, key, current)}
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
-    pinned = _orchestrator.pinned_version(reference)
+    pinned = orchestrator.pinned_version(reference)
     if pinned is not None:
         raise Conflict(
             f"The operation 'osRollingUpgrade' is not allowed on Virtual Machine Scale Set '{record['model']['name']}' "
@@ -123,9 +127,9 @@ def _start(
             code="OperationNotAllowed",
             status=409,
         )
-    run = _orchestrator.start_run(store, key, "os", "User")
+    run = orchestrator.start_run(store, key, "os", "User")
     if run is None:
-        version = _catalogue.resolve(store, reference, record["model"]["location"])
+        version = catalogue.resolve(store, reference, record["model"]["location"])
         return {"changed": False, "msg": f"Every instance already runs the latest image version {version}.",
                 **run_view(store, key, current)}
     advance(store, store.now())
@@ -134,15 +138,15 @@ def _start(
     view = run_view(store, key, run)
     if check_mode:
         view = copy.deepcopy(view)
-        ended = _drive(store, key, run, PLAN_HORIZON) if _orchestrator.is_active(run) else True
-        view["plan"] = _runs.plan_view(run, _names(fleet.instances(key)))
+        ended = _drive(store, key, run, PLAN_HORIZON) if orchestrator.is_active(run) else True
+        view["plan"] = runs.plan_view(run, _names(fleet.instances(key)))
         if not ended:
             view["plan"]["end"] = None
-    elif params["wait"] and _orchestrator.is_active(run):
+    elif params["wait"] and orchestrator.is_active(run):
         view.update(failed=True, msg=f"The rolling upgrade is still {run['status']} after wait_timeout "
                                      f"{params['wait_timeout']} of virtual time; its progress so far is kept.")
         return view
-    _platform.reschedule(store, fleet.record(key) or record)
+    platform.reschedule(store, fleet.record(key) or record)
     return _faulted({"changed": True, **view}, run, params["fail_on_fault"])
 
 
@@ -157,14 +161,14 @@ def upgrade_history(store: Store, subscription_id: str, params: dict[str, Any]) 
     if params["all"]:
         os_runs = fleet.recent_runs(key, "os")
     else:  # Azure's window: the last five within two months of now
-        os_runs = fleet.recent_runs(key, "os", store.now() - _runs.HISTORY_WINDOW, _runs.HISTORY_LIMIT)
+        os_runs = fleet.recent_runs(key, "os", store.now() - runs.HISTORY_WINDOW, runs.HISTORY_LIMIT)
     latest = fleet.latest_run(key)
     last_os = os_runs[0] if os_runs and params["all"] else next(iter(fleet.recent_runs(key, "os", None, 1)), None)
     view = run_view(store, key, last_os)
     return {
         "changed": False,
-        "history": _runs.history(os_runs, record),
-        "latest": _runs.latest_view(latest, record) if latest else None,
+        "history": runs.history(os_runs, record),
+        "latest": runs.latest_view(latest, record) if latest else None,
         "batches": view["batches"],
         "instances": view["instances"],
         "now": view["now"],
@@ -173,10 +177,10 @@ def upgrade_history(store: Store, subscription_id: str, params: dict[str, Any]) 
 
 def vmss_action(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """vmss: create/update/delete the scale set, then roll out a model change as its upgrade mode says."""
-    result = _scaleset.ensure(store, subscription_id, params)
+    result = scaleset.ensure(store, subscription_id, params)
     if params["state"] == "absent" or result["vmss"] is None:
-        key = _scaleset.scale_set_id(subscription_id, params["resource_group"], params["name"]).lower()
-        store.cancel_events(key, _platform.EVENT_KIND)
+        key = scaleset.scale_set_id(subscription_id, params["resource_group"], params["name"]).lower()
+        store.cancel_events(key, platform.EVENT_KIND)
         return result
     key = result["vmss"]["id"].lower()
     fleet = fleet_of(store)
@@ -190,10 +194,10 @@ def vmss_action(store: Store, subscription_id: str, params: dict[str, Any]) -> d
     names = _update_names(params.get("update_instances"), instances)
     run = rollout_model_change(store, key, names)
     if run is not None:
-        result.update(_scaleset.public_view(stored, instances))
-        result["rolling_upgrade"] = _runs.latest_view(run, stored)
+        result.update(scaleset.public_view(stored, instances))
+        result["rolling_upgrade"] = runs.latest_view(run, stored)
         result["after"] = {**result["after"], "rolling_upgrade_started": run["run_id"]}
-    _platform.reschedule(store, stored)
+    platform.reschedule(store, stored)
     return result
 
 
@@ -209,7 +213,7 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
     if record is None:
         raise AssertionError(f"scale set {key} is not in the store")
     current = fleet.latest_run(key)
-    if _orchestrator.is_active(current):
+    if orchestrator.is_active(current):
         if names and current is not None and current["kind"] != "model":
             raise Conflict("update_instances: an OS rolling upgrade is in progress on this scale set; wait for it or "
                            "cancel it (Azure: 409 Conflict)")
@@ -217,7 +221,7 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
     mode = record["model"]["properties"]["upgradePolicy"]["mode"]
     if names is None and mode not in ("Automatic", "Rolling"):
         return None
-    run = _orchestrator.start_run(store, key, "model", "User", names)
+    run = orchestrator.start_run(store, key, "model", "User", names)
     if run is not None:
         advance(store, store.now())
     return run
@@ -225,7 +229,7 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
 
 def _check_in_flight(run: dict[str, Any] | None, instances: list[dict[str, Any]]) -> None:
     """An instance being upgraded right now cannot be deleted; instances still pending simply leave the run."""
-    if not _orchestrator.is_active(run) or run is None:
+    if not orchestrator.is_active(run) or run is None:
         return
     present = {i["instance_id"] for i in instances}
     gone = sorted((iid for iid in run["flight"] if iid not in present), key=int)
@@ -257,9 +261,9 @@ def _check_enabled_policy(store: Store, record: dict[str, Any], instances: list[
 
 def image_action(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """vm_image: change the catalogue, then let the platform see whether a newer image is now latest."""
-    result = _catalogue.image_action(store, subscription_id, params)
+    result = catalogue.image_action(store, subscription_id, params)
     if result["before"] != result["after"]:
-        _platform.reschedule_all(store)
+        platform.reschedule_all(store)
     return result
 
 

@@ -1,0 +1,6 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One function per public operation, for every front door.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""

@@ -1,0 +1,6 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Front doors: the glue between a caller (Ansible, HTTP) and the actions.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
