@@ -57,7 +57,7 @@ def timed_run(store: Any, rolling_upgrade: Any) -> tuple[float, dict[str, Any]]:
     """
     t0, cpu0 = time.perf_counter(), time.process_time()
     with store.transaction():
-        result = rolling_upgrade(store, c.SUB, c.rolling_params(), False)
+        result = c.act(rolling_upgrade, store, c.rolling_params())
     return time.perf_counter() - t0, {**result, "cpu_s": time.process_time() - cpu0}
 
 
@@ -88,8 +88,8 @@ class GcTimer:
 
 def child_run(n: int, store_path: Path, profile: Path | None) -> dict[str, Any]:
     c.import_collection()
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import os_rolling_upgrade
     from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
-    from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import rolling_upgrade
 
     store = Store.open(str(store_path))
     rss_before = c.maxrss_mb()
@@ -98,7 +98,7 @@ def child_run(n: int, store_path: Path, profile: Path | None) -> dict[str, Any]:
     if profiler:
         profiler.enable()
     with collector:
-        seconds, result = timed_run(store, rolling_upgrade)
+        seconds, result = timed_run(store, os_rolling_upgrade)
     if profiler:
         profiler.disable()
         profiler.dump_stats(str(profile))
@@ -126,10 +126,10 @@ def child_run(n: int, store_path: Path, profile: Path | None) -> dict[str, Any]:
 # Phases of a run whose Python allocations --child memory reports: (label, module, attribute). A phase
 # that no longer exists under that name is left out.
 PHASES = (
-    ("start_run (loads the instances)", "_orchestrator", "start_run"),
-    ("drive (advance to the end)", "_upgrades", "_drive"),
-    ("run_view (the module's result)", "_upgrades", "run_view"),
-    ("flush (write back before COMMIT)", "_fleet", "Fleet.flush"),
+    ("start_run (loads the instances)", "_engine.orchestrator", "start_run"),
+    ("drive (advance to the end)", "_engine.rollouts", "drive"),
+    ("run_view (the module's result)", "_views.runs", "run_view"),
+    ("flush (write back before COMMIT)", "_model.fleet", "Fleet.flush"),
 )
 
 
@@ -139,8 +139,8 @@ def child_memory(n: int, store_path: Path) -> dict[str, Any]:
     import tracemalloc
 
     c.import_collection()
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import os_rolling_upgrade
     from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
-    from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import rolling_upgrade
 
     phases: list[dict[str, Any]] = []
 
@@ -168,7 +168,7 @@ def child_memory(n: int, store_path: Path) -> dict[str, Any]:
             setattr(target, name, wrap(label, getattr(target, name)))
     store = Store.open(str(store_path))
     tracemalloc.start()
-    seconds, result = timed_run(store, rolling_upgrade)
+    seconds, result = timed_run(store, os_rolling_upgrade)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     store.close()

@@ -221,7 +221,7 @@ def engine_section(engine: dict[str, Any]) -> list[str]:
     out += [
         "A scale set of N instances (zones 1-3, `boot_unhealthy` faults with probability 0.01, seed 7, the default "
         "policy: 20% batches) gets one manual rolling OS upgrade (`vmss_os_rolling_upgrade`'s core, "
-        "`_upgrades.rolling_upgrade`, `wait: true`) to a newly published image. *create* is the `vmss` call that "
+        "`_actions.rolling_upgrade.os_rolling_upgrade`, `wait: true`) to a newly published image. *create* is the `vmss` call that "
         "builds the scale set (one transaction); *run* is the upgrade from its start to its end, the store "
         "transaction's COMMIT included. Each is timed in a fresh process of its own, so *peak* (the process's "
         "`ru_maxrss`, interpreter and imports included: about "
@@ -350,7 +350,7 @@ def reads_section(reads: dict[str, Any]) -> list[str]:
            f"transaction, {secs(reads['insert_s'])}) with the next run ids and times 30 minutes apart. Each read runs "
            "in its own read-only transaction; *with Store.open* adds opening and closing the store, as each module "
            "call does.", "",
-           "- *history*: `_upgrades.upgrade_history` with `all: false`, what `vmss_upgrade_history` returns "
+           "- *history*: `_actions.history.upgrade_history` with `all: false`, what `vmss_upgrade_history` returns "
            "(`history`, the last five within two months; `latest`; the last OS run's batches and instances).",
            "- *latest*: the latest run and its `rollingUpgrades/latest` view (`Fleet.latest_run`, "
            "`_runs.latest_view`), the read every `vmss_os_rolling_upgrade` call starts with.",

@@ -10,11 +10,11 @@ version), and the documents are exactly what the engine writes.
 
 Reads, each in its own read-only transaction on a store opened once (as vmss_upgrade_history's glue
 does, minus Ansible); also with Store.open and close included, as each module call pays:
-  history   rolling_upgrade.upgrade_history, all: false (osUpgradeHistory's last five, rollingUpgrades/latest,
+  history   history.upgrade_history, all: false (osUpgradeHistory's last five, rollingUpgrades/latest,
             and the last OS run's batches and instance results): what vmss_upgrade_history returns
   latest    the latest run and its rollingUpgrades/latest view (Fleet.latest_run + runs.latest_view),
             the read every vmss_os_rolling_upgrade call starts with
-  all       rolling_upgrade.upgrade_history, all: true (every one of the 10,000 runs); no target, for scale
+  all       history.upgrade_history, all: true (every one of the 10,000 runs); no target, for scale
 Median of up to --repeats reads each (at least 3; fewer when slow); ratio against the baseline
 timed in this process. One more history read runs under cProfile: its top functions are kept.
 
@@ -55,7 +55,7 @@ def build(path: Any, runs: int, instances: int) -> dict[str, Any]:
     try:
         c.build_scale_set(store, instances)
         with store.transaction():
-            rolling_upgrade.rolling_upgrade(store, c.SUB, c.rolling_params(), False)
+            c.act(rolling_upgrade.os_rolling_upgrade, store, c.rolling_params())
         row = store.conn.execute("SELECT scale_set, run_id, kind, start, doc FROM runs").fetchone()
         key, first_id, kind = row[0], row[1], row[2]
         doc = json.loads(row[4])
@@ -98,10 +98,10 @@ def main() -> None:
     args = parser.parse_args()
 
     c.import_collection()
-    from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
-    from ansible_collections.azsim.vmss.plugins.module_utils._actions import rolling_upgrade
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
     from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
     from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+    from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 
     path = c.OUT / "store-reads.sqlite"
     built = build(path, args.runs, args.instances)
@@ -110,10 +110,10 @@ def main() -> None:
     params = c.Params(resource_group=c.RESOURCE_GROUP, name=c.NAME)
 
     def history(store: Any) -> Any:
-        return rolling_upgrade.upgrade_history(store, c.SUB, c.Params(params, all=False))
+        return c.act(upgrade_history, store, c.Params(params, all=False))
 
     def everything(store: Any) -> Any:
-        return rolling_upgrade.upgrade_history(store, c.SUB, c.Params(params, all=True))
+        return c.act(upgrade_history, store, c.Params(params, all=True))
 
     def latest(store: Any) -> Any:
         fleet = fleet_of(store)

@@ -129,7 +129,7 @@ events:
       state: Registered
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model.features import registration_action
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
 
 
@@ -144,7 +144,7 @@ def main() -> None:
             "registration_duration": {"type": "str", "default": "PT15M"},
         }
     )
-    module.run(lambda ctx: registration_action(ctx.store, ctx.subscription_id, ctx.params))
+    module.run(register_feature)
 
 
 if __name__ == "__main__":

@@ -77,8 +77,8 @@ events:
       subject: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web
 """
 
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import move_clock
 
 
 def main() -> None:
@@ -86,7 +86,7 @@ def main() -> None:
         {"advance": {"type": "str"}, "to": {"type": "str"}},
         mutually_exclusive=[("advance", "to")],
     )
-    module.run(lambda ctx: move_clock(ctx.store, ctx.params["advance"], ctx.params["to"]))
+    module.run(move_clock)
 
 
 if __name__ == "__main__":

@@ -136,8 +136,8 @@ image:
     exclude_from_latest: false
 """
 
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import image_action
 
 
 def main() -> None:
@@ -157,7 +157,7 @@ def main() -> None:
         required_one_of=[("gallery_image_id", "publisher")],
         required_together=[("publisher", "offer", "sku")],
     )
-    module.run(lambda ctx: image_action(ctx.store, ctx.subscription_id, ctx.params))
+    module.run(publish_image)
 
 
 if __name__ == "__main__":

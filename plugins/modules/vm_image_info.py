@@ -92,7 +92,7 @@ latest:
   sample: 24.04.202501010
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import image_info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import image_versions
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
 
 
@@ -110,7 +110,7 @@ def main() -> None:
         required_one_of=[("gallery_image_id", "publisher")],
         required_together=[("publisher", "offer", "sku")],
     )
-    module.run(lambda ctx: image_info(ctx.store, ctx.params))
+    module.run(image_versions)
 
 
 if __name__ == "__main__":

@@ -380,8 +380,11 @@ simulator:
   type: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import vmss_action
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
+    AzsimModule,
+    scale_set_argument_spec,
+)
 
 
 def main() -> None:
@@ -459,7 +462,7 @@ def main() -> None:
             },
         }
     )
-    module.run(lambda ctx: vmss_action(ctx.store, ctx.subscription_id, ctx.params))
+    module.run(ensure_scale_set)
 
 
 if __name__ == "__main__":

@@ -68,8 +68,11 @@ scale_sets:
   elements: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
+    AzsimModule,
+    scale_set_argument_spec,
+)
 
 
 def main() -> None:
@@ -77,7 +80,7 @@ def main() -> None:
         scale_set_argument_spec(name_required=False),
         read_only=True,
     )
-    module.run(lambda ctx: info(ctx.store, ctx.subscription_id, ctx.params))
+    module.run(scale_set_info)
 
 
 if __name__ == "__main__":

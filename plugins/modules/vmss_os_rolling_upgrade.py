@@ -158,8 +158,11 @@ now:
   type: str
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import rolling_upgrade
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import os_rolling_upgrade
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
+    AzsimModule,
+    scale_set_argument_spec,
+)
 
 
 def main() -> None:
@@ -175,7 +178,7 @@ def main() -> None:
         },
         required_if=[("state", "approved", ("instance_ids",))],
     )
-    module.run(lambda ctx: rolling_upgrade(ctx.store, ctx.subscription_id, ctx.params, ctx.check_mode))
+    module.run(os_rolling_upgrade)
 
 
 if __name__ == "__main__":

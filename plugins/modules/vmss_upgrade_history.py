@@ -80,8 +80,11 @@ now:
   type: str
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import upgrade_history
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
+    AzsimModule,
+    scale_set_argument_spec,
+)
 
 
 def main() -> None:
@@ -92,7 +95,7 @@ def main() -> None:
         },
         read_only=True,
     )
-    module.run(lambda ctx: upgrade_history(ctx.store, ctx.subscription_id, ctx.params))
+    module.run(upgrade_history, rename={"all": "every_run"})
 
 
 if __name__ == "__main__":

@@ -209,8 +209,11 @@ findings:
       severity: error
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule, scale_set_argument_spec
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import policy_action
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import set_upgrade_policy
+from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
+    AzsimModule,
+    scale_set_argument_spec,
+)
 
 
 def main() -> None:
@@ -242,7 +245,7 @@ def main() -> None:
             },
         }
     )
-    module.run(lambda ctx: policy_action(ctx.store, ctx.subscription_id, ctx.params))
+    module.run(set_upgrade_policy)
 
 
 if __name__ == "__main__":

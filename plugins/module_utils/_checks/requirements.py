@@ -9,23 +9,29 @@ the gallery opt-in), so that each rule can be tested from a table. A finding is 
 (``apiVersion`` for the API version, which Azure takes from the request).
 
 Errors make the policy module fail and write nothing; warnings are returned beside a success.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import supported_images
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._model import supported_images
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
     is_service_fabric_extension,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import (
+    POLICY_FIELDS,
+    PolicyField,
+    automatic_os_upgrade_enabled,
+)
 
 Finding = dict[str, str]
 
@@ -55,49 +61,6 @@ HEALTH_PROBE = f"{PROFILE}.networkProfile.healthProbe"
 WINDOWS_CONFIGURATION = f"{PROFILE}.osProfile.windowsConfiguration"
 EXTENSIONS = f"{PROFILE}.extensionProfile.extensions"
 
-
-@dataclass(frozen=True)
-class PolicyField:
-    """One field of ``properties.upgradePolicy``: its module option, REST place, default and API version."""
-
-    option: str
-    group: str | None
-    name: str
-    default: Any
-    api_version: str | None
-
-    @property
-    def path(self) -> str:
-        return f"{POLICY}.{self.group}.{self.name}" if self.group else f"{POLICY}.{self.name}"
-
-
-# azure-behaviour §1, in the order Azure's REST specification lists them.
-POLICY_FIELDS: tuple[PolicyField, ...] = (
-    PolicyField("mode", None, "mode", "Manual", None),
-    PolicyField("automatic_os_upgrade.enabled", "automaticOSUpgradePolicy", "enableAutomaticOSUpgrade", False,
-                "2018-10-01"),
-    PolicyField("automatic_os_upgrade.disable_automatic_rollback", "automaticOSUpgradePolicy",
-                "disableAutomaticRollback", False, "2018-10-01"),
-    PolicyField("automatic_os_upgrade.use_rolling_upgrade_policy", "automaticOSUpgradePolicy",
-                "useRollingUpgradePolicy", False, "2022-03-01"),
-    PolicyField("automatic_os_upgrade.os_rolling_upgrade_deferral", "automaticOSUpgradePolicy",
-                "osRollingUpgradeDeferral", False, "2023-09-01"),
-    PolicyField("rolling_upgrade_policy.max_batch_instance_percent", "rollingUpgradePolicy",
-                "maxBatchInstancePercent", 20, "2017-03-30"),
-    PolicyField("rolling_upgrade_policy.max_unhealthy_instance_percent", "rollingUpgradePolicy",
-                "maxUnhealthyInstancePercent", 20, "2017-03-30"),
-    PolicyField("rolling_upgrade_policy.max_unhealthy_upgraded_instance_percent", "rollingUpgradePolicy",
-                "maxUnhealthyUpgradedInstancePercent", 20, "2017-03-30"),
-    PolicyField("rolling_upgrade_policy.pause_time_between_batches", "rollingUpgradePolicy",
-                "pauseTimeBetweenBatches", "PT0S", "2017-03-30"),
-    PolicyField("rolling_upgrade_policy.enable_cross_zone_upgrade", "rollingUpgradePolicy",
-                "enableCrossZoneUpgrade", False, "2020-12-01"),
-    PolicyField("rolling_upgrade_policy.prioritize_unhealthy_instances", "rollingUpgradePolicy",
-                "prioritizeUnhealthyInstances", False, "2020-12-01"),
-    PolicyField("rolling_upgrade_policy.rollback_failed_instances_on_policy_breach", "rollingUpgradePolicy",
-                "rollbackFailedInstancesOnPolicyBreach", False, "2022-11-01"),
-    PolicyField("rolling_upgrade_policy.max_surge", "rollingUpgradePolicy", "maxSurge", False, "2022-11-01"),
-)
 
 _API_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
@@ -466,7 +429,7 @@ def check_policy(
     found: list[Finding] = []
     if policy.get("mode") == "Rolling":
         found += rolling_mode_findings(record)
-    if (policy.get("automaticOSUpgradePolicy") or {}).get("enableAutomaticOSUpgrade"):
+    if automatic_os_upgrade_enabled(policy):
         found += automatic_os_upgrade_findings(record, gallery_opt_in)
     found += api_version_findings(policy, record["api_version"])
     found += fleet_warnings(policy, instance_count, unhealthy_count)

@@ -1,6 +1,9 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's own exceptions: the core raises these, the glue turns them into fail_json."""
+"""The collection's own exceptions: the core raises these, the glue turns them into fail_json.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@
 
 Virtual time is whole seconds since the Unix epoch, UTC. Durations are the ISO 8601 forms Azure
 uses (``PT5M``, ``PT0S``, ``P63D``); months and years are refused because their length is not fixed.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Azure's naming rules for the resources the simulator addresses, checked before anything is written."""
+"""Azure's naming rules for the resources the simulator addresses, checked before anything is written.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
 
 from __future__ import annotations
 

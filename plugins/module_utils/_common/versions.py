@@ -1,6 +1,9 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Image versions as Azure orders them: three dotted integers, compared part by part."""
+"""Image versions as Azure orders them: three dotted integers, compared part by part.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
 
 from __future__ import annotations
 

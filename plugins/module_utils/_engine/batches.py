@@ -6,6 +6,8 @@ Batch size is ``max(1, floor(N * maxBatchInstancePercent / 100))`` on the whole 
 are ordered by (unhealthy first when prioritizeUnhealthyInstances), zone, update domain, instance id;
 a batch is cut at every zone change (unless enableCrossZoneUpgrade), at every update-domain change,
 and when it is full.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
@@ -13,16 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-UNHEALTHY_STATES = ("Unhealthy", "Unknown")
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import is_unhealthy
 
 
 def batch_size(n: int, percent: int) -> int:
     return max(1, n * percent // 100)
-
-
-def is_unhealthy(instance: dict[str, Any]) -> bool:
-    """Unhealthy for any reason: the health signal says so, or the instance is not running."""
-    return instance["health"] in UNHEALTHY_STATES or instance["power_state"] != "running"
 
 
 def exceeds(count: int, n: int, percent: int) -> bool:

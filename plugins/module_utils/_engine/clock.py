@@ -6,6 +6,8 @@ Work that happens "later" (a feature finishing registration, a platform rollout 
 ending) is an event in the store's queue. ``advance_to`` pops events one at a time, sets the clock
 to each event's due time before its handler runs, and lets handlers schedule further events, which
 run in the same call when they fall due before the target. The clock never reads the wall clock.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations

@@ -4,19 +4,38 @@
 
 One explicit table rather than registration on import, so that what moves when the clock moves can
 be read in one place.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform, registrations
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, Handler
 from ansible_collections.azsim.vmss.plugins.module_utils._model import features
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Handler
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+
+def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
+    """A run's agenda fell due: step it, and once it ended let the platform plan its next run."""
+    key = event.payload["scale_set"]
+    reports = orchestrator.step(store, key, event.payload["run_id"])
+    fleet = fleet_of(store)
+    run = fleet.run(key, event.payload["run_id"])
+    record = fleet.record(key)
+    if run is not None and record is not None and not orchestrator.is_active(run):
+        platform.reschedule(store, record)  # a newer image may have appeared while the run was going
+    return reports
+
 
 HANDLERS: dict[str, Handler] = {
     # Automatic OS upgrades the platform starts (azure-behaviour §4) and the runs' own timelines (§3).
     platform.EVENT_KIND: platform.on_platform_rollout,
-    "run_step": platform.on_run_step,
+    orchestrator.EVENT_KIND: on_run_step,
     # Feature and provider registration (§6): a transition completes when its event falls due.
-    features.FEATURE_EVENT: features.on_feature_state,
-    features.PROVIDER_EVENT: features.on_provider_state,
+    features.FEATURE_EVENT: registrations.on_feature_state,
+    features.PROVIDER_EVENT: registrations.on_provider_state,
 }

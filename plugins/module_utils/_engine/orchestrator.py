@@ -14,6 +14,8 @@ Timeline of a batch (design.md, simulation rules), with R = reimage_duration and
 
 A batch ends when its last instance is healthy, failed or restored; then the post-batch check, the
 pause, and the pre-check of the next batch (azure-behaviour §3).
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
@@ -21,22 +23,24 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import (
-    UNHEALTHY_STATES,
-    batch_size,
-    exceeds,
-    is_unhealthy,
-    order,
-    take_batch,
-)
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
-from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension, provision
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, exceeds, order, take_batch
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
+    extensions_of,
+    is_health_extension,
+    provision,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
-from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import DEFAULT_UPGRADE_POLICY, os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import (
+    count_unhealthy,
+    health_source,
+    is_unhealthy,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "run_step"
@@ -245,7 +249,7 @@ class _Context:
         policy = run["policy"]
         if run["gated"]:
             # Counted inline: this runs over all N instances before every batch.
-            count = sum(1 for i in self.instances if i["health"] in UNHEALTHY_STATES or i["power_state"] != "running")
+            count = count_unhealthy(self.instances)
             if exceeds(count, n, policy["maxUnhealthyInstancePercent"]):
                 unhealthy = [i for i in self.instances if is_unhealthy(i)]
                 first = not run["batches"]

@@ -8,18 +8,21 @@ the first one ``first_rollout_delay`` after enablement or after the image appear
 later ones ``rollout_delay`` after the newer image appeared. A version the platform already tried
 (however that run ended) is not tried again; a newer one is. One ``platform_rollout`` event per scale
 set holds the next start; everything that could change it calls ``reschedule``.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -29,7 +32,7 @@ EVENT_KIND = "platform_rollout"
 def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
     """When the platform should start its next run, and towards which version; None if it should not."""
     policy = record["model"]["properties"]["upgradePolicy"]
-    if not policy.get("automaticOSUpgradePolicy", {}).get("enableAutomaticOSUpgrade"):
+    if not automatic_os_upgrade_enabled(policy):
         return None
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     if "id" in reference:
@@ -75,9 +78,7 @@ def reschedule(store: Store, record: dict[str, Any]) -> None:
 def reschedule_all(store: Store) -> None:
     """After the catalogue changed: every scale set with automatic OS upgrade may have a new latest."""
     for record in store.list_docs("scale_sets", {}, "key"):
-        if record["model"]["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {}).get(
-            "enableAutomaticOSUpgrade"
-        ):
+        if automatic_os_upgrade_enabled(record["model"]["properties"]["upgradePolicy"]):
             reschedule(store, fleet_of(store).record(record_key(record)) or record)
 
 
@@ -106,12 +107,3 @@ def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
     }]
 
 
-def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
-    key = event.payload["scale_set"]
-    reports = orchestrator.step(store, key, event.payload["run_id"])
-    fleet = fleet_of(store)
-    run = fleet.run(key, event.payload["run_id"])
-    record = fleet.record(key)
-    if run is not None and record is not None and not orchestrator.is_active(run):
-        reschedule(store, record)  # a newer image may have appeared while the run was going
-    return reports

@@ -6,6 +6,8 @@ Every module builds an ``AzsimModule`` and hands ``run`` one core function. This
 common options, opens the store, wraps the call in one transaction (rolled back in check mode),
 turns before/after snapshots into ``changed`` and ``diff``, and turns the core's exceptions into
 ``fail_json``. Nothing below it imports Ansible.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
@@ -14,18 +16,21 @@ import json
 import os
 import sqlite3
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import HAS_JSONSCHEMA, JSONSCHEMA_IMPORT_ERROR
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store, default_path
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+COMMON_OPTIONS = ("store", "subscription_id")
 
 
 def common_argument_spec() -> dict[str, Any]:
@@ -41,16 +46,6 @@ def scale_set_argument_spec(name_required: bool = True) -> dict[str, Any]:
         "resource_group": {"type": "str", "required": True},
         "name": {"type": "str", "required": name_required},
     }
-
-
-@dataclass
-class Context:
-    """What a core function gets: the open store (inside the call's transaction) and the options."""
-
-    store: Store
-    params: dict[str, Any]
-    subscription_id: str
-    check_mode: bool
 
 
 def _refuse_scalar_for_suboptions(spec: dict[str, Any]) -> None:
@@ -108,10 +103,16 @@ class AzsimModule:
         self.module.fail_json(msg=msg, **details)
         raise AssertionError("fail_json returned")  # pragma: no cover - fail_json exits
 
-    def run(self, action: Callable[[Context], dict[str, Any]]) -> NoReturn:
-        """Run ``action`` in one store transaction and exit with its result.
+    def options(self, rename: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The module's own options as an action's named arguments (the common options are the Call's)."""
+        rename = rename or {}
+        return {rename.get(k, k): v for k, v in self.module.params.items() if k not in COMMON_OPTIONS}
 
-        The action returns the module result. Two optional keys are consumed here: ``before`` and
+    def run(self, action: Callable[..., Mapping[str, Any]], rename: Mapping[str, str] | None = None) -> NoReturn:
+        """Call ``action`` with the module's options, in one store transaction, and exit with its result.
+
+        The action gets a ``Call`` and the options as named arguments (``rename`` maps an option to
+        the argument's name where they differ). It returns the module result. Two optional keys are consumed here: ``before`` and
         ``after`` (snapshots for ``changed`` unless given, and for ``diff``), and ``warnings``.
         A result with ``failed: true`` is committed (the store records what happened) and then fails.
         """
@@ -128,7 +129,7 @@ class AzsimModule:
             try:
                 commit = not (self.module.check_mode or self.read_only)
                 with store.transaction(commit=commit):
-                    result = action(Context(store, params, subscription, self.module.check_mode))
+                    result = dict(action(Call(store, subscription, self.module.check_mode), **self.options(rename)))
             finally:
                 store.close()
         except AzsimError as exc:

@@ -5,6 +5,8 @@
 Azure's rules for "latest": a platform version counts in the locations it is published in; a gallery
 version counts in a region once it is replicated there and only while it is not excludeFromLatest.
 Versions order numerically by their dotted parts.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import parse_version
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
+# Where a resource goes when no location is given (design.md: vmss and vm_image default to eastus).
+DEFAULT_LOCATION = "eastus"
 GALLERY_IMAGE_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute/"
     r"galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)$",
@@ -258,66 +262,3 @@ def resolve(store: Store, image_reference: dict[str, Any], location: str) -> str
 # -- module actions --------------------------------------------------------------------------------
 
 
-def image_action(store: Store, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """vm_image: publish or remove one platform or gallery image version."""
-    present = params["state"] == "present"
-    if params.get("gallery_image_id"):
-        before, after = publish_gallery(
-            store,
-            params["gallery_image_id"],
-            params["version"],
-            params.get("target_regions"),
-            params.get("exclude_from_latest"),
-            present,
-        )
-    else:
-        for option in ("publisher", "offer", "sku"):
-            if not params.get(option):
-                raise InvalidInput(f"{option}: required for a platform image (or give gallery_image_id)")
-        for option in ("target_regions", "exclude_from_latest"):
-            if params.get(option) is not None:
-                raise InvalidInput(
-                    f"{option}: only for gallery images (gallery_image_id); a platform image is published in one "
-                    "location at a time (location)"
-                )
-        before, after = publish_platform(
-            store,
-            params["publisher"],
-            params["offer"],
-            params["sku"],
-            params["version"],
-            params.get("location") or "eastus",
-            present,
-        )
-        for entry in (before, after):
-            if entry is not None:
-                entry["id"] = platform_image_id(
-                    subscription_id, entry["location"], entry["publisher"], entry["offer"], entry["sku"], entry["version"]
-                )
-    return {"before": before or {}, "after": after or {}, "image": after}
-
-
-def image_info(store: Store, params: dict[str, Any]) -> dict[str, Any]:
-    """vm_image_info: the versions of one image, oldest first, and what latest is in a location."""
-    location = normalize_location(params.get("location") or "eastus")
-    reference: dict[str, Any]
-    if params.get("gallery_image_id"):
-        entries = gallery_versions(store, params["gallery_image_id"])
-        reference = {"id": params["gallery_image_id"]}
-    else:
-        for option in ("publisher", "offer", "sku"):
-            if not params.get(option):
-                raise InvalidInput(f"{option}: required to list a platform image (or give gallery_image_id)")
-        entries = platform_versions(store, params["publisher"], params["offer"], params["sku"], location)
-        reference = {k: params[k] for k in ("publisher", "offer", "sku")}
-    latest = latest_for(store, reference, location)
-    versions = [
-        {
-            "version": e["version"],
-            "published": e["published"],
-            "target_regions": e["target_regions"],
-            "exclude_from_latest": e["exclude_from_latest"],
-        }
-        for e in entries
-    ]
-    return {"changed": False, "location": location, "versions": versions, "latest": latest}

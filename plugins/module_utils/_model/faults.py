@@ -5,6 +5,8 @@
 A rule picks instances by name, by probability, or (with neither) every instance. Probability draws
 come from one RNG per rule seeded with the scale set's seed, one draw per instance in instance-id
 order, so the same seed and fleet give the same picks in every run.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ Moving the clock through a long run handles many events of the same scale set; r
 its (possibly 100,000) instances at every event would dominate. The fleet loads each scale set once
 per call, hands out the same dicts to every handler, and writes back what changed just before the
 call's transaction commits. In check mode nothing is written.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
@@ -46,19 +48,20 @@ class Fleet:
         """The record or instances of ``key`` changed: write them back at commit."""
         self._dirty.add(key)
 
-    def adopt(
-        self, key: str, record: dict[str, Any] | None = None, instances: list[dict[str, Any]] | None = None
-    ) -> None:
-        """Take what was written to the store directly as the cached copy."""
-        if record is not None:
-            self._records[key] = record
+    def save(self, record: dict[str, Any], instances: list[dict[str, Any]] | None = None) -> None:
+        """Write the record (and instances) now, and keep them as the call's copy."""
+        key = scaleset.record_key(record)
+        scaleset.save(self.store, record)
+        self._records[key] = record
         if instances is not None:
+            scaleset.save_instances(self.store, key, instances)
             self._instances[key] = instances
             self._by_id.pop(key, None)
 
-    def forget(self, key: str) -> None:
-        """Drop the cached copy (after code outside the fleet wrote the scale set)."""
-        self._records.pop(key, None)
+    def delete(self, key: str) -> None:
+        """Remove the scale set and its instances from the store and from the call's copy."""
+        scaleset.delete(self.store, key)
+        self._records[key] = None
         self._instances.pop(key, None)
         self._by_id.pop(key, None)
         self._dirty.discard(key)

@@ -1,6 +1,9 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The health signal of an instance (azure-behaviour §3, health signal)."""
+"""The health signal of an instance (azure-behaviour §3, health signal).
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
 
 from __future__ import annotations
 
@@ -29,3 +32,16 @@ def initial_health(record: dict[str, Any], instance: dict[str, Any]) -> str:
     if health_source(record) is None and any(e["provisioning_state"] != "Succeeded" for e in instance["extensions"]):
         return "Unhealthy"
     return "Healthy"
+
+
+UNHEALTHY_STATES = ("Unhealthy", "Unknown")
+
+
+def is_unhealthy(instance: dict[str, Any]) -> bool:
+    """Unhealthy for any reason: the health signal says so, or the instance is not running."""
+    return instance["health"] in UNHEALTHY_STATES or instance["power_state"] != "running"
+
+
+def count_unhealthy(instances: list[dict[str, Any]]) -> int:
+    """How many instances the pre-batch check counts against maxUnhealthyInstancePercent (§3.2)."""
+    return sum(1 for i in instances if i["health"] in UNHEALTHY_STATES or i["power_state"] != "running")

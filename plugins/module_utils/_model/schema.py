@@ -4,6 +4,8 @@
 
 The schemas live in Python, not in .json files, because module_utils travel to the module as
 Python only. Errors name the JSON path of the offending value in the REST model.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ Two sources, both kept so that a playbook written against either list keeps work
     24.04 as supported and those are the 24.04 SKUs scale sets use.
 
 Azure compares publisher, offer and SKU without regard to case; so does ``is_supported``.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations

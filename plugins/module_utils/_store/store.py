@@ -6,6 +6,8 @@ A file is checked before anything is written to it: a file that is not a store o
 another application's database, a newer schema) is refused and left byte-identical. Every write
 happens inside ``transaction()``, which takes the write lock at once (``BEGIN IMMEDIATE``) so that
 parallel forks queue behind the busy timeout instead of losing each other's read-modify-write.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations

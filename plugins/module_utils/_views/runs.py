@@ -1,14 +1,19 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runs as Azure shows them: rollingUpgrades/latest, osUpgradeHistory, and per-batch/instance results."""
+"""Runs as Azure shows them: rollingUpgrades/latest, osUpgradeHistory, and per-batch/instance results.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import FAILED_RESULTS
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
 HISTORY_WINDOW = 60 * 86400  # "the past two months"
@@ -122,4 +127,31 @@ def plan_view(run: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         "end": _ts(run["end"]),
         "status": run["status"],
         "batches": [{k: v for k, v in b.items() if k != "result"} for b in batches_view(run, names)],
+    }
+
+
+class RunView(TypedDict):
+    """A run with its scale set's instances, as the run-related actions return it."""
+
+    rolling_upgrade: dict[str, Any] | None
+    batches: list[dict[str, Any]]
+    instances: list[dict[str, Any]]
+    now: str
+
+
+def instance_names(instances: list[dict[str, Any]]) -> dict[str, str]:
+    return {i["instance_id"]: i["name"] for i in instances}
+
+
+def run_view(store: Store, key: str, run: dict[str, Any] | None) -> RunView:
+    fleet = fleet_of(store)
+    record = fleet.record(key)
+    if record is None:
+        raise AssertionError(f"scale set {key} is not in the store")
+    instances = fleet.instances(key)
+    return {
+        "rolling_upgrade": latest_view(run, record) if run else None,
+        "batches": batches_view(run, instance_names(instances)) if run else [],
+        "instances": instance_results(run, record, instances),
+        "now": format_timestamp(store.now()),
     }

@@ -20,15 +20,20 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import features
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
-from ansible_collections.azsim.vmss.plugins.module_utils._actions import policy
-from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import simulation
-from ansible_collections.azsim.vmss.plugins.module_utils._actions import rolling_upgrade
-from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import set_upgrade_policy
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import os_rolling_upgrade
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
+from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.tests.unit._call import act
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg"
@@ -94,6 +99,12 @@ class Sim:
         with self.store.transaction(commit=commit):
             return fn(self.store, *args, **kwargs)
 
+    def act(self, action: Callable[..., Any], params: dict[str, Any], check: bool = False,
+            commit: bool = True) -> dict[str, Any]:
+        """Call an action as the modules do, with the module's options."""
+        with self.store.transaction(commit=commit):
+            return act(action, self.store, SUB, params, check)
+
     def now(self) -> int:
         return self.store.now()
 
@@ -117,20 +128,20 @@ class Sim:
                   "version": version, "target_regions": None, "exclude_from_latest": None, "state": "present"}
         params.update(IMAGE)
         params.update(image)
-        return self.call(rolling_upgrade.image_action, SUB, params)
+        return self.act(publish_image, params)
 
     def publish_gallery(self, version: str, regions: list[str] | None = None,
                         exclude: bool | None = None) -> dict[str, Any]:
         """vm_image with gallery_image_id: publish or re-replicate a gallery image version."""
         params = {"publisher": None, "offer": None, "sku": None, "location": None, "gallery_image_id": GALLERY_IMAGE,
                   "version": version, "target_regions": regions, "exclude_from_latest": exclude, "state": "present"}
-        return self.call(rolling_upgrade.image_action, SUB, params)
+        return self.act(publish_image, params)
 
     def opt_in_gallery(self) -> dict[str, Any]:
         """feature_registration: AutomaticOSUpgradeWithGalleryImage registered, provider re-registered (§2.3)."""
         params = {"namespace": "Microsoft.Compute", "feature": "AutomaticOSUpgradeWithGalleryImage",
                   "state": "registered", "register_provider": True, "wait": True}
-        return self.call(features.registration_action, SUB, params)
+        return self.act(register_feature, params)
 
     def vmss(self, n: int | None = None, *, names: list[Any] | None = None, probe: bool | None = None,
              image: dict[str, Any] | None = None, simulation: dict[str, Any] | None = None,
@@ -153,7 +164,7 @@ class Sim:
         if simulation is not None:
             params["simulation"] = {k: simulation.get(k) for k in SIMULATION_KEYS}
         params.update(options)
-        return self.call(rolling_upgrade.vmss_action, SUB, params)
+        return self.act(ensure_scale_set, params)
 
     def policy(self, mode: str | None = None, automatic: dict[str, Any] | None = None,
                rolling: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -171,7 +182,7 @@ class Sim:
             "automatic_os_upgrade": {k: automatic.get(k) for k in auto_keys} if automatic is not None else None,
             "rolling_upgrade_policy": {k: rolling.get(k) for k in rolling_keys} if rolling is not None else None,
         }
-        return self.call(policy.policy_action, SUB, params)
+        return self.act(set_upgrade_policy, params)
 
     def rolling(self, **policy: Any) -> dict[str, Any]:
         return self.policy(rolling=policy)
@@ -186,7 +197,7 @@ class Sim:
         """vmss_os_rolling_upgrade; Faulted does not fail unless asked (the tests look at the run)."""
         full = {"resource_group": RG, "name": NAME, "state": state, "wait": wait, "wait_timeout": "PT24H",
                 "fail_on_fault": fail_on_fault, "fail_if_idle": False, "instance_ids": None, **params}
-        return self.call(rolling_upgrade.rolling_upgrade, SUB, full, check, commit=not check)
+        return self.act(os_rolling_upgrade, full, check, commit=not check)
 
     def start(self, **params: Any) -> dict[str, Any]:
         return self.upgrade("started", **params)
@@ -198,13 +209,13 @@ class Sim:
         return self.upgrade("approved", wait=wait, instance_ids=ids)
 
     def advance(self, duration: str) -> list[dict[str, Any]]:
-        return self.call(simulation.move_clock, duration, None)["events"]
+        return self.act(move_clock, {"advance": duration})["events"]
 
     def advance_to(self, when: str) -> list[dict[str, Any]]:
-        return self.call(simulation.move_clock, None, when)["events"]
+        return self.act(move_clock, {"to": when})["events"]
 
     def history(self, everything: bool = False) -> dict[str, Any]:
-        return self.call(rolling_upgrade.upgrade_history, SUB, {"resource_group": RG, "name": NAME, "all": everything},
+        return self.act(upgrade_history, {"resource_group": RG, "name": NAME, "all": everything},
                          commit=False)
 
     # -- raw state -----------------------------------------------------------------------------
@@ -240,7 +251,7 @@ class Sim:
 
     def view(self) -> dict[str, Any]:
         """What vmss_os_rolling_upgrade would return about the latest run, without starting anything."""
-        return self.call(lambda s: rolling_upgrade.run_view(s, KEY, fleet_of(s).latest_run(KEY)), commit=False)
+        return self.call(lambda s: runs.run_view(s, KEY, fleet_of(s).latest_run(KEY)), commit=False)
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self.call(lambda s: s.pending_events(kind=kind), commit=False)

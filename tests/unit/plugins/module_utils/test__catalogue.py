@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import image_versions, publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
+from ansible_collections.azsim.vmss.tests.unit._call import act
 
 SUB = "00000000-0000-0000-0000-000000000000"
 GALLERY = f"/subscriptions/{SUB}/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/gal/images/web"
@@ -352,7 +354,7 @@ def test_bad_gallery_ids_name_the_option(store: Store, bad: str) -> None:
         catalogue.publish_gallery(store, bad, "1.0.0", ["eastus"], None, True)
     if bad:  # an empty id is no id: image_info then asks for a platform image
         with pytest.raises(InvalidInput, match=r"^gallery_image_id: "):
-            catalogue.image_info(store, {"gallery_image_id": bad, "location": "eastus"})
+            act(image_versions, store, SUB, {"gallery_image_id": bad, "location": "eastus"})
     assert image_rows(store) == []
 
 
@@ -445,8 +447,7 @@ def action_params(**given: Any) -> dict[str, Any]:
 
 def test_image_action_platform_returns_the_resource_id(store: Store) -> None:
     publisher, offer, sku = UBUNTU
-    result = catalogue.image_action(
-        store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="West US")
+    result = act(publish_image, store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="West US")
     )
     assert result["before"] == {}
     assert result["image"] == result["after"]
@@ -455,12 +456,10 @@ def test_image_action_platform_returns_the_resource_id(store: Store) -> None:
         "/ArtifactTypes/VMImage/Offers/ubuntu-24_04-lts/Skus/server/Versions/1.0.0"
     )
     assert result["image"]["published"] == format_timestamp(EPOCH)
-    again = catalogue.image_action(
-        store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="westus")
+    again = act(publish_image, store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="westus")
     )
     assert again["before"] == again["after"]
-    gone = catalogue.image_action(
-        store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="westus", state="absent")
+    gone = act(publish_image, store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="westus", state="absent")
     )
     assert gone["before"] == result["after"]
     assert gone["after"] == {}
@@ -472,13 +471,12 @@ def test_image_action_platform_needs_publisher_offer_sku(store: Store, missing: 
     given: dict[str, str | None] = dict(zip(("publisher", "offer", "sku"), UBUNTU))
     given[missing] = None
     with pytest.raises(InvalidInput, match=rf"^{missing}: "):
-        catalogue.image_action(store, SUB, action_params(**given))
+        act(publish_image, store, SUB, action_params(**given))
     assert image_rows(store) == []
 
 
 def test_image_action_gallery(store: Store) -> None:
-    result = catalogue.image_action(
-        store, SUB, action_params(gallery_image_id=GALLERY, target_regions=["eastus"], version="1.2.0")
+    result = act(publish_image, store, SUB, action_params(gallery_image_id=GALLERY, target_regions=["eastus"], version="1.2.0")
     )
     assert result["image"]["id"] == f"{GALLERY}/versions/1.2.0"
     assert result["image"]["exclude_from_latest"] is False
@@ -489,13 +487,13 @@ def test_image_info_lists_oldest_first_and_says_latest(store: Store) -> None:
         publish(store, version, "eastus")
     publish(store, "2.0.0", "westus")
     publisher, offer, sku = UBUNTU
-    info = catalogue.image_info(store, {"publisher": publisher, "offer": offer, "sku": sku, "location": "East US"})
+    info = act(image_versions, store, SUB, {"publisher": publisher, "offer": offer, "sku": sku, "location": "East US"})
     assert info["location"] == "eastus"
     assert [v["version"] for v in info["versions"]] == ["1.2.0", "1.9.0", "1.10.0"]
     assert set(info["versions"][0]) == {"version", "published", "target_regions", "exclude_from_latest"}
     assert info["latest"] == "1.10.0"
     assert info["changed"] is False
-    empty = catalogue.image_info(store, {"publisher": publisher, "offer": offer, "sku": sku, "location": "northeurope"})
+    empty = act(image_versions, store, SUB, {"publisher": publisher, "offer": offer, "sku": sku, "location": "northeurope"})
     assert empty["versions"] == [] and empty["latest"] is None
 
 
@@ -503,12 +501,12 @@ def test_image_info_gallery_lists_every_version_but_latest_is_per_location(store
     gallery(store, "1.0.0", ["eastus"])
     gallery(store, "1.1.0", ["westus"])
     gallery(store, "1.2.0", ["eastus"], exclude=True)
-    info = catalogue.image_info(store, {"gallery_image_id": GALLERY, "location": "eastus"})
+    info = act(image_versions, store, SUB, {"gallery_image_id": GALLERY, "location": "eastus"})
     assert [v["version"] for v in info["versions"]] == ["1.0.0", "1.1.0", "1.2.0"]
     assert [v["exclude_from_latest"] for v in info["versions"]] == [False, False, True]
     assert info["latest"] == "1.0.0"
-    assert catalogue.image_info(store, {"gallery_image_id": GALLERY, "location": "westus"})["latest"] == "1.1.0"
-    assert catalogue.image_info(store, {"gallery_image_id": GALLERY, "location": "centralus"})["latest"] is None
+    assert act(image_versions, store, SUB, {"gallery_image_id": GALLERY, "location": "westus"})["latest"] == "1.1.0"
+    assert act(image_versions, store, SUB, {"gallery_image_id": GALLERY, "location": "centralus"})["latest"] is None
 
 
 @pytest.mark.parametrize("option", ["target_regions", "exclude_from_latest"])
@@ -517,5 +515,5 @@ def test_gallery_only_options_are_refused_for_platform_images(store: Store, opti
               "gallery_image_id": None, "target_regions": None, "exclude_from_latest": None, "state": "present",
               option: ["westus"] if option == "target_regions" else True}
     with pytest.raises(InvalidInput, match=rf"^{option}: only for gallery images"):
-        catalogue.image_action(store, "sub", params)
+        act(publish_image, store, "sub", params)
     assert image_rows(store) == []

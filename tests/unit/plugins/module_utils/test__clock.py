@@ -11,14 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import clock
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import handlers
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, advance_to
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import clock, handlers
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, advance_to
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
+from ansible_collections.azsim.vmss.tests.unit._call import act
 
+SUB = "00000000-0000-0000-0000-000000000000"
 T0 = EPOCH
 
 
@@ -262,7 +263,7 @@ def test_property_exactly_the_due_events_run_in_order(module_store: Store, dues:
     ],
 )
 def test_move_clock(tx: Store, advance: str | None, to: str | None, now: str) -> None:
-    result = move_clock(tx, advance, to)
+    result = act(move_clock, tx, SUB, {"advance": advance, "to": to})
     assert result == {
         "before": {"now": "2025-01-01T00:00:00Z"},
         "after": {"now": now},
@@ -278,7 +279,7 @@ def test_move_clock_runs_registered_handlers(tx: Store, monkeypatch: pytest.Monk
     monkeypatch.setitem(handlers.HANDLERS, "test-rec", rec)
     tx.schedule(T0 + 1800, "test-rec", "vmss/web")
     tx.schedule(T0 + 7200, "test-rec", "vmss/later")
-    result = move_clock(tx, "PT1H", None)
+    result = act(move_clock, tx, SUB, {"advance": "PT1H"})
     assert result["events"] == [{"time": "2025-01-01T00:30:00Z", "type": "Ran", "subject": "vmss/web"}]
     assert [s["now"] for s in rec.seen] == [T0 + 1800]
     assert result["now"] == "2025-01-01T01:00:00Z"
@@ -297,15 +298,15 @@ def test_move_clock_runs_registered_handlers(tx: Store, monkeypatch: pytest.Monk
 )
 def test_move_clock_errors_name_the_option(tx: Store, advance: str | None, to: str | None, starts: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        move_clock(tx, advance, to)
+        act(move_clock, tx, SUB, {"advance": advance, "to": to})
     assert info.value.message.startswith(starts)
     assert tx.now() == T0
 
 
 def test_move_clock_to_the_past_after_moving_forward(tx: Store) -> None:
-    move_clock(tx, "PT2H", None)
+    act(move_clock, tx, SUB, {"advance": "PT2H"})
     with pytest.raises(InvalidInput) as info:
-        move_clock(tx, None, "2025-01-01T01:00:00Z")
+        act(move_clock, tx, SUB, {"to": "2025-01-01T01:00:00Z"})
     assert info.value.message.startswith("to: ")
     assert "2025-01-01T02:00:00Z" in info.value.message  # says where the clock is
     assert tx.now() == T0 + 7200
@@ -315,6 +316,6 @@ def test_move_clock_to_after_year_9999_is_invalid_input_not_a_crash(tx: Store) -
     """A timestamp past 9999-12-31T23:59:59Z parses but cannot be written back: it must be refused by name,
     not reach the glue as 'internal error in azsim.vmss'."""
     with pytest.raises(InvalidInput) as info:
-        move_clock(tx, None, "9999-12-31T23:59:59-01:00")
+        act(move_clock, tx, SUB, {"to": "9999-12-31T23:59:59-01:00"})
     assert info.value.message.startswith("to: ")
     assert tx.now() == T0

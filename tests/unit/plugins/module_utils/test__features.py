@@ -8,12 +8,16 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import features
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.handlers import HANDLERS
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance, move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import registrations
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.handlers import HANDLERS
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
+from ansible_collections.azsim.vmss.plugins.module_utils._model import features
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
+from ansible_collections.azsim.vmss.tests.unit._call import act as call_action
 
 SUB = "00000000-0000-0000-0000-000000000000"
 OTHER = "11111111-1111-1111-1111-111111111111"
@@ -33,12 +37,12 @@ def act(store: Store, sub: str = SUB, **options: Any) -> dict[str, Any]:
     }
     params.update(options)
     with store.transaction():
-        return features.registration_action(store, sub, params)
+        return call_action(register_feature, store, sub, params)
 
 
 def clock(store: Store, advance_by: str) -> list[dict[str, Any]]:
     with store.transaction():
-        return list(move_clock(store, advance_by, None)["events"])
+        return list(call_action(move_clock, store, "sub", {"advance": advance_by})["events"])
 
 
 def gate(store: Store, sub: str = SUB) -> bool:
@@ -72,8 +76,8 @@ def test_a_new_subscription_has_nothing_registered(store: Store) -> None:
 
 
 def test_handlers_are_in_the_table() -> None:
-    assert HANDLERS[features.FEATURE_EVENT] is features.on_feature_state
-    assert HANDLERS[features.PROVIDER_EVENT] is features.on_provider_state
+    assert HANDLERS[features.FEATURE_EVENT] is registrations.on_feature_state
+    assert HANDLERS[features.PROVIDER_EVENT] is registrations.on_provider_state
 
 
 # -- the feature's state machine -------------------------------------------------------------------

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
     Sim,

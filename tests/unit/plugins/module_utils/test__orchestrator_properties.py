@@ -25,21 +25,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
-from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import simulation
-from ansible_collections.azsim.vmss.plugins.module_utils._actions import rolling_upgrade
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, simulation
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.tests.unit._call import act
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (
     HEALTH_EXTENSION,
     IMAGE,
     KEY,
+    NAME,
     PROBE,
     RG,
     SUB,
     VMSS_KEYS,
-    NAME,
     extension,
 )
 
@@ -148,7 +149,7 @@ def vmss_params(scenario: dict[str, Any], instances: list[dict[str, Any]], fault
 
 
 def publish(store: Store, version: str) -> None:
-    rolling_upgrade.image_action(store, SUB, {**IMAGE, "location": "eastus", "gallery_image_id": None, "version": version,
+    act(publish_image, store, SUB, {**IMAGE, "location": "eastus", "gallery_image_id": None, "version": version,
                                         "target_regions": None, "exclude_from_latest": None, "state": "present"})
 
 
@@ -176,9 +177,9 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
     old_part = instances[: len(instances) - scenario["on_target"]]
     with store.transaction(commit=False), mock.patch.object(orchestrator._Context, "on_batch_start", observed):
         publish(store, OLD)
-        rolling_upgrade.vmss_action(store, SUB, vmss_params(scenario, old_part, faults=False))
+        act(ensure_scale_set, store, SUB, vmss_params(scenario, old_part, faults=False))
         publish(store, TARGET)
-        rolling_upgrade.vmss_action(store, SUB, vmss_params(scenario, instances, faults=True))
+        act(ensure_scale_set, store, SUB, vmss_params(scenario, instances, faults=True))
         fleet = fleet_of(store)
         record = fleet.record(KEY)
         assert record is not None
@@ -199,7 +200,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
                 cancelled_at = when
         simulation.advance(store, store.now() + HORIZON, stop=lambda: not orchestrator.is_active(run))
         after = {i["name"]: copy.deepcopy(i) for i in fleet.instances(KEY)}
-        view = rolling_upgrade.run_view(store, KEY, run)
+        view = runs.run_view(store, KEY, run)
         history = runs.history(fleet.recent_runs(KEY, "os"), record)
         return {"run": copy.deepcopy(run), "before": before, "after": after, "view": view, "history": history,
                 "observations": observations, "cancelled_at": cancelled_at}

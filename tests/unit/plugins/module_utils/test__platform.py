@@ -4,17 +4,16 @@
 
 from __future__ import annotations
 
-
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     GALLERY_IMAGE,
-    ts,
     SUB,
     Sim,
     at,
     fault,
     sim,
+    ts,
 )
 
 

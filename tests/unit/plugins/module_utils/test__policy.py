@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils._model import features
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
-from ansible_collections.azsim.vmss.plugins.module_utils._actions import policy
-from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import set_upgrade_policy
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import RequirementsNotMet
-from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
+from ansible_collections.azsim.vmss.plugins.module_utils._model import policy, scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import move_clock
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
+from ansible_collections.azsim.vmss.tests.unit._call import act
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg"
@@ -85,7 +87,7 @@ def options(name: str = "web", mode: str | None = None, auto: dict[str, Any] | N
 def publish(store: Store, version: str = "1.0.0", image: dict[str, Any] | None = None) -> None:
     image = image or UBUNTU
     with store.transaction():
-        catalogue.image_action(store, SUB, {
+        act(publish_image, store, SUB, {
             "state": "present", "publisher": image["publisher"], "offer": image["offer"], "sku": image["sku"],
             "version": version, "location": "eastus", "gallery_image_id": None, "target_regions": None,
             "exclude_from_latest": None,
@@ -94,12 +96,12 @@ def publish(store: Store, version: str = "1.0.0", image: dict[str, Any] | None =
 
 def create(store: Store, name: str = "web", **given: Any) -> dict[str, Any]:
     with store.transaction():
-        return scaleset.ensure(store, SUB, vmss_params(name, **given))
+        return act(ensure_scale_set, store, SUB, vmss_params(name, **given))
 
 
 def apply(store: Store, **given: Any) -> dict[str, Any]:
     with store.transaction():
-        return policy.policy_action(store, SUB, options(**given))
+        return act(set_upgrade_policy, store, SUB, options(**given))
 
 
 def record(store: Store, name: str = "web") -> dict[str, Any]:
@@ -194,7 +196,7 @@ def test_unknown_sub_option_is_refused(web: Store) -> None:
     params = options()
     params["rolling_upgrade_policy"] = {"max_batch_percent": 10}
     with web.transaction(), pytest.raises(InvalidInput, match=r"^rolling_upgrade_policy: unknown option max_batch_percent"):
-        policy.policy_action(web, SUB, params)
+        act(set_upgrade_policy, web, SUB, params)
 
 
 def test_missing_scale_set(web: Store) -> None:
@@ -281,14 +283,14 @@ def test_policy_field_newer_than_the_api_version(web: Store) -> None:
 
 def test_gallery_image_waits_for_the_opt_in(store: Store) -> None:
     with store.transaction():
-        catalogue.image_action(store, SUB, {"state": "present", "gallery_image_id": GALLERY, "version": "1.0.0",
+        act(publish_image, store, SUB, {"state": "present", "gallery_image_id": GALLERY, "version": "1.0.0",
                                             "target_regions": ["eastus"], "exclude_from_latest": None})
     create(store, image={"publisher": None, "offer": None, "sku": None, "version": None, "id": GALLERY})
     with pytest.raises(RequirementsNotMet) as info:
         apply(store, auto={"enabled": True})
     assert [f["code"] for f in info.value.details["findings"]] == ["GalleryFeatureNotRegistered"]
     with store.transaction():
-        features.registration_action(store, SUB, {"register_provider": True, "wait": True})
+        act(register_feature, store, SUB, {"register_provider": True, "wait": True})
     assert apply(store, auto={"enabled": True})["upgrade_policy"]["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"]
 
 
@@ -335,11 +337,11 @@ def test_windows_update_explicitly_false_stays(store: Store) -> None:
 
 def test_enabling_records_the_time_and_disabling_clears_it(web: Store) -> None:
     with web.transaction():
-        move_clock(web, "PT1H", None)
+        act(move_clock, web, SUB, {"advance": "PT1H"})
     apply(web, auto={"enabled": True})
     assert record(web)["automatic_os_upgrade_enabled_at"] == EPOCH + 3600
     with web.transaction():
-        move_clock(web, "PT1H", None)
+        act(move_clock, web, SUB, {"advance": "PT1H"})
     apply(web, mode="Rolling")  # still enabled: the clock keeps its start
     assert record(web)["automatic_os_upgrade_enabled_at"] == EPOCH + 3600
     apply(web, auto={"enabled": False})

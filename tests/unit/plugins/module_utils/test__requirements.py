@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.azsim.vmss.plugins.module_utils._checks import requirements as req
 from ansible_collections.azsim.vmss.plugins.module_utils._model import supported_images as images
-from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
 
 SUB = "00000000-0000-0000-0000-000000000000"
 VMSS_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web"

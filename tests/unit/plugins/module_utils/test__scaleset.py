@@ -14,17 +14,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
-from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import provision, sequence
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
     check_instance_name,
     check_resource_group,
     check_scale_set_name,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import provision, sequence
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import VMSS_SCHEMA, validate
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
+from ansible_collections.azsim.vmss.tests.unit._call import act
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg-web"
@@ -67,7 +68,7 @@ def publish(store: Store, version: str, location: str = "eastus") -> None:
 
 
 def ensure(store: Store, **options: Any) -> dict[str, Any]:
-    return scaleset.ensure(store, SUB, params(**options))
+    return act(ensure_scale_set, store, SUB, params(**options))
 
 
 def create(store: Store, **options: Any) -> dict[str, Any]:
@@ -162,8 +163,8 @@ def test_protected_settings_are_never_returned_nor_stored(store: Store) -> None:
     results = [
         create(store, instances=["a"], extensions=extensions),
         ensure(store, extensions=[ext("custom", protected_settings={"storageAccountKey": SECRET + "-2"})]),
-        scaleset.info(store, SUB, {"resource_group": RG, "name": "web"}),
-        scaleset.info(store, SUB, {"resource_group": RG, "name": None}),
+        act(scale_set_info, store, SUB, {"resource_group": RG, "name": "web"}),
+        act(scale_set_info, store, SUB, {"resource_group": RG, "name": None}),
         ensure(store, state="absent"),
     ]
     for result in results:
@@ -747,7 +748,7 @@ def test_valid_simulation_settings_are_kept(store: Store) -> None:
     faults = [{"type": "slow_boot", "delay": "PT10M", "probability": 0.5, "image_version": "1.1.0"},
               {"type": "extension_failure", "extension": "custom", "instances": ["a"]},
               {"type": "unhealthy_at", "at": "PT2M", "instances": ["a"]}]
-    result = create(store, simulation=simulation(seed=9, faults=faults))
+    result = create(store, simulation=simulation(seed=9, faults=faults), instances=["a"], extensions=[ext("custom")])
     assert result["simulator"]["simulation"] == {
         "seed": 9, "reimage_duration": "PT3M", "boot_duration": "PT1M", "first_rollout_delay": "PT3H",
         "rollout_delay": "PT30M", "faults": faults,
@@ -816,9 +817,9 @@ def test_instance_names(value: Any, ok: bool) -> None:
 def test_ensure_checks_names_before_anything(store: Store, resource_group: str, name: str, message: str) -> None:
     before = dump(store)
     with pytest.raises(InvalidInput, match=message):
-        scaleset.ensure(store, SUB, params(resource_group=resource_group, name=name, image=dict(UBUNTU)))
+        act(ensure_scale_set, store, SUB, params(resource_group=resource_group, name=name, image=dict(UBUNTU)))
     with pytest.raises(InvalidInput, match=message):
-        scaleset.info(store, SUB, {"resource_group": resource_group, "name": name})
+        act(scale_set_info, store, SUB, {"resource_group": resource_group, "name": name})
     assert dump(store) == before
 
 
@@ -829,16 +830,16 @@ def test_info_one_and_all(store: Store) -> None:
     create(store, name="web", instances=["a"])
     create(store, name="api", instances=["b", "c"])
     create(store, resource_group="rg-other", name="db")
-    one = scaleset.info(store, SUB, {"resource_group": RG, "name": "web"})
+    one = act(scale_set_info, store, SUB, {"resource_group": RG, "name": "web"})
     assert one["exists"] is True
     assert one["vmss"]["id"] == VMSS_ID
     assert [i["name"] for i in one["instances"]] == ["a"]
-    every = scaleset.info(store, SUB, {"resource_group": RG.upper(), "name": None})
+    every = act(scale_set_info, store, SUB, {"resource_group": RG.upper(), "name": None})
     assert sorted(s["vmss"]["name"] for s in every["scale_sets"]) == ["api", "web"]
     assert "exists" not in every
-    missing = scaleset.info(store, SUB, {"resource_group": RG, "name": "nope"})
+    missing = act(scale_set_info, store, SUB, {"resource_group": RG, "name": "nope"})
     assert missing["exists"] is False and missing["vmss"] is None and missing["instances"] == []
-    other_sub = scaleset.info(store, "11111111-1111-1111-1111-111111111111", {"resource_group": RG, "name": None})
+    other_sub = act(scale_set_info, store, "11111111-1111-1111-1111-111111111111", {"resource_group": RG, "name": None})
     assert other_sub["scale_sets"] == []
 
 
@@ -853,7 +854,7 @@ def test_removing_a_zone_that_still_holds_instances_is_refused(store: Store) -> 
 def test_info_with_an_empty_name_is_an_error_not_a_listing(store: Store) -> None:
     create(store)
     with pytest.raises(InvalidInput, match=r"^name: '' is not a valid scale set name"):
-        scaleset.info(store, SUB, {"resource_group": "rg", "name": ""})
+        act(scale_set_info, store, SUB, {"resource_group": "rg", "name": ""})
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._store import store as store_module
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._store import store as store_module
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import (
     APPLICATION_ID,
     EPOCH,

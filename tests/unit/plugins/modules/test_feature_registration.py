@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import features
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._model import features
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.modules import feature_registration
 from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import run as harness_run

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.modules import vmss_upgrade_policy
+from ansible_collections.azsim.vmss.tests.unit._call import act
 
 SUB = "00000000-0000-0000-0000-000000000000"
 WINDOWS = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-Datacenter"}
@@ -31,12 +33,12 @@ def store_path(tmp_path: Path) -> Path:
     try:
         with store.transaction():
             for image in (UBUNTU, WINDOWS):
-                catalogue.image_action(store, SUB, {**image, "state": "present", "version": "1.0.0",
+                act(publish_image, store, SUB, {**image, "state": "present", "version": "1.0.0",
                                                     "location": "eastus", "gallery_image_id": None})
             base = {"resource_group": "rg", "state": "present", "instances": [f"h{n}" for n in range(10)]}
-            scaleset.ensure(store, SUB, {**base, "name": "web", "image": {**UBUNTU, "version": "latest"},
+            act(ensure_scale_set, store, SUB, {**base, "name": "web", "image": {**UBUNTU, "version": "latest"},
                                          "health_probe": {"protocol": "tcp", "port": 80}})
-            scaleset.ensure(store, SUB, {**base, "name": "win", "os_type": "windows",
+            act(ensure_scale_set, store, SUB, {**base, "name": "win", "os_type": "windows",
                                          "image": {**WINDOWS, "version": "1.0.0"},
                                          "windows_configuration": {"enable_automatic_updates": True}})
     finally:

@@ -1,0 +1,48 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action: a scale set's OS upgrade history (Azure's ``osUpgradeHistory``) and its latest run.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, address
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+
+
+class HistoryResult(Outcome):
+    history: list[dict[str, Any]]
+    latest: dict[str, Any] | None
+    batches: list[dict[str, Any]]
+    instances: list[dict[str, Any]]
+    now: str
+
+
+def upgrade_history(call: Call, resource_group: str, name: str, *, every_run: bool = False) -> HistoryResult:
+    """osUpgradeHistory (Azure's last five within two months, or ``every_run``) and rollingUpgrades/latest.
+
+    Beyond Azure's two calls it returns the batches and per-instance results of the most recent OS
+    upgrade, which Azure shows only in the portal, so that playbooks can act on each host's outcome.
+    """
+    store = call.store
+    key, record = address(call, resource_group, name)
+    fleet = fleet_of(store)
+    if every_run:
+        os_runs = fleet.recent_runs(key, "os")
+    else:  # azure-behaviour §5: the last five within two months of now
+        os_runs = fleet.recent_runs(key, "os", store.now() - runs.HISTORY_WINDOW, runs.HISTORY_LIMIT)
+    latest = fleet.latest_run(key)
+    last_os = os_runs[0] if os_runs and every_run else next(iter(fleet.recent_runs(key, "os", None, 1)), None)
+    view = runs.run_view(store, key, last_os)
+    return {
+        "changed": False,
+        "history": runs.history(os_runs, record),
+        "latest": runs.latest_view(latest, record) if latest else None,
+        "batches": view["batches"],
+        "instances": view["instances"],
+        "now": view["now"],
+    }

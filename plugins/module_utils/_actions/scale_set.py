@@ -1,0 +1,233 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Actions on a scale set itself: create, update, delete (the model and its instances) and read.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Literal, Unpack
+
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome
+from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import (
+    ERROR,
+    RequirementsNotMet,
+    check_policy,
+    summarize,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import DEFAULT_LOCATION
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
+from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import reconcile_instances
+from ansible_collections.azsim.vmss.plugins.module_utils._model.options import ScaleSetOptions, apply_options
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
+    ScaleSetView,
+    list_records,
+    load,
+    load_instances,
+    new_record,
+    public_view,
+    record_key,
+    scale_set_id,
+    snapshot,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+
+Presence = Literal["present", "absent"]
+
+
+class ScaleSetResult(Outcome, ScaleSetView, total=False):
+    rolling_upgrade: dict[str, Any]
+
+
+class ScaleSetInfoResult(Outcome, total=False):
+    scale_sets: list[ScaleSetView]
+    exists: bool
+    vmss: dict[str, Any] | None
+    instances: list[dict[str, Any]]
+    simulator: dict[str, Any]
+
+
+def ensure_scale_set(
+    call: Call,
+    resource_group: str,
+    name: str,
+    *,
+    state: Presence = "present",
+    update_instances: list[str] | None = None,
+    **options: Unpack[ScaleSetOptions],
+) -> ScaleSetResult:
+    """Create, update or delete a scale set, then roll out a model change as its upgrade mode says (§4)."""
+    store = call.store
+    result = _write_scale_set(call, resource_group, name, state, options)
+    if state == "absent" or result["vmss"] is None:
+        key = scaleset.scale_set_id(call.subscription_id, resource_group, name).lower()
+        store.cancel_events(key, platform.EVENT_KIND)
+        return result
+    key = result["vmss"]["id"].lower()
+    fleet = fleet_of(store)
+    stored = fleet.record(key)
+    if stored is None:
+        raise AssertionError(f"scale set {key} vanished after it was saved")
+    instances = fleet.instances(key)
+    _check_faults(stored, instances)
+    _check_enabled_policy(store, stored, instances)
+    _check_in_flight(fleet.latest_run(key), instances)
+    names = _update_names(update_instances, instances)
+    run = rollout_model_change(store, key, names)
+    if run is not None:
+        view = scaleset.public_view(stored, instances)
+        result["vmss"], result["instances"], result["simulator"] = view["vmss"], view["instances"], view["simulator"]
+        result["rolling_upgrade"] = runs.latest_view(run, stored)
+        result["after"] = {**result["after"], "rolling_upgrade_started": run["run_id"]}
+    platform.reschedule(store, stored)
+    return result
+
+
+def _check_in_flight(run: dict[str, Any] | None, instances: list[dict[str, Any]]) -> None:
+    """An instance being upgraded right now cannot be deleted; instances still pending simply leave the run."""
+    if not orchestrator.is_active(run) or run is None:
+        return
+    present = {i["instance_id"] for i in instances}
+    gone = sorted((iid for iid in run["flight"] if iid not in present), key=int)
+    if gone:
+        raise Conflict(
+            f"instances: instance(s) {', '.join(gone)} are being upgraded by the rolling upgrade in progress and "
+            "cannot be removed now; wait for their batch to end (move the clock) or cancel the upgrade (Azure: 409)",
+            status=409,
+        )
+
+
+def _check_enabled_policy(store: Store, record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
+    """Azure refuses a model that breaks the requirements of automatic OS upgrade while it is enabled."""
+    policy = record["model"]["properties"]["upgradePolicy"]
+    if not automatic_os_upgrade_enabled(policy):
+        return
+    findings = [
+        f for f in check_policy(record, policy, len(instances), gallery_opt_in_complete(store, record["model"]["id"].split("/")[2]))
+        if f["severity"] == ERROR
+    ]
+    if findings:
+        raise RequirementsNotMet(
+            f"scale set {record['model']['name']}: this model breaks the requirements of automatic OS image upgrade, "
+            f"which is enabled: {summarize(findings)}; nothing was changed. Change the model, or disable automatic OS "
+            "upgrade first with azsim.vmss.vmss_upgrade_policy",
+            findings=findings,
+        )
+
+
+def _check_faults(record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
+    check_rules(
+        record["simulation"]["faults"],
+        {i["name"] for i in instances},
+        {e["name"] for e in extensions_of(record["model"])},
+    )
+
+
+def _update_names(value: list[str] | None, instances: list[dict[str, Any]]) -> list[str] | None:
+    if value is None:
+        return None
+    names = {i["name"] for i in instances}
+    if "all" in value:
+        return sorted(names)
+    for index, name in enumerate(value):
+        if name not in names:
+            raise InvalidInput(f"update_instances[{index}]: {name!r} is not an instance of this scale set")
+    return list(value)
+
+
+def _image_reference_of(record: dict[str, Any]) -> dict[str, Any]:
+    return dict(record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"])
+
+
+def _model_fingerprint(record: dict[str, Any]) -> str:
+    """What instances must take when it changes: the VM profile and the extensions' secrets."""
+    return json.dumps(
+        [record["model"]["properties"]["virtualMachineProfile"], record["extension_secrets"]], sort_keys=True
+    )
+
+
+def _write_scale_set(
+    call: Call, resource_group: str, name: str, state: Presence, options: ScaleSetOptions
+) -> ScaleSetResult:
+    """Create, update or delete one scale set and its instances."""
+    store, subscription_id = call.store, call.subscription_id
+    resource_group = check_resource_group(resource_group)
+    name = check_scale_set_name(name)
+    fleet = fleet_of(store)
+    record = load(store, subscription_id, resource_group, name)
+    key = scale_set_id(subscription_id, resource_group, name).lower()
+    current = load_instances(store, key) if record else []
+    before = snapshot(record, current)
+    if state == "absent":
+        if record is not None:
+            fleet.delete(key)
+        return {"before": before, "after": {}, "vmss": None, "instances": []}
+    now = store.now()
+    creating = record is None
+    if creating:
+        location = catalogue.normalize_location(options.get("location") or DEFAULT_LOCATION)
+        record = new_record(subscription_id, resource_group, name, location, now)
+    else:
+        if record is None:  # pragma: no cover - creating is False here
+            raise AssertionError("no scale set record to update")
+        record = copy.deepcopy(record)
+        if options.get("location") and catalogue.normalize_location(options["location"]) != record["model"]["location"]:
+            raise InvalidInput(
+                f"location: scale set {name} is in {record['model']['location']}; a scale set cannot move to "
+                f"{options.get('location')}"
+            )
+    fingerprint = None if creating else _model_fingerprint(record)
+    old_reference = None if creating else _image_reference_of(record)
+    apply_options(record, options, subscription_id, store.fingerprint_key(), creating)
+    if fingerprint is not None and _model_fingerprint(record) != fingerprint:
+        record["model_version"] += 1
+    if creating or _image_reference_of(record) != old_reference:
+        # Resolving the image now makes a reference the catalogue lacks an error even before any instance,
+        # on creation and when an update points the model at another image, as Azure refuses such a model.
+        catalogue.resolve(store, _image_reference_of(record), record["model"]["location"])
+    instances = reconcile_instances(store, record, current, options.get("instances"))
+    zones = record["model"].get("zones") or []
+    for instance in instances:
+        if zones and instance["zone"] not in zones or not zones and instance["zone"] is not None:
+            raise InvalidInput(
+                f"zones: instance {instance['name']} is in zone {instance['zone']}, which this change would remove "
+                f"(zones: {', '.join(zones) or 'none'}); remove or move such instances first"
+            )
+    record["model"]["sku"]["capacity"] = len(instances)
+    fleet.save(record, instances)
+    after = snapshot(record, instances)
+    return {"before": before, "after": after, **public_view(record, instances)}
+
+
+def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> ScaleSetInfoResult:
+    """One scale set, or every scale set of a resource group."""
+    store, subscription_id = call.store, call.subscription_id
+    resource_group = check_resource_group(resource_group)
+    if name is not None:
+        name = check_scale_set_name(name)
+        record = load(store, subscription_id, resource_group, name)
+        records = [record] if record else []
+    else:
+        records = list_records(store, subscription_id, resource_group)
+    views = [public_view(r, load_instances(store, record_key(r))) for r in records]
+    result: ScaleSetInfoResult = {"changed": False, "scale_sets": views}
+    if name is not None:
+        result["exists"] = bool(views)
+        if views:
+            result.update(views[0])
+        else:
+            result["vmss"], result["instances"] = None, []
+    return result

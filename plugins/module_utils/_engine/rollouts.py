@@ -1,0 +1,50 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Starting and driving runs with the clock: what actions ask of the engine as a whole.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+
+def drive(store: Store, run: dict[str, Any], seconds: int) -> bool:
+    """Advance until the run ends or ``seconds`` pass; True when it ended."""
+    if not orchestrator.is_active(run):
+        return True  # ended already (e.g. the first pre-check): the clock must not run on to the timeout
+    advance(store, store.now() + seconds, stop=lambda: not orchestrator.is_active(run))
+    return not orchestrator.is_active(run)
+
+
+def rollout_model_change(store: Store, key: str, names: list[str] | None = None) -> dict[str, Any] | None:
+    """Bring instances to the current model as the upgrade mode says (azure-behaviour §4, model changes).
+
+    ``names`` are Azure's manualUpgrade of those instances; otherwise Automatic mode updates every
+    out-of-date instance at once, Rolling mode in batches, and Manual mode waits for ``names``.
+    Returns the run started, if any.
+    """
+    fleet = fleet_of(store)
+    record = fleet.record(key)
+    if record is None:
+        raise AssertionError(f"scale set {key} is not in the store")
+    current = fleet.latest_run(key)
+    if orchestrator.is_active(current):
+        if names and current is not None and current["kind"] != "model":
+            raise Conflict("update_instances: an OS rolling upgrade is in progress on this scale set; wait for it or "
+                           "cancel it (Azure: 409 Conflict)")
+        return None  # a model rollout under way already brings the instances to the current model
+    mode = record["model"]["properties"]["upgradePolicy"]["mode"]
+    if names is None and mode not in ("Automatic", "Rolling"):
+        return None
+    run = orchestrator.start_run(store, key, "model", "User", names)
+    if run is not None:
+        advance(store, store.now())
+    return run

@@ -1,0 +1,202 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""TODO
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_instance_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, provision
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+INSTANCE_KEYS = ("name", "zone", "update_domain", "health", "power_state", "data_disks")
+
+
+HEALTH_STATES = ("Healthy", "Unhealthy", "Unknown", "Initializing")
+
+
+POWER_STATES = ("running", "stopped", "deallocated")
+
+
+DATA_DISK_KEYS = ("lun", "name", "disk_size_gb")
+
+
+UPDATE_DOMAINS = 5
+
+
+def normalize_instances(value: list[Any], zones: list[str]) -> list[dict[str, Any]]:
+    """The ``instances`` option as dicts with every key present (None when not given)."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        where = f"instances[{index}]"
+        entry = {"name": item} if isinstance(item, str) else item
+        if not isinstance(entry, dict):
+            raise InvalidInput(f"{where}: give a host name or a dict with {', '.join(INSTANCE_KEYS)}")
+        unknown = sorted(set(entry) - set(INSTANCE_KEYS))
+        if unknown:
+            raise InvalidInput(f"{where}: unknown key {', '.join(unknown)}; allowed: {', '.join(INSTANCE_KEYS)}")
+        name = check_instance_name(entry.get("name"), f"{where}.name")
+        if name in seen:
+            raise InvalidInput(f"{where}.name: {name!r} is listed twice; instance names must be unique")
+        seen.add(name)
+        zone = entry.get("zone")
+        if zone is not None:
+            zone = str(zone)
+            if zone not in zones:
+                allowed = ", ".join(zones) if zones else "none; set zones on the scale set"
+                raise InvalidInput(f"{where}.zone: {zone!r} is not one of the scale set's zones ({allowed})")
+        ud = entry.get("update_domain")
+        if ud is not None and (isinstance(ud, bool) or not isinstance(ud, int) or not 0 <= ud < 20):
+            raise InvalidInput(f"{where}.update_domain: {ud!r} is not allowed; use a whole number from 0 to 19")
+        health = entry.get("health")
+        if health is not None and health not in HEALTH_STATES:
+            raise InvalidInput(f"{where}.health: {health!r} is not allowed; allowed: {', '.join(HEALTH_STATES)}")
+        power = entry.get("power_state")
+        if power is not None and power not in POWER_STATES:
+            raise InvalidInput(f"{where}.power_state: {power!r} is not allowed; allowed: {', '.join(POWER_STATES)}")
+        disks = entry.get("data_disks")
+        if disks is not None:
+            disks = _data_disks(disks, f"{where}.data_disks")
+        out.append({"name": name, "zone": zone, "update_domain": ud, "health": health, "power_state": power,
+                    "data_disks": disks})
+    return out
+
+
+def _data_disks(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise InvalidInput(f"{where}: give a list of dicts with {', '.join(DATA_DISK_KEYS)}")
+    out = []
+    luns: set[int] = set()
+    for index, disk in enumerate(value):
+        if not isinstance(disk, dict):
+            raise InvalidInput(f"{where}[{index}]: give a dict with {', '.join(DATA_DISK_KEYS)}")
+        unknown = sorted(set(disk) - set(DATA_DISK_KEYS))
+        if unknown:
+            raise InvalidInput(f"{where}[{index}]: unknown key {', '.join(unknown)}; allowed: {', '.join(DATA_DISK_KEYS)}")
+        lun = disk.get("lun")
+        if isinstance(lun, bool) or not isinstance(lun, int) or not 0 <= lun <= 63 or lun in luns:
+            raise InvalidInput(f"{where}[{index}].lun: {lun!r} is not allowed; use a unique whole number from 0 to 63")
+        luns.add(lun)
+        size = disk.get("disk_size_gb", 128)
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 32767:
+            raise InvalidInput(f"{where}[{index}].disk_size_gb: {size!r} is not allowed; use 1 to 32767")
+        out.append({"lun": lun, "name": disk.get("name"), "disk_size_gb": size})
+    return out
+
+
+def os_disk_name(record: dict[str, Any], instance_id: int, generation: int) -> str:
+    """A new OS disk name, Azure's pattern, with a suffix drawn from the scale set's seed."""
+    seed = record["simulation"]["seed"]
+    digest = hashlib.sha256(f"{seed}:{record_key(record)}:{instance_id}:osdisk:{generation}".encode()).hexdigest()
+    return f"{record['model']['name']}_{instance_id}_OsDisk_{generation}_{digest[:32]}"
+
+
+def _expired_extensions(record: dict[str, Any], now: int) -> set[str]:
+    return {
+        name
+        for name, secret in record["extension_secrets"].items()
+        if secret.get("credential_expiry") is not None and secret["credential_expiry"] <= now
+    }
+
+
+def create_instance(
+    record: dict[str, Any], wanted: dict[str, Any], image_version: str, extensions: list[dict[str, str]]
+) -> dict[str, Any]:
+    """A new instance on ``image_version`` whose extensions ended in the states ``extensions``."""
+    name = wanted["name"]
+    instance_id = record["instance_ids"].get(name)
+    if instance_id is None:
+        instance_id = record["next_instance_id"]
+        record["instance_ids"][name] = instance_id
+        record["next_instance_id"] = instance_id + 1
+    zones = record["model"].get("zones") or []
+    zone = wanted["zone"] if wanted["zone"] is not None else (zones[instance_id % len(zones)] if zones else None)
+    update_domain = wanted["update_domain"] if wanted["update_domain"] is not None else instance_id % UPDATE_DOMAINS
+    disks = [
+        {"lun": d["lun"], "name": d["name"] or f"{record['model']['name']}_{name}_disk{d['lun']}",
+         "disk_size_gb": d["disk_size_gb"]}
+        for d in (wanted["data_disks"] or [])
+    ]
+    instance = {
+        "instance_id": str(instance_id),
+        "name": name,
+        "zone": zone,
+        "update_domain": update_domain,
+        "os_disk": {"name": os_disk_name(record, instance_id, 1), "image_version": image_version},
+        "previous_os_disk": None,
+        "data_disks": disks,
+        "power_state": wanted["power_state"] or "running",
+        "provisioning_state": "Succeeded",
+        "extensions": [dict(state) for state in extensions],
+        "model_version": record["model_version"],
+        "disk_generation": 1,
+    }
+    instance["health"] = wanted["health"] or initial_health(record, instance)
+    return instance
+
+
+def update_instance(record: dict[str, Any], instance: dict[str, Any], wanted: dict[str, Any], where: str) -> None:
+    """Apply the attributes a user may change on a running instance; placement is fixed."""
+    for key in ("zone", "update_domain"):
+        if wanted[key] is not None and wanted[key] != instance[key]:
+            raise InvalidInput(
+                f"{where}.{key}: instance {instance['name']} is in {key.replace('_', ' ')} {instance[key]!r}; an "
+                "instance cannot move, remove it and add it again"
+            )
+    power_changed = wanted["power_state"] is not None and wanted["power_state"] != instance["power_state"]
+    if power_changed:
+        instance["power_state"] = wanted["power_state"]
+    if wanted["data_disks"] is not None:
+        instance["data_disks"] = [
+            {"lun": d["lun"], "name": d["name"] or f"{record['model']['name']}_{instance['name']}_disk{d['lun']}",
+             "disk_size_gb": d["disk_size_gb"]}
+            for d in wanted["data_disks"]
+        ]
+    if wanted["health"] is not None:
+        instance["health"] = wanted["health"]
+    elif power_changed:
+        # Only a power state that changes is news about health; restating the current one must not reset
+        # a health that a run or an earlier task set (idempotence).
+        instance["health"] = initial_health(record, instance)
+
+
+def reconcile_instances(
+    store: Store, record: dict[str, Any], current: list[dict[str, Any]], wanted_option: list[Any] | None
+) -> list[dict[str, Any]]:
+    """The instance list after scaling to ``wanted_option`` (None keeps the instances as they are)."""
+    if wanted_option is None:
+        return current
+    wanted = normalize_instances(wanted_option, record["model"].get("zones") or [])
+    by_name = {i["name"]: i for i in current}
+    result: list[dict[str, Any]] = []
+    new = [w for w in wanted if w["name"] not in by_name]
+    image_version = (
+        catalogue.resolve(
+            store, record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"],
+            record["model"]["location"],
+        )
+        if new
+        else ""
+    )
+    # New instances run the model's extensions now; an expired credential fails its extension.
+    extensions = provision(extensions_of(record["model"]), _expired_extensions(record, store.now()))
+    for index, entry in enumerate(wanted):
+        existing = by_name.get(entry["name"])
+        if existing is not None:
+            instance = copy.deepcopy(existing)
+            update_instance(record, instance, entry, f"instances[{index}]")
+        else:
+            instance = create_instance(record, entry, image_version, extensions)
+        result.append(instance)
+    return sorted(result, key=lambda i: int(i["instance_id"]))

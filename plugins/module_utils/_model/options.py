@@ -1,0 +1,295 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The scale set's options (design.md, module vmss) written into its REST model and simulator settings.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import re
+from typing import Any, TypedDict
+
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration, parse_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import parse_version
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
+    extensions_of,
+    is_service_fabric_extension,
+    sequence,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import SIMULATION_SCHEMA, VMSS_SCHEMA, validate
+
+
+class ImageOption(TypedDict, total=False):
+    publisher: str | None
+    offer: str | None
+    sku: str | None
+    version: str | None
+    id: str | None
+
+
+class ScaleSetOptions(TypedDict, total=False):
+    """What a caller may set on a scale set; an option left out (or None) keeps its current value."""
+
+    location: str | None
+    api_version: str | None
+    os_type: str | None
+    image: ImageOption | None
+    windows_configuration: dict[str, Any] | None
+    extensions: list[dict[str, Any]] | None
+    health_probe: dict[str, Any] | None
+    service_fabric: dict[str, Any] | None
+    single_placement_group: bool | None
+    zones: list[str] | None
+    instances: list[Any] | None
+    simulation: dict[str, Any] | None
+
+
+
+_API_VERSION_FORM = "YYYY-MM-DD, e.g. 2024-11-01"
+
+
+def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+    if image.get("id"):
+        if any(image.get(k) for k in ("publisher", "offer", "sku", "version")):
+            raise InvalidInput("image: give either id, or publisher, offer, sku and version, not both")
+        gallery_id, version = catalogue.split_gallery_reference(image["id"], "image.id")
+        return {"id": gallery_id + (f"/versions/{version}" if version else "")}
+    missing = [k for k in ("publisher", "offer", "sku") if not image.get(k)]
+    if missing:
+        raise InvalidInput(
+            f"image: {', '.join(missing)} missing; give publisher, offer, sku (and version, default latest), or id"
+        )
+    version = image.get("version") or "latest"
+    if version.lower() == "latest":
+        version = "latest"
+    else:
+        parse_version(version, "image.version")
+    return {"publisher": image["publisher"], "offer": image["offer"], "sku": image["sku"], "version": version}
+
+
+def _extension_models(
+    extensions: list[dict[str, Any]], fingerprint_key: bytes
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """REST extensions and their secret fingerprints from the ``extensions`` option.
+
+    A fingerprint is an HMAC under the store's own random key, so that reading the store does not
+    let anyone test guesses of a protected setting; it only tells that the settings changed.
+    """
+    models: list[dict[str, Any]] = []
+    secrets: dict[str, dict[str, Any]] = {}
+    for index, ext in enumerate(extensions):
+        where = f"extensions[{index}]"
+        for required in ("name", "publisher", "type", "type_handler_version"):
+            if not ext.get(required):
+                raise InvalidInput(f"{where}.{required}: required")
+        props: dict[str, Any] = {
+            "publisher": ext["publisher"],
+            "type": ext["type"],
+            "typeHandlerVersion": ext["type_handler_version"],
+            "autoUpgradeMinorVersion": True,
+        }
+        if ext.get("provision_after_extensions"):
+            props["provisionAfterExtensions"] = list(ext["provision_after_extensions"])
+        if ext.get("settings") is not None:
+            props["settings"] = ext["settings"]
+        models.append({"name": ext["name"], "properties": props})
+        expiry = ext.get("credential_expiry")
+        protected = ext.get("protected_settings")
+        secrets[ext["name"]] = {
+            "credential_expiry": parse_timestamp(expiry, f"{where}.credential_expiry") if expiry else None,
+            "protected_settings_hmac": (
+                hmac.new(fingerprint_key, json.dumps(protected, sort_keys=True).encode(), hashlib.sha256).hexdigest()
+                if protected
+                else None
+            ),
+        }
+    sequence(models)
+    return models, secrets
+
+
+def _health_probe(probe: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any] | None:
+    if not probe or all(v is None for k, v in probe.items() if k != "load_balancer_sku"):
+        return None
+    sku = probe.get("load_balancer_sku") or "Standard"
+    if probe.get("id"):
+        if probe.get("protocol") or probe.get("port") or probe.get("request_path"):
+            raise InvalidInput("health_probe: give either id, or protocol, port and request_path, not both")
+        return {"id": probe["id"], "protocol": None, "port": None, "request_path": None, "load_balancer_sku": sku}
+    protocol = (probe.get("protocol") or "").lower()
+    port = probe.get("port")
+    if protocol not in ("tcp", "http", "https") or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise InvalidInput(
+            "health_probe: give id, or protocol (tcp, http or https) and port (1 to 65535), and request_path for "
+            "http and https"
+        )
+    if protocol != "tcp" and not probe.get("request_path"):
+        raise InvalidInput(f"health_probe.request_path: required for protocol {protocol}, e.g. /health")
+    base = record["model"]["id"].split("/providers/")[0]
+    name = record["model"]["name"]
+    return {
+        "id": f"{base}/providers/Microsoft.Network/loadBalancers/{name}-lb/probes/{protocol}-{port}",
+        "protocol": protocol,
+        "port": port,
+        "request_path": probe.get("request_path") if protocol != "tcp" else None,
+        "load_balancer_sku": sku,
+    }
+
+
+def _service_fabric(value: dict[str, Any] | None, os_type: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Cluster settings and the Service Fabric node extension the model must carry."""
+    if not value or all(v is None for v in value.values()):
+        return None, None
+    durability = value.get("durability") or "Silver"
+    settings = {
+        "durability": durability,
+        "extension_durability": value.get("extension_durability") or durability,
+        "stateless_only": bool(value.get("stateless_only")),
+    }
+    extension = {
+        "name": "ServiceFabricNode",
+        "properties": {
+            "publisher": "Microsoft.Azure.ServiceFabric",
+            "type": "ServiceFabricNode" if os_type == "windows" else "ServiceFabricLinuxNode",
+            "typeHandlerVersion": "1.1",
+            "autoUpgradeMinorVersion": True,
+            "settings": {"durabilityLevel": settings["extension_durability"]},
+        },
+    }
+    return settings, extension
+
+
+def _check_api_version(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", value):
+        raise InvalidInput(f"api_version: {value!r} is not a Compute API version; use {_API_VERSION_FORM}")
+    return value
+
+
+def _apply_image(record: dict[str, Any], params: ScaleSetOptions, subscription_id: str, creating: bool) -> None:
+    model = record["model"]
+    profile = model["properties"]["virtualMachineProfile"]
+    image = params.get("image")
+    if image:
+        profile.setdefault("storageProfile", {})["imageReference"] = _image_reference(dict(image), subscription_id)
+    elif creating:
+        raise InvalidInput(f"image: required to create scale set {model['name']}")
+    profile["storageProfile"]["osDisk"] = {
+        "osType": record["os_type"].capitalize(),
+        "createOption": "FromImage",
+        "caching": "ReadWrite",
+        "managedDisk": {"storageAccountType": "Premium_LRS"},
+    }
+
+
+def _apply_os_profile(record: dict[str, Any], params: ScaleSetOptions) -> None:
+    model = record["model"]
+    os_profile = model["properties"]["virtualMachineProfile"].setdefault(
+        "osProfile", {"computerNamePrefix": model["name"][:9]}
+    )
+    windows = params.get("windows_configuration")
+    if windows and any(v is not None for v in windows.values()):
+        if record["os_type"] != "windows":
+            raise InvalidInput("windows_configuration: only for os_type windows")
+        config: dict[str, Any] = {}
+        if windows.get("enable_automatic_updates") is not None:
+            config["enableAutomaticUpdates"] = windows["enable_automatic_updates"]
+        if windows.get("patch_mode"):
+            config["patchSettings"] = {"patchMode": windows["patch_mode"]}
+        os_profile["windowsConfiguration"] = config
+    if record["os_type"] == "windows":
+        os_profile.pop("linuxConfiguration", None)
+        os_profile.setdefault("windowsConfiguration", {})
+    else:
+        os_profile.pop("windowsConfiguration", None)
+        os_profile["linuxConfiguration"] = {"disablePasswordAuthentication": True}
+
+
+def _apply_service_fabric(record: dict[str, Any], value: dict[str, Any]) -> None:
+    """The durability settings, and the Service Fabric node extension that carries them (§2 rule 7)."""
+    model = record["model"]
+    record["service_fabric"], sf_extension = _service_fabric(value, record["os_type"])
+    current = [e for e in extensions_of(model) if not is_service_fabric_extension(e) or e["name"] != "ServiceFabricNode"]
+    if sf_extension is not None and not any(is_service_fabric_extension(e) for e in current):
+        current.append(sf_extension)
+    elif sf_extension is not None:
+        for ext in current:
+            if is_service_fabric_extension(ext):
+                ext["properties"].setdefault("settings", {})["durabilityLevel"] = record["service_fabric"][
+                    "extension_durability"
+                ]
+    model["properties"]["virtualMachineProfile"]["extensionProfile"] = {"extensions": current}
+
+
+def _apply_extensions(record: dict[str, Any], params: ScaleSetOptions, fingerprint_key: bytes) -> None:
+    profile = record["model"]["properties"]["virtualMachineProfile"]
+    extensions_option = params.get("extensions")
+    if extensions_option is not None:
+        extensions, secrets = _extension_models(extensions_option, fingerprint_key)
+        record["extension_secrets"] = secrets
+        profile["extensionProfile"] = {"extensions": extensions}
+    service_fabric = params.get("service_fabric")
+    if service_fabric is not None:
+        _apply_service_fabric(record, service_fabric)
+
+
+def _apply_health_probe(record: dict[str, Any], params: ScaleSetOptions) -> None:
+    profile = record["model"]["properties"]["virtualMachineProfile"]
+    probe = params.get("health_probe")
+    if probe is not None:
+        record["health_probe"] = _health_probe(probe, record)
+    if record["health_probe"]:
+        profile["networkProfile"] = {"healthProbe": {"id": record["health_probe"]["id"]}}
+    else:
+        profile.pop("networkProfile", None)
+
+
+def _apply_placement(record: dict[str, Any], params: ScaleSetOptions) -> None:
+    model = record["model"]
+    single_placement_group = params.get("single_placement_group")
+    if single_placement_group is not None:
+        model["properties"]["singlePlacementGroup"] = single_placement_group
+    zones_option = params.get("zones")
+    if zones_option is not None:
+        zones = [str(z) for z in zones_option]
+        if zones:
+            model["zones"] = zones
+        else:
+            model.pop("zones", None)
+
+
+def _apply_simulation(record: dict[str, Any], params: ScaleSetOptions) -> None:
+    given = params.get("simulation")
+    if given is None:
+        return
+    simulation = copy.deepcopy(record["simulation"])
+    simulation.update({k: v for k, v in given.items() if v is not None})
+    validate(simulation, SIMULATION_SCHEMA, "simulation")
+    for option in ("reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay"):
+        parse_duration(simulation[option], f"simulation.{option}")
+    record["simulation"] = simulation
+
+
+def apply_options(
+    record: dict[str, Any], params: ScaleSetOptions, subscription_id: str, fingerprint_key: bytes, creating: bool
+) -> None:
+    """Write the given options into the record; options left unset keep their current value."""
+    api_version = params.get("api_version")
+    if api_version:
+        record["api_version"] = _check_api_version(api_version)
+    os_type = params.get("os_type")
+    if os_type:
+        record["os_type"] = os_type
+    _apply_image(record, params, subscription_id, creating)
+    _apply_os_profile(record, params)
+    _apply_extensions(record, params, fingerprint_key)
+    _apply_health_probe(record, params)
+    _apply_placement(record, params)
+    _apply_simulation(record, params)
+    validate(record["model"], VMSS_SCHEMA)
+    sequence(extensions_of(record["model"]), "properties.virtualMachineProfile.extensionProfile.extensions")

@@ -1,0 +1,95 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The stored shapes of a scale set: its record and its instances.
+
+A scale set is stored as one record (``scale_sets`` table) and one row per instance (``instances``).
+``model`` is the VirtualMachineScaleSet resource in Azure's REST shape (camelCase); everything else
+is the simulator's own. Secrets are never kept: ``extension_secrets`` holds only a fingerprint.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+OsType = Literal["linux", "windows"]
+Health = Literal["Healthy", "Unhealthy", "Unknown", "Initializing"]
+PowerState = Literal["running", "stopped", "deallocated"]
+ProvisioningState = Literal["Succeeded", "Failed", "Updating"]
+
+class HealthProbe(TypedDict):
+    id: str
+    protocol: str | None
+    port: int | None
+    request_path: str | None
+    load_balancer_sku: str
+
+class ServiceFabric(TypedDict):
+    durability: str
+    extension_durability: str
+    stateless_only: bool
+
+class ExtensionSecret(TypedDict, total=False):
+    credential_expiry: int | None
+    protected_settings_hmac: str | None
+
+class Simulation(TypedDict):
+    seed: int
+    reimage_duration: str
+    boot_duration: str
+    first_rollout_delay: str
+    rollout_delay: str
+    faults: list[dict[str, Any]]
+
+class PlatformState(TypedDict):
+    """What the platform last did on its own: the version it tried and when (azure-behaviour §4)."""
+
+    last_target: str
+    last_run_at: int
+
+class Record(TypedDict):
+    model: dict[str, Any]
+    api_version: str
+    os_type: OsType
+    health_probe: HealthProbe | None
+    service_fabric: ServiceFabric | None
+    extension_secrets: dict[str, ExtensionSecret]
+    simulation: Simulation
+    # Host name -> instance id, kept after scale-in so that a name keeps its id.
+    instance_ids: dict[str, int]
+    next_instance_id: int
+    # Bumped on every change of the model that instances must take.
+    model_version: int
+    platform: NotRequired[PlatformState | None]
+    automatic_os_upgrade_enabled_at: NotRequired[int | None]
+
+class OsDisk(TypedDict):
+    name: str
+    image_version: str
+
+class DataDisk(TypedDict):
+    lun: int
+    name: str
+    disk_size_gb: int
+
+class ExtensionState(TypedDict):
+    name: str
+    provisioning_state: str
+
+class Instance(TypedDict):
+    """An instance with the public keys of design.md, plus what it runs and its disk generation."""
+
+    instance_id: str
+    name: str
+    zone: str | None
+    update_domain: int
+    os_disk: OsDisk
+    previous_os_disk: OsDisk | None
+    data_disks: list[DataDisk]
+    power_state: PowerState
+    provisioning_state: ProvisioningState
+    extensions: list[ExtensionState]
+    health: Health
+    model_version: int
+    disk_generation: int
