@@ -44,23 +44,3 @@ options:
     type: str
     required: true
 """
-
-    ATTRIBUTES = r"""
-attributes:
-  check_mode:
-    support: full
-    description: Runs the whole operation on the store and throws the result away; returns the would-be state.
-  diff_mode:
-    support: full
-    description: Returns the resource before and after the task.
-"""
-
-    ATTRIBUTES_READ_ONLY = r"""
-attributes:
-  check_mode:
-    support: full
-    description: Read only; check mode changes nothing.
-  diff_mode:
-    support: N/A
-    description: Read only; there is no difference to show.
-"""
