@@ -23,7 +23,8 @@ notes:
   - "Runs on the controller only (C(delegate_to: localhost) or a C(localhost) play); nothing is copied to the
     inventory hosts, which are the simulated instances."
   - Nothing talks to Azure. Time is the store's virtual clock; nothing sleeps.
-  - Each task is one store transaction, committed whole or not at all; in check mode nothing is written.
+  - Each task is one store transaction, committed whole or not at all; in check mode nothing is written (a store
+    that does not exist yet is still created, empty).
 requirements:
   - jsonschema >= 4.0
 """
