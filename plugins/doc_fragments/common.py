@@ -23,7 +23,8 @@ notes:
   - "Runs on the controller only (C(delegate_to: localhost) or a C(localhost) play); nothing is copied to the
     inventory hosts, which are the simulated instances."
   - Nothing talks to Azure. Time is the store's virtual clock; nothing sleeps.
-  - Each task is one store transaction, committed whole or not at all; in check mode nothing is written.
+  - Each task is one store transaction, committed whole or not at all; in check mode nothing is written (a store
+    that does not exist yet is still created, empty).
 requirements:
   - jsonschema >= 4.0
 """
@@ -43,24 +44,4 @@ options:
         and not ending in a period or hyphen.
     type: str
     required: true
-"""
-
-    ATTRIBUTES = r"""
-attributes:
-  check_mode:
-    support: full
-    description: Runs the whole operation on the store and throws the result away; returns the would-be state.
-  diff_mode:
-    support: full
-    description: Returns the resource before and after the task.
-"""
-
-    ATTRIBUTES_READ_ONLY = r"""
-attributes:
-  check_mode:
-    support: full
-    description: Read only; check mode changes nothing.
-  diff_mode:
-    support: N/A
-    description: Read only; there is no difference to show.
 """

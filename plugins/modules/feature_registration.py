@@ -60,9 +60,21 @@ options:
         Azure says up to 15 minutes. A simulator setting.
     type: str
     default: PT15M
+attributes:
+  diff_mode:
+    details:
+      - Returns C(diff) with the feature and its provider before and after the task, also in check mode. With
+        O(wait=true), what else the platform did while the clock moved is in RV(events), not in the diff.
+  idempotent:
+    details:
+      - Registering a feature that is C(Registered) or C(Registering), or unregistering one that is not registered,
+        changes nothing; so does O(register_provider=true) once the provider was registered after the feature.
 extends_documentation_fragment:
   - azsim.vmss.common
-  - azsim.vmss.common.attributes
+  - azsim.vmss._attributes
+  - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.changes_store
+  - azsim.vmss._attributes.idempotent
 author:
   - azsim.vmss developers (@azsim)
 """

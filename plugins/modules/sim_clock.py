@@ -27,9 +27,24 @@ options:
       - A timestamp before the current virtual time is an error.
       - Mutually exclusive with O(advance).
     type: str
+attributes:
+  diff_mode:
+    support: partial
+    details:
+      - Returns C(diff) with the virtual clock's C(now) before and after the task, also in check mode. What the
+        platform did meanwhile (runs started, batches, runs ended, registrations) is in RV(events), not in the diff.
+  idempotent:
+    support: partial
+    details:
+      - O(advance) moves the clock on every call, so the same task run twice changes twice (unless the duration is
+        C(PT0S)).
+      - O(to) is idempotent (the second call finds the clock there already), and so is reading the clock (neither
+        option).
 extends_documentation_fragment:
   - azsim.vmss.common
-  - azsim.vmss.common.attributes
+  - azsim.vmss._attributes
+  - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.changes_store
 author:
   - azsim.vmss developers (@azsim)
 """

@@ -61,9 +61,17 @@ options:
     type: str
     choices: [present, absent]
     default: present
+attributes:
+  diff_mode:
+    details:
+      - Returns C(diff) with the image version before and after the task (an empty dict where it is not published),
+        also in check mode.
 extends_documentation_fragment:
   - azsim.vmss.common
-  - azsim.vmss.common.attributes
+  - azsim.vmss._attributes
+  - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.changes_store
+  - azsim.vmss._attributes.idempotent
 author:
   - azsim.vmss developers (@azsim)
 """

@@ -32,7 +32,9 @@ options:
     type: str
 extends_documentation_fragment:
   - azsim.vmss.common
-  - azsim.vmss.common.attributes_read_only
+  - azsim.vmss._attributes
+  - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.info_module
 author:
   - azsim.vmss developers (@azsim)
 """

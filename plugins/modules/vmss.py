@@ -217,10 +217,22 @@ options:
             towards that version.
         type: list
         elements: dict
+attributes:
+  diff_mode:
+    details:
+      - Returns C(diff) with the scale set, its instances and its simulation settings before and after the task (an
+        empty dict where it does not exist), also in check mode; a model rollout it starts shows as
+        C(rolling_upgrade_started) (the run's id) in the after state.
+  idempotent:
+    details:
+      - O(update_instances) changes only instances not on the current model, so repeating it changes nothing.
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.scale_set
-  - azsim.vmss.common.attributes
+  - azsim.vmss._attributes
+  - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.changes_store
+  - azsim.vmss._attributes.idempotent
 author:
   - azsim.vmss developers (@azsim)
 """

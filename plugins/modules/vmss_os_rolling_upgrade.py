@@ -50,10 +50,26 @@ options:
     description: With V(approved), the instance ids (or inventory host names) whose deferred upgrade is approved.
     type: list
     elements: str
+attributes:
+  diff_mode:
+    support: none
+    details:
+      - Returns no C(diff) with C(--diff). What the task did is in RV(rolling_upgrade), RV(batches) and RV(instances),
+        and in check mode what it would do is in RV(plan).
+  idempotent:
+    support: partial
+    details:
+      - O(state=started) again changes nothing while every instance runs the latest image version or while a run is
+        going (it returns that run); O(state=cancelled) with nothing running changes nothing; approving instances
+        already approved changes nothing.
+      - After a run that ended C(Faulted) or C(Cancelled), instances are left on the old version, so O(state=started)
+        again starts a new run for them (C(changed=true)), as Azure does.
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.scale_set
-  - azsim.vmss.common.attributes
+  - azsim.vmss._attributes
+  - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.changes_store
 author:
   - azsim.vmss developers (@azsim)
 """

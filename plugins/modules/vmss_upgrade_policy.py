@@ -100,10 +100,18 @@ options:
       max_surge:
         description: C(maxSurge). Create new instances for a batch before removing the old ones. API 2022-11-01.
         type: bool
+attributes:
+  diff_mode:
+    details:
+      - Returns C(diff) with the upgrade policy before and after the task (and, on Windows, the Windows
+        configuration that enabling automatic OS upgrade may change), also in check mode.
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.scale_set
-  - azsim.vmss.common.attributes
+  - azsim.vmss._attributes
+  - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.changes_store
+  - azsim.vmss._attributes.idempotent
 author:
   - azsim.vmss developers (@azsim)
 """
