@@ -52,10 +52,11 @@ options:
     elements: str
 attributes:
   diff_mode:
-    support: none
+    support: full
     details:
-      - Returns no C(diff) with C(--diff). What the task did is in RV(rolling_upgrade), RV(batches) and RV(instances),
-        and in check mode what it would do is in RV(plan).
+      - Returns C(diff) with the scale set's latest run before and after the task (its C(run_id), C(status),
+        C(last_action), whether a cancel was requested, and the instances approved), also in check mode. The full
+        run is in RV(rolling_upgrade), RV(batches) and RV(instances), and in check mode what it would do in RV(plan).
   idempotent:
     support: partial
     details:
