@@ -125,7 +125,7 @@ def test_arm_routes_need_a_token_this_endpoint_signed(client: WsgiClient, author
     answer = client.raw("GET", f"{VMSS}?api-version=2024-11-01", headers=headers)
     assert answer.status == 401
     assert answer.json["error"]["code"] == "AuthenticationFailed"
-    assert answer.header("WWW-Authenticate", ).startswith('Bearer authorization_uri="https://127.0.0.1:8443/')
+    assert (answer.header("WWW-Authenticate") or "").startswith('Bearer authorization_uri="https://127.0.0.1:8443/')
 
 
 def test_a_token_signed_with_another_key_or_expired_is_refused(client: WsgiClient, files: StateFiles) -> None:
