@@ -52,8 +52,8 @@ def test_serve_prints_the_json_line_serves_tls_and_stops_on_sigterm(tmp_path: Pa
     assert process.stderr is not None
     assert info["client_secret"] not in process.stderr.read()
     port = int(info["base_url"].rsplit(":", 1)[1].strip("/"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))  # the port was released
+    with pytest.raises(ConnectionRefusedError):  # nothing listens there any more: the port was released
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def test_state_is_made_once_with_private_keys(tmp_path: Path) -> None:
