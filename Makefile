@@ -1,6 +1,7 @@
 # azsim.vmss: build, demo and test entry points.
 #
 #   make demo          run playbooks/demo.yml on the sample inventory with a fresh store under build/
+#   make serve         the Azure (ARM) endpoint in the foreground; prints one JSON line (SERVE_ARGS='--port 0')
 #   make test          every test, in order, stopping at the first failure:
 #                      units, mypy, sanity, integration, molecule, lint, changelog
 #   make <step>        one of those steps alone
@@ -44,7 +45,7 @@ DEMO_STORE := $(BUILD_DIR)/demo/vmss.sqlite
 
 TEST_STEPS := units mypy sanity integration molecule lint changelog
 
-.PHONY: help venv link stage get-pip demo test $(TEST_STEPS) mypy clean
+.PHONY: help venv link stage get-pip demo serve test $(TEST_STEPS) mypy clean
 
 help:
 	@sed -n '2,12s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -90,6 +91,14 @@ demo: venv link
 	$(IN_VENV) AZSIM_VMSS_STORE="$(DEMO_STORE)" ANSIBLE_COLLECTIONS_PATH="$(BUILD_DIR)" \
 	  ansible-playbook -i playbooks/inventory/demo.ini playbooks/demo.yml
 	@echo "store: $(DEMO_STORE)"
+
+# The Azure Resource Manager endpoint in the foreground (docs/azure-endpoint.md): one JSON line on stdout
+# (base_url, ca_cert, client_secret, env, ...), then it serves until SIGTERM or Ctrl-C. Options of
+# `azsim-arm serve` in SERVE_ARGS, e.g. `make serve SERVE_ARGS='--port 0 --clock manual --store /tmp/s.sqlite'`.
+SERVE_ARGS ?=
+
+serve: venv link
+	@$(IN_VENV) PYTHONPATH="$(BUILD_DIR)" python -m ansible_collections.azsim.vmss.plugins.module_utils._front.arm.server $(SERVE_ARGS)
 
 # ---------------------------------------------------------------------------------------------------
 # Tests

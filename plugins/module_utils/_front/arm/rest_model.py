@@ -1,0 +1,215 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure's REST bodies to the actions' named arguments, and the actions' views to REST bodies.
+
+A PUT of a scale set is Azure's full model; ``ensure_scale_set`` takes the module's options. What a
+PUT leaves out of an existing scale set keeps its value where Azure keeps it (arm-endpoint-research §7:
+``imageReference``), and a part sent back unchanged, as ``az vmss update`` sends the GET output, changes
+nothing (extensions keep their protected settings, which a GET never shows).
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS
+
+VM_TYPE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
+_PROFILE = "properties.virtualMachineProfile"
+
+
+def _invalid(target: str, message: str) -> ArmError:
+    return ArmError(400, "InvalidParameter", message, target=target)
+
+
+def _object(parent: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
+    value = parent.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _invalid(f"{where}.{key}".lstrip("."), f"{where}.{key}: expected an object, got {type(value).__name__}.")
+    return value
+
+
+def instance_names(capacity: Any, name: str, current: list[dict[str, Any]]) -> list[str] | None:
+    """Instances for ``sku.capacity``: existing ones kept (lowest ids first), new ones named ``{vmss}_{i}``."""
+    if capacity is None:
+        return None
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= 1000:
+        raise _invalid("sku.capacity", f"sku.capacity: {capacity!r} is not allowed; use a whole number from 0 to 1000.")
+    names = [i["name"] for i in sorted(current, key=lambda i: int(i["instance_id"]))]
+    if capacity == len(names):
+        return None
+    if capacity < len(names):
+        return names[:capacity]
+    used, index = set(names), 0
+    while len(names) < capacity:
+        candidate = f"{name}_{index}"
+        if candidate not in used:
+            names.append(candidate)
+            used.add(candidate)
+        index += 1
+    return names
+
+
+def _image(reference: dict[str, Any] | None) -> dict[str, Any] | None:
+    if reference is None:
+        return None
+    if reference.get("id"):
+        return {"id": reference["id"]}
+    image = {k: reference.get(k) for k in ("publisher", "offer", "sku")}
+    image["version"] = reference.get("version") or "latest"
+    return image
+
+
+def _extensions(profile: dict[str, Any], current: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    ext_profile = _object(profile, "extensionProfile", _PROFILE)
+    if ext_profile is None:
+        return None
+    given = ext_profile.get("extensions") or []
+    if current is not None:
+        current_profile = current["properties"]["virtualMachineProfile"].get("extensionProfile") or {}
+        if _comparable(given) == _comparable(current_profile.get("extensions") or []):
+            return None  # sent back as read: keep, protected settings included
+    out = []
+    for index, ext in enumerate(given):
+        where = f"{_PROFILE}.extensionProfile.extensions[{index}]"
+        props = ext.get("properties") if isinstance(ext, dict) else None
+        if not isinstance(props, dict):
+            raise _invalid(where, f"{where}: expected an object with name and properties.")
+        for required in ("publisher", "type", "typeHandlerVersion"):
+            if not props.get(required):
+                raise _invalid(f"{where}.properties.{required}", f"{where}.properties.{required}: required.")
+        if not ext.get("name"):
+            raise _invalid(f"{where}.name", f"{where}.name: required.")
+        out.append({
+            "name": ext["name"],
+            "publisher": props["publisher"],
+            "type": props["type"],
+            "type_handler_version": props["typeHandlerVersion"],
+            "settings": props.get("settings"),
+            "protected_settings": props.get("protectedSettings"),
+            "provision_after_extensions": props.get("provisionAfterExtensions"),
+        })
+    return out
+
+
+def _comparable(extensions: list[Any]) -> list[Any]:
+    keys = ("publisher", "type", "typeHandlerVersion", "settings", "provisionAfterExtensions")
+    return sorted(
+        ([e.get("name"), [(k, (e.get("properties") or {}).get(k)) for k in keys]]
+         for e in extensions if isinstance(e, dict)),
+        key=repr,
+    )
+
+
+def _health_probe(profile: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any] | None:
+    network = _object(profile, "networkProfile", _PROFILE)
+    if network is None:
+        return None
+    probe = _object(network, "healthProbe", f"{_PROFILE}.networkProfile")
+    current_id = None
+    if current is not None:
+        current_id = ((current["properties"]["virtualMachineProfile"].get("networkProfile") or {}).get("healthProbe")
+                      or {}).get("id")
+    wanted = (probe or {}).get("id")
+    if wanted is not None and current_id is not None and str(wanted).lower() == str(current_id).lower():
+        return None
+    return {"id": wanted} if wanted else ({} if current_id else None)
+
+
+def _os(profile: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    storage = profile.get("storageProfile") or {}
+    os_type = ((storage.get("osDisk") or {}).get("osType") or "").lower() or None
+    windows = (profile.get("osProfile") or {}).get("windowsConfiguration")
+    if windows is not None and os_type is None:
+        os_type = "windows"
+    config = None
+    if isinstance(windows, dict) and windows:
+        config = {"enable_automatic_updates": windows.get("enableAutomaticUpdates"),
+                  "patch_mode": (windows.get("patchSettings") or {}).get("patchMode")}
+    return os_type, config
+
+
+def scale_set_options(
+    body: dict[str, Any], name: str, api_version: str, current: dict[str, Any] | None, instances: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``ensure_scale_set``'s options from a PUT body (``current``: the scale set's REST model, if it exists)."""
+    location = body.get("location")
+    if current is None and not location:
+        raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+    properties = _object(body, "properties", "") or {}
+    profile = _object(properties, "virtualMachineProfile", "properties") or {}
+    storage = _object(profile, "storageProfile", _PROFILE) or {}
+    sku = _object(body, "sku", "") or {}
+    os_type, windows = _os(profile)
+    options: dict[str, Any] = {
+        "location": location,
+        "api_version": api_version,
+        "image": _image(_object(storage, "imageReference", f"{_PROFILE}.storageProfile")),
+        "instances": instance_names(sku.get("capacity"), name, instances) if current or "capacity" in sku else None,
+        "extensions": _extensions(profile, current),
+        "health_probe": _health_probe(profile, current),
+        "zones": body.get("zones"),
+        "single_placement_group": properties.get("singlePlacementGroup"),
+    }
+    if os_type in ("windows", "linux"):
+        options["os_type"] = os_type
+    if windows:
+        options["windows_configuration"] = windows
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def policy_arguments(body: dict[str, Any]) -> dict[str, Any] | None:
+    """``set_upgrade_policy``'s arguments from ``properties.upgradePolicy`` (None if the body has none)."""
+    policy = _object(_object(body, "properties", "") or {}, "upgradePolicy", "properties")
+    if policy is None:
+        return None
+    args: dict[str, Any] = {}
+    for field in POLICY_FIELDS:
+        source = policy if field.group is None else _object(policy, field.group, "properties.upgradePolicy")
+        if not source or source.get(field.name) is None:
+            continue
+        value = source[field.name]
+        if field.group is None:
+            if isinstance(value, str):
+                value = value[:1].upper() + value[1:].lower()
+            args["mode"] = value
+        else:
+            group_option, key = field.option.split(".", 1)
+            args.setdefault(group_option, {})[key] = value
+    return args
+
+
+def vm_view(vmss: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
+    """One instance as ``GET .../virtualMachines`` lists it."""
+    iid = str(instance["instance_id"])
+    profile = vmss["properties"]["virtualMachineProfile"]
+    reference = dict(profile.get("storageProfile", {}).get("imageReference") or {})
+    reference["exactVersion"] = instance["os_disk"]["image_version"]
+    vm: dict[str, Any] = {
+        "name": f"{vmss['name']}_{iid}",
+        "id": f"{vmss['id']}/virtualMachines/{iid}",
+        "type": VM_TYPE,
+        "instanceId": iid,
+        "location": vmss["location"],
+        "sku": {"name": vmss["sku"]["name"], "tier": vmss["sku"].get("tier", "Standard")},
+        "properties": {
+            "latestModelApplied": bool(instance.get("latest_model_applied")),
+            "provisioningState": instance.get("provisioning_state") or "Succeeded",
+            "vmId": str(uuid.uuid5(uuid.NAMESPACE_URL, vmss["id"].lower() + "/" + iid)),
+            "osProfile": {"computerName": instance["name"]},
+            "storageProfile": {
+                "imageReference": reference,
+                "osDisk": {"name": instance["os_disk"]["name"],
+                           "osType": (profile.get("storageProfile", {}).get("osDisk") or {}).get("osType", "Linux")},
+            },
+        },
+    }
+    if instance.get("zone") is not None:
+        vm["zones"] = [str(instance["zone"])]
+    return vm

@@ -1,0 +1,226 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Microsoft.Compute routes: scale sets, their VMs, rolling upgrades, OS upgrade history, operations.
+
+Each route parses, calls actions inside one store transaction (``Ctx.run``), and shapes the answer.
+With the instant clock, a request that starts a run moves the virtual clock to its end before it
+answers, so its operation is terminal on the first poll.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.listing import subscription_scale_sets
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.operations import (
+    RunStatus,
+    active_run,
+    finish_active_run,
+    run_status,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import set_upgrade_policy
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import (
+    NO_RUN_TO_CANCEL,
+    cancel_rolling_upgrade,
+    start_os_rolling_upgrade,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro, rest_model
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, error_object
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Response
+
+# Operation status of a run, by the run's running status (an osRollingUpgrade operation).
+_OS_STATUS = {"Completed": "Succeeded", "Faulted": "Failed", "Cancelled": "Canceled"}
+
+
+def not_found(resource_group: str, name: str) -> ArmError:
+    return ArmError(
+        404, "ResourceNotFound",
+        f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{name}' under resource group '{resource_group}' "
+        "was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
+
+
+def _view(call: Call, resource_group: str, name: str) -> dict[str, Any]:
+    info = scale_set_info(call, resource_group, name)
+    if not info.get("exists") or info.get("vmss") is None:
+        raise not_found(resource_group, name)
+    return dict(info)
+
+
+def _now(call: Call) -> str:
+    return format_timestamp(call.store.now())
+
+
+def _lro_headers(ctx: Ctx, subscription: str, location: str, op: lro.Operation) -> dict[str, str]:
+    op_id = lro.encode(ctx.settings.files.token_key, op)
+    return lro.headers(ctx.settings.base_url, subscription, location, op_id, ctx.api_version)
+
+
+# -- scale sets ------------------------------------------------------------------------------------
+
+
+def put_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+    body = ctx.request.json()
+
+    def action(call: Call) -> tuple[bool, dict[str, Any], str]:
+        info = scale_set_info(call, rg, name)
+        current = info.get("vmss") if info.get("exists") else None
+        options = rest_model.scale_set_options(body, name, ctx.api_version, current, info.get("instances") or [])
+        ensure_scale_set(call, rg, name, **options)
+        policy = rest_model.policy_arguments(body)
+        if policy:
+            set_upgrade_policy(call, rg, name, **policy)
+        if ctx.instant:
+            finish_active_run(call, rg, name)
+        return current is None, _view(call, rg, name), _now(call)
+
+    created, view, now = ctx.run(sub, action)
+    vmss = view["vmss"]
+    headers = _lro_headers(ctx, sub, vmss["location"], lro.Operation("put", rg, name, None, now))
+    return Response(201 if created else 200, vmss, headers)
+
+
+def get_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
+    view = ctx.run(p["subscription"], lambda call: _view(call, p["resource_group"], p["name"]), commit=False)
+    return Response(200, view["vmss"])
+
+
+def delete_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
+    def action(call: Call) -> bool:
+        existed = bool(scale_set_info(call, p["resource_group"], p["name"]).get("exists"))
+        if existed:
+            ensure_scale_set(call, p["resource_group"], p["name"], state="absent")
+        return existed
+
+    return Response(200 if ctx.run(p["subscription"], action) else 204)
+
+
+def list_scale_sets(ctx: Ctx, p: dict[str, str]) -> Response:
+    rg = p.get("resource_group")
+    if rg is None:
+        views = ctx.run(p["subscription"], subscription_scale_sets, commit=False)
+    else:
+        views = ctx.run(p["subscription"], lambda call: scale_set_info(call, rg)["scale_sets"], commit=False)
+    return Response(200, {"value": [v["vmss"] for v in views]})
+
+
+def list_vms(ctx: Ctx, p: dict[str, str]) -> Response:
+    view = ctx.run(p["subscription"], lambda call: _view(call, p["resource_group"], p["name"]), commit=False)
+    return Response(200, {"value": [rest_model.vm_view(view["vmss"], i) for i in view["instances"]]})
+
+
+# -- rolling upgrades ------------------------------------------------------------------------------
+
+
+def start_os_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+
+    def action(call: Call) -> tuple[str, lro.Operation]:
+        vmss = _view(call, rg, name)["vmss"]
+        if active_run(call, rg, name) is not None:
+            raise ArmError(409, "OperationNotAllowed",
+                           f"Operation 'osRollingUpgrade' is not allowed on Virtual Machine Scale Set '{vmss['name']}' "
+                           "since another rolling upgrade operation is in progress.")
+        started = _now(call)
+        result = start_os_rolling_upgrade(call, rg, name, wait=False, fail_on_fault=False)
+        latest = (result.get("after") or {}).get("latest_run")
+        run_id = latest["run_id"] if result.get("changed") and latest else None
+        if run_id is not None and ctx.instant:
+            finish_active_run(call, rg, name)
+        return vmss["location"], lro.Operation("os" if run_id is not None else "noop", rg, name, run_id, started)
+
+    location, op = ctx.run(sub, action)
+    return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+def cancel_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+
+    def action(call: Call) -> tuple[str, lro.Operation]:
+        vmss = _view(call, rg, name)["vmss"]
+        run = active_run(call, rg, name)
+        if run is None:
+            raise ArmError(409, "OperationNotAllowed", NO_RUN_TO_CANCEL)
+        started = _now(call)
+        cancel_rolling_upgrade(call, rg, name, wait=ctx.instant, fail_if_idle=True)
+        return vmss["location"], lro.Operation("cancel", rg, name, run["run_id"], started)
+
+    location, op = ctx.run(sub, action)
+    return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+def latest_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
+    rg, name = p["resource_group"], p["name"]
+
+    def action(call: Call) -> dict[str, Any] | None:
+        _view(call, rg, name)
+        return upgrade_history(call, rg, name)["latest"]
+
+    latest = ctx.run(p["subscription"], action, commit=False)
+    if latest is None:
+        raise ArmError(404, "NotFound", f"There is no rolling upgrade of Virtual Machine Scale Set '{name}' to show.")
+    return Response(200, latest)
+
+
+def os_upgrade_history(ctx: Ctx, p: dict[str, str]) -> Response:
+    rg, name = p["resource_group"], p["name"]
+
+    def action(call: Call) -> list[dict[str, Any]]:
+        _view(call, rg, name)
+        return upgrade_history(call, rg, name)["history"]
+
+    items = ctx.run(p["subscription"], action, commit=False)
+    return Response(200, page(ctx, items))
+
+
+def page(ctx: Ctx, items: list[Any]) -> dict[str, Any]:
+    """One page of ``items`` from ``$skiptoken`` on, with an absolute ``nextLink`` when more follow."""
+    token = ctx.request.param("$skiptoken") or "0"
+    if not token.isdigit():
+        raise ArmError(400, "InvalidParameter", f"$skiptoken: {token!r} is not a token this endpoint issued.",
+                       target="$skiptoken")
+    start, size = int(token), ctx.settings.page_size
+    body: dict[str, Any] = {"value": items[start:start + size]}
+    if start + size < len(items):
+        query = {"api-version": ctx.api_version, "$skiptoken": str(start + size)}
+        body["nextLink"] = ctx.url(ctx.request.path, **query)
+    return body
+
+
+# -- operations ------------------------------------------------------------------------------------
+
+
+def _operation_status(call: Call, op: lro.Operation) -> tuple[str, str | None, str | None, dict[str, Any] | None]:
+    if op.kind in ("put", "noop") or op.run_id is None:
+        return "Succeeded", op.started, op.started, None
+    run: RunStatus | None = run_status(call, op.resource_group, op.name, op.run_id)
+    if run is None:
+        raise ArmError(404, "OperationNotFound", "The operation's rolling upgrade no longer exists.")
+    if op.kind == "cancel":
+        return ("InProgress" if run["active"] else "Succeeded"), op.started, run["end"], None
+    if run["active"]:
+        return "InProgress", run["start"], None, None
+    status = _OS_STATUS.get(run["code"], "Succeeded")
+    error = run["error"]
+    if status == "Canceled" and not error:
+        error = error_object("OperationCanceled", "The rolling upgrade was cancelled.")
+    return status, run["start"], run["end"], error
+
+
+def operation(ctx: Ctx, p: dict[str, str]) -> Response:
+    op_id = p["operation"]
+    op = lro.decode(ctx.settings.files.token_key, op_id)
+    status, start, end, error = ctx.run(p["subscription"], lambda call: _operation_status(call, op), commit=False)
+    body = lro.status_body(op_id, status, start, end, error)
+    if ctx.request.param("monitor") == "true" and status == "InProgress":
+        location = ctx.url(ctx.request.path, **{"api-version": ctx.api_version, "monitor": "true"})
+        return Response(202, None, {"Location": location, "Retry-After": lro.RETRY_AFTER})
+    headers = {"Retry-After": lro.RETRY_AFTER} if status == "InProgress" else {}
+    return Response(200, body, headers)

@@ -1,0 +1,203 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The endpoint served over HTTPS by cheroot: start, describe (the JSON line), stop; ``make serve``.
+
+``ArmServer`` binds (port 0 picks a free one), serves on a thread pool, and stops cleanly: in a thread
+for tests (like moto's ``ThreadedMotoServer``), in the foreground for ``make serve``, where SIGTERM and
+SIGINT stop it and release the port. It binds loopback unless told ``allow_remote``. The client secret
+is printed once, in the JSON line the caller asked for; it and the token key are never logged.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import ArmApp
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import CLOCK_MODES, ClockMode, Settings
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import prepare
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store, default_path
+
+DEFAULT_PORT = 8443
+THREADS = 16
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ArmServer:
+    """One endpoint: its state files, store and TLS server."""
+
+    def __init__(
+        self,
+        store_path: str,
+        state_dir: str | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        clock: ClockMode = "instant",
+        tenant_id: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        subscription_id: str | None = None,
+        page_size: int = 100,
+        threads: int = THREADS,
+        allow_remote: bool = False,
+    ) -> None:
+        if not _loopback(host) and not allow_remote:
+            raise ValueError(f"host {host!r} is not a loopback address; the endpoint binds elsewhere only with "
+                             "allow_remote (--allow-remote), as anyone who reaches it can change the store")
+        if clock not in CLOCK_MODES:
+            raise ValueError(f"clock {clock!r}: use one of {', '.join(CLOCK_MODES)}")
+        self.store_path = os.path.abspath(os.path.expanduser(store_path))
+        self.state_dir = state_dir or os.path.join(os.path.dirname(self.store_path), "arm-endpoint")
+        self.host, self.port, self.clock, self.page_size = host, port, clock, page_size
+        self.files = prepare(self.state_dir, host, tenant_id=tenant_id, client_id=client_id,
+                             client_secret=client_secret, subscription_id=subscription_id)
+        Store.open(self.store_path).close()  # a store that cannot be used fails now, not on the first request
+        self.app = ArmApp(self._settings(port))
+        self._threads = threads
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def _settings(self, port: int) -> Settings:
+        shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        shown = f"[{shown}]" if ":" in shown else shown
+        return Settings(self.store_path, self.files, f"https://{shown}:{port}", self.clock, self.page_size)
+
+    def bind(self) -> None:
+        """Listen (TLS) on host and port; afterwards ``port`` is the real one."""
+        from cheroot import wsgi  # pylint: disable=import-outside-toplevel  # only the endpoint needs cheroot
+        from cheroot.ssl.builtin import BuiltinSSLAdapter  # pylint: disable=import-outside-toplevel
+
+        server = wsgi.Server((self.host, self.port), self.app, numthreads=self._threads, server_name="azsim-arm")
+        server.ssl_adapter = BuiltinSSLAdapter(self.files.server_cert, self.files.server_key)
+        server.prepare()
+        self.port = int(server.bind_addr[1])
+        self.app.settings = self._settings(self.port)
+        self._server = server
+
+    def info(self) -> dict[str, Any]:
+        """What clients need (design.md, "Azure endpoint"): URLs, CA, identity and the env block."""
+        base = self.app.settings.base_url + "/"
+        identity = self.files.identity
+        metadata = f"{base}metadata/endpoints?api-version=2019-05-01"
+        env = {
+            "REQUESTS_CA_BUNDLE": self.files.ca_cert,
+            "SSL_CERT_FILE": self.files.ca_cert,
+            "ARM_CLOUD_METADATA_URL": metadata,
+            "AZURE_CONFIG_DIR": self.files.azure_config_dir,
+            "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+            "AZURE_DISABLE_INSTANCE_DISCOVERY": "true",
+            "AZURE_CLOUD_ENVIRONMENT": base,
+            "AZURE_SUBSCRIPTION_ID": identity.subscription_id,
+            "AZURE_TENANT": identity.tenant_id,
+            "AZURE_CLIENT_ID": identity.client_id,
+            "AZURE_SECRET": identity.client_secret,
+        }
+        return {
+            "base_url": base,
+            "metadata_url": metadata,
+            "metadata_url_single": f"{base}metadata/endpoints?api-version=2022-09-01",
+            "ca_cert": self.files.ca_cert,
+            "tenant_id": identity.tenant_id,
+            "subscription_id": identity.subscription_id,
+            "client_id": identity.client_id,
+            "client_secret": identity.client_secret,
+            "azure_config_dir": self.files.azure_config_dir,
+            "store": self.store_path,
+            "state_dir": self.files.state_dir,
+            "clock": self.clock,
+            "pid": os.getpid(),
+            "env": env,
+        }
+
+    def serve(self) -> None:
+        """Serve until ``stop``; binds first if needed."""
+        if self._server is None:
+            self.bind()
+        self._server.serve()
+
+    def start(self) -> dict[str, Any]:
+        """Bind, serve on a background thread, and return ``info()`` (the pytest fixture's way)."""
+        self.bind()
+        self._thread = threading.Thread(target=self._server.serve, name="azsim-arm", daemon=True)
+        self._thread.start()
+        return self.info()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="azsim-arm",
+                                     description="Serve the azsim.vmss Azure Resource Manager endpoint.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    parser.add_argument("--store", default=None, help="the store (default: as every module)")
+    parser.add_argument("--state-dir", default=None, help="CA, certificate, keys (default: beside the store)")
+    parser.add_argument("--clock", choices=CLOCK_MODES, default="instant")
+    parser.add_argument("--tenant", default=None)
+    parser.add_argument("--subscription", default=None)
+    parser.add_argument("--client-id", default=None)
+    parser.add_argument("--client-secret", default=None, help="better: AZSIM_ARM_CLIENT_SECRET in the environment")
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--allow-remote", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``make serve``: one JSON line on stdout, then serve until SIGTERM or SIGINT."""
+    args = _arguments(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    try:
+        server = ArmServer(
+            args.store or default_path(), args.state_dir, host=args.host, port=args.port, clock=args.clock,
+            tenant_id=args.tenant, client_id=args.client_id,
+            client_secret=args.client_secret or os.environ.get("AZSIM_ARM_CLIENT_SECRET"),
+            subscription_id=args.subscription, page_size=args.page_size, allow_remote=args.allow_remote,
+        )
+        server.bind()
+    except (ValueError, OSError, AzsimError) as exc:
+        print(f"azsim-arm: {exc}", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    thread = threading.Thread(target=server.serve, name="azsim-arm", daemon=True)
+    thread.start()
+    print(json.dumps(server.info()), flush=True)
+    while not stopping.wait(0.5):
+        if not thread.is_alive():
+            return 1
+    server.stop()
+    thread.join(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,119 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Real azure-mgmt-compute + azure-identity calls against the ARM endpoint; run by the SDK venv's python.
+
+``python sdk_client.py PHASE`` with the endpoint's JSON line in ``AZSIM_ARM_INFO``. Each phase asserts
+as it goes and prints one JSON line of what it saw; the calling test (tests/unit/test_arm_sdk.py) does
+what only the collection can do between phases (publish a newer image through its own action).
+Every response is deserialised into the SDK's own models, which is the point: attribute access below
+fails if a REST shape is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+from azure.identity import ClientSecretCredential
+from azure.mgmt.compute import ComputeManagementClient
+
+RG, NAME, LOCATION = "rg-sdk", "sdkvmss", "eastus"
+IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
+
+
+def client(info: dict[str, Any], secret: str | None = None) -> ComputeManagementClient:
+    base = info["base_url"].rstrip("/")
+    credential = ClientSecretCredential(
+        info["tenant_id"], info["client_id"], secret or info["client_secret"],
+        authority=base, disable_instance_discovery=True, connection_verify=info["ca_cert"],
+    )
+    return ComputeManagementClient(credential, info["subscription_id"], base_url=base,
+                                   connection_verify=info["ca_cert"])
+
+
+def body(capacity: int) -> dict[str, Any]:
+    probe = (f"/subscriptions/x/resourceGroups/{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/http")
+    return {
+        "location": LOCATION,
+        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
+        "properties": {
+            "upgradePolicy": {
+                "mode": "Rolling",
+                "rollingUpgradePolicy": {"maxBatchInstancePercent": 34, "pauseTimeBetweenBatches": "PT0S"},
+                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": False},
+            },
+            "virtualMachineProfile": {
+                "storageProfile": {"imageReference": IMAGE},
+                "networkProfile": {"healthProbe": {"id": probe}},
+            },
+        },
+    }
+
+
+def create(info: dict[str, Any]) -> dict[str, Any]:
+    compute = client(info)
+    started = time.monotonic()
+    vmss = compute.virtual_machine_scale_sets.begin_create_or_update(RG, NAME, body(3)).result()
+    assert vmss.name == NAME and vmss.sku.capacity == 3, vmss
+    assert vmss.properties.upgrade_policy.mode == "Rolling"
+    assert vmss.properties.provisioning_state == "Succeeded"
+    got = compute.virtual_machine_scale_sets.get(RG, NAME)
+    assert got.id == vmss.id
+    assert got.properties.virtual_machine_profile.storage_profile.image_reference.version == "latest"
+    vms = list(compute.virtual_machine_scale_set_vms.list(RG, NAME))
+    assert [vm.instance_id for vm in vms] == ["0", "1", "2"], [vm.instance_id for vm in vms]
+    exact = {vm.properties.storage_profile.image_reference.exact_version for vm in vms}
+    listed = [v.name for v in compute.virtual_machine_scale_sets.list(RG)]
+    everywhere = [v.name for v in compute.virtual_machine_scale_sets.list_all()]
+    return {"created": vmss.id, "vms": [vm.name for vm in vms], "exact_versions": sorted(exact), "listed": listed,
+            "list_all": everywhere, "seconds": round(time.monotonic() - started, 2)}
+
+
+def upgrade(info: dict[str, Any]) -> dict[str, Any]:
+    compute = client(info)
+    started = time.monotonic()
+    compute.virtual_machine_scale_set_rolling_upgrades.begin_start_os_upgrade(RG, NAME).result()
+    lro_seconds = round(time.monotonic() - started, 2)
+    latest = compute.virtual_machine_scale_set_rolling_upgrades.get_latest(RG, NAME)
+    status = latest.properties.running_status
+    progress = latest.properties.progress
+    history = list(compute.virtual_machine_scale_sets.get_os_upgrade_history(RG, NAME))
+    vms = list(compute.virtual_machine_scale_set_vms.list(RG, NAME))
+    errors: dict[str, Any] = {}
+    try:  # cancel with nothing running: 409 in Azure's envelope
+        compute.virtual_machine_scale_set_rolling_upgrades.begin_cancel(RG, NAME).result()
+    except HttpResponseError as exc:
+        errors["cancel_idle"] = {"status": exc.status_code, "code": exc.error.code if exc.error else None,
+                                 "type": type(exc).__name__}
+    try:
+        compute.virtual_machine_scale_sets.get(RG, "does-not-exist")
+    except ResourceNotFoundError as exc:
+        errors["missing"] = {"status": exc.status_code, "code": exc.error.code if exc.error else None}
+    try:
+        client(info, secret="wrong-secret").virtual_machine_scale_sets.get(RG, NAME)
+    except ClientAuthenticationError as exc:
+        errors["wrong_secret"] = {"message": str(exc)[:300]}
+    return {
+        "lro_seconds": lro_seconds,
+        "latest": {"code": status.code, "last_action": status.last_action,
+                   "successful": progress.successful_instance_count, "failed": progress.failed_instance_count},
+        "history": [{"code": h.properties.running_status.code, "started_by": h.properties.started_by,
+                     "target": h.properties.target_image_reference.version} for h in history],
+        "exact_versions": sorted({vm.properties.storage_profile.image_reference.exact_version for vm in vms}),
+        "errors": errors,
+    }
+
+
+def main() -> int:
+    info = json.loads(os.environ["AZSIM_ARM_INFO"])
+    phase = {"create": create, "upgrade": upgrade}[sys.argv[1]]
+    print(json.dumps(phase(info)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The endpoint as a process (what ``make serve`` runs): the JSON line, TLS with its own CA, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import ssl
+import stat
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.server import ArmServer
+from ansible_collections.azsim.vmss.tests.unit._arm import threaded_endpoint
+
+MODULE = "ansible_collections.azsim.vmss.plugins.module_utils._front.arm.server"
+
+
+def _get(url: str, ca: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, context=ssl.create_default_context(cafile=ca), timeout=10) as answer:
+        return answer.status, answer.read()
+
+
+def test_serve_prints_the_json_line_serves_tls_and_stops_on_sigterm(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", MODULE, "--port", "0", "--store", str(tmp_path / "s" / "vmss.sqlite"),
+         "--state-dir", str(tmp_path / "state")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        assert set(info) >= {"base_url", "metadata_url", "metadata_url_single", "ca_cert", "tenant_id",
+                             "subscription_id", "client_id", "client_secret", "azure_config_dir", "pid", "env"}
+        assert info["pid"] == process.pid and info["base_url"].startswith("https://127.0.0.1:")
+        status, body = _get(info["metadata_url_single"], info["ca_cert"])
+        assert status == 200 and json.loads(body)["resourceManager"] == info["base_url"]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.stderr is not None
+    assert info["client_secret"] not in process.stderr.read()
+    port = int(info["base_url"].rsplit(":", 1)[1].strip("/"))
+    with pytest.raises(ConnectionRefusedError):  # nothing listens there any more: the port was released
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_state_is_made_once_with_private_keys(tmp_path: Path) -> None:
+    store, state = tmp_path / "vmss.sqlite", tmp_path / "state"
+    with threaded_endpoint(store, state) as first:
+        pass
+    with threaded_endpoint(store, state) as second:
+        status, _ = _get(second["metadata_url"], second["ca_cert"])
+    assert status == 200
+    assert (first["client_secret"], first["tenant_id"]) == (second["client_secret"], second["tenant_id"])
+    for name in ("ca.key", "server.key", "token.key", "identity.json"):
+        assert stat.S_IMODE((state / name).stat().st_mode) == 0o600, name
+
+
+def test_binds_loopback_unless_allowed(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="allow_remote"):
+        ArmServer(str(tmp_path / "vmss.sqlite"), host="0.0.0.0")
