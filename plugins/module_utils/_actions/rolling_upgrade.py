@@ -17,6 +17,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestr
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 
 NO_RUN_TO_CANCEL = "There is no ongoing Rolling Upgrade to cancel."
@@ -132,7 +133,7 @@ def cancel_rolling_upgrade(
     return _result(call, key, run, before)
 
 
-def _instance_ids(instances: list[dict[str, Any]], wanted: list[str]) -> list[str]:
+def _instance_ids(instances: list[Instance], wanted: list[str]) -> list[str]:
     """Instance ids from ids or host names, in the order given."""
     by_name = {i["name"]: i["instance_id"] for i in instances}
     known = set(by_name.values())

@@ -28,6 +28,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, exceeds, order, take_batch
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
+    expired_extensions,
     extensions_of,
     is_health_extension,
     provision,
@@ -41,6 +42,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.health import (
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "run_step"
@@ -57,7 +59,7 @@ def run_subject(key: str, run_id: int) -> str:
     return f"{key}/rollingupgrades/{run_id}"
 
 
-def effective_policy(record: dict[str, Any], kind: str, started_by: str) -> dict[str, Any]:
+def effective_policy(record: Record, kind: str, started_by: str) -> dict[str, Any]:
     policy = record["model"]["properties"]["upgradePolicy"]
     auto = policy.get("automaticOSUpgradePolicy", {})
     if kind == "os" and started_by == "Platform" and not auto.get("useRollingUpgradePolicy"):
@@ -110,10 +112,7 @@ def start_run(
     auto = model["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {})
     policy = effective_policy(record, kind, started_by)
     platform = kind == "os" and started_by == "Platform"
-    expired = sorted(
-        name for name, secret in record["extension_secrets"].items()
-        if secret.get("credential_expiry") is not None and secret["credential_expiry"] <= now
-    )
+    expired = sorted(expired_extensions(record, now))
     candidate_ids = {i["instance_id"] for i in candidates}
     previous = fleet.latest_run_id(key)
     run: dict[str, Any] = {
@@ -210,7 +209,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
 class _Context:
     """One scale set's run being advanced; the handlers of the agenda's actions."""
 
-    def __init__(self, store: Store, fleet: Fleet, key: str, record: dict[str, Any], run: dict[str, Any]) -> None:
+    def __init__(self, store: Store, fleet: Fleet, key: str, record: Record, run: dict[str, Any]) -> None:
         self.store = store
         self.fleet = fleet
         self.key = key
@@ -230,7 +229,7 @@ class _Context:
             str(e["properties"].get("typeHandlerVersion", "")).split(".", maxsplit=1)[0] == "1" for e in health_extensions
         )
         self.has_health_source = health_source(record) is not None
-        self._provisioned: dict[frozenset[str], list[dict[str, str]]] = {}
+        self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
 
     def report(self, kind: str, **details: Any) -> None:
         self.reports.append({"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"],
@@ -308,7 +307,7 @@ class _Context:
             _push(run, self.now + self.reimage, "reimage_done", started)
         self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
 
-    def begin_reimage(self, instance: dict[str, Any]) -> None:
+    def begin_reimage(self, instance: Instance) -> None:
         flight = self.run["flight"][instance["instance_id"]]
         flight["phase"] = "reimaging"
         if self.run["policy"]["maxSurge"] and self.run["kind"] == "os":
@@ -370,14 +369,14 @@ class _Context:
         else:
             self.check_batch_end()
 
-    def provision(self, failing: set[str]) -> list[dict[str, str]]:
+    def provision(self, failing: set[str]) -> list[ExtensionState]:
         """Extension states after a run of the model's extensions; computed once per set of failing ones."""
         key = frozenset(failing)
         if key not in self._provisioned:
             self._provisioned[key] = provision(extensions_of(self.record["model"]), set(key))
-        return [dict(state) for state in self._provisioned[key]]
+        return [state.copy() for state in self._provisioned[key]]
 
-    def booting_health(self) -> str:
+    def booting_health(self) -> Health:
         if self.binary_health:
             return "Unhealthy"
         return "Initializing" if self.health_extension else "Unknown"
@@ -541,7 +540,7 @@ class _Context:
 
     # -- ending ------------------------------------------------------------------------------------
 
-    def error(self, code: str, message: str, instances: list[dict[str, Any]]) -> dict[str, Any]:
+    def error(self, code: str, message: str, instances: list[Instance]) -> dict[str, Any]:
         name = self.record["model"]["name"]
         return {
             "code": code,

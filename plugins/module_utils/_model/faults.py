@@ -16,6 +16,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 
 
 def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[str]) -> None:
@@ -35,7 +36,7 @@ def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[st
 
 
 def pick(
-    rules: list[dict[str, Any]], seed: int, instances: list[dict[str, Any]], target_version: str | None
+    rules: list[dict[str, Any]], seed: int, instances: list[Instance], target_version: str | None
 ) -> dict[str, dict[str, Any]]:
     """{instance id: {boot_unhealthy, slow_boot, extension_failure, rollback_failure, unhealthy_at}} for a run.
 

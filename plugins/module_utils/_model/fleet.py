@@ -12,33 +12,34 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
 class Fleet:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._records: dict[str, dict[str, Any] | None] = {}
-        self._instances: dict[str, list[dict[str, Any]]] = {}
+        self._records: dict[str, Record | None] = {}
+        self._instances: dict[str, list[Instance]] = {}
         self._dirty: set[str] = set()
-        self._by_id: dict[str, dict[str, dict[str, Any]]] = {}
+        self._by_id: dict[str, dict[str, Instance]] = {}
         self._runs: dict[tuple[str, int], dict[str, Any]] = {}
         self._dirty_runs: set[tuple[str, int]] = set()
 
-    def record(self, key: str) -> dict[str, Any] | None:
+    def record(self, key: str) -> Record | None:
         if key not in self._records:
-            self._records[key] = self.store.get_doc("scale_sets", {"key": key})
+            self._records[key] = cast(Record | None, self.store.get_doc("scale_sets", {"key": key}))
         return self._records[key]
 
-    def instances(self, key: str) -> list[dict[str, Any]]:
+    def instances(self, key: str) -> list[Instance]:
         if key not in self._instances:
             self._instances[key] = scaleset.load_instances(self.store, key)
         return self._instances[key]
 
-    def by_id(self, key: str) -> dict[str, dict[str, Any]]:
+    def by_id(self, key: str) -> dict[str, Instance]:
         """Instances by instance id; the same dicts as ``instances``."""
         if key not in self._by_id:
             self._by_id[key] = {i["instance_id"]: i for i in self.instances(key)}
@@ -48,7 +49,7 @@ class Fleet:
         """The record or instances of ``key`` changed: write them back at commit."""
         self._dirty.add(key)
 
-    def save(self, record: dict[str, Any], instances: list[dict[str, Any]] | None = None) -> None:
+    def save(self, record: Record, instances: list[Instance] | None = None) -> None:
         """Write the record (and instances) now, and keep them as the call's copy."""
         key = scaleset.record_key(record)
         scaleset.save(self.store, record)

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import FAILED_RESULTS
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -52,7 +53,7 @@ def rollback_info(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def latest_view(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def latest_view(run: dict[str, Any], record: Record) -> dict[str, Any]:
     """``GET .../rollingUpgrades/latest``."""
     properties: dict[str, Any] = {
         "policy": dict(run["policy"]),
@@ -69,7 +70,7 @@ def latest_view(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     return {"properties": properties, "type": TYPE, "location": record["model"]["location"]}
 
 
-def history_item(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def history_item(run: dict[str, Any], record: Record) -> dict[str, Any]:
     """One entry of ``GET .../osUpgradeHistory``; ``endTime`` as the API names it."""
     properties: dict[str, Any] = {
         "runningStatus": {"code": run["status"], "startTime": _ts(run["start"]), "endTime": _ts(run["end"])},
@@ -83,7 +84,7 @@ def history_item(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     return {"properties": properties, "type": TYPE, "location": record["model"]["location"]}
 
 
-def history(runs: list[dict[str, Any]], record: dict[str, Any]) -> list[dict[str, Any]]:
+def history(runs: list[dict[str, Any]], record: Record) -> list[dict[str, Any]]:
     """``osUpgradeHistory`` items of OS upgrade runs given newest first."""
     return [history_item(r, record) for r in runs]
 
@@ -103,7 +104,7 @@ def batches_view(run: dict[str, Any], names: dict[str, str]) -> list[dict[str, A
     ]
 
 
-def instance_results(run: dict[str, Any] | None, record: dict[str, Any], instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def instance_results(run: dict[str, Any] | None, record: Record, instances: list[Instance]) -> list[dict[str, Any]]:
     """Each instance with its outcome in ``run``: upgraded, rolled_back, rollback_failed, failed, skipped, pending."""
     out = []
     pending = set(run["pending"]) if run else set()
@@ -139,7 +140,7 @@ class RunView(TypedDict):
     now: str
 
 
-def instance_names(instances: list[dict[str, Any]]) -> dict[str, str]:
+def instance_names(instances: list[Instance]) -> dict[str, str]:
     return {i["instance_id"]: i["name"] for i in instances}
 
 
