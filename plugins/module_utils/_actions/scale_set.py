@@ -32,6 +32,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import
 from ansible_collections.azsim.vmss.plugins.module_utils._model.options import ScaleSetOptions, apply_options
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
     ScaleSetView,
     list_records,
@@ -97,7 +98,7 @@ def ensure_scale_set(
     return result
 
 
-def _check_in_flight(run: dict[str, Any] | None, instances: list[Instance]) -> None:
+def _check_in_flight(run: Run | None, instances: list[Instance]) -> None:
     """An instance being upgraded right now cannot be deleted; instances still pending simply leave the run."""
     if not orchestrator.is_active(run) or run is None:
         return

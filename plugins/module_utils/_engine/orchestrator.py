@@ -21,7 +21,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
@@ -41,17 +41,27 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.health import (
     is_unhealthy,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
-from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY, RollingPolicy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
+    ACTIVE,
+    FAILED_RESULTS,
+    AgendaAction,
+    ApiError,
+    OutcomeResult,
+    Run,
+    RunKind,
+    RunStatus,
+    StartedBy,
+    SurgeOld,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "run_step"
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
-ACTIVE = ("RollingForward", "RollingBack")
 # Automatic OS upgrades without useRollingUpgradePolicy use Azure's default rolling policy (20/20/20/PT0S),
 # whatever the scale set says (§1).
-FIXED_POLICY: dict[str, Any] = dict(DEFAULT_UPGRADE_POLICY["rollingUpgradePolicy"])
-FAILED_RESULTS = ("failed", "rolled_back", "rollback_failed")
+FIXED_POLICY = cast(RollingPolicy, dict(DEFAULT_UPGRADE_POLICY["rollingUpgradePolicy"]))
 CREDENTIAL_CODE = "RollingUpgradeExtensionCredentialExpired"
 
 
@@ -59,15 +69,15 @@ def run_subject(key: str, run_id: int) -> str:
     return f"{key}/rollingupgrades/{run_id}"
 
 
-def effective_policy(record: Record, kind: str, started_by: str) -> dict[str, Any]:
+def effective_policy(record: Record, kind: RunKind, started_by: StartedBy) -> RollingPolicy:
     policy = record["model"]["properties"]["upgradePolicy"]
     auto = policy.get("automaticOSUpgradePolicy", {})
     if kind == "os" and started_by == "Platform" and not auto.get("useRollingUpgradePolicy"):
-        return dict(FIXED_POLICY)
-    return {**FIXED_POLICY, **policy.get("rollingUpgradePolicy", {})}
+        return FIXED_POLICY.copy()
+    return cast(RollingPolicy, {**FIXED_POLICY, **policy.get("rollingUpgradePolicy", {})})
 
 
-def is_active(run: dict[str, Any] | None) -> bool:
+def is_active(run: Run | None) -> bool:
     return run is not None and run["status"] in ACTIVE
 
 
@@ -77,10 +87,10 @@ def is_active(run: dict[str, Any] | None) -> bool:
 def start_run(
     store: Store,
     key: str,
-    kind: str,
-    started_by: str,
+    kind: RunKind,
+    started_by: StartedBy,
     names: list[str] | None = None,
-) -> dict[str, Any] | None:
+) -> Run | None:
     """Start an OS upgrade (``kind='os'``) or a model rollout (``kind='model'``); None if nothing to do.
 
     The target OS image version is resolved here, once, and recorded exactly.
@@ -115,7 +125,7 @@ def start_run(
     expired = sorted(expired_extensions(record, now))
     candidate_ids = {i["instance_id"] for i in candidates}
     previous = fleet.latest_run_id(key)
-    run: dict[str, Any] = {
+    run: Run = {
         "run_id": (previous or 0) + 1,
         "kind": kind,
         "gated": gated,
@@ -175,12 +185,12 @@ def _target_reference(reference: dict[str, Any], version: str | None) -> dict[st
 # -- the agenda ------------------------------------------------------------------------------------
 
 
-def _push(run: dict[str, Any], when: int, action: str, ids: list[Any]) -> None:
+def _push(run: Run, when: int, action: AgendaAction, ids: list[Any]) -> None:
     run["seq"] += 1
     heapq.heappush(run["agenda"], [when, run["seq"], action, ids])
 
 
-def _wake(store: Store, key: str, run: dict[str, Any]) -> None:
+def _wake(store: Store, key: str, run: Run) -> None:
     """Keep exactly one run_step event in the store's queue, at the agenda's earliest time."""
     subject = run_subject(key, run["run_id"])
     store.cancel_events(subject, EVENT_KIND)
@@ -209,7 +219,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
 class _Context:
     """One scale set's run being advanced; the handlers of the agenda's actions."""
 
-    def __init__(self, store: Store, fleet: Fleet, key: str, record: Record, run: dict[str, Any]) -> None:
+    def __init__(self, store: Store, fleet: Fleet, key: str, record: Record, run: Run) -> None:
         self.store = store
         self.fleet = fleet
         self.key = key
@@ -312,8 +322,11 @@ class _Context:
         flight["phase"] = "reimaging"
         if self.run["policy"]["maxSurge"] and self.run["kind"] == "os":
             # A surge instance is built beside the old one, which keeps serving until it is replaced.
-            flight["old"] = {k: instance[k] for k in ("os_disk", "previous_os_disk", "extensions", "health",
-                                                      "provisioning_state", "model_version")}
+            flight["old"] = SurgeOld(
+                os_disk=instance["os_disk"], previous_os_disk=instance["previous_os_disk"],
+                extensions=instance["extensions"], health=instance["health"],
+                provisioning_state=instance["provisioning_state"], model_version=instance["model_version"],
+            )
         else:
             instance["health"] = "Unknown"
             instance["provisioning_state"] = "Updating"
@@ -465,7 +478,7 @@ class _Context:
             if iid in self.by_id:
                 self.by_id[iid]["health"] = "Unhealthy"
 
-    def resolve(self, iid: str, result: str, keep_flight: bool = False) -> None:
+    def resolve(self, iid: str, result: OutcomeResult, keep_flight: bool = False) -> None:
         outcome = self.run["outcome"][iid]
         outcome["result"] = result
         outcome["resolved"] = self.now
@@ -540,7 +553,7 @@ class _Context:
 
     # -- ending ------------------------------------------------------------------------------------
 
-    def error(self, code: str, message: str, instances: list[Instance]) -> dict[str, Any]:
+    def error(self, code: str, message: str, instances: list[Instance]) -> ApiError:
         name = self.record["model"]["name"]
         return {
             "code": code,
@@ -559,7 +572,7 @@ class _Context:
             ],
         }
 
-    def finish(self, status: str, error: dict[str, Any] | None = None) -> None:
+    def finish(self, status: RunStatus, error: ApiError | None = None) -> None:
         run = self.run
         run["status"] = status
         run["end"] = self.now
@@ -579,7 +592,7 @@ class _Context:
 # -- requests from modules -------------------------------------------------------------------------
 
 
-def cancel(store: Store, key: str) -> dict[str, Any] | None:
+def cancel(store: Store, key: str) -> Run | None:
     """Azure's cancel: no new batch starts; instances in flight finish. None when nothing runs."""
     fleet = fleet_of(store)
     run = fleet.latest_run(key)
@@ -632,7 +645,8 @@ def approve(store: Store, key: str, instance_ids: list[str]) -> list[str]:
     approved = []
     starting = []
     for iid in instance_ids:
-        if iid in run["approved"] or run["outcome"].get(iid, {}).get("result") not in (None, "in_progress"):
+        outcome = run["outcome"].get(iid)
+        if iid in run["approved"] or outcome is not None and outcome["result"] != "in_progress":
             continue
         flight = run["flight"].get(iid)
         if flight is not None and flight["phase"] != "awaiting_approval":

@@ -12,10 +12,11 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
@@ -26,7 +27,7 @@ class Fleet:
         self._instances: dict[str, list[Instance]] = {}
         self._dirty: set[str] = set()
         self._by_id: dict[str, dict[str, Instance]] = {}
-        self._runs: dict[tuple[str, int], dict[str, Any]] = {}
+        self._runs: dict[tuple[str, int], Run] = {}
         self._dirty_runs: set[tuple[str, int]] = set()
 
     def record(self, key: str) -> Record | None:
@@ -69,12 +70,12 @@ class Fleet:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def run(self, key: str, run_id: int) -> dict[str, Any] | None:
+    def run(self, key: str, run_id: int) -> Run | None:
         if (key, run_id) not in self._runs:
             doc = self.store.get_doc("runs", {"scale_set": key, "run_id": run_id})
             if doc is None:
                 return None
-            self._runs[(key, run_id)] = doc
+            self._runs[(key, run_id)] = cast(Run, doc)
         return self._runs[(key, run_id)]
 
     def latest_run_id(self, key: str) -> int | None:
@@ -83,13 +84,13 @@ class Fleet:
         ids = [i for i in [stored, *cached] if i is not None]
         return max(ids) if ids else None
 
-    def latest_run(self, key: str) -> dict[str, Any] | None:
+    def latest_run(self, key: str) -> Run | None:
         run_id = self.latest_run_id(key)
         return None if run_id is None else self.run(key, run_id)
 
-    def recent_runs(self, key: str, kind: str, since: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def recent_runs(self, key: str, kind: RunKind, since: int | None = None, limit: int | None = None) -> list[Run]:
         """Runs of one kind, newest first (start, then id), with this call's changes; see Store.recent_runs."""
-        found = {doc["run_id"]: doc for doc in self.store.recent_runs(key, kind, since, limit)}
+        found = {doc["run_id"]: cast(Run, doc) for doc in self.store.recent_runs(key, kind, since, limit)}
         for (cached_key, run_id), run in self._runs.items():
             if cached_key == key and run["kind"] == kind and (since is None or run["start"] >= since):
                 found[run_id] = run
@@ -98,7 +99,7 @@ class Fleet:
         newest = sorted(found.values(), key=lambda r: (r["start"], r["run_id"]), reverse=True)
         return newest if limit is None else newest[:limit]
 
-    def add_run(self, key: str, run: dict[str, Any]) -> None:
+    def add_run(self, key: str, run: Run) -> None:
         self._runs[(key, run["run_id"])] = run
         self._dirty_runs.add((key, run["run_id"]))
 
