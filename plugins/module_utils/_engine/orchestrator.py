@@ -21,6 +21,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
@@ -208,8 +209,8 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
     ctx = _Context(store, fleet, key, record, run)
     now = store.now()
     while run["agenda"] and run["agenda"][0][0] <= now:
-        _when, _seq, action, ids = heapq.heappop(run["agenda"])
-        getattr(ctx, f"on_{action}")(ids)
+        _when, _seq, action, payload = heapq.heappop(run["agenda"])
+        ctx.handlers[action](payload)
     fleet.touch(key)
     fleet.touch_run(key, run_id)
     _wake(store, key, run)
@@ -240,6 +241,17 @@ class _Context:
         )
         self.has_health_source = health_source(record) is not None
         self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
+        # Every agenda action and its handler. Built from the bound methods of this context, not once for
+        # the class, so that a method wrapped on the class (as the property tests do) is the one called.
+        self.handlers: dict[AgendaAction, Callable[[list[Any]], None]] = {
+            "batch_start": self.on_batch_start,
+            "reimage_done": self.on_reimage_done,
+            "healthy": self.on_healthy,
+            "deadline": self.on_deadline,
+            "restore_done": self.on_restore_done,
+            "breach_restore_done": self.on_breach_restore_done,
+            "unhealthy": self.on_unhealthy,
+        }
 
     def report(self, kind: str, **details: Any) -> None:
         self.reports.append({"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"],
