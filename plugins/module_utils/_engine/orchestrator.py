@@ -26,7 +26,14 @@ from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, exceeds, order, take_batch
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
+    ScaleSetRef,
+    breach_rollback,
+    credential_error,
+    post_batch_error,
+    pre_batch_error,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     expired_extensions,
@@ -36,11 +43,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.health import (
-    count_unhealthy,
-    health_source,
-    is_unhealthy,
-)
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY, RollingPolicy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
@@ -49,6 +52,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     FAILED_RESULTS,
     AgendaAction,
     ApiError,
+    Batch,
     OutcomeResult,
     Run,
     RunKind,
@@ -63,7 +67,6 @@ HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to 
 # Automatic OS upgrades without useRollingUpgradePolicy use Azure's default rolling policy (20/20/20/PT0S),
 # whatever the scale set says (§1).
 FIXED_POLICY = cast(RollingPolicy, dict(DEFAULT_UPGRADE_POLICY["rollingUpgradePolicy"]))
-CREDENTIAL_CODE = "RollingUpgradeExtensionCredentialExpired"
 
 
 def run_subject(key: str, run_id: int) -> str:
@@ -229,6 +232,7 @@ class _Context:
         self.now = store.now()
         self.instances = fleet.instances(key)
         self.by_id = fleet.by_id(key)
+        self.scale_set = ScaleSetRef(record["model"]["id"], record["model"]["name"])
         self.reports: list[dict[str, Any]] = []
         sim = record["simulation"]
         self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
@@ -237,7 +241,8 @@ class _Context:
         self.health_extension = bool(health_extensions)
         # Binary mode (type handler 1.x) reports only Healthy or Unhealthy, never Initializing (§3 health signal).
         self.binary_health = bool(health_extensions) and all(
-            str(e["properties"].get("typeHandlerVersion", "")).split(".", maxsplit=1)[0] == "1" for e in health_extensions
+            str(e["properties"].get("typeHandlerVersion", "")).split(".", maxsplit=1)[0] == "1"
+            for e in health_extensions
         )
         self.has_health_source = health_source(record) is not None
         self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
@@ -260,51 +265,45 @@ class _Context:
     # -- batches -----------------------------------------------------------------------------------
 
     def on_batch_start(self, _ids: list[Any]) -> None:
+        """The next batch is due: the pre-check, then the batch is cut and started (azure-behaviour §3.1-3.4)."""
         run = self.run
         if run["status"] not in ACTIVE:
             return
         if run["cancel_requested"]:
             self.finish("Cancelled")
             return
-        n = run["n"]
-        policy = run["policy"]
         if run["gated"]:
-            # Counted inline: this runs over all N instances before every batch.
-            count = count_unhealthy(self.instances)
-            if exceeds(count, n, policy["maxUnhealthyInstancePercent"]):
-                unhealthy = [i for i in self.instances if is_unhealthy(i)]
-                first = not run["batches"]
-                code = (
-                    "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
-                    if first
-                    else "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
-                )
-                percent = len(unhealthy) * 100 // n
-                when = "before starting" if first else "during the upgrade"
-                self.finish("Faulted", self.error(
-                    code,
-                    f"Rolling Upgrade failed {when} because {percent}% of instances ({len(unhealthy)} of {n}) are in "
-                    f"an unhealthy state - more than the MaxUnhealthyInstancePercent of "
-                    f"{policy['maxUnhealthyInstancePercent']}% defined in the RollingUpgradePolicy. Make the "
-                    "instances healthy or increase maxUnhealthyInstancePercent, then start the upgrade again.",
-                    unhealthy,
-                ))
+            error = pre_batch_error(self.scale_set, self.instances, run["n"],
+                                    run["policy"]["maxUnhealthyInstancePercent"], not run["batches"])
+            if error is not None:
+                self.finish("Faulted", error)
                 return
+        batch = self.next_batch()
+        if not batch:
+            self.finish("Completed")
+            return
+        self.start_batch(batch)
+
+    def next_batch(self) -> list[Instance]:
+        """Take the next batch off ``pending`` (§3.2-3.3); a model rollout that is not gated takes all of it."""
+        run = self.run
+        policy = run["policy"]
         pending = run["pending"]
         if policy["prioritizeUnhealthyInstances"]:
             pending = [i["instance_id"] for i in order([self.by_id[i] for i in pending if i in self.by_id], True)]
         # Instances scaled in meanwhile drop out; the batch is a prefix of what is left.
         live = (self.by_id[i] for i in pending if i in self.by_id)
         if run["gated"]:
-            batch = take_batch(live, batch_size(n, policy["maxBatchInstancePercent"]),
+            batch = take_batch(live, batch_size(run["n"], policy["maxBatchInstancePercent"]),
                                bool(policy["enableCrossZoneUpgrade"]))
         else:
             batch = list(live)
-        if not batch:
-            run["pending"] = []
-            self.finish("Completed")
-            return
-        run["pending"] = pending[pending.index(batch[-1]["instance_id"]) + 1:]
+        run["pending"] = pending[pending.index(batch[-1]["instance_id"]) + 1:] if batch else []
+        return batch
+
+    def start_batch(self, batch: list[Instance]) -> None:
+        """Record the batch and reimage its instances, but for those still waiting for approval (§3.4)."""
+        run = self.run
         index = len(run["batches"]) + 1
         zones = sorted({i["zone"] or "" for i in batch})
         run["batches"].append({
@@ -423,6 +422,7 @@ class _Context:
         self.check_batch_end()
 
     def on_deadline(self, ids: list[str]) -> None:
+        """§3.5: not healthy within 5 minutes is failed; a platform run restores the previous OS disk."""
         run = self.run
         restoring = []
         for iid in ids:
@@ -476,6 +476,7 @@ class _Context:
         self.check_batch_end()
 
     def on_breach_restore_done(self, ids: list[str]) -> None:
+        """§3.6: the instances rolled back after a breach are restored; then the run faults."""
         for iid in ids:
             if iid in self.by_id:
                 self.run["flight"][iid] = {"phase": "restoring", "epoch": 0, "old": None}
@@ -501,7 +502,10 @@ class _Context:
         else:
             self.run["flight"][iid].pop("credential", None)
 
+    # -- between batches ---------------------------------------------------------------------------
+
     def check_batch_end(self) -> None:
+        """After any instance's outcome: once none of the current batch is in progress, the batch ends."""
         run = self.run
         index = run["current_batch"]
         if index is None:
@@ -510,79 +514,57 @@ class _Context:
         results = [run["outcome"][i]["result"] for i in batch["instances"]]
         if any(r == "in_progress" for r in results):
             return
+        self.end_batch(batch, results)
+        if run["status"] in ACTIVE:
+            self.after_batch(batch)
+
+    def end_batch(self, batch: Batch, results: list[OutcomeResult]) -> None:
         batch["end"] = self.now
         # Failures only arise, and only change category, within their own batch: count them once here.
         batch["failed"] = sum(r in FAILED_RESULTS for r in results)
         ok = sum(r == "upgraded" for r in results)
         batch["result"] = "succeeded" if ok == len(results) else ("failed" if ok == 0 else "partially_failed")
-        run["current_batch"] = None
-        self.report("BatchCompleted", batch=index, result=batch["result"])
-        if run["status"] not in ACTIVE:
-            return
-        if any(run["outcome"][i].get("credential") for i in batch["instances"]):
-            names = ", ".join(run["expired_extensions"])
-            self.finish("Faulted", self.error(
-                CREDENTIAL_CODE,
-                f"Rolling Upgrade stopped: the credentials of extension(s) {names} expired, so the extensions failed "
-                "to provision on the instances of the first batch. Renew the credentials, update the scale set "
-                "model and deploy it to every instance.",
-                [self.by_id[i] for i in batch["instances"] if i in self.by_id],
-            ))
-            return
-        policy = run["policy"]
-        failed_count = sum(b.get("failed", 0) for b in run["batches"])
-        if run["gated"] and exceeds(failed_count, run["n"], policy["maxUnhealthyUpgradedInstancePercent"]):
-            failed = [i for i, o in run["outcome"].items() if o["result"] in FAILED_RESULTS]
-            first = min(failed, key=int)
-            error = self.error(
-                "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
-                f"Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in "
-                f"the RollingUpgradePolicy. {len(failed) * 100 // run['n']}% of instances are in an unhealthy state "
-                f"after being upgraded - more than the threshold of {policy['maxUnhealthyUpgradedInstancePercent']}%. "
-                f"First failed instance ID is: {first}.",
-                [self.by_id[i] for i in sorted(failed, key=int) if i in self.by_id],
-            )
-            to_restore = [
-                i for i in failed
-                if run["outcome"][i]["result"] == "failed" and not run["outcome"][i].get("kept_old") and i in self.by_id
-            ]
-            if policy["rollbackFailedInstancesOnPolicyBreach"] and to_restore:
-                run["status"] = "RollingBack"
-                run["breach_error"] = error
-                _push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
-                self.report("RollingBackStarted", instances=[self.by_id[i]["name"] for i in to_restore])
-                return
+        self.run["current_batch"] = None
+        self.report("BatchCompleted", batch=batch["index"], result=batch["result"])
+
+    def after_batch(self, batch: Batch) -> None:
+        """The checks after a batch, then the pause and the next batch (azure-behaviour §3.6-3.7, §4)."""
+        run = self.run
+        error = credential_error(self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"],
+                                 self.by_id)
+        if error is not None:
             self.finish("Faulted", error)
             return
+        if run["gated"]:
+            error = post_batch_error(self.scale_set, sum(b.get("failed", 0) for b in run["batches"]), run["outcome"],
+                                     run["n"], run["policy"]["maxUnhealthyUpgradedInstancePercent"], self.by_id)
+            if error is not None:
+                self.breach(error)
+                return
         if run["cancel_requested"]:
             self.finish("Cancelled")
             return
         if not run["pending"]:
             self.finish("Completed")
             return
-        pause = parse_duration(policy["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches") if run["gated"] else 0
+        pause = 0
+        if run["gated"]:  # §3.7: pauseTimeBetweenBatches passes before the next batch starts
+            pause = parse_duration(run["policy"]["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches")
         _push(run, self.now + pause, "batch_start", [])
 
-    # -- ending ------------------------------------------------------------------------------------
+    def breach(self, error: ApiError) -> None:
+        """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""
+        run = self.run
+        to_restore = breach_rollback(run["outcome"], self.by_id, run["policy"]["rollbackFailedInstancesOnPolicyBreach"])
+        if not to_restore:
+            self.finish("Faulted", error)
+            return
+        run["status"] = "RollingBack"
+        run["breach_error"] = error
+        _push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
+        self.report("RollingBackStarted", instances=[self.by_id[i]["name"] for i in to_restore])
 
-    def error(self, code: str, message: str, instances: list[Instance]) -> ApiError:
-        name = self.record["model"]["name"]
-        return {
-            "code": code,
-            "target": self.record["model"]["id"],
-            "message": message,
-            "details": [
-                {
-                    "code": "RollingUpgradeInstanceUnhealthyError",
-                    "target": f"{name}/virtualMachines/{i['instance_id']}",
-                    "message": f"Instance {i['instance_id']} ({i['name']}) is {i['health'].lower()}"
-                    + (f" and {i['power_state']}" if i["power_state"] != "running" else "")
-                    + (", extensions failed to provision" if i["provisioning_state"] == "Failed" else "")
-                    + ".",
-                }
-                for i in instances
-            ],
-        }
+    # -- ending ------------------------------------------------------------------------------------
 
     def finish(self, status: RunStatus, error: ApiError | None = None) -> None:
         run = self.run
