@@ -41,7 +41,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     is_health_extension,
     provision,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults, pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
@@ -53,6 +53,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     AgendaAction,
     ApiError,
     Batch,
+    Flight,
     OutcomeResult,
     Run,
     RunKind,
@@ -343,55 +344,71 @@ class _Context:
             instance["provisioning_state"] = "Updating"
 
     def on_reimage_done(self, ids: list[str]) -> None:
+        """The batch's reimage ended: new OS disks, extensions run again, the instances boot (§3.4)."""
         run = self.run
-        faults = run["faults"]
-        expired = set(run["expired_extensions"])
         healthy_at: dict[int, list[list[Any]]] = {}
         for iid in ids:
             instance = self.by_id.get(iid)
             flight = run["flight"].get(iid)
             if instance is None or flight is None or flight["phase"] != "reimaging":
                 continue
-            fault = faults.get(iid, {})
-            if run["target_version"] and instance["os_disk"]["image_version"] != run["target_version"] or (
-                run["kind"] == "os"
-            ):
-                generation = instance["disk_generation"] + 1
-                instance["disk_generation"] = generation
-                instance["previous_os_disk"] = instance["os_disk"] if flight["old"] is None else flight["old"]["os_disk"]
-                instance["os_disk"] = {
-                    "name": os_disk_name(self.record, int(iid), generation),
-                    "image_version": run["target_version"] or instance["os_disk"]["image_version"],
-                }
-            instance["model_version"] = run["model_version"]
-            failing = set(fault.get("extension_failure", [])) | expired
-            instance["extensions"] = self.provision(failing)
-            failed_extensions = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
-            instance["provisioning_state"] = "Failed" if failed_extensions else "Succeeded"
-            flight["credential"] = bool(expired & set(failed_extensions))
+            fault = run["faults"].get(iid, {})
+            self.reimage_disk(instance, flight)
+            failed = self.rerun_extensions(instance, flight, fault)
             flight["phase"] = "booting"
-            if not run["gated"]:
-                self.resolve(iid, "failed" if failed_extensions else "upgraded")
-                if not failed_extensions:
-                    healthy_at.setdefault(self.now + self.boot, []).append([iid, flight["epoch"]])
-                instance["health"] = "Unhealthy" if failed_extensions else self.booting_health()
-                continue
-            if failed_extensions or fault.get("boot_unhealthy") or instance["power_state"] != "running":
-                instance["health"] = "Unhealthy" if failed_extensions and not self.has_health_source else self.booting_health()
-            else:
-                instance["health"] = self.booting_health()
-                when = self.now + max(self.boot, fault.get("slow_boot", 0))
+            when = self.boot_instance(instance, flight, fault, failed)
+            if when is not None:
                 healthy_at.setdefault(when, []).append([iid, flight["epoch"]])
-            if flight["old"] is not None:
-                # maxSurge: the old instance keeps serving, with its health, until the new one is healthy
-                # (or is discarded at the deadline).
-                instance["health"] = flight["old"]["health"]
         for when, pairs in sorted(healthy_at.items()):
             _push(run, when, "healthy", pairs)
         if run["gated"]:
             _push(run, self.now + HEALTH_DEADLINE, "deadline", [i for i in ids if i in run["flight"]])
         else:
             self.check_batch_end()
+
+    def reimage_disk(self, instance: Instance, flight: Flight) -> None:
+        """A new OS disk from the target image (§3.4); a model rollout that keeps the image keeps the disk."""
+        run = self.run
+        target = run["target_version"]
+        if target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
+            generation = instance["disk_generation"] + 1
+            instance["disk_generation"] = generation
+            # With maxSurge the disk replaced is the one the old instance kept serving on.
+            instance["previous_os_disk"] = instance["os_disk"] if flight["old"] is None else flight["old"]["os_disk"]
+            instance["os_disk"] = {
+                "name": os_disk_name(self.record, int(instance["instance_id"]), generation),
+                "image_version": target or instance["os_disk"]["image_version"],
+            }
+        instance["model_version"] = run["model_version"]
+
+    def rerun_extensions(self, instance: Instance, flight: Flight, fault: InstanceFaults) -> bool:
+        """Every extension of the model runs again (§3.4); True when one failed to provision."""
+        expired = set(self.run["expired_extensions"])
+        instance["extensions"] = self.provision(set(fault.get("extension_failure", [])) | expired)
+        failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
+        instance["provisioning_state"] = "Failed" if failed else "Succeeded"
+        # An expired credential fails the instance for good: no automatic rollback (§4, credentials).
+        flight["credential"] = bool(expired & set(failed))
+        return bool(failed)
+
+    def boot_instance(self, instance: Instance, flight: Flight, fault: InstanceFaults, failed: bool) -> int | None:
+        """The instance's health while it boots (§3 health signal); when it becomes healthy, None if never."""
+        if not self.run["gated"]:
+            # All at once, without a health wait: the extensions decide the outcome now.
+            self.resolve(instance["instance_id"], "failed" if failed else "upgraded")
+            instance["health"] = "Unhealthy" if failed else self.booting_health()
+            return None if failed else self.now + self.boot
+        when = None
+        if failed or fault.get("boot_unhealthy") or instance["power_state"] != "running":
+            instance["health"] = "Unhealthy" if failed and not self.has_health_source else self.booting_health()
+        else:
+            instance["health"] = self.booting_health()
+            when = self.now + max(self.boot, fault.get("slow_boot", 0))
+        if flight["old"] is not None:
+            # maxSurge: the old instance keeps serving, with its health, until the new one is healthy
+            # (or is discarded at the deadline).
+            instance["health"] = flight["old"]["health"]
+        return when
 
     def provision(self, failing: set[str]) -> list[ExtensionState]:
         """Extension states after a run of the model's extensions; computed once per set of failing ones."""
