@@ -49,7 +49,9 @@ def _state(run: Run | None) -> dict[str, Any]:
 
 def _result(call: Call, key: str, run: Run | None, before: dict[str, Any]) -> RunResult:
     after = _state(fleet_of(call.store).latest_run(key))
-    return {"changed": before != after, "before": before, "after": after, **runs.run_view(call.store, key, run)}
+    view = runs.run_view(call.store, key, run)
+    return {"changed": before != after, "before": before, "after": after, "rolling_upgrade": view["rolling_upgrade"],
+            "batches": view["batches"], "instances": view["instances"], "now": view["now"]}
 
 
 def start_os_rolling_upgrade(

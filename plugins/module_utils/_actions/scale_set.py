@@ -211,7 +211,9 @@ def _write_scale_set(
     record["model"]["sku"]["capacity"] = len(instances)
     fleet.save(record, instances)
     after = snapshot(record, instances)
-    return {"before": before, "after": after, **public_view(record, instances)}
+    view = public_view(record, instances)
+    return {"before": before, "after": after, "vmss": view["vmss"], "instances": view["instances"],
+            "simulator": view["simulator"]}
 
 
 def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> ScaleSetInfoResult:
@@ -229,7 +231,9 @@ def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> 
     if name is not None:
         result["exists"] = bool(views)
         if views:
-            result.update(views[0])
+            view = views[0]
+            result["vmss"], result["instances"] = view["vmss"], view["instances"]
+            result["simulator"] = view["simulator"]
         else:
             result["vmss"], result["instances"] = None, []
     return result

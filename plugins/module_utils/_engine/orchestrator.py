@@ -450,8 +450,7 @@ class _Context:
             if instance["health"] != "Healthy":
                 instance["health"] = "Unhealthy"
             if flight["old"] is not None:
-                # maxSurge: the failed new instance is deleted and the old one kept, untouched.
-                instance.update(flight["old"])
+                _keep_old(instance, flight["old"])
                 run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
                 self.resolve(iid, "failed")
             elif run["rollback"] and not flight.get("credential"):
@@ -598,6 +597,16 @@ class _Context:
         run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy")]
         heapq.heapify(run["agenda"])
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
+
+
+def _keep_old(instance: Instance, old: SurgeOld) -> None:
+    """maxSurge: the failed new instance is deleted and the old one kept, untouched (azure-behaviour §3.4)."""
+    instance["os_disk"] = old["os_disk"]
+    instance["previous_os_disk"] = old["previous_os_disk"]
+    instance["extensions"] = old["extensions"]
+    instance["health"] = old["health"]
+    instance["provisioning_state"] = old["provisioning_state"]
+    instance["model_version"] = old["model_version"]
 
 
 # -- requests from modules -------------------------------------------------------------------------

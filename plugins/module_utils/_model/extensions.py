@@ -29,7 +29,8 @@ def is_health_extension(extension: dict[str, Any]) -> bool:
 
 
 def is_service_fabric_extension(extension: dict[str, Any]) -> bool:
-    return extension["properties"]["publisher"].lower() == SERVICE_FABRIC_PUBLISHER.lower()
+    publisher: str = extension["properties"]["publisher"]
+    return publisher.lower() == SERVICE_FABRIC_PUBLISHER.lower()
 
 
 def sequence(extensions: list[dict[str, Any]], where: str = "extensions") -> list[str]:
