@@ -4,7 +4,8 @@
 
 A run keeps its own agenda, a heap of ``[time, seq, action, payload]``; the store's event queue holds
 one ``run_step`` event per run at the agenda's earliest time, so runs of different scale sets
-interleave in time order while each run is loaded once per module call (see _fleet.py).
+interleave in time order while each run is loaded once per module call (see _model/fleet.py). The run
+document's shape is _model/run_state.Run.
 
 Timeline of a batch (design.md, simulation rules), with R = reimage_duration and B = boot_duration:
 
@@ -13,7 +14,8 @@ Timeline of a batch (design.md, simulation rules), with R = reimage_duration and
                                           └── R ── restored (automatic rollback) ── B ── healthy
 
 A batch ends when its last instance is healthy, failed or restored; then the post-batch check, the
-pause, and the pre-check of the next batch (azure-behaviour §3).
+pause, and the pre-check of the next batch (azure-behaviour §3). The checks themselves are pure
+functions in run_checks.py; this module acts on their answers.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -273,7 +275,7 @@ class _Context:
         if run["cancel_requested"]:
             self.finish("Cancelled")
             return
-        if run["gated"]:
+        if run["gated"]:  # §3.1: the pre-check, before every batch
             error = pre_batch_error(self.scale_set, self.instances, run["n"],
                                     run["policy"]["maxUnhealthyInstancePercent"], not run["batches"])
             if error is not None:
@@ -546,12 +548,13 @@ class _Context:
     def after_batch(self, batch: Batch) -> None:
         """The checks after a batch, then the pause and the next batch (azure-behaviour §3.6-3.7, §4)."""
         run = self.run
+        # §4 credentials: an expired credential stops the run after its first batch, whatever the policy.
         error = credential_error(self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"],
                                  self.by_id)
         if error is not None:
             self.finish("Faulted", error)
             return
-        if run["gated"]:
+        if run["gated"]:  # §3.6: the post-batch check, counting each batch's failures
             error = post_batch_error(self.scale_set, sum(b.get("failed", 0) for b in run["batches"]), run["outcome"],
                                      run["n"], run["policy"]["maxUnhealthyUpgradedInstancePercent"], self.by_id)
             if error is not None:
