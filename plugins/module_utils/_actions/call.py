@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 # A document in Azure's REST shape (camelCase keys), as a client would receive it.
@@ -47,7 +48,7 @@ class Outcome(TypedDict, total=False):
     msg: str
 
 
-def address(call: Call, resource_group: str, name: str) -> tuple[str, dict[str, Any]]:
+def address(call: Call, resource_group: str, name: str) -> tuple[str, Record]:
     """The store key and record of an existing scale set; NotFound otherwise."""
     record = scaleset.load_or_fail(
         call.store, call.subscription_id, check_resource_group(resource_group), check_scale_set_name(name)

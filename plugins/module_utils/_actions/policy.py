@@ -29,6 +29,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.features import 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import count_unhealthy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled, merge
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 
 
 class PolicyResult(Outcome):
@@ -36,7 +37,7 @@ class PolicyResult(Outcome):
     findings: list[Finding]
 
 
-def _windows_configuration(record: dict[str, Any]) -> dict[str, Any] | None:
+def _windows_configuration(record: Record) -> dict[str, Any] | None:
     if record.get("os_type") != "windows":
         return None
     os_profile = record["model"]["properties"]["virtualMachineProfile"].setdefault("osProfile", {})
@@ -46,7 +47,7 @@ def _windows_configuration(record: dict[str, Any]) -> dict[str, Any] | None:
     return config
 
 
-def _snapshot(record: dict[str, Any]) -> dict[str, Any]:
+def _snapshot(record: Record) -> dict[str, Any]:
     """What ``changed`` and ``diff`` compare: the policy, and Windows Update, which enabling may turn off."""
     out: dict[str, Any] = {"upgrade_policy": copy.deepcopy(record["model"]["properties"]["upgradePolicy"])}
     config = record["model"]["properties"]["virtualMachineProfile"].get("osProfile", {}).get("windowsConfiguration")

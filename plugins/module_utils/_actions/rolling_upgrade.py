@@ -17,6 +17,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestr
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 
 NO_RUN_TO_CANCEL = "There is no ongoing Rolling Upgrade to cancel."
@@ -32,7 +34,7 @@ class RunResult(Outcome, runs.RunView, total=False):
     approved: list[str]
 
 
-def _state(run: dict[str, Any] | None) -> dict[str, Any]:
+def _state(run: Run | None) -> dict[str, Any]:
     """What ``changed`` and ``diff`` compare: the latest run's identity, status and the requests made of it."""
     if run is None:
         return {"latest_run": None}
@@ -45,9 +47,11 @@ def _state(run: dict[str, Any] | None) -> dict[str, Any]:
     }}
 
 
-def _result(call: Call, key: str, run: dict[str, Any] | None, before: dict[str, Any]) -> RunResult:
+def _result(call: Call, key: str, run: Run | None, before: dict[str, Any]) -> RunResult:
     after = _state(fleet_of(call.store).latest_run(key))
-    return {"changed": before != after, "before": before, "after": after, **runs.run_view(call.store, key, run)}
+    view = runs.run_view(call.store, key, run)
+    return {"changed": before != after, "before": before, "after": after, "rolling_upgrade": view["rolling_upgrade"],
+            "batches": view["batches"], "instances": view["instances"], "now": view["now"]}
 
 
 def start_os_rolling_upgrade(
@@ -101,9 +105,10 @@ def start_os_rolling_upgrade(
         return result
     platform.reschedule(store, fleet.record(key) or record)
     if run["status"] == "Faulted" and fail_on_fault:
-        error = run["error"] or {}
+        error = run["error"]
+        code, message = (error["code"], error["message"]) if error else (None, None)
         result["failed"] = True
-        result["msg"] = f"Rolling upgrade Faulted: {error.get('code')}: {error.get('message')}"
+        result["msg"] = f"Rolling upgrade Faulted: {code}: {message}"
     return result
 
 
@@ -132,7 +137,7 @@ def cancel_rolling_upgrade(
     return _result(call, key, run, before)
 
 
-def _instance_ids(instances: list[dict[str, Any]], wanted: list[str]) -> list[str]:
+def _instance_ids(instances: list[Instance], wanted: list[str]) -> list[str]:
     """Instance ids from ids or host names, in the order given."""
     by_name = {i["name"]: i["instance_id"] for i in instances}
     known = set(by_name.values())

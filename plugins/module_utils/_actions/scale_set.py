@@ -31,6 +31,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import reconcile_instances
 from ansible_collections.azsim.vmss.plugins.module_utils._model.options import ScaleSetOptions, apply_options
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
     ScaleSetView,
     list_records,
@@ -96,7 +98,7 @@ def ensure_scale_set(
     return result
 
 
-def _check_in_flight(run: dict[str, Any] | None, instances: list[dict[str, Any]]) -> None:
+def _check_in_flight(run: Run | None, instances: list[Instance]) -> None:
     """An instance being upgraded right now cannot be deleted; instances still pending simply leave the run."""
     if not orchestrator.is_active(run) or run is None:
         return
@@ -110,7 +112,7 @@ def _check_in_flight(run: dict[str, Any] | None, instances: list[dict[str, Any]]
         )
 
 
-def _check_enabled_policy(store: Store, record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
+def _check_enabled_policy(store: Store, record: Record, instances: list[Instance]) -> None:
     """Azure refuses a model that breaks the requirements of automatic OS upgrade while it is enabled."""
     policy = record["model"]["properties"]["upgradePolicy"]
     if not automatic_os_upgrade_enabled(policy):
@@ -128,7 +130,7 @@ def _check_enabled_policy(store: Store, record: dict[str, Any], instances: list[
         )
 
 
-def _check_faults(record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
+def _check_faults(record: Record, instances: list[Instance]) -> None:
     check_rules(
         record["simulation"]["faults"],
         {i["name"] for i in instances},
@@ -136,7 +138,7 @@ def _check_faults(record: dict[str, Any], instances: list[dict[str, Any]]) -> No
     )
 
 
-def _update_names(value: list[str] | None, instances: list[dict[str, Any]]) -> list[str] | None:
+def _update_names(value: list[str] | None, instances: list[Instance]) -> list[str] | None:
     if value is None:
         return None
     names = {i["name"] for i in instances}
@@ -148,11 +150,11 @@ def _update_names(value: list[str] | None, instances: list[dict[str, Any]]) -> l
     return list(value)
 
 
-def _image_reference_of(record: dict[str, Any]) -> dict[str, Any]:
+def _image_reference_of(record: Record) -> dict[str, Any]:
     return dict(record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"])
 
 
-def _model_fingerprint(record: dict[str, Any]) -> str:
+def _model_fingerprint(record: Record) -> str:
     """What instances must take when it changes: the VM profile and the extensions' secrets."""
     return json.dumps(
         [record["model"]["properties"]["virtualMachineProfile"], record["extension_secrets"]], sort_keys=True
@@ -209,7 +211,9 @@ def _write_scale_set(
     record["model"]["sku"]["capacity"] = len(instances)
     fleet.save(record, instances)
     after = snapshot(record, instances)
-    return {"before": before, "after": after, **public_view(record, instances)}
+    view = public_view(record, instances)
+    return {"before": before, "after": after, "vmss": view["vmss"], "instances": view["instances"],
+            "simulator": view["simulator"]}
 
 
 def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> ScaleSetInfoResult:
@@ -227,7 +231,9 @@ def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> 
     if name is not None:
         result["exists"] = bool(views)
         if views:
-            result.update(views[0])
+            view = views[0]
+            result["vmss"], result["instances"] = view["vmss"], view["instances"]
+            result["simulator"] = view["simulator"]
         else:
             result["vmss"], result["instances"] = None, []
     return result

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
@@ -32,6 +33,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import (
     PolicyField,
     automatic_os_upgrade_enabled,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 
 Finding = dict[str, str]
 
@@ -97,15 +99,15 @@ def policy_value(policy: dict[str, Any], field: PolicyField) -> Any:
     return (container or {}).get(field.name, field.default)
 
 
-def _image_reference(record: dict[str, Any]) -> dict[str, Any]:
+def _image_reference(record: Record) -> dict[str, Any]:
     return dict(record["model"]["properties"]["virtualMachineProfile"].get("storageProfile", {}).get("imageReference", {}))
 
 
-def _subscription(record: dict[str, Any]) -> str:
+def _subscription(record: Record) -> str:
     return str(record["model"]["id"]).split("/")[2]
 
 
-def _name(record: dict[str, Any]) -> str:
+def _name(record: Record) -> str:
     return str(record["model"]["name"])
 
 
@@ -134,7 +136,7 @@ def api_version_findings(policy: dict[str, Any], api_version: str) -> list[Findi
     return out
 
 
-def rolling_mode_findings(record: dict[str, Any]) -> list[Finding]:
+def rolling_mode_findings(record: Record) -> list[Finding]:
     """``mode: Rolling`` needs a health source: Azure's 400 BadRequest."""
     if health_source(record) is not None:
         return []
@@ -144,7 +146,7 @@ def rolling_mode_findings(record: dict[str, Any]) -> list[Finding]:
 # -- azure-behaviour §2 ----------------------------------------------------------------------------
 
 
-def image_findings(record: dict[str, Any], gallery_opt_in: bool) -> list[Finding]:
+def image_findings(record: Record, gallery_opt_in: bool) -> list[Finding]:
     """Rules 1 to 3: version latest, a supported image, the gallery opt-in."""
     ref = _image_reference(record)
     out: list[Finding] = []
@@ -192,14 +194,14 @@ def image_findings(record: dict[str, Any], gallery_opt_in: bool) -> list[Finding
     return out
 
 
-def _probe_findings(record: dict[str, Any]) -> list[Finding]:
+def _probe_findings(record: Record) -> list[Finding]:
     """A probe on a Basic load balancer does not serve a scale set with several placement groups."""
-    probe = record.get("health_probe") or {}
+    probe = record.get("health_probe")
     profile = record["model"]["properties"]["virtualMachineProfile"]
     if not profile.get("networkProfile", {}).get("healthProbe"):
         return []
     single = record["model"]["properties"].get("singlePlacementGroup", True)
-    if single is False and probe.get("load_balancer_sku") == "Basic":
+    if single is False and probe and probe.get("load_balancer_sku") == "Basic":
         return [finding(
             "StandardLoadBalancerRequired",
             f"{HEALTH_PROBE}.id",
@@ -209,7 +211,7 @@ def _probe_findings(record: dict[str, Any]) -> list[Finding]:
     return []
 
 
-def health_findings(record: dict[str, Any]) -> list[Finding]:
+def health_findings(record: Record) -> list[Finding]:
     """Rule 4, for scale sets that are not Service Fabric: exactly one health source."""
     source = health_source(record)
     if source is None:
@@ -242,7 +244,7 @@ def api_findings(api_version: str) -> list[Finding]:
     )]
 
 
-def windows_findings(record: dict[str, Any]) -> list[Finding]:
+def windows_findings(record: Record) -> list[Finding]:
     """Rule 6, from API 2019-03-01. An unset enableAutomaticUpdates passes: enabling sets it to false."""
     if record.get("os_type") != "windows" or not api_at_least(record["api_version"], WINDOWS_RULES_API_VERSION):
         return []
@@ -265,7 +267,7 @@ def windows_findings(record: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def is_service_fabric(record: dict[str, Any]) -> bool:
+def is_service_fabric(record: Record) -> bool:
     return bool(record.get("service_fabric")) or any(is_service_fabric_extension(e) for e in extensions_of(record["model"]))
 
 
@@ -275,9 +277,9 @@ def _handler_version(value: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in value.split("."))
 
 
-def service_fabric_findings(record: dict[str, Any]) -> list[Finding]:
+def service_fabric_findings(record: Record) -> list[Finding]:
     """Rule 7: durability, the extension's version and durability, no Application Health extension."""
-    settings = record.get("service_fabric") or {}
+    settings: Mapping[str, Any] = record.get("service_fabric") or {}
     extensions = extensions_of(record["model"])
     sf_index = next((i for i, e in enumerate(extensions) if is_service_fabric_extension(e)), None)
     sf_ext = extensions[sf_index] if sf_index is not None else None
@@ -340,7 +342,7 @@ def service_fabric_findings(record: dict[str, Any]) -> list[Finding]:
     return out + _probe_findings(record)
 
 
-def automatic_os_upgrade_findings(record: dict[str, Any], gallery_opt_in: bool) -> list[Finding]:
+def automatic_os_upgrade_findings(record: Record, gallery_opt_in: bool) -> list[Finding]:
     """Every requirement of azure-behaviour §2 (rule 8 is found only at upgrade time)."""
     out = image_findings(record, gallery_opt_in)
     out += service_fabric_findings(record) if is_service_fabric(record) else health_findings(record)
@@ -415,7 +417,7 @@ def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count:
 
 
 def check_policy(
-    record: dict[str, Any],
+    record: Record,
     policy: dict[str, Any],
     instance_count: int,
     gallery_opt_in: bool,

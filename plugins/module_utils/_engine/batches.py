@@ -13,9 +13,9 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import is_unhealthy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 
 
 def batch_size(n: int, percent: int) -> int:
@@ -27,21 +27,21 @@ def exceeds(count: int, n: int, percent: int) -> bool:
     return count * 100 > percent * n
 
 
-def order_key(instance: dict[str, Any], prioritize_unhealthy: bool) -> tuple[int, str, int, int]:
+def order_key(instance: Instance, prioritize_unhealthy: bool) -> tuple[int, str, int, int]:
     first = 0 if prioritize_unhealthy and is_unhealthy(instance) else 1
     return first, instance["zone"] or "", instance["update_domain"], int(instance["instance_id"])
 
 
-def order(instances: list[dict[str, Any]], prioritize_unhealthy: bool) -> list[dict[str, Any]]:
+def order(instances: list[Instance], prioritize_unhealthy: bool) -> list[Instance]:
     return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy))
 
 
-def take_batch(ordered: Iterable[dict[str, Any]], size: int, cross_zone: bool) -> list[dict[str, Any]]:
+def take_batch(ordered: Iterable[Instance], size: int, cross_zone: bool) -> list[Instance]:
     """The next batch: a prefix of ``ordered`` that stays in one update domain (and zone).
 
     ``ordered`` may be a generator: only the prefix and the one instance after it are read.
     """
-    batch: list[dict[str, Any]] = []
+    batch: list[Instance] = []
     for instance in ordered:
         if batch:
             first = batch[0]

@@ -4,7 +4,8 @@
 
 A run keeps its own agenda, a heap of ``[time, seq, action, payload]``; the store's event queue holds
 one ``run_step`` event per run at the agenda's earliest time, so runs of different scale sets
-interleave in time order while each run is loaded once per module call (see _fleet.py).
+interleave in time order while each run is loaded once per module call (see _model/fleet.py). The run
+document's shape is _model/run_state.Run.
 
 Timeline of a batch (design.md, simulation rules), with R = reimage_duration and B = boot_duration:
 
@@ -13,7 +14,8 @@ Timeline of a batch (design.md, simulation rules), with R = reimage_duration and
                                           └── R ── restored (automatic rollback) ── B ── healthy
 
 A batch ends when its last instance is healthy, failed or restored; then the post-batch check, the
-pause, and the pre-check of the next batch (azure-behaviour §3).
+pause, and the pre-check of the next batch (azure-behaviour §3). The checks themselves are pure
+functions in run_checks.py; this module acts on their answers.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -21,51 +23,68 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, exceeds, order, take_batch
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
+    ScaleSetRef,
+    breach_rollback,
+    credential_error,
+    post_batch_error,
+    pre_batch_error,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
+    expired_extensions,
     extensions_of,
     is_health_extension,
     provision,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults, pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.health import (
-    count_unhealthy,
-    health_source,
-    is_unhealthy,
-)
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
-from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY, RollingPolicy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
+    ACTIVE,
+    FAILED_RESULTS,
+    AgendaAction,
+    ApiError,
+    Batch,
+    Flight,
+    OutcomeResult,
+    Run,
+    RunKind,
+    RunStatus,
+    StartedBy,
+    SurgeOld,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "run_step"
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
-ACTIVE = ("RollingForward", "RollingBack")
 # Automatic OS upgrades without useRollingUpgradePolicy use Azure's default rolling policy (20/20/20/PT0S),
 # whatever the scale set says (§1).
-FIXED_POLICY: dict[str, Any] = dict(DEFAULT_UPGRADE_POLICY["rollingUpgradePolicy"])
-FAILED_RESULTS = ("failed", "rolled_back", "rollback_failed")
-CREDENTIAL_CODE = "RollingUpgradeExtensionCredentialExpired"
+FIXED_POLICY = cast(RollingPolicy, dict(DEFAULT_UPGRADE_POLICY["rollingUpgradePolicy"]))
 
 
 def run_subject(key: str, run_id: int) -> str:
     return f"{key}/rollingupgrades/{run_id}"
 
 
-def effective_policy(record: dict[str, Any], kind: str, started_by: str) -> dict[str, Any]:
+def effective_policy(record: Record, kind: RunKind, started_by: StartedBy) -> RollingPolicy:
     policy = record["model"]["properties"]["upgradePolicy"]
     auto = policy.get("automaticOSUpgradePolicy", {})
     if kind == "os" and started_by == "Platform" and not auto.get("useRollingUpgradePolicy"):
-        return dict(FIXED_POLICY)
-    return {**FIXED_POLICY, **policy.get("rollingUpgradePolicy", {})}
+        return FIXED_POLICY.copy()
+    return cast(RollingPolicy, {**FIXED_POLICY, **policy.get("rollingUpgradePolicy", {})})
 
 
-def is_active(run: dict[str, Any] | None) -> bool:
+def is_active(run: Run | None) -> bool:
     return run is not None and run["status"] in ACTIVE
 
 
@@ -75,10 +94,10 @@ def is_active(run: dict[str, Any] | None) -> bool:
 def start_run(
     store: Store,
     key: str,
-    kind: str,
-    started_by: str,
+    kind: RunKind,
+    started_by: StartedBy,
     names: list[str] | None = None,
-) -> dict[str, Any] | None:
+) -> Run | None:
     """Start an OS upgrade (``kind='os'``) or a model rollout (``kind='model'``); None if nothing to do.
 
     The target OS image version is resolved here, once, and recorded exactly.
@@ -110,13 +129,10 @@ def start_run(
     auto = model["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {})
     policy = effective_policy(record, kind, started_by)
     platform = kind == "os" and started_by == "Platform"
-    expired = sorted(
-        name for name, secret in record["extension_secrets"].items()
-        if secret.get("credential_expiry") is not None and secret["credential_expiry"] <= now
-    )
+    expired = sorted(expired_extensions(record, now))
     candidate_ids = {i["instance_id"] for i in candidates}
     previous = fleet.latest_run_id(key)
-    run: dict[str, Any] = {
+    run: Run = {
         "run_id": (previous or 0) + 1,
         "kind": kind,
         "gated": gated,
@@ -176,12 +192,12 @@ def _target_reference(reference: dict[str, Any], version: str | None) -> dict[st
 # -- the agenda ------------------------------------------------------------------------------------
 
 
-def _push(run: dict[str, Any], when: int, action: str, ids: list[Any]) -> None:
+def _push(run: Run, when: int, action: AgendaAction, ids: list[Any]) -> None:
     run["seq"] += 1
     heapq.heappush(run["agenda"], [when, run["seq"], action, ids])
 
 
-def _wake(store: Store, key: str, run: dict[str, Any]) -> None:
+def _wake(store: Store, key: str, run: Run) -> None:
     """Keep exactly one run_step event in the store's queue, at the agenda's earliest time."""
     subject = run_subject(key, run["run_id"])
     store.cancel_events(subject, EVENT_KIND)
@@ -199,8 +215,8 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
     ctx = _Context(store, fleet, key, record, run)
     now = store.now()
     while run["agenda"] and run["agenda"][0][0] <= now:
-        _when, _seq, action, ids = heapq.heappop(run["agenda"])
-        getattr(ctx, f"on_{action}")(ids)
+        _when, _seq, action, payload = heapq.heappop(run["agenda"])
+        ctx.handlers[action](payload)
     fleet.touch(key)
     fleet.touch_run(key, run_id)
     _wake(store, key, run)
@@ -210,7 +226,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
 class _Context:
     """One scale set's run being advanced; the handlers of the agenda's actions."""
 
-    def __init__(self, store: Store, fleet: Fleet, key: str, record: dict[str, Any], run: dict[str, Any]) -> None:
+    def __init__(self, store: Store, fleet: Fleet, key: str, record: Record, run: Run) -> None:
         self.store = store
         self.fleet = fleet
         self.key = key
@@ -219,6 +235,7 @@ class _Context:
         self.now = store.now()
         self.instances = fleet.instances(key)
         self.by_id = fleet.by_id(key)
+        self.scale_set = ScaleSetRef(record["model"]["id"], record["model"]["name"])
         self.reports: list[dict[str, Any]] = []
         sim = record["simulation"]
         self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
@@ -227,10 +244,22 @@ class _Context:
         self.health_extension = bool(health_extensions)
         # Binary mode (type handler 1.x) reports only Healthy or Unhealthy, never Initializing (§3 health signal).
         self.binary_health = bool(health_extensions) and all(
-            str(e["properties"].get("typeHandlerVersion", "")).split(".", maxsplit=1)[0] == "1" for e in health_extensions
+            str(e["properties"].get("typeHandlerVersion", "")).split(".", maxsplit=1)[0] == "1"
+            for e in health_extensions
         )
         self.has_health_source = health_source(record) is not None
-        self._provisioned: dict[frozenset[str], list[dict[str, str]]] = {}
+        self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
+        # Every agenda action and its handler. Built from the bound methods of this context, not once for
+        # the class, so that a method wrapped on the class (as the property tests do) is the one called.
+        self.handlers: dict[AgendaAction, Callable[[list[Any]], None]] = {
+            "batch_start": self.on_batch_start,
+            "reimage_done": self.on_reimage_done,
+            "healthy": self.on_healthy,
+            "deadline": self.on_deadline,
+            "restore_done": self.on_restore_done,
+            "breach_restore_done": self.on_breach_restore_done,
+            "unhealthy": self.on_unhealthy,
+        }
 
     def report(self, kind: str, **details: Any) -> None:
         self.reports.append({"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"],
@@ -239,51 +268,45 @@ class _Context:
     # -- batches -----------------------------------------------------------------------------------
 
     def on_batch_start(self, _ids: list[Any]) -> None:
+        """The next batch is due: the pre-check, then the batch is cut and started (azure-behaviour §3.1-3.4)."""
         run = self.run
         if run["status"] not in ACTIVE:
             return
         if run["cancel_requested"]:
             self.finish("Cancelled")
             return
-        n = run["n"]
-        policy = run["policy"]
-        if run["gated"]:
-            # Counted inline: this runs over all N instances before every batch.
-            count = count_unhealthy(self.instances)
-            if exceeds(count, n, policy["maxUnhealthyInstancePercent"]):
-                unhealthy = [i for i in self.instances if is_unhealthy(i)]
-                first = not run["batches"]
-                code = (
-                    "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
-                    if first
-                    else "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
-                )
-                percent = len(unhealthy) * 100 // n
-                when = "before starting" if first else "during the upgrade"
-                self.finish("Faulted", self.error(
-                    code,
-                    f"Rolling Upgrade failed {when} because {percent}% of instances ({len(unhealthy)} of {n}) are in "
-                    f"an unhealthy state - more than the MaxUnhealthyInstancePercent of "
-                    f"{policy['maxUnhealthyInstancePercent']}% defined in the RollingUpgradePolicy. Make the "
-                    "instances healthy or increase maxUnhealthyInstancePercent, then start the upgrade again.",
-                    unhealthy,
-                ))
+        if run["gated"]:  # §3.1: the pre-check, before every batch
+            error = pre_batch_error(self.scale_set, self.instances, run["n"],
+                                    run["policy"]["maxUnhealthyInstancePercent"], not run["batches"])
+            if error is not None:
+                self.finish("Faulted", error)
                 return
+        batch = self.next_batch()
+        if not batch:
+            self.finish("Completed")
+            return
+        self.start_batch(batch)
+
+    def next_batch(self) -> list[Instance]:
+        """Take the next batch off ``pending`` (§3.2-3.3); a model rollout that is not gated takes all of it."""
+        run = self.run
+        policy = run["policy"]
         pending = run["pending"]
         if policy["prioritizeUnhealthyInstances"]:
             pending = [i["instance_id"] for i in order([self.by_id[i] for i in pending if i in self.by_id], True)]
         # Instances scaled in meanwhile drop out; the batch is a prefix of what is left.
         live = (self.by_id[i] for i in pending if i in self.by_id)
         if run["gated"]:
-            batch = take_batch(live, batch_size(n, policy["maxBatchInstancePercent"]),
+            batch = take_batch(live, batch_size(run["n"], policy["maxBatchInstancePercent"]),
                                bool(policy["enableCrossZoneUpgrade"]))
         else:
             batch = list(live)
-        if not batch:
-            run["pending"] = []
-            self.finish("Completed")
-            return
-        run["pending"] = pending[pending.index(batch[-1]["instance_id"]) + 1:]
+        run["pending"] = pending[pending.index(batch[-1]["instance_id"]) + 1:] if batch else []
+        return batch
+
+    def start_batch(self, batch: list[Instance]) -> None:
+        """Record the batch and reimage its instances, but for those still waiting for approval (§3.4)."""
+        run = self.run
         index = len(run["batches"]) + 1
         zones = sorted({i["zone"] or "" for i in batch})
         run["batches"].append({
@@ -308,61 +331,36 @@ class _Context:
             _push(run, self.now + self.reimage, "reimage_done", started)
         self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
 
-    def begin_reimage(self, instance: dict[str, Any]) -> None:
+    def begin_reimage(self, instance: Instance) -> None:
         flight = self.run["flight"][instance["instance_id"]]
         flight["phase"] = "reimaging"
         if self.run["policy"]["maxSurge"] and self.run["kind"] == "os":
             # A surge instance is built beside the old one, which keeps serving until it is replaced.
-            flight["old"] = {k: instance[k] for k in ("os_disk", "previous_os_disk", "extensions", "health",
-                                                      "provisioning_state", "model_version")}
+            flight["old"] = SurgeOld(
+                os_disk=instance["os_disk"], previous_os_disk=instance["previous_os_disk"],
+                extensions=instance["extensions"], health=instance["health"],
+                provisioning_state=instance["provisioning_state"], model_version=instance["model_version"],
+            )
         else:
             instance["health"] = "Unknown"
             instance["provisioning_state"] = "Updating"
 
     def on_reimage_done(self, ids: list[str]) -> None:
+        """The batch's reimage ended: new OS disks, extensions run again, the instances boot (§3.4)."""
         run = self.run
-        faults = run["faults"]
-        expired = set(run["expired_extensions"])
         healthy_at: dict[int, list[list[Any]]] = {}
         for iid in ids:
             instance = self.by_id.get(iid)
             flight = run["flight"].get(iid)
             if instance is None or flight is None or flight["phase"] != "reimaging":
                 continue
-            fault = faults.get(iid, {})
-            if run["target_version"] and instance["os_disk"]["image_version"] != run["target_version"] or (
-                run["kind"] == "os"
-            ):
-                generation = instance["disk_generation"] + 1
-                instance["disk_generation"] = generation
-                instance["previous_os_disk"] = instance["os_disk"] if flight["old"] is None else flight["old"]["os_disk"]
-                instance["os_disk"] = {
-                    "name": os_disk_name(self.record, int(iid), generation),
-                    "image_version": run["target_version"] or instance["os_disk"]["image_version"],
-                }
-            instance["model_version"] = run["model_version"]
-            failing = set(fault.get("extension_failure", [])) | expired
-            instance["extensions"] = self.provision(failing)
-            failed_extensions = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
-            instance["provisioning_state"] = "Failed" if failed_extensions else "Succeeded"
-            flight["credential"] = bool(expired & set(failed_extensions))
+            fault = run["faults"].get(iid, {})
+            self.reimage_disk(instance, flight)
+            failed = self.rerun_extensions(instance, flight, fault)
             flight["phase"] = "booting"
-            if not run["gated"]:
-                self.resolve(iid, "failed" if failed_extensions else "upgraded")
-                if not failed_extensions:
-                    healthy_at.setdefault(self.now + self.boot, []).append([iid, flight["epoch"]])
-                instance["health"] = "Unhealthy" if failed_extensions else self.booting_health()
-                continue
-            if failed_extensions or fault.get("boot_unhealthy") or instance["power_state"] != "running":
-                instance["health"] = "Unhealthy" if failed_extensions and not self.has_health_source else self.booting_health()
-            else:
-                instance["health"] = self.booting_health()
-                when = self.now + max(self.boot, fault.get("slow_boot", 0))
+            when = self.boot_instance(instance, flight, fault, failed)
+            if when is not None:
                 healthy_at.setdefault(when, []).append([iid, flight["epoch"]])
-            if flight["old"] is not None:
-                # maxSurge: the old instance keeps serving, with its health, until the new one is healthy
-                # (or is discarded at the deadline).
-                instance["health"] = flight["old"]["health"]
         for when, pairs in sorted(healthy_at.items()):
             _push(run, when, "healthy", pairs)
         if run["gated"]:
@@ -370,14 +368,58 @@ class _Context:
         else:
             self.check_batch_end()
 
-    def provision(self, failing: set[str]) -> list[dict[str, str]]:
+    def reimage_disk(self, instance: Instance, flight: Flight) -> None:
+        """A new OS disk from the target image (§3.4); a model rollout that keeps the image keeps the disk."""
+        run = self.run
+        target = run["target_version"]
+        if target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
+            generation = instance["disk_generation"] + 1
+            instance["disk_generation"] = generation
+            # With maxSurge the disk replaced is the one the old instance kept serving on.
+            instance["previous_os_disk"] = instance["os_disk"] if flight["old"] is None else flight["old"]["os_disk"]
+            instance["os_disk"] = {
+                "name": os_disk_name(self.record, int(instance["instance_id"]), generation),
+                "image_version": target or instance["os_disk"]["image_version"],
+            }
+        instance["model_version"] = run["model_version"]
+
+    def rerun_extensions(self, instance: Instance, flight: Flight, fault: InstanceFaults) -> bool:
+        """Every extension of the model runs again (§3.4); True when one failed to provision."""
+        expired = set(self.run["expired_extensions"])
+        instance["extensions"] = self.provision(set(fault.get("extension_failure", [])) | expired)
+        failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
+        instance["provisioning_state"] = "Failed" if failed else "Succeeded"
+        # An expired credential fails the instance for good: no automatic rollback (§4, credentials).
+        flight["credential"] = bool(expired & set(failed))
+        return bool(failed)
+
+    def boot_instance(self, instance: Instance, flight: Flight, fault: InstanceFaults, failed: bool) -> int | None:
+        """The instance's health while it boots (§3 health signal); when it becomes healthy, None if never."""
+        if not self.run["gated"]:
+            # All at once, without a health wait: the extensions decide the outcome now.
+            self.resolve(instance["instance_id"], "failed" if failed else "upgraded")
+            instance["health"] = "Unhealthy" if failed else self.booting_health()
+            return None if failed else self.now + self.boot
+        when = None
+        if failed or fault.get("boot_unhealthy") or instance["power_state"] != "running":
+            instance["health"] = "Unhealthy" if failed and not self.has_health_source else self.booting_health()
+        else:
+            instance["health"] = self.booting_health()
+            when = self.now + max(self.boot, fault.get("slow_boot", 0))
+        if flight["old"] is not None:
+            # maxSurge: the old instance keeps serving, with its health, until the new one is healthy
+            # (or is discarded at the deadline).
+            instance["health"] = flight["old"]["health"]
+        return when
+
+    def provision(self, failing: set[str]) -> list[ExtensionState]:
         """Extension states after a run of the model's extensions; computed once per set of failing ones."""
         key = frozenset(failing)
         if key not in self._provisioned:
             self._provisioned[key] = provision(extensions_of(self.record["model"]), set(key))
-        return [dict(state) for state in self._provisioned[key]]
+        return [state.copy() for state in self._provisioned[key]]
 
-    def booting_health(self) -> str:
+    def booting_health(self) -> Health:
         if self.binary_health:
             return "Unhealthy"
         return "Initializing" if self.health_extension else "Unknown"
@@ -399,6 +441,7 @@ class _Context:
         self.check_batch_end()
 
     def on_deadline(self, ids: list[str]) -> None:
+        """§3.5: not healthy within 5 minutes is failed; a platform run restores the previous OS disk."""
         run = self.run
         restoring = []
         for iid in ids:
@@ -409,8 +452,7 @@ class _Context:
             if instance["health"] != "Healthy":
                 instance["health"] = "Unhealthy"
             if flight["old"] is not None:
-                # maxSurge: the failed new instance is deleted and the old one kept, untouched.
-                instance.update(flight["old"])
+                _keep_old(instance, flight["old"])
                 run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
                 self.resolve(iid, "failed")
             elif run["rollback"] and not flight.get("credential"):
@@ -452,6 +494,7 @@ class _Context:
         self.check_batch_end()
 
     def on_breach_restore_done(self, ids: list[str]) -> None:
+        """§3.6: the instances rolled back after a breach are restored; then the run faults."""
         for iid in ids:
             if iid in self.by_id:
                 self.run["flight"][iid] = {"phase": "restoring", "epoch": 0, "old": None}
@@ -466,7 +509,7 @@ class _Context:
             if iid in self.by_id:
                 self.by_id[iid]["health"] = "Unhealthy"
 
-    def resolve(self, iid: str, result: str, keep_flight: bool = False) -> None:
+    def resolve(self, iid: str, result: OutcomeResult, keep_flight: bool = False) -> None:
         outcome = self.run["outcome"][iid]
         outcome["result"] = result
         outcome["resolved"] = self.now
@@ -477,7 +520,10 @@ class _Context:
         else:
             self.run["flight"][iid].pop("credential", None)
 
+    # -- between batches ---------------------------------------------------------------------------
+
     def check_batch_end(self) -> None:
+        """After any instance's outcome: once none of the current batch is in progress, the batch ends."""
         run = self.run
         index = run["current_batch"]
         if index is None:
@@ -486,81 +532,60 @@ class _Context:
         results = [run["outcome"][i]["result"] for i in batch["instances"]]
         if any(r == "in_progress" for r in results):
             return
+        self.end_batch(batch, results)
+        if run["status"] in ACTIVE:
+            self.after_batch(batch)
+
+    def end_batch(self, batch: Batch, results: list[OutcomeResult]) -> None:
         batch["end"] = self.now
         # Failures only arise, and only change category, within their own batch: count them once here.
         batch["failed"] = sum(r in FAILED_RESULTS for r in results)
         ok = sum(r == "upgraded" for r in results)
         batch["result"] = "succeeded" if ok == len(results) else ("failed" if ok == 0 else "partially_failed")
-        run["current_batch"] = None
-        self.report("BatchCompleted", batch=index, result=batch["result"])
-        if run["status"] not in ACTIVE:
-            return
-        if any(run["outcome"][i].get("credential") for i in batch["instances"]):
-            names = ", ".join(run["expired_extensions"])
-            self.finish("Faulted", self.error(
-                CREDENTIAL_CODE,
-                f"Rolling Upgrade stopped: the credentials of extension(s) {names} expired, so the extensions failed "
-                "to provision on the instances of the first batch. Renew the credentials, update the scale set "
-                "model and deploy it to every instance.",
-                [self.by_id[i] for i in batch["instances"] if i in self.by_id],
-            ))
-            return
-        policy = run["policy"]
-        failed_count = sum(b.get("failed", 0) for b in run["batches"])
-        if run["gated"] and exceeds(failed_count, run["n"], policy["maxUnhealthyUpgradedInstancePercent"]):
-            failed = [i for i, o in run["outcome"].items() if o["result"] in FAILED_RESULTS]
-            first = min(failed, key=int)
-            error = self.error(
-                "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
-                f"Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in "
-                f"the RollingUpgradePolicy. {len(failed) * 100 // run['n']}% of instances are in an unhealthy state "
-                f"after being upgraded - more than the threshold of {policy['maxUnhealthyUpgradedInstancePercent']}%. "
-                f"First failed instance ID is: {first}.",
-                [self.by_id[i] for i in sorted(failed, key=int) if i in self.by_id],
-            )
-            to_restore = [
-                i for i in failed
-                if run["outcome"][i]["result"] == "failed" and not run["outcome"][i].get("kept_old") and i in self.by_id
-            ]
-            if policy["rollbackFailedInstancesOnPolicyBreach"] and to_restore:
-                run["status"] = "RollingBack"
-                run["breach_error"] = error
-                _push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
-                self.report("RollingBackStarted", instances=[self.by_id[i]["name"] for i in to_restore])
-                return
+        self.run["current_batch"] = None
+        self.report("BatchCompleted", batch=batch["index"], result=batch["result"])
+
+    def after_batch(self, batch: Batch) -> None:
+        """The checks after a batch, then the pause and the next batch (azure-behaviour §3.6-3.7, §4)."""
+        run = self.run
+        # §4 credentials: an expired credential stops the run after its first batch, whatever the policy.
+        error = credential_error(self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"],
+                                 self.by_id)
+        if error is not None:
             self.finish("Faulted", error)
             return
+        if run["gated"]:  # §3.6: the post-batch check, counting each batch's failures
+            error = post_batch_error(self.scale_set, sum(b.get("failed", 0) for b in run["batches"]), run["outcome"],
+                                     run["n"], run["policy"]["maxUnhealthyUpgradedInstancePercent"], self.by_id)
+            if error is not None:
+                self.breach(error)
+                return
         if run["cancel_requested"]:
             self.finish("Cancelled")
             return
         if not run["pending"]:
             self.finish("Completed")
             return
-        pause = parse_duration(policy["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches") if run["gated"] else 0
+        pause = 0
+        if run["gated"]:  # §3.7: pauseTimeBetweenBatches passes before the next batch starts
+            pause = parse_duration(run["policy"]["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches")
         _push(run, self.now + pause, "batch_start", [])
+
+    def breach(self, error: ApiError) -> None:
+        """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""
+        run = self.run
+        to_restore = breach_rollback(run["outcome"], self.by_id, run["policy"]["rollbackFailedInstancesOnPolicyBreach"])
+        if not to_restore:
+            self.finish("Faulted", error)
+            return
+        run["status"] = "RollingBack"
+        run["breach_error"] = error
+        _push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
+        self.report("RollingBackStarted", instances=[self.by_id[i]["name"] for i in to_restore])
 
     # -- ending ------------------------------------------------------------------------------------
 
-    def error(self, code: str, message: str, instances: list[dict[str, Any]]) -> dict[str, Any]:
-        name = self.record["model"]["name"]
-        return {
-            "code": code,
-            "target": self.record["model"]["id"],
-            "message": message,
-            "details": [
-                {
-                    "code": "RollingUpgradeInstanceUnhealthyError",
-                    "target": f"{name}/virtualMachines/{i['instance_id']}",
-                    "message": f"Instance {i['instance_id']} ({i['name']}) is {i['health'].lower()}"
-                    + (f" and {i['power_state']}" if i["power_state"] != "running" else "")
-                    + (", extensions failed to provision" if i["provisioning_state"] == "Failed" else "")
-                    + ".",
-                }
-                for i in instances
-            ],
-        }
-
-    def finish(self, status: str, error: dict[str, Any] | None = None) -> None:
+    def finish(self, status: RunStatus, error: ApiError | None = None) -> None:
         run = self.run
         run["status"] = status
         run["end"] = self.now
@@ -577,10 +602,20 @@ class _Context:
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
 
 
+def _keep_old(instance: Instance, old: SurgeOld) -> None:
+    """maxSurge: the failed new instance is deleted and the old one kept, untouched (azure-behaviour §3.4)."""
+    instance["os_disk"] = old["os_disk"]
+    instance["previous_os_disk"] = old["previous_os_disk"]
+    instance["extensions"] = old["extensions"]
+    instance["health"] = old["health"]
+    instance["provisioning_state"] = old["provisioning_state"]
+    instance["model_version"] = old["model_version"]
+
+
 # -- requests from modules -------------------------------------------------------------------------
 
 
-def cancel(store: Store, key: str) -> dict[str, Any] | None:
+def cancel(store: Store, key: str) -> Run | None:
     """Azure's cancel: no new batch starts; instances in flight finish. None when nothing runs."""
     fleet = fleet_of(store)
     run = fleet.latest_run(key)
@@ -633,7 +668,8 @@ def approve(store: Store, key: str, instance_ids: list[str]) -> list[str]:
     approved = []
     starting = []
     for iid in instance_ids:
-        if iid in run["approved"] or run["outcome"].get(iid, {}).get("result") not in (None, "in_progress"):
+        outcome = run["outcome"].get(iid)
+        if iid in run["approved"] or outcome is not None and outcome["result"] != "in_progress":
             continue
         flight = run["flight"].get(iid)
         if flight is not None and flight["phase"] != "awaiting_approval":

@@ -23,13 +23,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
-from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import every_record, record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "platform_rollout"
 
 
-def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
+def _due(store: Store, record: Record) -> tuple[int, str] | None:
     """When the platform should start its next run, and towards which version; None if it should not."""
     policy = record["model"]["properties"]["upgradePolicy"]
     if not automatic_os_upgrade_enabled(policy):
@@ -47,8 +48,8 @@ def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
     if latest is None:
         return None
     version, available = latest
-    platform = record.get("platform") or {}
-    if platform.get("last_target") == version:
+    platform = record.get("platform")
+    if platform and platform.get("last_target") == version:
         return None
     key = record_key(record)
     fleet = fleet_of(store)
@@ -58,7 +59,7 @@ def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
         return None  # the end of that run reschedules
     sim = record["simulation"]
     enabled_at = record.get("automatic_os_upgrade_enabled_at") or 0
-    last_run = platform.get("last_run_at")
+    last_run = platform.get("last_run_at") if platform else None
     if last_run is None or last_run < enabled_at:
         due = max(enabled_at, available) + parse_duration(sim["first_rollout_delay"], "simulation.first_rollout_delay")
     else:
@@ -66,7 +67,7 @@ def _due(store: Store, record: dict[str, Any]) -> tuple[int, str] | None:
     return max(due, store.now()), version
 
 
-def reschedule(store: Store, record: dict[str, Any]) -> None:
+def reschedule(store: Store, record: Record) -> None:
     """Recompute the scale set's next platform-started run after anything that may change it."""
     key = record_key(record)
     store.cancel_events(key, EVENT_KIND)
@@ -77,7 +78,7 @@ def reschedule(store: Store, record: dict[str, Any]) -> None:
 
 def reschedule_all(store: Store) -> None:
     """After the catalogue changed: every scale set with automatic OS upgrade may have a new latest."""
-    for record in store.list_docs("scale_sets", {}, "key"):
+    for record in every_record(store):
         if automatic_os_upgrade_enabled(record["model"]["properties"]["upgradePolicy"]):
             reschedule(store, fleet_of(store).record(record_key(record)) or record)
 

@@ -7,16 +7,15 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
-def drive(store: Store, run: dict[str, Any], seconds: int) -> bool:
+def drive(store: Store, run: Run, seconds: int) -> bool:
     """Advance until the run ends or ``seconds`` pass; True when it ended."""
     if not orchestrator.is_active(run):
         return True  # ended already (e.g. the first pre-check): the clock must not run on to the timeout
@@ -24,7 +23,7 @@ def drive(store: Store, run: dict[str, Any], seconds: int) -> bool:
     return not orchestrator.is_active(run)
 
 
-def rollout_model_change(store: Store, key: str, names: list[str] | None = None) -> dict[str, Any] | None:
+def rollout_model_change(store: Store, key: str, names: list[str] | None = None) -> Run | None:
     """Bring instances to the current model as the upgrade mode says (azure-behaviour §4, model changes).
 
     ``names`` are Azure's manualUpgrade of those instances; otherwise Automatic mode updates every

@@ -97,7 +97,8 @@ class AzsimModule:
 
     @property
     def params(self) -> dict[str, Any]:
-        return self.module.params
+        params: dict[str, Any] = self.module.params
+        return params
 
     def fail(self, msg: str, **details: Any) -> NoReturn:
         self.module.fail_json(msg=msg, **details)

@@ -11,6 +11,7 @@ import heapq
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Record
 
 HEALTH_EXTENSION_PUBLISHER = "Microsoft.ManagedServices"
 HEALTH_EXTENSION_TYPES = ("ApplicationHealthLinux", "ApplicationHealthWindows")
@@ -28,7 +29,8 @@ def is_health_extension(extension: dict[str, Any]) -> bool:
 
 
 def is_service_fabric_extension(extension: dict[str, Any]) -> bool:
-    return extension["properties"]["publisher"].lower() == SERVICE_FABRIC_PUBLISHER.lower()
+    publisher: str = extension["properties"]["publisher"]
+    return publisher.lower() == SERVICE_FABRIC_PUBLISHER.lower()
 
 
 def sequence(extensions: list[dict[str, Any]], where: str = "extensions") -> list[str]:
@@ -82,9 +84,19 @@ def _cycle(waiting: dict[str, set[str]], names: list[str]) -> list[str]:
         path.append(step)
 
 
+def expired_extensions(record: Record, now: int) -> set[str]:
+    """Extensions whose credential (a SAS token, a certificate) has expired by ``now`` (azure-behaviour §4)."""
+    expired = set()
+    for name, secret in record["extension_secrets"].items():
+        expiry = secret.get("credential_expiry")
+        if expiry is not None and expiry <= now:
+            expired.add(name)
+    return expired
+
+
 def provision(
     extensions: list[dict[str, Any]], failing: set[str]
-) -> list[dict[str, str]]:
+) -> list[ExtensionState]:
     """Provisioning states in run order; an extension fails if in ``failing`` or if one it waits for failed."""
     after = {e["name"]: e["properties"].get("provisionAfterExtensions", []) for e in extensions}
     states: dict[str, str] = {}

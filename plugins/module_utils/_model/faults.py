@@ -12,10 +12,21 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
+
+
+class InstanceFaults(TypedDict, total=False):
+    """How one instance misbehaves in a run; what no rule picked it for is absent."""
+
+    boot_unhealthy: bool
+    slow_boot: int
+    extension_failure: list[str]
+    rollback_failure: bool
+    unhealthy_at: int
 
 
 def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[str]) -> None:
@@ -35,15 +46,15 @@ def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[st
 
 
 def pick(
-    rules: list[dict[str, Any]], seed: int, instances: list[dict[str, Any]], target_version: str | None
-) -> dict[str, dict[str, Any]]:
+    rules: list[dict[str, Any]], seed: int, instances: list[Instance], target_version: str | None
+) -> dict[str, InstanceFaults]:
     """{instance id: {boot_unhealthy, slow_boot, extension_failure, rollback_failure, unhealthy_at}} for a run.
 
     ``target_version`` is the OS image version the run rolls out (None for a model change); rules
     limited to an image_version apply only to runs towards that version.
     """
     ordered = sorted(instances, key=lambda i: int(i["instance_id"]))
-    picked: dict[str, dict[str, Any]] = {}
+    picked: dict[str, InstanceFaults] = {}
     for index, rule in enumerate(rules):
         if rule.get("image_version") and rule["image_version"] != target_version:
             continue
@@ -64,6 +75,8 @@ def pick(
                 entry.setdefault("extension_failure", []).append(rule["extension"])
             elif kind == "unhealthy_at":
                 entry["unhealthy_at"] = parse_duration(rule["at"], "at")
-            else:
-                entry[kind] = True
+            elif kind == "boot_unhealthy":
+                entry["boot_unhealthy"] = True
+            else:  # rollback_failure, the last type the schema allows
+                entry["rollback_failure"] = True
     return picked

@@ -12,33 +12,35 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
 class Fleet:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._records: dict[str, dict[str, Any] | None] = {}
-        self._instances: dict[str, list[dict[str, Any]]] = {}
+        self._records: dict[str, Record | None] = {}
+        self._instances: dict[str, list[Instance]] = {}
         self._dirty: set[str] = set()
-        self._by_id: dict[str, dict[str, dict[str, Any]]] = {}
-        self._runs: dict[tuple[str, int], dict[str, Any]] = {}
+        self._by_id: dict[str, dict[str, Instance]] = {}
+        self._runs: dict[tuple[str, int], Run] = {}
         self._dirty_runs: set[tuple[str, int]] = set()
 
-    def record(self, key: str) -> dict[str, Any] | None:
+    def record(self, key: str) -> Record | None:
         if key not in self._records:
-            self._records[key] = self.store.get_doc("scale_sets", {"key": key})
+            self._records[key] = cast(Record | None, self.store.get_doc("scale_sets", {"key": key}))
         return self._records[key]
 
-    def instances(self, key: str) -> list[dict[str, Any]]:
+    def instances(self, key: str) -> list[Instance]:
         if key not in self._instances:
             self._instances[key] = scaleset.load_instances(self.store, key)
         return self._instances[key]
 
-    def by_id(self, key: str) -> dict[str, dict[str, Any]]:
+    def by_id(self, key: str) -> dict[str, Instance]:
         """Instances by instance id; the same dicts as ``instances``."""
         if key not in self._by_id:
             self._by_id[key] = {i["instance_id"]: i for i in self.instances(key)}
@@ -48,7 +50,7 @@ class Fleet:
         """The record or instances of ``key`` changed: write them back at commit."""
         self._dirty.add(key)
 
-    def save(self, record: dict[str, Any], instances: list[dict[str, Any]] | None = None) -> None:
+    def save(self, record: Record, instances: list[Instance] | None = None) -> None:
         """Write the record (and instances) now, and keep them as the call's copy."""
         key = scaleset.record_key(record)
         scaleset.save(self.store, record)
@@ -68,12 +70,12 @@ class Fleet:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def run(self, key: str, run_id: int) -> dict[str, Any] | None:
+    def run(self, key: str, run_id: int) -> Run | None:
         if (key, run_id) not in self._runs:
             doc = self.store.get_doc("runs", {"scale_set": key, "run_id": run_id})
             if doc is None:
                 return None
-            self._runs[(key, run_id)] = doc
+            self._runs[(key, run_id)] = cast(Run, doc)
         return self._runs[(key, run_id)]
 
     def latest_run_id(self, key: str) -> int | None:
@@ -82,13 +84,13 @@ class Fleet:
         ids = [i for i in [stored, *cached] if i is not None]
         return max(ids) if ids else None
 
-    def latest_run(self, key: str) -> dict[str, Any] | None:
+    def latest_run(self, key: str) -> Run | None:
         run_id = self.latest_run_id(key)
         return None if run_id is None else self.run(key, run_id)
 
-    def recent_runs(self, key: str, kind: str, since: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def recent_runs(self, key: str, kind: RunKind, since: int | None = None, limit: int | None = None) -> list[Run]:
         """Runs of one kind, newest first (start, then id), with this call's changes; see Store.recent_runs."""
-        found = {doc["run_id"]: doc for doc in self.store.recent_runs(key, kind, since, limit)}
+        found = {doc["run_id"]: cast(Run, doc) for doc in self.store.recent_runs(key, kind, since, limit)}
         for (cached_key, run_id), run in self._runs.items():
             if cached_key == key and run["kind"] == kind and (since is None or run["start"] >= since):
                 found[run_id] = run
@@ -97,7 +99,7 @@ class Fleet:
         newest = sorted(found.values(), key=lambda r: (r["start"], r["run_id"]), reverse=True)
         return newest if limit is None else newest[:limit]
 
-    def add_run(self, key: str, run: dict[str, Any]) -> None:
+    def add_run(self, key: str, run: Run) -> None:
         self._runs[(key, run["run_id"])] = run
         self._dirty_runs.add((key, run["run_id"]))
 

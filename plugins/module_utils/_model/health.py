@@ -7,12 +7,21 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    ExtensionState,
+    Health,
+    Instance,
+    PowerState,
+    Record,
+)
+
+HealthSource = Literal["probe", "extension", "both"]
 
 
-def health_source(record: dict[str, Any]) -> str | None:
+def health_source(record: Record) -> HealthSource | None:
     """``probe``, ``extension``, ``both`` or None: where the platform reads an instance's health from."""
     probe = bool(record["model"]["properties"]["virtualMachineProfile"].get("networkProfile", {}).get("healthProbe"))
     extension = any(is_health_extension(e) for e in extensions_of(record["model"]))
@@ -21,27 +30,27 @@ def health_source(record: dict[str, Any]) -> str | None:
     return "probe" if probe else ("extension" if extension else None)
 
 
-def initial_health(record: dict[str, Any], instance: dict[str, Any]) -> str:
+def initial_health(record: Record, power_state: PowerState, extensions: list[ExtensionState]) -> Health:
     """Health of an instance nobody told us about: healthy when it runs and its extensions succeeded.
 
     Without a health source that is Azure's own rule. With a probe or the health extension the
     application answers; a stopped instance answers nothing, so it is unhealthy.
     """
-    if instance["power_state"] != "running":
+    if power_state != "running":
         return "Unhealthy"
-    if health_source(record) is None and any(e["provisioning_state"] != "Succeeded" for e in instance["extensions"]):
+    if health_source(record) is None and any(e["provisioning_state"] != "Succeeded" for e in extensions):
         return "Unhealthy"
     return "Healthy"
 
 
-UNHEALTHY_STATES = ("Unhealthy", "Unknown")
+UNHEALTHY_STATES: tuple[Health, ...] = ("Unhealthy", "Unknown")
 
 
-def is_unhealthy(instance: dict[str, Any]) -> bool:
+def is_unhealthy(instance: Instance) -> bool:
     """Unhealthy for any reason: the health signal says so, or the instance is not running."""
     return instance["health"] in UNHEALTHY_STATES or instance["power_state"] != "running"
 
 
-def count_unhealthy(instances: list[dict[str, Any]]) -> int:
-    """How many instances the pre-batch check counts against maxUnhealthyInstancePercent (§3.2)."""
+def count_unhealthy(instances: list[Instance]) -> int:
+    """How many instances the pre-batch check counts against maxUnhealthyInstancePercent (§3.1)."""
     return sum(1 for i in instances if i["health"] in UNHEALTHY_STATES or i["power_state"] != "running")

@@ -1,6 +1,6 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TODO
+"""Instances from the ``instances`` option: created, updated in place, or dropped by scaling in.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from typing import Any
+from typing import Any, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_instance_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, provision
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
+    expired_extensions,
+    extensions_of,
+    provision,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    DataDisk,
+    ExtensionState,
+    Health,
+    Instance,
+    PowerState,
+    Record,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -34,9 +46,26 @@ DATA_DISK_KEYS = ("lun", "name", "disk_size_gb")
 UPDATE_DOMAINS = 5
 
 
-def normalize_instances(value: list[Any], zones: list[str]) -> list[dict[str, Any]]:
+class WantedDisk(TypedDict):
+    lun: int
+    name: str | None
+    disk_size_gb: int
+
+
+class WantedInstance(TypedDict):
+    """One entry of the ``instances`` option; None where the option leaves it to the simulator."""
+
+    name: str
+    zone: str | None
+    update_domain: int | None
+    health: Health | None
+    power_state: PowerState | None
+    data_disks: list[WantedDisk] | None
+
+
+def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstance]:
     """The ``instances`` option as dicts with every key present (None when not given)."""
-    out: list[dict[str, Any]] = []
+    out: list[WantedInstance] = []
     seen: set[str] = set()
     for index, item in enumerate(value):
         where = f"instances[{index}]"
@@ -73,10 +102,10 @@ def normalize_instances(value: list[Any], zones: list[str]) -> list[dict[str, An
     return out
 
 
-def _data_disks(value: Any, where: str) -> list[dict[str, Any]]:
+def _data_disks(value: Any, where: str) -> list[WantedDisk]:
     if not isinstance(value, list):
         raise InvalidInput(f"{where}: give a list of dicts with {', '.join(DATA_DISK_KEYS)}")
-    out = []
+    out: list[WantedDisk] = []
     luns: set[int] = set()
     for index, disk in enumerate(value):
         if not isinstance(disk, dict):
@@ -95,24 +124,16 @@ def _data_disks(value: Any, where: str) -> list[dict[str, Any]]:
     return out
 
 
-def os_disk_name(record: dict[str, Any], instance_id: int, generation: int) -> str:
+def os_disk_name(record: Record, instance_id: int, generation: int) -> str:
     """A new OS disk name, Azure's pattern, with a suffix drawn from the scale set's seed."""
     seed = record["simulation"]["seed"]
     digest = hashlib.sha256(f"{seed}:{record_key(record)}:{instance_id}:osdisk:{generation}".encode()).hexdigest()
     return f"{record['model']['name']}_{instance_id}_OsDisk_{generation}_{digest[:32]}"
 
 
-def _expired_extensions(record: dict[str, Any], now: int) -> set[str]:
-    return {
-        name
-        for name, secret in record["extension_secrets"].items()
-        if secret.get("credential_expiry") is not None and secret["credential_expiry"] <= now
-    }
-
-
 def create_instance(
-    record: dict[str, Any], wanted: dict[str, Any], image_version: str, extensions: list[dict[str, str]]
-) -> dict[str, Any]:
+    record: Record, wanted: WantedInstance, image_version: str, extensions: list[ExtensionState]
+) -> Instance:
     """A new instance on ``image_version`` whose extensions ended in the states ``extensions``."""
     name = wanted["name"]
     instance_id = record["instance_ids"].get(name)
@@ -123,12 +144,10 @@ def create_instance(
     zones = record["model"].get("zones") or []
     zone = wanted["zone"] if wanted["zone"] is not None else (zones[instance_id % len(zones)] if zones else None)
     update_domain = wanted["update_domain"] if wanted["update_domain"] is not None else instance_id % UPDATE_DOMAINS
-    disks = [
-        {"lun": d["lun"], "name": d["name"] or f"{record['model']['name']}_{name}_disk{d['lun']}",
-         "disk_size_gb": d["disk_size_gb"]}
-        for d in (wanted["data_disks"] or [])
-    ]
-    instance = {
+    disks = _disks(record, name, wanted["data_disks"] or [])
+    power_state: PowerState = wanted["power_state"] or "running"
+    states = [state.copy() for state in extensions]
+    instance: Instance = {
         "instance_id": str(instance_id),
         "name": name,
         "zone": zone,
@@ -136,17 +155,26 @@ def create_instance(
         "os_disk": {"name": os_disk_name(record, instance_id, 1), "image_version": image_version},
         "previous_os_disk": None,
         "data_disks": disks,
-        "power_state": wanted["power_state"] or "running",
+        "power_state": power_state,
         "provisioning_state": "Succeeded",
-        "extensions": [dict(state) for state in extensions],
+        "extensions": states,
         "model_version": record["model_version"],
         "disk_generation": 1,
+        "health": wanted["health"] or initial_health(record, power_state, states),
     }
-    instance["health"] = wanted["health"] or initial_health(record, instance)
     return instance
 
 
-def update_instance(record: dict[str, Any], instance: dict[str, Any], wanted: dict[str, Any], where: str) -> None:
+def _disks(record: Record, instance_name: str, wanted: list[WantedDisk]) -> list[DataDisk]:
+    """Data disks as given; an unnamed one gets Azure's pattern of names."""
+    return [
+        {"lun": d["lun"], "name": d["name"] or f"{record['model']['name']}_{instance_name}_disk{d['lun']}",
+         "disk_size_gb": d["disk_size_gb"]}
+        for d in wanted
+    ]
+
+
+def update_instance(record: Record, instance: Instance, wanted: WantedInstance, where: str) -> None:
     """Apply the attributes a user may change on a running instance; placement is fixed."""
     for key in ("zone", "update_domain"):
         if wanted[key] is not None and wanted[key] != instance[key]:
@@ -154,32 +182,29 @@ def update_instance(record: dict[str, Any], instance: dict[str, Any], wanted: di
                 f"{where}.{key}: instance {instance['name']} is in {key.replace('_', ' ')} {instance[key]!r}; an "
                 "instance cannot move, remove it and add it again"
             )
-    power_changed = wanted["power_state"] is not None and wanted["power_state"] != instance["power_state"]
-    if power_changed:
-        instance["power_state"] = wanted["power_state"]
+    power_state = wanted["power_state"]
+    power_changed = power_state is not None and power_state != instance["power_state"]
+    if power_state is not None:
+        instance["power_state"] = power_state
     if wanted["data_disks"] is not None:
-        instance["data_disks"] = [
-            {"lun": d["lun"], "name": d["name"] or f"{record['model']['name']}_{instance['name']}_disk{d['lun']}",
-             "disk_size_gb": d["disk_size_gb"]}
-            for d in wanted["data_disks"]
-        ]
+        instance["data_disks"] = _disks(record, instance["name"], wanted["data_disks"])
     if wanted["health"] is not None:
         instance["health"] = wanted["health"]
     elif power_changed:
         # Only a power state that changes is news about health; restating the current one must not reset
         # a health that a run or an earlier task set (idempotence).
-        instance["health"] = initial_health(record, instance)
+        instance["health"] = initial_health(record, instance["power_state"], instance["extensions"])
 
 
 def reconcile_instances(
-    store: Store, record: dict[str, Any], current: list[dict[str, Any]], wanted_option: list[Any] | None
-) -> list[dict[str, Any]]:
+    store: Store, record: Record, current: list[Instance], wanted_option: list[Any] | None
+) -> list[Instance]:
     """The instance list after scaling to ``wanted_option`` (None keeps the instances as they are)."""
     if wanted_option is None:
         return current
     wanted = normalize_instances(wanted_option, record["model"].get("zones") or [])
     by_name = {i["name"]: i for i in current}
-    result: list[dict[str, Any]] = []
+    result: list[Instance] = []
     new = [w for w in wanted if w["name"] not in by_name]
     image_version = (
         catalogue.resolve(
@@ -190,7 +215,7 @@ def reconcile_instances(
         else ""
     )
     # New instances run the model's extensions now; an expired credential fails its extension.
-    extensions = provision(extensions_of(record["model"]), _expired_extensions(record, store.now()))
+    extensions = provision(extensions_of(record["model"]), expired_extensions(record, store.now()))
     for index, entry in enumerate(wanted):
         existing = by_name.get(entry["name"])
         if existing is not None:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration, parse_timestamp
@@ -22,6 +22,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     extensions_of,
     is_service_fabric_extension,
     sequence,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    ExtensionSecret,
+    HealthProbe,
+    OsType,
+    Record,
+    ServiceFabric,
+    Simulation,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import SIMULATION_SCHEMA, VMSS_SCHEMA, validate
 
@@ -39,7 +47,7 @@ class ScaleSetOptions(TypedDict, total=False):
 
     location: str | None
     api_version: str | None
-    os_type: str | None
+    os_type: OsType | None
     image: ImageOption | None
     windows_configuration: dict[str, Any] | None
     extensions: list[dict[str, Any]] | None
@@ -76,14 +84,14 @@ def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, A
 
 def _extension_models(
     extensions: list[dict[str, Any]], fingerprint_key: bytes
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], dict[str, ExtensionSecret]]:
     """REST extensions and their secret fingerprints from the ``extensions`` option.
 
     A fingerprint is an HMAC under the store's own random key, so that reading the store does not
     let anyone test guesses of a protected setting; it only tells that the settings changed.
     """
     models: list[dict[str, Any]] = []
-    secrets: dict[str, dict[str, Any]] = {}
+    secrets: dict[str, ExtensionSecret] = {}
     for index, ext in enumerate(extensions):
         where = f"extensions[{index}]"
         for required in ("name", "publisher", "type", "type_handler_version"):
@@ -114,7 +122,7 @@ def _extension_models(
     return models, secrets
 
 
-def _health_probe(probe: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any] | None:
+def _health_probe(probe: dict[str, Any] | None, record: Record) -> HealthProbe | None:
     if not probe or all(v is None for k, v in probe.items() if k != "load_balancer_sku"):
         return None
     sku = probe.get("load_balancer_sku") or "Standard"
@@ -142,12 +150,12 @@ def _health_probe(probe: dict[str, Any] | None, record: dict[str, Any]) -> dict[
     }
 
 
-def _service_fabric(value: dict[str, Any] | None, os_type: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def _service_fabric(value: dict[str, Any] | None, os_type: str) -> tuple[ServiceFabric | None, dict[str, Any] | None]:
     """Cluster settings and the Service Fabric node extension the model must carry."""
     if not value or all(v is None for v in value.values()):
         return None, None
     durability = value.get("durability") or "Silver"
-    settings = {
+    settings: ServiceFabric = {
         "durability": durability,
         "extension_durability": value.get("extension_durability") or durability,
         "stateless_only": bool(value.get("stateless_only")),
@@ -171,7 +179,7 @@ def _check_api_version(value: str) -> str:
     return value
 
 
-def _apply_image(record: dict[str, Any], params: ScaleSetOptions, subscription_id: str, creating: bool) -> None:
+def _apply_image(record: Record, params: ScaleSetOptions, subscription_id: str, creating: bool) -> None:
     model = record["model"]
     profile = model["properties"]["virtualMachineProfile"]
     image = params.get("image")
@@ -187,7 +195,7 @@ def _apply_image(record: dict[str, Any], params: ScaleSetOptions, subscription_i
     }
 
 
-def _apply_os_profile(record: dict[str, Any], params: ScaleSetOptions) -> None:
+def _apply_os_profile(record: Record, params: ScaleSetOptions) -> None:
     model = record["model"]
     os_profile = model["properties"]["virtualMachineProfile"].setdefault(
         "osProfile", {"computerNamePrefix": model["name"][:9]}
@@ -210,23 +218,22 @@ def _apply_os_profile(record: dict[str, Any], params: ScaleSetOptions) -> None:
         os_profile["linuxConfiguration"] = {"disablePasswordAuthentication": True}
 
 
-def _apply_service_fabric(record: dict[str, Any], value: dict[str, Any]) -> None:
+def _apply_service_fabric(record: Record, value: dict[str, Any]) -> None:
     """The durability settings, and the Service Fabric node extension that carries them (§2 rule 7)."""
     model = record["model"]
-    record["service_fabric"], sf_extension = _service_fabric(value, record["os_type"])
+    settings, sf_extension = _service_fabric(value, record["os_type"])
+    record["service_fabric"] = settings
     current = [e for e in extensions_of(model) if not is_service_fabric_extension(e) or e["name"] != "ServiceFabricNode"]
     if sf_extension is not None and not any(is_service_fabric_extension(e) for e in current):
         current.append(sf_extension)
-    elif sf_extension is not None:
+    elif settings is not None:
         for ext in current:
             if is_service_fabric_extension(ext):
-                ext["properties"].setdefault("settings", {})["durabilityLevel"] = record["service_fabric"][
-                    "extension_durability"
-                ]
+                ext["properties"].setdefault("settings", {})["durabilityLevel"] = settings["extension_durability"]
     model["properties"]["virtualMachineProfile"]["extensionProfile"] = {"extensions": current}
 
 
-def _apply_extensions(record: dict[str, Any], params: ScaleSetOptions, fingerprint_key: bytes) -> None:
+def _apply_extensions(record: Record, params: ScaleSetOptions, fingerprint_key: bytes) -> None:
     profile = record["model"]["properties"]["virtualMachineProfile"]
     extensions_option = params.get("extensions")
     if extensions_option is not None:
@@ -238,7 +245,7 @@ def _apply_extensions(record: dict[str, Any], params: ScaleSetOptions, fingerpri
         _apply_service_fabric(record, service_fabric)
 
 
-def _apply_health_probe(record: dict[str, Any], params: ScaleSetOptions) -> None:
+def _apply_health_probe(record: Record, params: ScaleSetOptions) -> None:
     profile = record["model"]["properties"]["virtualMachineProfile"]
     probe = params.get("health_probe")
     if probe is not None:
@@ -249,7 +256,7 @@ def _apply_health_probe(record: dict[str, Any], params: ScaleSetOptions) -> None
         profile.pop("networkProfile", None)
 
 
-def _apply_placement(record: dict[str, Any], params: ScaleSetOptions) -> None:
+def _apply_placement(record: Record, params: ScaleSetOptions) -> None:
     model = record["model"]
     single_placement_group = params.get("single_placement_group")
     if single_placement_group is not None:
@@ -263,20 +270,20 @@ def _apply_placement(record: dict[str, Any], params: ScaleSetOptions) -> None:
             model.pop("zones", None)
 
 
-def _apply_simulation(record: dict[str, Any], params: ScaleSetOptions) -> None:
+def _apply_simulation(record: Record, params: ScaleSetOptions) -> None:
     given = params.get("simulation")
     if given is None:
         return
-    simulation = copy.deepcopy(record["simulation"])
+    simulation: dict[str, Any] = copy.deepcopy({**record["simulation"]})
     simulation.update({k: v for k, v in given.items() if v is not None})
     validate(simulation, SIMULATION_SCHEMA, "simulation")
     for option in ("reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay"):
         parse_duration(simulation[option], f"simulation.{option}")
-    record["simulation"] = simulation
+    record["simulation"] = cast(Simulation, simulation)
 
 
 def apply_options(
-    record: dict[str, Any], params: ScaleSetOptions, subscription_id: str, fingerprint_key: bytes, creating: bool
+    record: Record, params: ScaleSetOptions, subscription_id: str, fingerprint_key: bytes, creating: bool
 ) -> None:
     """Write the given options into the record; options left unset keep their current value."""
     api_version = params.get("api_version")

@@ -13,13 +13,28 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
 
 POLICY = "properties.upgradePolicy"
+
+
+class RollingPolicy(TypedDict):
+    """``rollingUpgradePolicy`` with every field present: the numbers a run goes by (azure-behaviour §1, §3)."""
+
+    maxBatchInstancePercent: int
+    maxUnhealthyInstancePercent: int
+    maxUnhealthyUpgradedInstancePercent: int
+    pauseTimeBetweenBatches: str
+    enableCrossZoneUpgrade: bool
+    prioritizeUnhealthyInstances: bool
+    rollbackFailedInstancesOnPolicyBreach: bool
+    maxSurge: bool
+
+
 @dataclass(frozen=True)
 class PolicyField:
     """One field of ``properties.upgradePolicy``: its module option, REST place, default and API version."""

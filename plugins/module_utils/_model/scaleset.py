@@ -2,21 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The simulated scale set: its REST model, its simulator settings and its instances.
 
-A scale set is stored as one record (``scale_sets`` table) and one row per instance. The record::
-
-    model                 the VirtualMachineScaleSet resource in Azure's REST shape (camelCase)
-    api_version           the Compute API version the model is written against
-    os_type               linux | windows
-    health_probe          {id, protocol, port, request_path, load_balancer_sku} or None
-    service_fabric        {durability, extension_durability, stateless_only} or None
-    extension_secrets     {name: {credential_expiry, protected_settings_hmac}}; secrets are never kept
-    simulation            {seed, reimage_duration, boot_duration, first_rollout_delay, rollout_delay, faults}
-    instance_ids          {host name: instance id}, kept after scale-in so a name keeps its id
-    next_instance_id      the next id for a name never seen before
-    model_version         bumped on every change of the model that instances must take
-
-Instances are plain dicts with the public keys of design.md, plus ``model_version`` (what the instance
-runs) and ``disk_generation`` (for new OS disk names).
+A scale set is stored as one record (``scale_sets`` table) and one row per instance (``instances``);
+their shapes are ``records.Record`` and ``records.Instance``.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -25,16 +12,22 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    ExtensionSecret,
+    Instance,
+    Record,
+    Simulation,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 DEFAULT_API_VERSION = "2024-11-01"
 DEFAULT_SKU = "Standard_D2s_v3"
-DEFAULT_SIMULATION: dict[str, Any] = {
+DEFAULT_SIMULATION: Simulation = {
     "seed": 0,
     "reimage_duration": "PT3M",
     "boot_duration": "PT1M",
@@ -51,18 +44,19 @@ def scale_set_id(subscription_id: str, resource_group: str, name: str) -> str:
     )
 
 
-def record_key(record: dict[str, Any]) -> str:
+def record_key(record: Record) -> str:
     return str(record["model"]["id"]).lower()
 
 
 # -- persistence -----------------------------------------------------------------------------------
 
 
-def load(store: Store, subscription_id: str, resource_group: str, name: str) -> dict[str, Any] | None:
-    return store.get_doc("scale_sets", {"key": scale_set_id(subscription_id, resource_group, name).lower()})
+def load(store: Store, subscription_id: str, resource_group: str, name: str) -> Record | None:
+    doc = store.get_doc("scale_sets", {"key": scale_set_id(subscription_id, resource_group, name).lower()})
+    return cast(Record | None, doc)
 
 
-def load_or_fail(store: Store, subscription_id: str, resource_group: str, name: str) -> dict[str, Any]:
+def load_or_fail(store: Store, subscription_id: str, resource_group: str, name: str) -> Record:
     record = load(store, subscription_id, resource_group, name)
     if record is None:
         raise NotFound(
@@ -72,13 +66,17 @@ def load_or_fail(store: Store, subscription_id: str, resource_group: str, name: 
     return record
 
 
-def list_records(store: Store, subscription_id: str, resource_group: str) -> list[dict[str, Any]]:
-    return store.list_docs(
+def list_records(store: Store, subscription_id: str, resource_group: str) -> list[Record]:
+    return cast(list[Record], store.list_docs(
         "scale_sets", {"subscription_id": subscription_id.lower(), "resource_group": resource_group.lower()}, "key"
-    )
+    ))
 
 
-def save(store: Store, record: dict[str, Any]) -> None:
+def every_record(store: Store) -> list[Record]:
+    return cast(list[Record], store.list_docs("scale_sets", {}, "key"))
+
+
+def save(store: Store, record: Record) -> None:
     model = record["model"]
     sub = model["id"].split("/")[2]
     rg = model["id"].split("/")[4]
@@ -89,11 +87,11 @@ def save(store: Store, record: dict[str, Any]) -> None:
     )
 
 
-def load_instances(store: Store, key: str) -> list[dict[str, Any]]:
-    return store.list_docs("instances", {"scale_set": key}, "instance_id")
+def load_instances(store: Store, key: str) -> list[Instance]:
+    return cast(list[Instance], store.list_docs("instances", {"scale_set": key}, "instance_id"))
 
 
-def save_instances(store: Store, key: str, instances: list[dict[str, Any]]) -> None:
+def save_instances(store: Store, key: str, instances: list[Instance]) -> None:
     """Replace the scale set's instances with ``instances``."""
     store.delete_docs("instances", {"scale_set": key})
     store.put_docs(
@@ -109,10 +107,15 @@ def delete(store: Store, key: str) -> None:
 # -- what the user sees ----------------------------------------------------------------------------
 
 
-def public_instance(instance: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def public_instance(instance: Instance, record: Record) -> dict[str, Any]:
     out = {k: v for k, v in instance.items() if k not in ("model_version", "disk_generation")}
     out["latest_model_applied"] = instance.get("model_version") == record["model_version"]
     return out
+
+
+def _credential_expiry(secret: ExtensionSecret) -> str | None:
+    expiry = secret.get("credential_expiry")
+    return None if expiry is None else format_timestamp(expiry)
 
 
 class ScaleSetView(TypedDict):
@@ -123,7 +126,7 @@ class ScaleSetView(TypedDict):
     simulator: NotRequired[dict[str, Any]]
 
 
-def public_view(record: dict[str, Any], instances: list[dict[str, Any]]) -> ScaleSetView:
+def public_view(record: Record, instances: list[Instance]) -> ScaleSetView:
     """The module result: ``vmss`` (REST), ``instances`` and ``simulator`` (settings with no REST home)."""
     vmss = copy.deepcopy(record["model"])
     vmss["sku"]["capacity"] = len(instances)
@@ -137,16 +140,13 @@ def public_view(record: dict[str, Any], instances: list[dict[str, Any]]) -> Scal
             "health_probe": record["health_probe"],
             "service_fabric": record["service_fabric"],
             "simulation": record["simulation"],
-            "credential_expiry": {
-                name: format_timestamp(s["credential_expiry"]) if s.get("credential_expiry") is not None else None
-                for name, s in sorted(secrets.items())
-            },
+            "credential_expiry": {name: _credential_expiry(s) for name, s in sorted(secrets.items())},
             "model_version": record["model_version"],
         },
     }
 
 
-def snapshot(record: dict[str, Any] | None, instances: list[dict[str, Any]]) -> dict[str, Any]:
+def snapshot(record: Record | None, instances: list[Instance]) -> dict[str, Any]:
     """What ``changed`` and ``diff`` compare: the public view. A change of protected settings or a credential
     shows there as a new ``simulator.model_version``, never as the secret or its fingerprint."""
     if record is None:
@@ -157,7 +157,7 @@ def snapshot(record: dict[str, Any] | None, instances: list[dict[str, Any]]) -> 
 # -- building the model from module options ----------------------------------------------------------
 
 
-def new_record(subscription_id: str, resource_group: str, name: str, location: str, now: int) -> dict[str, Any]:
+def new_record(subscription_id: str, resource_group: str, name: str, location: str, now: int) -> Record:
     vmss_id = scale_set_id(subscription_id, resource_group, name)
     unique = hashlib.sha256(vmss_id.lower().encode()).hexdigest()
     return {

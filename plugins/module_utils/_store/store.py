@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
@@ -227,14 +227,14 @@ class Store:
         ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def put_doc(self, table: str, key: dict[str, Any], doc: dict[str, Any]) -> None:
+    def put_doc(self, table: str, key: dict[str, Any], doc: Mapping[str, Any]) -> None:
         columns = [*key, "doc"]
         self.conn.execute(
             f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             (*key.values(), _dumps(doc)),
         )
 
-    def put_docs(self, table: str, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    def put_docs(self, table: str, rows: list[tuple[dict[str, Any], Mapping[str, Any]]]) -> None:
         if not rows:
             return
         columns = [*rows[0][0], "doc"]

@@ -7,13 +7,17 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import FAILED_RESULTS
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import FAILED_RESULTS, Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+# An instance's result as the modules return it: an instance still in its batch shows as pending.
+InstanceResult = Literal["upgraded", "failed", "rolled_back", "rollback_failed", "pending", "skipped"]
 
 TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
 HISTORY_WINDOW = 60 * 86400  # "the past two months"
@@ -24,7 +28,7 @@ def _ts(value: int | None) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
-def progress(run: dict[str, Any]) -> dict[str, int]:
+def progress(run: Run) -> dict[str, int]:
     results = [o["result"] for o in run["outcome"].values()]
     return {
         "successfulInstanceCount": sum(r == "upgraded" for r in results),
@@ -34,7 +38,7 @@ def progress(run: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def rollback_info(run: dict[str, Any]) -> dict[str, Any]:
+def rollback_info(run: Run) -> dict[str, Any]:
     results = [o["result"] for o in run["outcome"].values()]
     failed = sorted(run["rollback_errors"], key=int)
     return {
@@ -52,7 +56,7 @@ def rollback_info(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def latest_view(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def latest_view(run: Run, record: Record) -> dict[str, Any]:
     """``GET .../rollingUpgrades/latest``."""
     properties: dict[str, Any] = {
         "policy": dict(run["policy"]),
@@ -69,7 +73,7 @@ def latest_view(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     return {"properties": properties, "type": TYPE, "location": record["model"]["location"]}
 
 
-def history_item(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def history_item(run: Run, record: Record) -> dict[str, Any]:
     """One entry of ``GET .../osUpgradeHistory``; ``endTime`` as the API names it."""
     properties: dict[str, Any] = {
         "runningStatus": {"code": run["status"], "startTime": _ts(run["start"]), "endTime": _ts(run["end"])},
@@ -83,12 +87,12 @@ def history_item(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     return {"properties": properties, "type": TYPE, "location": record["model"]["location"]}
 
 
-def history(runs: list[dict[str, Any]], record: dict[str, Any]) -> list[dict[str, Any]]:
+def history(runs: list[Run], record: Record) -> list[dict[str, Any]]:
     """``osUpgradeHistory`` items of OS upgrade runs given newest first."""
     return [history_item(r, record) for r in runs]
 
 
-def batches_view(run: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+def batches_view(run: Run, names: dict[str, str]) -> list[dict[str, Any]]:
     return [
         {
             "index": b["index"],
@@ -103,24 +107,28 @@ def batches_view(run: dict[str, Any], names: dict[str, str]) -> list[dict[str, A
     ]
 
 
-def instance_results(run: dict[str, Any] | None, record: dict[str, Any], instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def instance_results(run: Run | None, record: Record, instances: list[Instance]) -> list[dict[str, Any]]:
     """Each instance with its outcome in ``run``: upgraded, rolled_back, rollback_failed, failed, skipped, pending."""
     out = []
     pending = set(run["pending"]) if run else set()
     for instance in instances:
         view = public_instance(instance, record)
         outcome = run["outcome"].get(instance["instance_id"]) if run else None
+        result: InstanceResult
+        batch: int | None
         if outcome is not None:
-            view["result"] = outcome["result"] if outcome["result"] != "in_progress" else "pending"
-            view["batch"] = outcome["batch"]
+            result = outcome["result"] if outcome["result"] != "in_progress" else "pending"
+            batch = outcome["batch"]
         else:
-            view["result"] = "pending" if instance["instance_id"] in pending else "skipped"
-            view["batch"] = None
+            result = "pending" if instance["instance_id"] in pending else "skipped"
+            batch = None
+        view["result"] = result
+        view["batch"] = batch
         out.append(view)
     return out
 
 
-def plan_view(run: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+def plan_view(run: Run, names: dict[str, str]) -> dict[str, Any]:
     """Check mode's ``plan``: the batches the engine ran on a throw-away copy, and when the run ends."""
     return {
         "start": _ts(run["start"]),
@@ -139,11 +147,11 @@ class RunView(TypedDict):
     now: str
 
 
-def instance_names(instances: list[dict[str, Any]]) -> dict[str, str]:
+def instance_names(instances: list[Instance]) -> dict[str, str]:
     return {i["instance_id"]: i["name"] for i in instances}
 
 
-def run_view(store: Store, key: str, run: dict[str, Any] | None) -> RunView:
+def run_view(store: Store, key: str, run: Run | None) -> RunView:
     fleet = fleet_of(store)
     record = fleet.record(key)
     if record is None:
