@@ -10,6 +10,7 @@ from __future__ import annotations
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
     ScaleSetView,
+    list_records,
     load_instances,
     public_view,
     record_key,
@@ -18,5 +19,5 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import 
 
 def subscription_scale_sets(call: Call) -> list[ScaleSetView]:
     """The scale sets of the call's subscription, ordered by id."""
-    records = call.store.list_docs("scale_sets", {"subscription_id": call.subscription_id.lower()}, "key")
+    records = list_records(call.store, call.subscription_id)
     return [public_view(r, load_instances(call.store, record_key(r))) for r in records]

@@ -17,6 +17,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Ca
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, rollouts
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 
 # What an instant clock allows one request to move the clock by, at most (a year of virtual time).
 FINISH_HORIZON = 366 * 86400
@@ -34,15 +35,15 @@ class RunStatus(TypedDict):
     error: dict[str, Any] | None
 
 
-def _status(run: dict[str, Any]) -> RunStatus:
+def _status(run: Run) -> RunStatus:
     return {
         "run_id": int(run["run_id"]),
         "kind": str(run["kind"]),
         "code": str(run["status"]),
         "active": orchestrator.is_active(run),
-        "start": format_timestamp(run["start"]) if run.get("start") is not None else None,
-        "end": format_timestamp(run["end"]) if run.get("end") is not None else None,
-        "error": run.get("error") or None,
+        "start": format_timestamp(run["start"]),
+        "end": format_timestamp(run["end"]) if run["end"] is not None else None,
+        "error": dict(run["error"]) if run["error"] else None,
     }
 
 

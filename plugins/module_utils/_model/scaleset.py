@@ -66,10 +66,12 @@ def load_or_fail(store: Store, subscription_id: str, resource_group: str, name: 
     return record
 
 
-def list_records(store: Store, subscription_id: str, resource_group: str) -> list[Record]:
-    return cast(list[Record], store.list_docs(
-        "scale_sets", {"subscription_id": subscription_id.lower(), "resource_group": resource_group.lower()}, "key"
-    ))
+def list_records(store: Store, subscription_id: str, resource_group: str | None = None) -> list[Record]:
+    """The scale sets of a resource group, or of the whole subscription, ordered by id."""
+    where = {"subscription_id": subscription_id.lower()}
+    if resource_group is not None:
+        where["resource_group"] = resource_group.lower()
+    return cast(list[Record], store.list_docs("scale_sets", where, "key"))
 
 
 def every_record(store: Store) -> list[Record]:
