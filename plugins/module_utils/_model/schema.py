@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """JSON Schemas (Draft 2020-12) of the REST-shaped model the store keeps, and their validation.
 
+The upgrade policy's schema is generated from ``_model.policy.POLICY_FIELDS``, the one table of its fields.
+
 The schemas live in Python, not in .json files, because module_utils travel to the module as
 Python only. Errors name the JSON path of the offending value in the REST model.
 
@@ -14,6 +16,7 @@ import importlib.util
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
 
 # Imported where a document is validated: tasks that validate nothing (the clock, history, a run)
 # skip its import, a sizeable part of a module's start-up.
@@ -27,38 +30,36 @@ VERSION_PATTERN = r"^\d{1,10}\.\d{1,10}\.\d{1,10}(?!\n)$"
 
 _BOOL = {"type": "boolean"}
 
-UPGRADE_POLICY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["mode"],
-    "properties": {
-        "mode": {"enum": ["Automatic", "Manual", "Rolling"]},
-        "automaticOSUpgradePolicy": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "enableAutomaticOSUpgrade": _BOOL,
-                "disableAutomaticRollback": _BOOL,
-                "useRollingUpgradePolicy": _BOOL,
-                "osRollingUpgradeDeferral": _BOOL,
-            },
-        },
-        "rollingUpgradePolicy": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "maxBatchInstancePercent": {"type": "integer", "minimum": 5, "maximum": 100},
-                "maxUnhealthyInstancePercent": {"type": "integer", "minimum": 5, "maximum": 100},
-                "maxUnhealthyUpgradedInstancePercent": {"type": "integer", "minimum": 0, "maximum": 100},
-                "pauseTimeBetweenBatches": {"type": "string", "pattern": DURATION_PATTERN},
-                "enableCrossZoneUpgrade": _BOOL,
-                "prioritizeUnhealthyInstances": _BOOL,
-                "rollbackFailedInstancesOnPolicyBreach": _BOOL,
-                "maxSurge": _BOOL,
-            },
-        },
-    },
-}
+
+def policy_field_schema(field: PolicyField) -> dict[str, Any]:
+    """The JSON Schema of one upgrade-policy field, from its row of ``POLICY_FIELDS`` (azure-behaviour §1)."""
+    if field.kind == "choice":
+        return {"enum": list(field.choices)}
+    if field.kind == "bool":
+        return dict(_BOOL)
+    if field.kind == "int":
+        return {"type": "integer", "minimum": field.minimum, "maximum": field.maximum}
+    return {"type": "string", "pattern": DURATION_PATTERN}
+
+
+def upgrade_policy_schema() -> dict[str, Any]:
+    """``properties.upgradePolicy``: every field of ``POLICY_FIELDS`` and nothing else; the top-level ones required."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [f.name for f in POLICY_FIELDS if f.group is None],
+        "properties": {},
+    }
+    for field in POLICY_FIELDS:
+        properties = schema["properties"]
+        if field.group is not None:
+            group = properties.setdefault(field.group, {"type": "object", "additionalProperties": False, "properties": {}})
+            properties = group["properties"]
+        properties[field.name] = policy_field_schema(field)
+    return schema
+
+
+UPGRADE_POLICY_SCHEMA: dict[str, Any] = upgrade_policy_schema()
 
 _IMAGE_REFERENCE = {
     "oneOf": [
