@@ -71,20 +71,21 @@ options:
     type: dict
     suboptions:
       max_batch_instance_percent:
-        description: C(maxBatchInstancePercent), 5 to 100. Largest share of the instances upgraded together.
+        description:
+          - C(maxBatchInstancePercent), 5 to 100. Largest share of the instances upgraded together. API 2017-03-30.
         type: int
       max_unhealthy_instance_percent:
         description:
           - C(maxUnhealthyInstancePercent), 5 to 100. A run stops before a batch when more than this share of all
-            instances is unhealthy.
+            instances is unhealthy. API 2017-03-30.
         type: int
       max_unhealthy_upgraded_instance_percent:
         description:
           - C(maxUnhealthyUpgradedInstancePercent), 0 to 100. A run stops after a batch when more than this share of
-            all instances failed after being upgraded.
+            all instances failed after being upgraded. API 2017-03-30.
         type: int
       pause_time_between_batches:
-        description: C(pauseTimeBetweenBatches), an ISO 8601 duration such as C(PT0S) or C(PT5M).
+        description: C(pauseTimeBetweenBatches), an ISO 8601 duration such as C(PT0S) or C(PT5M). API 2017-03-30.
         type: str
       enable_cross_zone_upgrade:
         description: C(enableCrossZoneUpgrade). Batches may mix availability zones. API 2020-12-01.
