@@ -16,6 +16,13 @@ import importlib.util
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import DURATION_PATTERN
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
+    GALLERY_IMAGE_ID_BODY,
+    IMAGE_NAME_PATTERN,
+    LOCATION_PATTERN,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import VERSION_BODY, VERSION_PATTERN
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
 
 # Imported where a document is validated: tasks that validate nothing (the clock, history, a run)
@@ -24,9 +31,9 @@ HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None
 JSONSCHEMA_IMPORT_ERROR: str | None = None if HAS_JSONSCHEMA else "No module named 'jsonschema'"
 
 # Patterns end in (?!\n)$: jsonschema matches with re.search, where a bare $ also matches before a final newline.
-DURATION_PATTERN = r"^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?(?!\n)$"
+# Durations, image versions, locations and names use the patterns of the functions that check the options
+# (isotime, versions, names), so that a rule is written once.
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z(?!\n)$"
-VERSION_PATTERN = r"^\d{1,10}\.\d{1,10}\.\d{1,10}(?!\n)$"
 
 _BOOL = {"type": "boolean"}
 
@@ -68,9 +75,9 @@ _IMAGE_REFERENCE = {
             "additionalProperties": False,
             "required": ["publisher", "offer", "sku", "version"],
             "properties": {
-                "publisher": {"type": "string", "minLength": 1, "maxLength": 128},
-                "offer": {"type": "string", "minLength": 1, "maxLength": 128},
-                "sku": {"type": "string", "minLength": 1, "maxLength": 128},
+                "publisher": {"type": "string", "pattern": IMAGE_NAME_PATTERN},
+                "offer": {"type": "string", "pattern": IMAGE_NAME_PATTERN},
+                "sku": {"type": "string", "pattern": IMAGE_NAME_PATTERN},
                 "version": {"anyOf": [{"const": "latest"}, {"type": "string", "pattern": VERSION_PATTERN}]},
             },
         },
@@ -79,11 +86,7 @@ _IMAGE_REFERENCE = {
             "additionalProperties": False,
             "required": ["id"],
             "properties": {
-                "id": {
-                    "type": "string",
-                    "pattern": r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
-                    r"galleries/[^/]+/images/[^/]+(/versions/\d{1,10}\.\d{1,10}\.\d{1,10})?(?!\n)$",
-                }
+                "id": {"type": "string", "pattern": rf"(?i)^{GALLERY_IMAGE_ID_BODY}(/versions/{VERSION_BODY})?(?!\n)$"}
             },
         },
     ]
@@ -119,7 +122,7 @@ VMSS_SCHEMA: dict[str, Any] = {
         "id": {"type": "string"},
         "name": {"type": "string"},
         "type": {"const": "Microsoft.Compute/virtualMachineScaleSets"},
-        "location": {"type": "string", "pattern": r"^[a-z0-9]{2,40}(?!\n)$"},
+        "location": {"type": "string", "pattern": LOCATION_PATTERN},
         "zones": {"type": "array", "items": {"enum": ["1", "2", "3"]}, "uniqueItems": True},
         "sku": {
             "type": "object",
