@@ -111,7 +111,10 @@ def _check_in_flight(run: dict[str, Any] | None, instances: list[dict[str, Any]]
 
 
 def _check_enabled_policy(store: Store, record: dict[str, Any], instances: list[dict[str, Any]]) -> None:
-    """Azure refuses a model that breaks the requirements of automatic OS upgrade while it is enabled."""
+    """Azure refuses a model that breaks the requirements of automatic OS upgrade while it is enabled.
+
+    The requirements are azure-behaviour §2, checked by the same ``check_policy`` as vmss_upgrade_policy.
+    """
     policy = record["model"]["properties"]["upgradePolicy"]
     if not automatic_os_upgrade_enabled(policy):
         return

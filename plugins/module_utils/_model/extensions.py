@@ -82,6 +82,19 @@ def _cycle(waiting: dict[str, set[str]], names: list[str]) -> list[str]:
         path.append(step)
 
 
+def expired_credentials(record: dict[str, Any], now: int) -> set[str]:
+    """Extensions whose credential (SAS token, certificate) has expired at ``now``.
+
+    azure-behaviour §2 rule 8 and §4 "Credentials": found only when extensions run (a new instance, a run's
+    first batch); such an extension fails to provision.
+    """
+    return {
+        name
+        for name, secret in record["extension_secrets"].items()
+        if secret.get("credential_expiry") is not None and secret["credential_expiry"] <= now
+    }
+
+
 def provision(
     extensions: list[dict[str, Any]], failing: set[str]
 ) -> list[dict[str, str]]:

@@ -1,6 +1,6 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TODO
+"""A scale set's instances: the ``instances`` option, new instances, changes to them, and scaling.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -14,7 +14,11 @@ from typing import Any
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_instance_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
-from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, provision
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
+    expired_credentials,
+    extensions_of,
+    provision,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -31,7 +35,7 @@ POWER_STATES = ("running", "stopped", "deallocated")
 DATA_DISK_KEYS = ("lun", "name", "disk_size_gb")
 
 
-UPDATE_DOMAINS = 5
+UPDATE_DOMAINS = 5  # azure-behaviour §3 rule 3: an instance's update domain defaults to instanceId % 5
 
 
 def normalize_instances(value: list[Any], zones: list[str]) -> list[dict[str, Any]]:
@@ -100,14 +104,6 @@ def os_disk_name(record: dict[str, Any], instance_id: int, generation: int) -> s
     seed = record["simulation"]["seed"]
     digest = hashlib.sha256(f"{seed}:{record_key(record)}:{instance_id}:osdisk:{generation}".encode()).hexdigest()
     return f"{record['model']['name']}_{instance_id}_OsDisk_{generation}_{digest[:32]}"
-
-
-def _expired_extensions(record: dict[str, Any], now: int) -> set[str]:
-    return {
-        name
-        for name, secret in record["extension_secrets"].items()
-        if secret.get("credential_expiry") is not None and secret["credential_expiry"] <= now
-    }
 
 
 def create_instance(
@@ -190,7 +186,7 @@ def reconcile_instances(
         else ""
     )
     # New instances run the model's extensions now; an expired credential fails its extension.
-    extensions = provision(extensions_of(record["model"]), _expired_extensions(record, store.now()))
+    extensions = provision(extensions_of(record["model"]), expired_credentials(record, store.now()))
     for index, entry in enumerate(wanted):
         existing = by_name.get(entry["name"])
         if existing is not None:
