@@ -38,6 +38,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import (
     POLICY_FIELDS,
     automatic_os_upgrade_enabled,
     automatic_upgrade_uses_rolling_policy,
+    exceeds,
     field_value,
     rolling_numbers,
     tolerated,
@@ -357,7 +358,7 @@ def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count:
 
     Only the numbers that some run will use are looked at (azure-behaviour §1 bullet 1, policy.rolling_numbers):
     the rolling policy under ``mode: Rolling`` or with ``useRollingUpgradePolicy``, Azure's fixed 20% for
-    automatic upgrades without it. "More than p% of N" is policy.tolerated (§3 rules 1 and 6).
+    automatic upgrades without it. "More than p% of N" is policy.tolerated / policy.exceeds (§3 rules 1 and 6).
     """
     if instance_count <= 0:
         return []
@@ -396,7 +397,7 @@ def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count:
                 "the first instance that fails its upgrade stops the run",
                 WARNING,
             ))
-        if unhealthy_count > tolerated(instance_count, unhealthy):
+        if exceeds(unhealthy_count, instance_count, unhealthy):
             out.append(finding(
                 "UnhealthyInstancesExceedPolicy",
                 path_unhealthy,
