@@ -49,7 +49,8 @@ def gallery_image_id(value: object, where: str = "gallery_image_id") -> str:
             f"{where}: {value!r} is not a gallery image id; use /subscriptions/<sub>/resourceGroups/<rg>/"
             "providers/Microsoft.Compute/galleries/<gallery>/images/<image>"
         )
-    _, _, sub, _, rg, _, _, _, gallery, _, image = text.split("/")
+    parts = text.split("/")  # '', subscriptions, <sub>, resourceGroups, <rg>, ..., galleries, <gallery>, images, <image>
+    sub, rg, gallery, image = parts[2], parts[4], parts[8], parts[10]
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{gallery}/images/{image}"
 
 
@@ -284,5 +285,3 @@ def resolve(store: Store, image_reference: dict[str, Any], location: str) -> str
 
 
 # -- module actions --------------------------------------------------------------------------------
-
-

@@ -174,5 +174,3 @@ def gallery_opt_in_complete(store: Store, subscription_id: str) -> bool:
 
 
 # -- the feature_registration module ---------------------------------------------------------------
-
-

@@ -50,8 +50,6 @@ class ScaleSetOptions(TypedDict, total=False):
     simulation: dict[str, Any] | None
 
 
-
-
 def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, Any]:
     if image.get("id"):
         if any(image.get(k) for k in ("publisher", "offer", "sku", "version")):

@@ -194,5 +194,3 @@ def new_record(subscription_id: str, resource_group: str, name: str, location: s
 
 
 # -- the module actions ----------------------------------------------------------------------------
-
-
