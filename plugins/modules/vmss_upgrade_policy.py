@@ -71,20 +71,21 @@ options:
     type: dict
     suboptions:
       max_batch_instance_percent:
-        description: C(maxBatchInstancePercent), 5 to 100. Largest share of the instances upgraded together.
+        description:
+          - C(maxBatchInstancePercent), 5 to 100. Largest share of the instances upgraded together. API 2017-03-30.
         type: int
       max_unhealthy_instance_percent:
         description:
           - C(maxUnhealthyInstancePercent), 5 to 100. A run stops before a batch when more than this share of all
-            instances is unhealthy.
+            instances is unhealthy. API 2017-03-30.
         type: int
       max_unhealthy_upgraded_instance_percent:
         description:
           - C(maxUnhealthyUpgradedInstancePercent), 0 to 100. A run stops after a batch when more than this share of
-            all instances failed after being upgraded.
+            all instances failed after being upgraded. API 2017-03-30.
         type: int
       pause_time_between_batches:
-        description: C(pauseTimeBetweenBatches), an ISO 8601 duration such as C(PT0S) or C(PT5M).
+        description: C(pauseTimeBetweenBatches), an ISO 8601 duration such as C(PT0S) or C(PT5M). API 2017-03-30.
         type: str
       enable_cross_zone_upgrade:
         description: C(enableCrossZoneUpgrade). Batches may mix availability zones. API 2020-12-01.
@@ -221,38 +222,12 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,
+    upgrade_policy_argument_spec,
 )
 
 
 def main() -> None:
-    module = AzsimModule(
-        {
-            **scale_set_argument_spec(),
-            "mode": {"type": "str", "choices": ["Automatic", "Manual", "Rolling"]},
-            "automatic_os_upgrade": {
-                "type": "dict",
-                "options": {
-                    "enabled": {"type": "bool"},
-                    "disable_automatic_rollback": {"type": "bool"},
-                    "use_rolling_upgrade_policy": {"type": "bool"},
-                    "os_rolling_upgrade_deferral": {"type": "bool"},
-                },
-            },
-            "rolling_upgrade_policy": {
-                "type": "dict",
-                "options": {
-                    "max_batch_instance_percent": {"type": "int"},
-                    "max_unhealthy_instance_percent": {"type": "int"},
-                    "max_unhealthy_upgraded_instance_percent": {"type": "int"},
-                    "pause_time_between_batches": {"type": "str"},
-                    "enable_cross_zone_upgrade": {"type": "bool"},
-                    "prioritize_unhealthy_instances": {"type": "bool"},
-                    "rollback_failed_instances_on_policy_breach": {"type": "bool"},
-                    "max_surge": {"type": "bool"},
-                },
-            },
-        }
-    )
+    module = AzsimModule({**scale_set_argument_spec(), **upgrade_policy_argument_spec()})
     module.run(set_upgrade_policy)
 
 

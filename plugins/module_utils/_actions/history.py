@@ -31,10 +31,7 @@ def upgrade_history(call: Call, resource_group: str, name: str, *, every_run: bo
     store = call.store
     key, record = address(call, resource_group, name)
     fleet = fleet_of(store)
-    if every_run:
-        os_runs = fleet.recent_runs(key, "os")
-    else:  # azure-behaviour §5: the last five within two months of now
-        os_runs = fleet.recent_runs(key, "os", store.now() - runs.HISTORY_WINDOW, runs.HISTORY_LIMIT)
+    os_runs = runs.history_runs(store, key, every_run)  # azure-behaviour §5: five within two months
     latest = fleet.latest_run(key)
     last_os = os_runs[0] if os_runs and every_run else next(iter(fleet.recent_runs(key, "os", None, 1)), None)
     view = runs.run_view(store, key, last_os)

@@ -65,7 +65,7 @@ def set_upgrade_policy(
     automatic_os_upgrade: dict[str, Any] | None = None,
     rolling_upgrade_policy: dict[str, Any] | None = None,
 ) -> PolicyResult:
-    """Merge the given fields into the policy, validate, check every requirement (§2), and write it."""
+    """Merge the given fields into the policy, validate, check every requirement (§1, §2), and write it."""
     store = call.store
     key, record = address(call, resource_group, name)
     instances = fleet_of(store).instances(key)
@@ -78,7 +78,7 @@ def set_upgrade_policy(
     if automatic_os_upgrade_enabled(policy):
         config = _windows_configuration(candidate)
         # Azure turns in-VM Windows Update off with automatic OS upgrade when nobody said otherwise;
-        # an explicit true stays, and the requirement check reports it.
+        # an explicit true stays, and the requirement check reports it (§2 rule 6; design.md, Windows).
         if config is not None and config.get("enableAutomaticUpdates") is None:
             config["enableAutomaticUpdates"] = False
 

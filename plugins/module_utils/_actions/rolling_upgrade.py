@@ -21,7 +21,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import I
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 
-NO_RUN_TO_CANCEL = "There is no ongoing Rolling Upgrade to cancel."
+NO_RUN_TO_CANCEL = "There is no ongoing Rolling Upgrade to cancel."  # azure-behaviour §3, cancel: Azure's 409 text
 # A check-mode plan runs the engine on a throw-away copy until the run ends, at most this long.
 PLAN_HORIZON = 366 * 86400
 DEFAULT_WAIT_TIMEOUT = "PT24H"
@@ -73,9 +73,9 @@ def start_os_rolling_upgrade(
     if orchestrator.is_active(current):
         return {"msg": "A rolling upgrade is already in progress; returning it.", **_result(call, key, current, before)}
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
-    pinned = orchestrator.pinned_version(reference)
+    pinned = catalogue.pinned_version(reference)
     if pinned is not None:
-        # azure-behaviour §3.1: a manual OS upgrade needs an image reference that follows latest.
+        # azure-behaviour §4 "Manual": a manual OS upgrade needs an image reference that follows latest (409).
         raise Conflict(
             f"The operation 'osRollingUpgrade' is not allowed on Virtual Machine Scale Set '{record['model']['name']}' "
             f"since its image reference is pinned to version {pinned}; OS rolling upgrade needs the image version "

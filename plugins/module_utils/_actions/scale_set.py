@@ -113,7 +113,10 @@ def _check_in_flight(run: Run | None, instances: list[Instance]) -> None:
 
 
 def _check_enabled_policy(store: Store, record: Record, instances: list[Instance]) -> None:
-    """Azure refuses a model that breaks the requirements of automatic OS upgrade while it is enabled."""
+    """Azure refuses a model that breaks the requirements of automatic OS upgrade while it is enabled.
+
+    The requirements are azure-behaviour §2, checked by the same ``check_policy`` as vmss_upgrade_policy.
+    """
     policy = record["model"]["properties"]["upgradePolicy"]
     if not automatic_os_upgrade_enabled(policy):
         return

@@ -2,6 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a scale set must meet to carry an upgrade policy (azure-behaviour §1 and §2), as findings.
 
+Each rule is enforced in one function here, whose docstring cites its section; the facts it reads come
+from one place each (the policy table and thresholds in ``_model.policy``, the health source in
+``_model.health``, the image reference in ``_model.catalogue``, API versions in ``_common.versions``).
+
 Every check is a pure function of the scale set record (see ``_scaleset``), the policy that would be
 written, and plain facts the caller looked up (instance counts, whether the subscription completed
 the gallery opt-in), so that each rule can be tested from a table. A finding is a dict
@@ -15,23 +19,30 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
-from ansible_collections.azsim.vmss.plugins.module_utils._model import supported_images
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import api_at_least
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, supported_images
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
     is_service_fabric_extension,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
+from ansible_collections.azsim.vmss.plugins.module_utils._model.features import DEFAULT_FEATURE, DEFAULT_NAMESPACE
+from ansible_collections.azsim.vmss.plugins.module_utils._model.health import has_health_probe, health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import (
+    ENABLED,
+    POLICY,
     POLICY_FIELDS,
-    PolicyField,
     automatic_os_upgrade_enabled,
+    automatic_upgrade_uses_rolling_policy,
+    exceeds,
+    field_value,
+    rolling_numbers,
+    tolerated,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 
@@ -45,26 +56,17 @@ ROLLING_WITHOUT_HEALTH_SOURCE = (
     "Rolling Upgrade mode is not supported for this Virtual Machine Scale Set because a health probe or "
     "health extension was not provided."
 )
-AUTOMATIC_OS_UPGRADE_API_VERSION = "2018-10-01"
-WINDOWS_RULES_API_VERSION = "2019-03-01"
-SERVICE_FABRIC_MIN_EXTENSION_VERSION = (1, 1)
-GALLERY_FEATURE = "Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage"
-# Automatic OS upgrades ignore the rolling policy unless useRollingUpgradePolicy (azure-behaviour §1).
-FIXED_AUTOMATIC_THRESHOLDS = {
-    "maxBatchInstancePercent": 20,
-    "maxUnhealthyInstancePercent": 20,
-    "maxUnhealthyUpgradedInstancePercent": 20,
-}
+# §2 rule 5 is the API version of enableAutomaticOSUpgrade in the policy table (§1).
+AUTOMATIC_OS_UPGRADE_API_VERSION = str(ENABLED.api_version)
+WINDOWS_RULES_API_VERSION = "2019-03-01"  # §2 rule 6
+SERVICE_FABRIC_MIN_EXTENSION_VERSION = (1, 1)  # §2 rule 7
+GALLERY_FEATURE = f"{DEFAULT_NAMESPACE}/{DEFAULT_FEATURE}"  # §2 rule 3, the feature of _model.features
 
-POLICY = "properties.upgradePolicy"
 PROFILE = "properties.virtualMachineProfile"
 IMAGE_REFERENCE = f"{PROFILE}.storageProfile.imageReference"
 HEALTH_PROBE = f"{PROFILE}.networkProfile.healthProbe"
 WINDOWS_CONFIGURATION = f"{PROFILE}.osProfile.windowsConfiguration"
 EXTENSIONS = f"{PROFILE}.extensionProfile.extensions"
-
-
-_API_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
 
 class RequirementsNotMet(AzsimError):
@@ -87,18 +89,6 @@ def summarize(findings: list[Finding]) -> str:
     return f"{len(failed)} unmet {noun} ({codes})"
 
 
-def api_at_least(api_version: str, minimum: str) -> bool:
-    """Compare Compute API versions by their date; a ``-preview`` counts as its date."""
-    match = _API_DATE.match(api_version or "")
-    # An unparsable version cannot be shown to be new enough; the vmss module refuses those anyway.
-    return match is not None and match.group(1) >= minimum
-
-
-def policy_value(policy: dict[str, Any], field: PolicyField) -> Any:
-    container = policy.get(field.group, {}) if field.group else policy
-    return (container or {}).get(field.name, field.default)
-
-
 def _image_reference(record: Record) -> dict[str, Any]:
     return dict(record["model"]["properties"]["virtualMachineProfile"].get("storageProfile", {}).get("imageReference", {}))
 
@@ -115,21 +105,23 @@ def _name(record: Record) -> str:
 
 
 def api_version_findings(policy: dict[str, Any], api_version: str) -> list[Finding]:
-    """A field the scale set's API version predates, set to a value other than its default.
+    """azure-behaviour §1: a field the scale set's API version predates, set to a value other than its default.
 
-    ``enableAutomaticOSUpgrade`` is left to rule 5 (``ApiVersionTooOld``), which says the same thing
-    in the words of the requirements page, so that one cause gives one finding.
+    A field counts as set when it differs from its default (design.md, precise points). The API version
+    of each field is its row of POLICY_FIELDS. ``enableAutomaticOSUpgrade`` is left to §2 rule 5
+    (``ApiVersionTooOld``), which says the same thing in the words of the requirements page, so that one
+    cause gives one finding.
     """
     out: list[Finding] = []
     for field in POLICY_FIELDS:
-        if field.api_version is None or field.name == "enableAutomaticOSUpgrade":
+        if field.api_version is None or field is ENABLED:
             continue
-        value = policy_value(policy, field)
+        value = field_value(policy, field)
         if value != field.default and not api_at_least(api_version, field.api_version):
             out.append(finding(
                 "PolicyFieldRequiresNewerApiVersion",
                 field.path,
-                f"{field.option} ({field.group}.{field.name}) = {value!r} needs Compute API version "
+                f"{field.option} ({field.rest}) = {value!r} needs Compute API version "
                 f"{field.api_version} or later; the scale set uses {api_version}. Leave it at its default "
                 f"({field.default!r}) or raise the scale set's api_version (azsim.vmss.vmss)",
             ))
@@ -137,7 +129,7 @@ def api_version_findings(policy: dict[str, Any], api_version: str) -> list[Findi
 
 
 def rolling_mode_findings(record: Record) -> list[Finding]:
-    """``mode: Rolling`` needs a health source: Azure's 400 BadRequest."""
+    """azure-behaviour §1: ``mode: Rolling`` needs a health source (Azure's 400 BadRequest)."""
     if health_source(record) is not None:
         return []
     return [finding("HealthSourceMissing", HEALTH_PROBE, ROLLING_WITHOUT_HEALTH_SOURCE)]
@@ -147,19 +139,25 @@ def rolling_mode_findings(record: Record) -> list[Finding]:
 
 
 def image_findings(record: Record, gallery_opt_in: bool) -> list[Finding]:
-    """Rules 1 to 3: version latest, a supported image, the gallery opt-in."""
+    """azure-behaviour §2 rules 1 to 3: version latest, a supported image, the gallery opt-in.
+
+    Whether the reference follows latest is catalogue.pinned_version (also behind §4's manual upgrade);
+    the supported platform images are the table of ``supported_images``; the opt-in is
+    features.gallery_opt_in_complete, looked up by the caller.
+    """
     ref = _image_reference(record)
     out: list[Finding] = []
+    pinned = catalogue.pinned_version(ref)
     if "id" in ref:
         image_id = str(ref["id"])
-        if re.search(r"/versions/[^/]+$", image_id, re.IGNORECASE):
+        if pinned is not None:
             out.append(finding(
                 "ImageVersionNotLatest",
                 f"{IMAGE_REFERENCE}.id",
                 f"the scale set references gallery image version {image_id}; automatic OS image upgrade needs "
                 "the gallery image referenced without /versions/<version>, so that it follows the latest version",
             ))
-        if not re.search(r"/providers/Microsoft\.Compute/galleries/[^/]+/images/", image_id, re.IGNORECASE):
+        if not catalogue.is_gallery_image(image_id):
             out.append(finding(
                 "UnsupportedImage",
                 f"{IMAGE_REFERENCE}.id",
@@ -175,12 +173,11 @@ def image_findings(record: Record, gallery_opt_in: bool) -> list[Finding]:
                 "feature_registration with register_provider: true and wait: true)",
             ))
         return out
-    version = str(ref.get("version", ""))
-    if version.lower() != "latest":
+    if pinned is not None:
         out.append(finding(
             "ImageVersionNotLatest",
             f"{IMAGE_REFERENCE}.version",
-            f"the image version is pinned to {version}; automatic OS image upgrade needs version: latest",
+            f"the image version is pinned to {pinned}; automatic OS image upgrade needs version: latest",
         ))
     publisher, offer, sku = (str(ref.get(k, "")) for k in ("publisher", "offer", "sku"))
     if not supported_images.is_supported(publisher, offer, sku):
@@ -195,10 +192,9 @@ def image_findings(record: Record, gallery_opt_in: bool) -> list[Finding]:
 
 
 def _probe_findings(record: Record) -> list[Finding]:
-    """A probe on a Basic load balancer does not serve a scale set with several placement groups."""
-    probe = record.get("health_probe")
-    profile = record["model"]["properties"]["virtualMachineProfile"]
-    if not profile.get("networkProfile", {}).get("healthProbe"):
+    """azure-behaviour §2 rule 4: with several placement groups the probe must be on a Standard load balancer."""
+    probe: Mapping[str, Any] = record.get("health_probe") or {}
+    if not has_health_probe(record):
         return []
     single = record["model"]["properties"].get("singlePlacementGroup", True)
     if single is False and probe and probe.get("load_balancer_sku") == "Basic":
@@ -212,7 +208,7 @@ def _probe_findings(record: Record) -> list[Finding]:
 
 
 def health_findings(record: Record) -> list[Finding]:
-    """Rule 4, for scale sets that are not Service Fabric: exactly one health source."""
+    """azure-behaviour §2 rule 4, for scale sets that are not Service Fabric: exactly one health source."""
     source = health_source(record)
     if source is None:
         return [finding(
@@ -233,7 +229,7 @@ def health_findings(record: Record) -> list[Finding]:
 
 
 def api_findings(api_version: str) -> list[Finding]:
-    """Rule 5."""
+    """azure-behaviour §2 rule 5: Compute API version 2018-10-01 or later (the table's enableAutomaticOSUpgrade)."""
     if api_at_least(api_version, AUTOMATIC_OS_UPGRADE_API_VERSION):
         return []
     return [finding(
@@ -245,7 +241,11 @@ def api_findings(api_version: str) -> list[Finding]:
 
 
 def windows_findings(record: Record) -> list[Finding]:
-    """Rule 6, from API 2019-03-01. An unset enableAutomaticUpdates passes: enabling sets it to false."""
+    """azure-behaviour §2 rule 6, from API 2019-03-01: Windows Update off, patch mode not AutomaticByPlatform.
+
+    An unset enableAutomaticUpdates passes: enabling sets it to false (design.md, Windows; done by
+    ``_actions.policy``).
+    """
     if record.get("os_type") != "windows" or not api_at_least(record["api_version"], WINDOWS_RULES_API_VERSION):
         return []
     config = record["model"]["properties"]["virtualMachineProfile"].get("osProfile", {}).get("windowsConfiguration") or {}
@@ -268,6 +268,7 @@ def windows_findings(record: Record) -> list[Finding]:
 
 
 def is_service_fabric(record: Record) -> bool:
+    """Service Fabric node types take §2 rule 7 instead of rule 4."""
     return bool(record.get("service_fabric")) or any(is_service_fabric_extension(e) for e in extensions_of(record["model"]))
 
 
@@ -278,7 +279,7 @@ def _handler_version(value: str) -> tuple[int, ...] | None:
 
 
 def service_fabric_findings(record: Record) -> list[Finding]:
-    """Rule 7: durability, the extension's version and durability, no Application Health extension."""
+    """azure-behaviour §2 rule 7: durability, the extension's version and durability, no Application Health extension."""
     settings: Mapping[str, Any] = record.get("service_fabric") or {}
     extensions = extensions_of(record["model"])
     sf_index = next((i for i, e in enumerate(extensions) if is_service_fabric_extension(e)), None)
@@ -298,7 +299,7 @@ def service_fabric_findings(record: Record) -> list[Finding]:
                 "node types; use Silver or Gold (service_fabric.durability), or mark the node type "
                 "stateless-only (service_fabric.stateless_only) and give it a health probe",
             ))
-        elif not record["model"]["properties"]["virtualMachineProfile"].get("networkProfile", {}).get("healthProbe"):
+        elif not has_health_probe(record):
             out.append(finding(
                 "HealthSourceMissing",
                 HEALTH_PROBE,
@@ -343,7 +344,7 @@ def service_fabric_findings(record: Record) -> list[Finding]:
 
 
 def automatic_os_upgrade_findings(record: Record, gallery_opt_in: bool) -> list[Finding]:
-    """Every requirement of azure-behaviour §2 (rule 8 is found only at upgrade time)."""
+    """Every requirement of azure-behaviour §2 (rule 8 is found only at upgrade time: extensions.expired_credentials)."""
     out = image_findings(record, gallery_opt_in)
     out += service_fabric_findings(record) if is_service_fabric(record) else health_findings(record)
     out += api_findings(record["api_version"])
@@ -354,38 +355,35 @@ def automatic_os_upgrade_findings(record: Record, gallery_opt_in: bool) -> list[
 # -- warnings: what the policy does on this fleet ----------------------------------------------------
 
 
-def _allowed(instance_count: int, percent: int) -> int:
-    """Instances a "more than percent% of N" check tolerates: floor(N * percent / 100)."""
-    return math.floor(instance_count * percent / 100)
-
-
 def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count: int = 0) -> list[Finding]:
     """Thresholds that stop a run on this fleet sooner than their percentages suggest.
 
-    Only the numbers that some run will use are looked at: the rolling policy under ``mode: Rolling``
-    or with ``useRollingUpgradePolicy``, Azure's fixed 20% for automatic upgrades without it.
+    Only the numbers that some run will use are looked at (azure-behaviour §1 bullet 1, policy.rolling_numbers):
+    the rolling policy under ``mode: Rolling`` or with ``useRollingUpgradePolicy``, Azure's fixed 20% for
+    automatic upgrades without it. "More than p% of N" is policy.tolerated / policy.exceeds (§3 rules 1 and 6).
     """
     if instance_count <= 0:
         return []
-    auto = policy.get("automaticOSUpgradePolicy") or {}
-    rolling = policy.get("rollingUpgradePolicy") or {}
+    enabled = automatic_os_upgrade_enabled(policy)
+    uses_rolling = automatic_upgrade_uses_rolling_policy(policy)
     sets: list[tuple[str, dict[str, Any], str]] = []
-    if auto.get("enableAutomaticOSUpgrade") and not auto.get("useRollingUpgradePolicy"):
+    if enabled and not uses_rolling:
         sets.append((
             f"{POLICY}.automaticOSUpgradePolicy.useRollingUpgradePolicy",
-            FIXED_AUTOMATIC_THRESHOLDS,
+            rolling_numbers(policy, platform_os_upgrade=True),
             "automatic OS upgrades (fixed 20% thresholds, useRollingUpgradePolicy is false)",
         ))
-    if policy.get("mode") == "Rolling" or (auto.get("enableAutomaticOSUpgrade") and auto.get("useRollingUpgradePolicy")):
-        sets.append((f"{POLICY}.rollingUpgradePolicy", rolling, "the rolling upgrade policy"))
+    if policy.get("mode") == "Rolling" or (enabled and uses_rolling):
+        sets.append((f"{POLICY}.rollingUpgradePolicy", rolling_numbers(policy, platform_os_upgrade=False),
+                     "the rolling upgrade policy"))
     out: list[Finding] = []
     for base, numbers, what in sets:
         fixed = base.endswith("useRollingUpgradePolicy")
-        unhealthy = int(numbers.get("maxUnhealthyInstancePercent", 20))
-        upgraded = int(numbers.get("maxUnhealthyUpgradedInstancePercent", 20))
+        unhealthy = int(numbers["maxUnhealthyInstancePercent"])
+        upgraded = int(numbers["maxUnhealthyUpgradedInstancePercent"])
         path_unhealthy = base if fixed else f"{base}.maxUnhealthyInstancePercent"
         path_upgraded = base if fixed else f"{base}.maxUnhealthyUpgradedInstancePercent"
-        if _allowed(instance_count, unhealthy) == 0:
+        if tolerated(instance_count, unhealthy) == 0:
             out.append(finding(
                 "PolicyStopsOnFirstUnhealthyInstance",
                 path_unhealthy,
@@ -393,7 +391,7 @@ def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count:
                 "single unhealthy instance, for any reason, stops a run before its next batch",
                 WARNING,
             ))
-        if upgraded > 0 and _allowed(instance_count, upgraded) == 0:
+        if upgraded > 0 and tolerated(instance_count, upgraded) == 0:
             out.append(finding(
                 "PolicyStopsOnFirstFailedUpgrade",
                 path_upgraded,
@@ -401,7 +399,7 @@ def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count:
                 "the first instance that fails its upgrade stops the run",
                 WARNING,
             ))
-        if unhealthy_count > _allowed(instance_count, unhealthy):
+        if exceeds(unhealthy_count, instance_count, unhealthy):
             out.append(finding(
                 "UnhealthyInstancesExceedPolicy",
                 path_unhealthy,

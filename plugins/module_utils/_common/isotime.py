@@ -15,12 +15,14 @@ import re
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 
-_DURATION = re.compile(
-    r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$",
-    re.ASCII,
-)
-_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+# The ISO 8601 durations Azure uses (weeks, days, hours, minutes, seconds; no months or years): the one pattern,
+# used here and by the JSON Schemas (``_model.schema``); it ends in (?!\n)$ because jsonschema matches with
+# re.search, where a bare $ also matches before a final newline.
+DURATION_PATTERN = r"^P(?!$)([0-9]+W)?([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?(?!\n)$"
+_DURATION = re.compile(DURATION_PATTERN)
+# The numbers of a duration the pattern accepted; M is minutes there, as months are not allowed.
+_DURATION_PARTS = re.compile(r"([0-9]+)([WDHMS])")
+_UNITS = {"W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
 # Durations longer than this are refused: nothing in a rollout needs them, and huge ones overflow dates.
 MAX_DURATION = 100 * 366 * 86400
@@ -30,15 +32,13 @@ MAX_TIME = 253402300799
 
 def parse_duration(value: object, where: str) -> int:
     """Seconds in an ISO 8601 duration such as ``PT5M``; ``where`` names the option for errors."""
-    if not isinstance(value, str) or not _DURATION.match(value.strip().upper()):
+    text = value.strip().upper() if isinstance(value, str) else ""
+    if not _DURATION.match(text):
         raise InvalidInput(
             f"{where}: {value!r} is not an ISO 8601 duration; use a form like PT0S, PT30M, PT3H or P63D "
             "(weeks, days, hours, minutes, seconds; no months or years)"
         )
-    match = _DURATION.match(value.strip().upper())
-    if match is None:  # pragma: no cover - matched just above
-        raise AssertionError("duration pattern did not match twice")
-    total = sum(int(n) * _UNITS[unit] for unit, n in match.groupdict().items() if n)
+    total = sum(int(n) * _UNITS[unit] for n, unit in _DURATION_PARTS.findall(text))
     if total > MAX_DURATION:
         raise InvalidInput(f"{where}: {value!r} is longer than 100 years, which is not allowed")
     return total

@@ -2,6 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Azure's naming rules for the resources the simulator addresses, checked before anything is written.
 
+Each rule is here once. The ``*_PATTERN`` strings serve both the checks of the options (``re``) and the
+JSON Schemas of the stored model (``_model.schema``); they end in ``(?!\n)$`` because jsonschema matches
+with ``re.search``, where a bare ``$`` also matches before a final newline.
+
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
@@ -17,6 +21,14 @@ _RESOURCE_GROUP = re.compile(r"^[\w\-.()]{1,90}$")
 _SCALE_SET = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.\-]{0,62}[A-Za-z0-9_])?$")
 # Instances are inventory hosts: any printable name without spaces or '/', up to 255 characters.
 _INSTANCE = re.compile(r"^[^\s/\x00-\x1f\x7f]{1,255}$")
+# Locations, once spaces are removed and letters lowered (East US is eastus): a letter, then 1-39 letters or digits.
+LOCATION_PATTERN = r"^[a-z][a-z0-9]{1,39}(?!\n)$"
+# Image publishers, offers and SKUs: 1-128 letters, digits, '_', '.', '-', starting with a letter or digit.
+IMAGE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}(?!\n)$"
+# An Azure Compute Gallery image (compared without regard to case); an image version id adds /versions/<version>.
+GALLERY_IMAGE_ID_BODY = (
+    r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+/images/[^/]+"
+)
 
 
 def check_resource_group(value: object, where: str = "resource_group") -> str:

@@ -38,7 +38,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
-    expired_extensions,
+    expired_credentials,
     extensions_of,
     is_health_extension,
     provision,
@@ -129,7 +129,7 @@ def start_run(
     auto = model["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {})
     policy = effective_policy(record, kind, started_by)
     platform = kind == "os" and started_by == "Platform"
-    expired = sorted(expired_extensions(record, now))
+    expired = sorted(expired_credentials(record, now))
     candidate_ids = {i["instance_id"] for i in candidates}
     previous = fleet.latest_run_id(key)
     run: Run = {

@@ -16,18 +16,20 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
+    GALLERY_IMAGE_ID_BODY,
+    IMAGE_NAME_PATTERN,
+    LOCATION_PATTERN,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import parse_version
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 # Where a resource goes when no location is given (design.md: vmss and vm_image default to eastus).
 DEFAULT_LOCATION = "eastus"
-GALLERY_IMAGE_ID = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute/"
-    r"galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)$",
-    re.IGNORECASE,
-)
-_LOCATION = re.compile(r"^[a-z][a-z0-9]{1,39}$")
-_NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+GALLERY_IMAGE_ID = re.compile(rf"^{GALLERY_IMAGE_ID_BODY}(?!\n)$", re.IGNORECASE)
+_VERSIONED_ID = re.compile(r"^(?P<image>.+)/versions/(?P<version>[^/]+)$", re.IGNORECASE)
+_LOCATION = re.compile(LOCATION_PATTERN)
+_NAME_PART = re.compile(IMAGE_NAME_PATTERN)
 
 
 def normalize_location(value: object, where: str = "location") -> str:
@@ -47,27 +49,49 @@ def gallery_image_id(value: object, where: str = "gallery_image_id") -> str:
             f"{where}: {value!r} is not a gallery image id; use /subscriptions/<sub>/resourceGroups/<rg>/"
             "providers/Microsoft.Compute/galleries/<gallery>/images/<image>"
         )
-    return (
-        f"/subscriptions/{match['sub']}/resourceGroups/{match['rg']}/providers/Microsoft.Compute/"
-        f"galleries/{match['gallery']}/images/{match['image']}"
-    )
+    parts = text.split("/")  # '', subscriptions, <sub>, resourceGroups, <rg>, ..., galleries, <gallery>, images, <image>
+    sub, rg, gallery, image = parts[2], parts[4], parts[8], parts[10]
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{gallery}/images/{image}"
 
 
 def split_gallery_reference(value: object, where: str) -> tuple[str, str | None]:
     """(gallery image id, version or None) of an image or image version id."""
     text = str(value or "").rstrip("/")
-    match = re.match(r"^(?P<image>.+)/versions/(?P<version>[^/]+)$", text, re.IGNORECASE)
+    match = _VERSIONED_ID.match(text)
     if match:
         parse_version(match["version"], where)
         return gallery_image_id(match["image"], where), match["version"]
     return gallery_image_id(text, where), None
 
 
+def pinned_version(image_reference: dict[str, Any]) -> str | None:
+    """The version an image reference pins; None when it follows ``latest``.
+
+    azure-behaviour §2 rule 1 (automatic OS upgrade needs version ``latest``, or a gallery image referenced
+    without a version) and §4 "Manual" (osRollingUpgrade is refused when no instance follows latest). A
+    platform reference follows latest when its version is ``latest`` in any case; a gallery reference when
+    its id has no ``/versions/<version>``.
+    """
+    if "id" in image_reference:
+        match = _VERSIONED_ID.match(str(image_reference["id"] or "").rstrip("/"))
+        return match["version"] if match else None
+    version = str(image_reference.get("version") or "")
+    return None if version.lower() == "latest" else version
+
+
+def is_gallery_image(image_id: object) -> bool:
+    """Whether an image id (with or without /versions/<version>) is an Azure Compute Gallery image (§2 rule 2)."""
+    text = str(image_id or "").rstrip("/")
+    match = _VERSIONED_ID.match(text)
+    return GALLERY_IMAGE_ID.fullmatch(match["image"] if match else text) is not None
+
+
 def _platform_key(publisher: str, offer: str, sku: str) -> str:
     return f"{publisher}:{offer}:{sku}".lower()
 
 
-def _check_name(value: object, where: str) -> str:
+def check_image_name(value: object, where: str) -> str:
+    """A publisher, offer or SKU name, as Azure allows them (names.IMAGE_NAME_PATTERN)."""
     if not isinstance(value, str) or not _NAME_PART.fullmatch(value):
         raise InvalidInput(
             f"{where}: {value!r} is not allowed; use 1 to 128 letters, digits, '.', '_' or '-', starting with a "
@@ -91,7 +115,7 @@ def publish_platform(
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Publish (or remove) a platform version in one location; returns (before, after) entries."""
     for where, value in (("publisher", publisher), ("offer", offer), ("sku", sku)):
-        _check_name(value, where)
+        check_image_name(value, where)
     parse_version(version, "version")
     location = normalize_location(location)
     key = {"kind": "platform", "image": _platform_key(publisher, offer, sku), "version": version}
@@ -201,8 +225,9 @@ def gallery_versions(store: Store, image_id: str) -> list[dict[str, Any]]:
 def latest_available(store: Store, image_reference: dict[str, Any], location: str) -> tuple[str, int] | None:
     """(version, virtual time it became available in ``location``) of what ``latest`` resolves to.
 
-    Azure's rule, in this one place: a platform version counts where it is published; a gallery version
-    counts where it is replicated, and only while it is not excluded from latest.
+    Azure's rule, in this one place (azure-behaviour §4, gallery images): a platform version counts where it
+    is published; a gallery version counts where it is replicated, and only while it is not excluded from
+    latest.
     """
     location = normalize_location(location)
     if "id" in image_reference:
@@ -238,7 +263,7 @@ def resolve(store: Store, image_reference: dict[str, Any], location: str) -> str
             found = next((e["version"] for e in entries if e["version"] == pinned and location in e["target_regions"]), None)
         described = f"gallery image {image_id}" + (f" version {pinned}" if pinned else "")
     else:
-        pinned = None if image_reference["version"].lower() == "latest" else image_reference["version"]
+        pinned = pinned_version(image_reference)
         if pinned is None:
             found = latest_for(store, image_reference, location)
         else:
@@ -260,5 +285,3 @@ def resolve(store: Store, image_reference: dict[str, Any], location: str) -> str
 
 
 # -- module actions --------------------------------------------------------------------------------
-
-

@@ -84,8 +84,12 @@ def _cycle(waiting: dict[str, set[str]], names: list[str]) -> list[str]:
         path.append(step)
 
 
-def expired_extensions(record: Record, now: int) -> set[str]:
-    """Extensions whose credential (a SAS token, a certificate) has expired by ``now`` (azure-behaviour §4)."""
+def expired_credentials(record: Record, now: int) -> set[str]:
+    """Extensions whose credential (SAS token, certificate) has expired at ``now``.
+
+    azure-behaviour §2 rule 8 and §4 "Credentials": found only when extensions run (a new instance, a run's
+    first batch); such an extension fails to provision.
+    """
     expired = set()
     for name, secret in record["extension_secrets"].items():
         expiry = secret.get("credential_expiry")

@@ -148,7 +148,7 @@ def provider_view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def provider_carries_feature(feature: dict[str, Any], provider: dict[str, Any]) -> bool:
-    """Whether the provider's latest registration started once the feature was already Registered."""
+    """Whether the provider's latest registration started once the feature was already Registered (azure-behaviour §6)."""
     return (
         feature["state"] == REGISTERED
         and feature["registered_at"] is not None
@@ -159,6 +159,7 @@ def provider_carries_feature(feature: dict[str, Any], provider: dict[str, Any]) 
 
 
 def opt_in_complete(feature: dict[str, Any], provider: dict[str, Any]) -> bool:
+    """The opt-in took effect: the feature Registered, then the provider registered again, and done (§6)."""
     return provider_carries_feature(feature, provider) and provider["state"] == REGISTERED
 
 
@@ -173,5 +174,3 @@ def gallery_opt_in_complete(store: Store, subscription_id: str) -> bool:
 
 
 # -- the feature_registration module ---------------------------------------------------------------
-
-

@@ -1,6 +1,6 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Instances from the ``instances`` option: created, updated in place, or dropped by scaling in.
+"""A scale set's instances: the ``instances`` option, new instances, changes to them, and scaling.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -15,7 +15,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import I
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_instance_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
-    expired_extensions,
+    expired_credentials,
     extensions_of,
     provision,
 )
@@ -43,7 +43,7 @@ POWER_STATES = ("running", "stopped", "deallocated")
 DATA_DISK_KEYS = ("lun", "name", "disk_size_gb")
 
 
-UPDATE_DOMAINS = 5
+UPDATE_DOMAINS = 5  # azure-behaviour §3 rule 3: an instance's update domain defaults to instanceId % 5
 
 
 class WantedDisk(TypedDict):
@@ -215,7 +215,7 @@ def reconcile_instances(
         else ""
     )
     # New instances run the model's extensions now; an expired credential fails its extension.
-    extensions = provision(extensions_of(record["model"]), expired_extensions(record, store.now()))
+    extensions = provision(extensions_of(record["model"]), expired_credentials(record, store.now()))
     for index, entry in enumerate(wanted):
         existing = by_name.get(entry["name"])
         if existing is not None:

@@ -11,12 +11,11 @@ import copy
 import hashlib
 import hmac
 import json
-import re
 from typing import Any, TypedDict, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration, parse_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import parse_version
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import check_api_version, parse_version
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
@@ -59,10 +58,6 @@ class ScaleSetOptions(TypedDict, total=False):
     simulation: dict[str, Any] | None
 
 
-
-_API_VERSION_FORM = "YYYY-MM-DD, e.g. 2024-11-01"
-
-
 def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, Any]:
     if image.get("id"):
         if any(image.get(k) for k in ("publisher", "offer", "sku", "version")):
@@ -74,6 +69,8 @@ def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, A
         raise InvalidInput(
             f"image: {', '.join(missing)} missing; give publisher, offer, sku (and version, default latest), or id"
         )
+    for key in ("publisher", "offer", "sku"):
+        catalogue.check_image_name(image[key], f"image.{key}")
     version = image.get("version") or "latest"
     if version.lower() == "latest":
         version = "latest"
@@ -171,12 +168,6 @@ def _service_fabric(value: dict[str, Any] | None, os_type: str) -> tuple[Service
         },
     }
     return settings, extension
-
-
-def _check_api_version(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", value):
-        raise InvalidInput(f"api_version: {value!r} is not a Compute API version; use {_API_VERSION_FORM}")
-    return value
 
 
 def _apply_image(record: Record, params: ScaleSetOptions, subscription_id: str, creating: bool) -> None:
@@ -288,7 +279,7 @@ def apply_options(
     """Write the given options into the record; options left unset keep their current value."""
     api_version = params.get("api_version")
     if api_version:
-        record["api_version"] = _check_api_version(api_version)
+        record["api_version"] = check_api_version(api_version)
     os_type = params.get("os_type")
     if os_type:
         record["os_type"] = os_type

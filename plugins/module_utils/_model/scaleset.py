@@ -27,6 +27,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 DEFAULT_API_VERSION = "2024-11-01"
 DEFAULT_SKU = "Standard_D2s_v3"
+# The delays of the platform's automatic runs are simulator settings (azure-behaviour §4, simulator rule: the
+# first run 3 h after enablement, later ones 30 min after a newer image); the timings design.md's.
 DEFAULT_SIMULATION: Simulation = {
     "seed": 0,
     "reimage_duration": "PT3M",
@@ -194,5 +196,3 @@ def new_record(subscription_id: str, resource_group: str, name: str, location: s
 
 
 # -- the module actions ----------------------------------------------------------------------------
-
-

@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """JSON Schemas (Draft 2020-12) of the REST-shaped model the store keeps, and their validation.
 
+The upgrade policy's schema is generated from ``_model.policy.POLICY_FIELDS``, the one table of its fields.
+
 The schemas live in Python, not in .json files, because module_utils travel to the module as
 Python only. Errors name the JSON path of the offending value in the REST model.
 
@@ -14,6 +16,14 @@ import importlib.util
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import DURATION_PATTERN
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
+    GALLERY_IMAGE_ID_BODY,
+    IMAGE_NAME_PATTERN,
+    LOCATION_PATTERN,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import VERSION_BODY, VERSION_PATTERN
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
 
 # Imported where a document is validated: tasks that validate nothing (the clock, history, a run)
 # skip its import, a sizeable part of a module's start-up.
@@ -21,44 +31,42 @@ HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None
 JSONSCHEMA_IMPORT_ERROR: str | None = None if HAS_JSONSCHEMA else "No module named 'jsonschema'"
 
 # Patterns end in (?!\n)$: jsonschema matches with re.search, where a bare $ also matches before a final newline.
-DURATION_PATTERN = r"^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?(?!\n)$"
+# Durations, image versions, locations and names use the patterns of the functions that check the options
+# (isotime, versions, names), so that a rule is written once.
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z(?!\n)$"
-VERSION_PATTERN = r"^\d{1,10}\.\d{1,10}\.\d{1,10}(?!\n)$"
 
 _BOOL = {"type": "boolean"}
 
-UPGRADE_POLICY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["mode"],
-    "properties": {
-        "mode": {"enum": ["Automatic", "Manual", "Rolling"]},
-        "automaticOSUpgradePolicy": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "enableAutomaticOSUpgrade": _BOOL,
-                "disableAutomaticRollback": _BOOL,
-                "useRollingUpgradePolicy": _BOOL,
-                "osRollingUpgradeDeferral": _BOOL,
-            },
-        },
-        "rollingUpgradePolicy": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "maxBatchInstancePercent": {"type": "integer", "minimum": 5, "maximum": 100},
-                "maxUnhealthyInstancePercent": {"type": "integer", "minimum": 5, "maximum": 100},
-                "maxUnhealthyUpgradedInstancePercent": {"type": "integer", "minimum": 0, "maximum": 100},
-                "pauseTimeBetweenBatches": {"type": "string", "pattern": DURATION_PATTERN},
-                "enableCrossZoneUpgrade": _BOOL,
-                "prioritizeUnhealthyInstances": _BOOL,
-                "rollbackFailedInstancesOnPolicyBreach": _BOOL,
-                "maxSurge": _BOOL,
-            },
-        },
-    },
-}
+
+def policy_field_schema(field: PolicyField) -> dict[str, Any]:
+    """The JSON Schema of one upgrade-policy field, from its row of ``POLICY_FIELDS`` (azure-behaviour §1)."""
+    if field.kind == "choice":
+        return {"enum": list(field.choices)}
+    if field.kind == "bool":
+        return dict(_BOOL)
+    if field.kind == "int":
+        return {"type": "integer", "minimum": field.minimum, "maximum": field.maximum}
+    return {"type": "string", "pattern": DURATION_PATTERN}
+
+
+def upgrade_policy_schema() -> dict[str, Any]:
+    """``properties.upgradePolicy``: every field of ``POLICY_FIELDS`` and nothing else; the top-level ones required."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [f.name for f in POLICY_FIELDS if f.group is None],
+        "properties": {},
+    }
+    for field in POLICY_FIELDS:
+        properties = schema["properties"]
+        if field.group is not None:
+            group = properties.setdefault(field.group, {"type": "object", "additionalProperties": False, "properties": {}})
+            properties = group["properties"]
+        properties[field.name] = policy_field_schema(field)
+    return schema
+
+
+UPGRADE_POLICY_SCHEMA: dict[str, Any] = upgrade_policy_schema()
 
 _IMAGE_REFERENCE = {
     "oneOf": [
@@ -67,9 +75,9 @@ _IMAGE_REFERENCE = {
             "additionalProperties": False,
             "required": ["publisher", "offer", "sku", "version"],
             "properties": {
-                "publisher": {"type": "string", "minLength": 1, "maxLength": 128},
-                "offer": {"type": "string", "minLength": 1, "maxLength": 128},
-                "sku": {"type": "string", "minLength": 1, "maxLength": 128},
+                "publisher": {"type": "string", "pattern": IMAGE_NAME_PATTERN},
+                "offer": {"type": "string", "pattern": IMAGE_NAME_PATTERN},
+                "sku": {"type": "string", "pattern": IMAGE_NAME_PATTERN},
                 "version": {"anyOf": [{"const": "latest"}, {"type": "string", "pattern": VERSION_PATTERN}]},
             },
         },
@@ -78,11 +86,7 @@ _IMAGE_REFERENCE = {
             "additionalProperties": False,
             "required": ["id"],
             "properties": {
-                "id": {
-                    "type": "string",
-                    "pattern": r"(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
-                    r"galleries/[^/]+/images/[^/]+(/versions/\d{1,10}\.\d{1,10}\.\d{1,10})?(?!\n)$",
-                }
+                "id": {"type": "string", "pattern": rf"(?i)^{GALLERY_IMAGE_ID_BODY}(/versions/{VERSION_BODY})?(?!\n)$"}
             },
         },
     ]
@@ -118,7 +122,7 @@ VMSS_SCHEMA: dict[str, Any] = {
         "id": {"type": "string"},
         "name": {"type": "string"},
         "type": {"const": "Microsoft.Compute/virtualMachineScaleSets"},
-        "location": {"type": "string", "pattern": r"^[a-z0-9]{2,40}(?!\n)$"},
+        "location": {"type": "string", "pattern": LOCATION_PATTERN},
         "zones": {"type": "array", "items": {"enum": ["1", "2", "3"]}, "uniqueItems": True},
         "sku": {
             "type": "object",

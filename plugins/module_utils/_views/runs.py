@@ -20,7 +20,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 InstanceResult = Literal["upgraded", "failed", "rolled_back", "rollback_failed", "pending", "skipped"]
 
 TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
-HISTORY_WINDOW = 60 * 86400  # "the past two months"
+# azure-behaviour §5: osUpgradeHistory holds "the last five OS upgrade attempts within the past two months".
+HISTORY_WINDOW = 60 * 86400
 HISTORY_LIMIT = 5
 
 
@@ -29,6 +30,7 @@ def _ts(value: int | None) -> str | None:
 
 
 def progress(run: Run) -> dict[str, int]:
+    """``progress`` (azure-behaviour §5); failedInstanceCount counts every failed upgrade, rolled back or not."""
     results = [o["result"] for o in run["outcome"].values()]
     return {
         "successfulInstanceCount": sum(r == "upgraded" for r in results),
@@ -39,6 +41,7 @@ def progress(run: Run) -> dict[str, int]:
 
 
 def rollback_info(run: Run) -> dict[str, Any]:
+    """``rollbackInfo`` (azure-behaviour §5), always present: zeros for manual runs (design.md, precise points)."""
     results = [o["result"] for o in run["outcome"].values()]
     failed = sorted(run["rollback_errors"], key=int)
     return {
@@ -57,7 +60,7 @@ def rollback_info(run: Run) -> dict[str, Any]:
 
 
 def latest_view(run: Run, record: Record) -> dict[str, Any]:
-    """``GET .../rollingUpgrades/latest``."""
+    """``GET .../rollingUpgrades/latest`` (azure-behaviour §5), for the latest run of any kind, however old."""
     properties: dict[str, Any] = {
         "policy": dict(run["policy"]),
         "runningStatus": {
@@ -74,7 +77,7 @@ def latest_view(run: Run, record: Record) -> dict[str, Any]:
 
 
 def history_item(run: Run, record: Record) -> dict[str, Any]:
-    """One entry of ``GET .../osUpgradeHistory``; ``endTime`` as the API names it."""
+    """One entry of ``GET .../osUpgradeHistory``; ``endTime`` as the API names it (azure-behaviour §5)."""
     properties: dict[str, Any] = {
         "runningStatus": {"code": run["status"], "startTime": _ts(run["start"]), "endTime": _ts(run["end"])},
         "progress": progress(run),
@@ -90,6 +93,18 @@ def history_item(run: Run, record: Record) -> dict[str, Any]:
 def history(runs: list[Run], record: Record) -> list[dict[str, Any]]:
     """``osUpgradeHistory`` items of OS upgrade runs given newest first."""
     return [history_item(r, record) for r in runs]
+
+
+def history_runs(store: Store, key: str, every_run: bool = False) -> list[Run]:
+    """The OS upgrade runs ``osUpgradeHistory`` shows, newest first (azure-behaviour §5).
+
+    Azure's rule, in this one place: the last HISTORY_LIMIT (five) started within HISTORY_WINDOW (two
+    months) of the virtual now. ``every_run`` is the simulator's own ``all: true``: every run it kept.
+    """
+    fleet = fleet_of(store)
+    if every_run:
+        return fleet.recent_runs(key, "os")
+    return fleet.recent_runs(key, "os", store.now() - HISTORY_WINDOW, HISTORY_LIMIT)
 
 
 def batches_view(run: Run, names: dict[str, str]) -> list[dict[str, Any]]:
