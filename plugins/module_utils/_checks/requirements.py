@@ -37,6 +37,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import (
     ENABLED,
     POLICY,
     POLICY_FIELDS,
+    RollingPolicy,
     automatic_os_upgrade_enabled,
     automatic_upgrade_uses_rolling_policy,
     exceeds,
@@ -366,7 +367,7 @@ def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count:
         return []
     enabled = automatic_os_upgrade_enabled(policy)
     uses_rolling = automatic_upgrade_uses_rolling_policy(policy)
-    sets: list[tuple[str, dict[str, Any], str]] = []
+    sets: list[tuple[str, RollingPolicy, str]] = []
     if enabled and not uses_rolling:
         sets.append((
             f"{POLICY}.automaticOSUpgradePolicy.useRollingUpgradePolicy",

@@ -22,11 +22,6 @@ def batch_size(n: int, percent: int) -> int:
     return max(1, n * percent // 100)
 
 
-def exceeds(count: int, n: int, percent: int) -> bool:
-    """Azure's thresholds are strict: more than ``percent`` of ``n``."""
-    return count * 100 > percent * n
-
-
 def order_key(instance: Instance, prioritize_unhealthy: bool) -> tuple[int, str, int, int]:
     first = 0 if prioritize_unhealthy and is_unhealthy(instance) else 1
     return first, instance["zone"] or "", instance["update_domain"], int(instance["instance_id"])

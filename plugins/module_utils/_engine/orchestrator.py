@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
@@ -47,7 +47,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import In
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
-from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY, RollingPolicy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
@@ -67,9 +67,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 EVENT_KIND = "run_step"
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
-# Automatic OS upgrades without useRollingUpgradePolicy use Azure's default rolling policy (20/20/20/PT0S),
-# whatever the scale set says (§1).
-FIXED_POLICY = cast(RollingPolicy, dict(DEFAULT_UPGRADE_POLICY["rollingUpgradePolicy"]))
 
 
 def run_subject(key: str, run_id: int) -> str:
@@ -77,11 +74,9 @@ def run_subject(key: str, run_id: int) -> str:
 
 
 def effective_policy(record: Record, kind: RunKind, started_by: StartedBy) -> RollingPolicy:
-    policy = record["model"]["properties"]["upgradePolicy"]
-    auto = policy.get("automaticOSUpgradePolicy", {})
-    if kind == "os" and started_by == "Platform" and not auto.get("useRollingUpgradePolicy"):
-        return FIXED_POLICY.copy()
-    return cast(RollingPolicy, {**FIXED_POLICY, **policy.get("rollingUpgradePolicy", {})})
+    """The rolling policy the run goes by (azure-behaviour §1: the fixed one for some automatic runs)."""
+    platform_os_upgrade = kind == "os" and started_by == "Platform"
+    return rolling_numbers(record["model"]["properties"]["upgradePolicy"], platform_os_upgrade)
 
 
 def is_active(run: Run | None) -> bool:
@@ -115,7 +110,7 @@ def start_run(
         candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
         gated = True
     else:
-        pinned = pinned_version(reference)
+        pinned = catalogue.pinned_version(reference)
         target_version = pinned
         wanted = set(names) if names is not None else None
         # Instances already on the current model are left alone, named or not (Azure's manualUpgrade).
@@ -172,13 +167,6 @@ def start_run(
     fleet.add_run(key, run)
     _wake(store, key, run)
     return run
-
-
-def pinned_version(reference: dict[str, Any]) -> str | None:
-    """The version an image reference pins; None when it follows latest (a gallery image without a version)."""
-    if "id" in reference:
-        return catalogue.split_gallery_reference(reference["id"], "image.id")[1]
-    return None if reference["version"] == "latest" else reference["version"]
 
 
 def _target_reference(reference: dict[str, Any], version: str | None) -> dict[str, Any]:

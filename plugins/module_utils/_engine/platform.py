@@ -36,13 +36,10 @@ def _due(store: Store, record: Record) -> tuple[int, str] | None:
     if not automatic_os_upgrade_enabled(policy):
         return None
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
-    if "id" in reference:
-        if catalogue.split_gallery_reference(reference["id"], "image.id")[1] is not None:
-            return None
-        # Gallery images upgrade automatically only in subscriptions that completed the opt-in (§2.3).
-        if not gallery_opt_in_complete(store, record["model"]["id"].split("/")[2]):
-            return None
-    elif reference["version"] != "latest":
+    if catalogue.pinned_version(reference) is not None:
+        return None  # azure-behaviour §2 rule 1: only a reference that follows latest is upgraded
+    # Gallery images upgrade automatically only in subscriptions that completed the opt-in (§2 rule 3).
+    if "id" in reference and not gallery_opt_in_complete(store, record["model"]["id"].split("/")[2]):
         return None
     latest = catalogue.latest_available(store, reference, record["model"]["location"])
     if latest is None:

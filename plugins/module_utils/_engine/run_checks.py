@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import exceeds
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import count_unhealthy, is_unhealthy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import exceeds
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     FAILED_RESULTS,

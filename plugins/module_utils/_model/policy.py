@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
@@ -248,7 +248,7 @@ DEFAULT_UPGRADE_POLICY: dict[str, Any] = default_upgrade_policy()
 
 # azure-behaviour §1, bullet 1: automatic OS upgrades use the rolling policy's numbers only with
 # useRollingUpgradePolicy; otherwise Azure's fixed defaults 20 / 20 / 20 / PT0S, the table's defaults.
-FIXED_AUTOMATIC_ROLLING_POLICY: dict[str, Any] = dict(DEFAULT_UPGRADE_POLICY[ROLLING])
+FIXED_AUTOMATIC_ROLLING_POLICY = cast(RollingPolicy, dict(DEFAULT_UPGRADE_POLICY[ROLLING]))
 
 
 def automatic_upgrade_uses_rolling_policy(policy: dict[str, Any]) -> bool:
@@ -256,7 +256,7 @@ def automatic_upgrade_uses_rolling_policy(policy: dict[str, Any]) -> bool:
     return bool(field_value(policy, USE_ROLLING))
 
 
-def rolling_numbers(policy: dict[str, Any], platform_os_upgrade: bool) -> dict[str, Any]:
+def rolling_numbers(policy: dict[str, Any], platform_os_upgrade: bool) -> RollingPolicy:
     """The rolling upgrade policy a run uses (azure-behaviour §1 bullet 1).
 
     A platform-started (automatic) OS upgrade without ``useRollingUpgradePolicy`` uses the fixed
@@ -264,8 +264,8 @@ def rolling_numbers(policy: dict[str, Any], platform_os_upgrade: bool) -> dict[s
     table's defaults for fields an older record lacks.
     """
     if platform_os_upgrade and not automatic_upgrade_uses_rolling_policy(policy):
-        return dict(FIXED_AUTOMATIC_ROLLING_POLICY)
-    return {**FIXED_AUTOMATIC_ROLLING_POLICY, **(policy.get(ROLLING) or {})}
+        return FIXED_AUTOMATIC_ROLLING_POLICY.copy()
+    return cast(RollingPolicy, {**FIXED_AUTOMATIC_ROLLING_POLICY, **(policy.get(ROLLING) or {})})
 
 
 # -- the percentage thresholds (azure-behaviour §3: "Percent thresholds compare strictly") -----------

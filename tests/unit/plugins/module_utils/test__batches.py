@@ -8,14 +8,9 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import (
-    batch_size,
-    exceeds,
-    order,
-    order_key,
-    take_batch,
-)
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, order_key, take_batch
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import is_unhealthy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import exceeds
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     Sim,
     batch_names,

@@ -14,6 +14,7 @@ import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
     Sim,
@@ -662,7 +663,7 @@ def test_platform_run_without_use_rolling_policy_ignores_the_scale_set_policy_az
     sim.publish("1.1.0")
     sim.advance("PT5H")
     run = sim.view()
-    assert run["rolling_upgrade"]["properties"]["policy"] == orchestrator.FIXED_POLICY
+    assert run["rolling_upgrade"]["properties"]["policy"] == FIXED_AUTOMATIC_ROLLING_POLICY
     assert [len(b) for b in batch_names(run)] == [2] * 5
     assert batch_times(run) == [(at(180 + 4 * k), at(184 + 4 * k)) for k in range(5)]
 

@@ -29,6 +29,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import p
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, simulation
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.tests.unit._call import act
@@ -230,9 +231,9 @@ def test_run_invariants_hold_for_random_fleets_policies_and_faults_azure_3(share
 
     # whose policy (azure-behaviour §1): a platform run without useRollingUpgradePolicy uses 20/20/20/PT0S
     if scenario["started_by"] == "Platform" and not scenario["automatic"]["useRollingUpgradePolicy"]:
-        assert policy == orchestrator.FIXED_POLICY
+        assert policy == FIXED_AUTOMATIC_ROLLING_POLICY
     else:
-        assert policy == {**orchestrator.FIXED_POLICY, **scenario["rolling"]}
+        assert policy == {**FIXED_AUTOMATIC_ROLLING_POLICY, **scenario["rolling"]}
 
     # the run ended; nothing is left in flight
     assert run["status"] in ("Completed", "Faulted", "Cancelled"), run["status"]
