@@ -125,9 +125,10 @@ class AzsimModule:
         )
         try:
             self._check_names(params)
-            store = Store.open(path)
+            commit = not (self.module.check_mode or self.read_only)
+            # A call that will not commit opens the store without creating, migrating or converting it.
+            store = Store.open(path, mode="write" if commit else "read")
             try:
-                commit = not (self.module.check_mode or self.read_only)
                 with store.transaction(commit=commit):
                     result = dict(action(Call(store, subscription, self.module.check_mode), **self.options(rename)))
             finally:

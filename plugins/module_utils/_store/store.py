@@ -19,7 +19,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 
@@ -30,6 +30,7 @@ SCHEMA_VERSION = 2
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
 _SQLITE_HEADER = b"SQLite format 3\x00"
+OpenMode = Literal["prepare", "write", "read"]
 
 # Forward migrations: MIGRATIONS[n] takes a store from schema n - 1 to n. Never edit a shipped step.
 MIGRATIONS: dict[int, list[str]] = {
@@ -81,17 +82,32 @@ class Store:
         # Per-call caches (see _fleet.py) and the writes they owe the store before COMMIT.
         self.extras: dict[str, Any] = {}
         self.before_commit: list[Any] = []
+        self._steps: dict[int, list[str]] = MIGRATIONS
+        self._pending = False  # migration and WAL deferred to the first transaction (modes "write", "read")
+        self._created: list[str] | None = None  # this Store made the file: the folders it made, deepest first
+        self._inode = 0
 
     # -- opening ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str, migrations: dict[int, list[str]] | None = None) -> Store:
-        """Open (creating if needed) the store at ``path``; refuse any file that is not ours."""
+    def open(
+        cls, path: str, migrations: dict[int, list[str]] | None = None, *, mode: OpenMode = "prepare"
+    ) -> Store:
+        """Open the store at ``path``; refuse any file that is not ours.
+
+        ``mode``: ``"prepare"`` creates a missing store, switches it to WAL and migrates it now (a
+        committed transaction of its own). ``"write"`` (a module call that may commit) creates a missing
+        store but changes nothing else yet: the migration runs inside the call's transaction, WAL is
+        switched on after its COMMIT, and a store this call created is removed again if the call does
+        not commit. ``"read"`` (check mode, read-only modules) never creates, migrates or switches
+        anything: a missing store is a ``StoreError``, and the call's transaction must not commit.
+        """
         steps = MIGRATIONS if migrations is None else migrations
         if "\x00" in path:  # os.stat and sqlite3 would raise ValueError, not an OSError
             raise StoreError(f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file")
         path = os.path.abspath(os.path.expanduser(path))
-        fresh = _prepare_file(path)
+        created = _prepare_file(path, create=mode != "read")
+        fresh = created is not None or os.stat(path).st_size == 0
         try:
             if not fresh:
                 # Before our own connection exists: closing one would checkpoint a foreign file's pending WAL.
@@ -101,19 +117,32 @@ class Store:
             raise _damaged(path, exc) from None
         except sqlite3.Error as exc:
             raise StoreError(f"store {path}: cannot be opened ({exc}); check the path and its permissions") from None
+        store = cls(path, conn)
+        store._steps = steps
+        store._created = created
+        store._inode = os.stat(path).st_ino
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            _use_wal(path, conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            _migrate(path, conn, steps)
+            if mode == "prepare":
+                _use_wal(path, conn)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    _migrate(path, conn, steps)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            else:
+                store._pending = True
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _damaged(path, exc) from None
         except BaseException:
             conn.close()
             raise
-        return cls(path, conn)
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -137,12 +166,18 @@ class Store:
         collecting = gc.isenabled()
         gc.disable()
         try:
+            self._still_there()
+            if self._pending:
+                # Inside the call's transaction: a call that does not commit leaves an older schema as it was.
+                _migrate(self.path, self.conn, self._steps)
             yield self
             if commit:
                 for flush in self.before_commit:
                     flush()
         except BaseException:
+            self._forget_if_new()
             self.conn.execute("ROLLBACK")
+            self._remove_new_folders()
             raise
         finally:
             self.extras.clear()
@@ -151,8 +186,42 @@ class Store:
                 gc.enable()
         if commit:
             self.conn.execute("COMMIT")
+            self._created = None
+            if self._pending:
+                self._pending = False
+                _use_wal(self.path, self.conn)  # after the COMMIT: a call that commits nothing flips nothing
         else:
+            self._forget_if_new()
             self.conn.execute("ROLLBACK")
+            self._remove_new_folders()
+
+    def _still_there(self) -> None:
+        """The file this Store opened is still the one at its path (a call that made it may have removed it)."""
+        try:
+            same = os.stat(self.path).st_ino == self._inode
+        except OSError:
+            same = False
+        if not same:
+            raise StoreError(
+                f"store {self.path}: was removed or replaced while this task waited for it; nothing was changed. "
+                "Run the task again"
+            )
+
+    def _forget_if_new(self) -> None:
+        """A store this call created and never committed to is removed again, while the lock is held."""
+        if self._created is not None and os.stat(self.path).st_size == 0:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+        else:
+            self._created = None
+
+    def _remove_new_folders(self) -> None:
+        if self._created is None:
+            return
+        for folder in self._created:  # deepest first; a folder someone else put a file in stays
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        self._created = None
 
     # -- the virtual clock -----------------------------------------------------------------------
 
@@ -261,22 +330,32 @@ class Store:
         self.conn.execute(f"DELETE FROM {table} WHERE {clause}", tuple(where.values()))
 
 
-def _prepare_file(path: str) -> bool:
-    """Create the file 0600 (and its folder 0700) if missing; True when the store is new."""
+def _prepare_file(path: str, create: bool = True) -> list[str] | None:
+    """Check the file at ``path``; create it 0600 (and its folders 0700) if missing and ``create``.
+
+    Returns the folders it created, deepest first, when it created the file; None when the file was there.
+    """
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        folder = os.path.dirname(path)
+        if not create:
+            raise StoreError(
+                f"store {path}: does not exist; nothing was created (check mode and read-only modules never create "
+                "a store). Point the store option or AZSIM_VMSS_STORE at an existing store, or run a task that "
+                "writes to create it"
+            ) from None
         try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            made = _make_folders(os.path.dirname(path))
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:  # another process made it meanwhile: it is theirs
+            return None
         except OSError as exc:
             raise StoreError(
                 f"store {path}: cannot be created ({exc.strerror}); choose a writable path with the store "
                 "option or AZSIM_VMSS_STORE"
             ) from None
         os.close(fd)
-        return True
+        return made
     except OSError as exc:
         raise StoreError(f"store {path}: cannot be read ({exc.strerror})") from None
     if stat.S_ISDIR(st.st_mode):
@@ -289,7 +368,7 @@ def _prepare_file(path: str) -> bool:
             "journal); fix the permissions or copy it somewhere writable"
         )
     if st.st_size == 0:
-        return True
+        return None
     with open(path, "rb") as handle:
         header = handle.read(100)
     if header[: len(_SQLITE_HEADER)] != _SQLITE_HEADER:
@@ -307,7 +386,27 @@ def _prepare_file(path: str) -> bool:
             f"{page_size}-byte pages: the file was cut short); it was left untouched. Move it aside and let "
             "azsim.vmss create a new one, or point the store option elsewhere"
         )
-    return False
+    return None
+
+
+def _make_folders(folder: str) -> list[str]:
+    """``os.makedirs`` with every new folder 0700 whatever the umask; the folders made, deepest first."""
+    missing = []
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    made: list[str] = []
+    for new in reversed(missing):
+        try:
+            os.mkdir(new, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(new, 0o700)  # mkdir's mode is masked by the umask
+        made.insert(0, new)
+    return made
 
 
 def _damaged(path: str, exc: Exception) -> StoreError:
@@ -403,27 +502,22 @@ def _use_wal(path: str, conn: sqlite3.Connection) -> None:
 
 
 def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -> None:
+    """Bring the schema to the newest version, inside the caller's transaction (which decides whether it stays)."""
     newest = max(steps)
-    if conn.execute("PRAGMA user_version").fetchone()[0] == newest:
+    # Another fork may have created the store meanwhile; and a database whose tables were only in
+    # its WAL when the header was read shows them now.
+    app_id, current, tables = conn.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version),"
+        " (SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
+    if app_id != APPLICATION_ID and (app_id or current or tables):
+        raise _foreign(path)
+    if current > newest:
+        raise _newer(path, current, newest)
+    if current == newest and app_id == APPLICATION_ID:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        # Another fork may have created the store meanwhile; and a database whose tables were only in
-        # its WAL when the header was read shows them now.
-        app_id, current, tables = conn.execute(
-            "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version),"
-            " (SELECT count(*) FROM sqlite_master)"
-        ).fetchone()
-        if app_id != APPLICATION_ID and (app_id or current or tables):
-            raise _foreign(path)
-        if current > newest:
-            raise _newer(path, current, newest)
-        for version in range(current + 1, newest + 1):
-            for sql in steps[version]:
-                conn.execute(sql)
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {newest}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    for version in range(current + 1, newest + 1):
+        for sql in steps[version]:
+            conn.execute(sql)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {newest}")
