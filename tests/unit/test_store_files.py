@@ -143,3 +143,179 @@ def test_a_check_mode_read_of_a_wal_store_leaves_every_file_as_it_was(tmp_path: 
                          (vm_image_info, dict(IMAGE)), (vmss_info, {"resource_group": "rg"})]:
         assert call(module, {"store": str(path), **args})["rc"] == 0
         assert differences(before, folder_snapshot(tmp_path)) == []
+
+
+# -- item 1: a sidecar that is not the store's own is refused, and nothing is touched ---------------
+
+
+def fleet_store(path: Path, instances: int, seed: str) -> None:
+    """A real store (WAL, closed, so no sidecar) with ``instances`` instance rows."""
+    store = Store.open(str(path))
+    with store.transaction():
+        store.put_docs("instances", [({"scale_set": seed, "instance_id": i}, {"name": f"{seed}-{i}", "pad": "x" * 300})
+                                     for i in range(instances)])
+    store.close()
+    assert not Path(f"{path}-wal").exists()
+
+
+def committed_wal_of(path: Path, rows: int, seed: str) -> bytes:
+    """The -wal a process killed after its COMMIT (before the checkpoint at close) leaves beside ``path``."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("INSERT OR REPLACE INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)",
+                     [(seed, 100_000 + i, json.dumps({"late": i, "pad": "y" * 300})) for i in range(rows)])
+    conn.execute("UPDATE meta SET value = value + 60 WHERE key = 'now'")
+    conn.execute("COMMIT")
+    wal = Path(f"{path}-wal").read_bytes()
+    conn.close()
+    assert wal and not Path(f"{path}-wal").exists()
+    return wal
+
+
+def hot_journal_of_another_database(folder: Path) -> bytes:
+    """The -journal a process of another (rollback-journal) database left when it was killed mid-transaction."""
+    other = folder / "other.db"
+    conn = sqlite3.connect(str(other), isolation_level=None)
+    conn.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT)")
+    conn.executemany("INSERT INTO accounts (owner) VALUES (?)", [("x" * 200,) for _ in range(500)])
+    conn.execute("PRAGMA cache_size = 1")  # spill: the journal must be hot on disk while the transaction is open
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("UPDATE accounts SET owner = 'mallory'")
+    journal = Path(f"{other}-journal").read_bytes()
+    conn.execute("ROLLBACK")
+    conn.close()
+    other.unlink()
+    assert journal[:8] == bytes.fromhex("d9d505f920a163d7")
+    return journal
+
+
+@pytest.mark.parametrize(
+    ("other_instances", "wal_rows"),
+    [pytest.param(20, 10, id="smaller-store"), pytest.param(3000, 400, id="bigger-store"),
+     pytest.param(1000, 50, id="same-size-store")],
+)
+@pytest.mark.parametrize("module", [vmss_info, sim_clock], ids=["vmss_info", "sim_clock"])
+def test_a_stale_wal_of_another_store_is_refused_and_both_files_stay_byte_identical(
+    tmp_path: Path, other_instances: int, wal_rows: int, module: Any
+) -> None:
+    path = tmp_path / "store" / "vmss.sqlite"
+    path.parent.mkdir()
+    fleet_store(path, 1000, "ours")
+    other = tmp_path / "other" / "vmss.sqlite"
+    other.parent.mkdir()
+    fleet_store(other, other_instances, "theirs")
+    Path(f"{path}-wal").write_bytes(committed_wal_of(other, wal_rows, "theirs"))
+    time.sleep(0.01)
+    before = folder_snapshot(path.parent)
+    args = {"resource_group": "rg"} if module is vmss_info else {"advance": "PT1M"}
+    result = call(module, {"store": str(path), **args})
+    assert result["rc"] == 1, result
+    assert result["msg"].startswith(f"store {path}: its -wal file {path}-wal does not belong to it ("), result["msg"]
+    assert "damaged" not in result["msg"].split("(")[0] and "\n" not in result["msg"]
+    assert differences(before, folder_snapshot(path.parent)) == []
+
+
+def test_the_stores_own_committed_wal_is_replayed(tmp_path: Path) -> None:
+    """A -wal the store's own killed writer left (committed, not yet checkpointed) is its own: used, not refused."""
+    path = tmp_path / "vmss.sqlite"
+    fleet_store(path, 1000, "ours")
+    wal = committed_wal_of(path, 50, "ours")
+    # the same store as the killed writer saw it: its file before the checkpoint at close
+    fleet_store(tmp_path / "again.sqlite", 1000, "ours")
+    os.replace(tmp_path / "again.sqlite", path)
+    Path(f"{path}-wal").write_bytes(wal)
+    store = Store.open(str(path))
+    try:
+        with store.transaction(commit=False):
+            assert store.get_doc("instances", {"scale_set": "ours", "instance_id": 100_049}) is not None
+    finally:
+        store.close()
+
+
+def test_a_hot_journal_of_another_database_is_refused_and_both_files_stay_byte_identical(tmp_path: Path) -> None:
+    path = tmp_path / "store" / "vmss.sqlite"
+    path.parent.mkdir()
+    fleet_store(path, 1000, "ours")
+    Path(f"{path}-journal").write_bytes(hot_journal_of_another_database(tmp_path))
+    time.sleep(0.01)
+    before = folder_snapshot(path.parent)
+    for module, args in [(vmss_info, {"resource_group": "rg"}), (sim_clock, {"advance": "PT1M"})]:
+        result = call(module, {"store": str(path), **args})
+        assert result["rc"] == 1, result
+        assert result["msg"].startswith(f"store {path}: its -journal file {path}-journal does not belong to it ("), result
+        assert differences(before, folder_snapshot(path.parent)) == []
+
+
+# -- item 6: a sidecar that is not a regular file is refused at once -----------------------------------
+
+
+def _fifo(side: Path) -> None:
+    os.mkfifo(side)
+
+
+def _directory(side: Path) -> None:
+    side.mkdir()
+
+
+def _symlink(side: Path) -> None:
+    target = side.parent / "elsewhere"
+    target.write_bytes(b"")
+    side.symlink_to(target)
+
+
+def _device(side: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    os.mknod(side, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # /dev/null's numbers
+
+
+def call_in_child(module: Any, args: dict[str, Any], seconds: int = 20) -> dict[str, Any]:
+    """``call`` in a forked child, killed after ``seconds``: SQLite retries an open() that a signal
+    interrupts, so a FIFO would block the test process itself forever."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_end)
+            os.write(write_end, json.dumps(call(module, args)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    os.set_blocking(read_end, False)
+    chunks, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(read_end, 65536)
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        if not chunk:
+            break
+        chunks.append(chunk)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(read_end)
+        pytest.fail(f"the module blocked for {seconds}s")
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    result: dict[str, Any] = json.loads(b"".join(chunks))
+    return result
+
+
+@pytest.mark.parametrize("side", ["-wal", "-journal", "-shm"])
+@pytest.mark.parametrize("make", [_fifo, _directory, _symlink, _device], ids=["fifo", "directory", "symlink", "device"])
+def test_a_sidecar_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path, side: str, make: Any) -> None:
+    path = tmp_path / "vmss.sqlite"
+    fleet_store(path, 10, "ours")
+    make(Path(f"{path}{side}"))
+    time.sleep(0.01)
+    before = folder_snapshot(tmp_path)
+    for module, args in [(vmss_info, {"resource_group": "rg"}), (sim_clock, {"advance": "PT1M"})]:
+        started = time.monotonic()
+        result = call_in_child(module, {"store": str(path), **args})
+        assert time.monotonic() - started < 5
+        assert result["rc"] == 1, result
+        assert result["msg"].startswith(f"store {path}: blocked sidecar {path}{side} ("), result["msg"]
+        assert differences(before, folder_snapshot(tmp_path)) == []
