@@ -319,3 +319,114 @@ def test_a_sidecar_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path,
         assert result["rc"] == 1, result
         assert result["msg"].startswith(f"store {path}: blocked sidecar {path}{side} ("), result["msg"]
         assert differences(before, folder_snapshot(tmp_path)) == []
+
+
+# -- item 4: symlinks and foreign owners are not trusted; new folders are 0700 -----------------------
+
+OTHER_UID = 12345
+WRITE = (sim_clock, {"advance": "PT1M"})
+READ = (vmss_info, {"resource_group": "rg"})
+
+
+def refused(path: Path, module: Any, args: dict[str, Any], *needles: str) -> str:
+    result = call(module, {"store": str(path), **args})
+    assert result["rc"] == 1, result
+    msg: str = result["msg"]
+    assert msg.startswith(f"store {path}: ") and "internal error" not in msg, msg
+    for needle in needles:
+        assert needle in msg, msg
+    return msg
+
+
+@pytest.mark.parametrize(("module", "args"), [WRITE, READ], ids=["write", "read"])
+@pytest.mark.parametrize("target", ["dangling", "empty-file", "store"])
+def test_a_symlinked_store_path_is_refused_and_its_target_untouched(
+    tmp_path: Path, module: Any, args: dict[str, Any], target: str
+) -> None:
+    real = tmp_path / "real" / "target.sqlite"
+    real.parent.mkdir()
+    if target == "empty-file":
+        real.write_bytes(b"")
+    elif target == "store":
+        fleet_store(real, 10, "ours")
+    link = tmp_path / "vmss.sqlite"
+    link.symlink_to(real)
+    time.sleep(0.01)
+    before = folder_snapshot(tmp_path)
+    refused(link, module, args, "is a symlink", str(real))
+    assert differences(before, folder_snapshot(tmp_path)) == []
+
+
+@pytest.mark.parametrize(("module", "args"), [WRITE, READ], ids=["write", "read"])
+def test_a_store_owned_by_another_user_is_refused(tmp_path: Path, module: Any, args: dict[str, Any]) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    path = tmp_path / "vmss.sqlite"
+    fleet_store(path, 10, "ours")
+    os.chown(path, OTHER_UID, OTHER_UID)
+    before = folder_snapshot(tmp_path)
+    refused(path, module, args, f"owned by uid {OTHER_UID}", "chown")
+    assert differences(before, folder_snapshot(tmp_path)) == []
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o620, 0o602])
+def test_a_store_writable_by_group_or_others_is_refused(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "vmss.sqlite"
+    fleet_store(path, 10, "ours")
+    os.chmod(path, mode)
+    before = folder_snapshot(tmp_path)
+    refused(path, *WRITE, "writable by group or others", "chmod 600")
+    assert differences(before, folder_snapshot(tmp_path)) == []
+
+
+@pytest.mark.parametrize("side", ["-wal", "-journal"])
+def test_a_sidecar_owned_by_another_user_is_refused(tmp_path: Path, side: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    path = tmp_path / "vmss.sqlite"
+    fleet_store(path, 10, "ours")
+    planted = Path(f"{path}{side}")
+    planted.write_bytes(b"")
+    os.chown(planted, OTHER_UID, OTHER_UID)
+    before = folder_snapshot(tmp_path)
+    refused(path, *WRITE, f"{planted} is owned by uid {OTHER_UID}", "chown")
+    assert differences(before, folder_snapshot(tmp_path)) == []
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["existing-store", "new-store"])
+def test_a_folder_of_another_user_or_writable_by_others_is_refused(tmp_path: Path, exists: bool) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / "vmss.sqlite"
+    if exists:
+        fleet_store(path, 10, "ours")
+    os.chmod(folder, 0o777)
+    before = folder_snapshot(tmp_path)
+    refused(path, *WRITE, "writable by group or others", "chmod go-w")
+    assert differences(before, folder_snapshot(tmp_path)) == []
+    if os.geteuid() == 0:
+        os.chmod(folder, 0o755)
+        os.chown(folder, OTHER_UID, OTHER_UID)
+        refused(path, *WRITE, f"owned by uid {OTHER_UID}", "chown")
+        assert os.listdir(folder) == (["vmss.sqlite"] if exists else [])
+
+
+def test_a_sticky_world_writable_folder_like_tmp_is_accepted(tmp_path: Path) -> None:
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    os.chmod(folder, 0o1777)
+    path = folder / "vmss.sqlite"
+    assert call(*WRITE[:1], {"store": str(path), **WRITE[1]})["rc"] == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_every_new_folder_is_0700_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        path = tmp_path / "a" / "b" / "c" / "vmss.sqlite"
+        assert call(*WRITE[:1], {"store": str(path), **WRITE[1]})["rc"] == 0
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

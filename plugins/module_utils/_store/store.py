@@ -340,9 +340,10 @@ def _prepare_file(path: str, create: bool = True) -> list[str] | None:
     """Check the file at ``path``; create it 0600 (and its folders 0700) if missing and ``create``.
 
     Returns the folders it created, deepest first, when it created the file; None when the file was there.
+    The path itself is never followed if it is a symlink (``lstat``, ``O_EXCL`` refuses one when creating).
     """
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except FileNotFoundError:
         if not create:
             raise StoreError(
@@ -352,9 +353,10 @@ def _prepare_file(path: str, create: bool = True) -> list[str] | None:
             ) from None
         try:
             made = _make_folders(os.path.dirname(path))
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:  # another process made it meanwhile: it is theirs
-            return None
+            _check_folder(path)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:  # another process made it meanwhile (or planted a symlink): checked as found
+            return _prepare_file(path, create=False)
         except OSError as exc:
             raise StoreError(
                 f"store {path}: cannot be created ({exc.strerror}); choose a writable path with the store "
@@ -364,10 +366,17 @@ def _prepare_file(path: str, create: bool = True) -> list[str] | None:
         return made
     except OSError as exc:
         raise StoreError(f"store {path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise StoreError(
+            f"store {path}: is a symlink (to {os.readlink(path)}); a store is never opened through one. Give the "
+            "path of the real file with the store option or AZSIM_VMSS_STORE"
+        )
     if stat.S_ISDIR(st.st_mode):
         raise StoreError(f"store {path}: is a directory; give the path of a file inside it, e.g. {path}/vmss.sqlite")
     if not stat.S_ISREG(st.st_mode):
         raise StoreError(f"store {path}: is not a regular file; give the path of a store file")
+    _check_folder(path)
+    _check_owner(path, path, st)
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(os.path.dirname(path), os.W_OK):
         raise StoreError(
             f"store {path}: is read-only for this user (the store and its folder must be writable, for its "
@@ -393,6 +402,40 @@ def _prepare_file(path: str, create: bool = True) -> list[str] | None:
             "azsim.vmss create a new one, or point the store option elsewhere"
         )
     return None
+
+
+def _check_owner(path: str, name: str, st: os.stat_result) -> None:
+    """Like ssh's StrictModes: a store file or sidecar of another user, or that others may write, is not trusted."""
+    if st.st_uid != os.geteuid():
+        raise StoreError(
+            f"store {path}: {name} is owned by uid {st.st_uid}, not by this user (uid {os.geteuid()}); it was left "
+            f"untouched. chown it to this user if it is yours, or point the store option at a store of your own"
+        )
+    if st.st_mode & 0o022:
+        raise StoreError(
+            f"store {path}: {name} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o}); it was left "
+            f"untouched. Run chmod 600 {name} (or chmod go-w) if it is yours, or point the store option elsewhere"
+        )
+
+
+def _check_folder(path: str) -> None:
+    """The store's folder: this user's or root's, and not writable by others unless sticky (as /tmp)."""
+    folder = os.path.dirname(path)
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return  # reported by whatever fails next, with its own reason
+    if st.st_uid not in (os.geteuid(), 0):
+        raise StoreError(
+            f"store {path}: its folder {folder} is owned by uid {st.st_uid}, neither this user (uid {os.geteuid()}) "
+            f"nor root; nothing was written. chown it to this user, or point the store option at a folder of your own"
+        )
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        raise StoreError(
+            f"store {path}: its folder {folder} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o}) "
+            f"without the sticky bit, so another user could replace the store; nothing was written. Run chmod go-w "
+            f"{folder} (or chmod +t), or point the store option at a folder of your own"
+        )
 
 
 def _make_folders(folder: str) -> list[str]:
@@ -507,6 +550,7 @@ def _check_sidecar_types(path: str) -> None:
                 f"store {path}: blocked sidecar {path}{side} ({_kind(st.st_mode)}, not a regular file); the store "
                 f"was left untouched. Remove {path}{side} (SQLite makes its own), or point the store option elsewhere"
             )
+        _check_owner(path, path + side, st)
 
 
 def _not_ours(path: str, side: str, why: str) -> StoreError:
