@@ -430,3 +430,92 @@ def test_every_new_folder_is_0700_whatever_the_umask(tmp_path: Path) -> None:
     for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# -- item 7: errors of the disk name their cause ---------------------------------------------------
+
+_LIMITED = r"""
+import contextlib, io, json, resource, signal, sys
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.azsim.vmss.plugins.modules import vm_image, vmss
+module = {"vmss": vmss, "vm_image": vm_image}[sys.argv[3]]
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() then fails with EFBIG instead of killing the process
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.RLIM_INFINITY))
+out = io.StringIO()
+with patch_module_args(json.loads(sys.argv[1])), contextlib.redirect_stdout(out):
+    try:
+        module.main()
+    except SystemExit:
+        pass
+sys.stdout.write(out.getvalue())
+"""
+
+
+def run_with_file_size_limit(args: dict[str, Any], limit: int, module: str = "vmss") -> dict[str, Any]:
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    done = subprocess.run([sys.executable, "-c", _LIMITED, json.dumps(args), str(limit), module], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+BIG_SCALE_SET = {"resource_group": "rg", "name": "web", "image": {**IMAGE, "version": "latest"},
+                 "instances": [f"web-{i:04d}" for i in range(2000)]}
+
+
+def assert_names_the_size_limit(result: dict[str, Any], path: Path) -> None:
+    msg = result.get("msg", "")
+    assert result.get("failed") is True, result
+    assert msg.startswith(f"store {path}: file size limit"), msg
+    for wrong in ("damaged", "move it aside", "cannot rollback", "internal error", "write lock"):
+        assert wrong not in msg, msg
+
+
+def test_a_file_size_limit_on_an_existing_store_says_so_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "vmss.sqlite"
+    assert call(vm_image, {"store": str(path), **IMAGE, "version": "1.0.0"})["rc"] == 0
+    time.sleep(0.01)
+    before = folder_snapshot(tmp_path)
+    result = run_with_file_size_limit({"store": str(path), **BIG_SCALE_SET}, limit=64 * 1024)
+    assert_names_the_size_limit(result, path)
+    assert differences(before, folder_snapshot(tmp_path)) == []
+
+
+@pytest.mark.parametrize("limit", [0, 1024, 16 * 1024])
+def test_a_file_size_limit_on_a_new_store_says_so_and_leaves_no_file(tmp_path: Path, limit: int) -> None:
+    path = tmp_path / "new" / "vmss.sqlite"
+    result = run_with_file_size_limit({"store": str(path), **IMAGE, "version": "1.0.0"}, limit=limit, module="vm_image")
+    assert_names_the_size_limit(result, path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_full_disk_says_disk_full_and_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC simulated where SQLite reports it (a tiny tmpfs is not available here): the write raises
+    SQLite's own 'database or disk is full' and the file system has no space left."""
+    from ansible_collections.azsim.vmss.plugins.module_utils._store import store as store_module
+
+    path = tmp_path / "vmss.sqlite"
+    assert call(vm_image, {"store": str(path), **IMAGE, "version": "1.0.0"})["rc"] == 0
+    time.sleep(0.01)
+    before = folder_snapshot(tmp_path)
+
+    def full(*_args: Any, **_kwargs: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    real_statvfs = os.statvfs
+
+    class NoSpace:
+        f_bavail = 0
+        f_frsize = 4096
+
+    monkeypatch.setattr(store_module.Store, "put_doc", full)
+    monkeypatch.setattr(store_module.Store, "put_docs", full)
+    monkeypatch.setattr(store_module.os, "statvfs", lambda p: NoSpace() if str(p) == str(tmp_path) else real_statvfs(p))
+    result = call(vmss, {"store": str(path), **BIG_SCALE_SET})
+    assert result["rc"] == 1, result
+    assert result["msg"].startswith(f"store {path}: disk full"), result["msg"]
+    assert "damaged" not in result["msg"] and "cannot rollback" not in result["msg"]
+    assert differences(before, folder_snapshot(tmp_path)) == []

@@ -16,6 +16,7 @@ import contextlib
 import gc
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import stat
@@ -120,7 +121,7 @@ class Store:
                 _check_ours(path, max(steps))
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.DatabaseError as exc:
-            raise _damaged(path, exc) from None
+            raise _disk_error(path, exc) or _damaged(path, exc) from None
         except sqlite3.Error as exc:
             raise StoreError(f"store {path}: cannot be opened ({exc}); check the path and its permissions") from None
         store = cls(path, conn)
@@ -144,7 +145,7 @@ class Store:
                 store._pending = True
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise _damaged(path, exc) from None
+            raise _disk_error(path, exc) or _damaged(path, exc) from None
         except BaseException:
             conn.close()
             raise
@@ -166,6 +167,10 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                self._forget_if_new()
+                self._remove_new_folders()
+                raise _disk_error(self.path, exc) or _damaged(self.path, exc) from None
             raise StoreError(
                 f"store {self.path}: could not take the write lock within {BUSY_TIMEOUT_MS // 1000}s ({exc})"
             ) from None
@@ -173,6 +178,8 @@ class Store:
         gc.disable()
         try:
             self._still_there()
+            if self._created is not None and os.stat(self.path).st_size:
+                self._created = None  # another process committed to it first: it is a store now, not ours to remove
             if self._pending:
                 # Inside the call's transaction: a call that does not commit leaves an older schema as it was.
                 _migrate(self.path, self.conn, self._steps)
@@ -180,10 +187,15 @@ class Store:
             if commit:
                 for flush in self.before_commit:
                     flush()
-        except BaseException:
+                self.conn.execute("COMMIT")
+        except BaseException as exc:
             self._forget_if_new()
-            self.conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already: keep the first error
+                self.conn.execute("ROLLBACK")
             self._remove_new_folders()
+            cause = _disk_error(self.path, exc) if isinstance(exc, sqlite3.OperationalError) else None
+            if cause is not None:
+                raise cause from None
             raise
         finally:
             self.extras.clear()
@@ -191,7 +203,6 @@ class Store:
             if collecting:
                 gc.enable()
         if commit:
-            self.conn.execute("COMMIT")
             self._created = None
             if self._pending:
                 self._pending = False
@@ -215,11 +226,9 @@ class Store:
 
     def _forget_if_new(self) -> None:
         """A store this call created and never committed to is removed again, while the lock is held."""
-        if self._created is not None and os.stat(self.path).st_size == 0:
+        if self._created is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
-        else:
-            self._created = None
 
     def _remove_new_folders(self) -> None:
         if self._created is None:
@@ -456,6 +465,36 @@ def _make_folders(folder: str) -> list[str]:
         os.chmod(new, 0o700)  # mkdir's mode is masked by the umask
         made.insert(0, new)
     return made
+
+
+def _disk_error(path: str, exc: Exception) -> StoreError | None:
+    """The real cause of an SQLite I/O failure, when it is the disk or a limit and not the data."""
+    text = str(exc).lower()
+    if "disk i/o error" not in text and "full" not in text and "unable to open" not in text:
+        return None
+    folder = os.path.dirname(path)
+    try:
+        vfs = os.statvfs(folder)
+        free = vfs.f_bavail * vfs.f_frsize
+    except OSError:
+        free = -1
+    if 0 <= free < 1024 * 1024 or ("full" in text and free < 0):
+        return StoreError(
+            f"store {path}: disk full ({exc}; {max(free, 0)} bytes free in {folder}); nothing was changed and the "
+            "store was left as it was. Free some space and run the task again"
+        )
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if soft != resource.RLIM_INFINITY:
+        return StoreError(
+            f"store {path}: file size limit of this process reached ({exc}; RLIMIT_FSIZE, ulimit -f, is {soft} "
+            "bytes); nothing was changed and the store was left as it was. Raise the limit and run the task again"
+        )
+    if "full" in text:
+        return StoreError(
+            f"store {path}: disk full ({exc}); nothing was changed and the store was left as it was. Free some "
+            "space (or check the file system's quota) and run the task again"
+        )
+    return None
 
 
 def _damaged(path: str, exc: Exception) -> StoreError:
