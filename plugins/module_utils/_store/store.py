@@ -666,6 +666,7 @@ def _wal_checksum(data: bytes, big: bool, s0: int, s1: int) -> tuple[int, int]:
 
 def _check_wal(path: str, db_header: bytes, page_size: int, db_size: int) -> None:
     wal = path + "-wal"
+    stamp = _stamp(path)
     try:
         handle = open(wal, "rb")
     except FileNotFoundError:
@@ -708,22 +709,44 @@ def _check_wal(path: str, db_header: bytes, page_size: int, db_size: int) -> Non
                 pending = []
     if not last_commit_pages:
         return  # nothing committed: SQLite replays nothing from it
-    if last_commit_pages * page_size < db_size:
-        raise _not_ours(
-            path, "-wal", f"replaying it would cut the store from {db_size} to {last_commit_pages * page_size} bytes"
-        )
+    why = None
     db_counter = int.from_bytes(db_header[24:28], "big")
-    if counters and not counters[0] - 1 <= db_counter <= counters[-1]:
-        raise _not_ours(path, "-wal", "its change counters do not follow the store's")
-    _check_replay(path)
+    if last_commit_pages * page_size < db_size:
+        why = f"replaying it would cut the store from {db_size} to {last_commit_pages * page_size} bytes"
+    elif counters and not counters[0] - 1 <= db_counter <= counters[-1]:
+        why = "its change counters do not follow the store's"
+    else:
+        why = _replay_problem(path)
+    # A process may have opened the store meanwhile (and checkpointed, restarted or removed the -wal while it
+    # was read): what was read is then no evidence, and that process owns the -wal.
+    if why is not None and not _live(path) and _unchanged(path, stamp):
+        raise _not_ours(path, "-wal", why)
 
 
-def _check_replay(path: str) -> None:
-    """Replay the -wal into a private copy (never the store) and check that the result is a whole store of ours."""
+def _stamp(path: str) -> list[tuple[int, int, int] | None]:
+    out: list[tuple[int, int, int] | None] = []
+    for name in (path, path + "-wal"):
+        try:
+            st = os.stat(name)
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def _unchanged(path: str, stamp: list[tuple[int, int, int] | None]) -> bool:
+    return _stamp(path) == stamp
+
+
+def _replay_problem(path: str) -> str | None:
+    """Replay the -wal into a private copy (never the store): why the result is not a whole store of ours, or None."""
     with tempfile.TemporaryDirectory(prefix="azsim-wal-check-") as scratch:
         copy = os.path.join(scratch, "copy.sqlite")
-        shutil.copyfile(path, copy)
-        shutil.copyfile(path + "-wal", copy + "-wal")
+        try:
+            shutil.copyfile(path, copy)
+            shutil.copyfile(path + "-wal", copy + "-wal")
+        except FileNotFoundError:  # checkpointed and removed by its owner meanwhile
+            return None
         try:
             conn = sqlite3.connect(copy, isolation_level=None)
             try:
@@ -734,9 +757,10 @@ def _check_replay(path: str) -> None:
         except sqlite3.DatabaseError as exc:
             check, app_id = str(exc), APPLICATION_ID
     if check != "ok":
-        raise _not_ours(path, "-wal", f"replayed into a copy of the store it gives a damaged database: {check}")
+        return f"replayed into a copy of the store it gives a damaged database: {check}"
     if app_id != APPLICATION_ID:
-        raise _not_ours(path, "-wal", "replayed into a copy of the store it gives another application's database")
+        return "replayed into a copy of the store it gives another application's database"
+    return None
 
 
 def _foreign(path: str) -> StoreError:
