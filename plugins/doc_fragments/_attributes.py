@@ -42,7 +42,8 @@ attributes:
     support: full
     details:
       - The whole task runs on the store inside a transaction that is rolled back, so the result (and C(changed))
-        is what a real run would return, and nothing is written. A store that does not exist yet is created empty.
+        is what a real run would return, and nothing is written. On a store that does not exist yet the task runs on one
+        made for it, which is removed again.
   diff_mode:
     support: full
     details:

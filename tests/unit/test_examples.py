@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
 
 ROOT = _playbook_runner.ROOT
@@ -114,7 +115,9 @@ def test_examples_run_as_written(module: str, tmp_path: Path) -> None:
     path = tmp_path / f"{module}_examples.yml"
     path.write_text(yaml.safe_dump(playbook, sort_keys=False), encoding="utf-8")
 
-    result = run_playbook(["-i", "localhost,", "-c", "local", str(path)], tmp_path, tmp_path / "store" / "vmss.sqlite")
+    store = tmp_path / "store" / "vmss.sqlite"
+    Store.open(str(store)).close()  # an empty store: read-only modules refuse a store that does not exist
+    result = run_playbook(["-i", "localhost,", "-c", "local", str(path)], tmp_path, store)
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"EXAMPLES of {module} failed (rc {result.returncode}):\n{output[-6000:]}"

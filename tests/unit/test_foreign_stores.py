@@ -309,15 +309,19 @@ def shared_dir() -> Iterator[Path]:
 
 @pytest.mark.parametrize(
     ("file_mode", "folder_mode"),
-    [pytest.param(0o444, 0o777, id="read-only-file"), pytest.param(0o666, 0o555, id="read-only-folder")],
+    [pytest.param(0o400, 0o700, id="read-only-file"), pytest.param(0o600, 0o500, id="read-only-folder")],
 )
 @pytest.mark.parametrize("module_name", ["vmss", "sim_clock", "vmss_info"])
 def test_read_only_store_for_real(
     shared_dir: Path, good_store: bytes, module_name: str, file_mode: int, folder_mode: int
 ) -> None:
-    """The honest version: a user the kernel will not let write (uid 65534 when the tests run as root)."""
+    """The honest version: a user the kernel will not let write (uid 65534 when the tests run as root, owning
+    the store and its folder: a store of another user is refused before its permissions are looked at)."""
     path = shared_dir / "vmss.sqlite"
     path.write_bytes(good_store)
+    if os.geteuid() == 0:
+        os.chown(path, NOBODY, NOBODY)
+        os.chown(shared_dir, NOBODY, NOBODY)
     os.chmod(path, file_mode)
     os.chmod(shared_dir, folder_mode)
     try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
 
 ROOT = _playbook_runner.ROOT
@@ -135,6 +136,7 @@ def test_enforce_policy_on_a_fresh_store_and_its_failure_report(tmp_path: Path, 
 
 
 def test_history_on_a_fresh_store(tmp_path: Path, store: Path) -> None:
+    Store.open(str(store)).close()  # empty: a read of a store that does not exist fails, by design
     ok(run_playbook(["azsim.vmss.history"], tmp_path, store), "rg-fleet: no scale set in the store")
 
 

@@ -154,9 +154,12 @@ class AzsimModule:
         )
         try:
             self._check_names(params)
-            store = Store.open(path)
+            commit = not (self.module.check_mode or self.read_only)
+            # A read never creates, migrates or converts the store. A write that will not commit (check
+            # mode) still runs on a store: a missing one is made for the call and removed again, and a
+            # migration happens inside the transaction that is rolled back.
+            store = Store.open(path, mode="read" if self.read_only else "write")
             try:
-                commit = not (self.module.check_mode or self.read_only)
                 with store.transaction(commit=commit):
                     result = dict(action(Call(store, subscription, self.module.check_mode), **self.options(rename)))
             finally:

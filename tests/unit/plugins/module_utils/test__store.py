@@ -594,14 +594,18 @@ def shared_dir(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.parametrize(
     ("file_mode", "folder_mode"),
     [
-        pytest.param(0o400 if os.geteuid() else 0o444, 0o777, id="read-only-file"),
-        pytest.param(0o600 if os.geteuid() else 0o666, 0o555, id="read-only-folder"),
+        pytest.param(0o400, 0o700, id="read-only-file"),
+        pytest.param(0o600, 0o500, id="read-only-folder"),
     ],
 )
 def test_read_only_store_is_refused_untouched(shared_dir: Path, file_mode: int, folder_mode: int) -> None:
-    """As root os.access() says yes to everything, so the attempt runs in a child as uid 65534."""
+    """As root os.access() says yes to everything, so the attempt runs in a child as uid 65534, who owns
+    the store and its folder (a store of another user is refused before its permissions are looked at)."""
     path = shared_dir / "vmss.sqlite"
     _write_real_store(path)
+    if os.geteuid() == 0:
+        os.chown(path, NOBODY, NOBODY)
+        os.chown(shared_dir, NOBODY, NOBODY)
     os.chmod(path, file_mode)
     os.chmod(shared_dir, folder_mode)
     try:

@@ -65,6 +65,7 @@ def test_wait_and_register_provider_complete_the_opt_in(store_path: Path, capsys
 
 
 def test_check_mode_writes_nothing(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Store.open(str(store_path)).close()
     rc, result = run({"store": str(store_path), "wait": True, "register_provider": True, "_ansible_check_mode": True},
                      capsys)
     assert (rc, result["changed"]) == (0, True)

@@ -61,6 +61,7 @@ def test_to_moves_the_clock(store_path: Path, capsys: pytest.CaptureFixture[str]
 def test_check_mode_returns_the_would_be_now_and_writes_nothing(
     store_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    Store.open(str(store_path)).close()
     rc, result = run({"store": str(store_path), "advance": "PT1H", "_ansible_check_mode": True}, capsys)
     assert rc == 0
     assert result["changed"] is True
@@ -74,6 +75,7 @@ def test_check_mode_returns_the_would_be_now_and_writes_nothing(
 def test_diff_mode_returns_before_and_after(
     store_path: Path, capsys: pytest.CaptureFixture[str], check_mode: bool
 ) -> None:
+    Store.open(str(store_path)).close()
     rc, result = run(
         {"store": str(store_path), "advance": "PT1H", "_ansible_diff": True, "_ansible_check_mode": check_mode}, capsys
     )

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 import re
 from typing import Any
 
@@ -113,10 +115,17 @@ def test_read_only_in_every_mode(stocked: str, info: Any) -> None:
 
 
 def test_info_on_a_new_store_lists_nothing(store: str, info: Any) -> None:
+    Store.open(store).close()
     _rc, result = info(**UBUNTU)
     assert result["versions"] == [] and result["latest"] is None
     _rc, result = info(gallery_image_id=GALLERY)
     assert result["versions"] == [] and result["latest"] is None
+
+
+def test_info_on_a_store_that_does_not_exist_says_so_and_creates_nothing(store: str, info: Any) -> None:
+    rc, result = info(**UBUNTU)
+    assert rc == 1 and result["msg"].startswith(f"store {store}: does not exist")
+    assert not os.path.exists(store)
 
 
 @pytest.mark.parametrize(
