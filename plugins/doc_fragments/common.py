@@ -23,8 +23,8 @@ notes:
   - "Runs on the controller only (C(delegate_to: localhost) or a C(localhost) play); nothing is copied to the
     inventory hosts, which are the simulated instances."
   - Nothing talks to Azure. Time is the store's virtual clock; nothing sleeps.
-  - Each task is one store transaction, committed whole or not at all; in check mode nothing is written (a store
-    that does not exist yet is still created, empty).
+  - Each task is one store transaction, committed whole or not at all; in check mode nothing is written, and a store
+    that does not exist is not created (a read-only module says it does not exist).
 requirements:
   - jsonschema >= 4.0
 """
