@@ -16,24 +16,29 @@ import contextlib
 import gc
 import json
 import os
-import resource
-import shutil
 import sqlite3
-import stat
-import struct
-import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
+from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
+    APPLICATION_ID,
+    check_ours,
+    damaged,
+    disk_error,
+    foreign,
+    newer,
+    prepare_file,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import (
+    check_sidecar_types,
+    check_sidecars_belong,
+)
 
-# 'AZVS' in ASCII: marks a SQLite file as ours in its header (PRAGMA application_id).
-APPLICATION_ID = 0x415A5653
 SCHEMA_VERSION = 2
 # The virtual clock of a new store starts here (2025-01-01T00:00:00Z), never at the wall clock.
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
-_SQLITE_HEADER = b"SQLite format 3\x00"
 OpenMode = Literal["prepare", "write", "read"]
 
 # Forward migrations: MIGRATIONS[n] takes a store from schema n - 1 to n. Never edit a shipped step.
@@ -110,18 +115,18 @@ class Store:
         if "\x00" in path:  # os.stat and sqlite3 would raise ValueError, not an OSError
             raise StoreError(f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file")
         path = os.path.abspath(os.path.expanduser(path))
-        created = _prepare_file(path, create=mode != "read")
+        created = prepare_file(path, create=mode != "read")
         fresh = created is not None or os.stat(path).st_size == 0
-        _check_sidecar_types(path)
+        check_sidecar_types(path)
         if not fresh:
-            _check_sidecars_belong(path)
+            check_sidecars_belong(path)
         try:
             if not fresh:
                 # Before our own connection exists: closing one would checkpoint a foreign file's pending WAL.
-                _check_ours(path, max(steps))
+                check_ours(path, max(steps))
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.DatabaseError as exc:
-            raise _disk_error(path, exc) or _damaged(path, exc) from None
+            raise disk_error(path, exc) or damaged(path, exc) from None
         except sqlite3.Error as exc:
             raise StoreError(f"store {path}: cannot be opened ({exc}); check the path and its permissions") from None
         store = cls(path, conn)
@@ -145,7 +150,7 @@ class Store:
                 store._pending = True
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise _disk_error(path, exc) or _damaged(path, exc) from None
+            raise disk_error(path, exc) or damaged(path, exc) from None
         except BaseException:
             conn.close()
             raise
@@ -170,7 +175,7 @@ class Store:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 self._forget_if_new()
                 self._remove_new_folders()
-                raise _disk_error(self.path, exc) or _damaged(self.path, exc) from None
+                raise disk_error(self.path, exc) or damaged(self.path, exc) from None
             raise StoreError(
                 f"store {self.path}: could not take the write lock within {BUSY_TIMEOUT_MS // 1000}s ({exc})"
             ) from None
@@ -193,7 +198,7 @@ class Store:
             with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already: keep the first error
                 self.conn.execute("ROLLBACK")
             self._remove_new_folders()
-            cause = _disk_error(self.path, exc) if isinstance(exc, sqlite3.OperationalError) else None
+            cause = disk_error(self.path, exc) if isinstance(exc, sqlite3.OperationalError) else None
             if cause is not None:
                 raise cause from None
             raise
@@ -345,438 +350,6 @@ class Store:
         self.conn.execute(f"DELETE FROM {table} WHERE {clause}", tuple(where.values()))
 
 
-def _prepare_file(path: str, create: bool = True) -> list[str] | None:
-    """Check the file at ``path``; create it 0600 (and its folders 0700) if missing and ``create``.
-
-    Returns the folders it created, deepest first, when it created the file; None when the file was there.
-    The path itself is never followed if it is a symlink (``lstat``, ``O_EXCL`` refuses one when creating).
-    """
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        if not create:
-            raise StoreError(
-                f"store {path}: does not exist; nothing was created (check mode and read-only modules never create "
-                "a store). Point the store option or AZSIM_VMSS_STORE at an existing store, or run a task that "
-                "writes to create it"
-            ) from None
-        try:
-            made = _make_folders(os.path.dirname(path))
-            _check_folder(path)
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:  # another process made it meanwhile (or planted a symlink): checked as found
-            return _prepare_file(path, create=False)
-        except OSError as exc:
-            raise StoreError(
-                f"store {path}: cannot be created ({exc.strerror}); choose a writable path with the store "
-                "option or AZSIM_VMSS_STORE"
-            ) from None
-        os.close(fd)
-        return made
-    except OSError as exc:
-        raise StoreError(f"store {path}: cannot be read ({exc.strerror})") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise StoreError(
-            f"store {path}: is a symlink (to {os.readlink(path)}); a store is never opened through one. Give the "
-            "path of the real file with the store option or AZSIM_VMSS_STORE"
-        )
-    if stat.S_ISDIR(st.st_mode):
-        raise StoreError(f"store {path}: is a directory; give the path of a file inside it, e.g. {path}/vmss.sqlite")
-    if not stat.S_ISREG(st.st_mode):
-        raise StoreError(f"store {path}: is not a regular file; give the path of a store file")
-    _check_folder(path)
-    _check_owner(path, path, st)
-    if not os.access(path, os.R_OK | os.W_OK) or not os.access(os.path.dirname(path), os.W_OK):
-        raise StoreError(
-            f"store {path}: is read-only for this user (the store and its folder must be writable, for its "
-            "journal); fix the permissions or copy it somewhere writable"
-        )
-    if st.st_size == 0:
-        return None
-    with open(path, "rb") as handle:
-        header = handle.read(100)
-    if header[: len(_SQLITE_HEADER)] != _SQLITE_HEADER:
-        raise StoreError(
-            f"store {path}: is not an azsim.vmss store (not a SQLite file); it was left untouched. "
-            "Point the store option or AZSIM_VMSS_STORE at another path"
-        )
-    # SQLite only ever writes whole pages: a file that ends inside a page was cut short (a copy or a disk
-    # that ran out), and SQLite would read the missing bytes as zeros instead of failing.
-    page_size = int.from_bytes(header[16:18], "big") if len(header) >= 18 else 0
-    page_size = 65536 if page_size == 1 else page_size
-    if page_size < 512 or page_size & (page_size - 1) or st.st_size % page_size:
-        raise StoreError(
-            f"store {path}: is damaged or not a database ({st.st_size} bytes is not a whole number of "
-            f"{page_size}-byte pages: the file was cut short); it was left untouched. Move it aside and let "
-            "azsim.vmss create a new one, or point the store option elsewhere"
-        )
-    return None
-
-
-def _check_owner(path: str, name: str, st: os.stat_result) -> None:
-    """Like ssh's StrictModes: a store file or sidecar of another user, or that others may write, is not trusted."""
-    if st.st_uid != os.geteuid():
-        raise StoreError(
-            f"store {path}: {name} is owned by uid {st.st_uid}, not by this user (uid {os.geteuid()}); it was left "
-            f"untouched. chown it to this user if it is yours, or point the store option at a store of your own"
-        )
-    if st.st_mode & 0o022:
-        raise StoreError(
-            f"store {path}: {name} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o}); it was left "
-            f"untouched. Run chmod 600 {name} (or chmod go-w) if it is yours, or point the store option elsewhere"
-        )
-
-
-def _check_folder(path: str) -> None:
-    """The store's folder: this user's or root's, and not writable by others unless sticky (as /tmp)."""
-    folder = os.path.dirname(path)
-    try:
-        st = os.stat(folder)
-    except OSError:
-        return  # reported by whatever fails next, with its own reason
-    if st.st_uid not in (os.geteuid(), 0):
-        raise StoreError(
-            f"store {path}: its folder {folder} is owned by uid {st.st_uid}, neither this user (uid {os.geteuid()}) "
-            f"nor root; nothing was written. chown it to this user, or point the store option at a folder of your own"
-        )
-    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
-        raise StoreError(
-            f"store {path}: its folder {folder} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o}) "
-            f"without the sticky bit, so another user could replace the store; nothing was written. Run chmod go-w "
-            f"{folder} (or chmod +t), or point the store option at a folder of your own"
-        )
-
-
-def _make_folders(folder: str) -> list[str]:
-    """``os.makedirs`` with every new folder 0700 whatever the umask; the folders made, deepest first."""
-    missing = []
-    while not os.path.isdir(folder):
-        missing.append(folder)
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
-    made: list[str] = []
-    for new in reversed(missing):
-        try:
-            os.mkdir(new, 0o700)
-        except FileExistsError:
-            continue
-        os.chmod(new, 0o700)  # mkdir's mode is masked by the umask
-        made.insert(0, new)
-    return made
-
-
-def _disk_error(path: str, exc: Exception) -> StoreError | None:
-    """The real cause of an SQLite I/O failure, when it is the disk or a limit and not the data."""
-    text = str(exc).lower()
-    if "disk i/o error" not in text and "full" not in text and "unable to open" not in text:
-        return None
-    folder = os.path.dirname(path)
-    try:
-        vfs = os.statvfs(folder)
-        free = vfs.f_bavail * vfs.f_frsize
-    except OSError:
-        free = -1
-    if 0 <= free < 1024 * 1024 or ("full" in text and free < 0):
-        return StoreError(
-            f"store {path}: disk full ({exc}; {max(free, 0)} bytes free in {folder}); nothing was changed and the "
-            "store was left as it was. Free some space and run the task again"
-        )
-    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-    if soft != resource.RLIM_INFINITY:
-        return StoreError(
-            f"store {path}: file size limit of this process reached ({exc}; RLIMIT_FSIZE, ulimit -f, is {soft} "
-            "bytes); nothing was changed and the store was left as it was. Raise the limit and run the task again"
-        )
-    if "full" in text:
-        return StoreError(
-            f"store {path}: disk full ({exc}); nothing was changed and the store was left as it was. Free some "
-            "space (or check the file system's quota) and run the task again"
-        )
-    return None
-
-
-def _damaged(path: str, exc: Exception) -> StoreError:
-    return StoreError(
-        f"store {path}: is damaged or not a database ({exc}); move it aside and let azsim.vmss create a new one, "
-        "or point the store option elsewhere"
-    )
-
-
-def _check_ours(path: str, newest: int) -> None:
-    """Refuse another application's database or a newer schema by reading the file's header only.
-
-    SQLite is not asked: any connection to a WAL database writes its -shm index, and the last one to
-    close checkpoints the WAL into the file. What only a pending WAL holds is checked again inside the
-    first write transaction (``_migrate``).
-    """
-    with open(path, "rb") as handle:
-        header = _newest_page_one(path + "-wal") or handle.read(108)
-    if len(header) < 108:
-        raise StoreError(
-            f"store {path}: is too short to be a SQLite database ({len(header)} bytes); it was left untouched. "
-            "Move it aside and let azsim.vmss create a new one, or point the store option elsewhere"
-        )
-    # Database header: user_version at offset 60, application_id at 68 (big-endian). Page 1's b-tree
-    # header follows at 100: page type (0x0D = leaf) and, at 103, how many schema entries it holds.
-    version = int.from_bytes(header[60:64], "big")
-    app_id = int.from_bytes(header[68:72], "big")
-    has_schema = header[100] != 0x0D or int.from_bytes(header[103:105], "big") > 0
-    if app_id != APPLICATION_ID and (app_id or version or has_schema):
-        raise _foreign(path)
-    if version > newest:
-        raise _newer(path, version, newest)
-
-
-def _newest_page_one(wal_path: str) -> bytes | None:
-    """The first 108 bytes of page 1 as the last transaction committed to a WAL file left beside the database.
-
-    WAL format: a 32-byte header (magic, version, page size, checkpoint, two salts, checksum), then
-    frames of a 24-byte header (page number, database size after commit or 0, the salts, checksum) and
-    one page. Frames whose salts differ are left over from before the last checkpoint.
-    """
-    try:
-        handle = open(wal_path, "rb")
-    except OSError:
-        return None
-    with handle:
-        header = handle.read(32)
-        if len(header) < 32 or int.from_bytes(header[0:4], "big") not in (0x377F0682, 0x377F0683):
-            return None
-        page_size = int.from_bytes(header[8:12], "big") or 65536
-        salts = header[16:24]
-        committed = pending = None
-        while True:
-            frame = handle.read(24)
-            if len(frame) < 24 or frame[8:16] != salts:
-                return committed
-            page = handle.read(page_size)
-            if len(page) < page_size:
-                return committed
-            if int.from_bytes(frame[0:4], "big") == 1:
-                pending = page[:108]
-            if int.from_bytes(frame[4:8], "big") and pending is not None:  # a commit frame
-                committed, pending = pending, None
-
-
-SIDECARS = ("-wal", "-shm", "-journal")
-_WAL_MAGIC = (0x377F0682, 0x377F0683)
-_JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISLNK, "a symlink"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
-def _check_sidecar_types(path: str) -> None:
-    """SQLite's -wal, -shm and -journal must be plain files: a FIFO would block the open forever, a
-    directory or a device fails later with a misleading error, a symlink writes wherever it points."""
-    for side in SIDECARS:
-        try:
-            st = os.lstat(path + side)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise StoreError(f"store {path}: its sidecar {path}{side} cannot be examined ({exc.strerror})") from None
-        if not stat.S_ISREG(st.st_mode):
-            raise StoreError(
-                f"store {path}: blocked sidecar {path}{side} ({_kind(st.st_mode)}, not a regular file); the store "
-                f"was left untouched. Remove {path}{side} (SQLite makes its own), or point the store option elsewhere"
-            )
-        _check_owner(path, path + side, st)
-
-
-def _not_ours(path: str, side: str, why: str) -> StoreError:
-    return StoreError(
-        f"store {path}: its {side} file {path}{side} does not belong to it ({why}); both were left untouched. "
-        f"Move {path}{side} aside if it is left over from another store (or restore the store's own), or point "
-        "the store option elsewhere"
-    )
-
-
-def _check_sidecars_belong(path: str) -> None:
-    """Refuse a -journal or -wal that SQLite would replay into the store but that is not the store's own.
-
-    SQLite trusts any valid log beside the file: another database's hot journal or another store's
-    -wal would be played back into this one (and then deleted). Checked by reading only, before SQLite
-    opens anything; a -wal that a live connection holds is that connection's, and is left to SQLite.
-    """
-    with open(path, "rb") as handle:
-        header = handle.read(100)
-    db_size = os.stat(path).st_size
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    wal_mode = header[18] == 2
-    _check_journal(path, page_size, wal_mode)
-    _check_wal(path, header, page_size, db_size)
-
-
-def _check_journal(path: str, page_size: int, wal_mode: bool) -> None:
-    try:
-        with open(path + "-journal", "rb") as handle:
-            head = handle.read(28)
-    except FileNotFoundError:
-        return
-    if not head or head[0] == 0:  # empty, or zeroed (journal_mode PERSIST): not hot, SQLite ignores it
-        return
-    if _live(path):  # a writer's journal (also while it switches the store to WAL): SQLite does not replay it
-        return
-    if head[:8] != _JOURNAL_MAGIC:
-        raise _not_ours(path, "-journal", "not a SQLite rollback journal")
-    if wal_mode:
-        raise _not_ours(path, "-journal", "a rollback journal beside a store in WAL mode, which never writes one")
-    journal_page = int.from_bytes(head[24:28], "big")
-    if len(head) == 28 and journal_page != page_size:
-        raise _not_ours(path, "-journal", f"it is of {journal_page}-byte pages, the store of {page_size}-byte pages")
-
-
-def _live(path: str) -> bool:
-    """Whether a process holds a SQLite lock on the store or its -shm (then its -wal is being used).
-
-    Read from /proc/locks, so that no file of the store is opened and closed here (closing any
-    descriptor of a file drops this process's POSIX locks on it). Without /proc/locks: assumed live.
-    """
-    keys = set()
-    for name in (path, path + "-shm"):
-        try:
-            st = os.stat(name)
-        except OSError:
-            continue
-        keys.add(f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}")
-    try:
-        with open("/proc/locks", encoding="ascii", errors="replace") as handle:
-            return any(len(f := line.split()) > 5 and f[5] in keys for line in handle)
-    except OSError:
-        return True
-
-
-def _wal_checksum(data: bytes, big: bool, s0: int, s1: int) -> tuple[int, int]:
-    words = struct.unpack(f"{'>' if big else '<'}{len(data) // 4}I", data)
-    for i in range(0, len(words), 2):
-        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
-        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
-    return s0, s1
-
-
-def _check_wal(path: str, db_header: bytes, page_size: int, db_size: int) -> None:
-    wal = path + "-wal"
-    stamp = _stamp(path)
-    try:
-        handle = open(wal, "rb")
-    except FileNotFoundError:
-        return
-    with handle:
-        head = handle.read(32)
-        if len(head) < 32:  # empty or cut short before its header: SQLite ignores it
-            return
-        magic = int.from_bytes(head[0:4], "big")
-        if magic not in _WAL_MAGIC:
-            raise _not_ours(path, "-wal", "not a SQLite write-ahead log")
-        big = magic & 1 == 1
-        s0, s1 = _wal_checksum(head[:24], big, 0, 0)
-        if head[24:32] != struct.pack(">II", s0, s1):
-            raise _not_ours(path, "-wal", "its header checksum does not match")
-        wal_page = int.from_bytes(head[8:12], "big") or 65536
-        if wal_page != page_size:
-            raise _not_ours(path, "-wal", f"it is of {wal_page}-byte pages, the store of {page_size}-byte pages")
-        if _live(path):
-            return
-        salts = head[16:24]
-        counters: list[int] = []  # change counters of page 1 in committed frames
-        pending: list[int] = []
-        frames = last_commit_pages = 0
-        while True:
-            frame = handle.read(24)
-            page = handle.read(wal_page)
-            if len(frame) < 24 or len(page) < wal_page or frame[8:16] != salts:
-                break
-            s0, s1 = _wal_checksum(frame[:8] + page, big, s0, s1)
-            if frame[16:24] != struct.pack(">II", s0, s1):
-                break
-            frames += 1
-            if int.from_bytes(frame[0:4], "big") == 1:
-                pending.append(int.from_bytes(page[24:28], "big"))
-            commit = int.from_bytes(frame[4:8], "big")
-            if commit:
-                last_commit_pages = commit
-                counters += pending
-                pending = []
-    if not last_commit_pages:
-        return  # nothing committed: SQLite replays nothing from it
-    why = None
-    db_counter = int.from_bytes(db_header[24:28], "big")
-    if last_commit_pages * page_size < db_size:
-        why = f"replaying it would cut the store from {db_size} to {last_commit_pages * page_size} bytes"
-    elif counters and not counters[0] - 1 <= db_counter <= counters[-1]:
-        why = "its change counters do not follow the store's"
-    else:
-        why = _replay_problem(path)
-    # A process may have opened the store meanwhile (and checkpointed, restarted or removed the -wal while it
-    # was read): what was read is then no evidence, and that process owns the -wal.
-    if why is not None and not _live(path) and _unchanged(path, stamp):
-        raise _not_ours(path, "-wal", why)
-
-
-def _stamp(path: str) -> list[tuple[int, int, int] | None]:
-    out: list[tuple[int, int, int] | None] = []
-    for name in (path, path + "-wal"):
-        try:
-            st = os.stat(name)
-            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append(None)
-    return out
-
-
-def _unchanged(path: str, stamp: list[tuple[int, int, int] | None]) -> bool:
-    return _stamp(path) == stamp
-
-
-def _replay_problem(path: str) -> str | None:
-    """Replay the -wal into a private copy (never the store): why the result is not a whole store of ours, or None."""
-    with tempfile.TemporaryDirectory(prefix="azsim-wal-check-") as scratch:
-        copy = os.path.join(scratch, "copy.sqlite")
-        try:
-            shutil.copyfile(path, copy)
-            shutil.copyfile(path + "-wal", copy + "-wal")
-        except FileNotFoundError:  # checkpointed and removed by its owner meanwhile
-            return None
-        try:
-            conn = sqlite3.connect(copy, isolation_level=None)
-            try:
-                check = " ".join(str(conn.execute("PRAGMA quick_check(1)").fetchone()[0]).split())[:200]
-                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            finally:
-                conn.close()
-        except sqlite3.DatabaseError as exc:
-            check, app_id = str(exc), APPLICATION_ID
-    if check != "ok":
-        return f"replayed into a copy of the store it gives a damaged database: {check}"
-    if app_id != APPLICATION_ID:
-        return "replayed into a copy of the store it gives another application's database"
-    return None
-
-
-def _foreign(path: str) -> StoreError:
-    return StoreError(
-        f"store {path}: is a SQLite database of another application, not an azsim.vmss store; it was left "
-        "untouched. Point the store option or AZSIM_VMSS_STORE at another path"
-    )
-
-
-def _newer(path: str, version: int, newest: int) -> StoreError:
-    return StoreError(
-        f"store {path}: has schema version {version}, newer than this azsim.vmss understands ({newest}); it was "
-        "left untouched. Upgrade the azsim.vmss collection to use it"
-    )
-
-
 def _use_wal(path: str, conn: sqlite3.Connection) -> None:
     """Switch to WAL, waiting for writers: unlike BEGIN, changing the journal mode does not wait for a lock."""
     for _attempt in range(100):
@@ -802,9 +375,9 @@ def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -
         " (SELECT count(*) FROM sqlite_master)"
     ).fetchone()
     if app_id != APPLICATION_ID and (app_id or current or tables):
-        raise _foreign(path)
+        raise foreign(path)
     if current > newest:
-        raise _newer(path, current, newest)
+        raise newer(path, current, newest)
     if current == newest and app_id == APPLICATION_ID:
         return
     for version in range(current + 1, newest + 1):

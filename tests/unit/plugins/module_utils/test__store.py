@@ -28,6 +28,7 @@ import pytest
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._store import store as store_module
+from ansible_collections.azsim.vmss.plugins.module_utils._store.files import SQLITE_HEADER
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import (
     APPLICATION_ID,
     EPOCH,
@@ -379,7 +380,7 @@ def _random(seed: int, size: int) -> Callable[[Path], Path]:
 
 def _sqlite_header_then_garbage(folder: Path) -> Path:
     path = folder / "vmss.sqlite"
-    path.write_bytes(store_module._SQLITE_HEADER + random.Random(7).randbytes(8192))
+    path.write_bytes(SQLITE_HEADER + random.Random(7).randbytes(8192))
     return path
 
 
