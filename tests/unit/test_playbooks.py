@@ -3,7 +3,8 @@
 """The ready-made playbooks and the documentation's examples run as written, each on a fresh store.
 
 Each playbook runs with ansible-playbook (the playbooks by their collection name, ``azsim.vmss.<name>``) against
-its sample inventory; the test checks the return code and a line of the output a person reads. The YAML shown in
+its sample inventory; the test checks the return code and what it printed, read back as values (the rows of its
+tables, tests/unit/_output.py) rather than as column-aligned lines. The YAML shown in
 docs/seed-walkthrough.md must be the tasks docs/examples/seed_walkthrough.yml runs.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
+from ansible_collections.azsim.vmss.tests.unit._output import debug_msg, table
 
 ROOT = _playbook_runner.ROOT
 FLEET = str(ROOT / "playbooks" / "inventory" / "fleet.ini")
@@ -79,6 +81,19 @@ def test_seed_walkthrough_shows_the_tasks_the_example_runs() -> None:
         assert as_tasks in playbook or as_play_keys in playbook, f"not in the example playbook:\n{block}"
 
 
+def no_warnings(output: str) -> None:
+    assert "[WARNING]" not in output, f"ansible printed a warning:\n{output[-6000:]}"
+
+
+def policy_rows(output: str) -> dict[str, dict[str, str]]:
+    """The upgrade_policy role's table, one row per scale set (findings left out), by scale set."""
+    lines = debug_msg(output, "azsim.vmss.upgrade_policy : Show the policy of each scale set")
+    return {row.pop("SCALE SET"): row for row in table([line for line in lines if not line.startswith(" ")])}
+
+
+ROLLING_POLICY = {"MODE": "Rolling", "AUTO-OS": "on", "ROLLBACK": "on", "BATCH/UNH/UPG": "20/25/25", "PAUSE": "PT0S"}
+
+
 def test_rolling_upgrade_then_history_then_enforce_policy(tmp_path: Path, store: Path) -> None:
     """The sample fleet's rollout, read back by history.yml, then the policy enforced; each again changes nothing."""
     first = ok(
@@ -100,24 +115,24 @@ def test_rolling_upgrade_then_history_then_enforce_policy(tmp_path: Path, store:
     )
     assert re.search(r"Completed\s+User\s+2025-01-01 00:00 24\s+24\.04\.202502010\s+9\s+1\s+0", history), history
 
-    enforced = ok(
-        run_playbook(["-i", FLEET, "azsim.vmss.enforce_policy"], tmp_path, store),
-        "rg-fleet/web                 changed  Rolling   on       on        20/25/25      PT0S",
-        "rg-fleet/api                 changed  Rolling   on       on        20/25/25      PT0S",
-    )
+    enforced = ok(run_playbook(["-i", FLEET, "azsim.vmss.enforce_policy"], tmp_path, store))
+    no_warnings(enforced)
+    assert policy_rows(enforced) == {
+        "rg-fleet/web": {"RESULT": "changed", **ROLLING_POLICY},
+        "rg-fleet/api": {"RESULT": "changed", **ROLLING_POLICY},
+    }
     assert recap(enforced)["failed"] == 0
-    again = ok(
-        run_playbook(["-i", FLEET, "azsim.vmss.enforce_policy"], tmp_path, store),
-        "rg-fleet/web                 ok       Rolling",
-    )
+    again = ok(run_playbook(["-i", FLEET, "azsim.vmss.enforce_policy"], tmp_path, store))
+    assert policy_rows(again) == {
+        "rg-fleet/web": {"RESULT": "ok", **ROLLING_POLICY},
+        "rg-fleet/api": {"RESULT": "ok", **ROLLING_POLICY},
+    }
     assert recap(again)["changed"] == 0
 
 
 def test_enforce_policy_on_a_fresh_store_and_its_failure_report(tmp_path: Path, store: Path) -> None:
-    ok(
-        run_playbook(["-i", FLEET, "azsim.vmss.enforce_policy"], tmp_path, store),
-        "rg-fleet/web                 changed  Rolling   on       on        20/25/25      PT0S",
-    )
+    first = ok(run_playbook(["-i", FLEET, "azsim.vmss.enforce_policy"], tmp_path, store))
+    assert policy_rows(first)["rg-fleet/web"] == {"RESULT": "changed", **ROLLING_POLICY}
     scale_sets = [
         {"resource_group": "rg-fleet", "name": "missing"},
         {"resource_group": "rg-fleet", "name": "web"},
@@ -131,7 +146,11 @@ def test_enforce_policy_on_a_fresh_store_and_its_failure_report(tmp_path: Path, 
     assert failed.returncode != 0, output
     assert "1 of 2 scale sets cannot take the upgrade policy; nothing was written to them:" in output, output
     assert "- rg-fleet/missing:" in output, output
-    assert "rg-fleet/web                 ok       Rolling" in output, output
+    rows = policy_rows(output)
+    assert list(rows) == ["rg-fleet/missing", "rg-fleet/web"]
+    assert rows["rg-fleet/missing"]["RESULT"] == "FAILED"
+    assert "does not exist in the store" in rows["rg-fleet/missing"]["MODE"]
+    assert rows["rg-fleet/web"] == {"RESULT": "ok", **ROLLING_POLICY}
 
 
 def test_history_on_a_fresh_store(tmp_path: Path, store: Path) -> None:
