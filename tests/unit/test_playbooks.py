@@ -184,10 +184,15 @@ def test_register_gallery_feature(tmp_path: Path, store: Path) -> None:
     first = ok(
         run_playbook(["azsim.vmss.register_gallery_feature"], tmp_path, store),
         "feature  Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage: Registering",
-        "00:15  FeatureRegistered            Registered",
-        "00:17  ProviderRegistered           Registered",
-        "opt-in complete: yes",
     )
+    assert [split_row(line) for line in debug_msg(first, "Show what happened meanwhile and the final states")] == [
+        ["00:15", "FeatureRegistered", "Registered"],
+        ["00:15", "ProviderRegistrationStarted", "Registering"],
+        ["00:17", "ProviderRegistered", "Registered"],
+        ["feature", "Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage: Registered"],
+        ["provider Microsoft.Compute: Registered"],
+        ["opt-in complete: yes"],
+    ]
     assert recap(first)["changed"] == 2
     again = ok(run_playbook(["azsim.vmss.register_gallery_feature"], tmp_path, store), "opt-in complete: yes")
     assert recap(again)["changed"] == 0
