@@ -68,7 +68,23 @@ def check_sidecars_belong(path: str) -> None:
     SQLite trusts any valid log beside the file: another database's hot journal or another store's
     -wal would be played back into this one (and then deleted). Checked by reading only, before SQLite
     opens anything; a -wal that a live connection holds is that connection's, and is left to SQLite.
+
+    A refusal stands only when the files stayed as they were while they were read and no process holds
+    them: a store being created or used meanwhile (a racing first open writes a hot journal, then switches
+    to WAL) is read again, and left to SQLite's locking if it keeps changing.
     """
+    for _attempt in range(3):
+        stamp = _stamp(path)
+        try:
+            _check_sidecars_once(path)
+            return
+        except StoreError:
+            if _live(path) or not _unchanged(path, stamp):
+                continue
+            raise
+
+
+def _check_sidecars_once(path: str) -> None:
     with open(path, "rb") as handle:
         header = handle.read(100)
     db_size = os.stat(path).st_size
@@ -187,7 +203,7 @@ def _check_wal(path: str, db_header: bytes, page_size: int, db_size: int) -> Non
 
 def _stamp(path: str) -> list[tuple[int, int, int] | None]:
     out: list[tuple[int, int, int] | None] = []
-    for name in (path, path + "-wal"):
+    for name in (path, path + "-wal", path + "-journal"):
         try:
             st = os.stat(name)
             out.append((st.st_ino, st.st_size, st.st_mtime_ns))
