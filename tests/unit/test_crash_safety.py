@@ -46,6 +46,9 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vmss, vmss_os_rolling_upgrade
 
+# Module processes killed with SIGKILL: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
+
 INSTANCES = 10_000
 SEED = 20250101
 TRIALS = (

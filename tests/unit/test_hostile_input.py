@@ -48,6 +48,9 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_policy,
 )
 
+# Thousands of hypothesis examples and 100,000-instance calls: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
+
 EXAMPLES = {"ci": 2000, "dev": 200, "quick": 50}.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), 2000)
 SETTINGS = settings(
     max_examples=EXAMPLES,

@@ -41,6 +41,9 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_policy,
 )
 
+# Ansible-playbook with 16 forks: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
+
 HOSTS = 16
 RG = "rg-forks"
 SHARED = "shared"

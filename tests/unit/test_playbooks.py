@@ -19,6 +19,9 @@ import pytest
 
 from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
 
+# Ansible-playbook runs: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
+
 ROOT = _playbook_runner.ROOT
 FLEET = str(ROOT / "playbooks" / "inventory" / "fleet.ini")
 DOC_EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.yml"))

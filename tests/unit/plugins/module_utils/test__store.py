@@ -591,6 +591,7 @@ def shared_dir(tmp_path: Path) -> Iterator[Path]:
         shutil.rmtree(folder)
 
 
+@pytest.mark.system  # a forked child as uid 65534
 @pytest.mark.parametrize(
     ("file_mode", "folder_mode"),
     [
@@ -616,6 +617,7 @@ def test_read_only_store_is_refused_untouched(shared_dir: Path, file_mode: int, 
         os.chmod(shared_dir, 0o755)
 
 
+@pytest.mark.system  # a forked child as uid 65534
 def test_a_store_that_cannot_be_created_is_a_store_error(shared_dir: Path) -> None:
     os.chmod(shared_dir, 0o555)
     path = shared_dir / "sub" / "vmss.sqlite"
@@ -713,6 +715,7 @@ def _race(path: Path, processes: int, increments: int) -> list[str]:
     return outcomes
 
 
+@pytest.mark.system  # 16 forked processes
 def test_parallel_read_modify_write_loses_no_update(store_path: Path) -> None:
     Store.open(str(store_path)).close()  # the same fresh store for everyone
     outcomes = _race(store_path, processes=16, increments=25)
@@ -724,6 +727,7 @@ def test_parallel_read_modify_write_loses_no_update(store_path: Path) -> None:
 FIRST_OPEN_ROUNDS = 20
 
 
+@pytest.mark.system  # 20 rounds of 16 forked processes
 def test_racing_first_opens_all_succeed_and_make_one_store(tmp_path: Path) -> None:
     """16 processes open a path that does not exist yet, at once; repeated, because it is a race."""
     failures = []
@@ -817,6 +821,7 @@ class _InterleavingConnection:
         return getattr(self._conn, name)
 
 
+@pytest.mark.system  # a Python subprocess
 def test_open_reads_the_header_as_one_snapshot(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Deterministic form of the other race above: the store is created between two header reads.
 
@@ -864,6 +869,7 @@ def _killed_writer(path: str, rows: int, ready: Any) -> None:  # pragma: no cove
         time.sleep(600)
 
 
+@pytest.mark.system  # a forked child killed with SIGKILL
 @pytest.mark.parametrize("rows", [1, 20_000], ids=["small", "spills-to-wal"])
 def test_sigkill_in_a_transaction_leaves_the_store_as_before(
     store_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
