@@ -216,7 +216,7 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         store.close()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenario=scenarios())
 def test_run_invariants_hold_for_random_fleets_policies_and_faults_azure_3(shared_store: Store, scenario: dict[str, Any]) -> None:
     outcome = simulate(shared_store, scenario)

@@ -451,7 +451,7 @@ def acyclic_extensions(draw: Any) -> list[tuple[str, list[str]]]:
     return spec
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(acyclic_extensions())
 def test_extension_sequencing_is_a_topological_order(spec: list[tuple[str, list[str]]]) -> None:
     order = sequence(rest_extensions(spec))
