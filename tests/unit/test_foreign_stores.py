@@ -18,7 +18,6 @@ read-only branch of ``_store.py`` is driven by monkeypatching ``os.access`` to d
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import random
@@ -32,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import SCHEMA_VERSION
 from ansible_collections.azsim.vmss.plugins.modules import (
@@ -46,6 +44,7 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
+from ansible_collections.azsim.vmss.tests.unit._harness import call
 
 NOBODY = 65534
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
@@ -74,20 +73,6 @@ REMEDIES = (
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-
-def call(module: Any, args: dict[str, Any]) -> dict[str, Any]:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        try:
-            module.main()
-        except SystemExit as exc:
-            code = exc.code or 0
-        else:  # pragma: no cover - main() always exits
-            code = "did not exit"
-    result: dict[str, Any] = json.loads(out.getvalue())
-    result["rc"] = code
-    return result
 
 
 def _good_store(path: Path) -> bytes:

@@ -15,15 +15,11 @@ and a store that does not exist yet is not created. A name that follows them wor
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.modules import (
     vm_image,
@@ -33,6 +29,7 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
+from ansible_collections.azsim.vmss.tests.unit._harness import call
 
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 GOOD_RG = "rg-names"
@@ -108,16 +105,6 @@ TAKE_BOTH: dict[str, tuple[Any, dict[str, Any]]] = {
     "vmss_os_rolling_upgrade": (vmss_os_rolling_upgrade, {}),
     "vmss_upgrade_history": (vmss_upgrade_history, {}),
 }
-
-
-def call(module: Any, args: dict[str, Any]) -> dict[str, Any]:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        with pytest.raises(SystemExit) as caught:
-            module.main()
-    result: dict[str, Any] = json.loads(out.getvalue())
-    result["rc"] = caught.value.code or 0
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import Sim, sim``. (conftest.py here belongs to another helper, so these fixture
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.tests.unit._call import act
+from ansible_collections.azsim.vmss.tests.unit._harness import dump
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg"
@@ -114,11 +114,7 @@ class Sim:
         That key only makes fingerprints of protected settings unguessable; it differs between stores
         by design and takes no part in a run.
         """
-        conn = sqlite3.connect(self.store.path)
-        try:
-            return [line for line in conn.iterdump() if "'fingerprint_key'" not in line]
-        finally:
-            conn.close()
+        return [line for line in dump(self.store.path) if "'fingerprint_key'" not in line]
 
     # -- world ---------------------------------------------------------------------------------
 
