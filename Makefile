@@ -150,10 +150,10 @@ changelog: venv
 	$(IN_VENV) antsibull-changelog lint
 	$(IN_VENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
-# Type-checks the collection's Python (.mypy.ini: every def typed; ansible-core has no types).
+# Type-checks the collection's Python and its tests (.mypy.ini: --strict; ansible-core has no types).
 mypy: venv link
 	$(IN_VENV) MYPYPATH="$(BUILD_DIR)" mypy --explicit-package-bases --namespace-packages \
-	  -p ansible_collections.azsim.vmss.plugins
+	  -p ansible_collections.azsim.vmss.plugins -p ansible_collections.azsim.vmss.tests
 
 clean:
 	rm -rf "$(BUILD_DIR)"

@@ -50,7 +50,7 @@ from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
 pytestmark = pytest.mark.system
 
 # Each module's argument space is far wider than any core property's: ten times the profile's examples.
-EXAMPLES = 10 * settings.default.max_examples
+EXAMPLES = 10 * settings().max_examples
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,

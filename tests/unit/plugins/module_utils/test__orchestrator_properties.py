@@ -72,7 +72,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     instances = []
     for i in range(n):
         entry: dict[str, Any] = {"name": f"h{i}"}
-        if zones and draw(st.booleans()):
+        if bool(zones) and draw(st.booleans()):
             entry["zone"] = draw(st.sampled_from(zones))
         if ud_mode == "random":
             entry["update_domain"] = draw(st.integers(0, 6))
