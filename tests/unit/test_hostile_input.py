@@ -46,7 +46,8 @@ from ansible_collections.azsim.vmss.plugins.modules import (
 )
 from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
 
-# Thousands of hypothesis examples and 100,000-instance calls: the system tier (pyproject.toml), left out of `make units-fast`.
+# Thousands of hypothesis examples and 100,000-instance calls: the system tier (pyproject.toml), left out of
+# `make units-fast`.
 pytestmark = pytest.mark.system
 
 # Each module's argument space is far wider than any core property's: ten times the profile's examples.

@@ -64,8 +64,10 @@ def args(path: Path, name: str = "web", **options: Any) -> dict[str, Any]:
     return {"store": str(path), "resource_group": "rg", "name": name, **options}
 
 
-ENABLE: dict[str, Any] = {"mode": "Rolling", "automatic_os_upgrade": {"enabled": True, "use_rolling_upgrade_policy": True},
-          "rolling_upgrade_policy": {"max_batch_instance_percent": 30, "pause_time_between_batches": "PT1M"}}
+ENABLE: dict[str, Any] = {
+    "mode": "Rolling", "automatic_os_upgrade": {"enabled": True, "use_rolling_upgrade_policy": True},
+    "rolling_upgrade_policy": {"max_batch_instance_percent": 30, "pause_time_between_batches": "PT1M"},
+}
 
 
 def test_sets_the_policy(store_path: Path) -> None:
