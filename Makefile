@@ -5,6 +5,8 @@
 #   make test          every test, in order, stopping at the first failure:
 #                      units, mypy, sanity, integration, molecule, lint, changelog
 #   make <step>        one of those steps alone
+#   make units-fast    the fast tier of the unit tests, for the edit-test loop: no test marked system, few
+#                      hypothesis examples (`make units` is every unit test, with the thorough examples)
 #   make venv          create or update the virtual environment (.venv; another with VENV=path)
 #   make clean         remove build/ (the venv stays)
 #
@@ -45,10 +47,10 @@ DEMO_STORE := $(BUILD_DIR)/demo/vmss.sqlite
 
 TEST_STEPS := units mypy sanity integration molecule lint changelog
 
-.PHONY: help venv link stage get-pip demo serve test $(TEST_STEPS) mypy clean
+.PHONY: help venv link stage get-pip demo serve test $(TEST_STEPS) units-fast mypy clean
 
 help:
-	@sed -n '2,12s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '2,14s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 # ---------------------------------------------------------------------------------------------------
 # Virtual environment: (re)installed only when a requirements file is newer than the stamp.
@@ -112,10 +114,19 @@ test: venv
 	  echo "=== make $$step: passed in $$(( $$(date +%s) - start ))s"; \
 	done
 
-# pytest exit code 5 (no test collected) fails the step like any other non-zero code.
+# Two tiers (pytest settings and the system marker in pyproject.toml, hypothesis profiles in
+# tests/unit/conftest.py). units: every unit test with the thorough ci profile; it is the step `make test`
+# runs. units-fast: the tests not marked system (no ansible-playbook, no other process, no thorough
+# hypothesis) with the dev profile, for the edit-test loop: under a minute on two cores.
+# pytest exit code 5 (no test collected) fails either like any other non-zero code.
 units: venv link
-	@rc=0; $(IN_VENV) python -m pytest -n auto tests/unit $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(IN_VENV) HYPOTHESIS_PROFILE=ci python -m pytest -n auto tests/unit $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "units: pytest collected no test under tests/unit: failing"; fi; \
+	exit $$rc
+
+units-fast: venv link
+	@rc=0; $(IN_VENV) HYPOTHESIS_PROFILE=dev python -m pytest -n auto -m "not system" tests/unit $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "units-fast: pytest collected no test under tests/unit: failing"; fi; \
 	exit $$rc
 
 sanity: venv stage get-pip
@@ -148,10 +159,10 @@ changelog: venv
 	$(IN_VENV) antsibull-changelog lint
 	$(IN_VENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
-# Type-checks the collection's Python (.mypy.ini: every def typed; ansible-core has no types).
+# Type-checks the collection's Python and its tests (.mypy.ini: --strict; ansible-core has no types).
 mypy: venv link
 	$(IN_VENV) MYPYPATH="$(BUILD_DIR)" mypy --explicit-package-bases --namespace-packages \
-	  -p ansible_collections.azsim.vmss.plugins
+	  -p ansible_collections.azsim.vmss.plugins -p ansible_collections.azsim.vmss.tests
 
 clean:
 	rm -rf "$(BUILD_DIR)"

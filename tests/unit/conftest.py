@@ -6,12 +6,16 @@ Under ansible-test (or any checkout already at ``.../ansible_collections/azsim/v
 done but putting that tree's parent on ``sys.path``. From a plain checkout, ``build/ansible_collections/
 azsim/vmss`` is made a symlink to the checkout (the Makefile makes the same link) and ``build`` goes on
 ``sys.path``, so the tests import the code being edited, not a copy.
+
+It also registers the hypothesis profiles (below) and loads the one ``HYPOTHESIS_PROFILE`` names.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+from hypothesis import settings
 
 _ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 
@@ -38,3 +42,23 @@ def _collections_dir() -> str:
 _COLLECTIONS_DIR = _collections_dir()
 if _COLLECTIONS_DIR not in sys.path:
     sys.path.insert(0, _COLLECTIONS_DIR)
+
+
+# Hypothesis profiles. Every property takes its number of examples from the profile (none sets its own but the
+# fixed, derandomized sample of test_hostile_input.py that checks its strategies reach success):
+# ``ci`` is the thorough one (200 per property, as many as the most any property ran before the profiles;
+# test_hostile_input.py runs ten times the profile's number per module), what `make units` and so `make test`
+# run; ``dev`` is for the edit-test loop (`make units-fast`): a few examples each, no deadline.
+# ``HYPOTHESIS_PROFILE`` chooses; without it, ``ci`` under CI=true and ``dev`` otherwise.
+settings.register_profile("ci", max_examples=200)
+settings.register_profile("dev", max_examples=10, deadline=None)
+
+
+def _profile() -> str:
+    chosen = os.environ.get("HYPOTHESIS_PROFILE")
+    if chosen:
+        return chosen
+    return "ci" if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes") else "dev"
+
+
+settings.load_profile(_profile())

@@ -24,8 +24,6 @@ the next call works: run again, it leaves the store exactly as the un-killed cal
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import random
@@ -42,9 +40,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vmss, vmss_os_rolling_upgrade
+from ansible_collections.azsim.vmss.tests.unit._harness import call, tables
+
+# Module processes killed with SIGKILL: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
 
 INSTANCES = 10_000
 SEED = 20250101
@@ -65,31 +66,6 @@ def _collections_dir() -> str:
         if os.path.isdir(os.path.join(entry, "ansible_collections", "azsim", "vmss", "plugins")):
             return entry
     raise RuntimeError("ansible_collections.azsim.vmss is not on sys.path (tests/unit/conftest.py puts it there)")
-
-
-def call(module: Any, args: dict[str, Any]) -> dict[str, Any]:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        with pytest.raises(SystemExit) as caught:
-            module.main()
-    result: dict[str, Any] = json.loads(out.getvalue())
-    result["rc"] = caught.value.code or 0
-    return result
-
-
-def dump(path: Path) -> dict[str, Any]:
-    """Every row of every table (sqlite_master and sqlite_sequence too) and the header fields."""
-    conn = sqlite3.connect(str(path), isolation_level=None)
-    try:
-        conn.execute("PRAGMA query_only = ON")
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        out: dict[str, Any] = {name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall()) for name in tables}
-        out["#schema"] = sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall())
-        out["#user_version"] = conn.execute("PRAGMA user_version").fetchone()[0]
-        out["#application_id"] = conn.execute("PRAGMA application_id").fetchone()[0]
-        return out
-    finally:
-        conn.close()
 
 
 def integrity(path: Path) -> str:
@@ -187,7 +163,7 @@ def reference(scratch: Path) -> Reference:
     assert call(vm_image, {"store": str(template), **IMAGE, "version": "1.1.0"})["rc"] == 0
     assert not Path(f"{template}-wal").exists()
     data = template.read_bytes()
-    before = dump(template)
+    before = tables(template)
 
     # The un-killed call, watched: it measures the call and gives the store it must leave.
     run_dir = folder / "unkilled"
@@ -205,7 +181,7 @@ def reference(scratch: Path) -> Reference:
     assert proc.returncode == 0, err.decode()
     result = json.loads((run_dir / "stdout.json").read_text())
     assert result["changed"] is True and result["rolling_upgrade"]["properties"]["runningStatus"]["code"] == "Completed"
-    after = dump(path)
+    after = tables(path)
     assert after != before
     opened = next(t for t, s in seen if s >= 0)
     writing = next(t for t, s in seen if s > 32)
@@ -256,7 +232,7 @@ def test_sigkill_leaves_the_store_as_before_and_the_next_call_works(
     wal_left = wal_size(path)
 
     assert integrity(path) == "ok", how
-    state = dump(path)
+    state = tables(path)
     if state == reference.before:
         outcome = "before"
     elif state == reference.after and not killed:
@@ -273,4 +249,4 @@ def test_sigkill_leaves_the_store_as_before_and_the_next_call_works(
     assert again["rc"] == 0 and not again.get("failed"), again.get("msg")
     assert again["changed"] is (outcome == "before")
     assert integrity(path) == "ok"
-    assert dump(path) == reference.after
+    assert tables(path) == reference.after

@@ -21,6 +21,9 @@ import yaml
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
 
+# Ansible-playbook runs: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
+
 ROOT = _playbook_runner.ROOT
 MODULES_DIR = ROOT / "plugins" / "modules"
 MODULES = sorted(path.stem for path in MODULES_DIR.glob("*.py") if not path.name.startswith("_"))

@@ -1,13 +1,16 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Corrupt and foreign stores, through every module: one clear message, and the file left byte-identical.
+"""Corrupt and foreign stores, in every module: one clear message, and the file left byte-identical.
 
 Each case puts something that is not a usable store where the ``store`` option points (random bytes,
 a store cut short, another application's SQLite file, a store with a newer schema, a read-only file
-or folder, a directory), then runs every module's ``main()`` on it. The task must fail with one message
-that says where (the path), what is wrong, and what to do, with no traceback and not the glue's
-"internal error"; and the file (and the folder it is in) must be exactly as before: same bytes, same
-mtime, no -wal, -shm or -journal left beside it.
+or folder, a directory). The refusal must be one message that says where (the path), what is wrong, and
+what to do, with no traceback and not the glue's "internal error"; and the file (and the folder it is in)
+must be exactly as before: same bytes, same mtime, no -wal, -shm or -journal left beside it.
+
+The bad files are a table on ``Store.open``, which refuses them before anything is written. Every module
+opens its store through the glue, which reports ``Store.open``'s refusal as it is: one wiring test per
+module, through its ``main()``, holds each of them to that with another application's database.
 
 Read-only stores: the tests run as root, for whom permission bits stop nothing and ``os.access`` says
 yes to everything. So the real thing is tested in a forked child that drops to uid/gid 65534 before it
@@ -18,7 +21,6 @@ read-only branch of ``_store.py`` is driven by monkeypatching ``os.access`` to d
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import random
@@ -32,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import SCHEMA_VERSION
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import SCHEMA_VERSION, Store
 from ansible_collections.azsim.vmss.plugins.modules import (
     feature_registration,
     sim_clock,
@@ -46,6 +48,7 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
+from ansible_collections.azsim.vmss.tests.unit._harness import call
 
 NOBODY = 65534
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
@@ -74,20 +77,6 @@ REMEDIES = (
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-
-def call(module: Any, args: dict[str, Any]) -> dict[str, Any]:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        try:
-            module.main()
-        except SystemExit as exc:
-            code = exc.code or 0
-        else:  # pragma: no cover - main() always exits
-            code = "did not exit"
-    result: dict[str, Any] = json.loads(out.getvalue())
-    result["rc"] = code
-    return result
 
 
 def _good_store(path: Path) -> bytes:
@@ -126,16 +115,27 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
-def assert_clear_refusal(result: dict[str, Any], path: Path, what: str) -> None:
-    msg = result.get("msg")
-    assert result["rc"] == 1 and result.get("failed") is True, result
-    assert isinstance(msg, str), result
+def assert_clear_message(msg: str, path: Path, what: str) -> None:
     assert "internal error" not in msg and "Traceback" not in msg, msg
-    assert "exception" not in result, result.get("exception")
     assert "\n" not in msg, msg
     assert msg.startswith(f"store {path}: "), msg  # where
     assert what in msg, msg  # what
     assert any(remedy in msg.lower() for remedy in REMEDIES), msg  # what to do
+
+
+def assert_clear_refusal(result: dict[str, Any], path: Path, what: str) -> None:
+    msg = result.get("msg")
+    assert result["rc"] == 1 and result.get("failed") is True, result
+    assert isinstance(msg, str), result
+    assert "exception" not in result, result.get("exception")
+    assert_clear_message(msg, path, what)
+
+
+def refusal(path: Path) -> str:
+    """The message ``Store.open`` refuses ``path`` with."""
+    with pytest.raises(StoreError) as refused:
+        Store.open(str(path))
+    return refused.value.message
 
 
 # -- the bad stores ---------------------------------------------------------------------------------
@@ -214,22 +214,41 @@ BAD_STORES = [
 ]
 
 
-@pytest.mark.parametrize("module_name", sorted(CALLS))
+# -- the refusals: a table on Store.open -----------------------------------------------------------
+
+
 @pytest.mark.parametrize(("make", "what"), BAD_STORES)
 def test_bad_store_is_refused_clearly_and_left_byte_identical(
-    tmp_path: Path, good_store: bytes, module_name: str, make: Callable[[Path, bytes], None], what: str
+    tmp_path: Path, good_store: bytes, make: Callable[[Path, bytes], None], what: str
 ) -> None:
     path = tmp_path / "vmss.sqlite"
     make(path, good_store)
     time.sleep(0.002)  # a write, even of the same bytes, would move the mtime
     before = snapshot(path)
-    module, args = CALLS[module_name]
-    result = call(module, {"store": str(path), **args})
-    assert_clear_refusal(result, path, what)
+    msg = refusal(path)
+    assert_clear_message(msg, path, what)
     assert changes(before, snapshot(path)) == []
     # and it stays refused: the first attempt did not 'repair' it
-    again = call(module, {"store": str(path), **args})
-    assert again["msg"] == result["msg"]
+    assert refusal(path) == msg
+    assert changes(before, snapshot(path)) == []
+
+
+# -- the wiring: every module's main() reports Store.open's refusal as it is -----------------------
+
+
+@pytest.mark.parametrize("module_name", sorted(CALLS))
+def test_every_module_reports_the_refusal_and_leaves_the_file_byte_identical(
+    tmp_path: Path, good_store: bytes, module_name: str
+) -> None:
+    path = tmp_path / "vmss.sqlite"
+    _other_application(wal=False)(path, good_store)
+    time.sleep(0.002)
+    before = snapshot(path)
+    msg = refusal(path)
+    module, args = CALLS[module_name]
+    result = call(module, {"store": str(path), **args})
+    assert_clear_refusal(result, path, "another application")
+    assert result["msg"] == msg
     assert changes(before, snapshot(path)) == []
 
 
@@ -307,6 +326,7 @@ def shared_dir() -> Iterator[Path]:
         shutil.rmtree(top)
 
 
+@pytest.mark.system  # a forked child as uid 65534
 @pytest.mark.parametrize(
     ("file_mode", "folder_mode"),
     [pytest.param(0o400, 0o700, id="read-only-file"), pytest.param(0o600, 0o500, id="read-only-folder")],

@@ -13,18 +13,16 @@ table, equal the copy's) -- except a run that the module started and that then f
 or one still going at ``wait_timeout``), which design.md says is recorded; those results carry
 ``rolling_upgrade``. Check mode and the read-only modules change nothing either, success or not.
 
-Examples per module: ``HYPOTHESIS_PROFILE=ci`` (the default, 2,000) or ``dev`` (200) or ``quick`` (50).
-The 100,000-instance calls and a few hostile store paths are explicit examples beside the property.
+Examples per module: ten times the hypothesis profile's (tests/unit/conftest.py): 2,000 under ``ci`` (`make units`,
+`make test`, CI=true), 100 under ``dev``. The 100,000-instance calls and a few hostile store paths are explicit
+examples beside the property.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -32,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,8 +44,14 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
+from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
 
-EXAMPLES = {"ci": 2000, "dev": 200, "quick": 50}.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), 2000)
+# Thousands of hypothesis examples and 100,000-instance calls: the system tier (pyproject.toml), left out of
+# `make units-fast`.
+pytestmark = pytest.mark.system
+
+# Each module's argument space is far wider than any core property's: ten times the profile's examples.
+EXAMPLES = 10 * settings().max_examples
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -246,38 +249,11 @@ COMMON = st.fixed_dictionaries({}, optional={
 # -- running a module -----------------------------------------------------------------------------
 
 
-def call(module: Any, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """main() as Ansible runs it: exit code and the parsed JSON; anything else fails the test."""
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        try:
-            module.main()
-        except SystemExit as exc:
-            code = exc.code
-        else:  # pragma: no cover - only a broken module returns
-            code = "main() returned instead of exiting"
-    printed = out.getvalue()
-    try:
-        result = json.loads(printed)
-    except ValueError:
-        raise AssertionError(f"the module printed something that is not JSON: {printed[:2000]!r}") from None
-    assert code in (0, 1), code
-    return int(code), result
-
-
-def dump(path: Path) -> list[str]:
-    conn = sqlite3.connect(str(path))
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
 def _build(path: Path) -> None:
     store = str(path)
 
     def ok(module: Any, args: dict[str, Any]) -> dict[str, Any]:
-        code, result = call(module, {"store": store, **args})
+        code, result = run(module, {"store": store, **args})
         assert code == 0, result
         return result
 
@@ -338,7 +314,7 @@ def unchanged(path: Path, template: Template) -> bool:
 
 def check_call(name: str, args: dict[str, Any], path: Path, template: Template) -> dict[str, Any]:
     fresh_copy(path, template)
-    code, result = call(MODULES[name], {**args, "store": str(path)})
+    code, result = run(MODULES[name], {**args, "store": str(path)})
     failed = bool(result.get("failed"))
     assert code == (1 if failed else 0), result
     if failed:
@@ -409,6 +385,16 @@ def test_deeply_nested_settings(store: Path, template: Template, depth: int) -> 
     check_call("vmss", {"resource_group": RG, "name": "web", "extensions": [extension]}, store, template)
 
 
+@pytest.mark.xfail(
+    raises=OverflowError, strict=True,
+    reason="known bug, found by the property above: ansible-core's int check raises OverflowError out of "
+    "AnsibleModule() for a list holding a number past 2**63; the glue turns only TypeError into a result",
+)
+def test_a_list_holding_a_huge_number_for_an_int_sub_option(store: Path, template: Template) -> None:
+    check_call("vmss", {"resource_group": RG, "name": "web", "health_probe": {"port": [2**63, None, None]}},
+               store, template)
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -422,7 +408,7 @@ def test_deeply_nested_settings(store: Path, template: Template, depth: int) -> 
 )
 def test_hostile_store_paths(tmp_path: Path, make: Any) -> None:
     (tmp_path / "file").write_text("x")
-    code, result = call(sim_clock, {"store": make(tmp_path)})
+    code, result = run(sim_clock, {"store": make(tmp_path)})
     assert code == 1 and result["failed"] is True
     assert "internal error" not in result["msg"] and result["msg"].startswith("store "), result["msg"]
     assert sorted(os.listdir(tmp_path)) == ["file"]
@@ -455,7 +441,7 @@ END_OF_TIME_CALLS = [
 def test_at_the_end_of_time(store: Path, template: Template, name: str, args: dict[str, Any]) -> None:
     """The virtual clock an hour before 9999-12-31T23:59:59Z, the last instant a timestamp can name:
     whatever would run past it is refused by name, never a crash."""
-    code, result = call(sim_clock, {"store": str(store), "to": "9999-12-31T23:00:00Z"})
+    code, result = run(sim_clock, {"store": str(store), "to": "9999-12-31T23:00:00Z"})
     assert code == 0, result
     late = Template.__new__(Template)
     late.data, late.dump = store.read_bytes(), dump(store)

@@ -1,6 +1,6 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Names: resource group and scale set names follow Azure's rules, through every module that takes them.
+"""Names: resource group and scale set names follow Azure's rules, in every module that takes them.
 
 Azure's rules (learn.microsoft.com, "Naming rules and restrictions for Azure resources"):
 - resource group: 1 to 90 characters; letters and digits (Unicode letters count), '_', '-', '.', '('
@@ -11,20 +11,25 @@ Azure's rules (learn.microsoft.com, "Naming rules and restrictions for Azure res
 A name that breaks them is refused by every module that takes it, with a message that names the
 option, the value and the rule, and before anything is written: an existing store stays byte-identical,
 and a store that does not exist yet is not created. A name that follows them works everywhere.
+
+The rules are tables on the two checks (``check_resource_group`` and ``check_scale_set_name``, in
+``_common/names.py``); each refused name also goes once through ``main()`` of ``vmss`` (the module that
+writes), which must fail with the check's own message and write nothing. Every module reaches the checks
+through the glue, which runs them before it opens the store: one wiring test per module (one bad resource
+group, one bad scale set name) holds each of them to that.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
 from ansible_collections.azsim.vmss.plugins.modules import (
     vm_image,
     vmss,
@@ -33,6 +38,7 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
+from ansible_collections.azsim.vmss.tests.unit._harness import call
 
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 GOOD_RG = "rg-names"
@@ -110,16 +116,6 @@ TAKE_BOTH: dict[str, tuple[Any, dict[str, Any]]] = {
 }
 
 
-def call(module: Any, args: dict[str, Any]) -> dict[str, Any]:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        with pytest.raises(SystemExit) as caught:
-            module.main()
-    result: dict[str, Any] = json.loads(out.getvalue())
-    result["rc"] = caught.value.code or 0
-    return result
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A closed store with image 1.0.0 and the scale set rg-names/web; its bytes."""
@@ -137,9 +133,14 @@ def store(tmp_path: Path, template: bytes) -> Path:
     return path
 
 
-def assert_refused(result: dict[str, Any], option: str, value: str, rule: str) -> None:
-    assert result["rc"] == 1 and result.get("failed") is True, result
-    msg = result["msg"]
+def refusal(check: Callable[[object], str], value: str) -> str:
+    """The message ``check`` refuses ``value`` with."""
+    with pytest.raises(InvalidInput) as refused:
+        check(value)
+    return refused.value.message
+
+
+def assert_names_the_rule(msg: str, option: str, value: str, rule: str) -> None:
     assert "internal error" not in msg, msg
     assert msg.startswith(f"{option}: {value!r} is not a valid "), msg
     assert rule in msg, msg
@@ -149,38 +150,57 @@ def _folder(path: Path) -> list[str]:
     return sorted(os.listdir(path.parent))
 
 
-@pytest.mark.parametrize("module_name", sorted(TAKE_BOTH))
+def assert_refused_before_anything_is_written(
+    module_name: str, option: str, value: str, msg: str, store: Path, tmp_path: Path
+) -> None:
+    """The module fails with ``msg`` when ``option`` is ``value``: on a store that stays byte-identical (and
+    its folder as it was), and on a store path that does not exist yet, which is not created."""
+    module, args = TAKE_BOTH[module_name]
+    names = {"resource_group": GOOD_RG, "name": GOOD_NAME, option: value}
+    before = store.read_bytes(), _folder(store)
+    result = call(module, {"store": str(store), **names, **args})
+    assert result["rc"] == 1 and result.get("failed") is True, result
+    assert result["msg"] == msg
+    assert (store.read_bytes(), _folder(store)) == before
+
+    missing = tmp_path / "new" / "vmss.sqlite"
+    result = call(module, {"store": str(missing), **names, **args})
+    assert result["rc"] == 1 and result.get("failed") is True, result
+    assert result["msg"] == msg
+    assert not missing.parent.exists(), "a refused name created the store"
+
+
+# -- the rules: tables on the checks, each refusal also through vmss's main() ----------------------
+
+
 @pytest.mark.parametrize("value", INVALID_RESOURCE_GROUPS)
-def test_invalid_resource_group_is_refused_before_anything_is_written(
-    store: Path, tmp_path: Path, module_name: str, value: str
-) -> None:
-    module, args = TAKE_BOTH[module_name]
-    before = store.read_bytes(), _folder(store)
-    result = call(module, {"store": str(store), "resource_group": value, "name": GOOD_NAME, **args})
-    assert_refused(result, "resource_group", value, "1 to 90")
-    assert (store.read_bytes(), _folder(store)) == before
+def test_invalid_resource_group_is_refused_before_anything_is_written(store: Path, tmp_path: Path, value: str) -> None:
+    msg = refusal(check_resource_group, value)
+    assert_names_the_rule(msg, "resource_group", value, "1 to 90")
+    assert_refused_before_anything_is_written("vmss", "resource_group", value, msg, store, tmp_path)
 
-    missing = tmp_path / "new" / "vmss.sqlite"
-    result = call(module, {"store": str(missing), "resource_group": value, "name": GOOD_NAME, **args})
-    assert_refused(result, "resource_group", value, "1 to 90")
-    assert not missing.parent.exists(), "a refused name created the store"
+
+@pytest.mark.parametrize("value", INVALID_SCALE_SETS)
+def test_invalid_scale_set_name_is_refused_before_anything_is_written(store: Path, tmp_path: Path, value: str) -> None:
+    msg = refusal(check_scale_set_name, value)
+    assert_names_the_rule(msg, "name", value, "1 to 64")
+    assert_refused_before_anything_is_written("vmss", "name", value, msg, store, tmp_path)
+
+
+# -- the wiring: every module that takes the names checks them before it opens the store -----------
 
 
 @pytest.mark.parametrize("module_name", sorted(TAKE_BOTH))
-@pytest.mark.parametrize("value", INVALID_SCALE_SETS)
-def test_invalid_scale_set_name_is_refused_before_anything_is_written(
-    store: Path, tmp_path: Path, module_name: str, value: str
+def test_every_module_checks_the_names_before_anything_is_written(
+    store: Path, tmp_path: Path, module_name: str
 ) -> None:
-    module, args = TAKE_BOTH[module_name]
-    before = store.read_bytes(), _folder(store)
-    result = call(module, {"store": str(store), "resource_group": GOOD_RG, "name": value, **args})
-    assert_refused(result, "name", value, "1 to 64")
-    assert (store.read_bytes(), _folder(store)) == before
+    for option, check, value in (("resource_group", check_resource_group, "../rg"),
+                                 ("name", check_scale_set_name, "../web")):
+        msg = refusal(check, value)
+        assert_refused_before_anything_is_written(module_name, option, value, msg, store, tmp_path)
 
-    missing = tmp_path / "new" / "vmss.sqlite"
-    result = call(module, {"store": str(missing), "resource_group": GOOD_RG, "name": value, **args})
-    assert_refused(result, "name", value, "1 to 64")
-    assert not missing.parent.exists(), "a refused name created the store"
+
+# -- names that follow the rules -------------------------------------------------------------------
 
 
 def _every_module_works(store: Path, resource_group: str, name: str) -> None:
@@ -199,11 +219,13 @@ def _every_module_works(store: Path, resource_group: str, name: str) -> None:
 
 @pytest.mark.parametrize("value", VALID_RESOURCE_GROUPS)
 def test_valid_resource_group_works_everywhere(store: Path, value: str) -> None:
+    assert check_resource_group(value) == value
     _every_module_works(store, value, GOOD_NAME)
 
 
 @pytest.mark.parametrize("value", VALID_SCALE_SETS)
 def test_valid_scale_set_name_works_everywhere(store: Path, value: str) -> None:
+    assert check_scale_set_name(value) == value
     _every_module_works(store, "rg-valid", value)
 
 

@@ -19,8 +19,6 @@ reaches its process, not what the processes do to the store.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -31,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.modules import (
     sim_clock,
@@ -40,6 +37,10 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_os_rolling_upgrade,
     vmss_upgrade_policy,
 )
+from ansible_collections.azsim.vmss.tests.unit._harness import call
+
+# Ansible-playbook with 16 forks: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
 
 HOSTS = 16
 RG = "rg-forks"
@@ -119,17 +120,6 @@ def _collections_dir() -> str:
         if os.path.isdir(os.path.join(entry, "ansible_collections", "azsim", "vmss", "plugins")):
             return entry
     raise RuntimeError("ansible_collections.azsim.vmss is not on sys.path (tests/unit/conftest.py puts it there)")
-
-
-def call(module: Any, args: dict[str, Any]) -> dict[str, Any]:
-    """Run a module's main() in-process; its parsed result (plus rc)."""
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        with pytest.raises(SystemExit) as caught:
-            module.main()
-    result: dict[str, Any] = json.loads(out.getvalue())
-    result["rc"] = caught.value.code or 0
-    return result
 
 
 def host_vars(label: str, index: int) -> dict[str, Any]:

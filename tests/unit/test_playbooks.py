@@ -22,6 +22,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
 from ansible_collections.azsim.vmss.tests.unit._output import debug_msg, sections, split_row, table
 
+# Ansible-playbook runs: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
+
 ROOT = _playbook_runner.ROOT
 FLEET = str(ROOT / "playbooks" / "inventory" / "fleet.ini")
 DOC_EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.yml"))

@@ -23,6 +23,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+# An ansible-playbook -vvv run: the system tier (pyproject.toml), left out of `make units-fast`.
+pytestmark = pytest.mark.system
+
 PLAYBOOK = """
 - name: Secrets never show
   hosts: localhost

@@ -13,10 +13,9 @@ import Sim, sim``. (conftest.py here belongs to another helper, so these fixture
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -34,6 +33,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.tests.unit._call import act
+from ansible_collections.azsim.vmss.tests.unit._harness import dump
+
+T = TypeVar("T")
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg"
@@ -95,7 +97,7 @@ class Sim:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def call(self, fn: Callable[..., Any], *args: Any, commit: bool = True, **kwargs: Any) -> Any:
+    def call(self, fn: Callable[..., T], *args: Any, commit: bool = True, **kwargs: Any) -> T:
         with self.store.transaction(commit=commit):
             return fn(self.store, *args, **kwargs)
 
@@ -114,11 +116,7 @@ class Sim:
         That key only makes fingerprints of protected settings unguessable; it differs between stores
         by design and takes no part in a run.
         """
-        conn = sqlite3.connect(self.store.path)
-        try:
-            return [line for line in conn.iterdump() if "'fingerprint_key'" not in line]
-        finally:
-            conn.close()
+        return [line for line in dump(self.store.path) if "'fingerprint_key'" not in line]
 
     # -- world ---------------------------------------------------------------------------------
 
@@ -209,10 +207,12 @@ class Sim:
         return self.upgrade("approved", wait=wait, instance_ids=ids)
 
     def advance(self, duration: str) -> list[dict[str, Any]]:
-        return self.act(move_clock, {"advance": duration})["events"]
+        events: list[dict[str, Any]] = self.act(move_clock, {"advance": duration})["events"]
+        return events
 
     def advance_to(self, when: str) -> list[dict[str, Any]]:
-        return self.act(move_clock, {"to": when})["events"]
+        events: list[dict[str, Any]] = self.act(move_clock, {"to": when})["events"]
+        return events
 
     def history(self, everything: bool = False) -> dict[str, Any]:
         return self.act(upgrade_history, {"resource_group": RG, "name": NAME, "all": everything},
@@ -251,7 +251,8 @@ class Sim:
 
     def view(self) -> dict[str, Any]:
         """What vmss_os_rolling_upgrade would return about the latest run, without starting anything."""
-        return self.call(lambda s: runs.run_view(s, KEY, fleet_of(s).latest_run(KEY)), commit=False)
+        view = self.call(lambda s: runs.run_view(s, KEY, fleet_of(s).latest_run(KEY)), commit=False)
+        return dict(view)  # a RunView, read as the plain JSON object the module returns
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self.call(lambda s: s.pending_events(kind=kind), commit=False)
@@ -262,7 +263,8 @@ class Sim:
 
 
 def latest_props(result: dict[str, Any]) -> dict[str, Any]:
-    return result["rolling_upgrade"]["properties"]
+    props: dict[str, Any] = result["rolling_upgrade"]["properties"]
+    return props
 
 
 def by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -273,7 +275,7 @@ def batch_names(result: dict[str, Any]) -> list[list[str]]:
     return [b["instances"] for b in result["batches"]]
 
 
-def batch_times(result: dict[str, Any]) -> list[tuple[str, str]]:
+def batch_times(result: dict[str, Any]) -> list[tuple[str, str | None]]:
     return [(b["start"], b["end"]) for b in result["batches"]]
 
 

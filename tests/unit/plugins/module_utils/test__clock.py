@@ -229,7 +229,7 @@ def module_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         opened.close()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     dues=st.lists(st.integers(min_value=0, max_value=500), max_size=25),
     target=st.integers(min_value=0, max_value=500),

@@ -106,6 +106,7 @@ def test_probability_pick_does_not_depend_on_the_order_instances_are_given_desig
     assert pick(rules, 3, ordered, "1.1.0") == pick(rules, 3, list(reversed(ordered)), "1.1.0")
 
 
+@pytest.mark.system  # Python subprocesses
 def test_probability_pick_is_the_same_in_another_process_design_faults() -> None:
     """Bit for bit across processes: no hash randomization or wall clock in the draw."""
     code = textwrap.dedent(
@@ -225,6 +226,7 @@ def test_different_seed_gives_a_different_pick_and_different_disk_names_design_f
     assert disks[0]["w0"] != disks[1]["w0"]
 
 
+@pytest.mark.system  # Python subprocesses
 def test_same_seed_same_run_in_another_process_design_faults(tmp_path: Path) -> None:
     """Two interpreters with different hash seeds build the same store and run: identical JSON."""
     build = collections_dir()

@@ -73,7 +73,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     instances = []
     for i in range(n):
         entry: dict[str, Any] = {"name": f"h{i}"}
-        if zones and draw(st.booleans()):
+        if bool(zones) and draw(st.booleans()):
             entry["zone"] = draw(st.sampled_from(zones))
         if ud_mode == "random":
             entry["update_domain"] = draw(st.integers(0, 6))
@@ -217,7 +217,7 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         store.close()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenario=scenarios())
 def test_run_invariants_hold_for_random_fleets_policies_and_faults_azure_3(shared_store: Store, scenario: dict[str, Any]) -> None:
     outcome = simulate(shared_store, scenario)

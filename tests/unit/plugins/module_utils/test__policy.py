@@ -22,6 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DE
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.tests.unit._call import act
+from ansible_collections.azsim.vmss.tests.unit._harness import dump
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg"
@@ -107,10 +108,6 @@ def apply(store: Store, **given: Any) -> dict[str, Any]:
 def record(store: Store, name: str = "web") -> dict[str, Any]:
     with store.transaction(commit=False):
         return scaleset.load_or_fail(store, SUB, RG, name)
-
-
-def dump(store: Store) -> list[str]:
-    return list(store.conn.iterdump())
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import VMSS_SCHEMA, validate
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.tests.unit._call import act
+from ansible_collections.azsim.vmss.tests.unit._harness import dump
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg-web"
@@ -78,10 +79,6 @@ def create(store: Store, **options: Any) -> dict[str, Any]:
 
 def by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {i["name"]: i for i in result["instances"]}
-
-
-def dump(store: Store) -> list[str]:
-    return list(store.conn.iterdump())
 
 
 @pytest.fixture
@@ -451,7 +448,7 @@ def acyclic_extensions(draw: Any) -> list[tuple[str, list[str]]]:
     return spec
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(acyclic_extensions())
 def test_extension_sequencing_is_a_topological_order(spec: list[tuple[str, list[str]]]) -> None:
     order = sequence(rest_extensions(spec))

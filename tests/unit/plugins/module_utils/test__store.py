@@ -37,6 +37,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import (
     Store,
     default_path,
 )
+from ansible_collections.azsim.vmss.tests.unit._harness import tables
 
 FORK = multiprocessing.get_context("fork")
 NOBODY = 65534
@@ -61,23 +62,6 @@ def _pragma(path: Path | str, name: str) -> Any:
     conn = _ro(path)
     try:
         return conn.execute(f"PRAGMA {name}").fetchone()[0]
-    finally:
-        conn.close()
-
-
-def _dump(path: Path | str) -> dict[str, Any]:
-    """Every row of every table, plus the header fields: what 'the store reads as' means here."""
-    conn = _ro(path)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        out: dict[str, Any] = {
-            name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
-            for name in tables
-            if name != "sqlite_sequence"
-        }
-        out["#user_version"] = conn.execute("PRAGMA user_version").fetchone()[0]
-        out["#application_id"] = conn.execute("PRAGMA application_id").fetchone()[0]
-        return out
     finally:
         conn.close()
 
@@ -191,8 +175,8 @@ def test_new_store_clock_starts_at_epoch(store: Store) -> None:
 
 
 def test_new_store_has_every_table_empty_but_the_clock(store: Store, store_path: Path) -> None:
-    dump = _dump(store_path)
-    assert {t for t in dump if not t.startswith("#")} == set(TABLES)
+    dump = tables(store_path)
+    assert {t for t in dump if not t.startswith("#") and t != "sqlite_sequence"} == set(TABLES)
     assert dump["meta"] == [("now", str(EPOCH))]
     assert all(dump[t] == [] for t in TABLES if t != "meta")
 
@@ -212,12 +196,12 @@ def test_reopening_keeps_data_and_schema(store_path: Path) -> None:
     with store.transaction():
         store.set_now(EPOCH + 42)
     store.close()
-    before = _dump(store_path)
+    before = tables(store_path)
     again = Store.open(str(store_path))
     with again.transaction():
         assert again.now() == EPOCH + 42
     again.close()
-    assert _dump(store_path) == before
+    assert tables(store_path) == before
 
 
 @pytest.mark.parametrize(
@@ -276,13 +260,13 @@ def test_an_exception_in_a_transaction_leaves_every_table_as_before(
     store: Store, store_path: Path, exc_type: type[BaseException]
 ) -> None:
     _seed_every_table(store)
-    before = _dump(store_path)
+    before = tables(store_path)
     with pytest.raises(exc_type):
         with store.transaction():
             _touch_every_table(store)
             assert store.now() == EPOCH + 999  # the writes did happen inside
             raise exc_type("inside")
-    assert _dump(store_path) == before
+    assert tables(store_path) == before
     assert not store.conn.in_transaction
     # the connection is usable and the lock is free for the next call
     other = sqlite3.connect(str(store_path), timeout=0, isolation_level=None)
@@ -295,13 +279,13 @@ def test_an_exception_in_a_transaction_leaves_every_table_as_before(
 
 def test_check_mode_transaction_runs_everything_and_writes_nothing(store: Store, store_path: Path) -> None:
     _seed_every_table(store)
-    before = _dump(store_path)
+    before = tables(store_path)
     with store.transaction(commit=False):
         _touch_every_table(store)
         assert store.now() == EPOCH + 999
         assert [e["subject"] for e in store.pending_events()] == ["s3", "s2"]
         assert store.get_doc("scale_sets", {"key": "a"}) is None
-    assert _dump(store_path) == before
+    assert tables(store_path) == before
     assert not store.conn.in_transaction
     with store.transaction():
         assert store.now() == EPOCH + 60
@@ -311,7 +295,7 @@ def test_a_committed_transaction_is_seen_by_another_connection(store: Store, sto
     _seed_every_table(store)
     with store.transaction():
         _touch_every_table(store)
-    dump = _dump(store_path)
+    dump = tables(store_path)
     assert dump["meta"] == [("now", str(EPOCH + 999))]
     assert "scratch" in dump
     assert dump["scale_sets"] == [] and dump["providers"] == []
@@ -592,6 +576,7 @@ def shared_dir(tmp_path: Path) -> Iterator[Path]:
         shutil.rmtree(folder)
 
 
+@pytest.mark.system  # a forked child as uid 65534
 @pytest.mark.parametrize(
     ("file_mode", "folder_mode"),
     [
@@ -621,6 +606,7 @@ def test_read_only_store_is_refused_untouched(shared_dir: Path, file_mode: int, 
         os.chmod(shared_dir, 0o755)
 
 
+@pytest.mark.system  # a forked child as uid 65534
 def test_a_store_that_cannot_be_created_is_a_store_error(shared_dir: Path) -> None:
     os.chmod(shared_dir, 0o555)
     path = shared_dir / "sub" / "vmss.sqlite"
@@ -670,17 +656,17 @@ def test_a_new_store_runs_every_step_in_order(store_path: Path) -> None:
     }
     Store.open(str(store_path), migrations=steps).close()
     assert _pragma(store_path, "user_version") == 3
-    assert _dump(store_path)["extra"] == [(str(EPOCH),)]
+    assert tables(store_path)["extra"] == [(str(EPOCH),)]
 
 
 def test_a_failing_migration_step_changes_nothing(store_path: Path) -> None:
     Store.open(str(store_path), migrations={1: MIGRATIONS[1]}).close()
-    before = _dump(store_path)
+    before = tables(store_path)
     broken = {1: MIGRATIONS[1], 2: ["CREATE TABLE extra (x)", "THIS IS NOT SQL"]}
     with pytest.raises(StoreError) as info:
         Store.open(str(store_path), migrations=broken)
     assert str(store_path) in info.value.message
-    assert _dump(store_path) == before  # no half-applied step 2: no 'extra', user_version still 1
+    assert tables(store_path) == before  # no half-applied step 2: no 'extra', user_version still 1
 
 
 # -- parallel forks -------------------------------------------------------------------------------
@@ -718,6 +704,7 @@ def _race(path: Path, processes: int, increments: int) -> list[str]:
     return outcomes
 
 
+@pytest.mark.system  # 16 forked processes
 def test_parallel_read_modify_write_loses_no_update(store_path: Path) -> None:
     Store.open(str(store_path)).close()  # the same fresh store for everyone
     outcomes = _race(store_path, processes=16, increments=25)
@@ -729,6 +716,7 @@ def test_parallel_read_modify_write_loses_no_update(store_path: Path) -> None:
 FIRST_OPEN_ROUNDS = 20
 
 
+@pytest.mark.system  # 20 rounds of 16 forked processes
 def test_racing_first_opens_all_succeed_and_make_one_store(tmp_path: Path) -> None:
     """16 processes open a path that does not exist yet, at once; repeated, because it is a race."""
     failures = []
@@ -739,7 +727,7 @@ def test_racing_first_opens_all_succeed_and_make_one_store(tmp_path: Path) -> No
         if bad:
             failures.append(f"round {round_}: {bad}")
             continue
-        dump = _dump(path)
+        dump = tables(path)
         assert dump["#user_version"] == SCHEMA_VERSION
         assert dump["#application_id"] == APPLICATION_ID
         assert dump["meta"] == [("counter", "16"), ("now", str(EPOCH))]  # one store, used by all 16
@@ -822,6 +810,7 @@ class _InterleavingConnection:
         return getattr(self._conn, name)
 
 
+@pytest.mark.system  # a Python subprocess
 def test_open_reads_the_header_as_one_snapshot(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Deterministic form of the other race above: the store is created between two header reads.
 
@@ -869,6 +858,7 @@ def _killed_writer(path: str, rows: int, ready: Any) -> None:  # pragma: no cove
         time.sleep(600)
 
 
+@pytest.mark.system  # a forked child killed with SIGKILL
 @pytest.mark.parametrize("rows", [1, 20_000], ids=["small", "spills-to-wal"])
 def test_sigkill_in_a_transaction_leaves_the_store_as_before(
     store_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
@@ -880,7 +870,7 @@ def test_sigkill_in_a_transaction_leaves_the_store_as_before(
         store.schedule(EPOCH + 120, "k", "keep")
         store.put_doc("instances", {"scale_set": "live", "instance_id": 0}, {"v": 1})
     store.close()
-    before = _dump(store_path)
+    before = tables(store_path)
 
     parent_end, child_end = FORK.Pipe(duplex=False)
     child = FORK.Process(target=_killed_writer, args=(str(store_path), rows, child_end))
@@ -895,7 +885,7 @@ def test_sigkill_in_a_transaction_leaves_the_store_as_before(
         child.join(timeout=30)
     assert child.exitcode == -signal.SIGKILL
 
-    assert _dump(store_path) == before
+    assert tables(store_path) == before
     assert _pragma(store_path, "integrity_check") == "ok"
     store = Store.open(str(store_path))
     try:

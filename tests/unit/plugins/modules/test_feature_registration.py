@@ -13,14 +13,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import features
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.modules import feature_registration
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import run as harness_run
+from ansible_collections.azsim.vmss.tests.unit._harness import run as harness_run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 
 
-def run(args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+def run(args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Run the module as Ansible would; (exit code, parsed result)."""
-    return harness_run(feature_registration, args, capsys)
+    return harness_run(feature_registration, args)
 
 
 def look(path: Path) -> tuple[str, str, bool]:
@@ -34,8 +34,8 @@ def look(path: Path) -> tuple[str, str, bool]:
         store.close()
 
 
-def test_defaults_start_the_gallery_feature_registration(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run({"store": str(store_path)}, capsys)
+def test_defaults_start_the_gallery_feature_registration(store_path: Path) -> None:
+    rc, result = run({"store": str(store_path)})
     assert (rc, result["changed"]) == (0, True)
     assert result["feature"] == {
         "id": f"/subscriptions/{SUB}/providers/Microsoft.Features/providers/Microsoft.Compute/features/"
@@ -50,8 +50,8 @@ def test_defaults_start_the_gallery_feature_registration(store_path: Path, capsy
     assert look(store_path) == ("2025-01-01T00:00:00Z", "Registering", False)
 
 
-def test_wait_and_register_provider_complete_the_opt_in(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run({"store": str(store_path), "register_provider": True, "wait": True}, capsys)
+def test_wait_and_register_provider_complete_the_opt_in(store_path: Path) -> None:
+    rc, result = run({"store": str(store_path), "register_provider": True, "wait": True})
     assert (rc, result["changed"]) == (0, True)
     assert result["feature"]["properties"]["state"] == "Registered"
     assert result["provider"]["registrationState"] == "Registered"
@@ -60,30 +60,29 @@ def test_wait_and_register_provider_complete_the_opt_in(store_path: Path, capsys
         "FeatureRegistered", "ProviderRegistrationStarted", "ProviderRegistered"
     ]
     assert look(store_path) == ("2025-01-01T00:17:00Z", "Registered", True)
-    rc, again = run({"store": str(store_path), "register_provider": True, "wait": True}, capsys)
+    rc, again = run({"store": str(store_path), "register_provider": True, "wait": True})
     assert (rc, again["changed"]) == (0, False)
 
 
-def test_check_mode_writes_nothing(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_mode_writes_nothing(store_path: Path) -> None:
     Store.open(str(store_path)).close()
-    rc, result = run({"store": str(store_path), "wait": True, "register_provider": True, "_ansible_check_mode": True},
-                     capsys)
+    rc, result = run({"store": str(store_path), "wait": True, "register_provider": True, "_ansible_check_mode": True})
     assert (rc, result["changed"]) == (0, True)
     assert result["feature"]["properties"]["state"] == "Registered"
     assert look(store_path) == ("2025-01-01T00:00:00Z", "NotRegistered", False)
 
 
-def test_diff(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run({"store": str(store_path), "_ansible_diff": True}, capsys)
+def test_diff(store_path: Path) -> None:
+    rc, result = run({"store": str(store_path), "_ansible_diff": True})
     assert rc == 0
     assert result["diff"]["before"]["feature"]["properties"]["state"] == "NotRegistered"
     assert result["diff"]["after"]["feature"]["properties"]["state"] == "Registering"
 
 
-def test_unregister(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run({"store": str(store_path), "wait": True}, capsys)
+def test_unregister(store_path: Path) -> None:
+    run({"store": str(store_path), "wait": True})
     rc, result = run({"store": str(store_path), "state": "unregistered", "wait": True,
-                      "registration_duration": "PT1M"}, capsys)
+                      "registration_duration": "PT1M"})
     assert (rc, result["changed"]) == (0, True)
     assert result["feature"]["properties"]["state"] == "Unregistered"
     assert look(store_path) == ("2025-01-01T00:16:00Z", "Unregistered", False)
@@ -97,8 +96,8 @@ def test_unregister(store_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         ({"state": "present"}, "state"),
     ],
 )
-def test_bad_options(store_path: Path, capsys: pytest.CaptureFixture[str], args: dict[str, Any], needle: str) -> None:
-    rc, result = run({"store": str(store_path), **args}, capsys)
+def test_bad_options(store_path: Path, args: dict[str, Any], needle: str) -> None:
+    rc, result = run({"store": str(store_path), **args})
     assert rc == 1
     assert needle in result["msg"]
     assert "exception" not in result

@@ -15,14 +15,14 @@ import pytest
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.plugins.modules import sim_clock
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import run as harness_run
+from ansible_collections.azsim.vmss.tests.unit._harness import run as harness_run
 
 START = "2025-01-01T00:00:00Z"
 
 
-def run(args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+def run(args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Run the module as Ansible would; (exit code, parsed result)."""
-    return harness_run(sim_clock, args, capsys)
+    return harness_run(sim_clock, args)
 
 
 def now_in(path: Path) -> str:
@@ -34,8 +34,8 @@ def now_in(path: Path) -> str:
         store.close()
 
 
-def test_advance_moves_the_clock_and_reports_changed(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run({"store": str(store_path), "advance": "PT1H"}, capsys)
+def test_advance_moves_the_clock_and_reports_changed(store_path: Path) -> None:
+    rc, result = run({"store": str(store_path), "advance": "PT1H"})
     assert rc == 0
     assert result["changed"] is True
     assert result["now"] == "2025-01-01T01:00:00Z"
@@ -46,39 +46,38 @@ def test_advance_moves_the_clock_and_reports_changed(store_path: Path, capsys: p
     assert now_in(store_path) == "2025-01-01T01:00:00Z"
 
 
-def test_advances_add_up(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run({"store": str(store_path), "advance": "PT1H"}, capsys)
-    rc, result = run({"store": str(store_path), "advance": "PT30M"}, capsys)
+def test_advances_add_up(store_path: Path) -> None:
+    run({"store": str(store_path), "advance": "PT1H"})
+    rc, result = run({"store": str(store_path), "advance": "PT30M"})
     assert (rc, result["previous"], result["now"]) == (0, "2025-01-01T01:00:00Z", "2025-01-01T01:30:00Z")
 
 
-def test_to_moves_the_clock(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run({"store": str(store_path), "to": "2025-01-02T00:00:00Z"}, capsys)
+def test_to_moves_the_clock(store_path: Path) -> None:
+    rc, result = run({"store": str(store_path), "to": "2025-01-02T00:00:00Z"})
     assert (rc, result["changed"], result["now"]) == (0, True, "2025-01-02T00:00:00Z")
     assert now_in(store_path) == "2025-01-02T00:00:00Z"
 
 
 def test_check_mode_returns_the_would_be_now_and_writes_nothing(
-    store_path: Path, capsys: pytest.CaptureFixture[str]
+    store_path: Path
 ) -> None:
     Store.open(str(store_path)).close()
-    rc, result = run({"store": str(store_path), "advance": "PT1H", "_ansible_check_mode": True}, capsys)
+    rc, result = run({"store": str(store_path), "advance": "PT1H", "_ansible_check_mode": True})
     assert rc == 0
     assert result["changed"] is True
     assert result["now"] == "2025-01-01T01:00:00Z"
     assert now_in(store_path) == START
-    rc, again = run({"store": str(store_path), "advance": "PT1H", "_ansible_check_mode": True}, capsys)
+    rc, again = run({"store": str(store_path), "advance": "PT1H", "_ansible_check_mode": True})
     assert again["previous"] == START and again["now"] == "2025-01-01T01:00:00Z"
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_diff_mode_returns_before_and_after(
-    store_path: Path, capsys: pytest.CaptureFixture[str], check_mode: bool
+    store_path: Path, check_mode: bool
 ) -> None:
     Store.open(str(store_path)).close()
     rc, result = run(
-        {"store": str(store_path), "advance": "PT1H", "_ansible_diff": True, "_ansible_check_mode": check_mode}, capsys
-    )
+        {"store": str(store_path), "advance": "PT1H", "_ansible_diff": True, "_ansible_check_mode": check_mode})
     assert rc == 0
     assert result["diff"] == {"before": {"now": START}, "after": {"now": "2025-01-01T01:00:00Z"}}
 
@@ -89,12 +88,12 @@ def test_diff_mode_returns_before_and_after(
     ids=["no-options", "advance-PT0S", "to-now", "explicit-null"],
 )
 def test_reading_or_standing_still_is_not_a_change(
-    store_path: Path, capsys: pytest.CaptureFixture[str], args: dict[str, Any]
+    store_path: Path, args: dict[str, Any]
 ) -> None:
-    run({"store": str(store_path), "advance": "PT2H"}, capsys)
+    run({"store": str(store_path), "advance": "PT2H"})
     if args.get("to") == START:
         args = {"to": "2025-01-01T02:00:00Z"}
-    rc, result = run({"store": str(store_path), "_ansible_diff": True, **args}, capsys)
+    rc, result = run({"store": str(store_path), "_ansible_diff": True, **args})
     assert rc == 0
     assert result["changed"] is False
     assert result["now"] == result["previous"] == "2025-01-01T02:00:00Z"
@@ -116,11 +115,11 @@ def test_reading_or_standing_still_is_not_a_change(
     ],
 )
 def test_bad_options_fail_naming_the_option_and_change_nothing(
-    store_path: Path, capsys: pytest.CaptureFixture[str], args: dict[str, Any], msg_start: str
+    store_path: Path, args: dict[str, Any], msg_start: str
 ) -> None:
     Store.open(str(store_path)).close()
     before = store_path.read_bytes()
-    rc, result = run({"store": str(store_path), **args}, capsys)
+    rc, result = run({"store": str(store_path), **args})
     assert rc == 1
     assert result["failed"] is True
     assert result["msg"].startswith(msg_start), result["msg"]
@@ -130,12 +129,12 @@ def test_bad_options_fail_naming_the_option_and_change_nothing(
 
 
 def test_a_store_that_is_not_ours_fails_clearly_and_stays_byte_identical(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path
 ) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(random.Random(4).randbytes(4096))
     before = (path.read_bytes(), os.stat(path).st_mtime_ns, sorted(os.listdir(tmp_path)))
-    rc, result = run({"store": str(path), "advance": "PT1H"}, capsys)
+    rc, result = run({"store": str(path), "advance": "PT1H"})
     assert rc == 1
     assert result["failed"] is True
     assert result["msg"].startswith(f"store {path}: is not an azsim.vmss store")
@@ -144,15 +143,15 @@ def test_a_store_that_is_not_ours_fails_clearly_and_stays_byte_identical(
 
 
 def test_store_path_is_expanded(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    rc, result = run({"store": "~/sims/vmss.sqlite", "advance": "PT1M"}, capsys)
+    rc, result = run({"store": "~/sims/vmss.sqlite", "advance": "PT1M"})
     assert (rc, result["now"]) == (0, "2025-01-01T00:01:00Z")
     assert now_in(tmp_path / "home" / "sims" / "vmss.sqlite") == "2025-01-01T00:01:00Z"
 
 
-def test_the_clock_starts_at_the_epoch(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run({"store": str(store_path)}, capsys)
+def test_the_clock_starts_at_the_epoch(store_path: Path) -> None:
+    rc, result = run({"store": str(store_path)})
     assert (rc, result["changed"], result["now"]) == (0, False, START)
     assert format_timestamp(EPOCH) == START

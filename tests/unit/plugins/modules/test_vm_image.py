@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vm_image_info
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump, run
+from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 GALLERY = f"/subscriptions/{SUB}/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/gal/images/web"
@@ -27,16 +27,16 @@ def store(tmp_path: Any) -> str:
 
 
 @pytest.fixture
-def image(store: str, capsys: pytest.CaptureFixture[str]) -> Any:
+def image(store: str) -> Any:
     def call(check: bool = False, diff: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
-        return run(vm_image, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args}, capsys)
+        return run(vm_image, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args})
     return call
 
 
 @pytest.fixture
-def info(store: str, capsys: pytest.CaptureFixture[str]) -> Any:
+def info(store: str) -> Any:
     def call(**args: Any) -> dict[str, Any]:
-        rc, result = run(vm_image_info, {"store": store, **args}, capsys)
+        rc, result = run(vm_image_info, {"store": store, **args})
         assert rc == 0, result
         return result
     return call

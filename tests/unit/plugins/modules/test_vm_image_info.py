@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-
 import re
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vm_image_info
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump, run
+from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 GALLERY = f"/subscriptions/{SUB}/resourceGroups/rg-img/providers/Microsoft.Compute/galleries/gal/images/web"
@@ -35,17 +34,17 @@ def store(tmp_path: Any) -> str:
 
 
 @pytest.fixture
-def publish(store: str, capsys: pytest.CaptureFixture[str]) -> Any:
+def publish(store: str) -> Any:
     def call(**args: Any) -> None:
-        rc, result = run(vm_image, {"store": store, **args}, capsys)
+        rc, result = run(vm_image, {"store": store, **args})
         assert rc == 0, result
     return call
 
 
 @pytest.fixture
-def info(store: str, capsys: pytest.CaptureFixture[str]) -> Any:
+def info(store: str) -> Any:
     def call(check: bool = False, diff: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
-        return run(vm_image_info, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args}, capsys)
+        return run(vm_image_info, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args})
     return call
 
 

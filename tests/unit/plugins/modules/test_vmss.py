@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.modules import sim_clock, vm_image, vmss, vmss_info
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import run_printed as run
+from ansible_collections.azsim.vmss.tests.unit._harness import dump
+from ansible_collections.azsim.vmss.tests.unit._harness import run_printed as run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg-web"
@@ -51,25 +51,25 @@ def assert_no_secret(printed: str, result: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> str:
+def store(tmp_path: Any) -> str:
     path = str(tmp_path / "store.sqlite")
     for version in ("1.0.0", "1.1.0"):
-        rc, result, _out = run(vm_image, {"store": path, **UBUNTU, "version": version}, capsys)
+        rc, result, _out = run(vm_image, {"store": path, **UBUNTU, "version": version})
         assert rc == 0, result
     return path
 
 
 @pytest.fixture
-def scale_set(store: str, capsys: pytest.CaptureFixture[str]) -> Any:
+def scale_set(store: str) -> Any:
     def call(check: bool = False, diff: bool = False, **args: Any) -> tuple[int, dict[str, Any], str]:
-        return run(vmss, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args}, capsys)
+        return run(vmss, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args})
     return call
 
 
 @pytest.fixture
-def info(store: str, capsys: pytest.CaptureFixture[str]) -> Any:
+def info(store: str) -> Any:
     def call(**args: Any) -> dict[str, Any]:
-        rc, result, _out = run(vmss_info, {"store": store, "resource_group": RG, **args}, capsys)
+        rc, result, _out = run(vmss_info, {"store": store, "resource_group": RG, **args})
         assert rc == 0, result
         return result
     return call
@@ -208,22 +208,20 @@ def test_absent_check_mode_then_real_then_again(store: str, scale_set: Any, info
     assert dump(store) == after
 
 
-def test_new_instances_get_the_latest_image_resolved(store: str, scale_set: Any,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_instances_get_the_latest_image_resolved(store: str, scale_set: Any) -> None:
     scale_set(**base())
-    rc, _published, _out = run(vm_image, {"store": store, **UBUNTU, "version": "1.10.0"}, capsys)
+    rc, _published, _out = run(vm_image, {"store": store, **UBUNTU, "version": "1.10.0"})
     assert rc == 0
     _rc, result, _printed = scale_set(**base(instances=BASE["instances"] + ["web-04"]))
     versions = {i["name"]: i["os_disk"]["image_version"] for i in result["instances"]}
     assert versions == {"web-01": "1.1.0", "web-02": "1.1.0", "web-03": "1.1.0", "web-04": "1.10.0"}
 
 
-def test_restating_instances_after_the_clock_moved_changes_nothing(store: str, scale_set: Any,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_restating_instances_after_the_clock_moved_changes_nothing(store: str, scale_set: Any) -> None:
     args = base(instances=[{"name": "web-01", "power_state": "running"}, {"name": "web-02", "health": "Unhealthy"}],
                 simulation={"seed": 42, "faults": []})
     scale_set(**args)
-    rc, _moved, _out = run(sim_clock, {"store": store, "advance": "P1D"}, capsys)
+    rc, _moved, _out = run(sim_clock, {"store": store, "advance": "P1D"})
     assert rc == 0
     _rc, again, _printed = scale_set(**args)
     assert again["changed"] is False
@@ -313,13 +311,13 @@ def test_bad_create_fails_naming_the_option_and_writes_nothing(
     assert info(name="web")["exists"] is False
 
 
-def test_update_instances_rerun_is_idempotent(store: str, scale_set: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_update_instances_rerun_is_idempotent(store: str, scale_set: Any) -> None:
     scale_set(**base())
     renewed = base(update_instances=["all"])
     renewed["extensions"][1]["credential_expiry"] = "2027-01-01T00:00:00Z"
     rc, first, _printed = scale_set(**renewed)
     assert rc == 0 and first["changed"] is True
-    rc, _moved, _out = run(sim_clock, {"store": store, "advance": "PT1H"}, capsys)
+    rc, _moved, _out = run(sim_clock, {"store": store, "advance": "PT1H"})
     assert rc == 0
     rc, again, _printed = scale_set(**renewed)
     assert rc == 0, again

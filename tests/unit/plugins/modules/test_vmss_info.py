@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vmss, vmss_info
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import run_printed as run
+from ansible_collections.azsim.vmss.tests.unit._harness import dump
+from ansible_collections.azsim.vmss.tests.unit._harness import run_printed as run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg-web"
@@ -21,15 +21,15 @@ SECRET = "c2VjcmV0LWtleS1mb3ItaW5mbw=="
 
 
 @pytest.fixture
-def store(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> str:
+def store(tmp_path: Any) -> str:
     path = str(tmp_path / "store.sqlite")
-    rc, result, _out = run(vm_image, {"store": path, **UBUNTU, "version": "1.0.0"}, capsys)
+    rc, result, _out = run(vm_image, {"store": path, **UBUNTU, "version": "1.0.0"})
     assert rc == 0, result
     return path
 
 
 @pytest.fixture
-def made(store: str, capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, Any]]:
+def made(store: str) -> dict[str, dict[str, Any]]:
     """Three scale sets: web and api in rg-web, db in rg-db; returns what vmss said about each."""
     out = {}
     for rg, name, instances in ((RG, "web", ["web-01", "web-02"]), (RG, "api", ["api-01"]), ("rg-db", "db", [])):
@@ -37,16 +37,16 @@ def made(store: str, capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, 
             "store": store, "resource_group": rg, "name": name, "image": {**UBUNTU}, "instances": instances,
             "extensions": [{"name": "agent", "publisher": "Contoso", "type": "Agent", "type_handler_version": "1.0",
                             "protected_settings": {"token": SECRET}}],
-        }, capsys)
+        })
         assert rc == 0, result
         out[name] = result
     return out
 
 
 @pytest.fixture
-def info(store: str, capsys: pytest.CaptureFixture[str]) -> Any:
+def info(store: str) -> Any:
     def call(check: bool = False, diff: bool = False, **args: Any) -> tuple[int, dict[str, Any], str]:
-        return run(vmss_info, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args}, capsys)
+        return run(vmss_info, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args})
     return call
 
 
@@ -97,10 +97,9 @@ def test_read_only_in_every_mode(store: str, made: dict[str, dict[str, Any]], in
     assert dump(store) == before
 
 
-def test_reflects_a_later_change(store: str, made: dict[str, dict[str, Any]], info: Any,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_reflects_a_later_change(store: str, made: dict[str, dict[str, Any]], info: Any) -> None:
     rc, _changed, _printed = run(vmss, {"store": store, "resource_group": RG, "name": "web",
-                                        "instances": ["web-01", "web-02", "web-03"]}, capsys)
+                                        "instances": ["web-01", "web-02", "web-03"]})
     assert rc == 0
     _rc, result, _printed = info(resource_group=RG, name="web")
     assert result["vmss"]["sku"]["capacity"] == 3

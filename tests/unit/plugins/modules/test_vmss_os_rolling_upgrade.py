@@ -18,7 +18,7 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump, run
+from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
 
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 PROBE = {"protocol": "http", "port": 80, "request_path": "/health"}
@@ -32,12 +32,12 @@ def store(tmp_path: Any) -> str:
 
 
 @pytest.fixture
-def call(store: str, capsys: pytest.CaptureFixture[str]) -> Call:
+def call(store: str) -> Call:
     """call(module, check=False, **args) → (rc, result); store set; the scale set is rg/web unless told."""
     def invoke(module: Any, check: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
         if module not in (vm_image, sim_clock):
             args = {"resource_group": "rg", "name": "web", **args}
-        return run(module, {"store": store, "_ansible_check_mode": check, **args}, capsys)
+        return run(module, {"store": store, "_ansible_check_mode": check, **args})
     return invoke
 
 

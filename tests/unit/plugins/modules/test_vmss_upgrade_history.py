@@ -18,7 +18,7 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump, run
+from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
 
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 PROBE = {"protocol": "http", "port": 80, "request_path": "/health"}
@@ -32,11 +32,11 @@ def store(tmp_path: Any) -> str:
 
 
 @pytest.fixture
-def call(store: str, capsys: pytest.CaptureFixture[str]) -> Call:
+def call(store: str) -> Call:
     def invoke(module: Any, check: bool = False, expect_rc: int = 0, **args: Any) -> dict[str, Any]:
         if module not in (vm_image, sim_clock):
             args = {"resource_group": "rg", "name": "web", **args}
-        rc, result = run(module, {"store": store, "_ansible_check_mode": check, **args}, capsys)
+        rc, result = run(module, {"store": store, "_ansible_check_mode": check, **args})
         assert rc == expect_rc, result
         return result
     return invoke

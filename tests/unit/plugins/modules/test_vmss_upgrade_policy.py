@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
@@ -19,6 +18,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UP
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.modules import vmss_upgrade_policy
 from ansible_collections.azsim.vmss.tests.unit._call import act
+from ansible_collections.azsim.vmss.tests.unit._harness import run as harness_run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 WINDOWS = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-Datacenter"}
@@ -46,11 +46,9 @@ def store_path(tmp_path: Path) -> Path:
     return path
 
 
-def run(args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as info:
-            vmss_upgrade_policy.main()
-    return int(info.value.code or 0), json.loads(capsys.readouterr().out)
+def run(args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Run the module as Ansible would; (exit code, parsed result)."""
+    return harness_run(vmss_upgrade_policy, args)
 
 
 def stored_policy(path: Path, name: str = "web") -> dict[str, Any]:
@@ -66,12 +64,14 @@ def args(path: Path, name: str = "web", **options: Any) -> dict[str, Any]:
     return {"store": str(path), "resource_group": "rg", "name": name, **options}
 
 
-ENABLE = {"mode": "Rolling", "automatic_os_upgrade": {"enabled": True, "use_rolling_upgrade_policy": True},
-          "rolling_upgrade_policy": {"max_batch_instance_percent": 30, "pause_time_between_batches": "PT1M"}}
+ENABLE: dict[str, Any] = {
+    "mode": "Rolling", "automatic_os_upgrade": {"enabled": True, "use_rolling_upgrade_policy": True},
+    "rolling_upgrade_policy": {"max_batch_instance_percent": 30, "pause_time_between_batches": "PT1M"},
+}
 
 
-def test_sets_the_policy(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run(args(store_path, **ENABLE), capsys)
+def test_sets_the_policy(store_path: Path) -> None:
+    rc, result = run(args(store_path, **ENABLE))
     assert rc == 0 and result["changed"] is True
     validate(result["upgrade_policy"], UPGRADE_POLICY_SCHEMA)
     assert result["upgrade_policy"]["rollingUpgradePolicy"]["maxBatchInstancePercent"] == 30
@@ -80,28 +80,28 @@ def test_sets_the_policy(store_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert stored_policy(store_path) == result["upgrade_policy"]
 
 
-def test_second_run_is_not_changed(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run(args(store_path, **ENABLE), capsys)
-    rc, result = run(args(store_path, **ENABLE), capsys)
+def test_second_run_is_not_changed(store_path: Path) -> None:
+    run(args(store_path, **ENABLE))
+    rc, result = run(args(store_path, **ENABLE))
     assert (rc, result["changed"]) == (0, False)
 
 
-def test_check_mode_reports_and_writes_nothing(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run(args(store_path, _ansible_check_mode=True, **ENABLE), capsys)
+def test_check_mode_reports_and_writes_nothing(store_path: Path) -> None:
+    rc, result = run(args(store_path, _ansible_check_mode=True, **ENABLE))
     assert (rc, result["changed"]) == (0, True)
     assert result["upgrade_policy"]["mode"] == "Rolling"
     assert stored_policy(store_path) == DEFAULT_UPGRADE_POLICY
 
 
-def test_diff_shows_before_and_after(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run(args(store_path, _ansible_diff=True, mode="Automatic"), capsys)
+def test_diff_shows_before_and_after(store_path: Path) -> None:
+    rc, result = run(args(store_path, _ansible_diff=True, mode="Automatic"))
     assert rc == 0
     assert result["diff"]["before"]["upgrade_policy"]["mode"] == "Manual"
     assert result["diff"]["after"]["upgrade_policy"]["mode"] == "Automatic"
 
 
-def test_unmet_requirements_fail_with_every_finding(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run(args(store_path, "win", automatic_os_upgrade={"enabled": True}), capsys)
+def test_unmet_requirements_fail_with_every_finding(store_path: Path) -> None:
+    rc, result = run(args(store_path, "win", automatic_os_upgrade={"enabled": True}))
     assert rc == 1 and result["failed"] is True
     errors = [f for f in result["findings"] if f["severity"] == "error"]
     assert [f["code"] for f in errors] == ["ImageVersionNotLatest", "HealthSourceMissing",
@@ -128,25 +128,25 @@ def test_unmet_requirements_fail_with_every_finding(store_path: Path, capsys: py
         ({"automatic_os_upgrade": {"enable": True}}, "enable"),
     ],
 )
-def test_bad_options_name_the_option(store_path: Path, capsys: pytest.CaptureFixture[str], options: dict[str, Any],
+def test_bad_options_name_the_option(store_path: Path, options: dict[str, Any],
                                      needle: str) -> None:
-    rc, result = run(args(store_path, **options), capsys)
+    rc, result = run(args(store_path, **options))
     assert rc == 1
     assert needle in result["msg"]
     assert "Traceback" not in json.dumps(result)
     assert stored_policy(store_path) == DEFAULT_UPGRADE_POLICY
 
 
-def test_missing_scale_set_is_an_error_not_a_traceback(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, result = run(args(store_path, "absent", mode="Manual"), capsys)
+def test_missing_scale_set_is_an_error_not_a_traceback(store_path: Path) -> None:
+    rc, result = run(args(store_path, "absent", mode="Manual"))
     assert rc == 1
     assert "scale set absent" in result["msg"] and "azsim.vmss.vmss" in result["msg"]
     assert "exception" not in result
 
 
-def test_warnings_are_returned_and_shown(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_warnings_are_returned_and_shown(store_path: Path) -> None:
     rc, result = run(args(store_path, rolling_upgrade_policy={"max_unhealthy_instance_percent": 5},
-                          mode="Rolling"), capsys)
+                          mode="Rolling"))
     assert (rc, result["changed"]) == (0, True)
     assert [f["code"] for f in result["findings"]] == ["PolicyStopsOnFirstUnhealthyInstance"]
     # ansible-core 2.19 wraps each warning in a WarningSummary; the text is in it.

@@ -1,0 +1,96 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The tests' one harness: a module's main() run as Ansible runs it, and a store read whole.
+
+``run_printed`` is the runner (conventions, habit 8): ``patch_module_args``, ``main()`` must exit, and what it
+printed must be one JSON object; the exit code must be 0 (``exit_json``) or 1 (``fail_json``). It reads
+stdout itself rather than through pytest's ``capsys``, so it also works in module-scoped fixtures, inside
+hypothesis properties and in forked children. ``run`` and ``call`` are the two shapes the tests use.
+
+``dump`` and ``tables`` are the two ways a test says "the store is as it was": every statement that
+rebuilds it (``iterdump``), or every row of every table with the schema and the header fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sqlite3
+from types import ModuleType
+from typing import Any
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+
+def run_printed(module: ModuleType, args: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+    """The module's exit code, the JSON result it printed, and the printed text itself."""
+    out = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(out):
+        try:
+            module.main()
+        except SystemExit as exc:
+            code = exc.code
+        else:  # pragma: no cover - only a broken module returns
+            raise AssertionError(f"{module.__name__}.main() returned instead of exiting")
+    printed = out.getvalue()
+    try:
+        result = json.loads(printed)
+    except ValueError:
+        raise AssertionError(f"{module.__name__} printed something that is not JSON: {printed[:2000]!r}") from None
+    assert isinstance(result, dict), f"{module.__name__} printed JSON that is not an object: {printed[:2000]!r}"
+    rc = 0 if code is None else code
+    assert rc in (0, 1), f"{module.__name__} exited with {code!r}"
+    assert isinstance(rc, int)
+    return rc, result, printed
+
+
+def run(module: ModuleType, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The module's exit code and the JSON result it printed."""
+    rc, result, _printed = run_printed(module, args)
+    return rc, result
+
+
+def call(module: ModuleType, args: dict[str, Any]) -> dict[str, Any]:
+    """The JSON result the module printed, with its exit code added as ``rc``."""
+    rc, result = run(module, args)
+    result["rc"] = rc
+    return result
+
+
+def dump(store: Store | str | os.PathLike[str]) -> list[str]:
+    """Every table of a store as SQL (``iterdump``), to show that a call changed nothing.
+
+    Given an open ``Store``, its own connection is read (what it sees inside a transaction included);
+    given a path, a new connection.
+    """
+    if isinstance(store, Store):
+        return list(store.conn.iterdump())
+    conn = sqlite3.connect(os.fspath(store))
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def tables(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Every row of every table (``sqlite_sequence`` too), the schema, and the header's ``user_version`` and
+    ``application_id``: what "the store reads as" means. The connection is query-only rather than
+    read-only, so that closing it removes the -wal and -shm files it opened (a read-only one cannot)."""
+    conn = sqlite3.connect(os.fspath(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        out: dict[str, Any] = {
+            name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in names
+        }
+        schema = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+        out["#schema"] = sorted(schema, key=repr)
+        out["#user_version"] = conn.execute("PRAGMA user_version").fetchone()[0]
+        out["#application_id"] = conn.execute("PRAGMA application_id").fetchone()[0]
+        return out
+    finally:
+        conn.close()
