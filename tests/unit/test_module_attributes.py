@@ -36,7 +36,7 @@ import pytest
 import yaml
 
 from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
-from ansible_collections.azsim.vmss.tests.unit.plugins.modules._harness import dump, run
+from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = "azsim.vmss"
@@ -167,14 +167,14 @@ def test_action_group_is_the_one_in_meta_runtime(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_declared_attributes_hold_for_a_call(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_declared_attributes_hold_for_a_call(name: str, tmp_path: Path) -> None:
     declared = attributes(name)
     case = CASES[name]
     store = str(tmp_path / "store" / "vmss.sqlite")
 
     def call(module: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
         rc, result = run(module_of(module), {"store": store, "_ansible_diff": True, "_ansible_check_mode": check,
-                                             **args}, capsys)
+                                             **args})
         assert rc == 0, f"{module} {args}: {result}"
         return result
 

@@ -9,8 +9,6 @@ list of names in it (no new -wal, -shm, -journal or folder).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import sqlite3
@@ -20,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import MIGRATIONS, SCHEMA_VERSION, Store
 from ansible_collections.azsim.vmss.plugins.modules import (
@@ -31,22 +28,9 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_info,
     vmss_upgrade_policy,
 )
+from ansible_collections.azsim.vmss.tests.unit._harness import call
 
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
-
-
-def call(module: Any, args: dict[str, Any]) -> dict[str, Any]:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        try:
-            module.main()
-        except SystemExit as exc:
-            code = exc.code or 0
-        else:  # pragma: no cover - main() always exits
-            code = "did not exit"
-    result: dict[str, Any] = json.loads(out.getvalue())
-    result["rc"] = code
-    return result
 
 
 def folder_snapshot(folder: Path) -> dict[str, Any]:
@@ -141,8 +125,9 @@ def test_a_check_mode_read_of_a_wal_store_leaves_every_file_as_it_was(tmp_path: 
     assert call(vm_image, {"store": str(path), **IMAGE, "version": "1.0.0"})["rc"] == 0
     time.sleep(0.01)
     before = folder_snapshot(tmp_path)
-    for module, args in [(sim_clock, {"advance": "PT1H", "_ansible_check_mode": True}),
-                         (vm_image_info, dict(IMAGE)), (vmss_info, {"resource_group": "rg"})]:
+    reads: list[tuple[Any, dict[str, Any]]] = [(sim_clock, {"advance": "PT1H", "_ansible_check_mode": True}),
+                                               (vm_image_info, dict(IMAGE)), (vmss_info, {"resource_group": "rg"})]
+    for module, args in reads:
         assert call(module, {"store": str(path), **args})["rc"] == 0
         assert differences(before, folder_snapshot(tmp_path)) == []
 
@@ -515,7 +500,7 @@ def test_a_full_disk_says_disk_full_and_changes_nothing(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(store_module.Store, "put_doc", full)
     monkeypatch.setattr(store_module.Store, "put_docs", full)
-    monkeypatch.setattr(store_module.os, "statvfs", lambda p: NoSpace() if str(p) == str(tmp_path) else real_statvfs(p))
+    monkeypatch.setattr(os, "statvfs", lambda p: NoSpace() if str(p) == str(tmp_path) else real_statvfs(p))
     result = call(vmss, {"store": str(path), **BIG_SCALE_SET})
     assert result["rc"] == 1, result
     assert result["msg"].startswith(f"store {path}: disk full"), result["msg"]

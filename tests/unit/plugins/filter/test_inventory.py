@@ -63,7 +63,7 @@ def test_the_hosts_own_fault_dicts_are_not_changed() -> None:
 
 
 def test_only_the_hosts_given_in_their_order() -> None:
-    hostvars = {"a": {}, "b": {}, "c": {}}
+    hostvars: dict[str, dict[str, Any]] = {"a": {}, "b": {}, "c": {}}
     assert [i["name"] for i in scale_set_from_hosts(["c", "a"], hostvars)["instances"]] == ["c", "a"]
 
 

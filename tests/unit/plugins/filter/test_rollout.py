@@ -81,7 +81,7 @@ def instance(name: str, result: str, batch_index: int | None, version: str, heal
             "os_disk": {"image_version": version, "name": f"{name}_OsDisk"}, "power_state": "running"}
 
 
-HISTORY = {
+HISTORY: dict[str, Any] = {
     "history": [run()],
     "batches": [
         batch(1, "00:00", "00:04", "succeeded", "web-01", "web-03"),

@@ -30,6 +30,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.tests.unit._call import act
@@ -220,10 +222,10 @@ class Sim:
 
     # -- raw state -----------------------------------------------------------------------------
 
-    def record(self) -> dict[str, Any] | None:
+    def record(self) -> Record | None:
         return self.call(lambda s: fleet_of(s).record(KEY), commit=False)
 
-    def edit_record(self, change: Callable[[dict[str, Any]], None]) -> None:
+    def edit_record(self, change: Callable[[Record], None]) -> None:
         """Change the stored record directly, then let the platform reschedule (design.md's escape hatch)."""
         def edit(store: Store) -> None:
             record = scaleset.load(store, SUB, RG, NAME)
@@ -233,8 +235,8 @@ class Sim:
             platform.reschedule(store, record)
         self.call(edit)
 
-    def run(self, run_id: int | None = None) -> dict[str, Any]:
-        def read(store: Store) -> dict[str, Any] | None:
+    def run(self, run_id: int | None = None) -> Run:
+        def read(store: Store) -> Run | None:
             fleet = fleet_of(store)
             return fleet.latest_run(KEY) if run_id is None else fleet.run(KEY, run_id)
         found = self.call(read, commit=False)
@@ -245,7 +247,7 @@ class Sim:
         """Every run of the scale set, oldest first, as stored."""
         return self.call(lambda s: s.list_docs("runs", {"scale_set": KEY}, "run_id"), commit=False)
 
-    def instances(self) -> dict[str, dict[str, Any]]:
+    def instances(self) -> dict[str, Instance]:
         """Instances by name, as stored."""
         return {i["name"]: i for i in self.call(lambda s: fleet_of(s).instances(KEY), commit=False)}
 

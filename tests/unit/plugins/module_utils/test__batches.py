@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, order_key, take_batch
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import is_unhealthy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import exceeds
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     Sim,
     batch_names,
@@ -21,8 +22,8 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
 
 
 def plan_batches(
-    instances: list[dict[str, Any]], n: int, percent: int, cross_zone: bool, prioritize_unhealthy: bool
-) -> list[list[dict[str, Any]]]:
+    instances: list[Instance], n: int, percent: int, cross_zone: bool, prioritize_unhealthy: bool
+) -> list[list[Instance]]:
     """Every batch the engine would cut from ``instances`` while their health stays as it is."""
     remaining = order(instances, prioritize_unhealthy)
     size = batch_size(n, percent)
@@ -35,12 +36,13 @@ def plan_batches(
 
 
 def inst(iid: int, zone: str | None = None, ud: int | None = None, health: str = "Healthy",
-         power: str = "running") -> dict[str, Any]:
-    return {"instance_id": str(iid), "name": f"w{iid}", "zone": zone, "update_domain": iid % 5 if ud is None else ud,
-            "health": health, "power_state": power}
+         power: str = "running") -> Instance:
+    """The keys batching reads; the rest of an instance plays no part in it."""
+    return cast(Instance, {"instance_id": str(iid), "name": f"w{iid}", "zone": zone,
+                           "update_domain": iid % 5 if ud is None else ud, "health": health, "power_state": power})
 
 
-def ids(batch: list[dict[str, Any]]) -> list[str]:
+def ids(batch: list[Instance]) -> list[str]:
     return [i["instance_id"] for i in batch]
 
 

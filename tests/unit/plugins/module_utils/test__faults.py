@@ -11,12 +11,13 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules, pick
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     Sim,
     by_name,
@@ -34,8 +35,9 @@ def collections_dir() -> str:
     return next(p for p in sys.path if os.path.isdir(os.path.join(p or ".", "ansible_collections", "azsim", "vmss")))
 
 
-def fleet(n: int) -> list[dict[str, Any]]:
-    return [{"instance_id": str(i), "name": f"w{i}"} for i in range(n)]
+def fleet(n: int) -> list[Instance]:
+    """The keys fault picking reads."""
+    return [cast(Instance, {"instance_id": str(i), "name": f"w{i}"}) for i in range(n)]
 
 
 def picked(rules: list[dict[str, Any]], seed: int = 0, n: int = 50, target: str | None = "1.1.0") -> set[str]:

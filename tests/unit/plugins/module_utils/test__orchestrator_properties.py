@@ -30,6 +30,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set impo
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, simulation
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import ACTIVE
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.tests.unit._call import act
@@ -162,7 +163,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
     def observed(ctx: Any, ids: list[Any]) -> None:
         run = ctx.run
         seen = {
-            "active": run["status"] in orchestrator.ACTIVE and not run["cancel_requested"],
+            "active": run["status"] in ACTIVE and not run["cancel_requested"],
             "unhealthy": sum(spec_unhealthy(i) for i in ctx.instances),
             "n": run["n"],
             "first": not run["batches"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     GALLERY_IMAGE,
     SUB,
@@ -54,7 +55,7 @@ def test_enablement_by_editing_the_record_and_rescheduling_azure_4_automatic(sim
     sim.vmss(10)
     sim.publish("1.1.0")
 
-    def enable(record: dict) -> None:  # type: ignore[type-arg]
+    def enable(record: Record) -> None:
         record["model"]["properties"]["upgradePolicy"]["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"] = True
         record["automatic_os_upgrade_enabled_at"] = sim.now()
 
@@ -164,7 +165,7 @@ def gallery_scale_set(sim: Sim, opt_in: bool = True) -> None:
     else:
         sim.advance_to(at(60))
 
-        def enable(record: dict) -> None:  # type: ignore[type-arg]
+        def enable(record: Record) -> None:
             policy = record["model"]["properties"]["upgradePolicy"]
             policy["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"] = True
             record["automatic_os_upgrade_enabled_at"] = sim.now()

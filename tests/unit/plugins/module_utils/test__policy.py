@@ -19,6 +19,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import I
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
 from ansible_collections.azsim.vmss.plugins.module_utils._model import policy, scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.tests.unit._call import act
@@ -105,7 +106,7 @@ def apply(store: Store, **given: Any) -> dict[str, Any]:
         return act(set_upgrade_policy, store, SUB, options(**given))
 
 
-def record(store: Store, name: str = "web") -> dict[str, Any]:
+def record(store: Store, name: str = "web") -> Record:
     with store.transaction(commit=False):
         return scaleset.load_or_fail(store, SUB, RG, name)
 

@@ -5,15 +5,17 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.azsim.vmss.plugins.module_utils._checks import requirements as req
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import api_at_least
 from ansible_collections.azsim.vmss.plugins.module_utils._model import supported_images as images
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 
 SUB = "00000000-0000-0000-0000-000000000000"
 VMSS_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web"
@@ -57,8 +59,9 @@ def model(
     single_placement_group: bool = True,
     windows: dict[str, Any] | None = None,
     service_fabric: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A scale set record as _scaleset keeps it; by default one that meets every requirement."""
+) -> Record:
+    """A scale set record as _model.scaleset keeps it (the keys the checks read); by default one that meets every
+    requirement."""
     profile: dict[str, Any] = {
         "storageProfile": {"imageReference": dict(image or UBUNTU), "osDisk": {"osType": os_type.capitalize()}},
         "osProfile": {"computerNamePrefix": "web"},
@@ -69,7 +72,7 @@ def model(
         profile["networkProfile"] = {"healthProbe": {"id": PROBE_ID}}
     if extensions:
         profile["extensionProfile"] = {"extensions": extensions}
-    return {
+    return cast(Record, {
         "model": {
             "id": VMSS_ID,
             "name": "web",
@@ -85,7 +88,7 @@ def model(
         "os_type": os_type,
         "health_probe": None if probe is None else {"id": PROBE_ID, "load_balancer_sku": probe},
         "service_fabric": service_fabric,
-    }
+    })
 
 
 def policy(mode: str = "Manual", enabled: bool = True, **rolling: Any) -> dict[str, Any]:
@@ -100,7 +103,7 @@ def codes(findings: list[dict[str, str]]) -> list[str]:
     return [f["code"] for f in findings if f["severity"] == "error"]
 
 
-def check(record: dict[str, Any], opt_in: bool = True) -> list[str]:
+def check(record: Record, opt_in: bool = True) -> list[str]:
     """Error codes of enabling automatic OS upgrade on a 10-instance scale set (no fleet warnings there)."""
     return codes(req.check_policy(record, policy(), 10, opt_in))
 
@@ -110,7 +113,7 @@ SF_BRONZE = {"durability": "Bronze", "extension_durability": "Bronze", "stateles
 SF_BRONZE_STATELESS = {"durability": "Bronze", "extension_durability": "Bronze", "stateless_only": True}
 
 # (rule, model, gallery opt-in complete, the error codes expected). Each rule has a passing and a failing model.
-RULES: list[tuple[str, dict[str, Any], bool, list[str]]] = [
+RULES: list[tuple[str, Record, bool, list[str]]] = [
     # 1. version latest / gallery image without a version
     ("1 platform latest", model(), False, []),
     ("1 platform pinned", model({**UBUNTU, "version": "24.04.202501010"}), False, ["ImageVersionNotLatest"]),
@@ -178,7 +181,7 @@ RULES: list[tuple[str, dict[str, Any], bool, list[str]]] = [
 
 
 @pytest.mark.parametrize(("record", "opt_in", "expected"), [r[1:] for r in RULES], ids=[r[0] for r in RULES])
-def test_requirement_rule(record: dict[str, Any], opt_in: bool, expected: list[str]) -> None:
+def test_requirement_rule(record: Record, opt_in: bool, expected: list[str]) -> None:
     assert check(record, opt_in) == expected
 
 
@@ -210,7 +213,7 @@ def test_requirements_are_not_checked_while_automatic_upgrade_stays_off() -> Non
 # -- mode: Rolling -----------------------------------------------------------------------------------
 
 
-ROLLING: list[tuple[str, dict[str, Any], list[str]]] = [
+ROLLING: list[tuple[str, Record, list[str]]] = [
     ("probe", model(), []),
     ("health extension", model(probe=None, extensions=[health_extension()]), []),
     ("both", model(extensions=[health_extension()]), []),  # ambiguity matters only to automatic OS upgrade
@@ -219,7 +222,7 @@ ROLLING: list[tuple[str, dict[str, Any], list[str]]] = [
 
 
 @pytest.mark.parametrize(("record", "expected"), [r[1:] for r in ROLLING], ids=[r[0] for r in ROLLING])
-def test_rolling_mode_needs_a_health_source(record: dict[str, Any], expected: list[str]) -> None:
+def test_rolling_mode_needs_a_health_source(record: Record, expected: list[str]) -> None:
     findings = req.check_policy(record, policy("Rolling", enabled=False), 10, False)
     assert codes(findings) == expected
     if expected:
@@ -343,7 +346,7 @@ def test_warning_exactly_when_one_unhealthy_instance_exceeds_the_threshold(count
 
 # -- findings' shape ---------------------------------------------------------------------------------
 
-_MODELS = [r[1] for r in RULES] + [r[1] for r in ROLLING]
+_MODELS: list[Record] = [r[1] for r in RULES] + [r[1] for r in ROLLING]
 
 
 @given(
@@ -383,7 +386,7 @@ def test_summary_names_count_and_codes() -> None:
      ("2024-11-01", "2017-03-30", True), ("garbage", "2017-03-30", False)],
 )
 def test_api_at_least(version: str, minimum: str, expected: bool) -> None:
-    assert req.api_at_least(version, minimum) is expected
+    assert api_at_least(version, minimum) is expected
 
 
 # -- the supported image table ---------------------------------------------------------------------

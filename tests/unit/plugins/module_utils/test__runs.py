@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     GALLERY_IMAGE,
@@ -217,9 +218,9 @@ def test_batches_view_shape_design(sim: Sim) -> None:
 
 
 def test_progress_and_rollback_info_from_outcomes_design_precise() -> None:
-    run = {"outcome": {"0": {"result": "upgraded"}, "1": {"result": "failed"}, "2": {"result": "rolled_back"},
+    run = cast(Run, {"outcome": {"0": {"result": "upgraded"}, "1": {"result": "failed"}, "2": {"result": "rolled_back"},
                        "3": {"result": "rollback_failed"}, "4": {"result": "in_progress"}},
-           "pending": ["5", "6"], "rollback_errors": ["3"]}
+           "pending": ["5", "6"], "rollback_errors": ["3"]})
     assert runs.progress(run) == {"successfulInstanceCount": 1, "failedInstanceCount": 3,
                                    "inProgressInstanceCount": 1, "pendingInstanceCount": 2}
     info = runs.rollback_info(run)

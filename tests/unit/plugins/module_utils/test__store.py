@@ -28,9 +28,8 @@ import pytest
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._store import store as store_module
-from ansible_collections.azsim.vmss.plugins.module_utils._store.files import SQLITE_HEADER
+from ansible_collections.azsim.vmss.plugins.module_utils._store.files import APPLICATION_ID, SQLITE_HEADER
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import (
-    APPLICATION_ID,
     EPOCH,
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -826,7 +825,7 @@ def test_open_reads_the_header_as_one_snapshot(store_path: Path, monkeypatch: py
         wrapped.append(conn)
         return conn
 
-    monkeypatch.setattr(store_module.sqlite3, "connect", connect)
+    monkeypatch.setattr(sqlite3, "connect", connect)
     try:
         store = Store.open(str(store_path))
     finally:
