@@ -3,7 +3,7 @@
 #   make demo          run playbooks/demo.yml on the sample inventory with a fresh store under build/
 #   make serve         the Azure (ARM) endpoint in the foreground; prints one JSON line (SERVE_ARGS='--port 0')
 #   make test          every test, in order, stopping at the first failure:
-#                      units, mypy, sanity, integration, molecule, lint, changelog
+#                      units, mypy, lint, sanity, integration, molecule, changelog
 #   make <step>        one of those steps alone
 #   make units-fast    the fast tier of the unit tests, for the edit-test loop: no test marked system, few
 #                      hypothesis examples (`make units` is every unit test, with the thorough examples)
@@ -45,7 +45,7 @@ STAGE_ROOT := $(BUILD_DIR)/ansible-test
 STAGE := $(STAGE_ROOT)/ansible_collections/azsim/vmss
 DEMO_STORE := $(BUILD_DIR)/demo/vmss.sqlite
 
-TEST_STEPS := units mypy sanity integration molecule lint changelog
+TEST_STEPS := units mypy lint sanity integration molecule changelog
 
 .PHONY: help venv link stage get-pip demo serve test $(TEST_STEPS) units-fast mypy clean
 
@@ -150,7 +150,13 @@ molecule: venv stage
 	  (cd "$$project" && $(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(STAGE_ROOT)" molecule test --all); \
 	done
 
+# ruff (pyproject.toml: pycodestyle, pyflakes, isort, and C901 at most 15) and its formatter over every Python
+# tree, then ansible-lint over the roles and playbooks (the Molecule and integration trees are YAML: ansible-lint's).
+RUFF_PATHS := plugins tests bench extensions
+
 lint: venv link
+	$(IN_VENV) ruff check --no-cache $(RUFF_PATHS)
+	$(IN_VENV) ruff format --no-cache --check $(RUFF_PATHS)
 	@paths=$$(for dir in roles playbooks; do [ -d "$$dir" ] && echo "$$dir"; done); \
 	if [ -z "$$paths" ]; then echo "lint: no roles/ or playbooks/; skipped"; exit 0; fi; \
 	$(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(BUILD_DIR)" ansible-lint --offline --nocolor --profile production $$paths

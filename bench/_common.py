@@ -71,19 +71,37 @@ def vmss_params(n: int, zones: tuple[str, ...] = ZONES, probability: float = FAU
         name=NAME,
         state="present",
         image={**IMAGE, "version": "latest", "id": None},
-        health_probe={"id": None, "protocol": "http", "port": 80, "request_path": "/health",
-                      "load_balancer_sku": "Standard"},
+        health_probe={
+            "id": None,
+            "protocol": "http",
+            "port": 80,
+            "request_path": "/health",
+            "load_balancer_sku": "Standard",
+        },
         zones=list(zones) if zones else None,
         instances=[f"web-{i:06d}" for i in range(n)],
-        simulation={"seed": SEED, "reimage_duration": None, "boot_duration": None, "first_rollout_delay": None,
-                    "rollout_delay": None,
-                    "faults": [{"type": "boot_unhealthy", "probability": probability}] if probability else []},
+        simulation={
+            "seed": SEED,
+            "reimage_duration": None,
+            "boot_duration": None,
+            "first_rollout_delay": None,
+            "rollout_delay": None,
+            "faults": [{"type": "boot_unhealthy", "probability": probability}] if probability else [],
+        },
     )
 
 
 def rolling_params(**overrides: Any) -> Params:
-    return Params(resource_group=RESOURCE_GROUP, name=NAME, state="started", wait=True, wait_timeout="P30D",
-                  fail_on_fault=False, fail_if_idle=False, **overrides)
+    return Params(
+        resource_group=RESOURCE_GROUP,
+        name=NAME,
+        state="started",
+        wait=True,
+        wait_timeout="P30D",
+        fail_on_fault=False,
+        fail_if_idle=False,
+        **overrides,
+    )
 
 
 def fresh_store(path: Path) -> Any:
@@ -107,8 +125,9 @@ def copy_store(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)
 
 
-def build_scale_set(store: Any, n: int, zones: tuple[str, ...] = ZONES,
-                    probability: float = FAULT_PROBABILITY) -> dict[str, float]:
+def build_scale_set(
+    store: Any, n: int, zones: tuple[str, ...] = ZONES, probability: float = FAULT_PROBABILITY
+) -> dict[str, float]:
     """Publish the base image, create the scale set of ``n`` instances, publish the target image.
 
     Each step is one transaction, as each would be one module call. Returns the seconds of each
@@ -213,17 +232,27 @@ def machine() -> dict[str, Any]:
         from ansible.release import __version__ as ansible_version
     except ImportError:  # pragma: no cover - the venv has ansible-core
         ansible_version = "?"
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "ansible_core": ansible_version, "sqlite": __import__("sqlite3").sqlite_version}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "ansible_core": ansible_version,
+        "sqlite": __import__("sqlite3").sqlite_version,
+    }
 
 
 def source_state() -> str:
     """The commit measured, and whether plugins/ had uncommitted changes."""
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "plugins"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "plugins"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
     return f"commit {commit}" + (" with uncommitted changes in plugins/" if dirty else "")
@@ -258,8 +287,15 @@ def ansible_env(**extra: str) -> dict[str, str]:
 
 def local_inventory(path: Path, hosts: list[str], group: str = "fleet") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"[{group}]", *hosts, "", f"[{group}:vars]", "ansible_connection=local",
-             f"ansible_python_interpreter={sys.executable}", ""]
+    lines = [
+        f"[{group}]",
+        *hosts,
+        "",
+        f"[{group}:vars]",
+        "ansible_connection=local",
+        f"ansible_python_interpreter={sys.executable}",
+        "",
+    ]
     path.write_text("\n".join(lines))
     return path
 
@@ -269,8 +305,14 @@ def run_playbook(playbook: Path, inventory: Path, timings: Path, **env: str) -> 
     timings.unlink(missing_ok=True)
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook)]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=str(ROOT), env=ansible_env(BENCH_TIMINGS=str(timings), **env),
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        cmd,
+        cwd=str(ROOT),
+        env=ansible_env(BENCH_TIMINGS=str(timings), **env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     if proc.returncode != 0 or not timings.exists():
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

@@ -152,8 +152,9 @@ def child_memory(n: int, store_path: Path) -> dict[str, Any]:
                 return func(*args, **kwargs)
             finally:
                 end, peak = tracemalloc.get_traced_memory()
-                phases.append({"phase": label, "start_mb": current / 2**20, "peak_mb": peak / 2**20,
-                               "end_mb": end / 2**20})
+                phases.append(
+                    {"phase": label, "start_mb": current / 2**20, "peak_mb": peak / 2**20, "end_mb": end / 2**20}
+                )
                 # reset_peak() forgot the peak before this phase: keep it for the overall peak.
                 overall.append(max(peak_before, peak))
 
@@ -173,8 +174,13 @@ def child_memory(n: int, store_path: Path) -> dict[str, Any]:
     tracemalloc.stop()
     store.close()
     del result
-    return {"n": n, "seconds_under_tracemalloc": seconds, "peak_mb": max([peak, *overall]) / 2**20,
-            "phases": phases, "maxrss_mb": c.maxrss_mb()}
+    return {
+        "n": n,
+        "seconds_under_tracemalloc": seconds,
+        "peak_mb": max([peak, *overall]) / 2**20,
+        "phases": phases,
+        "maxrss_mb": c.maxrss_mb(),
+    }
 
 
 def spawn(*args: str) -> dict[str, Any]:
@@ -241,8 +247,23 @@ def py_spy(n: int, store_path: Path, out: Path) -> dict[str, Any] | None:
         exe = Path(shutil.which("py-spy") or "")
     if not exe.name:
         return {"error": "py-spy is not installed"}
-    cmd = [str(exe), "record", "--rate", "200", "--format", "raw", "--output", str(out), "--",
-           sys.executable, __file__, "--child", "run", str(n), str(store_path)]
+    cmd = [
+        str(exe),
+        "record",
+        "--rate",
+        "200",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        "--",
+        sys.executable,
+        __file__,
+        "--child",
+        "run",
+        str(n),
+        str(store_path),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not out.exists():
         return {"error": f"py-spy could not sample ({proc.returncode}): {(proc.stderr or proc.stdout)[-400:]}"}
@@ -256,7 +277,7 @@ def py_spy(n: int, store_path: Path, out: Path) -> dict[str, Any] | None:
             continue
         weight = int(count)
         total += weight
-        names = [_frame_name(f) for f in frames[[i for i, f in enumerate(frames) if f.startswith("timed_run ")][0]:]]
+        names = [_frame_name(f) for f in frames[[i for i, f in enumerate(frames) if f.startswith("timed_run ")][0] :]]
         for name in set(names):
             inclusive[name] += weight
         leaf[names[-1]] += weight
@@ -281,8 +302,9 @@ def main() -> None:
     parser.add_argument("--profile-size", type=int, default=None, help="N to profile (default: the largest)")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--no-py-spy", action="store_true")
-    parser.add_argument("--memory-size", type=int, default=10_000,
-                        help="N for the run under tracemalloc (it runs ~10x slower; 0: skip)")
+    parser.add_argument(
+        "--memory-size", type=int, default=10_000, help="N for the run under tracemalloc (it runs ~10x slower; 0: skip)"
+    )
     parser.add_argument("--child", nargs=3, metavar=("WHAT", "N", "STORE"), help=argparse.SUPPRESS)
     parser.add_argument("--cprofile", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -314,32 +336,36 @@ def main() -> None:
                 c.copy_store(store, c.OUT / f"engine-{n}-profile.sqlite")
             ran = spawn("--child", "run", str(n), str(store))
             samples[n].append({"create": created, "run": ran})
-            c.log(f"engine N={n:>6} rep {rep + 1}/{repeats(n)}: create {created['create_s']:.3f}s "
-                  f"run {ran['run_s']:.3f}s (baseline {ran['baseline_s'] * 1000:.1f}ms) "
-                  f"peak {ran['maxrss_mb']:.0f}MiB {ran['status']} {ran['progress']}")
+            c.log(
+                f"engine N={n:>6} rep {rep + 1}/{repeats(n)}: create {created['create_s']:.3f}s "
+                f"run {ran['run_s']:.3f}s (baseline {ran['baseline_s'] * 1000:.1f}ms) "
+                f"peak {ran['maxrss_mb']:.0f}MiB {ran['status']} {ran['progress']}"
+            )
             c.remove_store(store)
 
     rows = []
     for n in sizes:
         runs = [s["run"] for s in samples[n]]
         creates = [s["create"] for s in samples[n]]
-        rows.append({
-            "n": n,
-            "run_s": c.median([r["run_s"] for r in runs]),
-            "run_ratio": c.median([r["run_s"] / r["baseline_s"] for r in runs]),
-            "run_cpu_s": c.median([r["run_cpu_s"] for r in runs]),
-            "gc_s": c.median([r["gc_s"] for r in runs]),
-            "gc_share": c.median([r["gc_cpu_s"] / r["run_cpu_s"] for r in runs]),
-            "create_s": c.median([r["create_s"] for r in creates]),
-            "create_ratio": c.median([r["create_s"] / r["baseline_s"] for r in creates]),
-            "create_cpu_s": c.median([r["create_cpu_s"] for r in creates]),
-            "run_peak_mb": c.median([r["maxrss_mb"] for r in runs]),
-            "run_rss_before_mb": c.median([r["rss_before_run_mb"] for r in runs]),
-            "create_peak_mb": c.median([r["maxrss_mb"] for r in creates]),
-            "baseline_s": c.median([r["baseline_s"] for r in runs + creates]),
-            "runs": runs,
-            "creates": creates,
-        })
+        rows.append(
+            {
+                "n": n,
+                "run_s": c.median([r["run_s"] for r in runs]),
+                "run_ratio": c.median([r["run_s"] / r["baseline_s"] for r in runs]),
+                "run_cpu_s": c.median([r["run_cpu_s"] for r in runs]),
+                "gc_s": c.median([r["gc_s"] for r in runs]),
+                "gc_share": c.median([r["gc_cpu_s"] / r["run_cpu_s"] for r in runs]),
+                "create_s": c.median([r["create_s"] for r in creates]),
+                "create_ratio": c.median([r["create_s"] / r["baseline_s"] for r in creates]),
+                "create_cpu_s": c.median([r["create_cpu_s"] for r in creates]),
+                "run_peak_mb": c.median([r["maxrss_mb"] for r in runs]),
+                "run_rss_before_mb": c.median([r["rss_before_run_mb"] for r in runs]),
+                "create_peak_mb": c.median([r["maxrss_mb"] for r in creates]),
+                "baseline_s": c.median([r["baseline_s"] for r in runs + creates]),
+                "runs": runs,
+                "creates": creates,
+            }
+        )
     large = [(r["n"], r["run_s"]) for r in rows if r["n"] >= 1000]
     result: dict[str, Any] = {
         "sizes": sizes,
@@ -348,10 +374,12 @@ def main() -> None:
         "rows": rows,
         "exponent_run": c.fit_exponent(large) if len(large) >= 2 else None,
         "exponent_run_cpu": c.fit_exponent([(r["n"], r["run_cpu_s"]) for r in rows if r["n"] >= 1000])
-        if len(large) >= 2 else None,
+        if len(large) >= 2
+        else None,
         "exponent_run_all": c.fit_exponent([(r["n"], r["run_s"]) for r in rows]) if len(rows) >= 2 else None,
-        "exponent_create": (c.fit_exponent([(r["n"], r["create_s"]) for r in rows if r["n"] >= 1000])
-                            if len(large) >= 2 else None),
+        "exponent_create": (
+            c.fit_exponent([(r["n"], r["create_s"]) for r in rows if r["n"] >= 1000]) if len(large) >= 2 else None
+        ),
         "exponent_range": f"N >= 1,000 ({', '.join(f'{n:,}' for n, t in large)})",
         "profile_size": profile_size,
     }
@@ -364,8 +392,11 @@ def main() -> None:
         prof = c.OUT / f"engine-{profile_size}.prof"
         c.copy_store(template, store)
         profiled = spawn("--child", "run", str(profile_size), str(store), "--cprofile", str(prof))
-        result["cprofile"] = {"run_s_under_profiler": profiled["run_s"], "stats_file": str(prof),
-                              **summarize_cprofile(prof)}
+        result["cprofile"] = {
+            "run_s_under_profiler": profiled["run_s"],
+            "stats_file": str(prof),
+            **summarize_cprofile(prof),
+        }
         c.log(f"engine cProfile N={profile_size}: {profiled['run_s']:.2f}s under the profiler; stats in {prof}")
         if not args.no_py_spy:
             c.copy_store(template, store)

@@ -56,8 +56,23 @@ def where_the_task_goes(store: Any, inventory: Any) -> dict[str, Any]:
         return {"error": "py-spy is not installed"}
     out = c.OUT / "module.py-spy.txt"
     timings = c.OUT / "module-spy.timings.json"
-    cmd = [str(exe), "record", "--subprocesses", "--rate", "200", "--format", "raw", "--output", str(out), "--",
-           sys.executable, str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOK)]
+    cmd = [
+        str(exe),
+        "record",
+        "--subprocesses",
+        "--rate",
+        "200",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        "--",
+        sys.executable,
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        str(inventory),
+        str(PLAYBOOK),
+    ]
     env = c.ansible_env(AZSIM_VMSS_STORE=str(store), BENCH_TIMINGS=str(timings))
     proc = subprocess.run(cmd, cwd=str(c.ROOT), env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not out.exists():
@@ -78,7 +93,7 @@ def where_the_task_goes(store: Any, inventory: Any) -> dict[str, Any]:
     module: dict[str, int] = {}
     worker: dict[str, int] = {}
     for procs, frames, count in stacks:
-        name, own = frames[procs[-1]], frames[procs[-1] + 1:]
+        name, own = frames[procs[-1]], frames[procs[-1] + 1 :]
         if "AnsiballZ_vmss_os_rolling_upgrade.py" in name and "/bin/sh" not in name:
             kinds, target = MODULE_RULES, module
         elif name in workers:
@@ -93,10 +108,16 @@ def where_the_task_goes(store: Any, inventory: Any) -> dict[str, Any]:
     if not module:
         return {"error": "py-spy recorded no sample of the module's process"}
     spied = json.loads(timings.read_text()) if timings.exists() else {}
-    return {"rate_hz": 200, "module_process": _share(module), "module_samples": sum(module.values()),
-            "worker_process": _share(worker), "worker_samples": sum(worker.values()),
-            "task_s_under_py_spy": next((t["duration_s"] for t in spied.get("tasks", [])
-                                         if t["name"] == "rolling upgrade"), None)}
+    return {
+        "rate_hz": 200,
+        "module_process": _share(module),
+        "module_samples": sum(module.values()),
+        "worker_process": _share(worker),
+        "worker_samples": sum(worker.values()),
+        "task_s_under_py_spy": next(
+            (t["duration_s"] for t in spied.get("tasks", []) if t["name"] == "rolling upgrade"), None
+        ),
+    }
 
 
 def main() -> None:
@@ -119,19 +140,27 @@ def main() -> None:
         for n in sizes:
             store = c.OUT / f"module-{n}.sqlite"
             c.copy_store(templates[n], store)
-            timings = c.run_playbook(PLAYBOOK, inventory, c.OUT / f"module-{n}.timings.json",
-                                     AZSIM_VMSS_STORE=str(store))
+            timings = c.run_playbook(
+                PLAYBOOK, inventory, c.OUT / f"module-{n}.timings.json", AZSIM_VMSS_STORE=str(store)
+            )
             upgrade = [t for t in timings["tasks"] if t["name"] == "rolling upgrade"][0]
             if "changed" not in upgrade["results"]:
                 raise SystemExit(f"the upgrade task did not report changed: {upgrade}")
             pings = [c.task_seconds(timings, "ping before"), c.task_seconds(timings, "ping after")]
             ping = sum(pings) / 2
-            sample = {"upgrade_s": upgrade["duration_s"], "ping_s": ping, "pings_s": pings,
-                      "ratio": upgrade["duration_s"] / ping, "playbook_s": timings["playbook_s"],
-                      "process_s": timings["process_s"]}
+            sample = {
+                "upgrade_s": upgrade["duration_s"],
+                "ping_s": ping,
+                "pings_s": pings,
+                "ratio": upgrade["duration_s"] / ping,
+                "playbook_s": timings["playbook_s"],
+                "process_s": timings["process_s"],
+            }
             samples[n].append(sample)
-            c.log(f"module N={n:>5} rep {rep + 1}/{args.repeats}: upgrade {sample['upgrade_s'] * 1000:.0f}ms, "
-                  f"ping {ping * 1000:.0f}ms, ratio {sample['ratio']:.2f}")
+            c.log(
+                f"module N={n:>5} rep {rep + 1}/{args.repeats}: upgrade {sample['upgrade_s'] * 1000:.0f}ms, "
+                f"ping {ping * 1000:.0f}ms, ratio {sample['ratio']:.2f}"
+            )
             c.remove_store(store)
     for template in templates.values():
         c.remove_store(template)
@@ -153,8 +182,10 @@ def main() -> None:
         breakdown = where_the_task_goes(store, inventory)
         c.remove_store(store)
         c.log(f"module_vs_ping py-spy N={n}: {breakdown.get('error') or breakdown['module_process']}")
-    path = c.write_json("module_vs_ping.json", {"sizes": sizes, "repeats": args.repeats, "rows": rows,
-                                                "breakdown": breakdown, "breakdown_n": max(sizes)})
+    path = c.write_json(
+        "module_vs_ping.json",
+        {"sizes": sizes, "repeats": args.repeats, "rows": rows, "breakdown": breakdown, "breakdown_n": max(sizes)},
+    )
     c.log(f"module_vs_ping: wrote {path}")
 
 

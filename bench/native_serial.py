@@ -64,14 +64,25 @@ def main() -> None:
             sample["ratio_vs_task"] = sample["native_playbook_s"] / sample["ours_task_s"]
             sample["ratio_process"] = sample["native_process_s"] / sample["ours_process_s"]
             samples[n].append(sample)
-            c.log(f"native N={n:>4} rep {rep + 1}/{args.repeats}: serial play {native['playbook_s']:.2f}s "
-                  f"({len(batches)} batches), ours {ours['playbook_s']:.2f}s (task {sample['ours_task_s']:.2f}s), "
-                  f"ratio {sample['ratio']:.1f}")
+            c.log(
+                f"native N={n:>4} rep {rep + 1}/{args.repeats}: serial play {native['playbook_s']:.2f}s "
+                f"({len(batches)} batches), ours {ours['playbook_s']:.2f}s (task {sample['ours_task_s']:.2f}s), "
+                f"ratio {sample['ratio']:.1f}"
+            )
     for template in templates.values():
         c.remove_store(template)
 
-    keys = ("native_playbook_s", "native_process_s", "ours_playbook_s", "ours_task_s", "ours_process_s",
-            "ratio", "ratio_vs_task", "ratio_process", "native_batches")
+    keys = (
+        "native_playbook_s",
+        "native_process_s",
+        "ours_playbook_s",
+        "ours_task_s",
+        "ours_process_s",
+        "ratio",
+        "ratio_vs_task",
+        "ratio_process",
+        "native_batches",
+    )
     rows = [{"n": n, **{k: c.median([s[k] for s in samples[n]]) for k in keys}, "samples": samples[n]} for n in sizes]
     path = c.write_json("native_serial.json", {"sizes": sizes, "repeats": args.repeats, "forks": 5, "rows": rows})
     c.log(f"native_serial: wrote {path}")

@@ -113,8 +113,11 @@ def engine_dominant(engine: dict[str, Any]) -> str:
     top = [r for r in prof["by_tottime"] if r["tottime_s"] / prof["total_s"] >= 0.04][:4]
     parts = [f"`{r['function']}` {pct(r['tottime_s'] / prof['total_s'])}" for r in top]
     big = engine["rows"][-1]
-    gc_part = (f"Python's cyclic GC {pct(big['gc_share'])} of the run's CPU at N={big['n']:,} "
-               f"(section 1); " if "gc_share" in big else "")
+    gc_part = (
+        f"Python's cyclic GC {pct(big['gc_share'])} of the run's CPU at N={big['n']:,} (section 1); "
+        if "gc_share" in big
+        else ""
+    )
     return gc_part + "self time under cProfile: " + ", ".join(parts) + " (section 1 has the profile)"
 
 
@@ -124,12 +127,16 @@ def memory_dominant(engine: dict[str, Any]) -> str:
         return "(no tracemalloc run)"
     first = mem["phases"][0]
     held = first["end_mb"] - first["start_mb"]
-    rises = [f"{p['phase'].split(' (')[0]} +{p['peak_mb'] - p['start_mb']:.0f} MiB at its peak"
-             for p in mem["phases"][1:]]
+    rises = [
+        f"{p['phase'].split(' (')[0]} +{p['peak_mb'] - p['start_mb']:.0f} MiB at its peak" for p in mem["phases"][1:]
+    ]
     each = held * 2**20 / mem["n"]
-    return (f"the instances loaded as dicts: {held:.0f} of {mem['peak_mb']:.0f} MiB of Python objects at "
-            f"N={mem['n']:,} ({each:,.0f} bytes each, so ≈ {each * 100_000 / 1e6:.0f} MB at N=100,000), then "
-            + ", ".join(rises) + " (section 1)")
+    return (
+        f"the instances loaded as dicts: {held:.0f} of {mem['peak_mb']:.0f} MiB of Python objects at "
+        f"N={mem['n']:,} ({each:,.0f} bytes each, so ≈ {each * 100_000 / 1e6:.0f} MB at N=100,000), then "
+        + ", ".join(rises)
+        + " (section 1)"
+    )
 
 
 def by_share(shares: dict[str, float]) -> list[tuple[str, float]]:
@@ -157,47 +164,82 @@ def summary(engine: Any, module: Any, native: Any, reads: Any) -> tuple[list[lis
         if ok is False and why:
             v += f"; dominated by {why}"
         rows.append([what, target, measured, ratio, v])
-        stdout.append(f"{what:<48} target {target:<14} measured {measured:<12} {ratio:<18} "
-                      f"{'not measured' if ok is None else 'met' if ok else 'MISSED ' + missed}")
+        stdout.append(
+            f"{what:<48} target {target:<14} measured {measured:<12} {ratio:<18} "
+            f"{'not measured' if ok is None else 'met' if ok else 'MISSED ' + missed}"
+        )
 
     e1k, e100k = row_for(engine, 1000), row_for(engine, 100_000)
     why = engine_dominant(engine) if engine else ""
-    for r, target, label in ((e1k, T_ENGINE_1K, "Engine run, N=1,000"), (e100k, T_ENGINE_100K, "Engine run, N=100,000")):
+    for r, target, label in (
+        (e1k, T_ENGINE_1K, "Engine run, N=1,000"),
+        (e100k, T_ENGINE_100K, "Engine run, N=100,000"),
+    ):
         if not r:
             add(label, "≤ 50 ms" if target < 1 else "≤ 3 s", "n/a", "", None, "")
             continue
         reason = why
         if r["run_cpu_s"] <= target:
-            reason = (f"waiting for a CPU, not work: the run's CPU time, {secs(r['run_cpu_s'])}, is within the target "
-                      "(the machine was loaded; rerun when it is quiet)")
-        add(label, "≤ 50 ms" if target < 1 else "≤ 3 s", f"{secs(r['run_s'])} (CPU {secs(r['run_cpu_s'])})",
-            f"{r['run_ratio']:.3g}× baseline", r["run_s"] <= target, f"{r['run_s'] / target:.1f}× the target", reason)
+            reason = (
+                f"waiting for a CPU, not work: the run's CPU time, {secs(r['run_cpu_s'])}, is within the target "
+                "(the machine was loaded; rerun when it is quiet)"
+            )
+        add(
+            label,
+            "≤ 50 ms" if target < 1 else "≤ 3 s",
+            f"{secs(r['run_s'])} (CPU {secs(r['run_cpu_s'])})",
+            f"{r['run_ratio']:.3g}× baseline",
+            r["run_s"] <= target,
+            f"{r['run_s'] / target:.1f}× the target",
+            reason,
+        )
     if e100k:
-        add("Engine peak memory (run process), N=100,000", "≤ 200 MB",
+        add(
+            "Engine peak memory (run process), N=100,000",
+            "≤ 200 MB",
             f"{e100k['run_peak_mb'] * 1.048576:.0f} MB",
-            f"create: {e100k['create_peak_mb'] * 1.048576:.0f} MB", e100k["run_peak_mb"] * 1.048576 <= T_MEMORY_MB,
-            f"{e100k['run_peak_mb'] * 1.048576 / T_MEMORY_MB:.1f}× the target", memory_dominant(engine))
+            f"create: {e100k['create_peak_mb'] * 1.048576:.0f} MB",
+            e100k["run_peak_mb"] * 1.048576 <= T_MEMORY_MB,
+            f"{e100k['run_peak_mb'] * 1.048576 / T_MEMORY_MB:.1f}× the target",
+            memory_dominant(engine),
+        )
     exp = engine.get("exponent_run") if engine else None
     if exp is not None:
         shares = ", ".join(f"{pct(r['gc_share'])} at N={r['n']:,}" for r in engine["rows"] if r["n"] >= 1000)
-        add("Engine: fitted exponent of run time against N", "≤ 1.1",
-            f"{exp:.3f} (CPU {engine['exponent_run_cpu']:.3f})", engine["exponent_range"],
-            exp <= T_EXPONENT, f"by {exp - T_EXPONENT:.3f}",
+        add(
+            "Engine: fitted exponent of run time against N",
+            "≤ 1.1",
+            f"{exp:.3f} (CPU {engine['exponent_run_cpu']:.3f})",
+            engine["exponent_range"],
+            exp <= T_EXPONENT,
+            f"by {exp - T_EXPONENT:.3f}",
             f"Python's cyclic GC, whose share of the run's CPU time grows with N ({shares}); the rest scales "
-            "about linearly (section 1)")
+            "about linearly (section 1)",
+        )
     m1k = row_for(module, 1000)
     if m1k:
-        add("Module task ÷ ping task, N=1,000", "≤ 1.5×", times(m1k["ratio"]),
-            f"{secs(m1k['upgrade_s'])} vs {secs(m1k['ping_s'])}", m1k["ratio"] <= T_MODULE_RATIO,
-            f"{m1k['ratio'] / T_MODULE_RATIO:.1f}× the target", module_dominant(module))
+        add(
+            "Module task ÷ ping task, N=1,000",
+            "≤ 1.5×",
+            times(m1k["ratio"]),
+            f"{secs(m1k['upgrade_s'])} vs {secs(m1k['ping_s'])}",
+            m1k["ratio"] <= T_MODULE_RATIO,
+            f"{m1k['ratio'] / T_MODULE_RATIO:.1f}× the target",
+            module_dominant(module),
+        )
     else:
         add("Module task ÷ ping task, N=1,000", "≤ 1.5×", "n/a", "", None, "")
     n200 = row_for(native, 200)
     if n200:
-        add("Native serial play ÷ ours, N=200", "≥ 50×", times(n200["ratio"]),
-            f"{secs(n200['native_playbook_s'])} vs {secs(n200['ours_playbook_s'])}", n200["ratio"] >= T_NATIVE_RATIO,
+        add(
+            "Native serial play ÷ ours, N=200",
+            "≥ 50×",
+            times(n200["ratio"]),
+            f"{secs(n200['native_playbook_s'])} vs {secs(n200['ours_playbook_s'])}",
+            n200["ratio"] >= T_NATIVE_RATIO,
             f"{T_NATIVE_RATIO / n200['ratio']:.1f}× short",
-            "our task's fixed cost per module call (section 2): " + module_dominant(module) if module else "")
+            "our task's fixed cost per module call (section 2): " + module_dominant(module) if module else "",
+        )
     else:
         add("Native serial play ÷ ours, N=200", "≥ 50×", "n/a", "", None, "")
     runs = f"{reads['runs']:,}" if reads else "10,000"
@@ -207,10 +249,19 @@ def summary(engine: Any, module: Any, native: Any, reads: Any) -> tuple[list[lis
             why = ""
             if name == "history" and reads.get("history_profile"):
                 top = reads["history_profile"][0]
-                why = (f"`{top['function']}` ({top['ncalls']:,} calls, {secs(top['tottime_s'])} of one read): "
-                       "every run document of the scale set is loaded and decoded (section 4)")
-            add(label, "≤ 20 ms", secs(r["call_s"]), f"{r['ratio']:.2g}× baseline", r["call_s"] <= T_READ_S,
-                f"{r['call_s'] / T_READ_S:.0f}× the target", why)
+                why = (
+                    f"`{top['function']}` ({top['ncalls']:,} calls, {secs(top['tottime_s'])} of one read): "
+                    "every run document of the scale set is loaded and decoded (section 4)"
+                )
+            add(
+                label,
+                "≤ 20 ms",
+                secs(r["call_s"]),
+                f"{r['ratio']:.2g}× baseline",
+                r["call_s"] <= T_READ_S,
+                f"{r['call_s'] / T_READ_S:.0f}× the target",
+                why,
+            )
         else:
             add(label, "≤ 20 ms", "n/a", "", None, "")
     return rows, stdout
@@ -221,12 +272,14 @@ def engine_section(engine: dict[str, Any]) -> list[str]:
     out += [
         "A scale set of N instances (zones 1-3, `boot_unhealthy` faults with probability 0.01, seed 7, the default "
         "policy: 20% batches) gets one manual rolling OS upgrade (`vmss_os_rolling_upgrade`'s core, "
-        "`_actions.rolling_upgrade.os_rolling_upgrade`, `wait: true`) to a newly published image. *create* is the `vmss` call that "
+        "`_actions.rolling_upgrade.os_rolling_upgrade`, `wait: true`) to a newly published image. "
+        "*create* is the `vmss` call that "
         "builds the scale set (one transaction); *run* is the upgrade from its start to its end, the store "
         "transaction's COMMIT included. Each is timed in a fresh process of its own, so *peak* (the process's "
         "`ru_maxrss`, interpreter and imports included: about "
         f"{engine['rows'][0]['run_peak_mb']:.0f} MiB at N={engine['rows'][0]['n']:,}) is the peak of that step alone. "
-        "Medians of " + ", ".join(f"{v} runs at N={int(k):,}" for k, v in engine["repeats"].items())
+        "Medians of "
+        + ", ".join(f"{v} runs at N={int(k):,}" for k, v in engine["repeats"].items())
         + ". *÷ baseline* divides each time by "
         f"{engine['baseline']}, timed in the same process: compare those columns between two runs of `make bench`.",
         "",
@@ -234,134 +287,252 @@ def engine_section(engine: dict[str, Any]) -> list[str]:
     rows = []
     for r in engine["rows"]:
         last = r["runs"][-1]
-        rows.append([
-            f"{r['n']:,}", secs(r["create_s"]), f"{r['create_ratio']:.1f}", f"{r['create_peak_mb']:.0f}",
-            secs(r["run_s"]), secs(r["run_cpu_s"]), pct(r["gc_share"]), f"{r['run_ratio']:.1f}",
-            f"{r['run_peak_mb']:.0f}",
-            f"{last['batches']}", f"{last['status']}: {last['progress']['successfulInstanceCount']:,} upgraded, "
-            f"{last['progress']['failedInstanceCount']:,} failed",
-        ])
-    out += table(["N", "create", "create ÷ baseline", "create peak MiB", "run", "run CPU", "of it GC", "run ÷ baseline",
-                  "run peak MiB", "batches", "outcome"], rows)
+        rows.append(
+            [
+                f"{r['n']:,}",
+                secs(r["create_s"]),
+                f"{r['create_ratio']:.1f}",
+                f"{r['create_peak_mb']:.0f}",
+                secs(r["run_s"]),
+                secs(r["run_cpu_s"]),
+                pct(r["gc_share"]),
+                f"{r['run_ratio']:.1f}",
+                f"{r['run_peak_mb']:.0f}",
+                f"{last['batches']}",
+                f"{last['status']}: {last['progress']['successfulInstanceCount']:,} upgraded, "
+                f"{last['progress']['failedInstanceCount']:,} failed",
+            ]
+        )
+    out += table(
+        [
+            "N",
+            "create",
+            "create ÷ baseline",
+            "create peak MiB",
+            "run",
+            "run CPU",
+            "of it GC",
+            "run ÷ baseline",
+            "run peak MiB",
+            "batches",
+            "outcome",
+        ],
+        rows,
+    )
     out += [""]
     if engine.get("exponent_run") is not None:
-        out += [f"Fitted exponent of run time against N (least squares on log-log, {engine['exponent_range']}): "
-                f"**{engine['exponent_run']:.2f}**; of its CPU time: {engine['exponent_run_cpu']:.2f}; over every N: "
-                f"{engine['exponent_run_all']:.2f} (the fixed cost dominates small N). Creation: "
-                f"{engine['exponent_create']:.2f} (N ≥ 1,000). *of it GC* is the share of the run's CPU time spent in "
-                "Python's cyclic garbage collector (timed with `gc.callbacks`; cProfile charges it to whichever "
-                "function allocated): full (generation 2) collections walk every live object, and the run holds "
-                "all N instance documents as dicts, so their cost grows faster than N.", ""]
+        out += [
+            f"Fitted exponent of run time against N (least squares on log-log, {engine['exponent_range']}): "
+            f"**{engine['exponent_run']:.2f}**; of its CPU time: {engine['exponent_run_cpu']:.2f}; over every N: "
+            f"{engine['exponent_run_all']:.2f} (the fixed cost dominates small N). Creation: "
+            f"{engine['exponent_create']:.2f} (N ≥ 1,000). *of it GC* is the share of the run's CPU time spent in "
+            "Python's cyclic garbage collector (timed with `gc.callbacks`; cProfile charges it to whichever "
+            "function allocated): full (generation 2) collections walk every live object, and the run holds "
+            "all N instance documents as dicts, so their cost grows faster than N.",
+            "",
+        ]
     prof = engine.get("cprofile")
     if prof:
         n = engine["profile_size"]
-        out += [f"### Profile of the run at N={n:,}", "",
-                f"cProfile of one run (its own process; {secs(prof['run_s_under_profiler'])} under the profiler, "
-                f"{secs(prof['total_s'])} profiled). Top 10 by cumulative time (wrappers included, they show the "
-                "phases: `_drive` is the batches in virtual time; `contextlib` `__exit__` and `next` are the end of the "
-                "store transaction, the fleet's flush of every instance and COMMIT):", ""]
-        rows = [[f"`{r['function']}`", f"{r['ncalls']:,}", f"{r['tottime_s']:.3f}", f"{r['cumtime_s']:.3f}",
-                 pct(r["cumtime_s"] / prof["total_s"])] for r in prof["by_cumulative"][:10]]
+        out += [
+            f"### Profile of the run at N={n:,}",
+            "",
+            f"cProfile of one run (its own process; {secs(prof['run_s_under_profiler'])} under the profiler, "
+            f"{secs(prof['total_s'])} profiled). Top 10 by cumulative time (wrappers included, they show the "
+            "phases: `_drive` is the batches in virtual time; `contextlib` `__exit__` and `next` are the end of the "
+            "store transaction, the fleet's flush of every instance and COMMIT):",
+            "",
+        ]
+        rows = [
+            [
+                f"`{r['function']}`",
+                f"{r['ncalls']:,}",
+                f"{r['tottime_s']:.3f}",
+                f"{r['cumtime_s']:.3f}",
+                pct(r["cumtime_s"] / prof["total_s"]),
+            ]
+            for r in prof["by_cumulative"][:10]
+        ]
         out += table(["function", "calls", "self s", "cumulative s", "cumulative share"], rows)
         out += ["", "Top 10 by self time:", ""]
-        rows = [[f"`{r['function']}`", f"{r['ncalls']:,}", f"{r['tottime_s']:.3f}", pct(r["tottime_s"] / prof["total_s"]),
-                 f"{r['cumtime_s']:.3f}"] for r in prof["by_tottime"][:10]]
+        rows = [
+            [
+                f"`{r['function']}`",
+                f"{r['ncalls']:,}",
+                f"{r['tottime_s']:.3f}",
+                pct(r["tottime_s"] / prof["total_s"]),
+                f"{r['cumtime_s']:.3f}",
+            ]
+            for r in prof["by_tottime"][:10]
+        ]
         out += table(["function", "calls", "self s", "self share", "cumulative s"], rows)
         out += ["", "Self time by file (`plugins/module_utils/` files by name; builtins by function):", ""]
-        rows = [[f"`{r['where']}`", f"{r['tottime_s']:.3f}", pct(r["tottime_s"] / prof["total_s"])]
-                for r in prof["tottime_by_file"][:10]]
+        rows = [
+            [f"`{r['where']}`", f"{r['tottime_s']:.3f}", pct(r["tottime_s"] / prof["total_s"])]
+            for r in prof["tottime_by_file"][:10]
+        ]
         out += table(["where", "self s", "share"], rows)
-        out += ["", "Self time by kind: " + "; ".join(f"{label}: {pct(share)}" for label, share in categories(prof))
-                + ".", ""]
+        out += [
+            "",
+            "Self time by kind: " + "; ".join(f"{label}: {pct(share)}" for label, share in categories(prof)) + ".",
+            "",
+        ]
         spy = engine.get("py_spy")
         if spy and "error" not in spy:
-            out += [f"py-spy (sampling at {spy['rate_hz']} Hz, no profiler overhead; {spy['samples']:,} samples of "
-                    "the run): share of samples with the function on the stack, top 12 below the run's entry:", ""]
+            out += [
+                f"py-spy (sampling at {spy['rate_hz']} Hz, no profiler overhead; {spy['samples']:,} samples of "
+                "the run): share of samples with the function on the stack, top 12 below the run's entry:",
+                "",
+            ]
             rows = [[f"`{r['function']}`", pct(r["share"])] for r in spy["inclusive"][1:13]]
             out += table(["function", "on the stack"], rows)
-            out += ["", "Where the samples were when taken (self), top 8: "
-                    + "; ".join(f"`{r['function']}` {pct(r['share'])}" for r in spy["self"][:8]) + ".", ""]
+            out += [
+                "",
+                "Where the samples were when taken (self), top 8: "
+                + "; ".join(f"`{r['function']}` {pct(r['share'])}" for r in spy["self"][:8])
+                + ".",
+                "",
+            ]
         elif spy:
             out += [f"py-spy: not run ({spy['error']}).", ""]
         mem = engine.get("memory")
         if mem:
-            out += [f"### Memory of the run at N={mem['n']:,}", "",
-                    f"Python allocations (tracemalloc) at the start and end of each phase of the run and the peak "
-                    f"within it, in MiB; the run's peak: {mem['peak_mb']:.0f} MiB of Python objects (tracemalloc "
-                    f"makes the run ~10× slower, hence the smaller N; memory grows linearly with N, see the table "
-                    "above).", ""]
-            rows = [[p["phase"], f"{p['start_mb']:.1f}", f"{p['peak_mb']:.1f}", f"{p['end_mb']:.1f}"]
-                    for p in mem["phases"]]
+            out += [
+                f"### Memory of the run at N={mem['n']:,}",
+                "",
+                f"Python allocations (tracemalloc) at the start and end of each phase of the run and the peak "
+                f"within it, in MiB; the run's peak: {mem['peak_mb']:.0f} MiB of Python objects (tracemalloc "
+                f"makes the run ~10× slower, hence the smaller N; memory grows linearly with N, see the table "
+                "above).",
+                "",
+            ]
+            rows = [
+                [p["phase"], f"{p['start_mb']:.1f}", f"{p['peak_mb']:.1f}", f"{p['end_mb']:.1f}"] for p in mem["phases"]
+            ]
             out += table(["phase", "start", "peak within", "end"], rows)
             out += [""]
-        out += [f"The full cProfile statistics are left in `{c.Path(prof['stats_file']).relative_to(c.ROOT)}` "
-                "(`python -m pstats` reads them).", ""]
+        out += [
+            f"The full cProfile statistics are left in `{c.Path(prof['stats_file']).relative_to(c.ROOT)}` "
+            "(`python -m pstats` reads them).",
+            "",
+        ]
     return out
 
 
 def module_section(module: dict[str, Any]) -> list[str]:
-    out = ["## 2. Module end to end", "",
-           "One playbook run per N and repeat, on localhost (connection local): `ansible.builtin.ping`, one "
-           "`azsim.vmss.vmss_os_rolling_upgrade` task (`wait: true`) over a scale set of N instances built "
-           "beforehand as in section 1, `ansible.builtin.ping` again. `bench/callback_plugins/bench_timer.py` "
-           "records each task from its start to its result. The baseline is the ping task of the same run (mean "
-           f"of the two); medians of {module['repeats']} runs.", ""]
+    out = [
+        "## 2. Module end to end",
+        "",
+        "One playbook run per N and repeat, on localhost (connection local): `ansible.builtin.ping`, one "
+        "`azsim.vmss.vmss_os_rolling_upgrade` task (`wait: true`) over a scale set of N instances built "
+        "beforehand as in section 1, `ansible.builtin.ping` again. `bench/callback_plugins/bench_timer.py` "
+        "records each task from its start to its result. The baseline is the ping task of the same run (mean "
+        f"of the two); medians of {module['repeats']} runs.",
+        "",
+    ]
     rows = [[f"{r['n']:,}", secs(r["upgrade_s"]), secs(r["ping_s"]), times(r["ratio"])] for r in module["rows"]]
     out += table(["N", "upgrade task", "ping task", "upgrade ÷ ping"], rows)
     b = module.get("breakdown")
     if b and "error" not in b:
-        out += ["", f"Where the upgrade task's time goes at N={module['breakdown_n']:,} (py-spy over the whole "
-                f"`ansible-playbook` run, subprocesses included, {b['rate_hz']} Hz; the task took "
-                f"{secs(b['task_s_under_py_spy'])} under it). The module's own process "
-                f"({b['module_samples']} samples):", ""]
+        out += [
+            "",
+            f"Where the upgrade task's time goes at N={module['breakdown_n']:,} (py-spy over the whole "
+            f"`ansible-playbook` run, subprocesses included, {b['rate_hz']} Hz; the task took "
+            f"{secs(b['task_s_under_py_spy'])} under it). The module's own process "
+            f"({b['module_samples']} samples):",
+            "",
+        ]
         out += table(["part", "share"], [[k, pct(v)] for k, v in by_share(b["module_process"])])
-        out += ["", f"The controller's worker process that ran the task, outside the module's process "
-                f"({b['worker_samples']} samples):", ""]
+        out += [
+            "",
+            f"The controller's worker process that ran the task, outside the module's process "
+            f"({b['worker_samples']} samples):",
+            "",
+        ]
         out += table(["part", "share"], [[k, pct(v)] for k, v in by_share(b["worker_process"])])
-        out += ["", "*imports* are the module and its `module_utils` (and jsonschema) being imported inside the "
-                "AnsiballZ payload: Python compiles every `.py` it imports from the zip on each call, as it keeps "
-                "no bytecode there. *AnsiballZ build* is the controller finding and packing those `module_utils`."]
+        out += [
+            "",
+            "*imports* are the module and its `module_utils` (and jsonschema) being imported inside the "
+            "AnsiballZ payload: Python compiles every `.py` it imports from the zip on each call, as it keeps "
+            "no bytecode there. *AnsiballZ build* is the controller finding and packing those `module_utils`.",
+        ]
     elif b:
         out += ["", f"No breakdown: {b['error']}."]
     return out + [""]
 
 
 def native_section(native: dict[str, Any]) -> list[str]:
-    out = ["## 3. Against the native way", "",
-           "Native: an Ansible play over N local hosts (connection local) with `serial: \"20%\"`, "
-           "`max_fail_percentage: 20` and one trivial task per host (`ansible.builtin.ping`), Ansible's default "
-           f"forks ({native['forks']}). Ours: one `vmss_os_rolling_upgrade` task over a scale set of the same N "
-           "instances. Both are timed from the playbook's start to its end by the same callback (Ansible's "
-           "start-up and inventory parsing are outside both; the process times are given too). *native ÷ ours* "
-           f"compares the two playbooks; medians of {native['repeats']} runs, each running both.", ""]
-    rows = [[f"{r['n']:,}", f"{r['native_batches']:.0f}", secs(r["native_playbook_s"]), secs(r["ours_playbook_s"]),
-             secs(r["ours_task_s"]), times(r["ratio"]), times(r["ratio_vs_task"]),
-             f"{secs(r['native_process_s'])} vs {secs(r['ours_process_s'])} ({times(r['ratio_process'])})"]
-            for r in native["rows"]]
-    out += table(["N", "batches", "native play", "our playbook", "our task", "native ÷ ours",
-                  "native ÷ our task", "whole processes"], rows)
+    out = [
+        "## 3. Against the native way",
+        "",
+        'Native: an Ansible play over N local hosts (connection local) with `serial: "20%"`, '
+        "`max_fail_percentage: 20` and one trivial task per host (`ansible.builtin.ping`), Ansible's default "
+        f"forks ({native['forks']}). Ours: one `vmss_os_rolling_upgrade` task over a scale set of the same N "
+        "instances. Both are timed from the playbook's start to its end by the same callback (Ansible's "
+        "start-up and inventory parsing are outside both; the process times are given too). *native ÷ ours* "
+        f"compares the two playbooks; medians of {native['repeats']} runs, each running both.",
+        "",
+    ]
+    rows = [
+        [
+            f"{r['n']:,}",
+            f"{r['native_batches']:.0f}",
+            secs(r["native_playbook_s"]),
+            secs(r["ours_playbook_s"]),
+            secs(r["ours_task_s"]),
+            times(r["ratio"]),
+            times(r["ratio_vs_task"]),
+            f"{secs(r['native_process_s'])} vs {secs(r['ours_process_s'])} ({times(r['ratio_process'])})",
+        ]
+        for r in native["rows"]
+    ]
+    out += table(
+        [
+            "N",
+            "batches",
+            "native play",
+            "our playbook",
+            "our task",
+            "native ÷ ours",
+            "native ÷ our task",
+            "whole processes",
+        ],
+        rows,
+    )
     return out + [""]
 
 
 def reads_section(reads: dict[str, Any]) -> list[str]:
-    out = ["## 4. Store growth", "",
-           f"A store with {reads['runs']:,} recorded runs of one scale set of {reads['instances']} instances: one real "
-           f"manual run, its document ({reads['run_doc_bytes']:,} bytes) copied through the Store API (`put_docs`, one "
-           f"transaction, {secs(reads['insert_s'])}) with the next run ids and times 30 minutes apart. Each read runs "
-           "in its own read-only transaction; *with Store.open* adds opening and closing the store, as each module "
-           "call does.", "",
-           "- *history*: `_actions.history.upgrade_history` with `all: false`, what `vmss_upgrade_history` returns "
-           "(`history`, the last five within two months; `latest`; the last OS run's batches and instances).",
-           "- *latest*: the latest run and its `rollingUpgrades/latest` view (`Fleet.latest_run`, "
-           "`_runs.latest_view`), the read every `vmss_os_rolling_upgrade` call starts with.",
-           "- *all*: `upgrade_history` with `all: true`, every run (no target; for scale).", ""]
-    rows = [[name, secs(r["call_s"]), secs(r["with_open_s"]), f"{r['ratio']:.2g}", str(r["repeats"])]
-            for name, r in reads["reads"].items()]
+    out = [
+        "## 4. Store growth",
+        "",
+        f"A store with {reads['runs']:,} recorded runs of one scale set of {reads['instances']} instances: one real "
+        f"manual run, its document ({reads['run_doc_bytes']:,} bytes) copied through the Store API (`put_docs`, one "
+        f"transaction, {secs(reads['insert_s'])}) with the next run ids and times 30 minutes apart. Each read runs "
+        "in its own read-only transaction; *with Store.open* adds opening and closing the store, as each module "
+        "call does.",
+        "",
+        "- *history*: `_actions.history.upgrade_history` with `all: false`, what `vmss_upgrade_history` returns "
+        "(`history`, the last five within two months; `latest`; the last OS run's batches and instances).",
+        "- *latest*: the latest run and its `rollingUpgrades/latest` view (`Fleet.latest_run`, "
+        "`_runs.latest_view`), the read every `vmss_os_rolling_upgrade` call starts with.",
+        "- *all*: `upgrade_history` with `all: true`, every run (no target; for scale).",
+        "",
+    ]
+    rows = [
+        [name, secs(r["call_s"]), secs(r["with_open_s"]), f"{r['ratio']:.2g}", str(r["repeats"])]
+        for name, r in reads["reads"].items()
+    ]
     out += table(["read", "in its transaction", "with Store.open", "÷ baseline", "reads (median of)"], rows)
     if reads.get("history_profile"):
-        out += ["", "One history read under cProfile, top 5 by self time: "
-                + "; ".join(f"`{r['function']}` {r['ncalls']:,} calls {secs(r['tottime_s'])}"
-                            for r in reads["history_profile"][:5]) + "."]
+        out += [
+            "",
+            "One history read under cProfile, top 5 by self time: "
+            + "; ".join(
+                f"`{r['function']}` {r['ncalls']:,} calls {secs(r['tottime_s'])}" for r in reads["history_profile"][:5]
+            )
+            + ".",
+        ]
     return out + [""]
 
 
@@ -378,24 +549,39 @@ def plot(engine: Any, module: Any, native: Any, stamp: str) -> bool:
     if engine:
         ns = [r["n"] for r in engine["rows"]]
         ax.plot(ns, [r["run_s"] for r in engine["rows"]], "o-", color="tab:blue", label="engine: run (no Ansible)")
-        ax.plot(ns, [r["create_s"] for r in engine["rows"]], "s--", color="tab:cyan",
-                label="engine: create the scale set")
+        ax.plot(
+            ns, [r["create_s"] for r in engine["rows"]], "s--", color="tab:cyan", label="engine: create the scale set"
+        )
         ref = row_for(engine, 1000) or engine["rows"][0]
         xs = [min(ns), max(ns)]
         ax.plot(xs, [ref["run_s"] * x / ref["n"] for x in xs], ":", color="grey", label="slope 1 (linear)")
-        ax.plot([1000, 100_000], [T_ENGINE_1K, T_ENGINE_100K], "x", color="red", markersize=10, mew=2,
-                label="engine targets (50 ms, 3 s)")
+        ax.plot(
+            [1000, 100_000],
+            [T_ENGINE_1K, T_ENGINE_100K],
+            "x",
+            color="red",
+            markersize=10,
+            mew=2,
+            label="engine targets (50 ms, 3 s)",
+        )
     if module:
         ns = [r["n"] for r in module["rows"]]
-        ax.plot(ns, [r["upgrade_s"] for r in module["rows"]], "^-", color="tab:orange",
-                label="module task in a playbook")
+        ax.plot(
+            ns, [r["upgrade_s"] for r in module["rows"]], "^-", color="tab:orange", label="module task in a playbook"
+        )
         ax.plot(ns, [r["ping_s"] for r in module["rows"]], "v:", color="tab:olive", label="ping task (baseline)")
     if native:
         ns = [r["n"] for r in native["rows"]]
-        ax.plot(ns, [r["native_playbook_s"] for r in native["rows"]], "D-", color="tab:red",
-                label='native serial: "20%" play')
-        ax.plot(ns, [r["ours_playbook_s"] for r in native["rows"]], "d-", color="tab:purple",
-                label="our one-task playbook")
+        ax.plot(
+            ns,
+            [r["native_playbook_s"] for r in native["rows"]],
+            "D-",
+            color="tab:red",
+            label='native serial: "20%" play',
+        )
+        ax.plot(
+            ns, [r["ours_playbook_s"] for r in native["rows"]], "d-", color="tab:purple", label="our one-task playbook"
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("N (instances, or hosts for the native play)")
@@ -429,11 +615,13 @@ def write_page(quick: bool, took: float | None) -> None:
         "a ping task for the module, the native play for section 3), because the machines are shared and noisy: "
         "compare ratios between two runs rather than seconds.",
         "",
-        f"Last run: {stamp}" + (f", {meta['source']}" if meta.get("source") else "")
+        f"Last run: {stamp}"
+        + (f", {meta['source']}" if meta.get("source") else "")
         + f", {m.get('cpu')} ({m.get('cores')} cores), Python {m.get('python')}, ansible-core "
         f"{m.get('ansible_core')}, SQLite {m.get('sqlite')}"
         + (f"; `make bench` took {meta['took_s'] / 60:.1f} min" if meta.get("took_s") else "")
-        + (f", load average {meta['load'][0]:.1f} at the start" if meta.get("load") else "") + ".",
+        + (f", load average {meta['load'][0]:.1f} at the start" if meta.get("load") else "")
+        + ".",
         "",
         "Scripts: `bench/engine.py` (1), `bench/module_vs_ping.py` (2), `bench/native_serial.py` (3), "
         "`bench/store_reads.py` (4), `bench/report.py` (runs them, writes this page); raw results in "
@@ -445,8 +633,11 @@ def write_page(quick: bool, took: float | None) -> None:
     lines += table(["what", "target", "measured", "context", "verdict"], rows)
     lines += [""]
     if have_plot:
-        lines += ["![Time against N, log-log: the engine's run and creation, the module task and ping in a playbook, "
-                  "the native serial play and our one-task playbook](performance.png)", ""]
+        lines += [
+            "![Time against N, log-log: the engine's run and creation, the module task and ping in a playbook, "
+            "the native serial play and our one-task playbook](performance.png)",
+            "",
+        ]
     if engine:
         lines += engine_section(engine)
     if module:
@@ -463,14 +654,19 @@ def write_page(quick: bool, took: float | None) -> None:
     if engine:
         print("\nengine (medians):   N       create        run   run÷base  peak MiB")
         for r in engine["rows"]:
-            print(f"             {r['n']:>9,} {secs(r['create_s']):>10} {secs(r['run_s']):>10} "
-                  f"{r['run_ratio']:>9.1f} {r['run_peak_mb']:>9.0f}")
+            print(
+                f"             {r['n']:>9,} {secs(r['create_s']):>10} {secs(r['run_s']):>10} "
+                f"{r['run_ratio']:>9.1f} {r['run_peak_mb']:>9.0f}"
+            )
         if engine.get("cprofile"):
             print(f"\nprofile of the run at N={engine['profile_size']:,}, top 10 by cumulative time:")
             for r in engine["cprofile"]["by_cumulative"][:10]:
                 print(f"  {r['cumtime_s']:8.3f}s cum {r['tottime_s']:8.3f}s self {r['ncalls']:>9,}  {r['function']}")
-    print(f"\nwrote {PAGE.relative_to(c.ROOT)}" + (f" and {PLOT.relative_to(c.ROOT)}" if have_plot else "")
-          + (f" in {took / 60:.1f} min" if took else ""))
+    print(
+        f"\nwrote {PAGE.relative_to(c.ROOT)}"
+        + (f" and {PLOT.relative_to(c.ROOT)}" if have_plot else "")
+        + (f" in {took / 60:.1f} min" if took else "")
+    )
 
 
 def main() -> None:
@@ -488,8 +684,13 @@ def main() -> None:
     if chosen:
         import os
 
-        meta.update(date=datetime.date.today().isoformat(), machine=c.machine(), load=list(os.getloadavg()),
-                    quick=args.quick, source=c.source_state())
+        meta.update(
+            date=datetime.date.today().isoformat(),
+            machine=c.machine(),
+            load=list(os.getloadavg()),
+            quick=args.quick,
+            source=c.source_state(),
+        )
     for name in chosen:
         script, extra = SCRIPTS[name]
         c.log(f"=== bench/{script}")

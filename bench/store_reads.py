@@ -41,8 +41,9 @@ TIME_KEYS = ("start", "end", "last_action_time", "resolved")
 def shifted(doc: Any, seconds: int) -> Any:
     """A copy of a run document with every timestamp moved ``seconds`` later."""
     if isinstance(doc, dict):
-        return {k: (v + seconds if k in TIME_KEYS and isinstance(v, int) else shifted(v, seconds))
-                for k, v in doc.items()}
+        return {
+            k: (v + seconds if k in TIME_KEYS and isinstance(v, int) else shifted(v, seconds)) for k, v in doc.items()
+        }
     if isinstance(doc, list):
         return [shifted(v, seconds) for v in doc]
     return doc
@@ -65,8 +66,9 @@ def build(path: Any, runs: int, instances: int) -> dict[str, Any]:
             for i in range(1, runs):
                 clone = shifted(copy.deepcopy(doc), i * SHIFT)
                 clone["run_id"] = first_id + i
-                docs.append(({"scale_set": key, "run_id": clone["run_id"], "kind": kind, "start": clone["start"]},
-                             clone))
+                docs.append(
+                    ({"scale_set": key, "run_id": clone["run_id"], "kind": kind, "start": clone["start"]}, clone)
+                )
             store.put_docs("runs", docs)
             store.set_now(max(store.now(), docs[-1][1]["end"] if docs else doc["end"]))
         seconds = time.perf_counter() - t0
@@ -85,8 +87,15 @@ def cprofile_top(action: Callable[[], Any], top: int = 8) -> list[dict[str, Any]
     action()
     profiler.disable()
     raw = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    rows = [{"function": f"{Path(f[0]).name}:{f[1]}({f[2]})" if f[0] != "~" else f[2], "ncalls": nc,
-             "tottime_s": tt, "cumtime_s": ct} for f, (_cc, nc, tt, ct, _callers) in raw.items()]
+    rows = [
+        {
+            "function": f"{Path(f[0]).name}:{f[1]}({f[2]})" if f[0] != "~" else f[2],
+            "ncalls": nc,
+            "tottime_s": tt,
+            "cumtime_s": ct,
+        }
+        for f, (_cc, nc, tt, ct, _callers) in raw.items()
+    ]
     return sorted(rows, key=lambda r: -r["tottime_s"])[:top]
 
 
@@ -105,8 +114,10 @@ def main() -> None:
 
     path = c.OUT / "store-reads.sqlite"
     built = build(path, args.runs, args.instances)
-    c.log(f"store_reads: {built['runs']} runs inserted in {built['insert_s']:.2f}s "
-          f"({built['run_doc_bytes']} bytes per run document)")
+    c.log(
+        f"store_reads: {built['runs']} runs inserted in {built['insert_s']:.2f}s "
+        f"({built['run_doc_bytes']} bytes per run document)"
+    )
     params = c.Params(resource_group=c.RESOURCE_GROUP, name=c.NAME)
 
     def history(store: Any) -> Any:
@@ -154,18 +165,25 @@ def main() -> None:
         repeats = len(call)
         if not checks[name](result):
             raise SystemExit(f"store_reads: the {name} read returned something unexpected")
-        reads[name] = {"call_s": c.median(call), "with_open_s": c.median(opened),
-                       "ratio": c.median(call) / baseline, "repeats": repeats}
-        c.log(f"store_reads {name:<8}: {reads[name]['call_s'] * 1000:.2f}ms in its transaction, "
-              f"{reads[name]['with_open_s'] * 1000:.2f}ms with Store.open")
+        reads[name] = {
+            "call_s": c.median(call),
+            "with_open_s": c.median(opened),
+            "ratio": c.median(call) / baseline,
+            "repeats": repeats,
+        }
+        c.log(
+            f"store_reads {name:<8}: {reads[name]['call_s'] * 1000:.2f}ms in its transaction, "
+            f"{reads[name]['with_open_s'] * 1000:.2f}ms with Store.open"
+        )
     profile = cprofile_top(lambda: timed(history, False))
     baseline = (baseline + c.baseline_seconds()) / 2
     for read in reads.values():
         read["ratio"] = read["call_s"] / baseline
     shared.close()
     c.remove_store(path)
-    path_json = c.write_json("store_reads.json", {**built, "baseline_s": baseline, "reads": reads,
-                                                  "history_profile": profile})
+    path_json = c.write_json(
+        "store_reads.json", {**built, "baseline_s": baseline, "reads": reads, "history_profile": profile}
+    )
     c.log(f"store_reads: wrote {path_json}")
 
 

@@ -19,8 +19,7 @@ from ansible_collections.azsim.vmss.plugins.plugin_utils._tables import align
 def _event_rows(events: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     """One row per event, oldest first: HH:MM, type, the state the feature or provider reached ('' if none)."""
     return [
-        [str(e["time"])[11:16], str(e["type"]), str(e.get("state", e.get("registrationState", "")))]
-        for e in events
+        [str(e["time"])[11:16], str(e["type"]), str(e.get("state", e.get("registrationState", "")))] for e in events
     ]
 
 

@@ -20,7 +20,9 @@ from ansible_collections.azsim.vmss.plugins.plugin_utils._filter_input import ex
 from ansible_collections.azsim.vmss.plugins.plugin_utils._tables import column_widths, format_row
 
 _COLUMNS = ["SCALE SET", "RESULT", "MODE", "AUTO-OS", "ROLLBACK", "BATCH/UNH/UPG", "PAUSE"]
-_REPORT = "the list upgrade_policy_report returns (resource_group, name, changed, failed, msg, findings, upgrade_policy)"
+_REPORT = (
+    "the list upgrade_policy_report returns (resource_group, name, changed, failed, msg, findings, upgrade_policy)"
+)
 
 
 @expects("the results of a loop of azsim.vmss.vmss_upgrade_policy whose items are {resource_group, name}")

@@ -72,7 +72,12 @@ def _timeline_entries(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
             entries.append({"kind": "rolling_back", "time": event["time"], "instances": list(event["instances"])})
         elif kind in RUN_ENDS:
             entries.append(
-                {"kind": "ended", "time": event["time"], "status": kind[len("RollingUpgrade"):], "code": event.get("code")}
+                {
+                    "kind": "ended",
+                    "time": event["time"],
+                    "status": kind[len("RollingUpgrade") :],
+                    "code": event.get("code"),
+                }
             )
     return entries
 
@@ -144,8 +149,7 @@ def _counts(run: Mapping[str, Any]) -> str:
 def _batch_rows(batches: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     """One row per batch of the most recent run: index, HH:MM-HH:MM, result, instances."""
     return [
-        [str(b["index"]), _span(b["start"], b.get("end")), str(b["result"]), ", ".join(b["instances"])]
-        for b in batches
+        [str(b["index"]), _span(b["start"], b.get("end")), str(b["result"]), ", ".join(b["instances"])] for b in batches
     ]
 
 
@@ -240,8 +244,10 @@ def _history_rows(runs: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     return rows
 
 
-@expects("the results of a loop of azsim.vmss.vmss_upgrade_history over scale set names (item, history, batches, "
-         "instances, now)")
+@expects(
+    "the results of a loop of azsim.vmss.vmss_upgrade_history over scale set names (item, history, batches, "
+    "instances, now)"
+)
 def upgrade_history_table(results: Sequence[Mapping[str, Any]], resource_group: str, name: str = "") -> list[str]:
     """For each scale set of RESULTS (NAME of RESOURCE_GROUP, or all of it): how many runs, then a table of the runs,
     the batches of the most recent one and its instances grouped by result."""
@@ -256,7 +262,9 @@ def upgrade_history_table(results: Sequence[Mapping[str, Any]], resource_group: 
         if result["batches"]:
             lines.append("  batches of the most recent run:")
             lines += align([[f"{index}.", *rest] for index, *rest in _batch_rows(result["batches"])], indent="    ")
-            groups = [f"{res} {len(names)} ({', '.join(names)})" for res, names in _instances_by_result(result["instances"])]
+            groups = [
+                f"{res} {len(names)} ({', '.join(names)})" for res, names in _instances_by_result(result["instances"])
+            ]
             lines.append(f"  instances: {'; '.join(groups)}")
     return lines
 

@@ -161,7 +161,11 @@ def main() -> None:
             "exclude_from_latest": {"type": "bool"},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
-        mutually_exclusive=[("gallery_image_id", "publisher"), ("gallery_image_id", "offer"), ("gallery_image_id", "sku")],
+        mutually_exclusive=[
+            ("gallery_image_id", "publisher"),
+            ("gallery_image_id", "offer"),
+            ("gallery_image_id", "sku"),
+        ],
         required_one_of=[("gallery_image_id", "publisher")],
         required_together=[("publisher", "offer", "sku")],
     )

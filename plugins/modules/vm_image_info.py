@@ -108,7 +108,11 @@ def main() -> None:
             "gallery_image_id": {"type": "str"},
         },
         read_only=True,
-        mutually_exclusive=[("gallery_image_id", "publisher"), ("gallery_image_id", "offer"), ("gallery_image_id", "sku")],
+        mutually_exclusive=[
+            ("gallery_image_id", "publisher"),
+            ("gallery_image_id", "offer"),
+            ("gallery_image_id", "sku"),
+        ],
         required_one_of=[("gallery_image_id", "publisher")],
         required_together=[("publisher", "offer", "sku")],
     )

@@ -28,15 +28,20 @@ IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server",
 def client(info: dict[str, Any], secret: str | None = None) -> ComputeManagementClient:
     base = info["base_url"].rstrip("/")
     credential = ClientSecretCredential(
-        info["tenant_id"], info["client_id"], secret or info["client_secret"],
-        authority=base, disable_instance_discovery=True, connection_verify=info["ca_cert"],
+        info["tenant_id"],
+        info["client_id"],
+        secret or info["client_secret"],
+        authority=base,
+        disable_instance_discovery=True,
+        connection_verify=info["ca_cert"],
     )
-    return ComputeManagementClient(credential, info["subscription_id"], base_url=base,
-                                   connection_verify=info["ca_cert"])
+    return ComputeManagementClient(
+        credential, info["subscription_id"], base_url=base, connection_verify=info["ca_cert"]
+    )
 
 
 def body(capacity: int) -> dict[str, Any]:
-    probe = (f"/subscriptions/x/resourceGroups/{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/http")
+    probe = f"/subscriptions/x/resourceGroups/{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/http"
     return {
         "location": LOCATION,
         "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
@@ -69,8 +74,14 @@ def create(info: dict[str, Any]) -> dict[str, Any]:
     exact = {vm.properties.storage_profile.image_reference.exact_version for vm in vms}
     listed = [v.name for v in compute.virtual_machine_scale_sets.list(RG)]
     everywhere = [v.name for v in compute.virtual_machine_scale_sets.list_all()]
-    return {"created": vmss.id, "vms": [vm.name for vm in vms], "exact_versions": sorted(exact), "listed": listed,
-            "list_all": everywhere, "seconds": round(time.monotonic() - started, 2)}
+    return {
+        "created": vmss.id,
+        "vms": [vm.name for vm in vms],
+        "exact_versions": sorted(exact),
+        "listed": listed,
+        "list_all": everywhere,
+        "seconds": round(time.monotonic() - started, 2),
+    }
 
 
 def upgrade(info: dict[str, Any]) -> dict[str, Any]:
@@ -87,8 +98,11 @@ def upgrade(info: dict[str, Any]) -> dict[str, Any]:
     try:  # cancel with nothing running: 409 in Azure's envelope
         compute.virtual_machine_scale_set_rolling_upgrades.begin_cancel(RG, NAME).result()
     except HttpResponseError as exc:
-        errors["cancel_idle"] = {"status": exc.status_code, "code": exc.error.code if exc.error else None,
-                                 "type": type(exc).__name__}
+        errors["cancel_idle"] = {
+            "status": exc.status_code,
+            "code": exc.error.code if exc.error else None,
+            "type": type(exc).__name__,
+        }
     try:
         compute.virtual_machine_scale_sets.get(RG, "does-not-exist")
     except ResourceNotFoundError as exc:
@@ -99,10 +113,20 @@ def upgrade(info: dict[str, Any]) -> dict[str, Any]:
         errors["wrong_secret"] = {"message": str(exc)[:300]}
     return {
         "lro_seconds": lro_seconds,
-        "latest": {"code": status.code, "last_action": status.last_action,
-                   "successful": progress.successful_instance_count, "failed": progress.failed_instance_count},
-        "history": [{"code": h.properties.running_status.code, "started_by": h.properties.started_by,
-                     "target": h.properties.target_image_reference.version} for h in history],
+        "latest": {
+            "code": status.code,
+            "last_action": status.last_action,
+            "successful": progress.successful_instance_count,
+            "failed": progress.failed_instance_count,
+        },
+        "history": [
+            {
+                "code": h.properties.running_status.code,
+                "started_by": h.properties.started_by,
+                "target": h.properties.target_image_reference.version,
+            }
+            for h in history
+        ],
         "exact_versions": sorted({vm.properties.storage_profile.image_reference.exact_version for vm in vms}),
         "errors": errors,
     }

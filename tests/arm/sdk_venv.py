@@ -73,8 +73,21 @@ def _build(venv: Path, pin_file: Path, check_import: str) -> None:
         if venv.exists():
             shutil.rmtree(venv)
         _run([sys.executable, "-m", "venv", str(venv)], "python -m venv", pin_file)
-        _run([str(_python(venv)), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q",
-              "-r", str(pin_file)], f"pip install -r {pin_file.name} (needs PyPI or a mirror)", pin_file)
+        _run(
+            [
+                str(_python(venv)),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "-q",
+                "-r",
+                str(pin_file),
+            ],
+            f"pip install -r {pin_file.name} (needs PyPI or a mirror)",
+            pin_file,
+        )
         _run([str(_python(venv)), "-c", f"import {check_import}"], f"import {check_import} in the new venv", pin_file)
         (venv / ".complete").write_text(pin_file.read_text())
     except BaseException:

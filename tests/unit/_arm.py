@@ -74,24 +74,41 @@ class WsgiClient:
     def token(self) -> str:
         if self._token is None:
             identity = self.app.settings.files.identity
-            form = urllib.parse.urlencode({
-                "grant_type": "client_credentials", "client_id": identity.client_id,
-                "client_secret": identity.client_secret, "scope": "https://management.azure.com/.default",
-            }).encode()
-            answer = self.raw("POST", f"/{identity.tenant_id}/oauth2/v2.0/token", form,
-                              {"Content-Type": "application/x-www-form-urlencoded"})
+            form = urllib.parse.urlencode(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": identity.client_id,
+                    "client_secret": identity.client_secret,
+                    "scope": "https://management.azure.com/.default",
+                }
+            ).encode()
+            answer = self.raw(
+                "POST",
+                f"/{identity.tenant_id}/oauth2/v2.0/token",
+                form,
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
             assert answer.status == 200, answer
             self._token = str(answer.json["access_token"])
         return self._token
 
-    def arm(self, method: str, path: str, body: Any = None, api_version: str | None = "2024-11-01",
-            headers: dict[str, str] | None = None) -> Answer:
+    def arm(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        api_version: str | None = "2024-11-01",
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         """An authenticated ARM request with a JSON body and an api-version."""
         if api_version is not None:
             path += ("&" if "?" in path else "?") + f"api-version={api_version}"
         data = b"" if body is None else json.dumps(body).encode()
-        sent = {"Authorization": f"Bearer {self.token()}", **({"Content-Type": "application/json"} if data else {}),
-                **(headers or {})}
+        sent = {
+            "Authorization": f"Bearer {self.token()}",
+            **({"Content-Type": "application/json"} if data else {}),
+            **(headers or {}),
+        }
         return self.raw(method, path, data, sent)
 
 
@@ -115,8 +132,9 @@ def in_store(store_path: Path, action: Any, subscription: str = SUBSCRIPTION, **
 
 
 @contextmanager
-def threaded_endpoint(store_path: Path, state_dir: Path, clock: ClockMode = "instant",
-                      page_size: int = 100) -> Iterator[dict[str, Any]]:
+def threaded_endpoint(
+    store_path: Path, state_dir: Path, clock: ClockMode = "instant", page_size: int = 100
+) -> Iterator[dict[str, Any]]:
     """The endpoint served over HTTPS on a free port in a thread; yields ``info()`` (the JSON line)."""
     server = ArmServer(str(store_path), str(state_dir), port=0, clock=clock, page_size=page_size)
     info = server.start()

@@ -19,7 +19,8 @@ _CELL = re.compile(r"\S+(?: \S+)*")
 
 
 def debug_msgs(output: str, task: str) -> list[Any]:
-    """The msg of every debug result of TASK (its name as printed in TASK [...]) in ansible-playbook's default output."""
+    """The msg of every debug result of TASK (its name as printed in TASK [...]) in ansible-playbook's default
+    output."""
     msgs = []
     in_task = False
     lines = output.splitlines()
@@ -28,7 +29,7 @@ def debug_msgs(output: str, task: str) -> list[Any]:
             in_task = line.startswith(f"TASK [{task}]")
         elif in_task and line.endswith("=> {"):
             end = lines.index("}", index)
-            msgs.append(json.loads("{" + "\n".join(lines[index + 1:end + 1]))["msg"])
+            msgs.append(json.loads("{" + "\n".join(lines[index + 1 : end + 1]))["msg"])
     assert msgs, f"no debug output of task {task!r}:\n{output[-4000:]}"
     return msgs
 

@@ -45,6 +45,11 @@ def run_playbook(
     environment.pop("ANSIBLE_CONFIG", None)
     environment.pop("AZURE_SUBSCRIPTION_ID", None)
     return subprocess.run(
-        [ansible_playbook(), *args], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300,
+        [ansible_playbook(), *args],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
         check=False,
     )

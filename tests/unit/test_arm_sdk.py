@@ -32,15 +32,22 @@ def sdk_python() -> Path:
     try:
         return client_python(HERE / "requirements-sdk.txt", "sdk", "azure.mgmt.compute, azure.identity")
     except VenvError as exc:
-        pytest.fail(f"the azure-mgmt-compute real-client test needs its venv and it could not be built:\n{exc}",
-                    pytrace=False)
+        pytest.fail(
+            f"the azure-mgmt-compute real-client test needs its venv and it could not be built:\n{exc}", pytrace=False
+        )
 
 
 def sdk(python: Path, phase: str, info: dict[str, Any]) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "REQUESTS_CA", "SSL_CERT"))}
     env["AZSIM_ARM_INFO"] = json.dumps(info)
-    done = subprocess.run([str(python), str(HERE / "sdk_client.py"), phase], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    done = subprocess.run(
+        [str(python), str(HERE / "sdk_client.py"), phase],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, f"SDK phase {phase} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 

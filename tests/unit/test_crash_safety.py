@@ -116,8 +116,9 @@ def start(path: Path, folder: Path) -> subprocess.Popen[bytes]:
     args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"store": str(path), **UPGRADE}}))
     env = {**os.environ, "PYTHONPATH": _collections_dir(), "PYTHONDONTWRITEBYTECODE": "1"}
     with open(folder / "stdout.json", "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", MODULE, str(args)], env=env, stdout=out,
-                                stderr=subprocess.PIPE, cwd=folder)
+        return subprocess.Popen(
+            [sys.executable, "-m", MODULE, str(args)], env=env, stdout=out, stderr=subprocess.PIPE, cwd=folder
+        )
 
 
 @dataclass
@@ -154,11 +155,17 @@ def reference(scratch: Path) -> Reference:
     folder.mkdir()
     template = folder / "template.sqlite"
     assert call(vm_image, {"store": str(template), **IMAGE, "version": "1.0.0"})["rc"] == 0
-    built = call(vmss, {
-        "store": str(template), "resource_group": UPGRADE["resource_group"], "name": UPGRADE["name"],
-        "image": {**IMAGE, "version": "latest"}, "health_probe": {"protocol": "tcp", "port": 22},
-        "instances": [f"vm{i:05d}" for i in range(INSTANCES)],
-    })
+    built = call(
+        vmss,
+        {
+            "store": str(template),
+            "resource_group": UPGRADE["resource_group"],
+            "name": UPGRADE["name"],
+            "image": {**IMAGE, "version": "latest"},
+            "health_probe": {"protocol": "tcp", "port": 22},
+            "instances": [f"vm{i:05d}" for i in range(INSTANCES)],
+        },
+    )
     assert built["rc"] == 0 and len(built["instances"]) == INSTANCES
     assert call(vm_image, {"store": str(template), **IMAGE, "version": "1.1.0"})["rc"] == 0
     assert not Path(f"{template}-wal").exists()

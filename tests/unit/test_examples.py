@@ -126,4 +126,6 @@ def test_examples_run_as_written(module: str, tmp_path: Path) -> None:
     assert result.returncode == 0, f"EXAMPLES of {module} failed (rc {result.returncode}):\n{output[-6000:]}"
     for task in examples:
         if "name" in task:
-            assert f"TASK [{task['name']}]" in output, f"{module}: example {task['name']!r} did not run:\n{output[-4000:]}"
+            assert f"TASK [{task['name']}]" in output, (
+                f"{module}: example {task['name']!r} did not run:\n{output[-4000:]}"
+            )

@@ -57,11 +57,15 @@ CALLS: dict[str, tuple[Any, dict[str, Any]]] = {
     "sim_clock": (sim_clock, {"advance": "PT1M"}),
     "vm_image": (vm_image, {**IMAGE, "version": "2.0.0"}),
     "vm_image_info": (vm_image_info, dict(IMAGE)),
-    "vmss": (vmss, {"resource_group": "rg", "name": "web", "image": {**IMAGE, "version": "latest"},
-                    "instances": ["a", "b"]}),
+    "vmss": (
+        vmss,
+        {"resource_group": "rg", "name": "web", "image": {**IMAGE, "version": "latest"}, "instances": ["a", "b"]},
+    ),
     "vmss_info": (vmss_info, {"resource_group": "rg"}),
-    "vmss_upgrade_policy": (vmss_upgrade_policy, {"resource_group": "rg", "name": "web",
-                                                  "rolling_upgrade_policy": {"max_batch_instance_percent": 50}}),
+    "vmss_upgrade_policy": (
+        vmss_upgrade_policy,
+        {"resource_group": "rg", "name": "web", "rolling_upgrade_policy": {"max_batch_instance_percent": 50}},
+    ),
     "vmss_os_rolling_upgrade": (vmss_os_rolling_upgrade, {"resource_group": "rg", "name": "web"}),
     "vmss_upgrade_history": (vmss_upgrade_history, {"resource_group": "rg", "name": "web"}),
     "feature_registration": (feature_registration, {"wait": True}),
@@ -83,9 +87,20 @@ def _good_store(path: Path) -> bytes:
     """A real store with a scale set, a run and some history in it; closed (no -wal), returned as bytes."""
     store = str(path)
     assert call(vm_image, {"store": store, **IMAGE, "version": "1.0.0"})["rc"] == 0
-    assert call(vmss, {"store": store, "resource_group": "rg", "name": "web", "image": {**IMAGE, "version": "latest"},
-                       "health_probe": {"protocol": "tcp", "port": 22},
-                       "instances": [f"web-{i:03d}" for i in range(200)]})["rc"] == 0
+    assert (
+        call(
+            vmss,
+            {
+                "store": store,
+                "resource_group": "rg",
+                "name": "web",
+                "image": {**IMAGE, "version": "latest"},
+                "health_probe": {"protocol": "tcp", "port": 22},
+                "instances": [f"web-{i:03d}" for i in range(200)],
+            },
+        )["rc"]
+        == 0
+    )
     assert call(vm_image, {"store": store, **IMAGE, "version": "1.1.0"})["rc"] == 0
     assert call(vmss_os_rolling_upgrade, {"store": store, "resource_group": "rg", "name": "web"})["rc"] == 0
     assert not Path(f"{store}-wal").exists()
@@ -101,7 +116,10 @@ def snapshot(path: Path) -> dict[str, Any]:
     """Everything a refusal must leave as it was: bytes, stat, and the folder beside the file."""
     st = os.lstat(path)
     snap: dict[str, Any] = {
-        "mode": st.st_mode, "mtime_ns": st.st_mtime_ns, "size": st.st_size, "inode": st.st_ino,
+        "mode": st.st_mode,
+        "mtime_ns": st.st_mtime_ns,
+        "size": st.st_size,
+        "inode": st.st_ino,
         "folder": sorted(os.listdir(path.parent)),
     }
     if stat.S_ISREG(st.st_mode):
@@ -367,7 +385,7 @@ def _garbage_page(path: Path, good: bytes) -> None:
     """A page in the middle overwritten (bit rot, a bad copy): the header is fine, so opening works."""
     data = bytearray(good)
     middle = len(good) // PAGE // 2 * PAGE
-    data[middle:middle + PAGE] = random.Random(5).randbytes(PAGE)
+    data[middle : middle + PAGE] = random.Random(5).randbytes(PAGE)
     path.write_bytes(bytes(data))
 
 

@@ -47,7 +47,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def _layer(module: str) -> int:
-    first = module[len(PACKAGE) + 1:].split(".")[0]
+    first = module[len(PACKAGE) + 1 :].split(".")[0]
     if first not in LAYERS:
         raise AssertionError(f"{module} is in no layer; put it in one of {', '.join(LAYERS)}")
     return LAYERS.index(first)
@@ -61,7 +61,9 @@ def test_every_core_file_sits_in_a_layer() -> None:
     stray = [p.name for p in MODULE_UTILS.glob("*.py") if p.name != "__init__.py"]
     assert stray == [], f"module_utils files outside the layers: {stray}"
     assert (MODULE_UTILS / "__init__.py").read_text().strip() == ""
-    assert sorted(p.name for p in MODULE_UTILS.iterdir() if p.is_dir() and (p / "__init__.py").exists()) == sorted(LAYERS)
+    assert sorted(p.name for p in MODULE_UTILS.iterdir() if p.is_dir() and (p / "__init__.py").exists()) == sorted(
+        LAYERS
+    )
 
 
 @pytest.mark.parametrize("path", _core_files(), ids=lambda p: str(p.relative_to(MODULE_UTILS)))
@@ -82,8 +84,11 @@ def test_nothing_below_the_front_door_imports_ansible(path: Path) -> None:
         return
     tree = ast.parse(path.read_text(), str(path))
     for node in ast.walk(tree):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-            [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        names = (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        )
         assert not [n for n in names if n == "ansible" or n.startswith("ansible.")], f"{path.name} imports {names}"
 
 
@@ -97,7 +102,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for target in sorted(graph.get(node, ())):
             if colour.get(target) == 1:
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if colour.get(target) is None:
                 found = visit(target)
                 if found:

@@ -48,9 +48,12 @@ ACTION_GROUP = "vmss"
 
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 SCALE_SET = {"resource_group": "rg", "name": "web"}
-BUILD = {**SCALE_SET, "image": {**IMAGE, "version": "latest"},
-         "health_probe": {"protocol": "http", "port": 80, "request_path": "/health"},
-         "instances": ["web-01", "web-02", "web-03"]}
+BUILD = {
+    **SCALE_SET,
+    "image": {**IMAGE, "version": "latest"},
+    "health_probe": {"protocol": "http", "port": 80, "request_path": "/health"},
+    "instances": ["web-01", "web-02", "web-03"],
+}
 
 
 @dataclass
@@ -68,16 +71,23 @@ CASES: dict[str, Case] = {
     "vm_image": Case(args={**IMAGE, "version": "1.0.0"}),
     "vm_image_info": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"})], args=IMAGE, changes=False),
     "vmss": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"})], args=BUILD),
-    "vmss_info": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args=SCALE_SET,
-                      changes=False),
+    "vmss_info": Case(
+        setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args=SCALE_SET, changes=False
+    ),
     "vmss_os_rolling_upgrade": Case(
-        setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD), ("vm_image", {**IMAGE, "version": "1.1.0"})],
+        setup=[
+            ("vm_image", {**IMAGE, "version": "1.0.0"}),
+            ("vmss", BUILD),
+            ("vm_image", {**IMAGE, "version": "1.1.0"}),
+        ],
         args=SCALE_SET,
     ),
-    "vmss_upgrade_history": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)],
-                                 args=SCALE_SET, changes=False),
-    "vmss_upgrade_policy": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)],
-                                args={**SCALE_SET, "mode": "Rolling"}),
+    "vmss_upgrade_history": Case(
+        setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args=SCALE_SET, changes=False
+    ),
+    "vmss_upgrade_policy": Case(
+        setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args={**SCALE_SET, "mode": "Rolling"}
+    ),
 }
 
 
@@ -86,7 +96,8 @@ def module_of(name: str) -> ModuleType:
 
 
 def fragment(slug: str) -> dict[str, Any]:
-    """A fragment of this collection by its slug: ``azsim.vmss.common`` (DOCUMENTATION) or ``azsim.vmss.common.scale_set``."""
+    """A fragment of this collection by its slug: ``azsim.vmss.common`` (DOCUMENTATION) or
+    ``azsim.vmss.common.scale_set``."""
     parts = slug.split(".")
     assert ".".join(parts[:2]) == COLLECTION and len(parts) in (3, 4), f"not a fragment of {COLLECTION}: {slug}"
     holder = importlib.import_module(f"{PACKAGE}.doc_fragments.{parts[2]}").ModuleDocFragment
@@ -114,11 +125,19 @@ def attributes(name: str) -> dict[str, dict[str, Any]]:
 @functools.lru_cache(maxsize=None)
 def _ansible_doc() -> dict[str, Any]:
     beside = Path(sys.executable).parent / "ansible-doc"
-    environment = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(_playbook_runner.collections_dir()), "ANSIBLE_NOCOLOR": "1"}
+    environment = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(_playbook_runner.collections_dir()),
+        "ANSIBLE_NOCOLOR": "1",
+    }
     environment.pop("ANSIBLE_CONFIG", None)
     done = subprocess.run(
         [str(beside) if beside.exists() else "ansible-doc", "--json", *(f"{COLLECTION}.{name}" for name in MODULES)],
-        env=environment, capture_output=True, text=True, timeout=120, check=False,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout))
@@ -173,8 +192,9 @@ def test_declared_attributes_hold_for_a_call(name: str, tmp_path: Path) -> None:
     store = str(tmp_path / "store" / "vmss.sqlite")
 
     def call(module: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
-        rc, result = run(module_of(module), {"store": store, "_ansible_diff": True, "_ansible_check_mode": check,
-                                             **args})
+        rc, result = run(
+            module_of(module), {"store": store, "_ansible_diff": True, "_ansible_check_mode": check, **args}
+        )
         assert rc == 0, f"{module} {args}: {result}"
         return result
 
@@ -191,9 +211,13 @@ def test_declared_attributes_hold_for_a_call(name: str, tmp_path: Path) -> None:
     assert result["changed"] is case.changes, f"{name}: {result}"
     for label, outcome in (("check mode", checked), ("real run", result)):
         if support(declared, "diff_mode") in ("full", "partial"):
-            assert "diff" in outcome, f"{name} declares diff_mode {support(declared, 'diff_mode')} but returned no diff ({label})"
+            assert "diff" in outcome, (
+                f"{name} declares diff_mode {support(declared, 'diff_mode')} but returned no diff ({label})"
+            )
             assert set(outcome["diff"]) >= {"before", "after"}, f"{name}: diff without before/after ({label})"
-            assert outcome["diff"]["before"] != outcome["diff"]["after"], f"{name}: a change with an empty diff ({label})"
+            assert outcome["diff"]["before"] != outcome["diff"]["after"], (
+                f"{name}: a change with an empty diff ({label})"
+            )
         else:
             assert "diff" not in outcome, (
                 f"{name} returns a diff although it declares diff_mode {support(declared, 'diff_mode')} ({label}): "

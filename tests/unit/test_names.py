@@ -45,8 +45,19 @@ GOOD_RG = "rg-names"
 GOOD_NAME = "web"
 
 VALID_RESOURCE_GROUPS = [
-    "a", "rg", "RG-web_01.prod", "rg(1)", "(rg)", "-rg", "_rg", ".rg", "1", "a" * 90,
-    "Ressourcengruppe-Äöü", "资源组", "группа_1",
+    "a",
+    "rg",
+    "RG-web_01.prod",
+    "rg(1)",
+    "(rg)",
+    "-rg",
+    "_rg",
+    ".rg",
+    "1",
+    "a" * 90,
+    "Ressourcengruppe-Äöü",
+    "资源组",
+    "группа_1",
 ]
 INVALID_RESOURCE_GROUPS = [
     pytest.param("", id="empty"),
@@ -107,8 +118,14 @@ INVALID_SCALE_SETS = [
 
 # Every module that takes a resource group and a scale set name, with arguments that otherwise work.
 TAKE_BOTH: dict[str, tuple[Any, dict[str, Any]]] = {
-    "vmss": (vmss, {"image": {**IMAGE, "version": "latest"}, "instances": ["web-a", "web-b"],
-                    "health_probe": {"protocol": "tcp", "port": 22}}),
+    "vmss": (
+        vmss,
+        {
+            "image": {**IMAGE, "version": "latest"},
+            "instances": ["web-a", "web-b"],
+            "health_probe": {"protocol": "tcp", "port": 22},
+        },
+    ),
     "vmss_info": (vmss_info, {}),
     "vmss_upgrade_policy": (vmss_upgrade_policy, {"rolling_upgrade_policy": {"max_batch_instance_percent": 50}}),
     "vmss_os_rolling_upgrade": (vmss_os_rolling_upgrade, {}),
@@ -194,8 +211,10 @@ def test_invalid_scale_set_name_is_refused_before_anything_is_written(store: Pat
 def test_every_module_checks_the_names_before_anything_is_written(
     store: Path, tmp_path: Path, module_name: str
 ) -> None:
-    for option, check, value in (("resource_group", check_resource_group, "../rg"),
-                                 ("name", check_scale_set_name, "../web")):
+    for option, check, value in (
+        ("resource_group", check_resource_group, "../rg"),
+        ("name", check_scale_set_name, "../web"),
+    ):
         msg = refusal(check, value)
         assert_refused_before_anything_is_written(module_name, option, value, msg, store, tmp_path)
 
@@ -231,14 +250,22 @@ def test_valid_scale_set_name_works_everywhere(store: Path, value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [pytest.param("a b", id="space"), pytest.param("a/b", id="slash"), pytest.param("", id="empty"),
-     pytest.param("x" * 256, id="256-characters"), pytest.param("a\x00b", id="nul"), pytest.param("a\nb", id="newline")],
+    [
+        pytest.param("a b", id="space"),
+        pytest.param("a/b", id="slash"),
+        pytest.param("", id="empty"),
+        pytest.param("x" * 256, id="256-characters"),
+        pytest.param("a\x00b", id="nul"),
+        pytest.param("a\nb", id="newline"),
+    ],
 )
 def test_invalid_instance_name_is_refused_and_nothing_is_written(store: Path, value: str) -> None:
     """Instance names are inventory host names: printable, no spaces or '/', up to 255 characters."""
     before = store.read_bytes(), _folder(store)
     module, args = TAKE_BOTH["vmss"]
-    result = call(module, {"store": str(store), "resource_group": GOOD_RG, "name": GOOD_NAME,
-                           **{**args, "instances": ["ok-1", value]}})
+    result = call(
+        module,
+        {"store": str(store), "resource_group": GOOD_RG, "name": GOOD_NAME, **{**args, "instances": ["ok-1", value]}},
+    )
     assert result["rc"] == 1 and result["msg"].startswith("instances[1].name: "), result
     assert (store.read_bytes(), _folder(store)) == before

@@ -134,8 +134,16 @@ def host_vars(label: str, index: int) -> dict[str, Any]:
 def host_tasks(store: str, hvars: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The playbook's four tasks for one host, as (module, args): the one-at-a-time reference."""
     return [
-        ("vmss_upgrade_policy", {"store": store, "resource_group": RG, "name": hvars["own"], "mode": "Rolling",
-                                 "rolling_upgrade_policy": {"max_batch_instance_percent": hvars["batch_percent"]}}),
+        (
+            "vmss_upgrade_policy",
+            {
+                "store": store,
+                "resource_group": RG,
+                "name": hvars["own"],
+                "mode": "Rolling",
+                "rolling_upgrade_policy": {"max_batch_instance_percent": hvars["batch_percent"]},
+            },
+        ),
         ("vmss_upgrade_policy", {"store": store, "resource_group": RG, "name": SHARED, **hvars["shared_field"]}),
         ("vmss_os_rolling_upgrade", {"store": store, "resource_group": RG, "name": hvars["own"], "wait": True}),
         ("sim_clock", {"store": store, "advance": hvars["advance"]}),
@@ -148,11 +156,17 @@ def build_store(path: Path, labels: list[str], hosts: int) -> None:
     assert call(vm_image, {"store": store, **IMAGE, "version": "1.0.0"})["rc"] == 0
     names = [SHARED] + [host_vars(label, i)["own"] for label in labels for i in range(hosts)]
     for name in names:
-        result = call(vmss, {
-            "store": store, "resource_group": RG, "name": name, "image": {**IMAGE, "version": "latest"},
-            "health_probe": {"protocol": "tcp", "port": 22},
-            "instances": [f"{name}-vm{i}" for i in range(INSTANCES_PER_SET)],
-        })
+        result = call(
+            vmss,
+            {
+                "store": store,
+                "resource_group": RG,
+                "name": name,
+                "image": {**IMAGE, "version": "latest"},
+                "health_probe": {"protocol": "tcp", "port": 22},
+                "instances": [f"{name}-vm{i}" for i in range(INSTANCES_PER_SET)],
+            },
+        )
         assert result["rc"] == 0, result
     assert call(vm_image, {"store": store, **IMAGE, "version": "1.1.0"})["rc"] == 0
 
@@ -203,8 +217,19 @@ def start_playbook(folder: Path, label: str, store: Path, strategy: str, hosts: 
         "AZSIM_VMSS_STORE": str(folder / "forgotten.sqlite"),
     }
     return subprocess.Popen(
-        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory), "-f", str(hosts), str(playbook)],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            str(Path(sys.executable).with_name("ansible-playbook")),
+            "-i",
+            str(inventory),
+            "-f",
+            str(hosts),
+            str(playbook),
+        ],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -234,18 +259,25 @@ def normalized(path: Path) -> dict[str, Any]:
             record = json.loads(doc)
             instances = sorted(
                 (i["name"], i["os_disk"]["image_version"], i["health"], i["provisioning_state"])
-                for i in (json.loads(d) for (d,) in conn.execute("SELECT doc FROM instances WHERE scale_set = ?", (key,)))
+                for i in (
+                    json.loads(d) for (d,) in conn.execute("SELECT doc FROM instances WHERE scale_set = ?", (key,))
+                )
             )
             runs = []
             for (d,) in conn.execute("SELECT doc FROM runs WHERE scale_set = ? ORDER BY run_id", (key,)):
                 run = json.loads(d)
-                runs.append({
-                    "kind": run["kind"], "status": run["status"], "started_by": run["started_by"],
-                    "target_version": run["target_version"], "policy": run["policy"],
-                    "length": run["end"] - run["start"],
-                    "batches": [(len(b["instances"]), b["result"], b["end"] - b["start"]) for b in run["batches"]],
-                    "results": sorted(o["result"] for o in run["outcome"].values()),
-                })
+                runs.append(
+                    {
+                        "kind": run["kind"],
+                        "status": run["status"],
+                        "started_by": run["started_by"],
+                        "target_version": run["target_version"],
+                        "policy": run["policy"],
+                        "length": run["end"] - run["start"],
+                        "batches": [(len(b["instances"]), b["result"], b["end"] - b["start"]) for b in run["batches"]],
+                        "results": sorted(o["result"] for o in run["outcome"].values()),
+                    }
+                )
             sets[key] = {
                 "policy": record["model"]["properties"]["upgradePolicy"],
                 "model_version": record["model_version"],

@@ -33,7 +33,8 @@ DOC_EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.yml"))
 DOC_EXAMPLE_LINES = {
     "seed_walkthrough.yml": [
         "from 2025-01-01T00:00:00Z to 2025-01-01T00:20:00Z",
-        "WindowsAutomaticUpdatesEnabled at properties.virtualMachineProfile.osProfile.windowsConfiguration.enableAutomaticUpdates",
+        "WindowsAutomaticUpdatesEnabled at "
+        "properties.virtualMachineProfile.osProfile.windowsConfiguration.enableAutomaticUpdates",
         "feature Registered, provider Registered",
         "Faulted: RollingUpgradeExtensionCredentialExpired",
         "Platform Completed 2025-01-01T03:17:00Z to 16.04.202002010: 10 upgraded,",
@@ -119,13 +120,23 @@ def test_rolling_upgrade_then_history_then_enforce_policy(tmp_path: Path, store:
     ]
     assert [[row["INSTANCES"]] for row in batches] == FLEET_BATCHES
     assert [row["BATCH"] for row in batches] == ["1", "2", "3", "4", "5"]
-    assert batches[3] == {"BATCH": "4", "TIME": "00:12-00:20", "RESULT": "partially_failed", "INSTANCES": "web-04, web-09"}
+    assert batches[3] == {
+        "BATCH": "4",
+        "TIME": "00:12-00:20",
+        "RESULT": "partially_failed",
+        "INSTANCES": "web-04, web-09",
+    }
     assert {row["RESULT"] for i, row in enumerate(batches) if i != 3} == {"succeeded"}
     assert list(instances) == [f"web-{n:02d}" for n in range(1, 11)]
-    assert instances["web-04"] == {"RESULT": "failed", "BATCH": "4", "IMAGE VERSION": "24.04.202502010", "HEALTH": "Unhealthy"}
-    assert {(row["RESULT"], row["IMAGE VERSION"], row["HEALTH"]) for name, row in instances.items() if name != "web-04"} == {
-        ("upgraded", "24.04.202502010", "Healthy")
+    assert instances["web-04"] == {
+        "RESULT": "failed",
+        "BATCH": "4",
+        "IMAGE VERSION": "24.04.202502010",
+        "HEALTH": "Unhealthy",
     }
+    assert {
+        (row["RESULT"], row["IMAGE VERSION"], row["HEALTH"]) for name, row in instances.items() if name != "web-04"
+    } == {("upgraded", "24.04.202502010", "Healthy")}
     assert recap(first, "web-04")["ok"] == 1
     again = ok(run_playbook(["-i", FLEET, "azsim.vmss.rolling_upgrade"], tmp_path, store))
     assert recap(again)["changed"] == 0
@@ -134,13 +145,25 @@ def test_rolling_upgrade_then_history_then_enforce_policy(tmp_path: Path, store:
     assert history[0] == "rg-fleet/web: 1 OS upgrade run(s), virtual now 2025-01-01T00:24:00Z"
     label = history.index("  batches of the most recent run:")
     assert table(history[1:label]) == [
-        {"STATUS": "Completed", "BY": "User", "START": "2025-01-01 00:00", "MIN": "24", "TARGET": "24.04.202502010",
-         "UPGRADED": "9", "FAILED": "1", "ROLLED BACK": "0", "ERROR": ""}
+        {
+            "STATUS": "Completed",
+            "BY": "User",
+            "START": "2025-01-01 00:00",
+            "MIN": "24",
+            "TARGET": "24.04.202502010",
+            "UPGRADED": "9",
+            "FAILED": "1",
+            "ROLLED BACK": "0",
+            "ERROR": "",
+        }
     ]
-    assert [split_row(line) for line in history[label + 1:-1]] == [
+    assert [split_row(line) for line in history[label + 1 : -1]] == [
         [f"{row['BATCH']}.", row["TIME"], row["RESULT"], row["INSTANCES"]] for row in batches
     ]
-    assert history[-1] == "  instances: failed 1 (web-04); upgraded 9 (web-01, web-02, web-03, web-05, web-06, web-07, web-08, web-09, web-10)"
+    assert (
+        history[-1] == "  instances: failed 1 (web-04); "
+        "upgraded 9 (web-01, web-02, web-03, web-05, web-06, web-07, web-08, web-09, web-10)"
+    )
 
     enforced = ok(run_playbook(["-i", FLEET, "azsim.vmss.enforce_policy"], tmp_path, store))
     no_warnings(enforced)
@@ -206,24 +229,40 @@ def test_register_gallery_feature(tmp_path: Path, store: Path) -> None:
 def test_rolling_upgrade_by_the_platform(tmp_path: Path, store: Path) -> None:
     """With the automatic trigger the platform starts the run 3 hours on and rolls the failed host back."""
     output = ok(
-        run_playbook(["-i", FLEET, "azsim.vmss.rolling_upgrade", "-e", "rolling_upgrade_trigger=automatic"], tmp_path, store),
+        run_playbook(
+            ["-i", FLEET, "azsim.vmss.rolling_upgrade", "-e", "rolling_upgrade_trigger=automatic"], tmp_path, store
+        ),
         "web-04: rolled back in batch 4, runs 24.04.202501010: look at it before the next image",
     )
     summary, batches, instances = rollout_sections(output)
     assert summary == [
-        "rg-fleet/web: Completed, started by Platform, 03:00-03:27, to 24.04.202502010: 9 upgraded, 1 failed, 1 rolled back"
+        "rg-fleet/web: Completed, started by Platform, 03:00-03:27, to 24.04.202502010: "
+        "9 upgraded, 1 failed, 1 rolled back"
     ]
     assert [[row["INSTANCES"]] for row in batches] == FLEET_BATCHES
-    assert batches[3] == {"BATCH": "4", "TIME": "03:12-03:23", "RESULT": "partially_failed", "INSTANCES": "web-04, web-09"}
-    assert instances["web-04"] == {"RESULT": "rolled_back", "BATCH": "4", "IMAGE VERSION": "24.04.202501010", "HEALTH": "Healthy"}
+    assert batches[3] == {
+        "BATCH": "4",
+        "TIME": "03:12-03:23",
+        "RESULT": "partially_failed",
+        "INSTANCES": "web-04, web-09",
+    }
+    assert instances["web-04"] == {
+        "RESULT": "rolled_back",
+        "BATCH": "4",
+        "IMAGE VERSION": "24.04.202501010",
+        "HEALTH": "Healthy",
+    }
 
 
 def test_demo_shows_the_plan_the_rollout_and_the_history_without_warnings(tmp_path: Path, store: Path) -> None:
     """make demo: the same rollout planned in check mode and then run, each instance's outcome, the history, and
     the follow-up on the rolled-back host; ansible prints no warning."""
     output = ok(
-        run_playbook(["-i", str(ROOT / "playbooks" / "inventory" / "demo.ini"), str(ROOT / "playbooks" / "demo.yml")],
-                     tmp_path, store),
+        run_playbook(
+            ["-i", str(ROOT / "playbooks" / "inventory" / "demo.ini"), str(ROOT / "playbooks" / "demo.yml")],
+            tmp_path,
+            store,
+        ),
         "web-04 was rolled back to 24.04.202501010: look at it before the next image",
     )
     no_warnings(output)

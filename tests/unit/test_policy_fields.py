@@ -55,7 +55,8 @@ DOC_OPTIONS: dict[str, Any] = _module_constant("DOCUMENTATION")["options"]
 DOC_DESCRIPTION = " ".join(_module_constant("DOCUMENTATION")["description"])
 RETURN_SAMPLE: dict[str, Any] = _module_constant("RETURN")["upgrade_policy"]["sample"]
 ROLE_OPTIONS: dict[str, Any] = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"][
-    "main"]["options"]
+    "main"
+]["options"]
 ROLE_DEFAULTS_TEXT = (ROLE / "defaults" / "main.yml").read_text()
 ROLE_DEFAULTS: dict[str, Any] = yaml.safe_load(ROLE_DEFAULTS_TEXT)
 README = (ROLE / "README.md").read_text()
@@ -126,8 +127,25 @@ def test_defaults_come_from_the_table() -> None:
 _VALUES = st.one_of(
     st.booleans(),
     st.integers(-5, 120),
-    st.sampled_from(["Automatic", "Manual", "Rolling", "rolling", "", "PT0S", "PT5M", "pt5m", " PT1H ", "P1D",
-                     "P1M", "PT", "5 minutes", "true", "20"]),
+    st.sampled_from(
+        [
+            "Automatic",
+            "Manual",
+            "Rolling",
+            "rolling",
+            "",
+            "PT0S",
+            "PT5M",
+            "pt5m",
+            " PT1H ",
+            "P1D",
+            "P1M",
+            "PT",
+            "5 minutes",
+            "true",
+            "20",
+        ]
+    ),
     st.none(),
     st.floats(allow_nan=False),
     st.lists(st.integers(), max_size=1),
@@ -167,7 +185,9 @@ def test_the_module_documents_no_other_policy_option() -> None:
     assert sorted(DOC_OPTIONS) == TOP_OPTIONS
     for group in GROUP_OPTIONS:
         assert DOC_OPTIONS[group]["type"] == "dict"
-        assert sorted(DOC_OPTIONS[group]["suboptions"]) == sorted(f.key for f in POLICY_FIELDS if f.group_option == group)
+        assert sorted(DOC_OPTIONS[group]["suboptions"]) == sorted(
+            f.key for f in POLICY_FIELDS if f.group_option == group
+        )
 
 
 def _shape(spec: dict[str, Any], nested: str) -> dict[str, Any]:

@@ -178,8 +178,9 @@ def test_protected_settings_never_appear_and_the_store_is_0600(tmp_path: Path) -
     (tmp_path / "ansible.cfg").write_text("[defaults]\n")
     store = tmp_path / "state" / "vmss.sqlite"
     results_file = tmp_path / "results.json"
-    inventory = {"all": {"hosts": {"localhost": {"ansible_connection": "local",
-                                                 "ansible_python_interpreter": sys.executable}}}}
+    inventory = {
+        "all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}
+    }
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))
     log = tmp_path / "ansible.log"
     env = {
@@ -193,15 +194,31 @@ def test_protected_settings_never_appear_and_the_store_is_0600(tmp_path: Path) -
         "AZSIM_VMSS_STORE": str(tmp_path / "forgotten.sqlite"),
     }
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), "-vvv", "--diff", "-i", "inventory.json",
-         "-e", json.dumps({"azsim_store": str(store), "results_file": str(results_file)}), "playbook.yml"],
-        cwd=tmp_path, env={**env}, capture_output=True, text=True, timeout=300, check=False,
+        [
+            str(Path(sys.executable).with_name("ansible-playbook")),
+            "-vvv",
+            "--diff",
+            "-i",
+            "inventory.json",
+            "-e",
+            json.dumps({"azsim_store": str(store), "results_file": str(results_file)}),
+            "playbook.yml",
+        ],
+        cwd=tmp_path,
+        env={**env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
         preexec_fn=lambda: os.umask(0),  # the store must be 0600 whatever the umask
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
-    assert re.search(r"localhost\s+:\s+ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0\s+skipped=0\s+rescued=0\s+"
-                     r"ignored=3", output), output
+    assert re.search(
+        r"localhost\s+:\s+ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0\s+skipped=0\s+rescued=0\s+"
+        r"ignored=3",
+        output,
+    ), output
 
     results = json.loads(results_file.read_text())
     # The tasks did what they say, so that there was something to leak.

@@ -40,8 +40,12 @@ def folder_snapshot(folder: Path) -> dict[str, Any]:
         for name in sorted(dirs + files):
             full = Path(root, name)
             st = os.lstat(full)
-            entry: dict[str, Any] = {"mode": st.st_mode, "uid": st.st_uid, "size": st.st_size,
-                                     "mtime_ns": st.st_mtime_ns}
+            entry: dict[str, Any] = {
+                "mode": st.st_mode,
+                "uid": st.st_uid,
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+            }
             if stat.S_ISREG(st.st_mode):
                 entry["bytes"] = full.read_bytes()
             snap[str(full.relative_to(folder))] = entry
@@ -74,13 +78,26 @@ def old_rollback_journal_store(path: Path) -> None:
 
 NOTHING_WRITTEN = [
     pytest.param(sim_clock, {"advance": "PT1H", "_ansible_check_mode": True}, 0, id="check-mode-sim_clock"),
-    pytest.param(vmss, {"resource_group": "rg", "name": "web", "image": {**IMAGE, "version": "1.0.0"},
-                        "instances": ["a"], "_ansible_check_mode": True}, 1, id="check-mode-vmss-unknown-image"),
+    pytest.param(
+        vmss,
+        {
+            "resource_group": "rg",
+            "name": "web",
+            "image": {**IMAGE, "version": "1.0.0"},
+            "instances": ["a"],
+            "_ansible_check_mode": True,
+        },
+        1,
+        id="check-mode-vmss-unknown-image",
+    ),
     pytest.param(vmss_info, {"resource_group": "rg"}, 0, id="vmss_info"),
     pytest.param(vm_image_info, dict(IMAGE), 0, id="vm_image_info"),
-    pytest.param(vmss_upgrade_policy, {"resource_group": "rg", "name": "nope",
-                                       "rolling_upgrade_policy": {"max_batch_instance_percent": 50}},
-                 1, id="refused-vmss_upgrade_policy"),
+    pytest.param(
+        vmss_upgrade_policy,
+        {"resource_group": "rg", "name": "nope", "rolling_upgrade_policy": {"max_batch_instance_percent": 50}},
+        1,
+        id="refused-vmss_upgrade_policy",
+    ),
     pytest.param(sim_clock, {"advance": "PT1H", "to": "2025-01-02T00:00:00Z"}, 1, id="refused-sim_clock"),
 ]
 
@@ -125,8 +142,11 @@ def test_a_check_mode_read_of_a_wal_store_leaves_every_file_as_it_was(tmp_path: 
     assert call(vm_image, {"store": str(path), **IMAGE, "version": "1.0.0"})["rc"] == 0
     time.sleep(0.01)
     before = folder_snapshot(tmp_path)
-    reads: list[tuple[Any, dict[str, Any]]] = [(sim_clock, {"advance": "PT1H", "_ansible_check_mode": True}),
-                                               (vm_image_info, dict(IMAGE)), (vmss_info, {"resource_group": "rg"})]
+    reads: list[tuple[Any, dict[str, Any]]] = [
+        (sim_clock, {"advance": "PT1H", "_ansible_check_mode": True}),
+        (vm_image_info, dict(IMAGE)),
+        (vmss_info, {"resource_group": "rg"}),
+    ]
     for module, args in reads:
         assert call(module, {"store": str(path), **args})["rc"] == 0
         assert differences(before, folder_snapshot(tmp_path)) == []
@@ -139,8 +159,13 @@ def fleet_store(path: Path, instances: int, seed: str) -> None:
     """A real store (WAL, closed, so no sidecar) with ``instances`` instance rows."""
     store = Store.open(str(path))
     with store.transaction():
-        store.put_docs("instances", [({"scale_set": seed, "instance_id": i}, {"name": f"{seed}-{i}", "pad": "x" * 300})
-                                     for i in range(instances)])
+        store.put_docs(
+            "instances",
+            [
+                ({"scale_set": seed, "instance_id": i}, {"name": f"{seed}-{i}", "pad": "x" * 300})
+                for i in range(instances)
+            ],
+        )
     store.close()
     assert not Path(f"{path}-wal").exists()
 
@@ -150,8 +175,10 @@ def committed_wal_of(path: Path, rows: int, seed: str) -> bytes:
     conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany("INSERT OR REPLACE INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)",
-                     [(seed, 100_000 + i, json.dumps({"late": i, "pad": "y" * 300})) for i in range(rows)])
+    conn.executemany(
+        "INSERT OR REPLACE INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)",
+        [(seed, 100_000 + i, json.dumps({"late": i, "pad": "y" * 300})) for i in range(rows)],
+    )
     conn.execute("UPDATE meta SET value = value + 60 WHERE key = 'now'")
     conn.execute("COMMIT")
     wal = Path(f"{path}-wal").read_bytes()
@@ -179,8 +206,11 @@ def hot_journal_of_another_database(folder: Path) -> bytes:
 
 @pytest.mark.parametrize(
     ("other_instances", "wal_rows"),
-    [pytest.param(20, 10, id="smaller-store"), pytest.param(3000, 400, id="bigger-store"),
-     pytest.param(1000, 50, id="same-size-store")],
+    [
+        pytest.param(20, 10, id="smaller-store"),
+        pytest.param(3000, 400, id="bigger-store"),
+        pytest.param(1000, 50, id="same-size-store"),
+    ],
 )
 @pytest.mark.parametrize("module", [vmss_info, sim_clock], ids=["vmss_info", "sim_clock"])
 def test_a_stale_wal_of_another_store_is_refused_and_both_files_stay_byte_identical(
@@ -230,7 +260,9 @@ def test_a_hot_journal_of_another_database_is_refused_and_both_files_stay_byte_i
     for module, args in [(vmss_info, {"resource_group": "rg"}), (sim_clock, {"advance": "PT1M"})]:
         result = call(module, {"store": str(path), **args})
         assert result["rc"] == 1, result
-        assert result["msg"].startswith(f"store {path}: its -journal file {path}-journal does not belong to it ("), result
+        assert result["msg"].startswith(f"store {path}: its -journal file {path}-journal does not belong to it ("), (
+            result
+        )
         assert differences(before, folder_snapshot(path.parent)) == []
 
 
@@ -443,14 +475,24 @@ def run_with_file_size_limit(args: dict[str, Any], limit: int, module: str = "vm
     import sys
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    done = subprocess.run([sys.executable, "-c", _LIMITED, json.dumps(args), str(limit), module], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED, json.dumps(args), str(limit), module],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 
-BIG_SCALE_SET = {"resource_group": "rg", "name": "web", "image": {**IMAGE, "version": "latest"},
-                 "instances": [f"web-{i:04d}" for i in range(2000)]}
+BIG_SCALE_SET = {
+    "resource_group": "rg",
+    "name": "web",
+    "image": {**IMAGE, "version": "latest"},
+    "instances": [f"web-{i:04d}" for i in range(2000)],
+}
 
 
 def assert_names_the_size_limit(result: dict[str, Any], path: Path) -> None:

@@ -71,9 +71,12 @@ def _wait(
     store: Store, state: str, register_provider: bool, subscription_id: str, namespace: str, feature_name: str
 ) -> list[dict[str, Any]]:
     """Advance the clock until the feature (and the provider, when asked) reached the target state."""
+
     def current() -> tuple[dict[str, Any], dict[str, Any]]:
-        return (load_feature(store, subscription_id, namespace, feature_name),
-                load_provider(store, subscription_id, namespace))
+        return (
+            load_feature(store, subscription_id, namespace, feature_name),
+            load_provider(store, subscription_id, namespace),
+        )
 
     feature, provider = current()
     if _reached(state, register_provider, feature, provider):

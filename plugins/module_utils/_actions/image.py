@@ -81,7 +81,11 @@ def publish_image(
         for entry in (before, after):
             if entry is not None:
                 entry["id"] = platform_image_id(
-                    call.subscription_id, entry["location"], entry["publisher"], entry["offer"], entry["sku"],
+                    call.subscription_id,
+                    entry["location"],
+                    entry["publisher"],
+                    entry["offer"],
+                    entry["sku"],
                     entry["version"],
                 )
     if before != after:
@@ -118,4 +122,9 @@ def image_versions(
         }
         for e in entries
     ]
-    return {"changed": False, "location": location, "versions": versions, "latest": latest_for(store, reference, location)}
+    return {
+        "changed": False,
+        "location": location,
+        "versions": versions,
+        "latest": latest_for(store, reference, location),
+    }

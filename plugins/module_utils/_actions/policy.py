@@ -70,8 +70,10 @@ def set_upgrade_policy(
     key, record = address(call, resource_group, name)
     instances = fleet_of(store).instances(key)
     current = record["model"]["properties"]["upgradePolicy"]
-    policy = merge(current, {"mode": mode, "automatic_os_upgrade": automatic_os_upgrade,
-                             "rolling_upgrade_policy": rolling_upgrade_policy})
+    policy = merge(
+        current,
+        {"mode": mode, "automatic_os_upgrade": automatic_os_upgrade, "rolling_upgrade_policy": rolling_upgrade_policy},
+    )
 
     candidate = copy.deepcopy(record)
     candidate["model"]["properties"]["upgradePolicy"] = policy

@@ -38,20 +38,29 @@ def _state(run: Run | None) -> dict[str, Any]:
     """What ``changed`` and ``diff`` compare: the latest run's identity, status and the requests made of it."""
     if run is None:
         return {"latest_run": None}
-    return {"latest_run": {
-        "run_id": run["run_id"],
-        "status": run["status"],
-        "last_action": run["last_action"],
-        "cancel_requested": run["cancel_requested"],
-        "approved": list(run["approved"]),
-    }}
+    return {
+        "latest_run": {
+            "run_id": run["run_id"],
+            "status": run["status"],
+            "last_action": run["last_action"],
+            "cancel_requested": run["cancel_requested"],
+            "approved": list(run["approved"]),
+        }
+    }
 
 
 def _result(call: Call, key: str, run: Run | None, before: dict[str, Any]) -> RunResult:
     after = _state(fleet_of(call.store).latest_run(key))
     view = runs.run_view(call.store, key, run)
-    return {"changed": before != after, "before": before, "after": after, "rolling_upgrade": view["rolling_upgrade"],
-            "batches": view["batches"], "instances": view["instances"], "now": view["now"]}
+    return {
+        "changed": before != after,
+        "before": before,
+        "after": after,
+        "rolling_upgrade": view["rolling_upgrade"],
+        "batches": view["batches"],
+        "instances": view["instances"],
+        "now": view["now"],
+    }
 
 
 def start_os_rolling_upgrade(
@@ -86,8 +95,10 @@ def start_os_rolling_upgrade(
     run = orchestrator.start_run(store, key, "os", "User")
     if run is None:
         version = catalogue.resolve(store, reference, record["model"]["location"])
-        return {"msg": f"Every instance already runs the latest image version {version}.",
-                **_result(call, key, current, before)}
+        return {
+            "msg": f"Every instance already runs the latest image version {version}.",
+            **_result(call, key, current, before),
+        }
     advance(store, store.now())
     if wait:
         rollouts.drive(store, run, timeout)
@@ -100,8 +111,10 @@ def start_os_rolling_upgrade(
             result["plan"]["end"] = None
     elif wait and orchestrator.is_active(run):
         result["failed"] = True
-        result["msg"] = (f"The rolling upgrade is still {run['status']} after wait_timeout {wait_timeout} of virtual "
-                         "time; its progress so far is kept.")
+        result["msg"] = (
+            f"The rolling upgrade is still {run['status']} after wait_timeout {wait_timeout} of virtual "
+            "time; its progress so far is kept."
+        )
         return result
     platform.reschedule(store, fleet.record(key) or record)
     if run["status"] == "Faulted" and fail_on_fault:
@@ -145,7 +158,9 @@ def _instance_ids(instances: list[Instance], wanted: list[str]) -> list[str]:
     for index, value in enumerate(wanted):
         iid = str(value) if str(value) in known else by_name.get(str(value))
         if iid is None:
-            raise InvalidInput(f"instance_ids[{index}]: {value!r} is neither an instance id nor a host name of this scale set")
+            raise InvalidInput(
+                f"instance_ids[{index}]: {value!r} is neither an instance id nor a host name of this scale set"
+            )
         ids.append(iid)
     return ids
 
@@ -192,10 +207,13 @@ def os_rolling_upgrade(
 ) -> RunResult:
     """The vmss_os_rolling_upgrade module's one entry: the operation its ``state`` names."""
     if state == "cancelled":
-        return cancel_rolling_upgrade(call, resource_group, name, wait=wait, wait_timeout=wait_timeout,
-                                      fail_if_idle=fail_if_idle)
+        return cancel_rolling_upgrade(
+            call, resource_group, name, wait=wait, wait_timeout=wait_timeout, fail_if_idle=fail_if_idle
+        )
     if state == "approved":
-        return approve_rolling_upgrade(call, resource_group, name, instance_ids=instance_ids, wait=wait,
-                                       wait_timeout=wait_timeout)
-    return start_os_rolling_upgrade(call, resource_group, name, wait=wait, wait_timeout=wait_timeout,
-                                    fail_on_fault=fail_on_fault)
+        return approve_rolling_upgrade(
+            call, resource_group, name, instance_ids=instance_ids, wait=wait, wait_timeout=wait_timeout
+        )
+    return start_os_rolling_upgrade(
+        call, resource_group, name, wait=wait, wait_timeout=wait_timeout, fail_on_fault=fail_on_fault
+    )

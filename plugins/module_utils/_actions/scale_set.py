@@ -121,7 +121,10 @@ def _check_enabled_policy(store: Store, record: Record, instances: list[Instance
     if not automatic_os_upgrade_enabled(policy):
         return
     findings = [
-        f for f in check_policy(record, policy, len(instances), gallery_opt_in_complete(store, record["model"]["id"].split("/")[2]))
+        f
+        for f in check_policy(
+            record, policy, len(instances), gallery_opt_in_complete(store, record["model"]["id"].split("/")[2])
+        )
         if f["severity"] == ERROR
     ]
     if findings:
@@ -215,8 +218,13 @@ def _write_scale_set(
     fleet.save(record, instances)
     after = snapshot(record, instances)
     view = public_view(record, instances)
-    return {"before": before, "after": after, "vmss": view["vmss"], "instances": view["instances"],
-            "simulator": view["simulator"]}
+    return {
+        "before": before,
+        "after": after,
+        "vmss": view["vmss"],
+        "instances": view["instances"],
+        "simulator": view["simulator"],
+    }
 
 
 def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> ScaleSetInfoResult:

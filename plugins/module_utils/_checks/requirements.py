@@ -91,7 +91,9 @@ def summarize(findings: list[Finding]) -> str:
 
 
 def _image_reference(record: Record) -> dict[str, Any]:
-    return dict(record["model"]["properties"]["virtualMachineProfile"].get("storageProfile", {}).get("imageReference", {}))
+    return dict(
+        record["model"]["properties"]["virtualMachineProfile"].get("storageProfile", {}).get("imageReference", {})
+    )
 
 
 def _subscription(record: Record) -> str:
@@ -119,13 +121,15 @@ def api_version_findings(policy: dict[str, Any], api_version: str) -> list[Findi
             continue
         value = field_value(policy, field)
         if value != field.default and not api_at_least(api_version, field.api_version):
-            out.append(finding(
-                "PolicyFieldRequiresNewerApiVersion",
-                field.path,
-                f"{field.option} ({field.rest}) = {value!r} needs Compute API version "
-                f"{field.api_version} or later; the scale set uses {api_version}. Leave it at its default "
-                f"({field.default!r}) or raise the scale set's api_version (azsim.vmss.vmss)",
-            ))
+            out.append(
+                finding(
+                    "PolicyFieldRequiresNewerApiVersion",
+                    field.path,
+                    f"{field.option} ({field.rest}) = {value!r} needs Compute API version "
+                    f"{field.api_version} or later; the scale set uses {api_version}. Leave it at its default "
+                    f"({field.default!r}) or raise the scale set's api_version (azsim.vmss.vmss)",
+                )
+            )
     return out
 
 
@@ -152,43 +156,53 @@ def image_findings(record: Record, gallery_opt_in: bool) -> list[Finding]:
     if "id" in ref:
         image_id = str(ref["id"])
         if pinned is not None:
-            out.append(finding(
-                "ImageVersionNotLatest",
-                f"{IMAGE_REFERENCE}.id",
-                f"the scale set references gallery image version {image_id}; automatic OS image upgrade needs "
-                "the gallery image referenced without /versions/<version>, so that it follows the latest version",
-            ))
+            out.append(
+                finding(
+                    "ImageVersionNotLatest",
+                    f"{IMAGE_REFERENCE}.id",
+                    f"the scale set references gallery image version {image_id}; automatic OS image upgrade needs "
+                    "the gallery image referenced without /versions/<version>, so that it follows the latest version",
+                )
+            )
         if not catalogue.is_gallery_image(image_id):
-            out.append(finding(
-                "UnsupportedImage",
-                f"{IMAGE_REFERENCE}.id",
-                f"{image_id} is a custom image outside an Azure Compute Gallery; automatic OS image upgrade "
-                "supports only gallery images and the supported platform images",
-            ))
+            out.append(
+                finding(
+                    "UnsupportedImage",
+                    f"{IMAGE_REFERENCE}.id",
+                    f"{image_id} is a custom image outside an Azure Compute Gallery; automatic OS image upgrade "
+                    "supports only gallery images and the supported platform images",
+                )
+            )
         elif not gallery_opt_in:
-            out.append(finding(
-                "GalleryFeatureNotRegistered",
-                f"{IMAGE_REFERENCE}.id",
-                f"a gallery image needs subscription {_subscription(record)} opted in: feature {GALLERY_FEATURE} "
-                "Registered, then the Microsoft.Compute provider registered again after that (azsim.vmss."
-                "feature_registration with register_provider: true and wait: true)",
-            ))
+            out.append(
+                finding(
+                    "GalleryFeatureNotRegistered",
+                    f"{IMAGE_REFERENCE}.id",
+                    f"a gallery image needs subscription {_subscription(record)} opted in: feature {GALLERY_FEATURE} "
+                    "Registered, then the Microsoft.Compute provider registered again after that (azsim.vmss."
+                    "feature_registration with register_provider: true and wait: true)",
+                )
+            )
         return out
     if pinned is not None:
-        out.append(finding(
-            "ImageVersionNotLatest",
-            f"{IMAGE_REFERENCE}.version",
-            f"the image version is pinned to {pinned}; automatic OS image upgrade needs version: latest",
-        ))
+        out.append(
+            finding(
+                "ImageVersionNotLatest",
+                f"{IMAGE_REFERENCE}.version",
+                f"the image version is pinned to {pinned}; automatic OS image upgrade needs version: latest",
+            )
+        )
     publisher, offer, sku = (str(ref.get(k, "")) for k in ("publisher", "offer", "sku"))
     if not supported_images.is_supported(publisher, offer, sku):
-        out.append(finding(
-            "UnsupportedImage",
-            IMAGE_REFERENCE,
-            f"platform image {publisher}:{offer}:{sku} is not supported by automatic OS image upgrade; use a "
-            f"supported platform image (offers: {', '.join(supported_images.supported_offers())}) or an Azure "
-            "Compute Gallery image",
-        ))
+        out.append(
+            finding(
+                "UnsupportedImage",
+                IMAGE_REFERENCE,
+                f"platform image {publisher}:{offer}:{sku} is not supported by automatic OS image upgrade; use a "
+                f"supported platform image (offers: {', '.join(supported_images.supported_offers())}) or an Azure "
+                "Compute Gallery image",
+            )
+        )
     return out
 
 
@@ -199,12 +213,14 @@ def _probe_findings(record: Record) -> list[Finding]:
         return []
     single = record["model"]["properties"].get("singlePlacementGroup", True)
     if single is False and probe and probe.get("load_balancer_sku") == "Basic":
-        return [finding(
-            "StandardLoadBalancerRequired",
-            f"{HEALTH_PROBE}.id",
-            "the scale set uses several placement groups (singlePlacementGroup: false), so its health probe must "
-            "be on a Standard load balancer; this one is on a Basic load balancer (health_probe.load_balancer_sku)",
-        )]
+        return [
+            finding(
+                "StandardLoadBalancerRequired",
+                f"{HEALTH_PROBE}.id",
+                "the scale set uses several placement groups (singlePlacementGroup: false), so its health probe must "
+                "be on a Standard load balancer; this one is on a Basic load balancer (health_probe.load_balancer_sku)",
+            )
+        ]
     return []
 
 
@@ -212,20 +228,24 @@ def health_findings(record: Record) -> list[Finding]:
     """azure-behaviour §2 rule 4, for scale sets that are not Service Fabric: exactly one health source."""
     source = health_source(record)
     if source is None:
-        return [finding(
-            "HealthSourceMissing",
-            HEALTH_PROBE,
-            "automatic OS image upgrade needs a health source: a load balancer health probe "
-            "(networkProfile.healthProbe, option health_probe) or the Application Health extension "
-            "(Microsoft.ManagedServices ApplicationHealthLinux/ApplicationHealthWindows)",
-        )]
+        return [
+            finding(
+                "HealthSourceMissing",
+                HEALTH_PROBE,
+                "automatic OS image upgrade needs a health source: a load balancer health probe "
+                "(networkProfile.healthProbe, option health_probe) or the Application Health extension "
+                "(Microsoft.ManagedServices ApplicationHealthLinux/ApplicationHealthWindows)",
+            )
+        ]
     if source == "both":
-        return [finding(
-            "HealthSourceAmbiguous",
-            HEALTH_PROBE,
-            "the scale set has both a health probe and the Application Health extension; only one source of "
-            "health monitoring can be used, remove one of them",
-        )]
+        return [
+            finding(
+                "HealthSourceAmbiguous",
+                HEALTH_PROBE,
+                "the scale set has both a health probe and the Application Health extension; only one source of "
+                "health monitoring can be used, remove one of them",
+            )
+        ]
     return _probe_findings(record)
 
 
@@ -233,12 +253,14 @@ def api_findings(api_version: str) -> list[Finding]:
     """azure-behaviour §2 rule 5: Compute API version 2018-10-01 or later (the table's enableAutomaticOSUpgrade)."""
     if api_at_least(api_version, AUTOMATIC_OS_UPGRADE_API_VERSION):
         return []
-    return [finding(
-        "ApiVersionTooOld",
-        "apiVersion",
-        f"automatic OS image upgrade needs Compute API version {AUTOMATIC_OS_UPGRADE_API_VERSION} or later; the "
-        f"scale set uses {api_version} (option api_version of azsim.vmss.vmss)",
-    )]
+    return [
+        finding(
+            "ApiVersionTooOld",
+            "apiVersion",
+            f"automatic OS image upgrade needs Compute API version {AUTOMATIC_OS_UPGRADE_API_VERSION} or later; the "
+            f"scale set uses {api_version} (option api_version of azsim.vmss.vmss)",
+        )
+    ]
 
 
 def windows_findings(record: Record) -> list[Finding]:
@@ -249,28 +271,36 @@ def windows_findings(record: Record) -> list[Finding]:
     """
     if record.get("os_type") != "windows" or not api_at_least(record["api_version"], WINDOWS_RULES_API_VERSION):
         return []
-    config = record["model"]["properties"]["virtualMachineProfile"].get("osProfile", {}).get("windowsConfiguration") or {}
+    config = (
+        record["model"]["properties"]["virtualMachineProfile"].get("osProfile", {}).get("windowsConfiguration") or {}
+    )
     out: list[Finding] = []
     if config.get("enableAutomaticUpdates") is True:
-        out.append(finding(
-            "WindowsAutomaticUpdatesEnabled",
-            f"{WINDOWS_CONFIGURATION}.enableAutomaticUpdates",
-            "Windows Update inside the VMs is on (windows_configuration.enable_automatic_updates: true); with "
-            "automatic OS image upgrade it must be false. Set it false, or leave it unset and it is set false",
-        ))
+        out.append(
+            finding(
+                "WindowsAutomaticUpdatesEnabled",
+                f"{WINDOWS_CONFIGURATION}.enableAutomaticUpdates",
+                "Windows Update inside the VMs is on (windows_configuration.enable_automatic_updates: true); with "
+                "automatic OS image upgrade it must be false. Set it false, or leave it unset and it is set false",
+            )
+        )
     if (config.get("patchSettings") or {}).get("patchMode") == "AutomaticByPlatform":
-        out.append(finding(
-            "WindowsPatchModeAutomaticByPlatform",
-            f"{WINDOWS_CONFIGURATION}.patchSettings.patchMode",
-            "patch mode AutomaticByPlatform cannot be combined with automatic OS image upgrade; use Manual or "
-            "AutomaticByOS (windows_configuration.patch_mode)",
-        ))
+        out.append(
+            finding(
+                "WindowsPatchModeAutomaticByPlatform",
+                f"{WINDOWS_CONFIGURATION}.patchSettings.patchMode",
+                "patch mode AutomaticByPlatform cannot be combined with automatic OS image upgrade; use Manual or "
+                "AutomaticByOS (windows_configuration.patch_mode)",
+            )
+        )
     return out
 
 
 def is_service_fabric(record: Record) -> bool:
     """Service Fabric node types take §2 rule 7 instead of rule 4."""
-    return bool(record.get("service_fabric")) or any(is_service_fabric_extension(e) for e in extensions_of(record["model"]))
+    return bool(record.get("service_fabric")) or any(
+        is_service_fabric_extension(e) for e in extensions_of(record["model"])
+    )
 
 
 def _handler_version(value: str) -> tuple[int, ...] | None:
@@ -280,7 +310,8 @@ def _handler_version(value: str) -> tuple[int, ...] | None:
 
 
 def service_fabric_findings(record: Record) -> list[Finding]:
-    """azure-behaviour §2 rule 7: durability, the extension's version and durability, no Application Health extension."""
+    """azure-behaviour §2 rule 7: durability, the extension's version and durability, no Application Health
+    extension."""
     settings: Mapping[str, Any] = record.get("service_fabric") or {}
     extensions = extensions_of(record["model"])
     sf_index = next((i for i, e in enumerate(extensions) if is_service_fabric_extension(e)), None)
@@ -293,59 +324,72 @@ def service_fabric_findings(record: Record) -> list[Finding]:
     )
     if str(durability or "").lower() == "bronze":
         if not settings.get("stateless_only"):
-            out.append(finding(
-                "ServiceFabricDurabilityTooLow",
-                durability_path,
-                "Service Fabric durability Bronze supports automatic OS image upgrade only for stateless-only "
-                "node types; use Silver or Gold (service_fabric.durability), or mark the node type "
-                "stateless-only (service_fabric.stateless_only) and give it a health probe",
-            ))
+            out.append(
+                finding(
+                    "ServiceFabricDurabilityTooLow",
+                    durability_path,
+                    "Service Fabric durability Bronze supports automatic OS image upgrade only for stateless-only "
+                    "node types; use Silver or Gold (service_fabric.durability), or mark the node type "
+                    "stateless-only (service_fabric.stateless_only) and give it a health probe",
+                )
+            )
         elif not has_health_probe(record):
-            out.append(finding(
-                "HealthSourceMissing",
-                HEALTH_PROBE,
-                "a Service Fabric node type with Bronze durability (stateless-only) needs a load balancer health "
-                "probe for automatic OS image upgrade (option health_probe)",
-            ))
+            out.append(
+                finding(
+                    "HealthSourceMissing",
+                    HEALTH_PROBE,
+                    "a Service Fabric node type with Bronze durability (stateless-only) needs a load balancer health "
+                    "probe for automatic OS image upgrade (option health_probe)",
+                )
+            )
     if sf_ext is None:
-        out.append(finding(
-            "ServiceFabricExtensionVersionTooOld",
-            EXTENSIONS,
-            "the scale set is a Service Fabric node type but its model has no Service Fabric extension "
-            "(publisher Microsoft.Azure.ServiceFabric, typeHandlerVersion 1.1 or later)",
-        ))
+        out.append(
+            finding(
+                "ServiceFabricExtensionVersionTooOld",
+                EXTENSIONS,
+                "the scale set is a Service Fabric node type but its model has no Service Fabric extension "
+                "(publisher Microsoft.Azure.ServiceFabric, typeHandlerVersion 1.1 or later)",
+            )
+        )
     else:
         version = str(sf_ext["properties"].get("typeHandlerVersion", ""))
         parsed = _handler_version(version)
         if parsed is None or parsed < SERVICE_FABRIC_MIN_EXTENSION_VERSION:
-            out.append(finding(
-                "ServiceFabricExtensionVersionTooOld",
-                f"{EXTENSIONS}[{sf_index}].properties.typeHandlerVersion",
-                f"the Service Fabric extension {sf_ext['name']} has typeHandlerVersion {version}; automatic OS "
-                "image upgrade needs 1.1 or later",
-            ))
+            out.append(
+                finding(
+                    "ServiceFabricExtensionVersionTooOld",
+                    f"{EXTENSIONS}[{sf_index}].properties.typeHandlerVersion",
+                    f"the Service Fabric extension {sf_ext['name']} has typeHandlerVersion {version}; automatic OS "
+                    "image upgrade needs 1.1 or later",
+                )
+            )
         cluster = settings.get("durability")
         if cluster and str(ext_durability or "").lower() != str(cluster).lower():
-            out.append(finding(
-                "ServiceFabricDurabilityMismatch",
-                durability_path,
-                f"the cluster's durability is {cluster} but the Service Fabric extension's durabilityLevel is "
-                f"{ext_durability or 'not set'}; they must match (service_fabric.durability and "
-                "service_fabric.extension_durability), a mismatch makes upgrades fail",
-            ))
+            out.append(
+                finding(
+                    "ServiceFabricDurabilityMismatch",
+                    durability_path,
+                    f"the cluster's durability is {cluster} but the Service Fabric extension's durabilityLevel is "
+                    f"{ext_durability or 'not set'}; they must match (service_fabric.durability and "
+                    "service_fabric.extension_durability), a mismatch makes upgrades fail",
+                )
+            )
     for index, extension in enumerate(extensions):
         if is_health_extension(extension):
-            out.append(finding(
-                "ServiceFabricHealthProbeNotSupported",
-                f"{EXTENSIONS}[{index}]",
-                f"application health probes are not supported on Service Fabric scale sets; remove the Application "
-                f"Health extension {extension['name']}",
-            ))
+            out.append(
+                finding(
+                    "ServiceFabricHealthProbeNotSupported",
+                    f"{EXTENSIONS}[{index}]",
+                    f"application health probes are not supported on Service Fabric scale sets; remove the Application "
+                    f"Health extension {extension['name']}",
+                )
+            )
     return out + _probe_findings(record)
 
 
 def automatic_os_upgrade_findings(record: Record, gallery_opt_in: bool) -> list[Finding]:
-    """Every requirement of azure-behaviour §2 (rule 8 is found only at upgrade time: extensions.expired_credentials)."""
+    """Every requirement of azure-behaviour §2 (rule 8 is found only at upgrade time:
+    extensions.expired_credentials)."""
     out = image_findings(record, gallery_opt_in)
     out += service_fabric_findings(record) if is_service_fabric(record) else health_findings(record)
     out += api_findings(record["api_version"])
@@ -369,14 +413,21 @@ def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count:
     uses_rolling = automatic_upgrade_uses_rolling_policy(policy)
     sets: list[tuple[str, RollingPolicy, str]] = []
     if enabled and not uses_rolling:
-        sets.append((
-            f"{POLICY}.automaticOSUpgradePolicy.useRollingUpgradePolicy",
-            rolling_numbers(policy, platform_os_upgrade=True),
-            "automatic OS upgrades (fixed 20% thresholds, useRollingUpgradePolicy is false)",
-        ))
+        sets.append(
+            (
+                f"{POLICY}.automaticOSUpgradePolicy.useRollingUpgradePolicy",
+                rolling_numbers(policy, platform_os_upgrade=True),
+                "automatic OS upgrades (fixed 20% thresholds, useRollingUpgradePolicy is false)",
+            )
+        )
     if policy.get("mode") == "Rolling" or (enabled and uses_rolling):
-        sets.append((f"{POLICY}.rollingUpgradePolicy", rolling_numbers(policy, platform_os_upgrade=False),
-                     "the rolling upgrade policy"))
+        sets.append(
+            (
+                f"{POLICY}.rollingUpgradePolicy",
+                rolling_numbers(policy, platform_os_upgrade=False),
+                "the rolling upgrade policy",
+            )
+        )
     out: list[Finding] = []
     for base, numbers, what in sets:
         fixed = base.endswith("useRollingUpgradePolicy")
@@ -385,30 +436,36 @@ def fleet_warnings(policy: dict[str, Any], instance_count: int, unhealthy_count:
         path_unhealthy = base if fixed else f"{base}.maxUnhealthyInstancePercent"
         path_upgraded = base if fixed else f"{base}.maxUnhealthyUpgradedInstancePercent"
         if tolerated(instance_count, unhealthy) == 0:
-            out.append(finding(
-                "PolicyStopsOnFirstUnhealthyInstance",
-                path_unhealthy,
-                f"with {what}, maxUnhealthyInstancePercent {unhealthy}% of {instance_count} instances is 0: any "
-                "single unhealthy instance, for any reason, stops a run before its next batch",
-                WARNING,
-            ))
+            out.append(
+                finding(
+                    "PolicyStopsOnFirstUnhealthyInstance",
+                    path_unhealthy,
+                    f"with {what}, maxUnhealthyInstancePercent {unhealthy}% of {instance_count} instances is 0: any "
+                    "single unhealthy instance, for any reason, stops a run before its next batch",
+                    WARNING,
+                )
+            )
         if upgraded > 0 and tolerated(instance_count, upgraded) == 0:
-            out.append(finding(
-                "PolicyStopsOnFirstFailedUpgrade",
-                path_upgraded,
-                f"with {what}, maxUnhealthyUpgradedInstancePercent {upgraded}% of {instance_count} instances is 0: "
-                "the first instance that fails its upgrade stops the run",
-                WARNING,
-            ))
+            out.append(
+                finding(
+                    "PolicyStopsOnFirstFailedUpgrade",
+                    path_upgraded,
+                    f"with {what}, maxUnhealthyUpgradedInstancePercent {upgraded}% of {instance_count} instances is 0: "
+                    "the first instance that fails its upgrade stops the run",
+                    WARNING,
+                )
+            )
         if exceeds(unhealthy_count, instance_count, unhealthy):
-            out.append(finding(
-                "UnhealthyInstancesExceedPolicy",
-                path_unhealthy,
-                f"{unhealthy_count} of {instance_count} instances are unhealthy now, more than "
-                f"maxUnhealthyInstancePercent {unhealthy}% allows ({what}): a run started now stops before its "
-                "first batch (MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade)",
-                WARNING,
-            ))
+            out.append(
+                finding(
+                    "UnhealthyInstancesExceedPolicy",
+                    path_unhealthy,
+                    f"{unhealthy_count} of {instance_count} instances are unhealthy now, more than "
+                    f"maxUnhealthyInstancePercent {unhealthy}% allows ({what}): a run started now stops before its "
+                    "first batch (MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade)",
+                    WARNING,
+                )
+            )
     return out
 
 

@@ -61,9 +61,7 @@ def format_duration(seconds: int) -> str:
 def parse_timestamp(value: object, where: str) -> int:
     """Seconds since the epoch of an ISO 8601 timestamp with a zone (``2025-01-01T03:00:00Z``)."""
     if not isinstance(value, str) or not _TIMESTAMP.match(value.strip()):
-        raise InvalidInput(
-            f"{where}: {value!r} is not an ISO 8601 UTC timestamp; use a form like 2025-01-01T03:00:00Z"
-        )
+        raise InvalidInput(f"{where}: {value!r} is not an ISO 8601 UTC timestamp; use a form like 2025-01-01T03:00:00Z")
     text = value.strip()
     try:
         parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -71,7 +69,9 @@ def parse_timestamp(value: object, where: str) -> int:
         raise InvalidInput(f"{where}: {value!r} is not a valid date and time ({exc})") from None
     seconds = int(parsed.timestamp())
     if not 0 <= seconds <= MAX_TIME:
-        raise InvalidInput(f"{where}: {value!r} is outside the years 1970 to 9999 (UTC) that the simulator's clock covers")
+        raise InvalidInput(
+            f"{where}: {value!r} is outside the years 1970 to 9999 (UTC) that the simulator's clock covers"
+        )
     return seconds
 
 

@@ -50,7 +50,9 @@ def advance_to(
     """
     now = store.now()
     if target > MAX_TIME:
-        raise InvalidInput(f"the virtual clock cannot go past {format_timestamp(MAX_TIME)}; it is {format_timestamp(now)}")
+        raise InvalidInput(
+            f"the virtual clock cannot go past {format_timestamp(MAX_TIME)}; it is {format_timestamp(now)}"
+        )
     if target < now:
         raise InvalidInput(
             f"the virtual clock cannot go back: it is {format_timestamp(now)}, the target is {format_timestamp(target)}"

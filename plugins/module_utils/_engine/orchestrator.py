@@ -115,7 +115,8 @@ def start_run(
         wanted = set(names) if names is not None else None
         # Instances already on the current model are left alone, named or not (Azure's manualUpgrade).
         candidates = [
-            i for i in instances
+            i
+            for i in instances
             if i["model_version"] != record["model_version"] and (wanted is None or i["name"] in wanted)
         ]
         gated = names is None and model["properties"]["upgradePolicy"]["mode"] == "Rolling"
@@ -173,8 +174,12 @@ def _target_reference(reference: dict[str, Any], version: str | None) -> dict[st
     if "id" in reference:
         image_id = catalogue.split_gallery_reference(reference["id"], "image.id")[0]
         return {"id": f"{image_id}/versions/{version}" if version else image_id}
-    return {"publisher": reference["publisher"], "offer": reference["offer"], "sku": reference["sku"],
-            "version": version or reference["version"]}
+    return {
+        "publisher": reference["publisher"],
+        "offer": reference["offer"],
+        "sku": reference["sku"],
+        "version": version or reference["version"],
+    }
 
 
 # -- the agenda ------------------------------------------------------------------------------------
@@ -250,8 +255,9 @@ class _Context:
         }
 
     def report(self, kind: str, **details: Any) -> None:
-        self.reports.append({"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"],
-                             **details})
+        self.reports.append(
+            {"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"], **details}
+        )
 
     # -- batches -----------------------------------------------------------------------------------
 
@@ -264,8 +270,13 @@ class _Context:
             self.finish("Cancelled")
             return
         if run["gated"]:  # §3.1: the pre-check, before every batch
-            error = pre_batch_error(self.scale_set, self.instances, run["n"],
-                                    run["policy"]["maxUnhealthyInstancePercent"], not run["batches"])
+            error = pre_batch_error(
+                self.scale_set,
+                self.instances,
+                run["n"],
+                run["policy"]["maxUnhealthyInstancePercent"],
+                not run["batches"],
+            )
             if error is not None:
                 self.finish("Faulted", error)
                 return
@@ -285,11 +296,12 @@ class _Context:
         # Instances scaled in meanwhile drop out; the batch is a prefix of what is left.
         live = (self.by_id[i] for i in pending if i in self.by_id)
         if run["gated"]:
-            batch = take_batch(live, batch_size(run["n"], policy["maxBatchInstancePercent"]),
-                               bool(policy["enableCrossZoneUpgrade"]))
+            batch = take_batch(
+                live, batch_size(run["n"], policy["maxBatchInstancePercent"]), bool(policy["enableCrossZoneUpgrade"])
+            )
         else:
             batch = list(live)
-        run["pending"] = pending[pending.index(batch[-1]["instance_id"]) + 1:] if batch else []
+        run["pending"] = pending[pending.index(batch[-1]["instance_id"]) + 1 :] if batch else []
         return batch
 
     def start_batch(self, batch: list[Instance]) -> None:
@@ -297,15 +309,17 @@ class _Context:
         run = self.run
         index = len(run["batches"]) + 1
         zones = sorted({i["zone"] or "" for i in batch})
-        run["batches"].append({
-            "index": index,
-            "instances": [i["instance_id"] for i in batch],
-            "zone": batch[0]["zone"] if len(zones) == 1 else None,
-            "update_domain": batch[0]["update_domain"],
-            "start": self.now,
-            "end": None,
-            "result": None,
-        })
+        run["batches"].append(
+            {
+                "index": index,
+                "instances": [i["instance_id"] for i in batch],
+                "zone": batch[0]["zone"] if len(zones) == 1 else None,
+                "update_domain": batch[0]["update_domain"],
+                "start": self.now,
+                "end": None,
+                "result": None,
+            }
+        )
         run["current_batch"] = index
         started = []
         for instance in batch:
@@ -325,9 +339,12 @@ class _Context:
         if self.run["policy"]["maxSurge"] and self.run["kind"] == "os":
             # A surge instance is built beside the old one, which keeps serving until it is replaced.
             flight["old"] = SurgeOld(
-                os_disk=instance["os_disk"], previous_os_disk=instance["previous_os_disk"],
-                extensions=instance["extensions"], health=instance["health"],
-                provisioning_state=instance["provisioning_state"], model_version=instance["model_version"],
+                os_disk=instance["os_disk"],
+                previous_os_disk=instance["previous_os_disk"],
+                extensions=instance["extensions"],
+                health=instance["health"],
+                provisioning_state=instance["provisioning_state"],
+                model_version=instance["model_version"],
             )
         else:
             instance["health"] = "Unknown"
@@ -537,14 +554,21 @@ class _Context:
         """The checks after a batch, then the pause and the next batch (azure-behaviour §3.6-3.7, §4)."""
         run = self.run
         # §4 credentials: an expired credential stops the run after its first batch, whatever the policy.
-        error = credential_error(self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"],
-                                 self.by_id)
+        error = credential_error(
+            self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"], self.by_id
+        )
         if error is not None:
             self.finish("Faulted", error)
             return
         if run["gated"]:  # §3.6: the post-batch check, counting each batch's failures
-            error = post_batch_error(self.scale_set, sum(b.get("failed", 0) for b in run["batches"]), run["outcome"],
-                                     run["n"], run["policy"]["maxUnhealthyUpgradedInstancePercent"], self.by_id)
+            error = post_batch_error(
+                self.scale_set,
+                sum(b.get("failed", 0) for b in run["batches"]),
+                run["outcome"],
+                run["n"],
+                run["policy"]["maxUnhealthyUpgradedInstancePercent"],
+                self.by_id,
+            )
             if error is not None:
                 self.breach(error)
                 return

@@ -95,13 +95,13 @@ def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
     fleet.touch(event.subject)
     if run is None:
         return []
-    return [{
-        "type": "RollingUpgradeStarted",
-        "subject": record["model"]["id"],
-        "run_id": run["run_id"],
-        "started_by": "Platform",
-        "target_version": run["target_version"],
-        "scheduled": format_timestamp(event.due),
-    }]
-
-
+    return [
+        {
+            "type": "RollingUpgradeStarted",
+            "subject": record["model"]["id"],
+            "run_id": run["run_id"],
+            "started_by": "Platform",
+            "target_version": run["target_version"],
+            "scheduled": format_timestamp(event.due),
+        }
+    ]

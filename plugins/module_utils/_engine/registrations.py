@@ -42,8 +42,12 @@ def start_feature_transition(store: Store, doc: dict[str, Any], target: str, dur
         store.now() + duration,
         FEATURE_EVENT,
         subject,
-        {"subscription_id": doc["subscription_id"], "namespace": doc["namespace"], "feature": doc["feature"],
-         "state": target},
+        {
+            "subscription_id": doc["subscription_id"],
+            "namespace": doc["namespace"],
+            "feature": doc["feature"],
+            "state": target,
+        },
     )
 
 
@@ -60,8 +64,14 @@ def start_provider_registration(store: Store, doc: dict[str, Any]) -> list[dict[
         {"subscription_id": doc["subscription_id"], "namespace": doc["namespace"]},
     )
     save_provider(store, doc)
-    return [{"type": "ProviderRegistrationStarted", "subject": subject, "namespace": doc["namespace"],
-             "registrationState": REGISTERING}]
+    return [
+        {
+            "type": "ProviderRegistrationStarted",
+            "subject": subject,
+            "namespace": doc["namespace"],
+            "registrationState": REGISTERING,
+        }
+    ]
 
 
 def on_feature_state(store: Store, event: Event) -> list[dict[str, Any]]:
@@ -74,17 +84,21 @@ def on_feature_state(store: Store, event: Event) -> list[dict[str, Any]]:
         return []
     doc["state"] = target
     doc["changed_at"] = store.now()
-    reports: list[dict[str, Any]] = [{
-        "type": "FeatureRegistered" if target == REGISTERED else "FeatureUnregistered",
-        "subject": event.subject,
-        "feature": f"{doc['namespace']}/{doc['feature']}",
-        "state": target,
-    }]
+    reports: list[dict[str, Any]] = [
+        {
+            "type": "FeatureRegistered" if target == REGISTERED else "FeatureUnregistered",
+            "subject": event.subject,
+            "feature": f"{doc['namespace']}/{doc['feature']}",
+            "state": target,
+        }
+    ]
     if target == REGISTERED:
         doc["registered_at"] = store.now()
         if doc.get("register_provider"):
             doc["register_provider"] = False
-            reports += start_provider_registration(store, load_provider(store, doc["subscription_id"], doc["namespace"]))
+            reports += start_provider_registration(
+                store, load_provider(store, doc["subscription_id"], doc["namespace"])
+            )
     save_feature(store, doc)
     return reports
 
@@ -97,5 +111,11 @@ def on_provider_state(store: Store, event: Event) -> list[dict[str, Any]]:
     doc["state"] = REGISTERED
     doc["registered_at"] = store.now()
     save_provider(store, doc)
-    return [{"type": "ProviderRegistered", "subject": event.subject, "namespace": doc["namespace"],
-             "registrationState": REGISTERED}]
+    return [
+        {
+            "type": "ProviderRegistered",
+            "subject": event.subject,
+            "namespace": doc["namespace"],
+            "registrationState": REGISTERED,
+        }
+    ]

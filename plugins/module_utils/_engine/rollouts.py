@@ -37,8 +37,10 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
     current = fleet.latest_run(key)
     if orchestrator.is_active(current):
         if names and current is not None and current["kind"] != "model":
-            raise Conflict("update_instances: an OS rolling upgrade is in progress on this scale set; wait for it or "
-                           "cancel it (Azure: 409 Conflict)")
+            raise Conflict(
+                "update_instances: an OS rolling upgrade is in progress on this scale set; wait for it or "
+                "cancel it (Azure: 409 Conflict)"
+            )
         return None  # a model rollout under way already brings the instances to the current model
     mode = record["model"]["properties"]["upgradePolicy"]["mode"]
     if names is None and mode not in ("Automatic", "Rolling"):

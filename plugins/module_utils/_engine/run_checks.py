@@ -138,7 +138,4 @@ def breach_rollback(outcome: dict[str, Outcome], by_id: dict[str, Instance], rol
     """
     if not rollback_on_breach:
         return []
-    return [
-        i for i, o in outcome.items()
-        if o["result"] == "failed" and not o.get("kept_old") and i in by_id
-    ]
+    return [i for i, o in outcome.items() if o["result"] == "failed" and not o.get("kept_old") and i in by_id]

@@ -17,5 +17,3 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 def advance(store: Store, target: int, stop: Callable[[], bool] | None = None) -> list[dict[str, Any]]:
     return advance_to(store, target, HANDLERS, stop)
-
-

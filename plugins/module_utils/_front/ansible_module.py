@@ -141,17 +141,16 @@ class AzsimModule:
         """Call ``action`` with the module's options, in one store transaction, and exit with its result.
 
         The action gets a ``Call`` and the options as named arguments (``rename`` maps an option to
-        the argument's name where they differ). It returns the module result. Two optional keys are consumed here: ``before`` and
-        ``after`` (snapshots for ``changed`` unless given, and for ``diff``), and ``warnings``.
+        the argument's name where they differ). It returns the module result. Three optional keys are
+        consumed here: ``before`` and ``after`` (snapshots for ``changed`` unless given, and for
+        ``diff``), and ``warnings``.
         A result with ``failed: true`` is committed (the store records what happened) and then fails.
         """
         if not HAS_JSONSCHEMA:
             self.fail(missing_required_lib("jsonschema"), exception=JSONSCHEMA_IMPORT_ERROR)
         params = self.module.params
         path = params.get("store") or default_path()
-        subscription = (
-            params.get("subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID") or DEFAULT_SUBSCRIPTION
-        )
+        subscription = params.get("subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID") or DEFAULT_SUBSCRIPTION
         try:
             self._check_names(params)
             commit = not (self.module.check_mode or self.read_only)
@@ -202,7 +201,10 @@ class AzsimModule:
         if "changed" not in result:
             result["changed"] = has_snapshots and before != after
         if self.module._diff and has_snapshots and not self.read_only:
-            result["diff"] = {"before": before if before is not None else {}, "after": after if after is not None else {}}
+            result["diff"] = {
+                "before": before if before is not None else {},
+                "after": after if after is not None else {},
+            }
         for warning in result.pop("warnings", []):
             self.module.warn(warning)
         if result.get("failed"):

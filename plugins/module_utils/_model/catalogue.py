@@ -49,7 +49,9 @@ def gallery_image_id(value: object, where: str = "gallery_image_id") -> str:
             f"{where}: {value!r} is not a gallery image id; use /subscriptions/<sub>/resourceGroups/<rg>/"
             "providers/Microsoft.Compute/galleries/<gallery>/images/<image>"
         )
-    parts = text.split("/")  # '', subscriptions, <sub>, resourceGroups, <rg>, ..., galleries, <gallery>, images, <image>
+    parts = text.split(
+        "/"
+    )  # '', subscriptions, <sub>, resourceGroups, <rg>, ..., galleries, <gallery>, images, <image>
     sub, rg, gallery, image = parts[2], parts[4], parts[8], parts[10]
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{gallery}/images/{image}"
 
@@ -161,8 +163,13 @@ def publish_gallery(
     if doc is None:
         if not target_regions:
             raise InvalidInput("target_regions: a new gallery image version needs at least one target region")
-        doc = {"gallery_image_id": image_id, "version": version, "published": store.now(), "regions": {},
-               "exclude_from_latest": False}
+        doc = {
+            "gallery_image_id": image_id,
+            "version": version,
+            "published": store.now(),
+            "regions": {},
+            "exclude_from_latest": False,
+        }
     if target_regions is not None:
         if not target_regions:
             raise InvalidInput("target_regions: give at least one region; remove the version with state=absent")
@@ -233,8 +240,11 @@ def latest_available(store: Store, image_reference: dict[str, Any], location: st
     if "id" in image_reference:
         image_id, _version = split_gallery_reference(image_reference["id"], "image.id")
         docs = _by_version(store.list_docs("images", {"kind": "gallery", "image": image_id.lower()}))
-        eligible = [(d["version"], d["regions"][location]) for d in docs
-                    if location in d["regions"] and not d["exclude_from_latest"]]
+        eligible = [
+            (d["version"], d["regions"][location])
+            for d in docs
+            if location in d["regions"] and not d["exclude_from_latest"]
+        ]
     else:
         key = _platform_key(image_reference["publisher"], image_reference["offer"], image_reference["sku"])
         docs = _by_version(store.list_docs("images", {"kind": "platform", "image": key}))
@@ -260,7 +270,9 @@ def resolve(store: Store, image_reference: dict[str, Any], location: str) -> str
             found = latest_for(store, image_reference, location)
         else:
             entries = gallery_versions(store, image_id)
-            found = next((e["version"] for e in entries if e["version"] == pinned and location in e["target_regions"]), None)
+            found = next(
+                (e["version"] for e in entries if e["version"] == pinned and location in e["target_regions"]), None
+            )
         described = f"gallery image {image_id}" + (f" version {pinned}" if pinned else "")
     else:
         pinned = pinned_version(image_reference)

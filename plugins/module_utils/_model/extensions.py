@@ -80,7 +80,7 @@ def _cycle(waiting: dict[str, set[str]], names: list[str]) -> list[str]:
     while True:
         step = min(waiting[path[-1]], key=names.index)
         if step in path:
-            return path[path.index(step):] + [step]
+            return path[path.index(step) :] + [step]
         path.append(step)
 
 
@@ -98,9 +98,7 @@ def expired_credentials(record: Record, now: int) -> set[str]:
     return expired
 
 
-def provision(
-    extensions: list[dict[str, Any]], failing: set[str]
-) -> list[ExtensionState]:
+def provision(extensions: list[dict[str, Any]], failing: set[str]) -> list[ExtensionState]:
     """Provisioning states in run order; an extension fails if in ``failing`` or if one it waits for failed."""
     after = {e["name"]: e["properties"].get("provisionAfterExtensions", []) for e in extensions}
     states: dict[str, str] = {}

@@ -148,7 +148,8 @@ def provider_view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def provider_carries_feature(feature: dict[str, Any], provider: dict[str, Any]) -> bool:
-    """Whether the provider's latest registration started once the feature was already Registered (azure-behaviour §6)."""
+    """Whether the provider's latest registration started once the feature was already Registered
+    (azure-behaviour §6)."""
     return (
         feature["state"] == REGISTERED
         and feature["registered_at"] is not None

@@ -42,8 +42,8 @@ def health_source(record: Record) -> HealthSource | None:
 def initial_health(record: Record, power_state: PowerState, extensions: list[ExtensionState]) -> Health:
     """Health of an instance nobody told us about: healthy when it runs and its extensions succeeded.
 
-    Without a health source that is Azure's own rule (azure-behaviour §3, health signal). With a probe or the health extension the
-    application answers; a stopped instance answers nothing, so it is unhealthy.
+    Without a health source that is Azure's own rule (azure-behaviour §3, health signal). With a probe or the
+    health extension the application answers; a stopped instance answers nothing, so it is unhealthy.
     """
     if power_state != "running":
         return "Unhealthy"

@@ -97,8 +97,16 @@ def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstan
         disks = entry.get("data_disks")
         if disks is not None:
             disks = _data_disks(disks, f"{where}.data_disks")
-        out.append({"name": name, "zone": zone, "update_domain": ud, "health": health, "power_state": power,
-                    "data_disks": disks})
+        out.append(
+            {
+                "name": name,
+                "zone": zone,
+                "update_domain": ud,
+                "health": health,
+                "power_state": power,
+                "data_disks": disks,
+            }
+        )
     return out
 
 
@@ -112,7 +120,9 @@ def _data_disks(value: Any, where: str) -> list[WantedDisk]:
             raise InvalidInput(f"{where}[{index}]: give a dict with {', '.join(DATA_DISK_KEYS)}")
         unknown = sorted(set(disk) - set(DATA_DISK_KEYS))
         if unknown:
-            raise InvalidInput(f"{where}[{index}]: unknown key {', '.join(unknown)}; allowed: {', '.join(DATA_DISK_KEYS)}")
+            raise InvalidInput(
+                f"{where}[{index}]: unknown key {', '.join(unknown)}; allowed: {', '.join(DATA_DISK_KEYS)}"
+            )
         lun = disk.get("lun")
         if isinstance(lun, bool) or not isinstance(lun, int) or not 0 <= lun <= 63 or lun in luns:
             raise InvalidInput(f"{where}[{index}].lun: {lun!r} is not allowed; use a unique whole number from 0 to 63")
@@ -168,8 +178,11 @@ def create_instance(
 def _disks(record: Record, instance_name: str, wanted: list[WantedDisk]) -> list[DataDisk]:
     """Data disks as given; an unnamed one gets Azure's pattern of names."""
     return [
-        {"lun": d["lun"], "name": d["name"] or f"{record['model']['name']}_{instance_name}_disk{d['lun']}",
-         "disk_size_gb": d["disk_size_gb"]}
+        {
+            "lun": d["lun"],
+            "name": d["name"] or f"{record['model']['name']}_{instance_name}_disk{d['lun']}",
+            "disk_size_gb": d["disk_size_gb"],
+        }
         for d in wanted
     ]
 
@@ -208,7 +221,8 @@ def reconcile_instances(
     new = [w for w in wanted if w["name"] not in by_name]
     image_version = (
         catalogue.resolve(
-            store, record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"],
+            store,
+            record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"],
             record["model"]["location"],
         )
         if new

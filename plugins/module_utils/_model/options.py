@@ -214,7 +214,9 @@ def _apply_service_fabric(record: Record, value: dict[str, Any]) -> None:
     model = record["model"]
     settings, sf_extension = _service_fabric(value, record["os_type"])
     record["service_fabric"] = settings
-    current = [e for e in extensions_of(model) if not is_service_fabric_extension(e) or e["name"] != "ServiceFabricNode"]
+    current = [
+        e for e in extensions_of(model) if not is_service_fabric_extension(e) or e["name"] != "ServiceFabricNode"
+    ]
     if sf_extension is not None and not any(is_service_fabric_extension(e) for e in current):
         current.append(sf_extension)
     elif settings is not None:

@@ -103,43 +103,92 @@ class PolicyField:
         elif self.kind == "bool":
             ok = isinstance(value, bool)
         elif self.kind == "int":
-            ok = (isinstance(value, int) and not isinstance(value, bool)
-                  and self.minimum is not None and self.maximum is not None and self.minimum <= value <= self.maximum)
+            ok = (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and self.minimum is not None
+                and self.maximum is not None
+                and self.minimum <= value <= self.maximum
+            )
         else:
             ok = False
         if not ok:
             detail = {"option": where} if where == self.option else {"path": where}
-            raise InvalidInput(f"{where}: {value!r} is not allowed; use {self.allowed()} (Azure's {self.rest})",
-                               **detail)
+            raise InvalidInput(
+                f"{where}: {value!r} is not allowed; use {self.allowed()} (Azure's {self.rest})", **detail
+            )
         return value
 
 
 def _percent(option: str, name: str, minimum: int) -> PolicyField:
-    return PolicyField(f"rolling_upgrade_policy.{option}", ROLLING, name, "int", 20, "2017-03-30",
-                       minimum=minimum, maximum=100)
+    return PolicyField(
+        f"rolling_upgrade_policy.{option}", ROLLING, name, "int", 20, "2017-03-30", minimum=minimum, maximum=100
+    )
 
 
 # azure-behaviour §1, in the order Azure's REST specification lists them.
 POLICY_FIELDS: tuple[PolicyField, ...] = (
     PolicyField("mode", None, "mode", "choice", "Manual", choices=("Automatic", "Manual", "Rolling")),
     PolicyField("automatic_os_upgrade.enabled", AUTOMATIC, "enableAutomaticOSUpgrade", "bool", False, "2018-10-01"),
-    PolicyField("automatic_os_upgrade.disable_automatic_rollback", AUTOMATIC, "disableAutomaticRollback", "bool", False,
-                "2018-10-01"),
-    PolicyField("automatic_os_upgrade.use_rolling_upgrade_policy", AUTOMATIC, "useRollingUpgradePolicy", "bool", False,
-                "2022-03-01"),
-    PolicyField("automatic_os_upgrade.os_rolling_upgrade_deferral", AUTOMATIC, "osRollingUpgradeDeferral", "bool", False,
-                "2023-09-01"),
+    PolicyField(
+        "automatic_os_upgrade.disable_automatic_rollback",
+        AUTOMATIC,
+        "disableAutomaticRollback",
+        "bool",
+        False,
+        "2018-10-01",
+    ),
+    PolicyField(
+        "automatic_os_upgrade.use_rolling_upgrade_policy",
+        AUTOMATIC,
+        "useRollingUpgradePolicy",
+        "bool",
+        False,
+        "2022-03-01",
+    ),
+    PolicyField(
+        "automatic_os_upgrade.os_rolling_upgrade_deferral",
+        AUTOMATIC,
+        "osRollingUpgradeDeferral",
+        "bool",
+        False,
+        "2023-09-01",
+    ),
     _percent("max_batch_instance_percent", "maxBatchInstancePercent", 5),
     _percent("max_unhealthy_instance_percent", "maxUnhealthyInstancePercent", 5),
     _percent("max_unhealthy_upgraded_instance_percent", "maxUnhealthyUpgradedInstancePercent", 0),
-    PolicyField("rolling_upgrade_policy.pause_time_between_batches", ROLLING, "pauseTimeBetweenBatches", "duration",
-                "PT0S", "2017-03-30"),
-    PolicyField("rolling_upgrade_policy.enable_cross_zone_upgrade", ROLLING, "enableCrossZoneUpgrade", "bool", False,
-                "2020-12-01"),
-    PolicyField("rolling_upgrade_policy.prioritize_unhealthy_instances", ROLLING, "prioritizeUnhealthyInstances", "bool",
-                False, "2020-12-01"),
-    PolicyField("rolling_upgrade_policy.rollback_failed_instances_on_policy_breach", ROLLING,
-                "rollbackFailedInstancesOnPolicyBreach", "bool", False, "2022-11-01"),
+    PolicyField(
+        "rolling_upgrade_policy.pause_time_between_batches",
+        ROLLING,
+        "pauseTimeBetweenBatches",
+        "duration",
+        "PT0S",
+        "2017-03-30",
+    ),
+    PolicyField(
+        "rolling_upgrade_policy.enable_cross_zone_upgrade",
+        ROLLING,
+        "enableCrossZoneUpgrade",
+        "bool",
+        False,
+        "2020-12-01",
+    ),
+    PolicyField(
+        "rolling_upgrade_policy.prioritize_unhealthy_instances",
+        ROLLING,
+        "prioritizeUnhealthyInstances",
+        "bool",
+        False,
+        "2020-12-01",
+    ),
+    PolicyField(
+        "rolling_upgrade_policy.rollback_failed_instances_on_policy_breach",
+        ROLLING,
+        "rollbackFailedInstancesOnPolicyBreach",
+        "bool",
+        False,
+        "2022-11-01",
+    ),
     PolicyField("rolling_upgrade_policy.max_surge", ROLLING, "maxSurge", "bool", False, "2022-11-01"),
 )
 
@@ -183,9 +232,7 @@ def _check_keys(params: dict[str, Any]) -> None:
         known = sorted(f.key for f in POLICY_FIELDS if f.group_option == group_option)
         unknown = sorted(set(group) - set(known))
         if unknown:
-            raise InvalidInput(
-                f"{group_option}: unknown option {', '.join(unknown)}; allowed: {', '.join(known)}"
-            )
+            raise InvalidInput(f"{group_option}: unknown option {', '.join(unknown)}; allowed: {', '.join(known)}")
 
 
 def _check_document(policy: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ Health = Literal["Healthy", "Unhealthy", "Unknown", "Initializing"]
 PowerState = Literal["running", "stopped", "deallocated"]
 ProvisioningState = Literal["Succeeded", "Failed", "Updating"]
 
+
 class HealthProbe(TypedDict):
     id: str
     protocol: str | None
@@ -25,14 +26,17 @@ class HealthProbe(TypedDict):
     request_path: str | None
     load_balancer_sku: str
 
+
 class ServiceFabric(TypedDict):
     durability: str
     extension_durability: str
     stateless_only: bool
 
+
 class ExtensionSecret(TypedDict, total=False):
     credential_expiry: int | None
     protected_settings_hmac: str | None
+
 
 class Simulation(TypedDict):
     seed: int
@@ -42,11 +46,13 @@ class Simulation(TypedDict):
     rollout_delay: str
     faults: list[dict[str, Any]]
 
+
 class PlatformState(TypedDict):
     """What the platform last did on its own: the version it tried and when (azure-behaviour §4)."""
 
     last_target: str
     last_run_at: int
+
 
 class Record(TypedDict):
     model: dict[str, Any]
@@ -64,18 +70,22 @@ class Record(TypedDict):
     platform: NotRequired[PlatformState | None]
     automatic_os_upgrade_enabled_at: NotRequired[int | None]
 
+
 class OsDisk(TypedDict):
     name: str
     image_version: str
+
 
 class DataDisk(TypedDict):
     lun: int
     name: str
     disk_size_gb: int
 
+
 class ExtensionState(TypedDict):
     name: str
     provisioning_state: str
+
 
 class Instance(TypedDict):
     """An instance with the public keys of design.md, plus what it runs and its disk generation."""

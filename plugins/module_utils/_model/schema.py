@@ -60,7 +60,9 @@ def upgrade_policy_schema() -> dict[str, Any]:
     for field in POLICY_FIELDS:
         properties = schema["properties"]
         if field.group is not None:
-            group = properties.setdefault(field.group, {"type": "object", "additionalProperties": False, "properties": {}})
+            group = properties.setdefault(
+                field.group, {"type": "object", "additionalProperties": False, "properties": {}}
+            )
             properties = group["properties"]
         properties[field.name] = policy_field_schema(field)
     return schema

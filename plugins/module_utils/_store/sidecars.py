@@ -14,6 +14,7 @@ import sqlite3
 import stat
 import struct
 import tempfile
+from typing import BinaryIO
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import APPLICATION_ID, check_owner
@@ -28,9 +29,14 @@ _JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISLNK, "a symlink"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISLNK, "a symlink"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -142,49 +148,64 @@ def _wal_checksum(data: bytes, big: bool, s0: int, s1: int) -> tuple[int, int]:
     return s0, s1
 
 
+def _wal_header(path: str, head: bytes, page_size: int) -> tuple[bool, int, int, int]:
+    """The -wal header's byte order, running checksum and page size; refused when it is not the store's kind."""
+    magic = int.from_bytes(head[0:4], "big")
+    if magic not in _WAL_MAGIC:
+        raise _not_ours(path, "-wal", "not a SQLite write-ahead log")
+    big = magic & 1 == 1
+    s0, s1 = _wal_checksum(head[:24], big, 0, 0)
+    if head[24:32] != struct.pack(">II", s0, s1):
+        raise _not_ours(path, "-wal", "its header checksum does not match")
+    wal_page = int.from_bytes(head[8:12], "big") or 65536
+    if wal_page != page_size:
+        raise _not_ours(path, "-wal", f"it is of {wal_page}-byte pages, the store of {page_size}-byte pages")
+    return big, s0, s1, wal_page
+
+
+def _committed_frames(
+    handle: BinaryIO, head: bytes, big: bool, s0: int, s1: int, wal_page: int
+) -> tuple[int, list[int]]:
+    """What SQLite would replay: the page count of the last commit, and page 1's change counters up to it.
+
+    Frames are read while their salts and running checksum hold, as SQLite reads them.
+    """
+    salts = head[16:24]
+    counters: list[int] = []  # change counters of page 1 in committed frames
+    pending: list[int] = []
+    last_commit_pages = 0
+    while True:
+        frame = handle.read(24)
+        page = handle.read(wal_page)
+        if len(frame) < 24 or len(page) < wal_page or frame[8:16] != salts:
+            break
+        s0, s1 = _wal_checksum(frame[:8] + page, big, s0, s1)
+        if frame[16:24] != struct.pack(">II", s0, s1):
+            break
+        if int.from_bytes(frame[0:4], "big") == 1:
+            pending.append(int.from_bytes(page[24:28], "big"))
+        commit = int.from_bytes(frame[4:8], "big")
+        if commit:
+            last_commit_pages = commit
+            counters += pending
+            pending = []
+    return last_commit_pages, counters
+
+
 def _check_wal(path: str, db_header: bytes, page_size: int, db_size: int) -> None:
-    wal = path + "-wal"
     stamp = _stamp(path)
     try:
-        handle = open(wal, "rb")
+        handle = open(path + "-wal", "rb")
     except FileNotFoundError:
         return
     with handle:
         head = handle.read(32)
         if len(head) < 32:  # empty or cut short before its header: SQLite ignores it
             return
-        magic = int.from_bytes(head[0:4], "big")
-        if magic not in _WAL_MAGIC:
-            raise _not_ours(path, "-wal", "not a SQLite write-ahead log")
-        big = magic & 1 == 1
-        s0, s1 = _wal_checksum(head[:24], big, 0, 0)
-        if head[24:32] != struct.pack(">II", s0, s1):
-            raise _not_ours(path, "-wal", "its header checksum does not match")
-        wal_page = int.from_bytes(head[8:12], "big") or 65536
-        if wal_page != page_size:
-            raise _not_ours(path, "-wal", f"it is of {wal_page}-byte pages, the store of {page_size}-byte pages")
+        big, s0, s1, wal_page = _wal_header(path, head, page_size)
         if _live(path):
             return
-        salts = head[16:24]
-        counters: list[int] = []  # change counters of page 1 in committed frames
-        pending: list[int] = []
-        frames = last_commit_pages = 0
-        while True:
-            frame = handle.read(24)
-            page = handle.read(wal_page)
-            if len(frame) < 24 or len(page) < wal_page or frame[8:16] != salts:
-                break
-            s0, s1 = _wal_checksum(frame[:8] + page, big, s0, s1)
-            if frame[16:24] != struct.pack(">II", s0, s1):
-                break
-            frames += 1
-            if int.from_bytes(frame[0:4], "big") == 1:
-                pending.append(int.from_bytes(page[24:28], "big"))
-            commit = int.from_bytes(frame[4:8], "big")
-            if commit:
-                last_commit_pages = commit
-                counters += pending
-                pending = []
+        last_commit_pages, counters = _committed_frames(handle, head, big, s0, s1, wal_page)
     if not last_commit_pages:
         return  # nothing committed: SQLite replays nothing from it
     why = None

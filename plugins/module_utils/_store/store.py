@@ -99,9 +99,7 @@ class Store:
     # -- opening ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(
-        cls, path: str, migrations: dict[int, list[str]] | None = None, *, mode: OpenMode = "prepare"
-    ) -> Store:
+    def open(cls, path: str, migrations: dict[int, list[str]] | None = None, *, mode: OpenMode = "prepare") -> Store:
         """Open the store at ``path``; refuse any file that is not ours.
 
         ``mode``: ``"prepare"`` creates a missing store, switches it to WAL and migrates it now (a
@@ -113,7 +111,9 @@ class Store:
         """
         steps = MIGRATIONS if migrations is None else migrations
         if "\x00" in path:  # os.stat and sqlite3 would raise ValueError, not an OSError
-            raise StoreError(f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file")
+            raise StoreError(
+                f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file"
+            )
         path = os.path.abspath(os.path.expanduser(path))
         created = prepare_file(path, create=mode != "read")
         fresh = created is not None or os.stat(path).st_size == 0
@@ -289,9 +289,7 @@ class Store:
             sql += " AND kind = ?"
             args.append(kind)
         rows = self.conn.execute(sql + " ORDER BY due, seq", args).fetchall()
-        return [
-            {"seq": r[0], "due": r[1], "kind": r[2], "subject": r[3], "payload": json.loads(r[4])} for r in rows
-        ]
+        return [{"seq": r[0], "due": r[1], "kind": r[2], "subject": r[3], "payload": json.loads(r[4])} for r in rows]
 
     def cancel_events(self, subject: str, kind: str | None = None) -> None:
         if kind is None:

@@ -53,19 +53,34 @@ def _route(methods: str, pattern: str, handler: Handler, arm: bool = True, api_v
 
 ROUTES: tuple[Route, ...] = (
     _route("GET", r"/metadata/endpoints", routes_resources.metadata_endpoints, arm=False),
-    _route("GET", rf"/(?P<tenant>{_SEG})/v2\.0/\.well-known/openid-configuration", routes_resources.openid_v2,
-           arm=False, api_version=False),
-    _route("GET", rf"/(?P<tenant>{_SEG})/\.well-known/openid-configuration", routes_resources.openid_v1,
-           arm=False, api_version=False),
-    _route("POST", rf"/(?P<tenant>{_SEG})/oauth2(?:/v2\.0)?/token", routes_resources.token, arm=False,
-           api_version=False),
+    _route(
+        "GET",
+        rf"/(?P<tenant>{_SEG})/v2\.0/\.well-known/openid-configuration",
+        routes_resources.openid_v2,
+        arm=False,
+        api_version=False,
+    ),
+    _route(
+        "GET",
+        rf"/(?P<tenant>{_SEG})/\.well-known/openid-configuration",
+        routes_resources.openid_v1,
+        arm=False,
+        api_version=False,
+    ),
+    _route(
+        "POST", rf"/(?P<tenant>{_SEG})/oauth2(?:/v2\.0)?/token", routes_resources.token, arm=False, api_version=False
+    ),
     _route("GET POST", r"/azsim/clock", routes_resources.clock, arm=False, api_version=False),
     _route("GET", r"/subscriptions", routes_resources.list_subscriptions),
     _route("GET", r"/tenants", routes_resources.list_tenants),
     _route("GET", _SUB, routes_resources.get_subscription),
     _route("GET", rf"{_SUB}/providers/Microsoft\.Compute/virtualMachineScaleSets", routes_compute.list_scale_sets),
-    _route("GET", rf"{_SUB}/providers/Microsoft\.Compute/locations/(?P<location>{_SEG})/operations/"
-           rf"(?P<operation>{_SEG})", routes_compute.operation),
+    _route(
+        "GET",
+        rf"{_SUB}/providers/Microsoft\.Compute/locations/(?P<location>{_SEG})/operations/"
+        rf"(?P<operation>{_SEG})",
+        routes_compute.operation,
+    ),
     _route("GET", rf"{_RG}/providers/Microsoft\.Compute/virtualMachineScaleSets", routes_compute.list_scale_sets),
     _route("GET", _VMSS, routes_compute.get_scale_set),
     _route("PUT", _VMSS, routes_compute.put_scale_set),
@@ -89,8 +104,11 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed = True
     if allowed:
         raise ArmError(405, "MethodNotAllowed", f"The HTTP method '{method}' is not supported for the path '{path}'.")
-    raise ArmError(404, "NotFound" if not path.lower().startswith("/subscriptions") else "InvalidResourceType",
-                   f"No route of this endpoint serves '{method} {path}'.")
+    raise ArmError(
+        404,
+        "NotFound" if not path.lower().startswith("/subscriptions") else "InvalidResourceType",
+        f"No route of this endpoint serves '{method} {path}'.",
+    )
 
 
 class ArmApp:
@@ -127,12 +145,16 @@ class ArmApp:
         path = request.path.rstrip("/") or "/"
         route, params = _match(request.method, path)
         if (route.arm or route.api_version) and not request.param("api-version"):
-            raise ArmError(400, "MissingApiVersionParameter",
-                           "The api-version query parameter (?api-version=) is required for all requests.")
+            raise ArmError(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
         if route.arm:
             identity = self.settings.files.identity
-            auth.require_bearer(request.headers, self.settings.files.token_key, self.settings.base_url,
-                                identity.tenant_id)
+            auth.require_bearer(
+                request.headers, self.settings.files.token_key, self.settings.base_url, identity.tenant_id
+            )
         response = route.handler(Ctx(request, self.settings), params)
         if request.method == "HEAD":
             response.body = None
@@ -152,8 +174,15 @@ class ArmApp:
             response = Response(error.status, error.body(), dict(error.headers))
         except sqlite3.Error as exc:
             LOG.error("request %s: store error %s", request_id, type(exc).__name__)
-            response = Response(503, ArmError(503, "ServiceUnavailable", f"The store could not be used ({exc}); "
-                                              "nothing was changed, retry the request.").body(), {"Retry-After": "1"})
+            response = Response(
+                503,
+                ArmError(
+                    503,
+                    "ServiceUnavailable",
+                    f"The store could not be used ({exc}); nothing was changed, retry the request.",
+                ).body(),
+                {"Retry-After": "1"},
+            )
         except Exception:  # pylint: disable=broad-except  # a bug: the envelope, never a traceback
             LOG.exception("request %s: internal error", request_id)
             error = internal(request_id)
@@ -177,6 +206,18 @@ class ArmApp:
         return [payload]
 
 
-_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-            403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-            413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}

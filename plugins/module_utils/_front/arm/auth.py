@@ -84,9 +84,11 @@ def challenge(base_url: str, tenant: str) -> ArmError:
         "AuthenticationFailed",
         "Authentication failed. The 'Authorization' header is missing or is not a valid Bearer token issued by "
         "this endpoint (get one from the token route; tokens last an hour).",
-        headers={"WWW-Authenticate": f'Bearer authorization_uri="{base_url.rstrip("/")}/{tenant}", '
-                                     'error="invalid_token", '
-                                     'error_description="The access token is missing or invalid."'},
+        headers={
+            "WWW-Authenticate": f'Bearer authorization_uri="{base_url.rstrip("/")}/{tenant}", '
+            'error="invalid_token", '
+            'error_description="The access token is missing or invalid."'
+        },
     )
 
 
@@ -148,20 +150,41 @@ def token_response(
     """The token route: client credentials checked as AAD checks them; unknown form fields ignored."""
     grant = form.get("grant_type", "")
     if grant != "client_credentials":
-        raise AadError(400, "unsupported_grant_type", 70003,
-                         f"The app requested an unsupported grant type '{grant}'. Only client_credentials is served.")
+        raise AadError(
+            400,
+            "unsupported_grant_type",
+            70003,
+            f"The app requested an unsupported grant type '{grant}'. Only client_credentials is served.",
+        )
     client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     if basic is not None:
         client_id, secret = client_id or basic[0], secret or basic[1]
     if client_id != identity.client_id:
-        raise AadError(400, "unauthorized_client", 700016,
-                         f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.")
+        raise AadError(
+            400,
+            "unauthorized_client",
+            700016,
+            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
+        )
     if not hmac.compare_digest(secret.encode(), identity.client_secret.encode()):
-        raise AadError(401, "invalid_client", 7000215,
-                         "Invalid client secret provided. Ensure the secret being sent in the request is the client "
-                         f"secret value, not the client secret ID, for a secret added to app '{client_id}'.")
+        raise AadError(
+            401,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client "
+            f"secret value, not the client secret ID, for a secret added to app '{client_id}'.",
+        )
     issuer = f"{base_url.rstrip('/')}/{tenant}/v2.0"
-    token = issue_token(key, issuer, identity.tenant_id if tenant.lower() in ("adfs", "common", "organizations")
-                        else tenant, client_id, form.get("scope") or form.get("resource") or DEFAULT_AUDIENCE)
-    return {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
-            "access_token": token}
+    token = issue_token(
+        key,
+        issuer,
+        identity.tenant_id if tenant.lower() in ("adfs", "common", "organizations") else tenant,
+        client_id,
+        form.get("scope") or form.get("resource") or DEFAULT_AUDIENCE,
+    )
+    return {
+        "token_type": "Bearer",
+        "expires_in": TOKEN_LIFETIME,
+        "ext_expires_in": TOKEN_LIFETIME,
+        "access_token": token,
+    }

@@ -57,8 +57,11 @@ def error_object(
 
 def _finding_details(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"code": str(f.get("code", "InvalidParameter")), "target": str(f.get("path", "")),
-         "message": str(f.get("message", ""))}
+        {
+            "code": str(f.get("code", "InvalidParameter")),
+            "target": str(f.get("path", "")),
+            "message": str(f.get("message", "")),
+        }
         for f in findings
         if f.get("severity", "error") == "error"
     ]

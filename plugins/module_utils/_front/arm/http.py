@@ -55,11 +55,13 @@ class Request:
         try:
             doc = json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ArmError(400, "InvalidRequestContent", f"The request content was invalid and could not be "
-                           f"deserialized: {exc}.") from None
+            raise ArmError(
+                400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: {exc}."
+            ) from None
         if not isinstance(doc, dict):
-            raise ArmError(400, "InvalidRequestContent",
-                           f"The request content must be a JSON object, not {type(doc).__name__}.")
+            raise ArmError(
+                400, "InvalidRequestContent", f"The request content must be a JSON object, not {type(doc).__name__}."
+            )
         return doc
 
 

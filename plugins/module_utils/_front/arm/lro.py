@@ -61,8 +61,9 @@ def headers(base_url: str, subscription_id: str, location: str, op_id: str, api_
     return {"Azure-AsyncOperation": url, "Location": url + "&monitor=true", "Retry-After": RETRY_AFTER}
 
 
-def status_body(op_id: str, status: str, start: str | None, end: str | None,
-                error: dict[str, Any] | None = None) -> dict[str, Any]:
+def status_body(
+    op_id: str, status: str, start: str | None, end: str | None, error: dict[str, Any] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"name": op_id, "status": status, "startTime": start}
     if end is not None and status != "InProgress":
         body["endTime"] = end

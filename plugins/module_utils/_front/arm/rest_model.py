@@ -86,23 +86,28 @@ def _extensions(profile: dict[str, Any], current: dict[str, Any] | None) -> list
                 raise _invalid(f"{where}.properties.{required}", f"{where}.properties.{required}: required.")
         if not ext.get("name"):
             raise _invalid(f"{where}.name", f"{where}.name: required.")
-        out.append({
-            "name": ext["name"],
-            "publisher": props["publisher"],
-            "type": props["type"],
-            "type_handler_version": props["typeHandlerVersion"],
-            "settings": props.get("settings"),
-            "protected_settings": props.get("protectedSettings"),
-            "provision_after_extensions": props.get("provisionAfterExtensions"),
-        })
+        out.append(
+            {
+                "name": ext["name"],
+                "publisher": props["publisher"],
+                "type": props["type"],
+                "type_handler_version": props["typeHandlerVersion"],
+                "settings": props.get("settings"),
+                "protected_settings": props.get("protectedSettings"),
+                "provision_after_extensions": props.get("provisionAfterExtensions"),
+            }
+        )
     return out
 
 
 def _comparable(extensions: list[Any]) -> list[Any]:
     keys = ("publisher", "type", "typeHandlerVersion", "settings", "provisionAfterExtensions")
     return sorted(
-        ([e.get("name"), [(k, (e.get("properties") or {}).get(k)) for k in keys]]
-         for e in extensions if isinstance(e, dict)),
+        (
+            [e.get("name"), [(k, (e.get("properties") or {}).get(k)) for k in keys]]
+            for e in extensions
+            if isinstance(e, dict)
+        ),
         key=repr,
     )
 
@@ -114,8 +119,9 @@ def _health_probe(profile: dict[str, Any], current: dict[str, Any] | None) -> di
     probe = _object(network, "healthProbe", f"{_PROFILE}.networkProfile")
     current_id = None
     if current is not None:
-        current_id = ((current["properties"]["virtualMachineProfile"].get("networkProfile") or {}).get("healthProbe")
-                      or {}).get("id")
+        current_id = (
+            (current["properties"]["virtualMachineProfile"].get("networkProfile") or {}).get("healthProbe") or {}
+        ).get("id")
     wanted = (probe or {}).get("id")
     if wanted is not None and current_id is not None and str(wanted).lower() == str(current_id).lower():
         return None
@@ -130,8 +136,10 @@ def _os(profile: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
         os_type = "windows"
     config = None
     if isinstance(windows, dict) and windows:
-        config = {"enable_automatic_updates": windows.get("enableAutomaticUpdates"),
-                  "patch_mode": (windows.get("patchSettings") or {}).get("patchMode")}
+        config = {
+            "enable_automatic_updates": windows.get("enableAutomaticUpdates"),
+            "patch_mode": (windows.get("patchSettings") or {}).get("patchMode"),
+        }
     return os_type, config
 
 
@@ -205,8 +213,10 @@ def vm_view(vmss: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
             "osProfile": {"computerName": instance["name"]},
             "storageProfile": {
                 "imageReference": reference,
-                "osDisk": {"name": instance["os_disk"]["name"],
-                           "osType": (profile.get("storageProfile", {}).get("osDisk") or {}).get("osType", "Linux")},
+                "osDisk": {
+                    "name": instance["os_disk"]["name"],
+                    "osType": (profile.get("storageProfile", {}).get("osDisk") or {}).get("osType", "Linux"),
+                },
             },
         },
     }

@@ -40,7 +40,8 @@ _OS_STATUS = {"Completed": "Succeeded", "Faulted": "Failed", "Cancelled": "Cance
 
 def not_found(resource_group: str, name: str) -> ArmError:
     return ArmError(
-        404, "ResourceNotFound",
+        404,
+        "ResourceNotFound",
         f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{name}' under resource group '{resource_group}' "
         "was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
     )
@@ -125,9 +126,12 @@ def start_os_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
     def action(call: Call) -> tuple[str, lro.Operation]:
         vmss = _view(call, rg, name)["vmss"]
         if active_run(call, rg, name) is not None:
-            raise ArmError(409, "OperationNotAllowed",
-                           f"Operation 'osRollingUpgrade' is not allowed on Virtual Machine Scale Set '{vmss['name']}' "
-                           "since another rolling upgrade operation is in progress.")
+            raise ArmError(
+                409,
+                "OperationNotAllowed",
+                f"Operation 'osRollingUpgrade' is not allowed on Virtual Machine Scale Set '{vmss['name']}' "
+                "since another rolling upgrade operation is in progress.",
+            )
         started = _now(call)
         result = start_os_rolling_upgrade(call, rg, name, wait=False, fail_on_fault=False)
         latest = (result.get("after") or {}).get("latest_run")
@@ -184,10 +188,11 @@ def page(ctx: Ctx, items: list[Any]) -> dict[str, Any]:
     """One page of ``items`` from ``$skiptoken`` on, with an absolute ``nextLink`` when more follow."""
     token = ctx.request.param("$skiptoken") or "0"
     if not token.isdigit():
-        raise ArmError(400, "InvalidParameter", f"$skiptoken: {token!r} is not a token this endpoint issued.",
-                       target="$skiptoken")
+        raise ArmError(
+            400, "InvalidParameter", f"$skiptoken: {token!r} is not a token this endpoint issued.", target="$skiptoken"
+        )
     start, size = int(token), ctx.settings.page_size
-    body: dict[str, Any] = {"value": items[start:start + size]}
+    body: dict[str, Any] = {"value": items[start : start + size]}
     if start + size < len(items):
         query = {"api-version": ctx.api_version, "$skiptoken": str(start + size)}
         body["nextLink"] = ctx.url(ctx.request.path, **query)

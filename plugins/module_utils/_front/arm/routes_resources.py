@@ -66,8 +66,9 @@ def token(ctx: Ctx, params: dict[str, str]) -> Response:
     except UnicodeDecodeError:
         form = {}
     files = ctx.settings.files
-    body = auth.token_response(form, files.identity, files.token_key, ctx.settings.base_url, params["tenant"],
-                               _basic(ctx))
+    body = auth.token_response(
+        form, files.identity, files.token_key, ctx.settings.base_url, params["tenant"], _basic(ctx)
+    )
     return Response(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
@@ -80,8 +81,11 @@ def _subscription(ctx: Ctx, subscription_id: str) -> dict[str, Any]:
         "displayName": "azsim",
         "state": "Enabled",
         "managedByTenants": [],
-        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "azsim",
-                                 "spendingLimit": "Off"},
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "azsim",
+            "spendingLimit": "Off",
+        },
         "authorizationSource": "RoleBased",
     }
 
@@ -96,8 +100,10 @@ def get_subscription(ctx: Ctx, params: dict[str, str]) -> Response:
 
 def list_tenants(ctx: Ctx, params: dict[str, str]) -> Response:
     tenant = ctx.settings.files.identity.tenant_id
-    return Response(200, {"value": [{"id": f"/tenants/{tenant}", "tenantId": tenant, "tenantCategory": "Home",
-                                     "displayName": "azsim"}]})
+    return Response(
+        200,
+        {"value": [{"id": f"/tenants/{tenant}", "tenantId": tenant, "tenantCategory": "Home", "displayName": "azsim"}]},
+    )
 
 
 def clock(ctx: Ctx, params: dict[str, str]) -> Response:
@@ -109,10 +115,14 @@ def clock(ctx: Ctx, params: dict[str, str]) -> Response:
         to = body.get("to", ctx.request.param("to"))
         for name, value in (("advance", advance), ("to", to)):
             if value is not None and not isinstance(value, str):
-                raise ArmError(400, "InvalidParameter", f"{name}: give a string, not {type(value).__name__}",
-                               target=name)
+                raise ArmError(
+                    400, "InvalidParameter", f"{name}: give a string, not {type(value).__name__}", target=name
+                )
     subscription = ctx.settings.files.identity.subscription_id
-    result = ctx.run(subscription, lambda call: move_clock(call, advance=advance, to=to),
-                     commit=ctx.request.method == "POST")
-    return Response(200, {"now": result["now"], "previous": result["previous"], "events": result["events"],
-                          "mode": ctx.settings.clock})
+    result = ctx.run(
+        subscription, lambda call: move_clock(call, advance=advance, to=to), commit=ctx.request.method == "POST"
+    )
+    return Response(
+        200,
+        {"now": result["now"], "previous": result["previous"], "events": result["events"], "mode": ctx.settings.clock},
+    )

@@ -61,15 +61,23 @@ class ArmServer:
         allow_remote: bool = False,
     ) -> None:
         if not _loopback(host) and not allow_remote:
-            raise ValueError(f"host {host!r} is not a loopback address; the endpoint binds elsewhere only with "
-                             "allow_remote (--allow-remote), as anyone who reaches it can change the store")
+            raise ValueError(
+                f"host {host!r} is not a loopback address; the endpoint binds elsewhere only with "
+                "allow_remote (--allow-remote), as anyone who reaches it can change the store"
+            )
         if clock not in CLOCK_MODES:
             raise ValueError(f"clock {clock!r}: use one of {', '.join(CLOCK_MODES)}")
         self.store_path = os.path.abspath(os.path.expanduser(store_path))
         self.state_dir = state_dir or os.path.join(os.path.dirname(self.store_path), "arm-endpoint")
         self.host, self.port, self.clock, self.page_size = host, port, clock, page_size
-        self.files = prepare(self.state_dir, host, tenant_id=tenant_id, client_id=client_id,
-                             client_secret=client_secret, subscription_id=subscription_id)
+        self.files = prepare(
+            self.state_dir,
+            host,
+            tenant_id=tenant_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            subscription_id=subscription_id,
+        )
         Store.open(self.store_path).close()  # a store that cannot be used fails now, not on the first request
         self.app = ArmApp(self._settings(port))
         self._threads = threads
@@ -150,8 +158,9 @@ class ArmServer:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="azsim-arm",
-                                     description="Serve the azsim.vmss Azure Resource Manager endpoint.")
+    parser = argparse.ArgumentParser(
+        prog="azsim-arm", description="Serve the azsim.vmss Azure Resource Manager endpoint."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument("--store", default=None, help="the store (default: as every module)")
@@ -172,10 +181,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     try:
         server = ArmServer(
-            args.store or default_path(), args.state_dir, host=args.host, port=args.port, clock=args.clock,
-            tenant_id=args.tenant, client_id=args.client_id,
+            args.store or default_path(),
+            args.state_dir,
+            host=args.host,
+            port=args.port,
+            clock=args.clock,
+            tenant_id=args.tenant,
+            client_id=args.client_id,
             client_secret=args.client_secret or os.environ.get("AZSIM_ARM_CLIENT_SECRET"),
-            subscription_id=args.subscription, page_size=args.page_size, allow_remote=args.allow_remote,
+            subscription_id=args.subscription,
+            page_size=args.page_size,
+            allow_remote=args.allow_remote,
         )
         server.bind()
     except (ValueError, OSError, AzsimError) as exc:

@@ -109,9 +109,17 @@ def _load_ca(state_dir: str) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
         .not_valid_after(_now() + datetime.timedelta(days=CERT_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                          encipher_only=False, decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -210,8 +218,15 @@ def prepare(
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     ca, ca_key = _load_ca(state_dir)
     server_cert, server_key = _server_cert(state_dir, host, ca, ca_key)
-    identity = _identity(state_dir, {"tenant_id": tenant_id, "client_id": client_id, "client_secret": client_secret,
-                                     "subscription_id": subscription_id})
+    identity = _identity(
+        state_dir,
+        {
+            "tenant_id": tenant_id,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "subscription_id": subscription_id,
+        },
+    )
     config_dir = os.path.join(state_dir, "azure-config")
     os.makedirs(config_dir, mode=0o700, exist_ok=True)
     return StateFiles(

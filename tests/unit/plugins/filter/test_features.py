@@ -12,8 +12,13 @@ from ansible_collections.azsim.vmss.tests.unit._output import cells, split_row
 
 EVENTS = [
     {"time": "2025-01-01T00:15:00Z", "type": "FeatureRegistered", "subject": "f", "state": "Registered"},
-    {"time": "2025-01-01T00:15:00Z", "type": "ProviderRegistrationStarted", "subject": "p", "namespace": "Microsoft.Compute",
-     "registrationState": "Registering"},
+    {
+        "time": "2025-01-01T00:15:00Z",
+        "type": "ProviderRegistrationStarted",
+        "subject": "p",
+        "namespace": "Microsoft.Compute",
+        "registrationState": "Registering",
+    },
     {"time": "2025-01-01T00:17:00Z", "type": "ProviderRegistered", "subject": "p", "registrationState": "Registered"},
     {"time": "2025-01-01T00:20:00Z", "type": "SomethingElse", "subject": "x"},
 ]
@@ -35,5 +40,7 @@ def test_one_row_per_event_with_the_state_it_reached() -> None:
 
 
 def test_events_without_a_type_are_refused_by_name() -> None:
-    with pytest.raises(AnsibleFilterError, match="feature_registration_timeline takes the events list .* no key 'type'"):
+    with pytest.raises(
+        AnsibleFilterError, match="feature_registration_timeline takes the events list .* no key 'type'"
+    ):
         feature_registration_timeline([{"time": "2025-01-01T00:15:00Z"}])

@@ -25,29 +25,60 @@ def test_the_filters_by_name() -> None:
     [
         pytest.param({"web-01": {}}, {"instances": [{"name": "web-01"}], "zones": [], "faults": []}, id="bare"),
         pytest.param(
-            {"web-01": {"azsim_zone": 2, "azsim_update_domain": "3", "azsim_health": "Unhealthy",
-                        "azsim_power_state": "stopped", "azsim_data_disks": [{"lun": 0, "disk_size_gb": 128}],
-                        "ansible_host": "10.0.0.1"}},
-            {"instances": [{"name": "web-01", "zone": "2", "update_domain": 3, "health": "Unhealthy",
-                            "power_state": "stopped", "data_disks": [{"lun": 0, "disk_size_gb": 128}]}],
-             "zones": ["2"], "faults": []},
+            {
+                "web-01": {
+                    "azsim_zone": 2,
+                    "azsim_update_domain": "3",
+                    "azsim_health": "Unhealthy",
+                    "azsim_power_state": "stopped",
+                    "azsim_data_disks": [{"lun": 0, "disk_size_gb": 128}],
+                    "ansible_host": "10.0.0.1",
+                }
+            },
+            {
+                "instances": [
+                    {
+                        "name": "web-01",
+                        "zone": "2",
+                        "update_domain": 3,
+                        "health": "Unhealthy",
+                        "power_state": "stopped",
+                        "data_disks": [{"lun": 0, "disk_size_gb": 128}],
+                    }
+                ],
+                "zones": ["2"],
+                "faults": [],
+            },
             id="every-variable",
         ),
         pytest.param(
-            {"web-01": {"azsim_faults": ["boot_unhealthy", SLOW]},
-             "web-02": {"azsim_faults": [{"type": "rollback_failure", "instances": ["web-09"]}]}},
-            {"instances": [{"name": "web-01"}, {"name": "web-02"}], "zones": [],
-             "faults": [{"type": "boot_unhealthy", "instances": ["web-01"]},
-                        {"type": "slow_boot", "delay": "PT7M", "instances": ["web-01"]},
-                        {"type": "rollback_failure", "instances": ["web-02"]}]},
+            {
+                "web-01": {"azsim_faults": ["boot_unhealthy", SLOW]},
+                "web-02": {"azsim_faults": [{"type": "rollback_failure", "instances": ["web-09"]}]},
+            },
+            {
+                "instances": [{"name": "web-01"}, {"name": "web-02"}],
+                "zones": [],
+                "faults": [
+                    {"type": "boot_unhealthy", "instances": ["web-01"]},
+                    {"type": "slow_boot", "delay": "PT7M", "instances": ["web-01"]},
+                    {"type": "rollback_failure", "instances": ["web-02"]},
+                ],
+            },
             id="faults-apply-to-their-host",
         ),
         pytest.param(
-            {"web-01": {"azsim_zone": "3"}, "web-02": {"azsim_zone": "1"}, "web-03": {"azsim_zone": "3"},
-             "web-04": {}},
-            {"instances": [{"name": "web-01", "zone": "3"}, {"name": "web-02", "zone": "1"},
-                           {"name": "web-03", "zone": "3"}, {"name": "web-04"}],
-             "zones": ["1", "3"], "faults": []},
+            {"web-01": {"azsim_zone": "3"}, "web-02": {"azsim_zone": "1"}, "web-03": {"azsim_zone": "3"}, "web-04": {}},
+            {
+                "instances": [
+                    {"name": "web-01", "zone": "3"},
+                    {"name": "web-02", "zone": "1"},
+                    {"name": "web-03", "zone": "3"},
+                    {"name": "web-04"},
+                ],
+                "zones": ["1", "3"],
+                "faults": [],
+            },
             id="zones-once-sorted",
         ),
     ],
@@ -83,7 +114,9 @@ def test_bad_host_variables_are_named(variables: dict[str, Any], error: str) -> 
 
 
 def test_a_host_without_variables_names_what_it_takes() -> None:
-    with pytest.raises(AnsibleFilterError, match=r"scale_set_from_hosts takes a list of inventory host names.*'web-09'"):
+    with pytest.raises(
+        AnsibleFilterError, match=r"scale_set_from_hosts takes a list of inventory host names.*'web-09'"
+    ):
         scale_set_from_hosts(["web-09"], {})
 
 
@@ -105,5 +138,6 @@ def test_one_instance_per_host_and_each_fault_on_its_own_host(hostvars: dict[str
     assert scale_set["zones"] == sorted({str(v["azsim_zone"]) for v in hostvars.values() if "azsim_zone" in v})
     assert [(f["instances"], f["type"]) for f in scale_set["faults"]] == [
         ([host], fault if isinstance(fault, str) else fault["type"])
-        for host in hosts for fault in hostvars[host].get("azsim_faults", [])
+        for host in hosts
+        for fault in hostvars[host].get("azsim_faults", [])
     ]

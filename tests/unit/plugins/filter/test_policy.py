@@ -21,36 +21,74 @@ from ansible_collections.azsim.vmss.plugins.filter.policy import (
 )
 from ansible_collections.azsim.vmss.tests.unit._output import cells, split_row, table
 
-HEALTH = {"severity": "error", "code": "HealthSourceMissing", "path": "properties.virtualMachineProfile.networkProfile.healthProbe",
-          "message": "Rolling Upgrade mode is not supported ... a health probe or health extension was not provided."}
-PINNED = {"severity": "error", "code": "ImageVersionNotLatest",
-          "path": "properties.virtualMachineProfile.storageProfile.imageReference.version",
-          "message": "the image version is pinned to 1.0.0; automatic OS image upgrade needs version: latest"}
-STOPS = {"severity": "warning", "code": "PolicyStopsOnFirstUnhealthyInstance",
-         "path": "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent", "message": "..."}
-MISSING = "scale set missing in resource group rg (subscription 0) does not exist in the store; create it with azsim.vmss.vmss"
+HEALTH = {
+    "severity": "error",
+    "code": "HealthSourceMissing",
+    "path": "properties.virtualMachineProfile.networkProfile.healthProbe",
+    "message": "Rolling Upgrade mode is not supported ... a health probe or health extension was not provided.",
+}
+PINNED = {
+    "severity": "error",
+    "code": "ImageVersionNotLatest",
+    "path": "properties.virtualMachineProfile.storageProfile.imageReference.version",
+    "message": "the image version is pinned to 1.0.0; automatic OS image upgrade needs version: latest",
+}
+STOPS = {
+    "severity": "warning",
+    "code": "PolicyStopsOnFirstUnhealthyInstance",
+    "path": "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent",
+    "message": "...",
+}
+MISSING = (
+    "scale set missing in resource group rg (subscription 0) does not exist in the store; "
+    "create it with azsim.vmss.vmss"
+)
 
 
-def upgrade_policy(mode: str = "Rolling", auto: bool = True, no_rollback: bool = False,
-                   percents: tuple[int, int, int] = (20, 25, 25), pause: str = "PT0S") -> dict[str, Any]:
+def upgrade_policy(
+    mode: str = "Rolling",
+    auto: bool = True,
+    no_rollback: bool = False,
+    percents: tuple[int, int, int] = (20, 25, 25),
+    pause: str = "PT0S",
+) -> dict[str, Any]:
     return {
         "mode": mode,
-        "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": auto, "disableAutomaticRollback": no_rollback,
-                                     "useRollingUpgradePolicy": True, "osRollingUpgradeDeferral": False},
-        "rollingUpgradePolicy": {"maxBatchInstancePercent": percents[0], "maxUnhealthyInstancePercent": percents[1],
-                                 "maxUnhealthyUpgradedInstancePercent": percents[2], "pauseTimeBetweenBatches": pause},
+        "automaticOSUpgradePolicy": {
+            "enableAutomaticOSUpgrade": auto,
+            "disableAutomaticRollback": no_rollback,
+            "useRollingUpgradePolicy": True,
+            "osRollingUpgradeDeferral": False,
+        },
+        "rollingUpgradePolicy": {
+            "maxBatchInstancePercent": percents[0],
+            "maxUnhealthyInstancePercent": percents[1],
+            "maxUnhealthyUpgradedInstancePercent": percents[2],
+            "pauseTimeBetweenBatches": pause,
+        },
     }
 
 
 def result(name: str, **module_result: Any) -> dict[str, Any]:
     """One item of a registered loop of vmss_upgrade_policy, as Ansible records it."""
-    return {"item": {"resource_group": "rg", "name": name}, "ansible_loop_var": "item", "invocation": {}, **module_result}
+    return {
+        "item": {"resource_group": "rg", "name": name},
+        "ansible_loop_var": "item",
+        "invocation": {},
+        **module_result,
+    }
 
 
 # A fleet: legacy refused with findings, web changed, api unchanged, missing not in the store.
 RESULTS = [
-    result("legacy", changed=False, failed=True, msg="upgrade policy of scale set legacy refused",
-           findings=[HEALTH, PINNED, STOPS], upgrade_policy=upgrade_policy("Manual", False, percents=(20, 20, 20))),
+    result(
+        "legacy",
+        changed=False,
+        failed=True,
+        msg="upgrade policy of scale set legacy refused",
+        findings=[HEALTH, PINNED, STOPS],
+        upgrade_policy=upgrade_policy("Manual", False, percents=(20, 20, 20)),
+    ),
     result("web", changed=True, findings=[], upgrade_policy=upgrade_policy()),
     result("api", changed=False, upgrade_policy=upgrade_policy(no_rollback=True, percents=(50, 40, 30), pause="PT2M")),
     result("missing", changed=False, failed=True, msg=MISSING),
@@ -59,26 +97,57 @@ REPORT = upgrade_policy_report(RESULTS)
 
 
 def test_the_filters_by_name() -> None:
-    assert set(FilterModule().filters()) == {"upgrade_policy_report", "upgrade_policy_table",
-                                             "upgrade_policy_failure_message"}
+    assert set(FilterModule().filters()) == {
+        "upgrade_policy_report",
+        "upgrade_policy_table",
+        "upgrade_policy_failure_message",
+    }
 
 
 def test_report_has_one_entry_per_scale_set_in_the_loops_order() -> None:
     assert REPORT == [
-        {"resource_group": "rg", "name": "legacy", "changed": False, "failed": True,
-         "msg": "upgrade policy of scale set legacy refused", "findings": [HEALTH, PINNED, STOPS],
-         "upgrade_policy": upgrade_policy("Manual", False, percents=(20, 20, 20))},
-        {"resource_group": "rg", "name": "web", "changed": True, "failed": False, "msg": "", "findings": [],
-         "upgrade_policy": upgrade_policy()},
-        {"resource_group": "rg", "name": "api", "changed": False, "failed": False, "msg": "", "findings": [],
-         "upgrade_policy": upgrade_policy(no_rollback=True, percents=(50, 40, 30), pause="PT2M")},
-        {"resource_group": "rg", "name": "missing", "changed": False, "failed": True, "msg": MISSING, "findings": [],
-         "upgrade_policy": None},
+        {
+            "resource_group": "rg",
+            "name": "legacy",
+            "changed": False,
+            "failed": True,
+            "msg": "upgrade policy of scale set legacy refused",
+            "findings": [HEALTH, PINNED, STOPS],
+            "upgrade_policy": upgrade_policy("Manual", False, percents=(20, 20, 20)),
+        },
+        {
+            "resource_group": "rg",
+            "name": "web",
+            "changed": True,
+            "failed": False,
+            "msg": "",
+            "findings": [],
+            "upgrade_policy": upgrade_policy(),
+        },
+        {
+            "resource_group": "rg",
+            "name": "api",
+            "changed": False,
+            "failed": False,
+            "msg": "",
+            "findings": [],
+            "upgrade_policy": upgrade_policy(no_rollback=True, percents=(50, 40, 30), pause="PT2M"),
+        },
+        {
+            "resource_group": "rg",
+            "name": "missing",
+            "changed": False,
+            "failed": True,
+            "msg": MISSING,
+            "findings": [],
+            "upgrade_policy": None,
+        },
     ]
 
 
-@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False), ("yes", True), ("false", False),
-                                                 (1, True), (0, False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [(True, True), (False, False), ("yes", True), ("false", False), (1, True), (0, False)]
+)
 def test_report_reads_changed_and_failed_as_ansible_booleans(value: Any, expected: bool) -> None:
     entry = upgrade_policy_report([result("web", changed=value, failed=value)])[0]
     assert (entry["changed"], entry["failed"]) == (expected, expected)
@@ -102,23 +171,55 @@ def test_table_reads_back_as_the_rows_with_the_findings_below_their_scale_set() 
     lines = upgrade_policy_table(REPORT)
     scale_set_lines = [line for line in lines if not line.startswith(" ")]
     assert table(scale_set_lines) == [
-        {"SCALE SET": "rg/legacy", "RESULT": "FAILED", "MODE": "Manual", "AUTO-OS": "off", "ROLLBACK": "on",
-         "BATCH/UNH/UPG": "20/20/20", "PAUSE": "PT0S"},
-        {"SCALE SET": "rg/web", "RESULT": "changed", "MODE": "Rolling", "AUTO-OS": "on", "ROLLBACK": "on",
-         "BATCH/UNH/UPG": "20/25/25", "PAUSE": "PT0S"},
-        {"SCALE SET": "rg/api", "RESULT": "ok", "MODE": "Rolling", "AUTO-OS": "on", "ROLLBACK": "off",
-         "BATCH/UNH/UPG": "50/40/30", "PAUSE": "PT2M"},
+        {
+            "SCALE SET": "rg/legacy",
+            "RESULT": "FAILED",
+            "MODE": "Manual",
+            "AUTO-OS": "off",
+            "ROLLBACK": "on",
+            "BATCH/UNH/UPG": "20/20/20",
+            "PAUSE": "PT0S",
+        },
+        {
+            "SCALE SET": "rg/web",
+            "RESULT": "changed",
+            "MODE": "Rolling",
+            "AUTO-OS": "on",
+            "ROLLBACK": "on",
+            "BATCH/UNH/UPG": "20/25/25",
+            "PAUSE": "PT0S",
+        },
+        {
+            "SCALE SET": "rg/api",
+            "RESULT": "ok",
+            "MODE": "Rolling",
+            "AUTO-OS": "on",
+            "ROLLBACK": "off",
+            "BATCH/UNH/UPG": "50/40/30",
+            "PAUSE": "PT2M",
+        },
         # No policy: the module's message runs on from the third column.
-        {"SCALE SET": "rg/missing", "RESULT": "FAILED", "MODE": MISSING, "AUTO-OS": "", "ROLLBACK": "",
-         "BATCH/UNH/UPG": "", "PAUSE": ""},
+        {
+            "SCALE SET": "rg/missing",
+            "RESULT": "FAILED",
+            "MODE": MISSING,
+            "AUTO-OS": "",
+            "ROLLBACK": "",
+            "BATCH/UNH/UPG": "",
+            "PAUSE": "",
+        },
     ]
     # Each finding, indented, right after its scale set's line (then the next scale set's); severities in one column.
     legacy = lines.index(scale_set_lines[1])
-    findings = lines[legacy + 1:legacy + 4]
+    findings = lines[legacy + 1 : legacy + 4]
     assert [split_row(line) for line in findings] == [
         ["error", "HealthSourceMissing at properties.virtualMachineProfile.networkProfile.healthProbe"],
         ["error", "ImageVersionNotLatest at properties.virtualMachineProfile.storageProfile.imageReference.version"],
-        ["warning", "PolicyStopsOnFirstUnhealthyInstance at properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent"],
+        [
+            "warning",
+            "PolicyStopsOnFirstUnhealthyInstance at "
+            "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent",
+        ],
     ]
     assert lines[legacy + 4] == scale_set_lines[2]
     assert {cells(line)[0][0] for line in findings} == {4}
@@ -146,14 +247,25 @@ def test_failure_message_is_empty_when_every_scale_set_took_the_policy() -> None
     assert upgrade_policy_failure_message(REPORT[1:3]) == ""
 
 
-@given(st.lists(st.tuples(st.from_regex(r"[a-z][a-z0-9-]{0,40}", fullmatch=True), st.booleans(), st.booleans()),
-                unique_by=lambda t: t[0], max_size=20))
+@given(
+    st.lists(
+        st.tuples(st.from_regex(r"[a-z][a-z0-9-]{0,40}", fullmatch=True), st.booleans(), st.booleans()),
+        unique_by=lambda t: t[0],
+        max_size=20,
+    )
+)
 def test_every_scale_set_is_one_row_and_every_failed_one_is_in_the_message(
     fleet: list[tuple[str, bool, bool]],
 ) -> None:
     results = [
-        result(name, changed=changed and not failed, failed=failed, msg=f"{name} refused" if failed else "",
-               findings=[PINNED] if failed else [], upgrade_policy=upgrade_policy())
+        result(
+            name,
+            changed=changed and not failed,
+            failed=failed,
+            msg=f"{name} refused" if failed else "",
+            findings=[PINNED] if failed else [],
+            upgrade_policy=upgrade_policy(),
+        )
         for name, changed, failed in fleet
     ]
     report = upgrade_policy_report(results)

@@ -58,8 +58,12 @@ def run(
 ) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "runningStatus": {"code": status, "startTime": at(start), "endTime": at(end) if end else None},
-        "progress": {"successfulInstanceCount": counts[0], "failedInstanceCount": counts[1],
-                     "inProgressInstanceCount": 0, "pendingInstanceCount": 0},
+        "progress": {
+            "successfulInstanceCount": counts[0],
+            "failedInstanceCount": counts[1],
+            "inProgressInstanceCount": 0,
+            "pendingInstanceCount": 0,
+        },
         "startedBy": by,
         "targetImageReference": (
             {"publisher": "Canonical", "offer": "o", "sku": "s", "version": "1.1.0"} if target is None else target
@@ -72,13 +76,26 @@ def run(
 
 
 def batch(index: int, start: str, end: str | None, result: str, *names: str) -> dict[str, Any]:
-    return {"index": index, "instances": list(names), "zone": None, "update_domain": index - 1,
-            "start": at(start), "end": at(end) if end else None, "result": result}
+    return {
+        "index": index,
+        "instances": list(names),
+        "zone": None,
+        "update_domain": index - 1,
+        "start": at(start),
+        "end": at(end) if end else None,
+        "result": result,
+    }
 
 
 def instance(name: str, result: str, batch_index: int | None, version: str, health: str = "Healthy") -> dict[str, Any]:
-    return {"name": name, "result": result, "batch": batch_index, "health": health,
-            "os_disk": {"image_version": version, "name": f"{name}_OsDisk"}, "power_state": "running"}
+    return {
+        "name": name,
+        "result": result,
+        "batch": batch_index,
+        "health": health,
+        "os_disk": {"image_version": version, "name": f"{name}_OsDisk"},
+        "power_state": "running",
+    }
 
 
 HISTORY: dict[str, Any] = {
@@ -99,8 +116,12 @@ HISTORY: dict[str, Any] = {
 
 
 def test_the_filters_by_name() -> None:
-    assert set(FilterModule().filters()) == {"rollout_timeline", "rollout_outcome", "rollout_table",
-                                             "upgrade_history_table"}
+    assert set(FilterModule().filters()) == {
+        "rollout_timeline",
+        "rollout_outcome",
+        "rollout_table",
+        "upgrade_history_table",
+    }
 
 
 # -- rollout_timeline ----------------------------------------------------------------------------------------------
@@ -109,21 +130,43 @@ def test_the_filters_by_name() -> None:
 def test_timeline_entries_pair_each_batch_with_its_completion() -> None:
     assert rollout._timeline_entries(EVENTS) == [
         {"kind": "started", "time": at("03:00"), "target_version": "1.1.0"},
-        {"kind": "batch", "batch": 1, "start": at("03:00"), "end": at("03:04"), "instances": ["web-01", "web-03"],
-         "result": "succeeded"},
-        {"kind": "batch", "batch": 2, "start": at("03:04"), "end": at("03:18"), "instances": ["web-02"],
-         "result": "failed"},
+        {
+            "kind": "batch",
+            "batch": 1,
+            "start": at("03:00"),
+            "end": at("03:04"),
+            "instances": ["web-01", "web-03"],
+            "result": "succeeded",
+        },
+        {
+            "kind": "batch",
+            "batch": 2,
+            "start": at("03:04"),
+            "end": at("03:18"),
+            "instances": ["web-02"],
+            "result": "failed",
+        },
         {"kind": "rolling_back", "time": at("03:15"), "instances": ["web-02"]},
-        {"kind": "ended", "time": at("03:18"), "status": "Faulted",
-         "code": "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"},
+        {
+            "kind": "ended",
+            "time": at("03:18"),
+            "status": "Faulted",
+            "code": "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
+        },
     ]
 
 
 def test_timeline_of_a_run_still_going_shows_the_batch_in_progress() -> None:
     events = EVENTS[:2]
     entries = rollout._timeline_entries(events)
-    assert entries[-1] == {"kind": "batch", "batch": 1, "start": at("03:00"), "end": None,
-                           "instances": ["web-01", "web-03"], "result": None}
+    assert entries[-1] == {
+        "kind": "batch",
+        "batch": 1,
+        "start": at("03:00"),
+        "end": None,
+        "instances": ["web-01", "web-03"],
+        "result": None,
+    }
     last = split_row(rollout_timeline(events)[-1])
     assert last == ["batch 1", "03:00-..", "web-01, web-03", "in progress"]
 
@@ -174,21 +217,50 @@ def test_timeline_names_what_it_takes_when_given_something_else() -> None:
     [
         pytest.param(
             run(),
-            {"status": "Completed", "error": None, "started_by": "User", "start": at("00:00"), "end": at("00:24"),
-             "minutes": 24, "target": "1.1.0", "upgraded": 9, "failed": 1, "rolled_back": 0},
+            {
+                "status": "Completed",
+                "error": None,
+                "started_by": "User",
+                "start": at("00:00"),
+                "end": at("00:24"),
+                "minutes": 24,
+                "target": "1.1.0",
+                "upgraded": 9,
+                "failed": 1,
+                "rolled_back": 0,
+            },
             id="completed",
         ),
         pytest.param(
             run("Faulted", "03:00", "04:45", "Platform", counts=(2, 3, 3), error="RollingUpgradeFaulted"),
-            {"status": "Faulted", "error": "RollingUpgradeFaulted", "started_by": "Platform", "start": at("03:00"),
-             "end": at("04:45"), "minutes": 105, "target": "1.1.0", "upgraded": 2, "failed": 3, "rolled_back": 3},
+            {
+                "status": "Faulted",
+                "error": "RollingUpgradeFaulted",
+                "started_by": "Platform",
+                "start": at("03:00"),
+                "end": at("04:45"),
+                "minutes": 105,
+                "target": "1.1.0",
+                "upgraded": 2,
+                "failed": 3,
+                "rolled_back": 3,
+            },
             id="faulted",
         ),
         pytest.param(
             run("RollingForward", end=None, target={"id": "/sub/galleries/g/images/web/versions/2.0.0"}),
-            {"status": "RollingForward", "error": None, "started_by": "User", "start": at("00:00"), "end": None,
-             "minutes": None, "target": "/sub/galleries/g/images/web/versions/2.0.0", "upgraded": 9, "failed": 1,
-             "rolled_back": 0},
+            {
+                "status": "RollingForward",
+                "error": None,
+                "started_by": "User",
+                "start": at("00:00"),
+                "end": None,
+                "minutes": None,
+                "target": "/sub/galleries/g/images/web/versions/2.0.0",
+                "upgraded": 9,
+                "failed": 1,
+                "rolled_back": 0,
+            },
             id="running-gallery",
         ),
         pytest.param(run(target={}), {"target": "?"}, id="no-target"),
@@ -258,8 +330,13 @@ def test_rollout_table_names_what_it_takes() -> None:
 
 
 def test_rollout_outcome() -> None:
-    history = dict(HISTORY, history=[run("Completed", "03:00", "03:27", "Platform", counts=(9, 1, 1)),
-                                     run("Faulted", "00:00", None, error="X")])
+    history = dict(
+        HISTORY,
+        history=[
+            run("Completed", "03:00", "03:27", "Platform", counts=(9, 1, 1)),
+            run("Faulted", "00:00", None, error="X"),
+        ],
+    )
     instances, runs = sections(rollout_outcome(history))
     assert split_row(instances[0]) == ["INSTANCES", "result", "image version", "health"]
     assert [split_row(line) for line in instances[1:]] == [
@@ -280,12 +357,17 @@ def loop_result(name: str, **result: Any) -> dict[str, Any]:
 
 
 def test_upgrade_history_table() -> None:
-    gallery = {"id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/web/versions/2.0.0"}
+    gallery = {
+        "id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/web/versions/2.0.0"
+    }
     results = [
         loop_result("api"),
-        loop_result("web", history=[run("Faulted", "01:00", "01:10", "Platform", gallery, (0, 2, 2), "OSRollbackFailed"),
-                                    run()],
-                    batches=HISTORY["batches"], instances=HISTORY["instances"]),
+        loop_result(
+            "web",
+            history=[run("Faulted", "01:00", "01:10", "Platform", gallery, (0, 2, 2), "OSRollbackFailed"), run()],
+            batches=HISTORY["batches"],
+            instances=HISTORY["instances"],
+        ),
         loop_result("zzz"),
     ]
     lines = upgrade_history_table(results, "rg")
@@ -293,16 +375,34 @@ def test_upgrade_history_table() -> None:
     assert lines[1] == "rg/web: 2 OS upgrade run(s), virtual now 2025-01-01T00:30:00Z"
     label = lines.index("  batches of the most recent run:")
     assert table(lines[2:label]) == [
-        {"STATUS": "Faulted", "BY": "Platform", "START": "2025-01-01 01:00", "MIN": "10", "TARGET": "web/versions/2.0.0",
-         "UPGRADED": "0", "FAILED": "2", "ROLLED BACK": "2", "ERROR": "OSRollbackFailed"},
-        {"STATUS": "Completed", "BY": "User", "START": "2025-01-01 00:00", "MIN": "24", "TARGET": "1.1.0",
-         "UPGRADED": "9", "FAILED": "1", "ROLLED BACK": "0", "ERROR": ""},
+        {
+            "STATUS": "Faulted",
+            "BY": "Platform",
+            "START": "2025-01-01 01:00",
+            "MIN": "10",
+            "TARGET": "web/versions/2.0.0",
+            "UPGRADED": "0",
+            "FAILED": "2",
+            "ROLLED BACK": "2",
+            "ERROR": "OSRollbackFailed",
+        },
+        {
+            "STATUS": "Completed",
+            "BY": "User",
+            "START": "2025-01-01 00:00",
+            "MIN": "24",
+            "TARGET": "1.1.0",
+            "UPGRADED": "9",
+            "FAILED": "1",
+            "ROLLED BACK": "0",
+            "ERROR": "",
+        },
     ]
-    assert [split_row(line) for line in lines[label + 1:label + 3]] == [
+    assert [split_row(line) for line in lines[label + 1 : label + 3]] == [
         ["1.", "00:00-00:04", "succeeded", "web-01, web-03"],
         ["2.", "00:04-00:12", "partially_failed", "web-02, web-04"],
     ]
-    assert lines[label + 3:] == [
+    assert lines[label + 3 :] == [
         "  instances: failed 1 (web-02); skipped 1 (web-05); upgraded 3 (web-01, web-03, web-04)",
         "rg/zzz: 0 OS upgrade run(s), virtual now 2025-01-01T00:30:00Z",
     ]
@@ -313,8 +413,9 @@ def test_upgrade_history_table_of_a_run_still_going() -> None:
     assert table(lines[1:])[0]["MIN"] == ".."
 
 
-@pytest.mark.parametrize(("name", "expected"), [("", "rg: no scale set in the store"),
-                                                ("web", "rg/web: no scale set in the store")])
+@pytest.mark.parametrize(
+    ("name", "expected"), [("", "rg: no scale set in the store"), ("web", "rg/web: no scale set in the store")]
+)
 def test_upgrade_history_table_without_scale_sets(name: str, expected: str) -> None:
     assert upgrade_history_table([], "rg", name) == [expected]
 
@@ -325,12 +426,16 @@ NAMES = st.from_regex(r"[a-z]{1,12}-[0-9]{2}", fullmatch=True)
 RESULTS = st.sampled_from(["upgraded", "failed", "rolled_back", "rollback_failed", "skipped", "pending"])
 
 
-@given(st.lists(st.tuples(NAMES, RESULTS, st.sampled_from(["1.0.0", "1.1.0", "24.04.202502010"])),
-                unique_by=lambda t: t[0], max_size=30))
+@given(
+    st.lists(
+        st.tuples(NAMES, RESULTS, st.sampled_from(["1.0.0", "1.1.0", "24.04.202502010"])),
+        unique_by=lambda t: t[0],
+        max_size=30,
+    )
+)
 def test_every_instance_is_one_row_of_the_rollout_table_in_order(fleet: list[tuple[str, str, str]]) -> None:
     """Whatever the names, results and versions: one row per instance, in order, each cell under its header."""
-    instances = [instance(name, result, None if result == "skipped" else 1, version)
-                 for name, result, version in fleet]
+    instances = [instance(name, result, None if result == "skipped" else 1, version) for name, result, version in fleet]
     lines = rollout_table({"history": [run()], "batches": [], "instances": instances}, "rg/web")
     rows = table(sections(lines)[1]) if instances else []
     assert [(r["INSTANCE"], r["RESULT"], r["IMAGE VERSION"]) for r in rows] == fleet
@@ -339,8 +444,11 @@ def test_every_instance_is_one_row_of_the_rollout_table_in_order(fleet: list[tup
     assert [group[0] for group in grouped] == sorted({member[1] for member in fleet})
 
 
-@given(st.lists(st.tuples(st.lists(NAMES, min_size=1, max_size=5), st.sampled_from(["succeeded", "failed", None])),
-                max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.lists(NAMES, min_size=1, max_size=5), st.sampled_from(["succeeded", "failed", None])), max_size=12
+    )
+)
 def test_every_batch_started_is_one_timeline_line_in_order(batches: list[tuple[list[str], str | None]]) -> None:
     events = []
     for index, (names, result) in enumerate(batches, start=1):
@@ -349,8 +457,12 @@ def test_every_batch_started_is_one_timeline_line_in_order(batches: list[tuple[l
             events.append(event("BatchCompleted", f"04:{index:02d}", batch=index, result=result))
     rows = [split_row(line) for line in rollout_timeline(events)]
     assert rows == [
-        [f"batch {index}", f"03:{index:02d}-{f'04:{index:02d}' if result else '..'}", ", ".join(names),
-         result or "in progress"]
+        [
+            f"batch {index}",
+            f"03:{index:02d}-{f'04:{index:02d}' if result else '..'}",
+            ", ".join(names),
+            result or "in progress",
+        ]
         for index, (names, result) in enumerate(batches, start=1)
     ]
     # The result column is in line.

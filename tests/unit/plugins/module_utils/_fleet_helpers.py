@@ -58,8 +58,19 @@ HEALTH_EXTENSION = {
 }
 SIMULATION_KEYS = ("seed", "reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay", "faults")
 VMSS_KEYS = (
-    "location", "api_version", "os_type", "image", "windows_configuration", "extensions", "health_probe",
-    "service_fabric", "single_placement_group", "zones", "instances", "update_instances", "simulation",
+    "location",
+    "api_version",
+    "os_type",
+    "image",
+    "windows_configuration",
+    "extensions",
+    "health_probe",
+    "service_fabric",
+    "single_placement_group",
+    "zones",
+    "instances",
+    "update_instances",
+    "simulation",
 )
 
 
@@ -72,8 +83,9 @@ def at(minutes: float, base: int = EPOCH) -> str:
     return format_timestamp(base + int(minutes * 60))
 
 
-def extension(name: str, after: list[str] | None = None, expiry: str | None = None,
-              secret: str | None = None) -> dict[str, Any]:
+def extension(
+    name: str, after: list[str] | None = None, expiry: str | None = None, secret: str | None = None
+) -> dict[str, Any]:
     """A CustomScript-like extension option (not a health source)."""
     return {
         "name": name,
@@ -103,8 +115,9 @@ class Sim:
         with self.store.transaction(commit=commit):
             return fn(self.store, *args, **kwargs)
 
-    def act(self, action: Callable[..., Any], params: dict[str, Any], check: bool = False,
-            commit: bool = True) -> dict[str, Any]:
+    def act(
+        self, action: Callable[..., Any], params: dict[str, Any], check: bool = False, commit: bool = True
+    ) -> dict[str, Any]:
         """Call an action as the modules do, with the module's options."""
         with self.store.transaction(commit=commit):
             return act(action, self.store, SUB, params, check)
@@ -124,28 +137,59 @@ class Sim:
 
     def publish(self, version: str, location: str = "eastus", **image: Any) -> dict[str, Any]:
         """vm_image: publish a platform image version (the platform then looks for a newer latest)."""
-        params = {"publisher": None, "offer": None, "sku": None, "location": location, "gallery_image_id": None,
-                  "version": version, "target_regions": None, "exclude_from_latest": None, "state": "present"}
+        params = {
+            "publisher": None,
+            "offer": None,
+            "sku": None,
+            "location": location,
+            "gallery_image_id": None,
+            "version": version,
+            "target_regions": None,
+            "exclude_from_latest": None,
+            "state": "present",
+        }
         params.update(IMAGE)
         params.update(image)
         return self.act(publish_image, params)
 
-    def publish_gallery(self, version: str, regions: list[str] | None = None,
-                        exclude: bool | None = None) -> dict[str, Any]:
+    def publish_gallery(
+        self, version: str, regions: list[str] | None = None, exclude: bool | None = None
+    ) -> dict[str, Any]:
         """vm_image with gallery_image_id: publish or re-replicate a gallery image version."""
-        params = {"publisher": None, "offer": None, "sku": None, "location": None, "gallery_image_id": GALLERY_IMAGE,
-                  "version": version, "target_regions": regions, "exclude_from_latest": exclude, "state": "present"}
+        params = {
+            "publisher": None,
+            "offer": None,
+            "sku": None,
+            "location": None,
+            "gallery_image_id": GALLERY_IMAGE,
+            "version": version,
+            "target_regions": regions,
+            "exclude_from_latest": exclude,
+            "state": "present",
+        }
         return self.act(publish_image, params)
 
     def opt_in_gallery(self) -> dict[str, Any]:
         """feature_registration: AutomaticOSUpgradeWithGalleryImage registered, provider re-registered (§2.3)."""
-        params = {"namespace": "Microsoft.Compute", "feature": "AutomaticOSUpgradeWithGalleryImage",
-                  "state": "registered", "register_provider": True, "wait": True}
+        params = {
+            "namespace": "Microsoft.Compute",
+            "feature": "AutomaticOSUpgradeWithGalleryImage",
+            "state": "registered",
+            "register_provider": True,
+            "wait": True,
+        }
         return self.act(register_feature, params)
 
-    def vmss(self, n: int | None = None, *, names: list[Any] | None = None, probe: bool | None = None,
-             image: dict[str, Any] | None = None, simulation: dict[str, Any] | None = None,
-             **options: Any) -> dict[str, Any]:
+    def vmss(
+        self,
+        n: int | None = None,
+        *,
+        names: list[Any] | None = None,
+        probe: bool | None = None,
+        image: dict[str, Any] | None = None,
+        simulation: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
         """Create or update the scale set ``rg/web``; ``n`` instances named w0, w1, ... unless ``names``."""
         params: dict[str, Any] = {k: None for k in VMSS_KEYS}
         params.update(resource_group=RG, name=NAME, state="present")
@@ -166,14 +210,25 @@ class Sim:
         params.update(options)
         return self.act(ensure_scale_set, params)
 
-    def policy(self, mode: str | None = None, automatic: dict[str, Any] | None = None,
-               rolling: dict[str, Any] | None = None) -> dict[str, Any]:
+    def policy(
+        self, mode: str | None = None, automatic: dict[str, Any] | None = None, rolling: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """vmss_upgrade_policy with snake_case options (only those given change)."""
-        auto_keys = ("enabled", "disable_automatic_rollback", "use_rolling_upgrade_policy", "os_rolling_upgrade_deferral")
+        auto_keys = (
+            "enabled",
+            "disable_automatic_rollback",
+            "use_rolling_upgrade_policy",
+            "os_rolling_upgrade_deferral",
+        )
         rolling_keys = (
-            "max_batch_instance_percent", "max_unhealthy_instance_percent", "max_unhealthy_upgraded_instance_percent",
-            "pause_time_between_batches", "enable_cross_zone_upgrade", "prioritize_unhealthy_instances",
-            "rollback_failed_instances_on_policy_breach", "max_surge",
+            "max_batch_instance_percent",
+            "max_unhealthy_instance_percent",
+            "max_unhealthy_upgraded_instance_percent",
+            "pause_time_between_batches",
+            "enable_cross_zone_upgrade",
+            "prioritize_unhealthy_instances",
+            "rollback_failed_instances_on_policy_breach",
+            "max_surge",
         )
         params = {
             "resource_group": RG,
@@ -192,11 +247,21 @@ class Sim:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def upgrade(self, state: str = "started", wait: bool = True, check: bool = False, fail_on_fault: bool = False,
-                **params: Any) -> dict[str, Any]:
+    def upgrade(
+        self, state: str = "started", wait: bool = True, check: bool = False, fail_on_fault: bool = False, **params: Any
+    ) -> dict[str, Any]:
         """vmss_os_rolling_upgrade; Faulted does not fail unless asked (the tests look at the run)."""
-        full = {"resource_group": RG, "name": NAME, "state": state, "wait": wait, "wait_timeout": "PT24H",
-                "fail_on_fault": fail_on_fault, "fail_if_idle": False, "instance_ids": None, **params}
+        full = {
+            "resource_group": RG,
+            "name": NAME,
+            "state": state,
+            "wait": wait,
+            "wait_timeout": "PT24H",
+            "fail_on_fault": fail_on_fault,
+            "fail_if_idle": False,
+            "instance_ids": None,
+            **params,
+        }
         return self.act(os_rolling_upgrade, full, check, commit=not check)
 
     def start(self, **params: Any) -> dict[str, Any]:
@@ -217,8 +282,7 @@ class Sim:
         return events
 
     def history(self, everything: bool = False) -> dict[str, Any]:
-        return self.act(upgrade_history, {"resource_group": RG, "name": NAME, "all": everything},
-                         commit=False)
+        return self.act(upgrade_history, {"resource_group": RG, "name": NAME, "all": everything}, commit=False)
 
     # -- raw state -----------------------------------------------------------------------------
 
@@ -227,18 +291,21 @@ class Sim:
 
     def edit_record(self, change: Callable[[Record], None]) -> None:
         """Change the stored record directly, then let the platform reschedule (design.md's escape hatch)."""
+
         def edit(store: Store) -> None:
             record = scaleset.load(store, SUB, RG, NAME)
             assert record is not None
             change(record)
             scaleset.save(store, record)
             platform.reschedule(store, record)
+
         self.call(edit)
 
     def run(self, run_id: int | None = None) -> Run:
         def read(store: Store) -> Run | None:
             fleet = fleet_of(store)
             return fleet.latest_run(KEY) if run_id is None else fleet.run(KEY, run_id)
+
         found = self.call(read, commit=False)
         assert found is not None, "no run recorded"
         return found

@@ -89,15 +89,22 @@ def test_openid_configuration_for_any_tenant(client: WsgiClient, tenant: str) ->
 
 def _token_request(client: WsgiClient, tenant: str, secret: str, path: str = "oauth2/v2.0/token", **extra: str) -> Any:
     identity = client.app.settings.files.identity
-    form = {"grant_type": "client_credentials", "client_id": identity.client_id, "client_secret": secret,
-            "scope": "https://management.azure.com/.default", "client_info": "1", **extra}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": identity.client_id,
+        "client_secret": secret,
+        "scope": "https://management.azure.com/.default",
+        "client_info": "1",
+        **extra,
+    }
     return client.raw("POST", f"/{tenant}/{path}", urllib.parse.urlencode(form).encode())
 
 
 def test_token_is_a_signed_jwt_with_the_claims_clients_read(client: WsgiClient) -> None:
     identity = client.app.settings.files.identity
-    answer = _token_request(client, identity.tenant_id, identity.client_secret,
-                            claims='{"access_token":{"xms_cc":{"values":["CP1"]}}}')
+    answer = _token_request(
+        client, identity.tenant_id, identity.client_secret, claims='{"access_token":{"xms_cc":{"values":["CP1"]}}}'
+    )
     assert answer.status == 200, answer
     assert answer.json["token_type"] == "Bearer" and answer.json["expires_in"] == 3599
     header, claims, _sig = answer.json["access_token"].split(".")
@@ -159,8 +166,9 @@ def test_missing_api_version_unknown_route_wrong_method(client: WsgiClient) -> N
 
 
 def test_malformed_json_and_missing_location_in_the_envelope(client: WsgiClient) -> None:
-    bad = client.raw("PUT", f"{VMSS}?api-version=2024-11-01", b"{not json",
-                     {"Authorization": f"Bearer {client.token()}"})
+    bad = client.raw(
+        "PUT", f"{VMSS}?api-version=2024-11-01", b"{not json", {"Authorization": f"Bearer {client.token()}"}
+    )
     assert bad.status == 400 and bad.json["error"]["code"] == "InvalidRequestContent"
     no_location = client.arm("PUT", VMSS, {"properties": {}})
     assert no_location.status == 400 and no_location.json["error"]["code"] == "LocationRequired"
@@ -258,13 +266,22 @@ def test_delete(client: WsgiClient, published: None) -> None:
     assert client.arm("GET", VMSS).status == 404
 
 
-def test_scale_set_made_by_a_module_action_is_seen_by_the_endpoint(client: WsgiClient, published: None,
-                                                                   store_path: Path) -> None:
-    in_store(store_path, ensure_scale_set, resource_group="rg", name="web", image={**UBUNTU, "version": "latest"},
-             instances=["host-a", "host-b"])
+def test_scale_set_made_by_a_module_action_is_seen_by_the_endpoint(
+    client: WsgiClient, published: None, store_path: Path
+) -> None:
+    in_store(
+        store_path,
+        ensure_scale_set,
+        resource_group="rg",
+        name="web",
+        image={**UBUNTU, "version": "latest"},
+        instances=["host-a", "host-b"],
+    )
     vms = client.arm("GET", f"{VMSS}/virtualMachines").json["value"]
     assert [(vm["name"], vm["properties"]["osProfile"]["computerName"]) for vm in vms] == [
-        ("web_0", "host-a"), ("web_1", "host-b")]
+        ("web_0", "host-a"),
+        ("web_1", "host-b"),
+    ]
 
 
 # -- rolling upgrades and LROs ---------------------------------------------------------------------
@@ -279,8 +296,9 @@ def _poll(client: WsgiClient, url: str) -> Any:
     return client.raw("GET", path, headers={"Authorization": f"Bearer {client.token()}"})
 
 
-def test_os_rolling_upgrade_lro_is_terminal_on_the_first_poll(client: WsgiClient, published: None,
-                                                              store_path: Path) -> None:
+def test_os_rolling_upgrade_lro_is_terminal_on_the_first_poll(
+    client: WsgiClient, published: None, store_path: Path
+) -> None:
     client.arm("PUT", VMSS, body(capacity=5))
     publish(store_path, "1.1.0")
     started = client.arm("POST", f"{VMSS}/osRollingUpgrade")
@@ -302,8 +320,11 @@ def test_os_rolling_upgrade_lro_is_terminal_on_the_first_poll(client: WsgiClient
 
 
 def test_a_forged_operation_id_is_not_found(client: WsgiClient) -> None:
-    answer = client.arm("GET", f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Compute/locations/eastus/"
-                               "operations/eyJrIjoib3MifQ.0123456789abcdef01234567")
+    answer = client.arm(
+        "GET",
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Compute/locations/eastus/"
+        "operations/eyJrIjoib3MifQ.0123456789abcdef01234567",
+    )
     assert answer.status == 404 and answer.json["error"]["code"] == "OperationNotFound"
 
 
@@ -312,8 +333,10 @@ def test_latest_without_any_run_is_404_and_cancel_idle_is_409(client: WsgiClient
     assert client.arm("GET", f"{VMSS}/rollingUpgrades/latest").status == 404
     cancel = client.arm("POST", f"{VMSS}/rollingUpgrades/cancel")
     assert cancel.status == 409
-    assert cancel.json["error"] == {"code": "OperationNotAllowed",
-                                    "message": "There is no ongoing Rolling Upgrade to cancel."}
+    assert cancel.json["error"] == {
+        "code": "OperationNotAllowed",
+        "message": "There is no ongoing Rolling Upgrade to cancel.",
+    }
 
 
 def test_pinned_image_refuses_os_upgrade_with_409(client: WsgiClient, published: None) -> None:

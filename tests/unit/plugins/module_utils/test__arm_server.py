@@ -31,15 +31,38 @@ def _get(url: str, ca: str) -> tuple[int, bytes]:
 def test_serve_prints_the_json_line_serves_tls_and_stops_on_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     process = subprocess.Popen(
-        [sys.executable, "-m", MODULE, "--port", "0", "--store", str(tmp_path / "s" / "vmss.sqlite"),
-         "--state-dir", str(tmp_path / "state")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            MODULE,
+            "--port",
+            "0",
+            "--store",
+            str(tmp_path / "s" / "vmss.sqlite"),
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
-        assert set(info) >= {"base_url", "metadata_url", "metadata_url_single", "ca_cert", "tenant_id",
-                             "subscription_id", "client_id", "client_secret", "azure_config_dir", "pid", "env"}
+        assert set(info) >= {
+            "base_url",
+            "metadata_url",
+            "metadata_url_single",
+            "ca_cert",
+            "tenant_id",
+            "subscription_id",
+            "client_id",
+            "client_secret",
+            "azure_config_dir",
+            "pid",
+            "env",
+        }
         assert info["pid"] == process.pid and info["base_url"].startswith("https://127.0.0.1:")
         status, body = _get(info["metadata_url_single"], info["ca_cert"])
         assert status == 200 and json.loads(body)["resourceManager"] == info["base_url"]

@@ -31,15 +31,25 @@ def plan_batches(
     while remaining:
         batch = take_batch(remaining, size, cross_zone)
         batches.append(batch)
-        remaining = remaining[len(batch):]
+        remaining = remaining[len(batch) :]
     return batches
 
 
-def inst(iid: int, zone: str | None = None, ud: int | None = None, health: str = "Healthy",
-         power: str = "running") -> Instance:
+def inst(
+    iid: int, zone: str | None = None, ud: int | None = None, health: str = "Healthy", power: str = "running"
+) -> Instance:
     """The keys batching reads; the rest of an instance plays no part in it."""
-    return cast(Instance, {"instance_id": str(iid), "name": f"w{iid}", "zone": zone,
-                           "update_domain": iid % 5 if ud is None else ud, "health": health, "power_state": power})
+    return cast(
+        Instance,
+        {
+            "instance_id": str(iid),
+            "name": f"w{iid}",
+            "zone": zone,
+            "update_domain": iid % 5 if ud is None else ud,
+            "health": health,
+            "power_state": power,
+        },
+    )
 
 
 def ids(batch: list[Instance]) -> list[str]:
@@ -52,13 +62,13 @@ def ids(batch: list[Instance]) -> list[str]:
 @pytest.mark.parametrize(
     ("n", "percent", "size"),
     [
-        (10, 20, 2),   # azure-behaviour §3.2: "10 instances → 2 per batch"
-        (5, 20, 1),    # "5 or fewer → 1"
+        (10, 20, 2),  # azure-behaviour §3.2: "10 instances → 2 per batch"
+        (5, 20, 1),  # "5 or fewer → 1"
         (3, 20, 1),
         (1, 5, 1),
-        (4, 20, 1),    # floor(0.8) = 0 → max(1, 0)
-        (9, 20, 1),    # floor(1.8) = 1, never rounded up
-        (14, 20, 2),   # floor(2.8)
+        (4, 20, 1),  # floor(0.8) = 0 → max(1, 0)
+        (9, 20, 1),  # floor(1.8) = 1, never rounded up
+        (14, 20, 2),  # floor(2.8)
         (100, 20, 20),
         (100, 50, 50),
         (100, 100, 100),
@@ -80,11 +90,11 @@ def test_batch_size_is_floor_of_percent_of_n_at_least_one_azure_3_2(n: int, perc
     [
         (2, 10, 20, False),  # exactly 20% is not more than 20%
         (3, 10, 20, True),
-        (0, 10, 0, False),   # maxUnhealthyUpgradedInstancePercent 0: nothing yet is not more than 0
+        (0, 10, 0, False),  # maxUnhealthyUpgradedInstancePercent 0: nothing yet is not more than 0
         (1, 10, 0, True),
-        (1, 5, 20, False),   # 20% of 5
+        (1, 5, 20, False),  # 20% of 5
         (2, 5, 20, True),
-        (1, 3, 33, True),    # 33.3% > 33%
+        (1, 3, 33, True),  # 33.3% > 33%
         (1, 3, 34, False),
         (10, 10, 100, False),
     ],
@@ -99,8 +109,8 @@ def test_exceeds_is_strictly_more_than_azure_3_1(count: int, n: int, percent: in
         ("Healthy", "running", False),
         ("Initializing", "running", False),
         ("Unhealthy", "running", True),
-        ("Unknown", "running", True),       # azure-behaviour §3 health signal: Unknown counts as unhealthy
-        ("Healthy", "stopped", True),       # "unhealthy for any reason": not running
+        ("Unknown", "running", True),  # azure-behaviour §3 health signal: Unknown counts as unhealthy
+        ("Healthy", "stopped", True),  # "unhealthy for any reason": not running
         ("Healthy", "deallocated", True),
     ],
 )
@@ -234,8 +244,11 @@ def test_run_batches_never_mix_zones_azure_3_3(sim: Sim) -> None:
 
 
 def test_run_cross_zone_upgrade_lets_a_batch_span_zones_but_not_update_domains_azure_3_3(sim: Sim) -> None:
-    sim.vmss(names=[{"name": f"w{i}", "update_domain": 0} for i in range(6)]
-             + [{"name": "w6", "update_domain": 1, "zone": "2"}], zones=["1", "2"])
+    sim.vmss(
+        names=[{"name": f"w{i}", "update_domain": 0} for i in range(6)]
+        + [{"name": "w6", "update_domain": 1, "zone": "2"}],
+        zones=["1", "2"],
+    )
     sim.rolling(max_batch_instance_percent=100, enable_cross_zone_upgrade=True)
     sim.publish("1.1.0")
     result = sim.start()
@@ -263,8 +276,9 @@ def test_run_zones_spread_by_id_each_batch_one_zone_and_one_update_domain_azure_
 
 
 def test_run_prioritize_unhealthy_upgrades_unhealthy_first_azure_3_3(sim: Sim) -> None:
-    sim.vmss(names=[f"w{i}" for i in range(8)] + [{"name": "w8", "health": "Unhealthy"},
-                                                  {"name": "w9", "health": "Unknown"}])
+    sim.vmss(
+        names=[f"w{i}" for i in range(8)] + [{"name": "w8", "health": "Unhealthy"}, {"name": "w9", "health": "Unknown"}]
+    )
     sim.rolling(prioritize_unhealthy_instances=True)
     sim.publish("1.1.0")
     result = sim.start()
@@ -274,8 +288,9 @@ def test_run_prioritize_unhealthy_upgrades_unhealthy_first_azure_3_3(sim: Sim) -
 
 
 def test_run_without_prioritize_keeps_unhealthy_in_their_place_azure_3_3(sim: Sim) -> None:
-    sim.vmss(names=[f"w{i}" for i in range(8)] + [{"name": "w8", "health": "Unhealthy"},
-                                                  {"name": "w9", "health": "Unknown"}])
+    sim.vmss(
+        names=[f"w{i}" for i in range(8)] + [{"name": "w8", "health": "Unhealthy"}, {"name": "w9", "health": "Unknown"}]
+    )
     sim.publish("1.1.0")
     result = sim.start()
     assert batch_names(result) == [["w0", "w5"], ["w1", "w6"], ["w2", "w7"], ["w3", "w8"], ["w4", "w9"]]

@@ -41,8 +41,9 @@ def platform_ref(version: str = "latest") -> dict[str, str]:
     return {"publisher": publisher, "offer": offer, "sku": sku, "version": version}
 
 
-def gallery(store: Store, version: str, regions: list[str] | None, exclude: bool | None = None,
-            present: bool = True) -> Any:
+def gallery(
+    store: Store, version: str, regions: list[str] | None, exclude: bool | None = None, present: bool = True
+) -> Any:
     return catalogue.publish_gallery(store, GALLERY, version, regions, exclude, present)
 
 
@@ -93,8 +94,19 @@ def test_latest_does_not_depend_on_publication_time(store: Store) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["1.0", "1.0.0.0", "v1.0.0", "latest", "1.0.x", "", "1..0", " 1.0.0", "1.0.0-beta", "12345678901.0.0",
-     "2147483648.0.0"],
+    [
+        "1.0",
+        "1.0.0.0",
+        "v1.0.0",
+        "latest",
+        "1.0.x",
+        "",
+        "1..0",
+        " 1.0.0",
+        "1.0.0-beta",
+        "12345678901.0.0",
+        "2147483648.0.0",
+    ],
 )
 def test_bad_versions_are_refused_naming_the_option(store: Store, bad: str) -> None:
     before = image_rows(store)
@@ -115,8 +127,14 @@ def test_largest_allowed_version_part(store: Store) -> None:
 
 @pytest.mark.parametrize(
     ("given", "normal"),
-    [("eastus", "eastus"), ("East US", "eastus"), ("EASTUS", "eastus"), ("West Europe", "westeurope"),
-     ("East US 2", "eastus2"), ("  eastus  ", "eastus")],
+    [
+        ("eastus", "eastus"),
+        ("East US", "eastus"),
+        ("EASTUS", "eastus"),
+        ("West Europe", "westeurope"),
+        ("East US 2", "eastus2"),
+        ("  eastus  ", "eastus"),
+    ],
 )
 def test_location_names_are_normalised(given: str, normal: str) -> None:
     assert catalogue.normalize_location(given) == normal
@@ -196,8 +214,13 @@ def test_platform_absent_of_something_missing_changes_nothing(store: Store) -> N
 
 @pytest.mark.parametrize(
     ("publisher", "offer", "sku", "option"),
-    [("", "o", "s", "publisher"), ("p", "bad offer", "s", "offer"), ("p", "o", "-s", "sku"),
-     ("p/x", "o", "s", "publisher"), ("p", "o", "s" * 129, "sku")],
+    [
+        ("", "o", "s", "publisher"),
+        ("p", "bad offer", "s", "offer"),
+        ("p", "o", "-s", "sku"),
+        ("p/x", "o", "s", "publisher"),
+        ("p", "o", "s" * 129, "sku"),
+    ],
 )
 def test_bad_platform_names_name_the_option(store: Store, publisher: str, offer: str, sku: str, option: str) -> None:
     with pytest.raises(InvalidInput, match=rf"^{option}: "):
@@ -226,10 +249,16 @@ def test_platform_image_names_are_case_insensitive(store: Store) -> None:
         ([("1.0.0", ["eastus"], False), ("1.1.0", ["eastus"], True)], "eastus", "1.0.0"),
         ([("1.0.0", ["eastus"], True)], "eastus", None),
         ([("1.0.0", ["westus"], False)], "eastus", None),
-        ([("1.0.0", ["eastus", "westus"], False), ("2.0.0", ["eastus"], True), ("1.5.0", ["westus"], False)],
-         "eastus", "1.0.0"),
-        ([("1.0.0", ["eastus", "westus"], False), ("2.0.0", ["eastus"], True), ("1.5.0", ["westus"], False)],
-         "westus", "1.5.0"),
+        (
+            [("1.0.0", ["eastus", "westus"], False), ("2.0.0", ["eastus"], True), ("1.5.0", ["westus"], False)],
+            "eastus",
+            "1.0.0",
+        ),
+        (
+            [("1.0.0", ["eastus", "westus"], False), ("2.0.0", ["eastus"], True), ("1.5.0", ["westus"], False)],
+            "westus",
+            "1.5.0",
+        ),
         ([("1.0.0", ["East US"], False)], "eastus", "1.0.0"),
     ],
 )
@@ -406,8 +435,11 @@ def test_resolve(stocked: Store, reference: dict[str, str], location: str, expec
     [
         (platform_ref("3.0.0"), "eastus", "platform image Canonical:ubuntu-24_04-lts:server:3.0.0"),
         (platform_ref("1.2.0"), "eastus", "platform image Canonical:ubuntu-24_04-lts:server:1.2.0"),
-        ({"publisher": "Canonical", "offer": "other", "sku": "server", "version": "latest"}, "eastus",
-         "platform image Canonical:other:server:latest"),
+        (
+            {"publisher": "Canonical", "offer": "other", "sku": "server", "version": "latest"},
+            "eastus",
+            "platform image Canonical:other:server:latest",
+        ),
         (platform_ref(), "northeurope", "platform image Canonical:ubuntu-24_04-lts:server:latest"),
         ({"id": GALLERY}, "northeurope", f"gallery image {GALLERY}"),
         ({"id": f"{GALLERY}/versions/1.1.0"}, "westus", f"gallery image {GALLERY} version 1.1.0"),
@@ -438,8 +470,15 @@ def test_resolve_on_an_empty_catalogue(store: Store) -> None:
 
 def action_params(**given: Any) -> dict[str, Any]:
     params: dict[str, Any] = {
-        "publisher": None, "offer": None, "sku": None, "location": "eastus", "gallery_image_id": None,
-        "version": "1.0.0", "target_regions": None, "exclude_from_latest": None, "state": "present",
+        "publisher": None,
+        "offer": None,
+        "sku": None,
+        "location": "eastus",
+        "gallery_image_id": None,
+        "version": "1.0.0",
+        "target_regions": None,
+        "exclude_from_latest": None,
+        "state": "present",
     }
     params.update(given)
     return params
@@ -447,7 +486,8 @@ def action_params(**given: Any) -> dict[str, Any]:
 
 def test_image_action_platform_returns_the_resource_id(store: Store) -> None:
     publisher, offer, sku = UBUNTU
-    result = act(publish_image, store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="West US")
+    result = act(
+        publish_image, store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="West US")
     )
     assert result["before"] == {}
     assert result["image"] == result["after"]
@@ -456,10 +496,13 @@ def test_image_action_platform_returns_the_resource_id(store: Store) -> None:
         "/ArtifactTypes/VMImage/Offers/ubuntu-24_04-lts/Skus/server/Versions/1.0.0"
     )
     assert result["image"]["published"] == format_timestamp(EPOCH)
-    again = act(publish_image, store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="westus")
-    )
+    again = act(publish_image, store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="westus"))
     assert again["before"] == again["after"]
-    gone = act(publish_image, store, SUB, action_params(publisher=publisher, offer=offer, sku=sku, location="westus", state="absent")
+    gone = act(
+        publish_image,
+        store,
+        SUB,
+        action_params(publisher=publisher, offer=offer, sku=sku, location="westus", state="absent"),
     )
     assert gone["before"] == result["after"]
     assert gone["after"] == {}
@@ -476,7 +519,8 @@ def test_image_action_platform_needs_publisher_offer_sku(store: Store, missing: 
 
 
 def test_image_action_gallery(store: Store) -> None:
-    result = act(publish_image, store, SUB, action_params(gallery_image_id=GALLERY, target_regions=["eastus"], version="1.2.0")
+    result = act(
+        publish_image, store, SUB, action_params(gallery_image_id=GALLERY, target_regions=["eastus"], version="1.2.0")
     )
     assert result["image"]["id"] == f"{GALLERY}/versions/1.2.0"
     assert result["image"]["exclude_from_latest"] is False
@@ -493,7 +537,9 @@ def test_image_info_lists_oldest_first_and_says_latest(store: Store) -> None:
     assert set(info["versions"][0]) == {"version", "published", "target_regions", "exclude_from_latest"}
     assert info["latest"] == "1.10.0"
     assert info["changed"] is False
-    empty = act(image_versions, store, SUB, {"publisher": publisher, "offer": offer, "sku": sku, "location": "northeurope"})
+    empty = act(
+        image_versions, store, SUB, {"publisher": publisher, "offer": offer, "sku": sku, "location": "northeurope"}
+    )
     assert empty["versions"] == [] and empty["latest"] is None
 
 
@@ -511,9 +557,18 @@ def test_image_info_gallery_lists_every_version_but_latest_is_per_location(store
 
 @pytest.mark.parametrize("option", ["target_regions", "exclude_from_latest"])
 def test_gallery_only_options_are_refused_for_platform_images(store: Store, option: str) -> None:
-    params = {"publisher": "Canonical", "offer": "ubuntu", "sku": "server", "version": "1.0.0", "location": "eastus",
-              "gallery_image_id": None, "target_regions": None, "exclude_from_latest": None, "state": "present",
-              option: ["westus"] if option == "target_regions" else True}
+    params = {
+        "publisher": "Canonical",
+        "offer": "ubuntu",
+        "sku": "server",
+        "version": "1.0.0",
+        "location": "eastus",
+        "gallery_image_id": None,
+        "target_regions": None,
+        "exclude_from_latest": None,
+        "state": "present",
+        option: ["westus"] if option == "target_regions" else True,
+    }
     with pytest.raises(InvalidInput, match=rf"^{option}: only for gallery images"):
         act(publish_image, store, "sub", params)
     assert image_rows(store) == []

@@ -170,8 +170,9 @@ def test_slow_boot_makes_the_instance_healthy_only_after_its_delay_design_faults
 
 def test_extension_failure_fails_that_extension_and_those_after_it_design_faults(sim: Sim) -> None:
     extensions = [extension("first"), extension("second", after=["first"]), extension("other")]
-    result = manual_run(sim, [fault("extension_failure", instances=["w0"], extension="first")],
-                        extensions=extensions, probe=True)
+    result = manual_run(
+        sim, [fault("extension_failure", instances=["w0"], extension="first")], extensions=extensions, probe=True
+    )
     w0 = by_name(result)["w0"]
     assert w0["result"] == "failed"
     assert w0["extensions"] == [
@@ -202,10 +203,17 @@ def test_a_fault_limited_to_another_image_version_does_nothing_design_faults(sim
 
 
 def seeded_scenario(world: Sim, seed: int) -> dict[str, Any]:
-    world.vmss(50, zones=["1", "2", "3"], simulation={"seed": seed, "faults": [
-        fault("boot_unhealthy", probability=0.3),
-        fault("slow_boot", probability=0.5, delay="PT4M"),
-    ]})
+    world.vmss(
+        50,
+        zones=["1", "2", "3"],
+        simulation={
+            "seed": seed,
+            "faults": [
+                fault("boot_unhealthy", probability=0.3),
+                fault("slow_boot", probability=0.5, delay="PT4M"),
+            ],
+        },
+    )
     world.rolling(max_unhealthy_upgraded_instance_percent=100, max_unhealthy_instance_percent=100)
     world.publish("1.1.0")
     result = world.start()
@@ -220,7 +228,9 @@ def test_same_seed_gives_the_same_run_bit_for_bit_design_faults(make_sim: Callab
     assert latest_props(one["run"])["progress"]["failedInstanceCount"] > 0
 
 
-def test_different_seed_gives_a_different_pick_and_different_disk_names_design_faults(make_sim: Callable[[str], Sim]) -> None:
+def test_different_seed_gives_a_different_pick_and_different_disk_names_design_faults(
+    make_sim: Callable[[str], Sim],
+) -> None:
     one, two = seeded_scenario(make_sim("a"), 1), seeded_scenario(make_sim("b"), 2)
     failed = [{n for n, i in by_name(r["run"]).items() if i["result"] == "failed"} for r in (one, two)]
     assert failed[0] != failed[1]

@@ -32,8 +32,12 @@ MINUTE = 60
 def act(store: Store, sub: str = SUB, **options: Any) -> dict[str, Any]:
     """feature_registration with the module's defaults, in one transaction."""
     params: dict[str, Any] = {
-        "namespace": "Microsoft.Compute", "feature": "AutomaticOSUpgradeWithGalleryImage", "state": "registered",
-        "register_provider": False, "wait": False, "registration_duration": "PT15M",
+        "namespace": "Microsoft.Compute",
+        "feature": "AutomaticOSUpgradeWithGalleryImage",
+        "state": "registered",
+        "register_provider": False,
+        "wait": False,
+        "registration_duration": "PT15M",
     }
     params.update(options)
     with store.transaction():
@@ -71,7 +75,11 @@ def test_a_new_subscription_has_nothing_registered(store: Store) -> None:
         "type": "Microsoft.Features/providers/features",
         "properties": {"state": "NotRegistered"},
     }
-    assert result["provider"] == {"id": PROVIDER_ID, "namespace": "Microsoft.Compute", "registrationState": "NotRegistered"}
+    assert result["provider"] == {
+        "id": PROVIDER_ID,
+        "namespace": "Microsoft.Compute",
+        "registrationState": "NotRegistered",
+    }
     assert not gate(store)
 
 
@@ -89,10 +97,15 @@ def test_registration_takes_fifteen_virtual_minutes(store: Store) -> None:
     assert result["before"] != result["after"]
     assert clock(store, "PT14M") == []
     events = clock(store, "PT1M")
-    assert events == [{
-        "time": "2025-01-01T00:15:00Z", "type": "FeatureRegistered", "subject": FEATURE_ID,
-        "feature": "Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage", "state": "Registered",
-    }]
+    assert events == [
+        {
+            "time": "2025-01-01T00:15:00Z",
+            "type": "FeatureRegistered",
+            "subject": FEATURE_ID,
+            "feature": "Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage",
+            "state": "Registered",
+        }
+    ]
     assert states(act(store)) == ("Registered", "NotRegistered")
 
 
@@ -166,8 +179,15 @@ def test_register_provider_once_registered(store: Store) -> None:
     assert [e["type"] for e in result["events"]] == ["ProviderRegistrationStarted"]
     assert not gate(store)
     events = clock(store, "PT2M")
-    assert events == [{"time": "2025-01-01T00:17:00Z", "type": "ProviderRegistered", "subject": PROVIDER_ID,
-                       "namespace": "Microsoft.Compute", "registrationState": "Registered"}]
+    assert events == [
+        {
+            "time": "2025-01-01T00:17:00Z",
+            "type": "ProviderRegistered",
+            "subject": PROVIDER_ID,
+            "namespace": "Microsoft.Compute",
+            "registrationState": "Registered",
+        }
+    ]
     assert gate(store)
     assert not gate(store, OTHER)  # once per subscription
     again = act(store, register_provider=True)
@@ -224,7 +244,9 @@ def test_wait_with_provider_stops_when_the_opt_in_is_complete(store: Store) -> N
     assert result["opt_in_complete"] is True
     assert now(store) == "2025-01-01T00:17:00Z"
     assert [e["type"] for e in result["events"]] == [
-        "FeatureRegistered", "ProviderRegistrationStarted", "ProviderRegistered"
+        "FeatureRegistered",
+        "ProviderRegistrationStarted",
+        "ProviderRegistered",
     ]
 
 

@@ -31,8 +31,13 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
 PLATFORM_START = 180  # minutes: first_rollout_delay after enablement at the epoch
 
 
-def prepare(sim: Sim, n: int = 10, faults: list[dict[str, Any]] | None = None,
-            simulation: dict[str, Any] | None = None, **vmss: Any) -> None:
+def prepare(
+    sim: Sim,
+    n: int = 10,
+    faults: list[dict[str, Any]] | None = None,
+    simulation: dict[str, Any] | None = None,
+    **vmss: Any,
+) -> None:
     """n instances on 1.0.0, then 1.1.0 published: a manual run has something to do."""
     if faults is not None:
         simulation = {**(simulation or {}), "faults": faults}
@@ -40,8 +45,14 @@ def prepare(sim: Sim, n: int = 10, faults: list[dict[str, Any]] | None = None,
     sim.publish("1.1.0")
 
 
-def platform_run(sim: Sim, n: int = 10, faults: list[dict[str, Any]] | None = None,
-                 automatic: dict[str, Any] | None = None, advance: str = "PT5H", **vmss: Any) -> dict[str, Any]:
+def platform_run(
+    sim: Sim,
+    n: int = 10,
+    faults: list[dict[str, Any]] | None = None,
+    automatic: dict[str, Any] | None = None,
+    advance: str = "PT5H",
+    **vmss: Any,
+) -> dict[str, Any]:
     """A platform-started run: automatic OS upgrade enabled at the epoch, 1.1.0 newer, clock moved past 03:00."""
     simulation = {"faults": faults} if faults is not None else None
     sim.vmss(n, simulation=simulation, **vmss)
@@ -71,8 +82,12 @@ def test_precheck_three_of_ten_unhealthy_faults_before_the_first_batch_azure_3_1
     assert props["error"]["code"] == "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
     assert [d["target"] for d in props["error"]["details"]] == [f"web/virtualMachines/{i}" for i in (7, 8, 9)]
     assert result["batches"] == []
-    assert props["progress"] == {"successfulInstanceCount": 0, "failedInstanceCount": 0,
-                                 "inProgressInstanceCount": 0, "pendingInstanceCount": 10}
+    assert props["progress"] == {
+        "successfulInstanceCount": 0,
+        "failedInstanceCount": 0,
+        "inProgressInstanceCount": 0,
+        "pendingInstanceCount": 10,
+    }
     assert all(i["os_disk"]["image_version"] == "1.0.0" for i in result["instances"])
 
 
@@ -92,8 +107,10 @@ def test_precheck_counts_unknown_as_unhealthy_azure_3_health_signal(sim: Sim) ->
 
 
 def test_precheck_counts_stopped_instances_without_a_health_source_azure_3_health_signal(sim: Sim) -> None:
-    sim.vmss(names=[f"w{i}" for i in range(7)] + [{"name": f"w{i}", "power_state": "stopped"} for i in (7, 8, 9)],
-             probe=False)
+    sim.vmss(
+        names=[f"w{i}" for i in range(7)] + [{"name": f"w{i}", "power_state": "stopped"} for i in (7, 8, 9)],
+        probe=False,
+    )
     sim.publish("1.1.0")
     result = sim.start()
     props = latest_props(result)
@@ -223,8 +240,12 @@ def test_reimage_gives_a_new_os_disk_and_keeps_data_disks_azure_3_4(sim: Sim) ->
 
 
 def test_reimage_reruns_extensions_in_provision_after_order_azure_3_4(sim: Sim) -> None:
-    extensions = [extension("app", after=["config"]), extension("config", after=["agent"]), extension("agent"),
-                  HEALTH_EXTENSION]
+    extensions = [
+        extension("app", after=["config"]),
+        extension("config", after=["agent"]),
+        extension("agent"),
+        HEALTH_EXTENSION,
+    ]
     sim.vmss(4, extensions=extensions)
     sim.publish("1.1.0")
     sim.start(wait=False)
@@ -257,10 +278,16 @@ def test_expired_credential_faults_the_first_batch_azure_4_credentials(sim: Sim)
         instance = by_name(result)[name]
         assert instance["result"] == "failed"
         assert {e["name"]: e["provisioning_state"] for e in instance["extensions"]} == {
-            "health": "Succeeded", "cfg": "Failed"}
+            "health": "Succeeded",
+            "cfg": "Failed",
+        }
         assert instance["provisioning_state"] == "Failed"
-    assert props["progress"] == {"successfulInstanceCount": 0, "failedInstanceCount": 2,
-                                 "inProgressInstanceCount": 0, "pendingInstanceCount": 8}
+    assert props["progress"] == {
+        "successfulInstanceCount": 0,
+        "failedInstanceCount": 2,
+        "inProgressInstanceCount": 0,
+        "pendingInstanceCount": 8,
+    }
 
 
 def test_expired_credential_stops_even_a_tolerant_policy_azure_4_credentials(sim: Sim) -> None:
@@ -287,7 +314,9 @@ def test_credential_recovery_renew_and_update_all_brings_every_instance_back_azu
         assert instance["health"] == "Healthy", instance["name"]
         assert instance["provisioning_state"] == "Succeeded"
         assert [(e["name"], e["provisioning_state"]) for e in instance["extensions"]] == [
-            ("health", "Succeeded"), ("cfg", "Succeeded")]
+            ("health", "Succeeded"),
+            ("cfg", "Succeeded"),
+        ]
     assert len(sim.history()["history"]) == 1, "the model update is not an OS upgrade"
 
 
@@ -295,8 +324,12 @@ def test_credential_recovery_renew_and_update_all_brings_every_instance_back_azu
 
 
 def test_without_health_source_failed_extension_is_unhealthy_at_reimage_end_azure_3_health_signal(sim: Sim) -> None:
-    prepare(sim, faults=[fault("extension_failure", instances=["w0"], extension="cfg")],
-            extensions=[extension("cfg")], probe=False)
+    prepare(
+        sim,
+        faults=[fault("extension_failure", instances=["w0"], extension="cfg")],
+        extensions=[extension("cfg")],
+        probe=False,
+    )
     sim.start(wait=False)
     sim.advance("PT3M")
     assert sim.instances()["w0"]["health"] == "Unhealthy"
@@ -330,8 +363,11 @@ def test_health_extension_initializing_makes_the_orchestrator_wait_azure_3_healt
 def test_binary_health_extension_reports_only_healthy_or_unhealthy_azure_3_health_signal(sim: Sim) -> None:
     """Type handler 1.0 (binary mode) never reports Initializing: once the reimaged instance runs, it is
     Unhealthy until it is Healthy (while its disk is being replaced nothing reports at all)."""
-    prepare(sim, faults=[fault("slow_boot", instances=["w0"], delay="PT4M")],
-            extensions=[{**HEALTH_EXTENSION, "type_handler_version": "1.0"}])
+    prepare(
+        sim,
+        faults=[fault("slow_boot", instances=["w0"], delay="PT4M")],
+        extensions=[{**HEALTH_EXTENSION, "type_handler_version": "1.0"}],
+    )
     sim.start(wait=False)
     sim.advance("PT3M")  # reimage done
     seen = set()
@@ -348,9 +384,9 @@ def test_binary_health_extension_reports_only_healthy_or_unhealthy_azure_3_healt
     ("delay", "result", "batch_end"),
     [
         ("PT30S", "upgraded", 4),  # shorter than boot_duration: boot_duration decides
-        ("PT4M", "upgraded", 7),   # healthy at reimage end + max(boot, delay) = 3 + 4
-        ("PT5M", "upgraded", 8),   # healthy exactly at the 5-minute deadline: "up to 5 minutes"
-        ("PT6M", "failed", 8),     # deadline = reimage end + 5 min
+        ("PT4M", "upgraded", 7),  # healthy at reimage end + max(boot, delay) = 3 + 4
+        ("PT5M", "upgraded", 8),  # healthy exactly at the 5-minute deadline: "up to 5 minutes"
+        ("PT6M", "failed", 8),  # deadline = reimage end + 5 min
     ],
 )
 def test_five_minute_health_deadline_azure_3_5(sim: Sim, delay: str, result: str, batch_end: int) -> None:
@@ -447,8 +483,11 @@ def test_platform_run_rolls_back_a_failed_instance_and_completes_azure_3_5(sim: 
     item = sim.history()["history"][0]["properties"]
     assert item["startedBy"] == "Platform"
     assert item["progress"]["failedInstanceCount"] == 1  # rolled back or not (design.md, precise points)
-    assert item["rollbackInfo"] == {"successfullyRolledbackInstanceCount": 1, "failedRolledbackInstanceCount": 0,
-                                    "rollbackError": None}
+    assert item["rollbackInfo"] == {
+        "successfullyRolledbackInstanceCount": 1,
+        "failedRolledbackInstanceCount": 0,
+        "rollbackError": None,
+    }
     assert by_name(result)["w0"]["os_disk"] != before
 
 
@@ -462,8 +501,11 @@ def test_platform_rollback_restores_the_previous_os_disk_itself_azure_3_5(sim: S
 
 
 def test_disable_automatic_rollback_keeps_the_failed_instance_azure_3_5(sim: Sim) -> None:
-    result = platform_run(sim, faults=[fault("boot_unhealthy", instances=["w0"], image_version="1.1.0")],
-                          automatic={"disable_automatic_rollback": True})
+    result = platform_run(
+        sim,
+        faults=[fault("boot_unhealthy", instances=["w0"], image_version="1.1.0")],
+        automatic={"disable_automatic_rollback": True},
+    )
     w0 = by_name(result)["w0"]
     assert (w0["result"], w0["os_disk"]["image_version"], w0["health"]) == ("failed", "1.1.0", "Unhealthy")
     assert batch_times(result)[0] == (at(PLATFORM_START), at(PLATFORM_START + 8))
@@ -478,13 +520,21 @@ def test_manual_run_never_rolls_back_even_with_automatic_rollback_on_azure_3_5(s
     assert (w0["result"], w0["os_disk"]["image_version"]) == ("failed", "1.1.0")
     info = sim.history()["history"][0]["properties"]
     assert info["startedBy"] == "User"
-    assert info["rollbackInfo"] == {"successfullyRolledbackInstanceCount": 0, "failedRolledbackInstanceCount": 0,
-                                    "rollbackError": None}
+    assert info["rollbackInfo"] == {
+        "successfullyRolledbackInstanceCount": 0,
+        "failedRolledbackInstanceCount": 0,
+        "rollbackError": None,
+    }
 
 
 def test_rollback_failure_gives_rollback_failed_and_a_rollback_error_design_faults(sim: Sim) -> None:
-    result = platform_run(sim, faults=[fault("boot_unhealthy", instances=["w0"], image_version="1.1.0"),
-                                       fault("rollback_failure", instances=["w0"])])
+    result = platform_run(
+        sim,
+        faults=[
+            fault("boot_unhealthy", instances=["w0"], image_version="1.1.0"),
+            fault("rollback_failure", instances=["w0"]),
+        ],
+    )
     w0 = by_name(result)["w0"]
     assert (w0["result"], w0["health"], w0["provisioning_state"]) == ("rollback_failed", "Unhealthy", "Failed")
     info = sim.history()["history"][0]["properties"]
@@ -508,8 +558,12 @@ def test_post_batch_third_failed_instance_stops_the_run_azure_3_6(sim: Sim) -> N
     assert "First failed instance ID is: 0" in props["error"]["message"]
     assert [d["target"] for d in props["error"]["details"]] == [f"web/virtualMachines/{i}" for i in (0, 1, 5)]
     assert batch_names(result) == [["w0", "w5"], ["w1", "w6"]]
-    assert props["progress"] == {"successfulInstanceCount": 1, "failedInstanceCount": 3,
-                                 "inProgressInstanceCount": 0, "pendingInstanceCount": 6}
+    assert props["progress"] == {
+        "successfulInstanceCount": 1,
+        "failedInstanceCount": 3,
+        "inProgressInstanceCount": 0,
+        "pendingInstanceCount": 6,
+    }
     assert {n for n, r in results(result).items() if r == "pending"} == {"w2", "w3", "w4", "w7", "w8", "w9"}
 
 
@@ -630,7 +684,10 @@ def test_max_surge_breach_rollback_leaves_the_kept_old_instances_alone_azure_3_4
         assert instance["os_disk"]["image_version"] == "1.1.0"
         assert (instance["health"], instance["provisioning_state"]) == ("Healthy", "Succeeded")
     assert sim.history()["history"][0]["properties"]["rollbackInfo"] == {
-        "successfullyRolledbackInstanceCount": 0, "failedRolledbackInstanceCount": 0, "rollbackError": None}
+        "successfullyRolledbackInstanceCount": 0,
+        "failedRolledbackInstanceCount": 0,
+        "rollbackError": None,
+    }
 
 
 # == pauseTimeBetweenBatches and whose policy a run uses ============================================
@@ -791,8 +848,12 @@ def test_cancel_lets_instances_in_flight_finish_then_cancelled_azure_3_cancel(si
     assert code(view) == "Cancelled"
     assert batch_names(view) == [["w0", "w5"], ["w1", "w6"]]
     assert batch_times(view)[1] == (at(4), at(8))
-    assert latest_props(view)["progress"] == {"successfulInstanceCount": 4, "failedInstanceCount": 0,
-                                              "inProgressInstanceCount": 0, "pendingInstanceCount": 6}
+    assert latest_props(view)["progress"] == {
+        "successfulInstanceCount": 4,
+        "failedInstanceCount": 0,
+        "inProgressInstanceCount": 0,
+        "pendingInstanceCount": 6,
+    }
     assert sim.history()["history"][0]["properties"]["runningStatus"]["endTime"] == at(8)
 
 
@@ -871,7 +932,10 @@ def test_scaling_in_an_instance_in_flight_is_refused_and_the_run_goes_on(sim: Si
     view = sim.view()
     assert code(view) == "Completed"
     assert latest_props(view)["progress"] == {
-        "successfulInstanceCount": 9, "failedInstanceCount": 0, "inProgressInstanceCount": 0, "pendingInstanceCount": 0,
+        "successfulInstanceCount": 9,
+        "failedInstanceCount": 0,
+        "inProgressInstanceCount": 0,
+        "pendingInstanceCount": 0,
     }
     assert all(end is not None for _start, end in batch_times(view))
 

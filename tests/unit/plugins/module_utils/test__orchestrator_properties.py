@@ -86,8 +86,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     names = [e["name"] for e in instances]
     fault_rules = []
     for _rule in range(draw(st.integers(0, 4))):
-        kind = draw(st.sampled_from(["boot_unhealthy", "slow_boot", "extension_failure", "rollback_failure",
-                                     "unhealthy_at"]))
+        kind = draw(
+            st.sampled_from(["boot_unhealthy", "slow_boot", "extension_failure", "rollback_failure", "unhealthy_at"])
+        )
         rule: dict[str, Any] = {"type": kind}
         how = draw(st.sampled_from(["probability", "names", "all"]))
         if how == "probability":
@@ -142,17 +143,41 @@ def vmss_params(scenario: dict[str, Any], instances: list[dict[str, Any]], fault
             params["health_probe"] = dict(PROBE)
         elif scenario["health_source"] == "extension":
             params["extensions"] = [HEALTH_EXTENSION, extension("cfg")]
-        params["simulation"] = {"seed": scenario["seed"], "faults": [], "reimage_duration": None,
-                                "boot_duration": None, "first_rollout_delay": None, "rollout_delay": None}
+        params["simulation"] = {
+            "seed": scenario["seed"],
+            "faults": [],
+            "reimage_duration": None,
+            "boot_duration": None,
+            "first_rollout_delay": None,
+            "rollout_delay": None,
+        }
     else:
-        params["simulation"] = {"seed": None, "faults": scenario["faults"], "reimage_duration": None,
-                                "boot_duration": None, "first_rollout_delay": None, "rollout_delay": None}
+        params["simulation"] = {
+            "seed": None,
+            "faults": scenario["faults"],
+            "reimage_duration": None,
+            "boot_duration": None,
+            "first_rollout_delay": None,
+            "rollout_delay": None,
+        }
     return params
 
 
 def publish(store: Store, version: str) -> None:
-    act(publish_image, store, SUB, {**IMAGE, "location": "eastus", "gallery_image_id": None, "version": version,
-                                        "target_regions": None, "exclude_from_latest": None, "state": "present"})
+    act(
+        publish_image,
+        store,
+        SUB,
+        {
+            **IMAGE,
+            "location": "eastus",
+            "gallery_image_id": None,
+            "version": version,
+            "target_regions": None,
+            "exclude_from_latest": None,
+            "state": "present",
+        },
+    )
 
 
 def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
@@ -171,8 +196,11 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
             "pending_before": len(run["pending"]),
         }
         original(ctx, ids)
-        seen.update(started=len(run["batches"]) > seen["batches_before"], status=run["status"],
-                    code=(run["error"] or {}).get("code"))
+        seen.update(
+            started=len(run["batches"]) > seen["batches_before"],
+            status=run["status"],
+            code=(run["error"] or {}).get("code"),
+        )
         observations.append(seen)
 
     instances = scenario["instances"]
@@ -204,8 +232,15 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
         after = {i["name"]: copy.deepcopy(i) for i in fleet.instances(KEY)}
         view = runs.run_view(store, KEY, run)
         history = runs.history(fleet.recent_runs(KEY, "os"), record)
-        return {"run": copy.deepcopy(run), "before": before, "after": after, "view": view, "history": history,
-                "observations": observations, "cancelled_at": cancelled_at}
+        return {
+            "run": copy.deepcopy(run),
+            "before": before,
+            "after": after,
+            "view": view,
+            "history": history,
+            "observations": observations,
+            "cancelled_at": cancelled_at,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -218,9 +253,63 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         store.close()
 
 
+def assert_cancel_held(run: Any, cancelled_at: int | None) -> None:
+    """Cancel (§3): instances in flight finish, no new batch starts, Cancelled unless a check stopped it first."""
+    if cancelled_at is None:
+        assert run["status"] != "Cancelled" and run["last_action"] == "Start"
+    else:
+        assert run["status"] in ("Cancelled", "Faulted")
+        assert (run["last_action"], run["last_action_time"]) == ("Cancel", cancelled_at)
+        assert all(batch["start"] <= cancelled_at for batch in run["batches"]), "a batch started after the cancel"
+        assert run["end"] >= cancelled_at
+
+
+def assert_batches_held(run: Any, instances_by_id: dict[str, Any], candidates: set[str], n: int) -> set[str]:
+    """Batches: bound, zones, update domains (§3.2, §3.3); each instance at most once; only candidates; and they
+    follow each other separated by exactly the pause (§3.7). Returns the instances the batches held."""
+    policy = run["policy"]
+    seen: set[str] = set()
+    size = bound(n, policy["maxBatchInstancePercent"])
+    for batch in run["batches"]:
+        members = [instances_by_id[i] for i in batch["instances"]]
+        assert 1 <= len(members) <= size
+        assert len({m["update_domain"] for m in members}) == 1
+        if not policy["enableCrossZoneUpgrade"]:
+            assert len({m["zone"] for m in members}) == 1
+        assert not seen & set(batch["instances"])
+        seen |= set(batch["instances"])
+        assert set(batch["instances"]) <= candidates, "instances already on the target are skipped"
+        assert batch["end"] is not None and batch["end"] >= batch["start"]
+    pause = {"PT0S": 0, "PT1M": 60, "PT10M": 600}[policy["pauseTimeBetweenBatches"]]
+    for earlier, later in zip(run["batches"], run["batches"][1:]):
+        assert later["start"] == earlier["end"] + pause
+    return seen
+
+
+def assert_prechecks_held(observations: list[dict[str, Any]], policy: Any) -> None:
+    """The pre-check (§3.1), observed where the engine decides, before every batch."""
+    decisions = [o for o in observations if o["active"]]
+    assert decisions, "at least the first batch's pre-check happened"
+    for seen_at in decisions:
+        breach = more_than(seen_at["unhealthy"], seen_at["n"], policy["maxUnhealthyInstancePercent"])
+        if seen_at["started"]:
+            assert not breach, f"a batch started with {seen_at['unhealthy']} of {seen_at['n']} unhealthy"
+        elif breach:
+            assert seen_at["status"] == "Faulted"
+            assert seen_at["code"] == (
+                "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
+                if seen_at["first"]
+                else "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
+            )
+        else:
+            assert seen_at["pending_before"] == 0 and seen_at["status"] == "Completed"
+
+
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenario=scenarios())
-def test_run_invariants_hold_for_random_fleets_policies_and_faults_azure_3(shared_store: Store, scenario: dict[str, Any]) -> None:
+def test_run_invariants_hold_for_random_fleets_policies_and_faults_azure_3(
+    shared_store: Store, scenario: dict[str, Any]
+) -> None:
     outcome = simulate(shared_store, scenario)
     run, before, after, view = outcome["run"], outcome["before"], outcome["after"], outcome["view"]
     n = len(before)
@@ -240,49 +329,9 @@ def test_run_invariants_hold_for_random_fleets_policies_and_faults_azure_3(share
     assert run["status"] in ("Completed", "Faulted", "Cancelled"), run["status"]
     assert run["end"] is not None
 
-    # cancel (§3): instances in flight finish, no new batch starts, Cancelled unless a check stopped it first
-    cancelled_at = outcome["cancelled_at"]
-    if cancelled_at is None:
-        assert run["status"] != "Cancelled" and run["last_action"] == "Start"
-    else:
-        assert run["status"] in ("Cancelled", "Faulted")
-        assert (run["last_action"], run["last_action_time"]) == ("Cancel", cancelled_at)
-        assert all(batch["start"] <= cancelled_at for batch in run["batches"]), "a batch started after the cancel"
-        assert run["end"] >= cancelled_at
-
-    # batches: bound, zones, update domains (§3.2, §3.3); each instance at most once; only candidates
-    seen: set[str] = set()
-    size = bound(n, policy["maxBatchInstancePercent"])
-    for batch in run["batches"]:
-        members = [instances_by_id[i] for i in batch["instances"]]
-        assert 1 <= len(members) <= size
-        assert len({m["update_domain"] for m in members}) == 1
-        if not policy["enableCrossZoneUpgrade"]:
-            assert len({m["zone"] for m in members}) == 1
-        assert not seen & set(batch["instances"])
-        seen |= set(batch["instances"])
-        assert set(batch["instances"]) <= candidates, "instances already on the target are skipped"
-        assert batch["end"] is not None and batch["end"] >= batch["start"]
-
-    # batches follow each other, separated by exactly the pause (§3.7)
-    pause = {"PT0S": 0, "PT1M": 60, "PT10M": 600}[policy["pauseTimeBetweenBatches"]]
-    for earlier, later in zip(run["batches"], run["batches"][1:]):
-        assert later["start"] == earlier["end"] + pause
-
-    # the pre-check (§3.1), observed where the engine decides, before every batch
-    decisions = [o for o in outcome["observations"] if o["active"]]
-    assert decisions, "at least the first batch's pre-check happened"
-    for seen_at in decisions:
-        breach = more_than(seen_at["unhealthy"], seen_at["n"], policy["maxUnhealthyInstancePercent"])
-        if seen_at["started"]:
-            assert not breach, f"a batch started with {seen_at['unhealthy']} of {seen_at['n']} unhealthy"
-        elif breach:
-            assert seen_at["status"] == "Faulted"
-            assert seen_at["code"] == (
-                "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade" if seen_at["first"]
-                else "MaxUnhealthyInstancePercentExceededInRollingUpgrade")
-        else:
-            assert seen_at["pending_before"] == 0 and seen_at["status"] == "Completed"
+    assert_cancel_held(run, outcome["cancelled_at"])
+    seen = assert_batches_held(run, instances_by_id, candidates, n)
+    assert_prechecks_held(outcome["observations"], policy)
 
     # progress adds up to the candidates (§5)
     progress = view["rolling_upgrade"]["properties"]["progress"]

@@ -28,23 +28,46 @@ from ansible_collections.azsim.vmss.tests.unit._harness import dump
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "rg"
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest", "id": None}
-WINDOWS = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-Datacenter", "version": "1.0.0",
-           "id": None}
+WINDOWS = {
+    "publisher": "MicrosoftWindowsServer",
+    "offer": "WindowsServer",
+    "sku": "2022-Datacenter",
+    "version": "1.0.0",
+    "id": None,
+}
 GALLERY = f"/subscriptions/{SUB}/resourceGroups/img/providers/Microsoft.Compute/galleries/gal/images/web"
-HEALTH = {"name": "health", "publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux",
-          "type_handler_version": "2.0", "provision_after_extensions": None, "settings": {"port": 80},
-          "protected_settings": None, "credential_expiry": None}
+HEALTH = {
+    "name": "health",
+    "publisher": "Microsoft.ManagedServices",
+    "type": "ApplicationHealthLinux",
+    "type_handler_version": "2.0",
+    "provision_after_extensions": None,
+    "settings": {"port": 80},
+    "protected_settings": None,
+    "credential_expiry": None,
+}
 PROBE = {"id": None, "protocol": "tcp", "port": 80, "request_path": None, "load_balancer_sku": "Standard"}
 HOSTS = [f"web-{n:02d}" for n in range(1, 11)]
 
 # Azure's UpgradePolicy, AutomaticOSUpgradePolicy and RollingUpgradePolicy property names.
 REST_KEYS = {
     "mode": None,
-    "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade", "disableAutomaticRollback", "useRollingUpgradePolicy",
-                                 "osRollingUpgradeDeferral"},
-    "rollingUpgradePolicy": {"maxBatchInstancePercent", "maxUnhealthyInstancePercent",
-                             "maxUnhealthyUpgradedInstancePercent", "pauseTimeBetweenBatches", "enableCrossZoneUpgrade",
-                             "prioritizeUnhealthyInstances", "rollbackFailedInstancesOnPolicyBreach", "maxSurge"},
+    "automaticOSUpgradePolicy": {
+        "enableAutomaticOSUpgrade",
+        "disableAutomaticRollback",
+        "useRollingUpgradePolicy",
+        "osRollingUpgradeDeferral",
+    },
+    "rollingUpgradePolicy": {
+        "maxBatchInstancePercent",
+        "maxUnhealthyInstancePercent",
+        "maxUnhealthyUpgradedInstancePercent",
+        "pauseTimeBetweenBatches",
+        "enableCrossZoneUpgrade",
+        "prioritizeUnhealthyInstances",
+        "rollbackFailedInstancesOnPolicyBreach",
+        "maxSurge",
+    },
 }
 
 
@@ -61,39 +84,80 @@ def assert_azure_shape(value: dict[str, Any]) -> None:
 
 def vmss_params(name: str = "web", **given: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "resource_group": RG, "name": name, "state": "present", "location": None, "api_version": None,
-        "os_type": None, "image": dict(UBUNTU), "windows_configuration": None, "extensions": None,
-        "health_probe": PROBE, "service_fabric": None, "single_placement_group": None, "zones": None,
-        "instances": HOSTS, "simulation": None, "update_instances": None,
+        "resource_group": RG,
+        "name": name,
+        "state": "present",
+        "location": None,
+        "api_version": None,
+        "os_type": None,
+        "image": dict(UBUNTU),
+        "windows_configuration": None,
+        "extensions": None,
+        "health_probe": PROBE,
+        "service_fabric": None,
+        "single_placement_group": None,
+        "zones": None,
+        "instances": HOSTS,
+        "simulation": None,
+        "update_instances": None,
     }
     out.update(given)
     return out
 
 
-def options(name: str = "web", mode: str | None = None, auto: dict[str, Any] | None = None,
-            rolling: dict[str, Any] | None = None) -> dict[str, Any]:
+def options(
+    name: str = "web",
+    mode: str | None = None,
+    auto: dict[str, Any] | None = None,
+    rolling: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Module parameters as AnsibleModule hands them: every sub-option present, None when not given."""
+
     def fill(given: dict[str, Any] | None, keys: list[str]) -> dict[str, Any] | None:
         return None if given is None else {k: given.get(k) for k in keys} | given
+
     return {
-        "resource_group": RG, "name": name, "mode": mode,
-        "automatic_os_upgrade": fill(auto, ["enabled", "disable_automatic_rollback", "use_rolling_upgrade_policy",
-                                            "os_rolling_upgrade_deferral"]),
-        "rolling_upgrade_policy": fill(rolling, ["max_batch_instance_percent", "max_unhealthy_instance_percent",
-                                                 "max_unhealthy_upgraded_instance_percent", "pause_time_between_batches",
-                                                 "enable_cross_zone_upgrade", "prioritize_unhealthy_instances",
-                                                 "rollback_failed_instances_on_policy_breach", "max_surge"]),
+        "resource_group": RG,
+        "name": name,
+        "mode": mode,
+        "automatic_os_upgrade": fill(
+            auto, ["enabled", "disable_automatic_rollback", "use_rolling_upgrade_policy", "os_rolling_upgrade_deferral"]
+        ),
+        "rolling_upgrade_policy": fill(
+            rolling,
+            [
+                "max_batch_instance_percent",
+                "max_unhealthy_instance_percent",
+                "max_unhealthy_upgraded_instance_percent",
+                "pause_time_between_batches",
+                "enable_cross_zone_upgrade",
+                "prioritize_unhealthy_instances",
+                "rollback_failed_instances_on_policy_breach",
+                "max_surge",
+            ],
+        ),
     }
 
 
 def publish(store: Store, version: str = "1.0.0", image: dict[str, Any] | None = None) -> None:
     image = image or UBUNTU
     with store.transaction():
-        act(publish_image, store, SUB, {
-            "state": "present", "publisher": image["publisher"], "offer": image["offer"], "sku": image["sku"],
-            "version": version, "location": "eastus", "gallery_image_id": None, "target_regions": None,
-            "exclude_from_latest": None,
-        })
+        act(
+            publish_image,
+            store,
+            SUB,
+            {
+                "state": "present",
+                "publisher": image["publisher"],
+                "offer": image["offer"],
+                "sku": image["sku"],
+                "version": version,
+                "location": "eastus",
+                "gallery_image_id": None,
+                "target_regions": None,
+                "exclude_from_latest": None,
+            },
+        )
 
 
 def create(store: Store, name: str = "web", **given: Any) -> dict[str, Any]:
@@ -136,49 +200,95 @@ def test_every_option_reaches_its_rest_field(web: Store) -> None:
     result = apply(
         web,
         mode="Automatic",
-        auto={"enabled": True, "disable_automatic_rollback": True, "use_rolling_upgrade_policy": True,
-              "os_rolling_upgrade_deferral": True},
-        rolling={"max_batch_instance_percent": 10, "max_unhealthy_instance_percent": 30,
-                 "max_unhealthy_upgraded_instance_percent": 0, "pause_time_between_batches": "pt1h",
-                 "enable_cross_zone_upgrade": True, "prioritize_unhealthy_instances": True,
-                 "rollback_failed_instances_on_policy_breach": True, "max_surge": True},
+        auto={
+            "enabled": True,
+            "disable_automatic_rollback": True,
+            "use_rolling_upgrade_policy": True,
+            "os_rolling_upgrade_deferral": True,
+        },
+        rolling={
+            "max_batch_instance_percent": 10,
+            "max_unhealthy_instance_percent": 30,
+            "max_unhealthy_upgraded_instance_percent": 0,
+            "pause_time_between_batches": "pt1h",
+            "enable_cross_zone_upgrade": True,
+            "prioritize_unhealthy_instances": True,
+            "rollback_failed_instances_on_policy_breach": True,
+            "max_surge": True,
+        },
     )
     assert result["upgrade_policy"] == {
         "mode": "Automatic",
-        "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": True, "disableAutomaticRollback": True,
-                                     "useRollingUpgradePolicy": True, "osRollingUpgradeDeferral": True},
-        "rollingUpgradePolicy": {"maxBatchInstancePercent": 10, "maxUnhealthyInstancePercent": 30,
-                                 "maxUnhealthyUpgradedInstancePercent": 0, "pauseTimeBetweenBatches": "PT1H",
-                                 "enableCrossZoneUpgrade": True, "prioritizeUnhealthyInstances": True,
-                                 "rollbackFailedInstancesOnPolicyBreach": True, "maxSurge": True},
+        "automaticOSUpgradePolicy": {
+            "enableAutomaticOSUpgrade": True,
+            "disableAutomaticRollback": True,
+            "useRollingUpgradePolicy": True,
+            "osRollingUpgradeDeferral": True,
+        },
+        "rollingUpgradePolicy": {
+            "maxBatchInstancePercent": 10,
+            "maxUnhealthyInstancePercent": 30,
+            "maxUnhealthyUpgradedInstancePercent": 0,
+            "pauseTimeBetweenBatches": "PT1H",
+            "enableCrossZoneUpgrade": True,
+            "prioritizeUnhealthyInstances": True,
+            "rollbackFailedInstancesOnPolicyBreach": True,
+            "maxSurge": True,
+        },
     }
     assert record(web)["model"]["properties"]["upgradePolicy"] == result["upgrade_policy"]
 
 
 BAD_OPTIONS: list[tuple[dict[str, Any], str, str]] = [
-    ({"rolling": {"max_batch_instance_percent": 3}}, "rolling_upgrade_policy.max_batch_instance_percent",
-     "a whole number from 5 to 100"),
-    ({"rolling": {"max_batch_instance_percent": 101}}, "rolling_upgrade_policy.max_batch_instance_percent",
-     "a whole number from 5 to 100"),
-    ({"rolling": {"max_unhealthy_instance_percent": 4}}, "rolling_upgrade_policy.max_unhealthy_instance_percent",
-     "a whole number from 5 to 100"),
-    ({"rolling": {"max_unhealthy_upgraded_instance_percent": -1}},
-     "rolling_upgrade_policy.max_unhealthy_upgraded_instance_percent", "a whole number from 0 to 100"),
-    ({"rolling": {"max_unhealthy_upgraded_instance_percent": 101}},
-     "rolling_upgrade_policy.max_unhealthy_upgraded_instance_percent", "a whole number from 0 to 100"),
-    ({"rolling": {"pause_time_between_batches": "5 minutes"}}, "rolling_upgrade_policy.pause_time_between_batches",
-     "ISO 8601 duration"),
-    ({"rolling": {"pause_time_between_batches": "P1M"}}, "rolling_upgrade_policy.pause_time_between_batches",
-     "ISO 8601 duration"),
+    (
+        {"rolling": {"max_batch_instance_percent": 3}},
+        "rolling_upgrade_policy.max_batch_instance_percent",
+        "a whole number from 5 to 100",
+    ),
+    (
+        {"rolling": {"max_batch_instance_percent": 101}},
+        "rolling_upgrade_policy.max_batch_instance_percent",
+        "a whole number from 5 to 100",
+    ),
+    (
+        {"rolling": {"max_unhealthy_instance_percent": 4}},
+        "rolling_upgrade_policy.max_unhealthy_instance_percent",
+        "a whole number from 5 to 100",
+    ),
+    (
+        {"rolling": {"max_unhealthy_upgraded_instance_percent": -1}},
+        "rolling_upgrade_policy.max_unhealthy_upgraded_instance_percent",
+        "a whole number from 0 to 100",
+    ),
+    (
+        {"rolling": {"max_unhealthy_upgraded_instance_percent": 101}},
+        "rolling_upgrade_policy.max_unhealthy_upgraded_instance_percent",
+        "a whole number from 0 to 100",
+    ),
+    (
+        {"rolling": {"pause_time_between_batches": "5 minutes"}},
+        "rolling_upgrade_policy.pause_time_between_batches",
+        "ISO 8601 duration",
+    ),
+    (
+        {"rolling": {"pause_time_between_batches": "P1M"}},
+        "rolling_upgrade_policy.pause_time_between_batches",
+        "ISO 8601 duration",
+    ),
     ({"rolling": {"max_surge": "yes"}}, "rolling_upgrade_policy.max_surge", "true or false"),
-    ({"rolling": {"max_batch_instance_percent": True}}, "rolling_upgrade_policy.max_batch_instance_percent",
-     "a whole number"),
+    (
+        {"rolling": {"max_batch_instance_percent": True}},
+        "rolling_upgrade_policy.max_batch_instance_percent",
+        "a whole number",
+    ),
     ({"mode": "Sometimes"}, "mode", "one of Automatic, Manual, Rolling"),
     ({"auto": {"enabled": "true"}}, "automatic_os_upgrade.enabled", "true or false"),
 ]
 
 
-@pytest.mark.parametrize(("given", "option", "allowed"), BAD_OPTIONS, ids=[b[1] + "=" + repr(b[0]) for b in BAD_OPTIONS])
+@pytest.mark.parametrize(
+    ("given", "option", "allowed"), BAD_OPTIONS, ids=[b[1] + "=" + repr(b[0]) for b in BAD_OPTIONS]
+)
 def test_bad_values_name_the_option_and_what_is_allowed(
     web: Store, given: dict[str, Any], option: str, allowed: str
 ) -> None:
@@ -193,7 +303,10 @@ def test_bad_values_name_the_option_and_what_is_allowed(
 def test_unknown_sub_option_is_refused(web: Store) -> None:
     params = options()
     params["rolling_upgrade_policy"] = {"max_batch_percent": 10}
-    with web.transaction(), pytest.raises(InvalidInput, match=r"^rolling_upgrade_policy: unknown option max_batch_percent"):
+    with (
+        web.transaction(),
+        pytest.raises(InvalidInput, match=r"^rolling_upgrade_policy: unknown option max_batch_percent"),
+    ):
         act(set_upgrade_policy, web, SUB, params)
 
 
@@ -241,8 +354,13 @@ def test_diff_snapshots_hold_the_policy(web: Store) -> None:
 
 def test_unmet_requirements_fail_with_all_findings_and_write_nothing(store: Store) -> None:
     publish(store, image=WINDOWS)
-    create(store, os_type="windows", image=dict(WINDOWS), health_probe=None,
-           windows_configuration={"enable_automatic_updates": True, "patch_mode": None})
+    create(
+        store,
+        os_type="windows",
+        image=dict(WINDOWS),
+        health_probe=None,
+        windows_configuration={"enable_automatic_updates": True, "patch_mode": None},
+    )
     before = dump(store)
     with pytest.raises(RequirementsNotMet) as info:
         apply(store, auto={"enabled": True})
@@ -281,22 +399,36 @@ def test_policy_field_newer_than_the_api_version(web: Store) -> None:
 
 def test_gallery_image_waits_for_the_opt_in(store: Store) -> None:
     with store.transaction():
-        act(publish_image, store, SUB, {"state": "present", "gallery_image_id": GALLERY, "version": "1.0.0",
-                                            "target_regions": ["eastus"], "exclude_from_latest": None})
+        act(
+            publish_image,
+            store,
+            SUB,
+            {
+                "state": "present",
+                "gallery_image_id": GALLERY,
+                "version": "1.0.0",
+                "target_regions": ["eastus"],
+                "exclude_from_latest": None,
+            },
+        )
     create(store, image={"publisher": None, "offer": None, "sku": None, "version": None, "id": GALLERY})
     with pytest.raises(RequirementsNotMet) as info:
         apply(store, auto={"enabled": True})
     assert [f["code"] for f in info.value.details["findings"]] == ["GalleryFeatureNotRegistered"]
     with store.transaction():
         act(register_feature, store, SUB, {"register_provider": True, "wait": True})
-    assert apply(store, auto={"enabled": True})["upgrade_policy"]["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"]
+    assert apply(store, auto={"enabled": True})["upgrade_policy"]["automaticOSUpgradePolicy"][
+        "enableAutomaticOSUpgrade"
+    ]
 
 
 def test_warnings_do_not_fail(web: Store) -> None:
     create(web, instances=["a", "b"])
     result = apply(web, auto={"enabled": True})
-    assert [f["code"] for f in result["findings"]] == ["PolicyStopsOnFirstUnhealthyInstance",
-                                                       "PolicyStopsOnFirstFailedUpgrade"]
+    assert [f["code"] for f in result["findings"]] == [
+        "PolicyStopsOnFirstUnhealthyInstance",
+        "PolicyStopsOnFirstFailedUpgrade",
+    ]
     assert all(f["severity"] == "warning" for f in result["findings"])
     assert result["warnings"] and result["warnings"][0].startswith("PolicyStopsOnFirstUnhealthyInstance: ")
     assert record(web)["model"]["properties"]["upgradePolicy"]["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"]
@@ -323,8 +455,12 @@ def test_enabling_turns_windows_update_off_when_unset(store: Store) -> None:
 
 def test_windows_update_explicitly_false_stays(store: Store) -> None:
     publish(store, image=WINDOWS)
-    create(store, os_type="windows", image=dict(WINDOWS, version="latest"),
-           windows_configuration={"enable_automatic_updates": False, "patch_mode": "AutomaticByOS"})
+    create(
+        store,
+        os_type="windows",
+        image=dict(WINDOWS, version="latest"),
+        windows_configuration={"enable_automatic_updates": False, "patch_mode": "AutomaticByOS"},
+    )
     model_version = record(store)["model_version"]
     apply(store, auto={"enabled": True})
     assert record(store)["model_version"] == model_version

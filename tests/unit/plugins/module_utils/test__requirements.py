@@ -19,34 +19,69 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import R
 
 SUB = "00000000-0000-0000-0000-000000000000"
 VMSS_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web"
-GALLERY = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/web"
+GALLERY = (
+    "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/img/providers/Microsoft.Compute/"
+    "galleries/g/images/web"
+)
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
-WINDOWS = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-Datacenter", "version": "latest"}
+WINDOWS = {
+    "publisher": "MicrosoftWindowsServer",
+    "offer": "WindowsServer",
+    "sku": "2022-Datacenter",
+    "version": "latest",
+}
 PROBE_ID = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/lb/probes/http"
 
 # The codes design.md fixes for errors, and the warnings this collection adds.
 ERROR_CODES = {
-    "ImageVersionNotLatest", "UnsupportedImage", "GalleryFeatureNotRegistered", "HealthSourceMissing",
-    "HealthSourceAmbiguous", "StandardLoadBalancerRequired", "ApiVersionTooOld", "PolicyFieldRequiresNewerApiVersion",
-    "WindowsAutomaticUpdatesEnabled", "WindowsPatchModeAutomaticByPlatform", "ServiceFabricDurabilityTooLow",
-    "ServiceFabricExtensionVersionTooOld", "ServiceFabricDurabilityMismatch", "ServiceFabricHealthProbeNotSupported",
+    "ImageVersionNotLatest",
+    "UnsupportedImage",
+    "GalleryFeatureNotRegistered",
+    "HealthSourceMissing",
+    "HealthSourceAmbiguous",
+    "StandardLoadBalancerRequired",
+    "ApiVersionTooOld",
+    "PolicyFieldRequiresNewerApiVersion",
+    "WindowsAutomaticUpdatesEnabled",
+    "WindowsPatchModeAutomaticByPlatform",
+    "ServiceFabricDurabilityTooLow",
+    "ServiceFabricExtensionVersionTooOld",
+    "ServiceFabricDurabilityMismatch",
+    "ServiceFabricHealthProbeNotSupported",
 }
-WARNING_CODES = {"PolicyStopsOnFirstUnhealthyInstance", "PolicyStopsOnFirstFailedUpgrade", "UnhealthyInstancesExceedPolicy"}
+WARNING_CODES = {
+    "PolicyStopsOnFirstUnhealthyInstance",
+    "PolicyStopsOnFirstFailedUpgrade",
+    "UnhealthyInstancesExceedPolicy",
+}
 
 
 # -- building models -------------------------------------------------------------------------------
 
 
 def health_extension(name: str = "health") -> dict[str, Any]:
-    return {"name": name, "properties": {"publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux",
-                                         "typeHandlerVersion": "2.0", "settings": {"protocol": "http", "port": 80}}}
+    return {
+        "name": name,
+        "properties": {
+            "publisher": "Microsoft.ManagedServices",
+            "type": "ApplicationHealthLinux",
+            "typeHandlerVersion": "2.0",
+            "settings": {"protocol": "http", "port": 80},
+        },
+    }
 
 
 def sf_extension(version: str = "1.1", durability: str | None = "Silver") -> dict[str, Any]:
     settings = {} if durability is None else {"durabilityLevel": durability}
-    return {"name": "ServiceFabricNode", "properties": {"publisher": "Microsoft.Azure.ServiceFabric",
-                                                        "type": "ServiceFabricNode", "typeHandlerVersion": version,
-                                                        "settings": settings}}
+    return {
+        "name": "ServiceFabricNode",
+        "properties": {
+            "publisher": "Microsoft.Azure.ServiceFabric",
+            "type": "ServiceFabricNode",
+            "typeHandlerVersion": version,
+            "settings": settings,
+        },
+    }
 
 
 def model(
@@ -72,23 +107,26 @@ def model(
         profile["networkProfile"] = {"healthProbe": {"id": PROBE_ID}}
     if extensions:
         profile["extensionProfile"] = {"extensions": extensions}
-    return cast(Record, {
-        "model": {
-            "id": VMSS_ID,
-            "name": "web",
-            "type": "Microsoft.Compute/virtualMachineScaleSets",
-            "location": "eastus",
-            "properties": {
-                "singlePlacementGroup": single_placement_group,
-                "upgradePolicy": copy.deepcopy(DEFAULT_UPGRADE_POLICY),
-                "virtualMachineProfile": profile,
+    return cast(
+        Record,
+        {
+            "model": {
+                "id": VMSS_ID,
+                "name": "web",
+                "type": "Microsoft.Compute/virtualMachineScaleSets",
+                "location": "eastus",
+                "properties": {
+                    "singlePlacementGroup": single_placement_group,
+                    "upgradePolicy": copy.deepcopy(DEFAULT_UPGRADE_POLICY),
+                    "virtualMachineProfile": profile,
+                },
             },
+            "api_version": api_version,
+            "os_type": os_type,
+            "health_probe": None if probe is None else {"id": PROBE_ID, "load_balancer_sku": probe},
+            "service_fabric": service_fabric,
         },
-        "api_version": api_version,
-        "os_type": os_type,
-        "health_probe": None if probe is None else {"id": PROBE_ID, "load_balancer_sku": probe},
-        "service_fabric": service_fabric,
-    })
+    )
 
 
 def policy(mode: str = "Manual", enabled: bool = True, **rolling: Any) -> dict[str, Any]:
@@ -122,10 +160,20 @@ RULES: list[tuple[str, Record, bool, list[str]]] = [
     # 2. supported platform image (seed and current tables) or a gallery image
     ("2 current table", model({**UBUNTU, "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2"}), False, []),
     ("2 seed table", model({**WINDOWS, "sku": "2016-Datacenter-with-Containers"}, os_type="windows"), False, []),
-    ("2 azure linux", model({"publisher": "MicrosoftCblMariner", "offer": "Azure-Linux", "sku": "azure-linux-3",
-                             "version": "latest"}), False, []),
-    ("2 unsupported", model({**UBUNTU, "publisher": "Debian", "offer": "debian-12", "sku": "12"}), False,
-     ["UnsupportedImage"]),
+    (
+        "2 azure linux",
+        model(
+            {"publisher": "MicrosoftCblMariner", "offer": "Azure-Linux", "sku": "azure-linux-3", "version": "latest"}
+        ),
+        False,
+        [],
+    ),
+    (
+        "2 unsupported",
+        model({**UBUNTU, "publisher": "Debian", "offer": "debian-12", "sku": "12"}),
+        False,
+        ["UnsupportedImage"],
+    ),
     # 3. gallery opt-in
     ("3 gallery opted in", model({"id": GALLERY}), True, []),
     ("3 gallery not opted in", model({"id": GALLERY}), False, ["GalleryFeatureNotRegistered"]),
@@ -136,46 +184,96 @@ RULES: list[tuple[str, Record, bool, list[str]]] = [
     ("4 both", model(extensions=[health_extension()]), False, ["HealthSourceAmbiguous"]),
     ("4 basic lb, one placement group", model(probe="Basic"), False, []),
     ("4 standard lb, placement groups", model(probe="Standard", single_placement_group=False), False, []),
-    ("4 basic lb, placement groups", model(probe="Basic", single_placement_group=False), False,
-     ["StandardLoadBalancerRequired"]),
+    (
+        "4 basic lb, placement groups",
+        model(probe="Basic", single_placement_group=False),
+        False,
+        ["StandardLoadBalancerRequired"],
+    ),
     # 5. Compute API version
     ("5 api 2018-10-01", model(api_version="2018-10-01"), False, []),
     ("5 api 2018-06-01", model(api_version="2018-06-01"), False, ["ApiVersionTooOld"]),
     # 6. Windows, from API 2019-03-01
     ("6 updates unset", model(WINDOWS, os_type="windows"), False, []),
     ("6 updates false", model(WINDOWS, os_type="windows", windows={"enableAutomaticUpdates": False}), False, []),
-    ("6 updates true", model(WINDOWS, os_type="windows", windows={"enableAutomaticUpdates": True}), False,
-     ["WindowsAutomaticUpdatesEnabled"]),
-    ("6 updates true before 2019-03-01",
-     model(WINDOWS, os_type="windows", api_version="2018-10-01", windows={"enableAutomaticUpdates": True}), False, []),
-    ("6 patch mode by OS", model(WINDOWS, os_type="windows", windows={"patchSettings": {"patchMode": "AutomaticByOS"}}),
-     False, []),
-    ("6 patch mode by platform", model(WINDOWS, os_type="windows",
-                                       windows={"patchSettings": {"patchMode": "AutomaticByPlatform"}}), False,
-     ["WindowsPatchModeAutomaticByPlatform"]),
+    (
+        "6 updates true",
+        model(WINDOWS, os_type="windows", windows={"enableAutomaticUpdates": True}),
+        False,
+        ["WindowsAutomaticUpdatesEnabled"],
+    ),
+    (
+        "6 updates true before 2019-03-01",
+        model(WINDOWS, os_type="windows", api_version="2018-10-01", windows={"enableAutomaticUpdates": True}),
+        False,
+        [],
+    ),
+    (
+        "6 patch mode by OS",
+        model(WINDOWS, os_type="windows", windows={"patchSettings": {"patchMode": "AutomaticByOS"}}),
+        False,
+        [],
+    ),
+    (
+        "6 patch mode by platform",
+        model(WINDOWS, os_type="windows", windows={"patchSettings": {"patchMode": "AutomaticByPlatform"}}),
+        False,
+        ["WindowsPatchModeAutomaticByPlatform"],
+    ),
     # 7. Service Fabric
     ("7 silver, no health source", model(probe=None, service_fabric=SF_SILVER, extensions=[sf_extension()]), False, []),
-    ("7 bronze", model(probe=None, service_fabric=SF_BRONZE, extensions=[sf_extension(durability="Bronze")]), False,
-     ["ServiceFabricDurabilityTooLow"]),
-    ("7 bronze stateless with probe", model(service_fabric=SF_BRONZE_STATELESS,
-                                            extensions=[sf_extension(durability="Bronze")]), False, []),
-    ("7 bronze stateless without probe", model(probe=None, service_fabric=SF_BRONZE_STATELESS,
-                                               extensions=[sf_extension(durability="Bronze")]), False,
-     ["HealthSourceMissing"]),
+    (
+        "7 bronze",
+        model(probe=None, service_fabric=SF_BRONZE, extensions=[sf_extension(durability="Bronze")]),
+        False,
+        ["ServiceFabricDurabilityTooLow"],
+    ),
+    (
+        "7 bronze stateless with probe",
+        model(service_fabric=SF_BRONZE_STATELESS, extensions=[sf_extension(durability="Bronze")]),
+        False,
+        [],
+    ),
+    (
+        "7 bronze stateless without probe",
+        model(probe=None, service_fabric=SF_BRONZE_STATELESS, extensions=[sf_extension(durability="Bronze")]),
+        False,
+        ["HealthSourceMissing"],
+    ),
     ("7 extension 1.2", model(probe=None, service_fabric=SF_SILVER, extensions=[sf_extension("1.2")]), False, []),
-    ("7 extension 1.0", model(probe=None, service_fabric=SF_SILVER, extensions=[sf_extension("1.0")]), False,
-     ["ServiceFabricExtensionVersionTooOld"]),
+    (
+        "7 extension 1.0",
+        model(probe=None, service_fabric=SF_SILVER, extensions=[sf_extension("1.0")]),
+        False,
+        ["ServiceFabricExtensionVersionTooOld"],
+    ),
     ("7 no extension", model(probe=None, service_fabric=SF_SILVER), False, ["ServiceFabricExtensionVersionTooOld"]),
-    ("7 durability gold both", model(probe=None, service_fabric={**SF_SILVER, "durability": "Gold"},
-                                     extensions=[sf_extension(durability="gold")]), False, []),
-    ("7 durability mismatch", model(probe=None, service_fabric=SF_SILVER, extensions=[sf_extension(durability="Gold")]),
-     False, ["ServiceFabricDurabilityMismatch"]),
-    ("7 extension without durability", model(probe=None, service_fabric=SF_SILVER,
-                                             extensions=[sf_extension(durability=None)]), False,
-     ["ServiceFabricDurabilityMismatch"]),
-    ("7 application health extension", model(probe=None, service_fabric=SF_SILVER,
-                                             extensions=[sf_extension(), health_extension()]), False,
-     ["ServiceFabricHealthProbeNotSupported"]),
+    (
+        "7 durability gold both",
+        model(
+            probe=None, service_fabric={**SF_SILVER, "durability": "Gold"}, extensions=[sf_extension(durability="gold")]
+        ),
+        False,
+        [],
+    ),
+    (
+        "7 durability mismatch",
+        model(probe=None, service_fabric=SF_SILVER, extensions=[sf_extension(durability="Gold")]),
+        False,
+        ["ServiceFabricDurabilityMismatch"],
+    ),
+    (
+        "7 extension without durability",
+        model(probe=None, service_fabric=SF_SILVER, extensions=[sf_extension(durability=None)]),
+        False,
+        ["ServiceFabricDurabilityMismatch"],
+    ),
+    (
+        "7 application health extension",
+        model(probe=None, service_fabric=SF_SILVER, extensions=[sf_extension(), health_extension()]),
+        False,
+        ["ServiceFabricHealthProbeNotSupported"],
+    ),
     ("7 probe is allowed", model(service_fabric=SF_SILVER, extensions=[sf_extension()]), False, []),
 ]
 
@@ -193,15 +291,18 @@ def test_every_rule_has_a_passing_and_a_failing_model() -> None:
 
 
 def test_all_unmet_requirements_are_reported_at_once() -> None:
-    record = model({**WINDOWS, "version": "1.0.0"}, os_type="windows", probe=None, windows={"enableAutomaticUpdates": True})
+    record = model(
+        {**WINDOWS, "version": "1.0.0"}, os_type="windows", probe=None, windows={"enableAutomaticUpdates": True}
+    )
     findings = req.check_policy(record, policy(), 10, False)
     assert codes(findings) == ["ImageVersionNotLatest", "HealthSourceMissing", "WindowsAutomaticUpdatesEnabled"]
     paths = {f["code"]: f["path"] for f in findings}
     assert paths == {
         "ImageVersionNotLatest": "properties.virtualMachineProfile.storageProfile.imageReference.version",
         "HealthSourceMissing": "properties.virtualMachineProfile.networkProfile.healthProbe",
-        "WindowsAutomaticUpdatesEnabled":
-            "properties.virtualMachineProfile.osProfile.windowsConfiguration.enableAutomaticUpdates",
+        "WindowsAutomaticUpdatesEnabled": (
+            "properties.virtualMachineProfile.osProfile.windowsConfiguration.enableAutomaticUpdates"
+        ),
     }
 
 
@@ -246,13 +347,20 @@ API_FIELDS: list[tuple[str, str, str, Any, list[str]]] = [
     ("max surge set", "2022-08-01", "maxSurge", True, ["PolicyFieldRequiresNewerApiVersion"]),
     ("max surge on its version", "2022-11-01", "maxSurge", True, []),
     ("batch percent on old api", "2017-03-30", "maxBatchInstancePercent", 50, []),
-    ("batch percent before the field", "2016-04-30-preview", "maxBatchInstancePercent", 50,
-     ["PolicyFieldRequiresNewerApiVersion"]),
+    (
+        "batch percent before the field",
+        "2016-04-30-preview",
+        "maxBatchInstancePercent",
+        50,
+        ["PolicyFieldRequiresNewerApiVersion"],
+    ),
     ("pause default before the field", "2016-04-30-preview", "pauseTimeBetweenBatches", "PT0S", []),
 ]
 
 
-@pytest.mark.parametrize(("api", "name", "value", "expected"), [r[1:] for r in API_FIELDS], ids=[r[0] for r in API_FIELDS])
+@pytest.mark.parametrize(
+    ("api", "name", "value", "expected"), [r[1:] for r in API_FIELDS], ids=[r[0] for r in API_FIELDS]
+)
 def test_policy_field_needs_its_api_version(api: str, name: str, value: Any, expected: list[str]) -> None:
     wanted = policy(enabled=False, **{name: value})
     findings = req.check_policy(model(api_version=api), wanted, 10, False)
@@ -319,9 +427,14 @@ def test_use_rolling_upgrade_policy_moves_the_warning_to_the_rolling_policy() ->
     wanted["automaticOSUpgradePolicy"]["useRollingUpgradePolicy"] = True
     findings = req.check_policy(model(), wanted, 9, False)
     assert [(f["code"], f["path"]) for f in findings] == [
-        ("PolicyStopsOnFirstUnhealthyInstance", "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent"),
-        ("PolicyStopsOnFirstFailedUpgrade",
-         "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyUpgradedInstancePercent"),
+        (
+            "PolicyStopsOnFirstUnhealthyInstance",
+            "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent",
+        ),
+        (
+            "PolicyStopsOnFirstFailedUpgrade",
+            "properties.upgradePolicy.rollingUpgradePolicy.maxUnhealthyUpgradedInstancePercent",
+        ),
     ]
 
 
@@ -382,8 +495,13 @@ def test_summary_names_count_and_codes() -> None:
 
 @pytest.mark.parametrize(
     ("version", "minimum", "expected"),
-    [("2018-10-01", "2018-10-01", True), ("2018-09-30", "2018-10-01", False), ("2019-03-01-preview", "2019-03-01", True),
-     ("2024-11-01", "2017-03-30", True), ("garbage", "2017-03-30", False)],
+    [
+        ("2018-10-01", "2018-10-01", True),
+        ("2018-09-30", "2018-10-01", False),
+        ("2019-03-01-preview", "2019-03-01", True),
+        ("2024-11-01", "2017-03-30", True),
+        ("garbage", "2017-03-30", False),
+    ],
 )
 def test_api_at_least(version: str, minimum: str, expected: bool) -> None:
     assert api_at_least(version, minimum) is expected

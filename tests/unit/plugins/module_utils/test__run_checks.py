@@ -37,10 +37,19 @@ def inst(
     iid: int, health: Health = "Healthy", power: PowerState = "running", provisioning: ProvisioningState = "Succeeded"
 ) -> Instance:
     return {
-        "instance_id": str(iid), "name": f"w{iid}", "zone": None, "update_domain": iid % 5,
-        "os_disk": {"name": f"d{iid}", "image_version": "1.0.0"}, "previous_os_disk": None, "data_disks": [],
-        "power_state": power, "provisioning_state": provisioning, "extensions": [], "health": health,
-        "model_version": 1, "disk_generation": 1,
+        "instance_id": str(iid),
+        "name": f"w{iid}",
+        "zone": None,
+        "update_domain": iid % 5,
+        "os_disk": {"name": f"d{iid}", "image_version": "1.0.0"},
+        "previous_os_disk": None,
+        "data_disks": [],
+        "power_state": power,
+        "provisioning_state": provisioning,
+        "extensions": [],
+        "health": health,
+        "model_version": 1,
+        "disk_generation": 1,
     }
 
 
@@ -64,14 +73,14 @@ def by_id(instances: list[Instance]) -> dict[str, Instance]:
 @pytest.mark.parametrize(
     ("n", "unhealthy", "percent", "first", "code"),
     [
-        (10, 3, 20, True, BEFORE_CODE),    # more than 20% of 10 before the first batch
-        (10, 2, 20, True, None),           # exactly 20% is not more than 20%
-        (10, 3, 20, False, DURING_CODE),   # the same check before a later batch has the In code
+        (10, 3, 20, True, BEFORE_CODE),  # more than 20% of 10 before the first batch
+        (10, 2, 20, True, None),  # exactly 20% is not more than 20%
+        (10, 3, 20, False, DURING_CODE),  # the same check before a later batch has the In code
         (10, 2, 20, False, None),
-        (10, 1, 5, True, BEFORE_CODE),     # 5% of 10 tolerates no unhealthy instance
-        (20, 1, 5, True, None),            # 5% of 20 tolerates one
+        (10, 1, 5, True, BEFORE_CODE),  # 5% of 10 tolerates no unhealthy instance
+        (20, 1, 5, True, None),  # 5% of 20 tolerates one
         (5, 2, 20, False, DURING_CODE),
-        (10, 10, 100, True, None),         # 100% is never exceeded
+        (10, 10, 100, True, None),  # 100% is never exceeded
         (10, 0, 5, True, None),
     ],
 )
@@ -86,8 +95,8 @@ def test_pre_batch_more_than_max_unhealthy_percent_of_n_stops_azure_3_1(
     ("health", "power", "counts"),
     [
         ("Unhealthy", "running", True),
-        ("Unknown", "running", True),        # §3 health signal: Unknown counts as unhealthy
-        ("Healthy", "stopped", True),        # "unhealthy for any reason": not running
+        ("Unknown", "running", True),  # §3 health signal: Unknown counts as unhealthy
+        ("Healthy", "stopped", True),  # "unhealthy for any reason": not running
         ("Healthy", "deallocated", True),
         ("Initializing", "running", False),  # the orchestrator waits for it
         ("Healthy", "running", False),
@@ -118,12 +127,21 @@ def test_pre_batch_error_names_the_percent_the_policy_and_each_unhealthy_instanc
         "than the MaxUnhealthyInstancePercent of 20% defined in the RollingUpgradePolicy."
     )
     assert error["details"] == [
-        {"code": "RollingUpgradeInstanceUnhealthyError", "target": "web/virtualMachines/7",
-         "message": "Instance 7 (w7) is unhealthy."},
-        {"code": "RollingUpgradeInstanceUnhealthyError", "target": "web/virtualMachines/8",
-         "message": "Instance 8 (w8) is unknown and stopped."},
-        {"code": "RollingUpgradeInstanceUnhealthyError", "target": "web/virtualMachines/9",
-         "message": "Instance 9 (w9) is healthy and deallocated."},
+        {
+            "code": "RollingUpgradeInstanceUnhealthyError",
+            "target": "web/virtualMachines/7",
+            "message": "Instance 7 (w7) is unhealthy.",
+        },
+        {
+            "code": "RollingUpgradeInstanceUnhealthyError",
+            "target": "web/virtualMachines/8",
+            "message": "Instance 8 (w8) is unknown and stopped.",
+        },
+        {
+            "code": "RollingUpgradeInstanceUnhealthyError",
+            "target": "web/virtualMachines/9",
+            "message": "Instance 9 (w9) is healthy and deallocated.",
+        },
     ]
     later = pre_batch_error(VMSS, instances, 10, 20, False)
     assert later is not None and "failed during the upgrade because 30%" in later["message"]
@@ -131,10 +149,18 @@ def test_pre_batch_error_names_the_percent_the_policy_and_each_unhealthy_instanc
 
 def test_error_detail_says_when_extensions_failed_azure_3_run_status() -> None:
     error = api_error(VMSS, "Code", "text", [inst(3, "Unhealthy", provisioning="Failed")])
-    assert error == {"code": "Code", "target": VMSS.id, "message": "text", "details": [
-        {"code": "RollingUpgradeInstanceUnhealthyError", "target": "web/virtualMachines/3",
-         "message": "Instance 3 (w3) is unhealthy, extensions failed to provision."},
-    ]}
+    assert error == {
+        "code": "Code",
+        "target": VMSS.id,
+        "message": "text",
+        "details": [
+            {
+                "code": "RollingUpgradeInstanceUnhealthyError",
+                "target": "web/virtualMachines/3",
+                "message": "Instance 3 (w3) is unhealthy, extensions failed to provision.",
+            },
+        ],
+    }
 
 
 # == §4 credentials ======================================================================================
@@ -170,12 +196,12 @@ def test_credential_only_the_batchs_own_instances_count_azure_4_credentials() ->
 @pytest.mark.parametrize(
     ("n", "failed", "percent", "stops"),
     [
-        (10, 2, 20, False),   # 20% of 10 tolerates two failed instances
-        (10, 3, 20, True),    # Azure's own example: the third one stops the run
-        (10, 0, 0, False),    # 0%: nothing failed yet is not more than 0
-        (10, 1, 0, True),     # 0%: the first failure stops it
+        (10, 2, 20, False),  # 20% of 10 tolerates two failed instances
+        (10, 3, 20, True),  # Azure's own example: the third one stops the run
+        (10, 0, 0, False),  # 0%: nothing failed yet is not more than 0
+        (10, 1, 0, True),  # 0%: the first failure stops it
         (5, 1, 20, False),
-        (3, 1, 20, True),     # 33% > 20%
+        (3, 1, 20, True),  # 33% > 20%
         (10, 10, 100, False),
     ],
 )
@@ -213,15 +239,16 @@ def test_post_batch_error_names_every_failed_instance_and_the_lowest_id_first_az
 @pytest.mark.parametrize(
     ("flag", "expected"),
     [
-        (False, []),            # without rollbackFailedInstancesOnPolicyBreach nothing rolls back
-        (True, ["7", "3"]),     # the failed instances, in outcome order
+        (False, []),  # without rollbackFailedInstancesOnPolicyBreach nothing rolls back
+        (True, ["7", "3"]),  # the failed instances, in outcome order
     ],
 )
 def test_breach_rolls_back_failed_instances_only_with_the_policy_flag_azure_3_6(
     flag: bool, expected: list[str]
 ) -> None:
-    outcome = outcomes(i7="failed", i1="rolled_back", i5="rollback_failed", i3="failed", i2="upgraded",
-                       i6="failed", i8="failed")
+    outcome = outcomes(
+        i7="failed", i1="rolled_back", i5="rollback_failed", i3="failed", i2="upgraded", i6="failed", i8="failed"
+    )
     outcome["6"]["kept_old"] = True  # maxSurge kept the old instance (§3.4): nothing to restore
     instances = [inst(i) for i in (1, 2, 3, 5, 6, 7)]  # 8 was scaled in meanwhile
     assert breach_rollback(outcome, by_id(instances), flag) == expected

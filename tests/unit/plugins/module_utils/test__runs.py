@@ -23,13 +23,31 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
 
 TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
 POLICY_KEYS = {
-    "maxBatchInstancePercent", "maxUnhealthyInstancePercent", "maxUnhealthyUpgradedInstancePercent",
-    "pauseTimeBetweenBatches", "enableCrossZoneUpgrade", "prioritizeUnhealthyInstances",
-    "rollbackFailedInstancesOnPolicyBreach", "maxSurge",
+    "maxBatchInstancePercent",
+    "maxUnhealthyInstancePercent",
+    "maxUnhealthyUpgradedInstancePercent",
+    "pauseTimeBetweenBatches",
+    "enableCrossZoneUpgrade",
+    "prioritizeUnhealthyInstances",
+    "rollbackFailedInstancesOnPolicyBreach",
+    "maxSurge",
 }
 PROGRESS_KEYS = {"successfulInstanceCount", "failedInstanceCount", "inProgressInstanceCount", "pendingInstanceCount"}
-INSTANCE_KEYS = {"instance_id", "name", "zone", "update_domain", "os_disk", "previous_os_disk", "data_disks",
-                 "power_state", "health", "provisioning_state", "extensions", "result", "batch"}
+INSTANCE_KEYS = {
+    "instance_id",
+    "name",
+    "zone",
+    "update_domain",
+    "os_disk",
+    "previous_os_disk",
+    "data_disks",
+    "power_state",
+    "health",
+    "provisioning_state",
+    "extensions",
+    "result",
+    "batch",
+}
 
 
 def manual(sim: Sim, n: int = 10, faults: list[dict[str, Any]] | None = None, **kwargs: Any) -> dict[str, Any]:
@@ -49,10 +67,18 @@ def test_latest_shape_azure_5(sim: Sim) -> None:
     props = latest["properties"]
     assert set(props) == {"policy", "runningStatus", "progress"}, "no error key on a run without one"
     assert set(props["policy"]) == POLICY_KEYS
-    assert props["runningStatus"] == {"code": "Completed", "startTime": at(0), "lastAction": "Start",
-                                      "lastActionTime": at(0)}
-    assert props["progress"] == {"successfulInstanceCount": 10, "failedInstanceCount": 0,
-                                 "inProgressInstanceCount": 0, "pendingInstanceCount": 0}
+    assert props["runningStatus"] == {
+        "code": "Completed",
+        "startTime": at(0),
+        "lastAction": "Start",
+        "lastActionTime": at(0),
+    }
+    assert props["progress"] == {
+        "successfulInstanceCount": 10,
+        "failedInstanceCount": 0,
+        "inProgressInstanceCount": 0,
+        "pendingInstanceCount": 0,
+    }
 
 
 def test_latest_while_running_counts_in_progress_and_pending_azure_5(sim: Sim) -> None:
@@ -60,18 +86,35 @@ def test_latest_while_running_counts_in_progress_and_pending_azure_5(sim: Sim) -
     assert latest_props(started)["runningStatus"]["code"] == "RollingForward"
     sim.advance("PT5M")
     props = sim.history()["latest"]["properties"]
-    assert props["progress"] == {"successfulInstanceCount": 2, "failedInstanceCount": 0,
-                                 "inProgressInstanceCount": 2, "pendingInstanceCount": 6}
+    assert props["progress"] == {
+        "successfulInstanceCount": 2,
+        "failedInstanceCount": 0,
+        "inProgressInstanceCount": 2,
+        "pendingInstanceCount": 6,
+    }
     view = sim.view()
     assert {n for n, i in by_name(view).items() if i["result"] == "pending"} == {
-        "w1", "w6", "w2", "w7", "w3", "w8", "w4", "w9"}
+        "w1",
+        "w6",
+        "w2",
+        "w7",
+        "w3",
+        "w8",
+        "w4",
+        "w9",
+    }
     assert view["batches"][-1]["result"] == "in_progress"
 
 
 def test_error_is_an_api_error_with_one_detail_per_unhealthy_instance_azure_5(sim: Sim) -> None:
-    sim.vmss(names=[f"w{i}" for i in range(7)] + [{"name": "w7", "health": "Unhealthy"},
-                                                  {"name": "w8", "health": "Unknown"},
-                                                  {"name": "w9", "power_state": "stopped"}])
+    sim.vmss(
+        names=[f"w{i}" for i in range(7)]
+        + [
+            {"name": "w7", "health": "Unhealthy"},
+            {"name": "w8", "health": "Unknown"},
+            {"name": "w9", "power_state": "stopped"},
+        ]
+    )
     sim.publish("1.1.0")
     error = latest_props(sim.start())["error"]
     assert set(error) == {"code", "target", "message", "details"}
@@ -112,15 +155,22 @@ def test_history_item_shape_uses_end_time_not_completed_time_azure_5(sim: Sim) -
     assert "completedTime" not in str(item)
     assert set(props["progress"]) == PROGRESS_KEYS
     assert props["startedBy"] == "User"
-    assert props["targetImageReference"] == {"publisher": "Canonical", "offer": "ubuntu-24_04-lts",
-                                             "sku": "server", "version": "1.1.0"}
+    assert props["targetImageReference"] == {
+        "publisher": "Canonical",
+        "offer": "ubuntu-24_04-lts",
+        "sku": "server",
+        "version": "1.1.0",
+    }
 
 
 def test_history_rollback_info_always_present_with_zeros_for_manual_runs_design_precise(sim: Sim) -> None:
     manual(sim, faults=[fault("boot_unhealthy", instances=["w0"])])
     props = sim.history()["history"][0]["properties"]
-    assert props["rollbackInfo"] == {"successfullyRolledbackInstanceCount": 0, "failedRolledbackInstanceCount": 0,
-                                     "rollbackError": None}
+    assert props["rollbackInfo"] == {
+        "successfullyRolledbackInstanceCount": 0,
+        "failedRolledbackInstanceCount": 0,
+        "rollbackError": None,
+    }
     assert props["progress"]["failedInstanceCount"] == 1
 
 
@@ -138,7 +188,8 @@ def test_history_gallery_target_is_the_exact_version_id_design_precise(sim: Sim)
     sim.publish_gallery("1.1.0", regions=["eastus"])
     sim.start()
     assert sim.history()["history"][0]["properties"]["targetImageReference"] == {
-        "id": f"{GALLERY_IMAGE}/versions/1.1.0"}
+        "id": f"{GALLERY_IMAGE}/versions/1.1.0"
+    }
 
 
 def five_more_runs(sim: Sim) -> None:
@@ -154,7 +205,12 @@ def test_history_newest_first_at_most_five_azure_5(sim: Sim) -> None:
     five_more_runs(sim)
     history = sim.history()["history"]
     assert [h["properties"]["targetImageReference"]["version"] for h in history] == [
-        "1.6.0", "1.5.0", "1.4.0", "1.3.0", "1.2.0"]
+        "1.6.0",
+        "1.5.0",
+        "1.4.0",
+        "1.3.0",
+        "1.2.0",
+    ]
     starts = [h["properties"]["runningStatus"]["startTime"] for h in history]
     assert starts == sorted(starts, reverse=True)
 
@@ -212,17 +268,39 @@ def test_instance_results_shape_and_values_design_results(sim: Sim) -> None:
 
 def test_batches_view_shape_design(sim: Sim) -> None:
     result = manual(sim, faults=[fault("boot_unhealthy", instances=["w1"])])
-    assert result["batches"][0] == {"index": 1, "instances": ["w0", "w5"], "zone": None, "update_domain": 0,
-                                    "start": at(0), "end": at(4), "result": "succeeded"}
+    assert result["batches"][0] == {
+        "index": 1,
+        "instances": ["w0", "w5"],
+        "zone": None,
+        "update_domain": 0,
+        "start": at(0),
+        "end": at(4),
+        "result": "succeeded",
+    }
     assert result["batches"][1]["result"] == "partially_failed"
 
 
 def test_progress_and_rollback_info_from_outcomes_design_precise() -> None:
-    run = cast(Run, {"outcome": {"0": {"result": "upgraded"}, "1": {"result": "failed"}, "2": {"result": "rolled_back"},
-                       "3": {"result": "rollback_failed"}, "4": {"result": "in_progress"}},
-           "pending": ["5", "6"], "rollback_errors": ["3"]})
-    assert runs.progress(run) == {"successfulInstanceCount": 1, "failedInstanceCount": 3,
-                                   "inProgressInstanceCount": 1, "pendingInstanceCount": 2}
+    run = cast(
+        Run,
+        {
+            "outcome": {
+                "0": {"result": "upgraded"},
+                "1": {"result": "failed"},
+                "2": {"result": "rolled_back"},
+                "3": {"result": "rollback_failed"},
+                "4": {"result": "in_progress"},
+            },
+            "pending": ["5", "6"],
+            "rollback_errors": ["3"],
+        },
+    )
+    assert runs.progress(run) == {
+        "successfulInstanceCount": 1,
+        "failedInstanceCount": 3,
+        "inProgressInstanceCount": 1,
+        "pendingInstanceCount": 2,
+    }
     info = runs.rollback_info(run)
     assert (info["successfullyRolledbackInstanceCount"], info["failedRolledbackInstanceCount"]) == (1, 1)
     assert set(info["rollbackError"]) >= {"code", "message"}

@@ -43,9 +43,21 @@ HOUR = 3600
 def params(**given_options: Any) -> dict[str, Any]:
     """Module parameters as AnsibleModule hands them over: every option present, None when not given."""
     out: dict[str, Any] = {
-        "resource_group": RG, "name": "web", "state": "present", "location": None, "api_version": None,
-        "os_type": None, "image": None, "windows_configuration": None, "extensions": None, "health_probe": None,
-        "service_fabric": None, "single_placement_group": None, "zones": None, "instances": None, "simulation": None,
+        "resource_group": RG,
+        "name": "web",
+        "state": "present",
+        "location": None,
+        "api_version": None,
+        "os_type": None,
+        "image": None,
+        "windows_configuration": None,
+        "extensions": None,
+        "health_probe": None,
+        "service_fabric": None,
+        "single_placement_group": None,
+        "zones": None,
+        "instances": None,
+        "simulation": None,
     }
     out.update(given_options)
     return out
@@ -53,15 +65,27 @@ def params(**given_options: Any) -> dict[str, Any]:
 
 def ext(name: str, after: list[str] | None = None, **options: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "name": name, "publisher": "Contoso.Tools", "type": "Agent", "type_handler_version": "1.0",
-        "provision_after_extensions": after, "settings": None, "protected_settings": None, "credential_expiry": None,
+        "name": name,
+        "publisher": "Contoso.Tools",
+        "type": "Agent",
+        "type_handler_version": "1.0",
+        "provision_after_extensions": after,
+        "settings": None,
+        "protected_settings": None,
+        "credential_expiry": None,
     }
     out.update(options)
     return out
 
 
 def probe(protocol: str = "tcp", port: int = 80, request_path: str | None = None) -> dict[str, Any]:
-    return {"id": None, "protocol": protocol, "port": port, "request_path": request_path, "load_balancer_sku": "Standard"}
+    return {
+        "id": None,
+        "protocol": protocol,
+        "port": port,
+        "request_path": request_path,
+        "load_balancer_sku": "Standard",
+    }
 
 
 def publish(store: Store, version: str, location: str = "eastus") -> None:
@@ -100,10 +124,19 @@ def test_model_is_azures_rest_shape(store: Store) -> None:
         store,
         instances=["web-01", "web-02", "web-03"],
         extensions=[
-            ext("health", publisher="Microsoft.ManagedServices", type="ApplicationHealthLinux",
-                type_handler_version="2.0", settings={"protocol": "http", "port": 80, "requestPath": "/health"}),
-            ext("custom", after=["health"], settings={"fileUris": ["https://example.invalid/x.sh"]},
-                protected_settings={"storageAccountKey": SECRET, "commandToExecute": "sh x.sh"}),
+            ext(
+                "health",
+                publisher="Microsoft.ManagedServices",
+                type="ApplicationHealthLinux",
+                type_handler_version="2.0",
+                settings={"protocol": "http", "port": 80, "requestPath": "/health"},
+            ),
+            ext(
+                "custom",
+                after=["health"],
+                settings={"fileUris": ["https://example.invalid/x.sh"]},
+                protected_settings={"storageAccountKey": SECRET, "commandToExecute": "sh x.sh"},
+            ),
         ],
     )
     vmss = result["vmss"]
@@ -148,8 +181,18 @@ def test_model_is_azures_rest_shape(store: Store) -> None:
     validate(vmss, VMSS_SCHEMA)  # the returned model is itself valid
     instance = result["instances"][0]
     assert set(instance) >= {
-        "instance_id", "name", "zone", "update_domain", "os_disk", "previous_os_disk", "data_disks", "power_state",
-        "health", "provisioning_state", "extensions", "latest_model_applied",
+        "instance_id",
+        "name",
+        "zone",
+        "update_domain",
+        "os_disk",
+        "previous_os_disk",
+        "data_disks",
+        "power_state",
+        "health",
+        "provisioning_state",
+        "extensions",
+        "latest_model_applied",
     }
     assert not set(instance) & {"model_version", "disk_generation"}  # internal bookkeeping stays inside
     assert instance["os_disk"]["name"].startswith("web_0_OsDisk_1_")
@@ -189,7 +232,8 @@ def test_gallery_windows_and_probe_model(store: Store) -> None:
     assert profile["storageProfile"]["imageReference"] == {"id": GALLERY}
     assert profile["storageProfile"]["osDisk"]["osType"] == "Windows"
     assert profile["osProfile"]["windowsConfiguration"] == {
-        "enableAutomaticUpdates": False, "patchSettings": {"patchMode": "AutomaticByOS"},
+        "enableAutomaticUpdates": False,
+        "patchSettings": {"patchMode": "AutomaticByOS"},
     }
     assert "linuxConfiguration" not in profile["osProfile"]
     assert profile["networkProfile"]["healthProbe"]["id"] == (
@@ -257,7 +301,9 @@ def test_new_instances_get_latest_resolved_exactly(store: Store) -> None:
     publish(store, "1.9.0")
     result = create(store, instances=["a"])
     assert by_name(result)["a"]["os_disk"]["image_version"] == "1.10.0"
-    assert result["vmss"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"] == "latest"
+    assert (
+        result["vmss"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"] == "latest"
+    )
     store.set_now(EPOCH + HOUR)
     publish(store, "1.11.0")
     result = ensure(store, instances=["a", "b"])
@@ -285,14 +331,22 @@ def test_new_instances_follow_the_location_of_the_scale_set(store: Store) -> Non
 def test_zones_round_robin_by_instance_id(store: Store) -> None:
     result = create(store, zones=["1", "2", "3"], instances=[f"h{n}" for n in range(7)])
     assert [(i["instance_id"], i["zone"]) for i in result["instances"]] == [
-        ("0", "1"), ("1", "2"), ("2", "3"), ("3", "1"), ("4", "2"), ("5", "3"), ("6", "1"),
+        ("0", "1"),
+        ("1", "2"),
+        ("2", "3"),
+        ("3", "1"),
+        ("4", "2"),
+        ("5", "3"),
+        ("6", "1"),
     ]
     assert result["vmss"]["zones"] == ["1", "2", "3"]
 
 
 def test_zones_explicit_and_numeric(store: Store) -> None:
     result = create(
-        store, zones=["1", "2"], instances=[{"name": "a", "zone": "2"}, {"name": "b", "zone": 1}, "c", "d"],
+        store,
+        zones=["1", "2"],
+        instances=[{"name": "a", "zone": "2"}, {"name": "b", "zone": 1}, "c", "d"],
     )
     zones = {n: i["zone"] for n, i in by_name(result).items()}
     assert zones == {"a": "2", "b": "1", "c": "1", "d": "2"}  # c is id 2, d id 3
@@ -369,9 +423,16 @@ def test_restating_the_power_state_keeps_health(store: Store) -> None:
         ([{"name": "a", "data_disks": {"lun": 0}}], None, r"^instances\[0\]\.data_disks: give a list"),
         ([{"name": "a", "data_disks": [{"lun": 0}, {"lun": 0}]}], None, r"^instances\[0\]\.data_disks\[1\]\.lun: 0"),
         ([{"name": "a", "data_disks": [{"lun": 64}]}], None, r"^instances\[0\]\.data_disks\[0\]\.lun: 64"),
-        ([{"name": "a", "data_disks": [{"lun": 1, "size": 5}]}], None, r"^instances\[0\]\.data_disks\[0\]: unknown key size"),
-        ([{"name": "a", "data_disks": [{"lun": 1, "disk_size_gb": 0}]}], None,
-         r"^instances\[0\]\.data_disks\[0\]\.disk_size_gb: 0"),
+        (
+            [{"name": "a", "data_disks": [{"lun": 1, "size": 5}]}],
+            None,
+            r"^instances\[0\]\.data_disks\[0\]: unknown key size",
+        ),
+        (
+            [{"name": "a", "data_disks": [{"lun": 1, "disk_size_gb": 0}]}],
+            None,
+            r"^instances\[0\]\.data_disks\[0\]\.disk_size_gb: 0",
+        ),
     ],
 )
 def test_bad_instances_name_the_path_and_write_nothing(
@@ -392,8 +453,11 @@ def test_bad_instances_name_the_path_and_write_nothing(
     [
         ({"name": "a", "zone": "1"}, {"name": "a", "zone": "2"}, r"^instances\[0\]\.zone: instance a is in zone '1'"),
         ("a", {"name": "a", "zone": "2"}, r"^instances\[0\]\.zone: instance a is in zone '1'"),  # id 0 → zone 1
-        ({"name": "a", "update_domain": 3}, {"name": "a", "update_domain": 4},
-         r"^instances\[0\]\.update_domain: instance a is in update domain 3"),
+        (
+            {"name": "a", "update_domain": 3},
+            {"name": "a", "update_domain": 4},
+            r"^instances\[0\]\.update_domain: instance a is in update domain 3",
+        ),
     ],
 )
 def test_an_instance_cannot_move(store: Store, first: Any, second: Any, message: str) -> None:
@@ -411,8 +475,15 @@ def test_an_instance_cannot_move(store: Store, first: Any, second: Any, message:
 
 def rest_extensions(spec: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
     return [
-        {"name": name, "properties": {"publisher": "P", "type": "T", "typeHandlerVersion": "1.0",
-                                      **({"provisionAfterExtensions": after} if after else {})}}
+        {
+            "name": name,
+            "properties": {
+                "publisher": "P",
+                "type": "T",
+                "typeHandlerVersion": "1.0",
+                **({"provisionAfterExtensions": after} if after else {}),
+            },
+        }
         for name, after in spec
     ]
 
@@ -556,8 +627,9 @@ def test_bad_credential_expiry_names_the_path(store: Store) -> None:
 
 # -- model changes ---------------------------------------------------------------------------------------
 
-BASE_EXTENSIONS = [ext("custom", settings={"x": 1}, protected_settings={"key": SECRET},
-                       credential_expiry="2026-01-01T00:00:00Z")]
+BASE_EXTENSIONS = [
+    ext("custom", settings={"x": 1}, protected_settings={"key": SECRET}, credential_expiry="2026-01-01T00:00:00Z")
+]
 
 
 def model_versions(result: dict[str, Any]) -> tuple[int, list[bool]]:
@@ -579,8 +651,19 @@ def model_versions(result: dict[str, Any]) -> tuple[int, list[bool]]:
         ({"extensions": copy.deepcopy(BASE_EXTENSIONS)}, False),
         ({"image": dict(UBUNTU)}, False),
         ({"location": "East US"}, False),
-        ({"simulation": {"seed": 7, "reimage_duration": None, "boot_duration": None, "first_rollout_delay": None,
-                         "rollout_delay": None, "faults": None}}, False),
+        (
+            {
+                "simulation": {
+                    "seed": 7,
+                    "reimage_duration": None,
+                    "boot_duration": None,
+                    "first_rollout_delay": None,
+                    "rollout_delay": None,
+                    "faults": None,
+                }
+            },
+            False,
+        ),
         ({}, False),
     ],
 )
@@ -602,8 +685,14 @@ def test_identical_rerun_changes_nothing(store: Store) -> None:
         "zones": ["1", "2"],
         "extensions": copy.deepcopy(BASE_EXTENSIONS),
         "health_probe": probe("http", 80, "/health"),
-        "simulation": {"seed": 3, "reimage_duration": "PT2M", "boot_duration": None, "first_rollout_delay": None,
-                       "rollout_delay": None, "faults": [{"type": "boot_unhealthy", "instances": ["a"]}]},
+        "simulation": {
+            "seed": 3,
+            "reimage_duration": "PT2M",
+            "boot_duration": None,
+            "first_rollout_delay": None,
+            "rollout_delay": None,
+            "faults": [{"type": "boot_unhealthy", "instances": ["a"]}],
+        },
     }
     first = create(store, **copy.deepcopy(options))
     stored = dump(store)
@@ -611,8 +700,8 @@ def test_identical_rerun_changes_nothing(store: Store) -> None:
     second = create(store, **copy.deepcopy(options))
     assert second["before"] == second["after"] == first["after"]
     assert model_versions(second) == (1, [True, True])
-    assert [line for line in dump(store) if "INSERT INTO \"meta\"" not in line] == [
-        line for line in stored if "INSERT INTO \"meta\"" not in line
+    assert [line for line in dump(store) if 'INSERT INTO "meta"' not in line] == [
+        line for line in stored if 'INSERT INTO "meta"' not in line
     ]
 
 
@@ -680,7 +769,10 @@ def test_image_is_required_on_create(store: Store) -> None:
 @pytest.mark.parametrize(
     ("image", "message"),
     [
-        ({"publisher": "Canonical", "offer": None, "sku": None, "version": None, "id": None}, r"^image: offer, sku missing"),
+        (
+            {"publisher": "Canonical", "offer": None, "sku": None, "version": None, "id": None},
+            r"^image: offer, sku missing",
+        ),
         ({**UBUNTU, "version": "1.0"}, r"^image\.version: '1\.0'"),
         ({"id": "/subscriptions/x/images/y"}, r"^image\.id: "),
         ({"id": GALLERY, "publisher": "Canonical"}, r"^image: give either id"),
@@ -695,8 +787,9 @@ def test_bad_image_names_the_option(store: Store, image: dict[str, Any], message
 
 
 def simulation(**given_settings: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {k: None for k in ("seed", "reimage_duration", "boot_duration", "first_rollout_delay",
-                                             "rollout_delay", "faults")}
+    out: dict[str, Any] = {
+        k: None for k in ("seed", "reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay", "faults")
+    }
     out.update(given_settings)
     return out
 
@@ -704,33 +797,58 @@ def simulation(**given_settings: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"simulation": simulation(faults=[{"type": "boot_unhealthy", "probability": 1.5}])},
-         r"^simulation\.faults\[0\]\.probability: 1\.5"),
-        ({"simulation": simulation(faults=[{"type": "boot_unhealthy"}, {"type": "boot_unhealthy", "probability": -0.1}])},
-         r"^simulation\.faults\[1\]\.probability: -0\.1"),
-        ({"simulation": simulation(faults=[{"type": "meteor"}])}, r"^simulation\.faults\[0\]\.type: 'meteor' is not allowed"),
-        ({"simulation": simulation(faults=[{"type": "slow_boot"}])}, r"^simulation\.faults\[0\]: 'delay' is a required"),
+        (
+            {"simulation": simulation(faults=[{"type": "boot_unhealthy", "probability": 1.5}])},
+            r"^simulation\.faults\[0\]\.probability: 1\.5",
+        ),
+        (
+            {
+                "simulation": simulation(
+                    faults=[{"type": "boot_unhealthy"}, {"type": "boot_unhealthy", "probability": -0.1}]
+                )
+            },
+            r"^simulation\.faults\[1\]\.probability: -0\.1",
+        ),
+        (
+            {"simulation": simulation(faults=[{"type": "meteor"}])},
+            r"^simulation\.faults\[0\]\.type: 'meteor' is not allowed",
+        ),
+        (
+            {"simulation": simulation(faults=[{"type": "slow_boot"}])},
+            r"^simulation\.faults\[0\]: 'delay' is a required",
+        ),
         ({"simulation": simulation(faults=[{"type": "extension_failure"}])}, r"^simulation\.faults\[0\]: 'extension'"),
         ({"simulation": simulation(faults=[{"type": "unhealthy_at"}])}, r"^simulation\.faults\[0\]: 'at'"),
-        ({"simulation": simulation(faults=[{"type": "boot_unhealthy", "instances": ["a"], "probability": 0.5}])},
-         r"^simulation\.faults\[0\]: give either instances or probability"),
-        ({"simulation": simulation(faults=[{"type": "boot_unhealthy", "image_version": "2"}])},
-         r"^simulation\.faults\[0\]\.image_version: '2'"),
+        (
+            {"simulation": simulation(faults=[{"type": "boot_unhealthy", "instances": ["a"], "probability": 0.5}])},
+            r"^simulation\.faults\[0\]: give either instances or probability",
+        ),
+        (
+            {"simulation": simulation(faults=[{"type": "boot_unhealthy", "image_version": "2"}])},
+            r"^simulation\.faults\[0\]\.image_version: '2'",
+        ),
         ({"simulation": simulation(faults=[{"type": "boot_unhealthy", "when": "now"}])}, r"^simulation\.faults\[0\]: "),
         ({"simulation": simulation(seed=-1)}, r"^simulation\.seed: -1"),
         ({"simulation": simulation(reimage_duration="3 minutes")}, r"^simulation\.reimage_duration: '3 minutes'"),
         ({"simulation": simulation(boot_duration="P1M")}, r"^simulation\.boot_duration: 'P1M'"),
-        ({"extensions": [ext("a", type_handler_version="abc")]},
-         r"^properties\.virtualMachineProfile\.extensionProfile\.extensions\[0\]\.properties\.typeHandlerVersion: 'abc'"),
-        ({"extensions": [ext("a"), ext("bad name")]},
-         r"^properties\.virtualMachineProfile\.extensionProfile\.extensions\[1\]\.name: 'bad name'"),
+        (
+            {"extensions": [ext("a", type_handler_version="abc")]},
+            r"^properties\.virtualMachineProfile\.extensionProfile\.extensions\[0\]"
+            r"\.properties\.typeHandlerVersion: 'abc'",
+        ),
+        (
+            {"extensions": [ext("a"), ext("bad name")]},
+            r"^properties\.virtualMachineProfile\.extensionProfile\.extensions\[1\]\.name: 'bad name'",
+        ),
         ({"zones": ["1", "4"]}, r"^zones\[1\]: '4' is not allowed"),
         ({"api_version": "2024-11"}, r"^api_version: '2024-11'"),
         ({"api_version": "2024-11-01\n"}, r"^api_version: "),
         ({"health_probe": probe("http", 80, None)}, r"^health_probe\.request_path: required"),
         ({"health_probe": probe("tcp", 70000)}, r"^health_probe: "),
-        ({"windows_configuration": {"enable_automatic_updates": False, "patch_mode": None}},
-         r"^windows_configuration: only for os_type windows"),
+        (
+            {"windows_configuration": {"enable_automatic_updates": False, "patch_mode": None}},
+            r"^windows_configuration: only for os_type windows",
+        ),
     ],
 )
 def test_validation_errors_name_the_path(store: Store, options: dict[str, Any], message: str) -> None:
@@ -742,13 +860,19 @@ def test_validation_errors_name_the_path(store: Store, options: dict[str, Any], 
 
 
 def test_valid_simulation_settings_are_kept(store: Store) -> None:
-    faults = [{"type": "slow_boot", "delay": "PT10M", "probability": 0.5, "image_version": "1.1.0"},
-              {"type": "extension_failure", "extension": "custom", "instances": ["a"]},
-              {"type": "unhealthy_at", "at": "PT2M", "instances": ["a"]}]
+    faults = [
+        {"type": "slow_boot", "delay": "PT10M", "probability": 0.5, "image_version": "1.1.0"},
+        {"type": "extension_failure", "extension": "custom", "instances": ["a"]},
+        {"type": "unhealthy_at", "at": "PT2M", "instances": ["a"]},
+    ]
     result = create(store, simulation=simulation(seed=9, faults=faults), instances=["a"], extensions=[ext("custom")])
     assert result["simulator"]["simulation"] == {
-        "seed": 9, "reimage_duration": "PT3M", "boot_duration": "PT1M", "first_rollout_delay": "PT3H",
-        "rollout_delay": "PT30M", "faults": faults,
+        "seed": 9,
+        "reimage_duration": "PT3M",
+        "boot_duration": "PT1M",
+        "first_rollout_delay": "PT3H",
+        "rollout_delay": "PT30M",
+        "faults": faults,
     }
     result = ensure(store, simulation=simulation(boot_duration="PT2M"))  # keys not given keep their value
     assert result["simulator"]["simulation"]["seed"] == 9
@@ -762,9 +886,21 @@ def test_valid_simulation_settings_are_kept(store: Store) -> None:
 @pytest.mark.parametrize(
     ("value", "ok"),
     [
-        ("rg", True), ("a", True), ("a" * 90, True), ("rg-web_1.(prod)", True), ("Résumé", True), ("(x)", True),
-        ("rg.", False), ("", False), ("a" * 91, False), ("rg web", False), ("rg/web", False), ("rg\n", False),
-        ("rg#", False), (None, False), (5, False),
+        ("rg", True),
+        ("a", True),
+        ("a" * 90, True),
+        ("rg-web_1.(prod)", True),
+        ("Résumé", True),
+        ("(x)", True),
+        ("rg.", False),
+        ("", False),
+        ("a" * 91, False),
+        ("rg web", False),
+        ("rg/web", False),
+        ("rg\n", False),
+        ("rg#", False),
+        (None, False),
+        (5, False),
     ],
 )
 def test_resource_group_names(value: Any, ok: bool) -> None:
@@ -778,9 +914,25 @@ def test_resource_group_names(value: Any, ok: bool) -> None:
 @pytest.mark.parametrize(
     ("value", "ok"),
     [
-        ("web", True), ("w", True), ("9", True), ("web-01", True), ("web_", True), ("w.e.b", True), ("a" * 64, True),
-        ("", False), ("-web", False), ("_web", False), (".web", False), ("web-", False), ("web.", False),
-        ("a" * 65, False), ("web set", False), ("wéb", False), ("web\n", False), ("web/x", False), (None, False),
+        ("web", True),
+        ("w", True),
+        ("9", True),
+        ("web-01", True),
+        ("web_", True),
+        ("w.e.b", True),
+        ("a" * 64, True),
+        ("", False),
+        ("-web", False),
+        ("_web", False),
+        (".web", False),
+        ("web-", False),
+        ("web.", False),
+        ("a" * 65, False),
+        ("web set", False),
+        ("wéb", False),
+        ("web\n", False),
+        ("web/x", False),
+        (None, False),
     ],
 )
 def test_scale_set_names(value: Any, ok: bool) -> None:
@@ -794,9 +946,19 @@ def test_scale_set_names(value: Any, ok: bool) -> None:
 @pytest.mark.parametrize(
     ("value", "ok"),
     [
-        ("web-01", True), ("web-01.example.com", True), ("10.0.0.4", True), ("host:2222", True), ("a" * 255, True),
-        ("", False), ("a b", False), ("a/b", False), ("a" * 256, False), ("tab\there", False), ("host\n", False),
-        (None, False), (7, False),
+        ("web-01", True),
+        ("web-01.example.com", True),
+        ("10.0.0.4", True),
+        ("host:2222", True),
+        ("a" * 255, True),
+        ("", False),
+        ("a b", False),
+        ("a/b", False),
+        ("a" * 256, False),
+        ("tab\there", False),
+        ("host\n", False),
+        (None, False),
+        (7, False),
     ],
 )
 def test_instance_names(value: Any, ok: bool) -> None:
@@ -857,10 +1019,14 @@ def test_info_with_an_empty_name_is_an_error_not_a_listing(store: Store) -> None
 @pytest.mark.parametrize(
     ("path", "options"),
     [
-        ("properties.virtualMachineProfile.extensionProfile.extensions[0].properties.typeHandlerVersion",
-         {"extensions": [{**ext("a"), "type_handler_version": "1.0\n"}]}),
-        ("simulation.faults[0].image_version",
-         {"simulation": {"faults": [{"type": "boot_unhealthy", "image_version": "1.0.0\n"}]}}),
+        (
+            "properties.virtualMachineProfile.extensionProfile.extensions[0].properties.typeHandlerVersion",
+            {"extensions": [{**ext("a"), "type_handler_version": "1.0\n"}]},
+        ),
+        (
+            "simulation.faults[0].image_version",
+            {"simulation": {"faults": [{"type": "boot_unhealthy", "image_version": "1.0.0\n"}]}},
+        ),
         ("simulation.reimage_duration", {"simulation": {"reimage_duration": "PT3M\n"}}),
     ],
 )

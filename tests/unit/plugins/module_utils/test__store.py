@@ -451,9 +451,7 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize(("make", "reason"), REFUSALS)
-def test_refusal_leaves_the_file_byte_identical(
-    tmp_path: Path, make: Callable[[Path], Path], reason: str
-) -> None:
+def test_refusal_leaves_the_file_byte_identical(tmp_path: Path, make: Callable[[Path], Path], reason: str) -> None:
     path = make(tmp_path)
     time.sleep(0.01)  # so that a write, even of the same bytes, would move the mtime
     before = _snapshot(path)
@@ -688,7 +686,9 @@ def _worker(path: str, increments: int, barrier: Any, results: Any) -> None:  # 
 def _race(path: Path, processes: int, increments: int) -> list[str]:
     barrier = FORK.Barrier(processes)
     results = FORK.Queue()
-    children = [FORK.Process(target=_worker, args=(str(path), increments, barrier, results)) for _process in range(processes)]
+    children = [
+        FORK.Process(target=_worker, args=(str(path), increments, barrier, results)) for _process in range(processes)
+    ]
     for child in children:
         child.start()
     try:

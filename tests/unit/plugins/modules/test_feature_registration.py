@@ -39,13 +39,16 @@ def test_defaults_start_the_gallery_feature_registration(store_path: Path) -> No
     assert (rc, result["changed"]) == (0, True)
     assert result["feature"] == {
         "id": f"/subscriptions/{SUB}/providers/Microsoft.Features/providers/Microsoft.Compute/features/"
-              "AutomaticOSUpgradeWithGalleryImage",
+        "AutomaticOSUpgradeWithGalleryImage",
         "name": "Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage",
         "type": "Microsoft.Features/providers/features",
         "properties": {"state": "Registering"},
     }
-    assert result["provider"] == {"id": f"/subscriptions/{SUB}/providers/Microsoft.Compute",
-                                  "namespace": "Microsoft.Compute", "registrationState": "NotRegistered"}
+    assert result["provider"] == {
+        "id": f"/subscriptions/{SUB}/providers/Microsoft.Compute",
+        "namespace": "Microsoft.Compute",
+        "registrationState": "NotRegistered",
+    }
     assert result["opt_in_complete"] is False
     assert look(store_path) == ("2025-01-01T00:00:00Z", "Registering", False)
 
@@ -57,7 +60,9 @@ def test_wait_and_register_provider_complete_the_opt_in(store_path: Path) -> Non
     assert result["provider"]["registrationState"] == "Registered"
     assert result["opt_in_complete"] is True
     assert [e["type"] for e in result["events"]] == [
-        "FeatureRegistered", "ProviderRegistrationStarted", "ProviderRegistered"
+        "FeatureRegistered",
+        "ProviderRegistrationStarted",
+        "ProviderRegistered",
     ]
     assert look(store_path) == ("2025-01-01T00:17:00Z", "Registered", True)
     rc, again = run({"store": str(store_path), "register_provider": True, "wait": True})
@@ -81,8 +86,7 @@ def test_diff(store_path: Path) -> None:
 
 def test_unregister(store_path: Path) -> None:
     run({"store": str(store_path), "wait": True})
-    rc, result = run({"store": str(store_path), "state": "unregistered", "wait": True,
-                      "registration_duration": "PT1M"})
+    rc, result = run({"store": str(store_path), "state": "unregistered", "wait": True, "registration_duration": "PT1M"})
     assert (rc, result["changed"]) == (0, True)
     assert result["feature"]["properties"]["state"] == "Unregistered"
     assert look(store_path) == ("2025-01-01T00:16:00Z", "Unregistered", False)

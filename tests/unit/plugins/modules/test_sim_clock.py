@@ -58,9 +58,7 @@ def test_to_moves_the_clock(store_path: Path) -> None:
     assert now_in(store_path) == "2025-01-02T00:00:00Z"
 
 
-def test_check_mode_returns_the_would_be_now_and_writes_nothing(
-    store_path: Path
-) -> None:
+def test_check_mode_returns_the_would_be_now_and_writes_nothing(store_path: Path) -> None:
     Store.open(str(store_path)).close()
     rc, result = run({"store": str(store_path), "advance": "PT1H", "_ansible_check_mode": True})
     assert rc == 0
@@ -72,12 +70,11 @@ def test_check_mode_returns_the_would_be_now_and_writes_nothing(
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
-def test_diff_mode_returns_before_and_after(
-    store_path: Path, check_mode: bool
-) -> None:
+def test_diff_mode_returns_before_and_after(store_path: Path, check_mode: bool) -> None:
     Store.open(str(store_path)).close()
     rc, result = run(
-        {"store": str(store_path), "advance": "PT1H", "_ansible_diff": True, "_ansible_check_mode": check_mode})
+        {"store": str(store_path), "advance": "PT1H", "_ansible_diff": True, "_ansible_check_mode": check_mode}
+    )
     assert rc == 0
     assert result["diff"] == {"before": {"now": START}, "after": {"now": "2025-01-01T01:00:00Z"}}
 
@@ -87,9 +84,7 @@ def test_diff_mode_returns_before_and_after(
     [{}, {"advance": "PT0S"}, {"to": START}, {"advance": None}],
     ids=["no-options", "advance-PT0S", "to-now", "explicit-null"],
 )
-def test_reading_or_standing_still_is_not_a_change(
-    store_path: Path, args: dict[str, Any]
-) -> None:
+def test_reading_or_standing_still_is_not_a_change(store_path: Path, args: dict[str, Any]) -> None:
     run({"store": str(store_path), "advance": "PT2H"})
     if args.get("to") == START:
         args = {"to": "2025-01-01T02:00:00Z"}
@@ -128,9 +123,7 @@ def test_bad_options_fail_naming_the_option_and_change_nothing(
     assert store_path.read_bytes() == before
 
 
-def test_a_store_that_is_not_ours_fails_clearly_and_stays_byte_identical(
-    tmp_path: Path
-) -> None:
+def test_a_store_that_is_not_ours_fails_clearly_and_stays_byte_identical(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(random.Random(4).randbytes(4096))
     before = (path.read_bytes(), os.stat(path).st_mtime_ns, sorted(os.listdir(tmp_path)))
@@ -142,9 +135,7 @@ def test_a_store_that_is_not_ours_fails_clearly_and_stays_byte_identical(
     assert (path.read_bytes(), os.stat(path).st_mtime_ns, sorted(os.listdir(tmp_path))) == before
 
 
-def test_store_path_is_expanded(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_store_path_is_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     rc, result = run({"store": "~/sims/vmss.sqlite", "advance": "PT1M"})
     assert (rc, result["now"]) == (0, "2025-01-01T00:01:00Z")

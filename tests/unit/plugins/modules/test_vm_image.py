@@ -30,6 +30,7 @@ def store(tmp_path: Any) -> str:
 def image(store: str) -> Any:
     def call(check: bool = False, diff: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
         return run(vm_image, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args})
+
     return call
 
 
@@ -39,6 +40,7 @@ def info(store: str) -> Any:
         rc, result = run(vm_image_info, {"store": store, **args})
         assert rc == 0, result
         return result
+
     return call
 
 
@@ -121,8 +123,9 @@ def test_gallery_publish_replicate_exclude_and_remove(store: str, image: Any, in
     assert same["image"]["target_regions"] == ["eastus"]
 
     before = dump(store)
-    _rc, checked = image(check=True, diff=True, gallery_image_id=GALLERY, version="1.0.0",
-                         target_regions=["eastus", "westus"])
+    _rc, checked = image(
+        check=True, diff=True, gallery_image_id=GALLERY, version="1.0.0", target_regions=["eastus", "westus"]
+    )
     assert checked["changed"] is True
     assert checked["diff"]["before"]["target_regions"] == ["eastus"]
     assert checked["diff"]["after"]["target_regions"] == ["eastus", "westus"]
@@ -133,8 +136,9 @@ def test_gallery_publish_replicate_exclude_and_remove(store: str, image: Any, in
     assert added["changed"] is True
     assert info(gallery_image_id=GALLERY, location="westus")["latest"] == "1.0.0"
 
-    _rc, excluded = image(gallery_image_id=GALLERY, version="1.1.0", target_regions=["eastus"],
-                          exclude_from_latest=True)
+    _rc, excluded = image(
+        gallery_image_id=GALLERY, version="1.1.0", target_regions=["eastus"], exclude_from_latest=True
+    )
     assert excluded["image"]["exclude_from_latest"] is True
     assert info(gallery_image_id=GALLERY, location="eastus")["latest"] == "1.0.0"
 
@@ -153,16 +157,23 @@ def test_gallery_publish_replicate_exclude_and_remove(store: str, image: Any, in
         ({**UBUNTU, "version": "1.0.0", "location": "east-us"}, r"^location: 'east-us'"),
         ({**UBUNTU, "publisher": "Canonical Ltd", "version": "1.0.0"}, r"^publisher: 'Canonical Ltd'"),
         ({**UBUNTU, "sku": "", "version": "1.0.0"}, r"^sku: "),
-        ({"gallery_image_id": f"{GALLERY}/versions/1.0.0", "version": "1.0.0", "target_regions": ["eastus"]},
-         r"^gallery_image_id: "),
+        (
+            {"gallery_image_id": f"{GALLERY}/versions/1.0.0", "version": "1.0.0", "target_regions": ["eastus"]},
+            r"^gallery_image_id: ",
+        ),
         ({"gallery_image_id": "web", "version": "1.0.0", "target_regions": ["eastus"]}, r"^gallery_image_id: 'web'"),
         ({"gallery_image_id": GALLERY, "version": "1.0.0"}, r"^target_regions: "),
         ({"gallery_image_id": GALLERY, "version": "1.0.0", "target_regions": []}, r"^target_regions: "),
-        ({"gallery_image_id": GALLERY, "version": "1.0.0", "target_regions": ["eastus", "no where!"]},
-         r"^target_regions\[1\]: 'no where!'"),
+        (
+            {"gallery_image_id": GALLERY, "version": "1.0.0", "target_regions": ["eastus", "no where!"]},
+            r"^target_regions\[1\]: 'no where!'",
+        ),
         ({"gallery_image_id": GALLERY, "version": "v1", "target_regions": ["eastus"]}, r"^version: 'v1'"),
         # Ansible's own argument checks name the options too
-        ({"gallery_image_id": GALLERY, **UBUNTU, "version": "1.0.0"}, r"mutually exclusive: gallery_image_id\|publisher"),
+        (
+            {"gallery_image_id": GALLERY, **UBUNTU, "version": "1.0.0"},
+            r"mutually exclusive: gallery_image_id\|publisher",
+        ),
         ({"publisher": "Canonical", "version": "1.0.0"}, r"required together: publisher, offer, sku"),
         ({"version": "1.0.0"}, r"one of the following is required: gallery_image_id, publisher"),
         ({**UBUNTU}, r"missing required arguments: version"),

@@ -38,6 +38,7 @@ def publish(store: str) -> Any:
     def call(**args: Any) -> None:
         rc, result = run(vm_image, {"store": store, **args})
         assert rc == 0, result
+
     return call
 
 
@@ -45,6 +46,7 @@ def publish(store: str) -> Any:
 def info(store: str) -> Any:
     def call(check: bool = False, diff: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
         return run(vm_image_info, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args})
+
     return call
 
 
@@ -67,12 +69,24 @@ def test_platform_versions_oldest_first_and_latest(stocked: str, info: Any) -> N
     assert result["changed"] is False
     assert result["location"] == "eastus"
     assert result["versions"] == [
-        {"version": "1.2.0", "published": "2025-01-01T01:00:00Z", "target_regions": ["eastus"],
-         "exclude_from_latest": False},
-        {"version": "1.9.0", "published": "2025-01-01T01:00:00Z", "target_regions": ["eastus"],
-         "exclude_from_latest": False},
-        {"version": "1.10.0", "published": "2025-01-01T00:00:00Z", "target_regions": ["eastus"],
-         "exclude_from_latest": False},
+        {
+            "version": "1.2.0",
+            "published": "2025-01-01T01:00:00Z",
+            "target_regions": ["eastus"],
+            "exclude_from_latest": False,
+        },
+        {
+            "version": "1.9.0",
+            "published": "2025-01-01T01:00:00Z",
+            "target_regions": ["eastus"],
+            "exclude_from_latest": False,
+        },
+        {
+            "version": "1.10.0",
+            "published": "2025-01-01T00:00:00Z",
+            "target_regions": ["eastus"],
+            "exclude_from_latest": False,
+        },
     ]
     assert result["latest"] == "1.10.0"
 
@@ -89,8 +103,9 @@ def test_platform_versions_oldest_first_and_latest(stocked: str, info: Any) -> N
         ({"gallery_image_id": GALLERY, "location": "centralus"}, ["1.0.0", "1.1.0", "1.2.0"], None),
     ],
 )
-def test_versions_and_latest_table(stocked: str, info: Any, args: dict[str, Any], versions: list[str],
-                                   latest: str | None) -> None:
+def test_versions_and_latest_table(
+    stocked: str, info: Any, args: dict[str, Any], versions: list[str], latest: str | None
+) -> None:
     _rc, result = info(**args)
     assert [v["version"] for v in result["versions"]] == versions
     assert result["latest"] == latest
@@ -99,7 +114,9 @@ def test_versions_and_latest_table(stocked: str, info: Any, args: dict[str, Any]
 def test_gallery_entries_say_regions_and_exclusion(stocked: str, info: Any) -> None:
     _rc, result = info(gallery_image_id=GALLERY)
     assert [(v["target_regions"], v["exclude_from_latest"]) for v in result["versions"]] == [
-        (["eastus", "westus"], False), (["westus"], False), (["eastus"], True),
+        (["eastus", "westus"], False),
+        (["westus"], False),
+        (["eastus"], True),
     ]
 
 

@@ -29,12 +29,23 @@ BASE: dict[str, Any] = {
     "zones": ["1", "2", "3"],
     "instances": ["web-01", "web-02", {"name": "web-03", "data_disks": [{"lun": 0, "disk_size_gb": 64}]}],
     "extensions": [
-        {"name": "health", "publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux",
-         "type_handler_version": "2.0", "settings": {"protocol": "http", "port": 80, "requestPath": "/health"}},
-        {"name": "config", "publisher": "Microsoft.Azure.Extensions", "type": "CustomScript",
-         "type_handler_version": "2.1", "provision_after_extensions": ["health"],
-         "settings": {"commandToExecute": "sh setup.sh"},
-         "protected_settings": {SECRET_KEY: SECRET}, "credential_expiry": "2026-01-01T00:00:00Z"},
+        {
+            "name": "health",
+            "publisher": "Microsoft.ManagedServices",
+            "type": "ApplicationHealthLinux",
+            "type_handler_version": "2.0",
+            "settings": {"protocol": "http", "port": 80, "requestPath": "/health"},
+        },
+        {
+            "name": "config",
+            "publisher": "Microsoft.Azure.Extensions",
+            "type": "CustomScript",
+            "type_handler_version": "2.1",
+            "provision_after_extensions": ["health"],
+            "settings": {"commandToExecute": "sh setup.sh"},
+            "protected_settings": {SECRET_KEY: SECRET},
+            "credential_expiry": "2026-01-01T00:00:00Z",
+        },
     ],
     "simulation": {"seed": 42, "faults": [{"type": "boot_unhealthy", "instances": ["web-03"]}]},
 }
@@ -63,6 +74,7 @@ def store(tmp_path: Any) -> str:
 def scale_set(store: str) -> Any:
     def call(check: bool = False, diff: bool = False, **args: Any) -> tuple[int, dict[str, Any], str]:
         return run(vmss, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args})
+
     return call
 
 
@@ -72,6 +84,7 @@ def info(store: str) -> Any:
         rc, result, _out = run(vmss_info, {"store": store, "resource_group": RG, **args})
         assert rc == 0, result
         return result
+
     return call
 
 
@@ -218,8 +231,10 @@ def test_new_instances_get_the_latest_image_resolved(store: str, scale_set: Any)
 
 
 def test_restating_instances_after_the_clock_moved_changes_nothing(store: str, scale_set: Any) -> None:
-    args = base(instances=[{"name": "web-01", "power_state": "running"}, {"name": "web-02", "health": "Unhealthy"}],
-                simulation={"seed": 42, "faults": []})
+    args = base(
+        instances=[{"name": "web-01", "power_state": "running"}, {"name": "web-02", "health": "Unhealthy"}],
+        simulation={"seed": 42, "faults": []},
+    )
     scale_set(**args)
     rc, _moved, _out = run(sim_clock, {"store": store, "advance": "P1D"})
     assert rc == 0
@@ -232,26 +247,70 @@ def test_restating_instances_after_the_clock_moved_changes_nothing(store: str, s
 BAD_INPUT = [
     ({"location": "westus"}, r"^location: scale set web is in eastus"),
     ({"location": "east/us"}, r"^location: 'east/us'"),
-    ({"instances": ["web-01", {"name": "web-02", "zone": "3"}]}, r"^instances\[1\]\.zone: instance web-02 is in zone '2'"),
+    (
+        {"instances": ["web-01", {"name": "web-02", "zone": "3"}]},
+        r"^instances\[1\]\.zone: instance web-02 is in zone '2'",
+    ),
     ({"instances": [{"name": "web-01", "zone": "5"}]}, r"^instances\[0\]\.zone: '5' is not one of"),
     ({"instances": [{"name": "web-01", "rack": 4}]}, r"^instances\[0\]: unknown key rack"),
     ({"instances": ["web-01", "web-01"]}, r"^instances\[1\]\.name: 'web-01' is listed twice"),
     ({"instances": [{"name": "web-01", "health": "Fine"}]}, r"^instances\[0\]\.health: 'Fine'"),
     ({"instances": [{"name": "web-01", "power_state": "off"}]}, r"^instances\[0\]\.power_state: 'off'"),
-    ({"extensions": [{"name": "a", "publisher": "p", "type": "t", "type_handler_version": "1.0",
-                      "provision_after_extensions": ["b"]},
-                     {"name": "b", "publisher": "p", "type": "t", "type_handler_version": "1.0",
-                      "provision_after_extensions": ["a"]}]}, r"^extensions: provision_after_extensions has a cycle"),
-    ({"extensions": [{"name": "a", "publisher": "p", "type": "t", "type_handler_version": "1.0",
-                      "provision_after_extensions": ["ghost"]}]}, r"^extensions\[0\]\.provision_after_extensions: 'ghost'"),
-    ({"extensions": [{"name": "a", "publisher": "p", "type": "t", "type_handler_version": "abc"}]},
-     r"extensions\[0\]\.properties\.typeHandlerVersion: 'abc'"),
-    ({"extensions": [{"name": "a", "publisher": "p", "type": "t", "type_handler_version": "1.0",
-                      "credential_expiry": "soon"}]}, r"^extensions\[0\]\.credential_expiry: 'soon'"),
-    ({"extensions": [{"name": "a", "publisher": "p", "type": "t"}]},
-     r"missing required arguments: type_handler_version found in extensions"),
-    ({"simulation": {"faults": [{"type": "boot_unhealthy", "probability": 2}]}},
-     r"^simulation\.faults\[0\]\.probability: 2"),
+    (
+        {
+            "extensions": [
+                {
+                    "name": "a",
+                    "publisher": "p",
+                    "type": "t",
+                    "type_handler_version": "1.0",
+                    "provision_after_extensions": ["b"],
+                },
+                {
+                    "name": "b",
+                    "publisher": "p",
+                    "type": "t",
+                    "type_handler_version": "1.0",
+                    "provision_after_extensions": ["a"],
+                },
+            ]
+        },
+        r"^extensions: provision_after_extensions has a cycle",
+    ),
+    (
+        {
+            "extensions": [
+                {
+                    "name": "a",
+                    "publisher": "p",
+                    "type": "t",
+                    "type_handler_version": "1.0",
+                    "provision_after_extensions": ["ghost"],
+                }
+            ]
+        },
+        r"^extensions\[0\]\.provision_after_extensions: 'ghost'",
+    ),
+    (
+        {"extensions": [{"name": "a", "publisher": "p", "type": "t", "type_handler_version": "abc"}]},
+        r"extensions\[0\]\.properties\.typeHandlerVersion: 'abc'",
+    ),
+    (
+        {
+            "extensions": [
+                {"name": "a", "publisher": "p", "type": "t", "type_handler_version": "1.0", "credential_expiry": "soon"}
+            ]
+        },
+        r"^extensions\[0\]\.credential_expiry: 'soon'",
+    ),
+    (
+        {"extensions": [{"name": "a", "publisher": "p", "type": "t"}]},
+        r"missing required arguments: type_handler_version found in extensions",
+    ),
+    (
+        {"simulation": {"faults": [{"type": "boot_unhealthy", "probability": 2}]}},
+        r"^simulation\.faults\[0\]\.probability: 2",
+    ),
     ({"simulation": {"reimage_duration": "3m"}}, r"^simulation\.reimage_duration: '3m'"),
     ({"image": {**UBUNTU, "version": "9.9.9"}}, None),  # an update to a version the catalogue lacks
     ({"image": {**UBUNTU, "version": "1.0"}}, r"^image\.version: '1\.0'"),
@@ -291,10 +350,14 @@ def test_bad_update_fails_naming_the_option_and_writes_nothing(
         ({"resource_group": RG, "name": "web-"}, r"^name: 'web-'"),
         ({"resource_group": RG, "name": "-"}, r"^name: '-'"),
         ({"name": "web"}, r"missing required arguments: resource_group"),
-        ({"resource_group": RG, "name": "web", "image": {**UBUNTU, "offer": "nope"}},
-         r"^image: the catalogue has no platform image Canonical:nope:server:latest available in eastus"),
-        ({"resource_group": RG, "name": "web", "image": {**UBUNTU}, "location": "westus"},
-         r"^image: .*available in westus"),
+        (
+            {"resource_group": RG, "name": "web", "image": {**UBUNTU, "offer": "nope"}},
+            r"^image: the catalogue has no platform image Canonical:nope:server:latest available in eastus",
+        ),
+        (
+            {"resource_group": RG, "name": "web", "image": {**UBUNTU}, "location": "westus"},
+            r"^image: .*available in westus",
+        ),
         ({"resource_group": RG, "name": "web"}, r"^image: required to create scale set web"),
     ],
 )

@@ -33,11 +33,25 @@ def made(store: str) -> dict[str, dict[str, Any]]:
     """Three scale sets: web and api in rg-web, db in rg-db; returns what vmss said about each."""
     out = {}
     for rg, name, instances in ((RG, "web", ["web-01", "web-02"]), (RG, "api", ["api-01"]), ("rg-db", "db", [])):
-        rc, result, _printed = run(vmss, {
-            "store": store, "resource_group": rg, "name": name, "image": {**UBUNTU}, "instances": instances,
-            "extensions": [{"name": "agent", "publisher": "Contoso", "type": "Agent", "type_handler_version": "1.0",
-                            "protected_settings": {"token": SECRET}}],
-        })
+        rc, result, _printed = run(
+            vmss,
+            {
+                "store": store,
+                "resource_group": rg,
+                "name": name,
+                "image": {**UBUNTU},
+                "instances": instances,
+                "extensions": [
+                    {
+                        "name": "agent",
+                        "publisher": "Contoso",
+                        "type": "Agent",
+                        "type_handler_version": "1.0",
+                        "protected_settings": {"token": SECRET},
+                    }
+                ],
+            },
+        )
         assert rc == 0, result
         out[name] = result
     return out
@@ -47,6 +61,7 @@ def made(store: str) -> dict[str, dict[str, Any]]:
 def info(store: str) -> Any:
     def call(check: bool = False, diff: bool = False, **args: Any) -> tuple[int, dict[str, Any], str]:
         return run(vmss_info, {"store": store, "_ansible_check_mode": check, "_ansible_diff": diff, **args})
+
     return call
 
 
@@ -58,8 +73,9 @@ def test_one_scale_set_is_what_vmss_returned(made: dict[str, dict[str, Any]], in
     assert result["vmss"] == made["web"]["vmss"]
     assert result["instances"] == made["web"]["instances"]
     assert result["simulator"] == made["web"]["simulator"]
-    assert result["scale_sets"] == [{"vmss": result["vmss"], "instances": result["instances"],
-                                     "simulator": result["simulator"]}]
+    assert result["scale_sets"] == [
+        {"vmss": result["vmss"], "instances": result["instances"], "simulator": result["simulator"]}
+    ]
     assert SECRET not in printed
     assert "token" not in json.dumps({k: v for k, v in result.items() if k != "invocation"})
 
@@ -83,7 +99,9 @@ def test_a_missing_scale_set(made: dict[str, dict[str, Any]], info: Any) -> None
     rc, result, _printed = info(resource_group=RG, name="nope")
     assert rc == 0, result
     assert result == {**result, "changed": False, "exists": False, "vmss": None, "instances": [], "scale_sets": []}
-    _rc, other_sub, _printed = info(resource_group=RG, name="web", subscription_id="11111111-1111-1111-1111-111111111111")
+    _rc, other_sub, _printed = info(
+        resource_group=RG, name="web", subscription_id="11111111-1111-1111-1111-111111111111"
+    )
     assert other_sub["exists"] is False
 
 
@@ -98,8 +116,9 @@ def test_read_only_in_every_mode(store: str, made: dict[str, dict[str, Any]], in
 
 
 def test_reflects_a_later_change(store: str, made: dict[str, dict[str, Any]], info: Any) -> None:
-    rc, _changed, _printed = run(vmss, {"store": store, "resource_group": RG, "name": "web",
-                                        "instances": ["web-01", "web-02", "web-03"]})
+    rc, _changed, _printed = run(
+        vmss, {"store": store, "resource_group": RG, "name": "web", "instances": ["web-01", "web-02", "web-03"]}
+    )
     assert rc == 0
     _rc, result, _printed = info(resource_group=RG, name="web")
     assert result["vmss"]["sku"]["capacity"] == 3
@@ -117,8 +136,9 @@ def test_reflects_a_later_change(store: str, made: dict[str, dict[str, Any]], in
         ({"resource_group": RG, "state": "absent"}, r"Unsupported parameters.*state"),
     ],
 )
-def test_bad_input_fails_naming_the_option(store: str, made: dict[str, dict[str, Any]], info: Any,
-                                           args: dict[str, Any], message: str) -> None:
+def test_bad_input_fails_naming_the_option(
+    store: str, made: dict[str, dict[str, Any]], info: Any, args: dict[str, Any], message: str
+) -> None:
     before = dump(store)
     rc, result, _printed = info(**args)
     assert rc == 1, result

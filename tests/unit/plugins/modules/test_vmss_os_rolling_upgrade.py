@@ -34,10 +34,12 @@ def store(tmp_path: Any) -> str:
 @pytest.fixture
 def call(store: str) -> Call:
     """call(module, check=False, **args) → (rc, result); store set; the scale set is rg/web unless told."""
+
     def invoke(module: Any, check: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
         if module not in (vm_image, sim_clock):
             args = {"resource_group": "rg", "name": "web", **args}
         return run(module, {"store": store, "_ansible_check_mode": check, **args})
+
     return invoke
 
 
@@ -50,12 +52,21 @@ def ok(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture
 def fleet(call: Call) -> Callable[..., None]:
     """Ten instances on 1.0.0 behind a health probe, then 1.1.0 published."""
+
     def build(instances: list[Any] | None = None, newer: bool = True, **vmss_args: Any) -> None:
         ok(call(vm_image, **UBUNTU, version="1.0.0"))
-        ok(call(vmss, image={**UBUNTU, "version": vmss_args.pop("version", "latest")}, health_probe=PROBE,
-                instances=instances or NAMES, **vmss_args))
+        ok(
+            call(
+                vmss,
+                image={**UBUNTU, "version": vmss_args.pop("version", "latest")},
+                health_probe=PROBE,
+                instances=instances or NAMES,
+                **vmss_args,
+            )
+        )
         if newer:
             ok(call(vm_image, **UBUNTU, version="1.1.0"))
+
     return build
 
 
@@ -63,7 +74,9 @@ def status(result: dict[str, Any]) -> str:
     return str(result["rolling_upgrade"]["properties"]["runningStatus"]["code"])
 
 
-def test_check_mode_plan_real_run_then_again_not_changed_conventions_9(call: Call, fleet: Callable[..., None], store: str) -> None:
+def test_check_mode_plan_real_run_then_again_not_changed_conventions_9(
+    call: Call, fleet: Callable[..., None], store: str
+) -> None:
     fleet()
     before = dump(store)
     checked = ok(call(vmss_os_rolling_upgrade, check=True))
@@ -72,7 +85,12 @@ def test_check_mode_plan_real_run_then_again_not_changed_conventions_9(call: Cal
     plan = checked["plan"]
     assert (plan["start"], plan["end"]) == ("2025-01-01T00:00:00Z", "2025-01-01T00:20:00Z")
     assert [b["instances"] for b in plan["batches"]] == [
-        ["web-00", "web-05"], ["web-01", "web-06"], ["web-02", "web-07"], ["web-03", "web-08"], ["web-04", "web-09"]]
+        ["web-00", "web-05"],
+        ["web-01", "web-06"],
+        ["web-02", "web-07"],
+        ["web-03", "web-08"],
+        ["web-04", "web-09"],
+    ]
     assert set(plan["batches"][0]) == {"index", "instances", "zone", "update_domain", "start", "end"}
     assert ok(call(vmss_upgrade_history))["history"] == []
 
@@ -90,7 +108,9 @@ def test_check_mode_plan_real_run_then_again_not_changed_conventions_9(call: Cal
     assert len(ok(call(vmss_upgrade_history))["history"]) == 1, "no second run recorded"
 
 
-def test_check_mode_with_nothing_to_do_is_not_changed_conventions_4(call: Call, fleet: Callable[..., None], store: str) -> None:
+def test_check_mode_with_nothing_to_do_is_not_changed_conventions_4(
+    call: Call, fleet: Callable[..., None], store: str
+) -> None:
     fleet(newer=False)
     before = dump(store)
     checked = ok(call(vmss_os_rolling_upgrade, check=True))
@@ -111,7 +131,9 @@ def test_faulted_run_fails_the_task_and_is_recorded_design_outcome(call: Call, f
     assert [h["properties"]["runningStatus"]["code"] for h in history] == ["Faulted"], "committed although failed"
 
 
-def test_faulted_run_with_fail_on_fault_false_does_not_fail_design_outcome(call: Call, fleet: Callable[..., None]) -> None:
+def test_faulted_run_with_fail_on_fault_false_does_not_fail_design_outcome(
+    call: Call, fleet: Callable[..., None]
+) -> None:
     fleet([*NAMES[:7], *({"name": n, "health": "Unhealthy"} for n in NAMES[7:])])
     result = ok(call(vmss_os_rolling_upgrade, fail_on_fault=False))
     assert result["changed"] is True
@@ -124,7 +146,9 @@ def test_two_unhealthy_of_ten_runs_azure_3_1(call: Call, fleet: Callable[..., No
     assert status(ok(call(vmss_os_rolling_upgrade))) == "Completed"
 
 
-def test_pinned_image_version_is_409_operation_not_allowed_azure_4_manual(call: Call, fleet: Callable[..., None]) -> None:
+def test_pinned_image_version_is_409_operation_not_allowed_azure_4_manual(
+    call: Call, fleet: Callable[..., None]
+) -> None:
     fleet(version="1.0.0")
     rc, result = call(vmss_os_rolling_upgrade)
     assert rc == 1
@@ -146,7 +170,9 @@ def test_start_without_wait_then_the_clock_design_modules(call: Call, fleet: Cal
     assert ok(call(vmss_upgrade_history))["latest"]["properties"]["runningStatus"]["code"] == "Completed"
 
 
-def test_wait_timeout_of_virtual_time_fails_and_keeps_the_progress_design_modules(call: Call, fleet: Callable[..., None]) -> None:
+def test_wait_timeout_of_virtual_time_fails_and_keeps_the_progress_design_modules(
+    call: Call, fleet: Callable[..., None]
+) -> None:
     fleet()
     rc, result = call(vmss_os_rolling_upgrade, wait_timeout="PT5M")
     assert rc == 1

@@ -39,14 +39,20 @@ def call(store: str) -> Call:
         rc, result = run(module, {"store": store, "_ansible_check_mode": check, **args})
         assert rc == expect_rc, result
         return result
+
     return invoke
 
 
 @pytest.fixture
 def fleet(call: Call) -> None:
     call(vm_image, **UBUNTU, version="1.0.0")
-    call(vmss, image={**UBUNTU, "version": "latest"}, health_probe=PROBE, instances=[f"w{i}" for i in range(10)],
-         simulation={"faults": [{"type": "boot_unhealthy", "instances": ["w3"], "image_version": "1.1.0"}]})
+    call(
+        vmss,
+        image={**UBUNTU, "version": "latest"},
+        health_probe=PROBE,
+        instances=[f"w{i}" for i in range(10)],
+        simulation={"faults": [{"type": "boot_unhealthy", "instances": ["w3"], "image_version": "1.1.0"}]},
+    )
 
 
 def test_no_runs_yet_design_modules(call: Call, fleet: None) -> None:
@@ -64,15 +70,25 @@ def test_manual_run_shapes_azure_5(call: Call, fleet: None) -> None:
     item = result["history"][0]
     assert (item["type"], item["location"]) == (TYPE, "eastus")
     props = item["properties"]
-    assert props["runningStatus"] == {"code": "Completed", "startTime": "2025-01-01T00:00:00Z",
-                                      "endTime": "2025-01-01T00:24:00Z"}
+    assert props["runningStatus"] == {
+        "code": "Completed",
+        "startTime": "2025-01-01T00:00:00Z",
+        "endTime": "2025-01-01T00:24:00Z",
+    }
     assert "completedTime" not in props["runningStatus"]
     assert props["startedBy"] == "User"
     assert props["targetImageReference"] == {**UBUNTU, "version": "1.1.0"}
-    assert props["progress"] == {"successfulInstanceCount": 9, "failedInstanceCount": 1,
-                                 "inProgressInstanceCount": 0, "pendingInstanceCount": 0}
-    assert props["rollbackInfo"] == {"successfullyRolledbackInstanceCount": 0, "failedRolledbackInstanceCount": 0,
-                                     "rollbackError": None}
+    assert props["progress"] == {
+        "successfulInstanceCount": 9,
+        "failedInstanceCount": 1,
+        "inProgressInstanceCount": 0,
+        "pendingInstanceCount": 0,
+    }
+    assert props["rollbackInfo"] == {
+        "successfullyRolledbackInstanceCount": 0,
+        "failedRolledbackInstanceCount": 0,
+        "rollbackError": None,
+    }
     latest = result["latest"]
     assert (latest["type"], latest["location"]) == (TYPE, "eastus")
     assert set(latest["properties"]) >= {"policy", "runningStatus", "progress"}
@@ -101,7 +117,12 @@ def test_newest_first_at_most_five_all_returns_every_run_azure_5(call: Call, fle
         call(sim_clock, advance="PT1H")
     history = call(vmss_upgrade_history)["history"]
     assert [h["properties"]["targetImageReference"]["version"] for h in history] == [
-        "1.6.0", "1.5.0", "1.4.0", "1.3.0", "1.2.0"]
+        "1.6.0",
+        "1.5.0",
+        "1.4.0",
+        "1.3.0",
+        "1.2.0",
+    ]
     everything = call(vmss_upgrade_history, all=True)["history"]
     assert len(everything) == 6
     assert everything[-1]["properties"]["targetImageReference"]["version"] == "1.1.0"
@@ -121,8 +142,17 @@ def test_only_the_past_two_months_azure_5(call: Call, fleet: None) -> None:
 
 def test_model_rollout_is_in_latest_not_in_history_azure_4(call: Call, fleet: None) -> None:
     call(vmss_upgrade_policy, mode="Rolling")
-    call(vmss, extensions=[{"name": "cfg", "publisher": "Microsoft.Azure.Extensions", "type": "CustomScript",
-                            "type_handler_version": "2.1"}])
+    call(
+        vmss,
+        extensions=[
+            {
+                "name": "cfg",
+                "publisher": "Microsoft.Azure.Extensions",
+                "type": "CustomScript",
+                "type_handler_version": "2.1",
+            }
+        ],
+    )
     call(sim_clock, advance="PT1H")
     result = call(vmss_upgrade_history)
     assert result["history"] == []
@@ -140,7 +170,10 @@ def test_read_only_in_and_out_of_check_mode_conventions_4(call: Call, fleet: Non
     assert plain["changed"] is False and checked["changed"] is False
     assert plain["history"] == checked["history"]
     assert plain["history"][0]["properties"]["runningStatus"] == {
-        "code": "RollingForward", "startTime": "2025-01-01T00:00:00Z", "endTime": None}
+        "code": "RollingForward",
+        "startTime": "2025-01-01T00:00:00Z",
+        "endTime": None,
+    }
 
 
 def test_unknown_scale_set_fails_with_a_message_conventions_12(call: Call, fleet: None) -> None:

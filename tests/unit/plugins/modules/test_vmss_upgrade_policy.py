@@ -33,14 +33,36 @@ def store_path(tmp_path: Path) -> Path:
     try:
         with store.transaction():
             for image in (UBUNTU, WINDOWS):
-                act(publish_image, store, SUB, {**image, "state": "present", "version": "1.0.0",
-                                                    "location": "eastus", "gallery_image_id": None})
+                act(
+                    publish_image,
+                    store,
+                    SUB,
+                    {**image, "state": "present", "version": "1.0.0", "location": "eastus", "gallery_image_id": None},
+                )
             base = {"resource_group": "rg", "state": "present", "instances": [f"h{n}" for n in range(10)]}
-            act(ensure_scale_set, store, SUB, {**base, "name": "web", "image": {**UBUNTU, "version": "latest"},
-                                         "health_probe": {"protocol": "tcp", "port": 80}})
-            act(ensure_scale_set, store, SUB, {**base, "name": "win", "os_type": "windows",
-                                         "image": {**WINDOWS, "version": "1.0.0"},
-                                         "windows_configuration": {"enable_automatic_updates": True}})
+            act(
+                ensure_scale_set,
+                store,
+                SUB,
+                {
+                    **base,
+                    "name": "web",
+                    "image": {**UBUNTU, "version": "latest"},
+                    "health_probe": {"protocol": "tcp", "port": 80},
+                },
+            )
+            act(
+                ensure_scale_set,
+                store,
+                SUB,
+                {
+                    **base,
+                    "name": "win",
+                    "os_type": "windows",
+                    "image": {**WINDOWS, "version": "1.0.0"},
+                    "windows_configuration": {"enable_automatic_updates": True},
+                },
+            )
     finally:
         store.close()
     return path
@@ -65,7 +87,8 @@ def args(path: Path, name: str = "web", **options: Any) -> dict[str, Any]:
 
 
 ENABLE: dict[str, Any] = {
-    "mode": "Rolling", "automatic_os_upgrade": {"enabled": True, "use_rolling_upgrade_policy": True},
+    "mode": "Rolling",
+    "automatic_os_upgrade": {"enabled": True, "use_rolling_upgrade_policy": True},
     "rolling_upgrade_policy": {"max_batch_instance_percent": 30, "pause_time_between_batches": "PT1M"},
 }
 
@@ -104,12 +127,16 @@ def test_unmet_requirements_fail_with_every_finding(store_path: Path) -> None:
     rc, result = run(args(store_path, "win", automatic_os_upgrade={"enabled": True}))
     assert rc == 1 and result["failed"] is True
     errors = [f for f in result["findings"] if f["severity"] == "error"]
-    assert [f["code"] for f in errors] == ["ImageVersionNotLatest", "HealthSourceMissing",
-                                           "WindowsAutomaticUpdatesEnabled"]
+    assert [f["code"] for f in errors] == [
+        "ImageVersionNotLatest",
+        "HealthSourceMissing",
+        "WindowsAutomaticUpdatesEnabled",
+    ]
     assert all(set(f) == {"code", "path", "message", "severity"} for f in result["findings"])
     assert "\n" not in result["msg"]
-    assert "3 unmet requirements (ImageVersionNotLatest, HealthSourceMissing, WindowsAutomaticUpdatesEnabled)" in (
-        result["msg"]
+    assert (
+        "3 unmet requirements (ImageVersionNotLatest, HealthSourceMissing, WindowsAutomaticUpdatesEnabled)"
+        in (result["msg"])
     )
     assert result["upgrade_policy"] == DEFAULT_UPGRADE_POLICY
     assert "exception" not in result
@@ -119,17 +146,20 @@ def test_unmet_requirements_fail_with_every_finding(store_path: Path) -> None:
 @pytest.mark.parametrize(
     ("options", "needle"),
     [
-        ({"rolling_upgrade_policy": {"max_batch_instance_percent": 3}},
-         "rolling_upgrade_policy.max_batch_instance_percent: 3 is not allowed; use a whole number from 5 to 100"),
-        ({"rolling_upgrade_policy": {"pause_time_between_batches": "5 minutes"}},
-         "rolling_upgrade_policy.pause_time_between_batches: '5 minutes' is not an ISO 8601 duration"),
+        (
+            {"rolling_upgrade_policy": {"max_batch_instance_percent": 3}},
+            "rolling_upgrade_policy.max_batch_instance_percent: 3 is not allowed; use a whole number from 5 to 100",
+        ),
+        (
+            {"rolling_upgrade_policy": {"pause_time_between_batches": "5 minutes"}},
+            "rolling_upgrade_policy.pause_time_between_batches: '5 minutes' is not an ISO 8601 duration",
+        ),
         ({"rolling_upgrade_policy": {"max_batch_instance_percent": "many"}}, "max_batch_instance_percent"),
         ({"mode": "Sometimes"}, "mode"),
         ({"automatic_os_upgrade": {"enable": True}}, "enable"),
     ],
 )
-def test_bad_options_name_the_option(store_path: Path, options: dict[str, Any],
-                                     needle: str) -> None:
+def test_bad_options_name_the_option(store_path: Path, options: dict[str, Any], needle: str) -> None:
     rc, result = run(args(store_path, **options))
     assert rc == 1
     assert needle in result["msg"]
@@ -145,8 +175,7 @@ def test_missing_scale_set_is_an_error_not_a_traceback(store_path: Path) -> None
 
 
 def test_warnings_are_returned_and_shown(store_path: Path) -> None:
-    rc, result = run(args(store_path, rolling_upgrade_policy={"max_unhealthy_instance_percent": 5},
-                          mode="Rolling"))
+    rc, result = run(args(store_path, rolling_upgrade_policy={"max_unhealthy_instance_percent": 5}, mode="Rolling"))
     assert (rc, result["changed"]) == (0, True)
     assert [f["code"] for f in result["findings"]] == ["PolicyStopsOnFirstUnhealthyInstance"]
     # ansible-core 2.19 wraps each warning in a WarningSummary; the text is in it.

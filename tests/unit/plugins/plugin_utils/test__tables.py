@@ -61,7 +61,9 @@ def test_expects_turns_input_errors_into_filter_errors_that_name_the_filter() ->
         return value["a"] + 1
 
     assert sample_filter({"a": 1}) == 2
-    with pytest.raises(AnsibleFilterError, match=r"^azsim\.vmss\.sample_filter takes a dict with a key 'a'; the input has no key 'a'$"):
+    with pytest.raises(
+        AnsibleFilterError, match=r"^azsim\.vmss\.sample_filter takes a dict with a key 'a'; the input has no key 'a'$"
+    ):
         sample_filter({})
     with pytest.raises(AnsibleFilterError, match=r"^azsim\.vmss\.sample_filter takes a dict with a key 'a'; .*str"):
         sample_filter("text")  # type: ignore[arg-type]
