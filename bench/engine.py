@@ -126,7 +126,7 @@ def child_run(n: int, store_path: Path, profile: Path | None) -> dict[str, Any]:
 # Phases of a run whose Python allocations --child memory reports: (label, module, attribute). A phase
 # that no longer exists under that name is left out.
 PHASES = (
-    ("start_run (loads the instances)", "_engine.orchestrator", "start_run"),
+    ("start_run (loads the instances)", "_engine.run_start", "start_run"),
     ("drive (advance to the end)", "_engine.rollouts", "drive"),
     ("run_view (the module's result)", "_views.runs", "run_view"),
     ("flush (write back before COMMIT)", "_model.fleet", "Fleet.flush"),

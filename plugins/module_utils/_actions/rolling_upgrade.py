@@ -13,7 +13,7 @@ from typing import Any, Literal
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, address
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform, rollouts
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform, rollouts, run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -92,7 +92,7 @@ def start_os_rolling_upgrade(
             code="OperationNotAllowed",
             status=409,
         )
-    run = orchestrator.start_run(store, key, "os", "User")
+    run = run_start.start_run(store, key, "os", "User")
     if run is None:
         version = catalogue.resolve(store, reference, record["model"]["location"])
         return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform, registrations
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import agenda, orchestrator, platform, registrations
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, Handler
 from ansible_collections.azsim.vmss.plugins.module_utils._model import features
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -34,7 +34,7 @@ def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
 HANDLERS: dict[str, Handler] = {
     # Automatic OS upgrades the platform starts (azure-behaviour §4) and the runs' own timelines (§3).
     platform.EVENT_KIND: platform.on_platform_rollout,
-    orchestrator.EVENT_KIND: on_run_step,
+    agenda.EVENT_KIND: on_run_step,
     # Feature and provider registration (§6): a transition completes when its event falls due.
     features.FEATURE_EVENT: registrations.on_feature_state,
     features.PROVIDER_EVENT: registrations.on_provider_state,

@@ -28,6 +28,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
     ScaleSetRef,
@@ -36,18 +37,15 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     post_batch_error,
     pre_batch_error,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
-    expired_credentials,
     extensions_of,
     is_health_extension,
     provision,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults, pick
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
-from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
@@ -58,25 +56,12 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     Flight,
     OutcomeResult,
     Run,
-    RunKind,
     RunStatus,
-    StartedBy,
     SurgeOld,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
-EVENT_KIND = "run_step"
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
-
-
-def run_subject(key: str, run_id: int) -> str:
-    return f"{key}/rollingupgrades/{run_id}"
-
-
-def effective_policy(record: Record, kind: RunKind, started_by: StartedBy) -> RollingPolicy:
-    """The rolling policy the run goes by (azure-behaviour §1: the fixed one for some automatic runs)."""
-    platform_os_upgrade = kind == "os" and started_by == "Platform"
-    return rolling_numbers(record["model"]["properties"]["upgradePolicy"], platform_os_upgrade)
 
 
 def is_active(run: Run | None) -> bool:
@@ -86,116 +71,7 @@ def is_active(run: Run | None) -> bool:
 # -- starting --------------------------------------------------------------------------------------
 
 
-def start_run(
-    store: Store,
-    key: str,
-    kind: RunKind,
-    started_by: StartedBy,
-    names: list[str] | None = None,
-) -> Run | None:
-    """Start an OS upgrade (``kind='os'``) or a model rollout (``kind='model'``); None if nothing to do.
-
-    The target OS image version is resolved here, once, and recorded exactly.
-    """
-    fleet = fleet_of(store)
-    record = fleet.record(key)
-    if record is None:
-        raise AssertionError("record is None")
-    instances = fleet.instances(key)
-    now = store.now()
-    model = record["model"]
-    reference = model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
-    if kind == "os":
-        target_version: str | None = catalogue.resolve(store, reference, model["location"])
-        candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
-        gated = True
-    else:
-        pinned = catalogue.pinned_version(reference)
-        target_version = pinned
-        wanted = set(names) if names is not None else None
-        # Instances already on the current model are left alone, named or not (Azure's manualUpgrade).
-        candidates = [
-            i
-            for i in instances
-            if i["model_version"] != record["model_version"] and (wanted is None or i["name"] in wanted)
-        ]
-        gated = names is None and model["properties"]["upgradePolicy"]["mode"] == "Rolling"
-    if not candidates:
-        return None
-    auto = model["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {})
-    policy = effective_policy(record, kind, started_by)
-    platform = kind == "os" and started_by == "Platform"
-    expired = sorted(expired_credentials(record, now))
-    candidate_ids = {i["instance_id"] for i in candidates}
-    previous = fleet.latest_run_id(key)
-    run: Run = {
-        "run_id": (previous or 0) + 1,
-        "kind": kind,
-        "gated": gated,
-        "started_by": started_by,
-        "policy": policy,
-        "rollback": platform and not auto.get("disableAutomaticRollback", False),
-        "deferral": platform and bool(auto.get("osRollingUpgradeDeferral", False)),
-        "target_version": target_version,
-        "target_reference": _target_reference(reference, target_version),
-        "model_version": record["model_version"],
-        "status": "RollingForward",
-        "start": now,
-        "end": None,
-        "last_action": "Start",
-        "last_action_time": now,
-        "n": len(instances),
-        "pending": [i["instance_id"] for i in order(candidates, bool(policy["prioritizeUnhealthyInstances"]))],
-        "skipped": sorted((i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids), key=int),
-        "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
-        "expired_extensions": expired,
-        "outcome": {},
-        "flight": {},
-        "batches": [],
-        "current_batch": None,
-        "agenda": [],
-        "seq": 0,
-        "cancel_requested": False,
-        "approved": [],
-        "error": None,
-        "breach_error": None,
-        "rollback_errors": [],
-    }
-    for instance_id, fault in run["faults"].items():
-        if "unhealthy_at" in fault:
-            _push(run, now + fault["unhealthy_at"], "unhealthy", [instance_id])
-    _push(run, now, "batch_start", [])
-    fleet.add_run(key, run)
-    _wake(store, key, run)
-    return run
-
-
-def _target_reference(reference: dict[str, Any], version: str | None) -> dict[str, Any]:
-    if "id" in reference:
-        image_id = catalogue.split_gallery_reference(reference["id"], "image.id")[0]
-        return {"id": f"{image_id}/versions/{version}" if version else image_id}
-    return {
-        "publisher": reference["publisher"],
-        "offer": reference["offer"],
-        "sku": reference["sku"],
-        "version": version or reference["version"],
-    }
-
-
 # -- the agenda ------------------------------------------------------------------------------------
-
-
-def _push(run: Run, when: int, action: AgendaAction, ids: list[Any]) -> None:
-    run["seq"] += 1
-    heapq.heappush(run["agenda"], [when, run["seq"], action, ids])
-
-
-def _wake(store: Store, key: str, run: Run) -> None:
-    """Keep exactly one run_step event in the store's queue, at the agenda's earliest time."""
-    subject = run_subject(key, run["run_id"])
-    store.cancel_events(subject, EVENT_KIND)
-    if run["agenda"]:
-        store.schedule(run["agenda"][0][0], EVENT_KIND, subject, {"scale_set": key, "run_id": run["run_id"]})
 
 
 def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
@@ -212,7 +88,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
         ctx.handlers[action](payload)
     fleet.touch(key)
     fleet.touch_run(key, run_id)
-    _wake(store, key, run)
+    wake(store, key, run)
     return ctx.reports
 
 
@@ -330,7 +206,7 @@ class _Context:
                 self.begin_reimage(instance)
                 started.append(iid)
         if started:
-            _push(run, self.now + self.reimage, "reimage_done", started)
+            push(run, self.now + self.reimage, "reimage_done", started)
         self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
 
     def begin_reimage(self, instance: Instance) -> None:
@@ -367,9 +243,9 @@ class _Context:
             if when is not None:
                 healthy_at.setdefault(when, []).append([iid, flight["epoch"]])
         for when, pairs in sorted(healthy_at.items()):
-            _push(run, when, "healthy", pairs)
+            push(run, when, "healthy", pairs)
         if run["gated"]:
-            _push(run, self.now + HEALTH_DEADLINE, "deadline", [i for i in ids if i in run["flight"]])
+            push(run, self.now + HEALTH_DEADLINE, "deadline", [i for i in ids if i in run["flight"]])
         else:
             self.check_batch_end()
 
@@ -468,7 +344,7 @@ class _Context:
             else:
                 self.resolve(iid, "failed")
         if restoring:
-            _push(run, self.now + self.reimage, "restore_done", restoring)
+            push(run, self.now + self.reimage, "restore_done", restoring)
         self.check_batch_end()
 
     def restore(self, iid: str) -> bool:
@@ -488,7 +364,7 @@ class _Context:
         instance["health"] = self.booting_health()
         flight["phase"] = "restored"
         flight["epoch"] += 1
-        _push(self.run, self.now + self.boot, "healthy", [[iid, flight["epoch"]]])
+        push(self.run, self.now + self.boot, "healthy", [[iid, flight["epoch"]]])
         return True
 
     def on_restore_done(self, ids: list[str]) -> None:
@@ -581,7 +457,7 @@ class _Context:
         pause = 0
         if run["gated"]:  # §3.7: pauseTimeBetweenBatches passes before the next batch starts
             pause = parse_duration(run["policy"]["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches")
-        _push(run, self.now + pause, "batch_start", [])
+        push(run, self.now + pause, "batch_start", [])
 
     def breach(self, error: ApiError) -> None:
         """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""
@@ -592,7 +468,7 @@ class _Context:
             return
         run["status"] = "RollingBack"
         run["breach_error"] = error
-        _push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
+        push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
         self.report("RollingBackStarted", instances=[self.by_id[i]["name"] for i in to_restore])
 
     # -- ending ------------------------------------------------------------------------------------
@@ -660,7 +536,7 @@ def cancel(store: Store, key: str) -> Run | None:
         ctx.finish("Cancelled")
     fleet.touch_run(key, run["run_id"])
     fleet.touch(key)
-    _wake(store, key, run)
+    wake(store, key, run)
     return run
 
 
@@ -692,8 +568,8 @@ def approve(store: Store, key: str, instance_ids: list[str]) -> list[str]:
             ctx.begin_reimage(ctx.by_id[iid])
             starting.append(iid)
     if starting:
-        _push(run, store.now() + ctx.reimage, "reimage_done", starting)
+        push(run, store.now() + ctx.reimage, "reimage_done", starting)
     fleet.touch_run(key, run["run_id"])
     fleet.touch(key)
-    _wake(store, key, run)
+    wake(store, key, run)
     return approved

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
@@ -90,7 +90,7 @@ def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
         if due is not None:
             store.schedule(due[0], EVENT_KIND, event.subject, {"version": due[1]})
         return []
-    run = orchestrator.start_run(store, event.subject, "os", "Platform")
+    run = run_start.start_run(store, event.subject, "os", "Platform")
     record["platform"] = {"last_target": due[1], "last_run_at": store.now()}
     fleet.touch(event.subject)
     if run is None:

@@ -8,7 +8,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
@@ -45,7 +45,7 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
     mode = record["model"]["properties"]["upgradePolicy"]["mode"]
     if names is None and mode not in ("Automatic", "Rolling"):
         return None
-    run = orchestrator.start_run(store, key, "model", "User", names)
+    run = run_start.start_run(store, key, "model", "User", names)
     if run is not None:
         advance(store, store.now())
     return run

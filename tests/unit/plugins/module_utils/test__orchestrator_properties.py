@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, simulation
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start, simulation
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import ACTIVE
@@ -219,7 +219,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
             "rollingUpgradePolicy": dict(scenario["rolling"]),
         }
         before = {i["name"]: copy.deepcopy(i) for i in fleet.instances(KEY)}
-        run = orchestrator.start_run(store, KEY, "os", scenario["started_by"])
+        run = run_start.start_run(store, KEY, "os", scenario["started_by"])
         assert run is not None
         cancelled_at = None
         if scenario["cancel_after"] is not None:

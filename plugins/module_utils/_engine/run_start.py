@@ -1,0 +1,124 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Starting a run: the target image version resolved once, the candidates ordered, the policy it goes by
+(azure-behaviour §1, §3), the faults picked with the seed, and the first batch put on its agenda.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import expired_credentials
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind, StartedBy
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+
+def effective_policy(record: Record, kind: RunKind, started_by: StartedBy) -> RollingPolicy:
+    """The rolling policy the run goes by (azure-behaviour §1: the fixed one for some automatic runs)."""
+    platform_os_upgrade = kind == "os" and started_by == "Platform"
+    return rolling_numbers(record["model"]["properties"]["upgradePolicy"], platform_os_upgrade)
+
+
+def start_run(
+    store: Store,
+    key: str,
+    kind: RunKind,
+    started_by: StartedBy,
+    names: list[str] | None = None,
+) -> Run | None:
+    """Start an OS upgrade (``kind='os'``) or a model rollout (``kind='model'``); None if nothing to do.
+
+    The target OS image version is resolved here, once, and recorded exactly.
+    """
+    fleet = fleet_of(store)
+    record = fleet.record(key)
+    if record is None:
+        raise AssertionError("record is None")
+    instances = fleet.instances(key)
+    now = store.now()
+    model = record["model"]
+    reference = model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
+    if kind == "os":
+        target_version: str | None = catalogue.resolve(store, reference, model["location"])
+        candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
+        gated = True
+    else:
+        pinned = catalogue.pinned_version(reference)
+        target_version = pinned
+        wanted = set(names) if names is not None else None
+        # Instances already on the current model are left alone, named or not (Azure's manualUpgrade).
+        candidates = [
+            i
+            for i in instances
+            if i["model_version"] != record["model_version"] and (wanted is None or i["name"] in wanted)
+        ]
+        gated = names is None and model["properties"]["upgradePolicy"]["mode"] == "Rolling"
+    if not candidates:
+        return None
+    auto = model["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {})
+    policy = effective_policy(record, kind, started_by)
+    platform = kind == "os" and started_by == "Platform"
+    expired = sorted(expired_credentials(record, now))
+    candidate_ids = {i["instance_id"] for i in candidates}
+    previous = fleet.latest_run_id(key)
+    run: Run = {
+        "run_id": (previous or 0) + 1,
+        "kind": kind,
+        "gated": gated,
+        "started_by": started_by,
+        "policy": policy,
+        "rollback": platform and not auto.get("disableAutomaticRollback", False),
+        "deferral": platform and bool(auto.get("osRollingUpgradeDeferral", False)),
+        "target_version": target_version,
+        "target_reference": _target_reference(reference, target_version),
+        "model_version": record["model_version"],
+        "status": "RollingForward",
+        "start": now,
+        "end": None,
+        "last_action": "Start",
+        "last_action_time": now,
+        "n": len(instances),
+        "pending": [i["instance_id"] for i in order(candidates, bool(policy["prioritizeUnhealthyInstances"]))],
+        "skipped": sorted((i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids), key=int),
+        "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
+        "expired_extensions": expired,
+        "outcome": {},
+        "flight": {},
+        "batches": [],
+        "current_batch": None,
+        "agenda": [],
+        "seq": 0,
+        "cancel_requested": False,
+        "approved": [],
+        "error": None,
+        "breach_error": None,
+        "rollback_errors": [],
+    }
+    for instance_id, fault in run["faults"].items():
+        if "unhealthy_at" in fault:
+            push(run, now + fault["unhealthy_at"], "unhealthy", [instance_id])
+    push(run, now, "batch_start", [])
+    fleet.add_run(key, run)
+    wake(store, key, run)
+    return run
+
+
+def _target_reference(reference: dict[str, Any], version: str | None) -> dict[str, Any]:
+    if "id" in reference:
+        image_id = catalogue.split_gallery_reference(reference["id"], "image.id")[0]
+        return {"id": f"{image_id}/versions/{version}" if version else image_id}
+    return {
+        "publisher": reference["publisher"],
+        "offer": reference["offer"],
+        "sku": reference["sku"],
+        "version": version or reference["version"],
+    }
