@@ -223,13 +223,18 @@ def _given(params: dict[str, Any], field: PolicyField) -> Any:
     return group.get(field.key)
 
 
+def group_keys(group_option: str) -> list[str]:
+    """The sub-options of ``automatic_os_upgrade`` or ``rolling_upgrade_policy``, in the table's order."""
+    return [f.key for f in POLICY_FIELDS if f.group_option == group_option]
+
+
 def _check_keys(params: dict[str, Any]) -> None:
     """Ansible refuses unknown sub-options; callers of the core get the same answer."""
     for group_option in OPTION_GROUPS:
         group = params.get(group_option)
         if not isinstance(group, dict):
             continue
-        known = sorted(f.key for f in POLICY_FIELDS if f.group_option == group_option)
+        known = sorted(group_keys(group_option))
         unknown = sorted(set(group) - set(known))
         if unknown:
             raise InvalidInput(f"{group_option}: unknown option {', '.join(unknown)}; allowed: {', '.join(known)}")

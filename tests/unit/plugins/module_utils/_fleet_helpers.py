@@ -30,6 +30,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import group_keys
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
@@ -214,22 +215,8 @@ class Sim:
         self, mode: str | None = None, automatic: dict[str, Any] | None = None, rolling: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """vmss_upgrade_policy with snake_case options (only those given change)."""
-        auto_keys = (
-            "enabled",
-            "disable_automatic_rollback",
-            "use_rolling_upgrade_policy",
-            "os_rolling_upgrade_deferral",
-        )
-        rolling_keys = (
-            "max_batch_instance_percent",
-            "max_unhealthy_instance_percent",
-            "max_unhealthy_upgraded_instance_percent",
-            "pause_time_between_batches",
-            "enable_cross_zone_upgrade",
-            "prioritize_unhealthy_instances",
-            "rollback_failed_instances_on_policy_breach",
-            "max_surge",
-        )
+        auto_keys = group_keys("automatic_os_upgrade")
+        rolling_keys = group_keys("rolling_upgrade_policy")
         params = {
             "resource_group": RG,
             "name": NAME,

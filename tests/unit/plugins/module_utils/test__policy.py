@@ -18,7 +18,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import platform
 from ansible_collections.azsim.vmss.plugins.module_utils._model import policy, scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY, group_keys
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import UPGRADE_POLICY_SCHEMA, validate
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
@@ -120,22 +120,8 @@ def options(
         "resource_group": RG,
         "name": name,
         "mode": mode,
-        "automatic_os_upgrade": fill(
-            auto, ["enabled", "disable_automatic_rollback", "use_rolling_upgrade_policy", "os_rolling_upgrade_deferral"]
-        ),
-        "rolling_upgrade_policy": fill(
-            rolling,
-            [
-                "max_batch_instance_percent",
-                "max_unhealthy_instance_percent",
-                "max_unhealthy_upgraded_instance_percent",
-                "pause_time_between_batches",
-                "enable_cross_zone_upgrade",
-                "prioritize_unhealthy_instances",
-                "rollback_failed_instances_on_policy_breach",
-                "max_surge",
-            ],
-        ),
+        "automatic_os_upgrade": fill(auto, group_keys("automatic_os_upgrade")),
+        "rolling_upgrade_policy": fill(rolling, group_keys("rolling_upgrade_policy")),
     }
 
 
