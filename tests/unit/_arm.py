@@ -51,7 +51,7 @@ class WsgiClient:
         self._token: str | None = None
 
     def raw(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Answer:
-        path_only, _, query = path.partition("?")
+        path_only, _sep, query = path.partition("?")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
             "PATH_INFO": urllib.parse.unquote(path_only),

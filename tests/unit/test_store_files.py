@@ -192,7 +192,7 @@ def hot_journal_of_another_database(folder: Path) -> bytes:
     other = folder / "other.db"
     conn = sqlite3.connect(str(other), isolation_level=None)
     conn.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT)")
-    conn.executemany("INSERT INTO accounts (owner) VALUES (?)", [("x" * 200,) for _ in range(500)])
+    conn.executemany("INSERT INTO accounts (owner) VALUES (?)", [("x" * 200,) for _row in range(500)])
     conn.execute("PRAGMA cache_size = 1")  # spill: the journal must be hot on disk while the transaction is open
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("UPDATE accounts SET owner = 'mallory'")

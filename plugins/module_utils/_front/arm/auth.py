@@ -95,7 +95,7 @@ def challenge(base_url: str, tenant: str) -> ArmError:
 def require_bearer(headers: dict[str, str], key: bytes, base_url: str, tenant: str) -> dict[str, Any]:
     """The claims of the request's Bearer token, or a 401."""
     value = headers.get("authorization", "")
-    scheme, _, token = value.partition(" ")
+    scheme, _sep, token = value.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise challenge(base_url, tenant)
     claims = verify_token(key, token.strip())

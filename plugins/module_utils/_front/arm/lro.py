@@ -45,7 +45,7 @@ def encode(key: bytes, op: Operation) -> str:
 
 
 def decode(key: bytes, op_id: str) -> Operation:
-    payload, _, signature = op_id.partition(".")
+    payload, _sep, signature = op_id.partition(".")
     if not signature or not hmac.compare_digest(signature, _sign(key, payload)):
         raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")
     doc = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

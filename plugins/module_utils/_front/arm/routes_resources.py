@@ -50,11 +50,11 @@ def openid_v1(ctx: Ctx, params: dict[str, str]) -> Response:
 
 
 def _basic(ctx: Ctx) -> tuple[str, str] | None:
-    scheme, _, value = ctx.request.headers.get("authorization", "").partition(" ")
+    scheme, _sep, value = ctx.request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        user, _, password = base64.b64decode(value).decode().partition(":")
+        user, _sep, password = base64.b64decode(value).decode().partition(":")
     except ValueError:
         return None
     return user, password

@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         server.bind()
     except (ValueError, OSError, AzsimError) as exc:
-        print(f"azsim-arm: {exc}", file=sys.stderr)
+        sys.stderr.write(f"azsim-arm: {exc}\n")
         return 2
     stopping = threading.Event()
 
@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     thread = threading.Thread(target=server.serve, name="azsim-arm", daemon=True)
     thread.start()
-    print(json.dumps(server.info()), flush=True)
+    sys.stdout.write(json.dumps(server.info()) + "\n")
+    sys.stdout.flush()
     while not stopping.wait(0.5):
         if not thread.is_alive():
             return 1
@@ -216,4 +217,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    raise SystemExit(main())

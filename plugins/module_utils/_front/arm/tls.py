@@ -21,10 +21,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+
+# Only making the certificates needs cryptography: the endpoint's other modules import this one for its
+# dataclasses, and a module_utils file must import where cryptography is missing (community.crypto's way).
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+else:
+    HAS_CRYPTOGRAPHY = True
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 CERT_DAYS = 825
@@ -214,6 +223,11 @@ def prepare(
     subscription_id: str | None = None,
 ) -> StateFiles:
     """Make (or reuse) everything the endpoint needs in ``state_dir``."""
+    if not HAS_CRYPTOGRAPHY:
+        raise AzsimError(
+            "the Azure endpoint needs the Python package cryptography to make its TLS certificates; "
+            "install it (it is in the collection's requirements.txt)"
+        )
     state_dir = os.path.abspath(os.path.expanduser(state_dir))
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     ca, ca_key = _load_ca(state_dir)

@@ -84,7 +84,7 @@ def test_state_is_made_once_with_private_keys(tmp_path: Path) -> None:
     with threaded_endpoint(store, state) as first:
         pass
     with threaded_endpoint(store, state) as second:
-        status, _ = _get(second["metadata_url"], second["ca_cert"])
+        status, _body = _get(second["metadata_url"], second["ca_cert"])
     assert status == 200
     assert (first["client_secret"], first["tenant_id"]) == (second["client_secret"], second["tenant_id"])
     for name in ("ca.key", "server.key", "token.key", "identity.json"):
