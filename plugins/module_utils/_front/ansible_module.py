@@ -110,6 +110,31 @@ def _leaves(value: Any) -> set[str]:
     return set() if value is None or isinstance(value, bool) else {str(value)}
 
 
+# The largest whole number ansible-core's type checks convert without raising.
+_LARGEST_INT = 2**63 - 1
+
+
+def _huge_number_path(value: Any, path: str) -> str | None:
+    """The option path of the first whole number in ``value`` that does not fit in 64 bits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return path if abs(value) > _LARGEST_INT else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _huge_number_path(item, f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]")
+        if found:
+            return found
+    return None
+
+
+def _refuse_huge_numbers(spec: dict[str, Any]) -> None:
+    """fail_json naming the option that holds a number too large for ansible-core's checks, if there is one."""
+    reporter = AnsibleModule(argument_spec={name: {"type": "raw"} for name in spec}, supports_check_mode=True)
+    for name in spec:
+        path = _huge_number_path(reporter.params.get(name), name)
+        if path is not None:
+            reporter.fail_json(msg=f"{path}: the number is too large; whole numbers go up to {_LARGEST_INT}")
+
+
 class AzsimModule:
     def __init__(self, argument_spec: dict[str, Any], read_only: bool = False, **kwargs: Any) -> None:
         spec = common_argument_spec()
@@ -121,6 +146,10 @@ class AzsimModule:
             # ansible-core (2.19 and earlier, ansible/ansible#81631) raises instead of failing when an option
             # with sub-options is given a bool or a number (``health_probe: false``): say so in a result.
             _refuse_scalar_for_suboptions(spec)
+            raise
+        except OverflowError:
+            # Its int check raises too, for a number past 64 bits inside a list (``port: [2**63]``).
+            _refuse_huge_numbers(spec)
             raise
 
     @property
