@@ -135,6 +135,22 @@ def _refuse_huge_numbers(spec: dict[str, Any]) -> None:
             reporter.fail_json(msg=f"{path}: the number is too large; whole numbers go up to {_LARGEST_INT}")
 
 
+def _secret_values(spec: dict[str, Any], params: dict[str, Any]) -> set[str]:
+    """Every value held by a no_log option or sub-option, as ansible-core compares them (strings)."""
+    found: set[str] = set()
+    for name, option in spec.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        if option.get("no_log"):
+            found |= _leaves(value)
+        elif "options" in option:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict):
+                    found |= _secret_values(option["options"], item)
+    return found
+
+
 class AzsimModule:
     def __init__(self, argument_spec: dict[str, Any], read_only: bool = False, **kwargs: Any) -> None:
         spec = common_argument_spec()
@@ -151,6 +167,9 @@ class AzsimModule:
             # Its int check raises too, for a number past 64 bits inside a list (``port: [2**63]``).
             _refuse_huge_numbers(spec)
             raise
+        # ansible-core masks the value a no_log option was given, but a dict option given as a ``k=v``
+        # string is converted after that: the converted values must be masked too, in every result.
+        self.module.no_log_values.update(_secret_values(spec, self.module.params))
 
     @property
     def params(self) -> dict[str, Any]:

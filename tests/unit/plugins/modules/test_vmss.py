@@ -386,3 +386,18 @@ def test_update_instances_rerun_is_idempotent(store: str, scale_set: Any) -> Non
     assert rc == 0, again
     assert again["changed"] is False
     assert "rolling_upgrade" not in again
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["real", "check-mode"])
+@pytest.mark.parametrize("image", ["latest", "9.9.9"], ids=["created", "refused"])
+def test_protected_settings_given_as_a_key_value_string_are_masked(store: str, check: bool, image: str) -> None:
+    """Ansible turns ``protected_settings: "k=v"`` into a dict after it masked the string; the values of the
+    converted dict must not appear either (issue 11 item 3), whether the call succeeds or is refused."""
+    extension = {**BASE["extensions"][1], "protected_settings": f"{SECRET_KEY}={SECRET}"}
+    args = {**BASE, "image": {**UBUNTU, "version": image}, "extensions": [BASE["extensions"][0], extension]}
+    rc, result, printed = run(vmss, {"store": store, "_ansible_check_mode": check, **args})
+    assert rc == (0 if image == "latest" else 1), result
+    assert SECRET not in printed
+    assert result["invocation"]["module_args"]["extensions"][1]["protected_settings"] == {
+        SECRET_KEY: "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    }
