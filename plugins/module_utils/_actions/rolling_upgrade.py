@@ -187,9 +187,10 @@ def approve_rolling_upgrade(
     run = fleet.latest_run(key)
     if run is None:
         raise AssertionError("approve returned without a run")
-    advance(store, store.now())
-    if wait and approved:
-        rollouts.drive(store, run, timeout)
+    if approved:  # a repeated approve writes nothing, not even the clock
+        advance(store, store.now())
+        if wait:
+            rollouts.drive(store, run, timeout)
     return {"approved": approved, **_result(call, key, run, before)}
 
 

@@ -567,6 +567,8 @@ def approve(store: Store, key: str, instance_ids: list[str]) -> list[str]:
         if flight is not None:
             ctx.begin_reimage(ctx.by_id[iid])
             starting.append(iid)
+    if not approved:
+        return []  # nothing to do: the run and its event stay as they are, written by nobody
     if starting:
         push(run, store.now() + ctx.reimage, "reimage_done", starting)
     fleet.touch_run(key, run["run_id"])

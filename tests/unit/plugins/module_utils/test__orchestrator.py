@@ -788,6 +788,18 @@ def test_deferral_approving_ahead_starts_when_its_batch_starts_azure_1(sim: Sim)
     assert again["changed"] is False and again["approved"] == []
 
 
+def test_deferral_approving_again_writes_nothing_azure_1(sim: Sim) -> None:
+    """A repeated approve changes nothing and writes nothing: the run's event keeps its place in the queue
+    (a rewritten event could be reordered against others due at the same instant; issue 11 item 9)."""
+    deferred(sim)
+    sim.advance("PT1H")
+    sim.approve(["w0"])
+    before = sim.dump()
+    again = sim.approve(["w0", "0"])
+    assert again["changed"] is False and again["approved"] == []
+    assert sim.dump() == before
+
+
 def test_deferral_cancel_with_only_unapproved_instances_ends_at_once_azure_3_cancel(sim: Sim) -> None:
     deferred(sim)
     cancelled = sim.cancel(wait=False)
