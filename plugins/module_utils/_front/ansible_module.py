@@ -80,15 +80,8 @@ def _refuse_scalar_for_suboptions(spec: dict[str, Any]) -> None:
     """fail_json naming the option with sub-options that was given a bool or a number, if there is one."""
     reporter = AnsibleModule(argument_spec={name: {"type": "raw"} for name in spec}, supports_check_mode=True)
     params = reporter.params
-    for name, option in spec.items():
-        if "options" not in option or params.get(name) is None:
-            continue
-        # The reporter knows no sub-options, so it must be told which values are secret.
-        for item in params[name] if isinstance(params[name], list) else [params[name]]:
-            if isinstance(item, dict):
-                for key, sub in option["options"].items():
-                    if sub.get("no_log") and item.get(key) is not None:
-                        reporter.no_log_values.update(_leaves(item[key]))
+    # The reporter knows no sub-options, so it must be told which values are secret.
+    reporter.no_log_values.update(_secret_values(spec, params))
     for name, option in spec.items():
         value = params.get(name)
         if "options" not in option or value is None:

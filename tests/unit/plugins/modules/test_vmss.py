@@ -401,3 +401,12 @@ def test_protected_settings_given_as_a_key_value_string_are_masked(store: str, c
     assert result["invocation"]["module_args"]["extensions"][1]["protected_settings"] == {
         SECRET_KEY: "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     }
+
+
+def test_a_scalar_for_an_option_with_sub_options_is_refused_without_showing_a_secret(store: str) -> None:
+    """ansible-core raises on ``health_probe: false`` (ansible/ansible#81631); the glue's own refusal must still
+    mask the protected settings given in the same call."""
+    rc, result, printed = run(vmss, {"store": store, **BASE, "health_probe": False})
+    assert rc == 1, result
+    assert result["msg"].startswith("health_probe: False is not allowed; give a dict of its options")
+    assert SECRET not in printed
