@@ -95,6 +95,11 @@ class Store:
         self._pending = False  # migration and WAL deferred to the first transaction (modes "write", "read")
         self._created: list[str] | None = None  # this Store made the file: the folders it made, deepest first
         self._inode = 0
+        # The virtual clock as this transaction sees it: read once, written back once before COMMIT
+        # (a fleet's advance moves it at every event; issue 14). None outside a transaction.
+        self._now: int | None = None
+        self._now_dirty = False
+        self._in_transaction = False
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -188,10 +193,13 @@ class Store:
             if self._pending:
                 # Inside the call's transaction: a call that does not commit leaves an older schema as it was.
                 _migrate(self.path, self.conn, self._steps)
+            self._now, self._now_dirty = None, False
+            self._in_transaction = True
             yield self
             if commit:
                 for flush in self.before_commit:
                     flush()
+                self._write_now()
                 self.conn.execute("COMMIT")
         except BaseException as exc:
             self._forget_if_new()
@@ -203,6 +211,8 @@ class Store:
                 raise cause from None
             raise
         finally:
+            self._in_transaction = False
+            self._now, self._now_dirty = None, False
             self.extras.clear()
             self.before_commit.clear()
             if collecting:
@@ -246,10 +256,23 @@ class Store:
     # -- the virtual clock -----------------------------------------------------------------------
 
     def now(self) -> int:
-        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'now'").fetchone()[0])
+        if self._now is not None:
+            return self._now
+        now = int(self.conn.execute("SELECT value FROM meta WHERE key = 'now'").fetchone()[0])
+        if self._in_transaction:  # another process may move it between two transactions, never within one
+            self._now = now
+        return now
 
     def set_now(self, seconds: int) -> None:
-        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(seconds),))
+        if self._in_transaction:
+            self._now, self._now_dirty = seconds, True
+        else:
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(seconds),))
+
+    def _write_now(self) -> None:
+        if self._now_dirty and self._now is not None:
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(self._now),))
+            self._now_dirty = False
 
     def fingerprint_key(self) -> bytes:
         """This store's random key for fingerprints of secrets, made on first use."""
