@@ -241,7 +241,8 @@ class AzsimModule:
         after = result.pop("after", None)
         if "changed" not in result:
             result["changed"] = has_snapshots and before != after
-        if self.module._diff and has_snapshots and not self.read_only:
+        # A read-only module returns snapshots only of what it changes outside the store (a report file).
+        if self.module._diff and has_snapshots:
             result["diff"] = {
                 "before": before if before is not None else {},
                 "after": after if after is not None else {},
