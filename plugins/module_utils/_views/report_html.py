@@ -48,7 +48,7 @@ class Report(TypedDict):
 PHASES: dict[str, dict[str, str]] = {
     "approval": {"label": "approval wait", "short": "approval", "fill": "#BBBBBB", "ink": "#000", "pattern": "lines"},
     "reimage": {"label": "reimage", "short": "reimage", "fill": "#0072B2", "ink": "#fff", "pattern": "none"},
-    "surge": {"label": "surge: new VM built", "short": "surge", "fill": "#CC79A7", "ink": "#000", "pattern": "dots"},
+    "surge": {"label": "surge: new VM built", "short": "surge", "fill": "#CC79A7", "ink": "#000", "pattern": "grid"},
     "boot": {"label": "boot", "short": "boot", "fill": "#56B4E9", "ink": "#000", "pattern": "diagonal"},
     "health_wait": {"label": "health wait", "short": "wait", "fill": "#F0E442", "ink": "#000", "pattern": "dots"},
     "restore": {
@@ -129,6 +129,7 @@ def _defs(prefix: str) -> str:
         "diagonal": f"<path d='M-1 1L1 -1M0 6L6 0M5 7L7 5' {ink}/>",
         "back": f"<path d='M-1 5L1 7M0 0L6 6M5 -1L7 1' {ink}/>",
         "cross": f"<path d='M0 0L6 6M6 0L0 6' {ink}/>",
+        "grid": f"<path d='M0 0.5H6M0.5 0V6' {ink}/>",
         "pause": "<path d='M0 6L6 0' stroke='#666' stroke-width='1'/>",
     }
     patterns = "".join(
