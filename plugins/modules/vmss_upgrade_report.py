@@ -70,14 +70,14 @@ EXAMPLES = r"""
   azsim.vmss.vmss_upgrade_report:
     resource_group: rg-web
     name: web
-    dest: /tmp/web-upgrades.html
+    dest: "{{ playbook_dir }}/web-upgrades.html"
     runs: 3
   register: report
 
 - name: Every scale set of the resource group
   azsim.vmss.vmss_upgrade_report:
     resource_group: rg-web
-    dest: /tmp/rg-web-upgrades.html
+    dest: "{{ playbook_dir }}/rg-web-upgrades.html"
 """
 
 RETURN = r"""
