@@ -24,12 +24,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPO
 from ansible_collections.azsim.vmss.plugins.module_utils._views import report_html
 from ansible_collections.azsim.vmss.plugins.module_utils._views.report_html import Report, render
 from ansible_collections.azsim.vmss.plugins.module_utils._views.timeline import RunPicture
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
-    SUB,
-    Sim,
-    fault,
-    sim,
-)
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import SUB, Sim, fault, sim  # noqa: F401 pylint: disable=unused-import
 
 UPGRADED = "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
 DURING = "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
@@ -207,7 +202,7 @@ def test_rows_are_in_batch_order_then_skipped(sim: Sim) -> None:
     assert all(not r["segments"] for r in picture["rows"][-2:])
 
 
-STOP_CASES: list[tuple[str, Callable[[Sim], None], dict[str, Any] | None]] = [
+STOP_CASES: list[tuple[str, Callable[[Sim], Any], dict[str, Any] | None]] = [
     ("a clean run has no stop", manual, None),
     (
         "post-batch breach after batch 3 (rule 6)",
@@ -254,7 +249,7 @@ STOP_CASES: list[tuple[str, Callable[[Sim], None], dict[str, Any] | None]] = [
 
 @pytest.mark.parametrize(("scenario", "expected"), [(c[1], c[2]) for c in STOP_CASES], ids=[c[0] for c in STOP_CASES])
 def test_where_the_run_stopped_and_why(
-    sim: Sim, scenario: Callable[[Sim], None], expected: dict[str, Any] | None
+    sim: Sim, scenario: Callable[[Sim], Any], expected: dict[str, Any] | None
 ) -> None:
     scenario(sim)
     stop = latest(sim)["stop"]
@@ -262,7 +257,7 @@ def test_where_the_run_stopped_and_why(
         assert stop is None
         return
     assert stop is not None
-    got = {k: stop[k] for k in ("status", "after_batch", "code", "instances")}  # type: ignore[literal-required]
+    got: dict[str, Any] = {k: stop[k] for k in ("status", "after_batch", "code", "instances")}
     got["time"] = minutes(stop["time"])
     assert got == expected
     assert stop["message"]
@@ -450,7 +445,8 @@ def test_whole_resource_group_in_name_order(sim: Sim, tmp_path: Path) -> None:
     manual(sim)
     from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 
-    other = {k: None for k in ("location", "api_version", "os_type", "windows_configuration", "extensions")}
+    other: dict[str, Any] = {k: None for k in ("location", "api_version", "os_type", "windows_configuration")}
+    other["extensions"] = None
     other.update(
         resource_group="rg",
         name="api",
@@ -489,7 +485,7 @@ def test_refusals_name_the_option_and_write_nothing(
 ) -> None:
     manual(sim)
     before = sorted(os.listdir(tmp_path))
-    filled = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in params.items()}
+    filled: dict[str, Any] = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in params.items()}
     with pytest.raises(AzsimError) as caught:
         report(sim, tmp_path / "report.html", **filled)
     assert message.format(tmp=tmp_path) in caught.value.message
