@@ -475,7 +475,7 @@ def _batch_table(picture: RunPicture) -> str:
 
 def _instance_table(picture: RunPicture) -> str:
     body = []
-    for row in picture["rows"]:
+    for row in picture["rows"][:MAX_ROWS]:
         glyph, words, _colour = RESULTS[row["result"]]
         phases = "; ".join(
             f"{PHASES[s['kind']]['label']} {_clock(s['start'])}\u2013{_clock(s['end'])}" for s in row["segments"]
@@ -498,7 +498,11 @@ def _run(picture: RunPicture, scale_set: ScaleSetReport, slug: str) -> str:
     end = picture["end"]
     took = f", ended {_when(end)} ({_span(end - picture['start'])})" if end is not None else ", not ended yet"
     more = len(picture["rows"]) - MAX_ROWS
-    note = f"<p class='note'>The picture draws the first {MAX_ROWS} instances; {more} more are in the table.</p>"
+    # A page of 100,000 rows helps nobody: vmss_upgrade_history returns every instance's result.
+    note = (
+        f"<p class='note'>The picture and the table show the first {MAX_ROWS} instances; {more} more are left out "
+        "(azsim.vmss.vmss_upgrade_history returns every instance's result).</p>"
+    )
     return (
         f"<article class='run' id='{prefix}' data-run-id='{picture['run_id']}' data-status='{picture['status']}'>"
         f"<h3>Run {picture['run_id']} {_status(picture['status'])}</h3>"

@@ -490,3 +490,11 @@ def test_refusals_name_the_option_and_write_nothing(
         report(sim, tmp_path / "report.html", **filled)
     assert message.format(tmp=tmp_path) in caught.value.message
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_a_large_scale_set_draws_the_first_rows_and_says_so(stopped: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_html, "MAX_ROWS", 4)
+    newest = render(stopped).split("<article class='run'")[1]
+    assert newest.count("class='instance-row'") == 4
+    assert newest.count("<tr data-instance=") == 4
+    assert "the first 4 instances; 6 more are left out" in newest
