@@ -606,7 +606,8 @@ footer{padding:18px 24px 30px;font-size:12px}
   body{background:#fff;font-size:10.5pt}
   header,main,footer{max-width:none;padding:0}
   nav{display:none}
-  .run{border:none;padding:0;margin:10pt 0;break-inside:avoid-page}
+  .run{border:none;padding:0;margin:10pt 0}
+  h2,h3,caption{break-after:avoid}thead{display:table-header-group}
   figure{overflow:visible;break-inside:avoid}
   svg.timeline{width:100%}
   table{break-inside:auto}tr{break-inside:avoid}
