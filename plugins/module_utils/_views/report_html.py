@@ -320,6 +320,19 @@ def _stop_marker(picture: RunPicture, scale: _Scale, height: int) -> str:
     )
 
 
+def _now_marker(picture: RunPicture, scale: _Scale, height: int) -> str:
+    """A run still going: where the virtual now is, which its open bars end at."""
+    if picture["status"] not in ("RollingForward", "RollingBack"):
+        return ""
+    x = scale.x(picture["now"])
+    anchor, dx = ("end", -4) if x > WIDTH - 120 else ("start", 4)
+    return (
+        f"<g class='now' data-time='{_iso(picture['now'])}'><line x1='{_num(x)}' x2='{_num(x)}' y1='{TOP - 30}' "
+        f"y2='{height}'/><text x='{_num(x + dx)}' y='{TOP - 30}' text-anchor='{anchor}'>"
+        f"\u25b6 now {_clock(picture['now'])}</text></g>"
+    )
+
+
 def _describe(picture: RunPicture, scale_set: str) -> str:
     batches = picture["batches"]
     text = (
@@ -357,6 +370,7 @@ def timeline_svg(picture: RunPicture, scale_set: str, prefix: str) -> str:
         "".join(_row(row, i, scale, prefix) for i, row in enumerate(rows)),
         _boundaries(picture, scale, height),
         _stop_marker(picture, scale, height),
+        _now_marker(picture, scale, height),
         "</svg>",
     ]
     return "".join(parts)
@@ -378,7 +392,7 @@ def legend_svg() -> str:
             f"fill='{phase['fill']}' stroke='#333' stroke-width='0.5'/>{overlay}"
             f"<text x='{x + 34}' y='18'>{escape(phase['label'])}</text></g>"
         )
-        x += 40 + 7 * len(phase["label"])
+        x += 54 + 7 * len(phase["label"])
     width = x
     return (
         f"<svg xmlns='http://www.w3.org/2000/svg' class='legend' role='img' aria-labelledby='legend-title' "
@@ -590,6 +604,7 @@ svg.legend{font-size:12px;max-width:100%;height:auto}
 .batch-boundary{stroke:#333;stroke-width:1;stroke-dasharray:2 2}
 .tick{stroke:#000;stroke-opacity:.08}.tick-label,.axis-caption{font-size:10.5px;fill:var(--muted)}
 .mark{font-size:12px;font-weight:700}
+.now line{stroke:#0072B2;stroke-width:2;stroke-dasharray:1 3}.now text{fill:#005A8C;font-weight:700;font-size:12px}
 .stop line{stroke:#D55E00;stroke-width:2.5;stroke-dasharray:6 3}.stop text{fill:#B34700;font-weight:700;font-size:12px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px;width:100%}
 caption{text-align:left;font-weight:600;padding:2px 0}

@@ -498,3 +498,14 @@ def test_a_large_scale_set_draws_the_first_rows_and_says_so(stopped: Report, mon
     assert newest.count("class='instance-row'") == 4
     assert newest.count("<tr data-instance=") == 4
     assert "the first 4 instances; 6 more are left out" in newest
+
+
+def test_a_run_in_flight_marks_the_virtual_now(sim: Sim) -> None:
+    in_flight(sim)
+    page = render(report_of(sim))
+    assert f"<g class='now' data-time='{format_timestamp(EPOCH + 60)}'>" in page
+    assert "Still RollingForward at virtual time 2025-01-01 00:01." in page
+
+
+def test_a_finished_run_has_no_now_marker(stopped: Report) -> None:
+    assert "class='now'" not in render(stopped)
