@@ -24,7 +24,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPO
 from ansible_collections.azsim.vmss.plugins.module_utils._views import report_html
 from ansible_collections.azsim.vmss.plugins.module_utils._views.report_html import Report, render
 from ansible_collections.azsim.vmss.plugins.module_utils._views.timeline import RunPicture
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import SUB, Sim, fault, sim  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import SUB, Sim, fault, make_sim, sim  # noqa: F401 pylint: disable=unused-import
 
 UPGRADED = "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
 DURING = "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
@@ -509,3 +509,43 @@ def test_a_run_in_flight_marks_the_virtual_now(sim: Sim) -> None:
 
 def test_a_finished_run_has_no_now_marker(stopped: Report) -> None:
     assert "class='now'" not in render(stopped)
+
+
+@pytest.mark.parametrize("scenario", [c[1] for c in PHASE_CASES], ids=[c[0] for c in PHASE_CASES])
+def test_every_row_is_a_sequence_of_phases_within_its_batch(sim: Sim, scenario: Callable[[Sim], None]) -> None:
+    """Whatever the scenario, each instance's phases follow one another without overlap, from its batch's start;
+    an upgraded instance's last phase ends when it became healthy, a failed one's health wait at its deadline."""
+    scenario(sim)
+    picture = latest(sim)
+    starts = {b["index"]: b["start"] for b in picture["batches"]}
+    for row in picture["rows"]:
+        segments = row["segments"]
+        if row["batch"] is None:
+            assert segments == [] and row["result"] in ("pending", "skipped")
+            continue
+        if not segments:  # its batch starts at the virtual now: nothing to draw yet
+            assert row["result"] == "in_progress" and starts[row["batch"]] == picture["now"], row
+            continue
+        assert segments[0]["start"] == starts[row["batch"]], row
+        for before, after in zip(segments, segments[1:]):
+            assert before["end"] <= after["start"], row
+        assert all(s["start"] < s["end"] for s in segments), row
+        healthy = [m["time"] for m in row["marks"] if m["kind"] == "healthy"]
+        if row["result"] == "upgraded":
+            assert healthy == [segments[-1]["end"]], row
+        failed = [m["time"] for m in row["marks"] if m["kind"] == "failed"]
+        if row["result"] in ("failed", "rolled_back", "rollback_failed"):
+            waits = [s for s in segments if s["kind"] == "health_wait"]
+            assert [w["end"] for w in waits] == failed, row
+
+
+def test_two_stores_built_alike_give_byte_identical_pages(make_sim: Callable[[str], Sim], tmp_path: Path) -> None:
+    """Nothing random or wall-clock goes into the page: the same history gives the same bytes."""
+    pages = []
+    for label in ("a", "b"):
+        world = make_sim(label)
+        platform(world, [fault("boot_unhealthy", instances=["w3"])])
+        dest = tmp_path / f"{label}.html"
+        report(world, dest)
+        pages.append(dest.read_bytes())
+    assert pages[0] == pages[1]
