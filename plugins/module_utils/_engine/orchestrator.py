@@ -31,9 +31,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
+    IN_PROGRESS_CODE,
     ScaleSetRef,
     breach_rollback,
     credential_error,
+    in_progress_error,
     post_batch_error,
     pre_batch_error,
 )
@@ -406,6 +408,7 @@ class _Context:
     def check_batch_end(self) -> None:
         """After any instance's outcome: once none of the current batch is in progress, the batch ends."""
         run = self.run
+        self.note_failures()
         index = run["current_batch"]
         if index is None:
             return
@@ -416,6 +419,16 @@ class _Context:
         self.end_batch(batch, results)
         if run["status"] in ACTIVE:
             self.after_batch(batch)
+
+    def note_failures(self) -> None:
+        """azure-behaviour-2 ER-6: while rolling forward with failed instances, the run's error says so."""
+        run = self.run
+        if run["status"] != "RollingForward" or not run["gated"]:
+            return
+        if run["error"] is None or run["error"]["code"] == IN_PROGRESS_CODE:
+            run["error"] = in_progress_error(
+                self.scale_set, run["outcome"], run["policy"]["maxUnhealthyUpgradedInstancePercent"], self.by_id
+            )
 
     def end_batch(self, batch: Batch, results: list[OutcomeResult]) -> None:
         batch["end"] = self.now
