@@ -270,3 +270,27 @@ def test_a_breach_replaces_the_in_progress_error_azure_behaviour_2_er_3_er_6(sim
     props = latest_props(sim.start())
     assert props["runningStatus"]["code"] == "Faulted"
     assert props["error"]["code"] == "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
+
+
+def test_worked_timeline_a_change_during_a_run_docs_how_a_run_proceeds(sim: Sim) -> None:
+    """docs/how-a-run-proceeds.md "Conflicts and errors", worked timeline (azure-behaviour-2 CF-2, CF-3, CF-6)."""
+    running_os_upgrade(sim, "Rolling")
+    sim.advance("PT2M")
+    with pytest.raises(Conflict):
+        sim.vmss(extensions=[extension("app")])
+    sim.advance("PT1M")
+    with pytest.raises(Conflict):
+        sim.vmss(state="absent")
+    sim.advance("PT1M")
+    cancelled = sim.cancel(wait=False)
+    props = latest_props(cancelled)
+    assert (props["runningStatus"]["code"], props["runningStatus"]["lastAction"]) == ("RollingForward", "Cancel")
+    assert [b["instances"] for b in cancelled["batches"]] == [["w0", "w5"], ["w1", "w6"]]
+    sim.advance("PT4M")  # batch 2, started at 00:04 before the cancel, ends at 00:08
+    assert latest_props(sim.view())["runningStatus"]["code"] == "Cancelled"
+    rollout = sim.vmss(extensions=[extension("app")])
+    assert latest_props(rollout)["runningStatus"]["code"] == "RollingForward"
+    sim.advance("PT1H")
+    view = sim.view()
+    assert latest_props(view)["runningStatus"]["code"] == "Completed"
+    assert all(i["latest_model_applied"] for i in view["instances"])
