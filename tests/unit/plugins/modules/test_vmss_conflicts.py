@@ -73,9 +73,7 @@ def in_progress(op: str) -> str:
     )
 
 
-def test_vmss_model_change_during_a_run_fails_with_azures_409_azure_behaviour_2_cf_2_d1(
-    call: Call, store: str
-) -> None:
+def test_vmss_model_change_during_a_run_fails_with_azures_409_azure_behaviour_2_cf_2_d1(call: Call, store: str) -> None:
     running(call)
     before = dump(store)
     result = failed(call(vmss, extensions=[APP]))
