@@ -101,10 +101,10 @@ def delete_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
     sub, rg, name = p["subscription"], p["resource_group"], p["name"]
 
     def action(call: Call) -> tuple[str, str] | None:
-        info = scale_set_info(call, rg, name)
-        if not info.get("exists") or info.get("vmss") is None:
+        vmss = scale_set_info(call, rg, name).get("vmss")
+        if vmss is None:
             return None
-        location = str(info["vmss"]["location"])
+        location = str(vmss["location"])
         ensure_scale_set(call, rg, name, state="absent")
         return location, _now(call)
 
