@@ -308,7 +308,11 @@ EXAMPLES = r"""
         credential_expiry: "2026-01-01T00:00:00Z"
     update_instances: [all]
 
-- name: Delete it
+- name: Let that rollout finish (a scale set cannot be deleted while a rolling upgrade runs)
+  azsim.vmss.sim_clock:
+    advance: PT10M
+
+- name: Delete it, with its runs and history
   azsim.vmss.vmss:
     resource_group: rg-web
     name: web
