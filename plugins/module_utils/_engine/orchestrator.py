@@ -39,6 +39,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     post_batch_error,
     pre_batch_error,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
@@ -264,7 +265,17 @@ class _Context:
                 "name": os_disk_name(self.record, int(instance["instance_id"]), generation),
                 "image_version": target or instance["os_disk"]["image_version"],
             }
-        instance["model_version"] = run["model_version"]
+        instance["model_version"] = self.applied_model_version()
+
+    def applied_model_version(self) -> int:
+        """The model an instance carries after its reimage: an OS run applies the model current now, its extensions
+        included (azure-behaviour-2 CF-2: a Manual-mode change during the run reaches later batches), unless that
+        model's image is no longer the run's target (then the instance is not on the current model)."""
+        run = self.run
+        reference = self.record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
+        if run["kind"] == "os" and keeps_run_image(reference, run):
+            return self.record["model_version"]
+        return run["model_version"]
 
     def rerun_extensions(self, instance: Instance, flight: Flight, fault: InstanceFaults) -> bool:
         """Every extension of the model runs again (§3.4); True when one failed to provision."""

@@ -19,6 +19,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
+    IMAGE,
     Sim,
     extension,
     fault,
@@ -98,6 +99,33 @@ def test_model_change_in_manual_mode_during_a_run_is_accepted_and_touches_nobody
     assert sim.run() == run
     sim.advance("PT1H")
     assert latest_props(sim.view())["runningStatus"]["code"] == "Completed"
+
+
+def test_manual_mode_change_during_a_run_reaches_the_later_batches_only_azure_behaviour_2_cf_2(sim: Sim) -> None:
+    """CF-2, Manual: instances in later batches are upgraded with the model current when their batch runs; the
+    batch already done keeps the old model until it is updated (update_instances)."""
+    running_os_upgrade(sim, "Manual")  # batch 1 (w0, w5) reimaging since 00:00
+    sim.advance("PT4M")  # batch 1 done, batch 2 (w1, w6) started
+    sim.vmss(extensions=[extension("app")])
+    sim.advance("PT1H")
+    view = sim.view()
+    assert latest_props(view)["runningStatus"]["code"] == "Completed"
+    instances = {i["name"]: i for i in view["instances"]}
+    for name, instance in instances.items():
+        done_before = name in ("w0", "w5")
+        assert instance["latest_model_applied"] is not done_before, name
+        assert [e["name"] for e in instance["extensions"]] == ([] if done_before else ["app"]), name
+        assert instance["os_disk"]["image_version"] == "1.1.0"
+
+
+def test_manual_mode_image_change_during_a_run_keeps_the_runs_target_azure_behaviour_2_cf_2(sim: Sim) -> None:
+    running_os_upgrade(sim, "Manual")
+    sim.vmss(image={**IMAGE, "version": "1.0.0"})  # pinned back: the run keeps rolling out 1.1.0
+    sim.advance("PT1H")
+    view = sim.view()
+    assert latest_props(view)["runningStatus"]["code"] == "Completed"
+    assert {i["os_disk"]["image_version"] for i in view["instances"]} == {"1.1.0"}
+    assert not any(i["latest_model_applied"] for i in view["instances"])
 
 
 def test_changes_outside_the_vm_model_are_accepted_during_a_run_azure_behaviour_2_cf_2_cf_5(sim: Sim) -> None:
