@@ -50,7 +50,7 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
                 # The run holds the scale set's one rolling-upgrade slot; the simulator runs one at a time.
                 raise Conflict(
                     "update_instances: an OS rolling upgrade is in progress on this scale set; wait for it or "
-                    "cancel it (Azure: 409 Conflict)",
+                    "cancel it (Azure: 409 OperationNotAllowed)",
                     code="OperationNotAllowed",
                     status=409,
                 )
