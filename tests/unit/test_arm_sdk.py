@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.tests.arm.sdk_venv import VenvError, client_python
 from ansible_collections.azsim.vmss.tests.unit._arm import in_store, threaded_endpoint
 
@@ -72,3 +73,52 @@ def test_sdk_create_get_list_upgrade_latest_history_errors(sdk_python: Path, tmp
     assert errors["missing"] == {"status": 404, "code": "ResourceNotFound"}
     assert "AADSTS7000215" in errors["wrong_secret"]["message"]
     assert info["client_secret"] not in json.dumps(upgraded)
+
+
+UNHEALTHY = "Instance found to be unhealthy or unreachable."
+
+
+def test_sdk_faulted_run_error_deserializes_into_api_error_then_delete(sdk_python: Path, tmp_path: Path) -> None:
+    """azure-behaviour-2 ER-1, ER-3, ER-5, ER-11 in the SDK's own models; DELETE as an LRO (design.md state absent)."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        sdk(sdk_python, "create", info)
+        faults = [{"type": "boot_unhealthy", "instances": ["sdkvmss_0"]}]
+        in_store(store, ensure_scale_set, resource_group="rg-sdk", name="sdkvmss", simulation={"faults": faults})
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        seen = sdk(sdk_python, "faulted", info)
+    error = {
+        "code": "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
+        "target": None,
+        "message": "Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in "
+        "the RollingUpgradePolicy. 33% of instances are in an unhealthy state after being upgraded - more than the "
+        f"threshold of 20% configured in the RollingUpgradePolicy. The most impactful error is:  {UNHEALTHY} For "
+        "details on rolling upgrades, use http://aka.ms/AzureVMSSRollingUpgrade",
+        "details": [
+            {
+                "code": "RollingUpgradeInstanceUnhealthyError",
+                "target": "sdkvmss/virtualMachines/0",
+                "message": UNHEALTHY,
+            }
+        ],
+    }
+    assert seen["latest"] == {"code": "Faulted", "error": error}
+    assert seen["history_error"] == error
+    assert seen["lro"] == {"type": "HttpResponseError", "error": error}
+    assert seen["deleted"] is True
+
+
+def test_sdk_409s_while_a_run_goes_on(sdk_python: Path, tmp_path: Path) -> None:
+    """azure-behaviour-2 CF-1, CF-2, CF-3 as the SDK sees them: ResourceExistsError with OperationNotAllowed."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state", clock="manual") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        sdk(sdk_python, "create", info)
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        seen = sdk(sdk_python, "conflicts", info)
+    assert seen["running"] == "RollingForward"
+    for key, operation in (("second_start", "osRollingUpgrade"), ("put", "PUT"), ("delete", "DELETE")):
+        refusal = seen[key]
+        assert (refusal["status"], refusal["code"]) == (409, "OperationNotAllowed"), key
+        assert f"Operation '{operation}' is not allowed on Virtual Machine Scale Set 'sdkvmss'" in refusal["message"]

@@ -205,7 +205,9 @@ class AzsimModule:
             finally:
                 store.close()
         except AzsimError as exc:
-            self.fail(exc.message, **exc.details)
+            # design.md, round 2: a refusal carries Azure's error as error.code / error.message; msg says more.
+            details = {k: v for k, v in exc.details.items() if k != "azure_message"}
+            self.fail(exc.message, **details, error=exc.azure_error())
         except sqlite3.OperationalError as exc:  # the disk or the file system, not the data: full, I/O error
             self.fail(
                 f"store {os.path.abspath(os.path.expanduser(path))}: could not be used ({exc}); nothing was changed. "

@@ -320,6 +320,13 @@ class Store:
         else:
             self.conn.execute("DELETE FROM events WHERE subject = ? AND kind = ?", (subject, kind))
 
+    def cancel_events_under(self, subject: str) -> None:
+        """Every event of ``subject`` and of the subjects below it (``subject/...``), of any kind."""
+        prefix = subject + "/"
+        self.conn.execute(
+            "DELETE FROM events WHERE subject = ? OR substr(subject, 1, ?) = ?", (subject, len(prefix), prefix)
+        )
+
     def delete_event(self, seq: int) -> None:
         self.conn.execute("DELETE FROM events WHERE seq = ?", (seq,))
 

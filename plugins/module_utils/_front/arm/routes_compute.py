@@ -94,13 +94,25 @@ def get_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
 
 
 def delete_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
-    def action(call: Call) -> bool:
-        existed = bool(scale_set_info(call, p["resource_group"], p["name"]).get("exists"))
-        if existed:
-            ensure_scale_set(call, p["resource_group"], p["name"], state="absent")
-        return existed
+    """Azure's DELETE: 202 with the LRO headers (the delete is done when it answers), 204 if there was nothing.
 
-    return Response(200 if ctx.run(p["subscription"], action) else 204)
+    The action refuses it during a rolling upgrade (409, azure-behaviour-2 CF-3).
+    """
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+
+    def action(call: Call) -> tuple[str, str] | None:
+        vmss = scale_set_info(call, rg, name).get("vmss")
+        if vmss is None:
+            return None
+        location = str(vmss["location"])
+        ensure_scale_set(call, rg, name, state="absent")
+        return location, _now(call)
+
+    deleted = ctx.run(sub, action)
+    if deleted is None:
+        return Response(204)
+    location, now = deleted
+    return Response(202, None, _lro_headers(ctx, sub, location, lro.Operation("delete", rg, name, None, now)))
 
 
 def list_scale_sets(ctx: Ctx, p: dict[str, str]) -> Response:
@@ -203,7 +215,7 @@ def page(ctx: Ctx, items: list[Any]) -> dict[str, Any]:
 
 
 def _operation_status(call: Call, op: lro.Operation) -> tuple[str, str | None, str | None, dict[str, Any] | None]:
-    if op.kind in ("put", "noop") or op.run_id is None:
+    if op.kind in ("put", "delete", "noop") or op.run_id is None:
         return "Succeeded", op.started, op.started, None
     run: RunStatus | None = run_status(call, op.resource_group, op.name, op.run_id)
     if run is None:
