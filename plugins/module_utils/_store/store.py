@@ -30,6 +30,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     newer,
     prepare_file,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._store.filesystems import check_filesystem
 from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import (
     check_sidecar_types,
     check_sidecars_belong,
@@ -120,6 +121,7 @@ class Store:
                 f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file"
             )
         path = os.path.abspath(os.path.expanduser(path))
+        check_filesystem(path)  # before anything is created, read or locked there
         created = prepare_file(path, create=mode != "read")
         fresh = created is not None or os.stat(path).st_size == 0
         check_sidecar_types(path)

@@ -404,3 +404,20 @@ def test_the_example_inventory_file_gives_the_groups_it_promises(tmp_path: Path,
     assert found["azsim_health_Unhealthy"] == ["web-03", "web-04"]
     assert "api-01" not in [h.name for h in inv.get_hosts()]  # resource_groups: [rg-demo]
     assert hostvars(inv, "web-01")["ansible_connection"] == "local"
+
+
+def test_a_store_on_nfs_is_refused_as_every_module_refuses_it(
+    tmp_path: Path, fleet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 15 part 4: SQLite's WAL is not safe on a network file system (_store/filesystems.py)."""
+    from ansible.errors import AnsibleParserError
+
+    from ansible_collections.azsim.vmss.plugins.module_utils._store import filesystems
+
+    fake = tmp_path / "mountinfo"
+    fake.write_text(
+        f"1 0 0:1 / / rw - ext4 /dev/vda rw\n2 1 0:2 / {os.path.realpath(fleet.parent)} rw - nfs nas:/x rw\n"
+    )
+    monkeypatch.setattr(filesystems, "MOUNTINFO", str(fake))
+    with pytest.raises(AnsibleParserError, match=r"vmss.sqlite: is on a nfs file system \(nas:/x mounted at "):
+        plugin_parse(source(tmp_path, {"store": str(fleet)}))
