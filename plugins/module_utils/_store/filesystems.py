@@ -140,6 +140,6 @@ def check_filesystem(path: str, mountinfo: str | None = None) -> None:
         "SQLite's WAL mode, which the store uses, is not safe: its locks and shared-memory index do not hold across "
         "a network or shared file system, and the store could be corrupted or lose changes; nothing was read or "
         "written. Put the store on a local file system (the store option or AZSIM_VMSS_STORE: a local disk, or a "
-        "container volume backed by one; docs/awx.md), or use the Azure endpoint (arm_endpoint) run where the store "
-        "is local"
+        "container volume backed by one; docs/awx.md), or serve it with the Azure endpoint from a host where it is "
+        "local (docs/azure-endpoint.md)"
     )
