@@ -145,6 +145,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
 from ansible_collections.azsim.vmss.plugins.module_utils._front.inventory_source import (
     read_hosts,
     store_path,
@@ -204,7 +205,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):  # type: i
                 return cached
             except KeyError:
                 update = True
-        hosts = list(read_hosts(path, store, subscription_id, self.get_option("resource_groups")))
+        try:
+            hosts = list(read_hosts(store, subscription_id, self.get_option("resource_groups")))
+        except AzsimError as exc:
+            raise AnsibleParserError(f"azsim.vmss.vmss inventory {path}: {exc.message}") from None
         if update:
             self._cache[key] = hosts
         return hosts

@@ -26,12 +26,12 @@ def _as_controller(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
     monkeypatch.delenv("AZSIM_VMSS_STORE", raising=False)
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
     # build/ (or the tree above an ansible_collections checkout), which tests/unit/conftest.py put on sys.path.
-    collections = next(p for p in sys.path if Path(p, "ansible_collections", "azsim", "vmss").exists())
+    collections = [p for p in sys.path if Path(p, "ansible_collections", "azsim", "vmss").exists()][:1]
     # The collection's package must be loaded by the collection loader, which reads meta/runtime.yml into it; the
     # modules below it stay the ones already imported (the same classes for the tests' isinstance checks).
     for package in ("ansible_collections", "ansible_collections.azsim", "ansible_collections.azsim.vmss"):
         monkeypatch.delitem(sys.modules, package, raising=False)
-    init_plugin_loader([collections])
+    init_plugin_loader(collections)
     try:
         yield
     finally:

@@ -86,7 +86,7 @@ def test_a_later_mount_on_the_same_point_hides_the_earlier() -> None:
 def test_a_store_on_a_network_or_shared_file_system_is_refused_naming_it_and_the_fix(
     folder: str, fstype: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(filesystems, "existing_folder", lambda path: os.path.dirname(path))
+    monkeypatch.setattr(filesystems, "existing_folder", os.path.dirname)
     with pytest.raises(StoreError) as refused:
         check_filesystem(f"{folder}/vmss.sqlite", MOUNTINFO)
     message = refused.value.message
@@ -99,7 +99,7 @@ def test_a_store_on_a_network_or_shared_file_system_is_refused_naming_it_and_the
 @pytest.mark.parametrize("folder", ["/runner/azsim", "/", "/tmp", "/mnt/fov", "/mnt/nfs/local", "/dev"])
 def test_a_store_on_a_local_file_system_is_accepted(folder: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """overlay (a container's root), ext4/xfs volumes, tmpfs, and fuse-overlayfs (rootless containers) are local."""
-    monkeypatch.setattr(filesystems, "existing_folder", lambda path: os.path.dirname(path))
+    monkeypatch.setattr(filesystems, "existing_folder", os.path.dirname)
     check_filesystem(f"{folder}/vmss.sqlite", MOUNTINFO)
 
 
