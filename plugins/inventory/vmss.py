@@ -84,6 +84,10 @@ notes:
     upgrade result and by scale set.
   - Nothing connects to the hosts. Tasks that need a connection should use C(ansible_connection=local) (set it
     with O(compose)) or run on the controller, as every azsim.vmss module does.
+  - ansible-core 2.19 and later warn that the host variables C(name) and C(tags) use reserved names, as they do for
+    C(azure_rm), whose names these are; the variables are set all the same.
+  - Values read from the store are data, never templates. C(ansible-inventory --list) therefore wraps each string
+    in an C(__ansible_unsafe) object, which C(from_json(profile='inventory_legacy')) reads back.
   - With O(cache) on, the hosts are read from the cache until it expires, so that changes made to the store
     meanwhile are not seen; the cache key includes the store's path and the subscription.
 seealso:
