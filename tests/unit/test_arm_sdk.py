@@ -31,7 +31,11 @@ UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"
 @pytest.fixture(scope="session")
 def sdk_python() -> Path:
     try:
-        return client_python(HERE / "requirements-sdk.txt", "sdk", "azure.mgmt.compute, azure.identity")
+        return client_python(
+            HERE / "requirements-sdk.txt",
+            "sdk",
+            "azure.mgmt.compute, azure.identity, azure.mgmt.resource, azure.mgmt.resource.features",
+        )
     except VenvError as exc:
         pytest.fail(
             f"the azure-mgmt-compute real-client test needs its venv and it could not be built:\n{exc}", pytrace=False
