@@ -145,6 +145,7 @@ def delete_resource_group(call: Call, name: str) -> bool:
         return False
     for record in list_records(call.store, call.subscription_id, name):
         ensure_scale_set(call, name, record["model"]["name"], state="absent")
+        delete_scale_set_extras(call, record["model"]["id"])
     for child in _descendants(call, group["id"]):
         call.store.delete_docs(TABLE, {"id": child.lower()})
     call.store.delete_docs(TABLE, {"id": group["id"].lower()})
@@ -235,3 +236,36 @@ def delete_resource(call: Call, resource_id: str) -> bool:
         call.store.delete_docs(TABLE, {"id": child.lower()})
     call.store.delete_docs(TABLE, {"id": current["id"].lower()})
     return True
+
+
+# -- what a scale set PUT carried beyond the simulator's model -------------------------------------
+# Clients read back fields the simulator does not model (azure_rm_virtualmachinescaleset compares the
+# network interfaces, OS disk caching and VM size of its GET with its own options). The endpoint keeps
+# those parts of the last PUT or PATCH, secrets removed, beside the scale set, tied to its creation time
+# so that a scale set deleted and made again does not inherit them.
+
+
+def _extras_id(scale_set_id: str) -> str:
+    return f"{scale_set_id}/$rest"
+
+
+def scale_set_extras(call: Call, scale_set_id: str, time_created: str) -> RestDoc | None:
+    doc = call.store.get_doc(TABLE, {"id": _extras_id(scale_set_id).lower()})
+    if doc is None or doc.get("timeCreated") != time_created:
+        return None
+    extras: RestDoc = doc["extras"]
+    return extras
+
+
+def save_scale_set_extras(call: Call, scale_set_id: str, time_created: str, extras: RestDoc) -> bool:
+    """Keep ``extras`` for the scale set; False (and nothing written) when they are already kept."""
+    doc = {"timeCreated": time_created, "extras": extras}
+    key = _extras_id(scale_set_id).lower()
+    if call.store.get_doc(TABLE, {"id": key}) == doc or call.check_mode:
+        return False
+    call.store.put_doc(TABLE, _key(call, key, scale_set_id), doc)
+    return True
+
+
+def delete_scale_set_extras(call: Call, scale_set_id: str) -> None:
+    call.store.delete_docs(TABLE, {"id": _extras_id(scale_set_id).lower()})

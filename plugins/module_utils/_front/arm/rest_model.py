@@ -327,3 +327,61 @@ def scale_set_instance_view(vmss: dict[str, Any], instances: list[dict[str, Any]
         "extensions": extensions,
         "statuses": [_provisioning(overall, now)],
     }
+
+
+# -- the parts of a PUT the simulator does not model -----------------------------------------------
+
+# Paths the collection's model answers for (from scale_set_options and the resource's own fields), and
+# secrets Azure never returns: never kept as extras.
+_MODEL_PATHS: tuple[tuple[str, ...], ...] = (
+    ("id",),
+    ("name",),
+    ("type",),
+    ("location",),
+    ("etag",),
+    ("zones",),
+    ("sku", "capacity"),
+    ("properties", "provisioningState"),
+    ("properties", "uniqueId"),
+    ("properties", "timeCreated"),
+    ("properties", "singlePlacementGroup"),
+    ("properties", "upgradePolicy"),
+    ("properties", "virtualMachineProfile", "storageProfile", "imageReference"),
+    ("properties", "virtualMachineProfile", "storageProfile", "osDisk", "osType"),
+    ("properties", "virtualMachineProfile", "extensionProfile"),
+    ("properties", "virtualMachineProfile", "networkProfile", "healthProbe"),
+    ("properties", "virtualMachineProfile", "osProfile", "windowsConfiguration"),
+    ("properties", "virtualMachineProfile", "osProfile", "adminPassword"),
+    ("properties", "virtualMachineProfile", "osProfile", "customData"),
+)
+
+
+def extras_of(body: dict[str, Any]) -> dict[str, Any]:
+    """What a scale set body holds beyond the model (VM size, network interfaces, OS disk settings...)."""
+    extras = copy.deepcopy(body)
+    for path in _MODEL_PATHS:
+        parent: Any = extras
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    pruned: dict[str, Any] = _prune(extras)
+    return pruned
+
+
+def _prune(doc: Any) -> Any:
+    if not isinstance(doc, dict):
+        return doc
+    pruned = {k: _prune(v) for k, v in doc.items() if v is not None}
+    return {k: v for k, v in pruned.items() if v != {}}
+
+
+def overlay(view: dict[str, Any], extras: dict[str, Any] | None) -> dict[str, Any]:
+    """The model's view with the kept extras laid over it (objects merge; the extras never hold model paths)."""
+    if not extras:
+        return view
+    merged = copy.deepcopy(view)
+    for key, value in extras.items():
+        current = merged.get(key)
+        merged[key] = overlay(current, value) if isinstance(current, dict) and isinstance(value, dict) else value
+    return merged

@@ -23,6 +23,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.operations imp
     run_status,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import set_upgrade_policy
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.resources import (
+    delete_scale_set_extras,
+    save_scale_set_extras,
+    scale_set_extras,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import (
     NO_RUN_TO_CANCEL,
     approve_rolling_upgrade,
@@ -48,11 +53,20 @@ def not_found(resource_group: str, name: str) -> ArmError:
     )
 
 
+def _rest(call: Call, vmss: dict[str, Any]) -> dict[str, Any]:
+    """The scale set as ARM answers it: the model, with what the last PUT held beyond it (rest_model.extras_of)."""
+    extras = scale_set_extras(call, vmss["id"], str(vmss["properties"].get("timeCreated", "")))
+    return rest_model.overlay(vmss, extras)
+
+
 def _view(call: Call, resource_group: str, name: str) -> dict[str, Any]:
     info = scale_set_info(call, resource_group, name)
-    if not info.get("exists") or info.get("vmss") is None:
+    vmss = info.get("vmss")
+    if vmss is None:
         raise not_found(resource_group, name)
-    return dict(info)
+    view: dict[str, Any] = dict(info)
+    view["vmss"] = _rest(call, vmss)
+    return view
 
 
 def _now(call: Call) -> str:
@@ -75,7 +89,8 @@ def _write(ctx: Ctx, p: dict[str, str], patch: bool) -> Response:
 
     def action(call: Call) -> tuple[bool, dict[str, Any], str]:
         info = scale_set_info(call, rg, name)
-        current = info.get("vmss") if info.get("exists") else None
+        stored = info.get("vmss")
+        current = _rest(call, stored) if stored is not None else None
         if patch and current is None:
             raise not_found(rg, name)
         body = rest_model.merge_patch(current, sent) if patch else sent
@@ -86,6 +101,10 @@ def _write(ctx: Ctx, p: dict[str, str], patch: bool) -> Response:
             set_upgrade_policy(call, rg, name, **policy)
         if ctx.instant:
             finish_active_run(call, rg, name)
+        model = scale_set_info(call, rg, name)["vmss"] or {}
+        save_scale_set_extras(
+            call, model["id"], str(model["properties"].get("timeCreated", "")), rest_model.extras_of(body)
+        )
         return current is None, _view(call, rg, name), _now(call)
 
     created, view, now = ctx.run(sub, action)
@@ -121,6 +140,7 @@ def delete_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
             return None
         location = str(vmss["location"])
         ensure_scale_set(call, rg, name, state="absent")
+        delete_scale_set_extras(call, vmss["id"])
         return location, _now(call)
 
     deleted = ctx.run(sub, action)
@@ -132,11 +152,12 @@ def delete_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
 
 def list_scale_sets(ctx: Ctx, p: dict[str, str]) -> Response:
     rg = p.get("resource_group")
-    if rg is None:
-        views = ctx.run(p["subscription"], subscription_scale_sets, commit=False)
-    else:
-        views = ctx.run(p["subscription"], lambda call: scale_set_info(call, rg)["scale_sets"], commit=False)
-    return Response(200, {"value": [v["vmss"] for v in views]})
+
+    def action(call: Call) -> list[dict[str, Any]]:
+        views = subscription_scale_sets(call) if rg is None else scale_set_info(call, rg)["scale_sets"]
+        return [_rest(call, v["vmss"]) for v in views if v["vmss"] is not None]
+
+    return Response(200, {"value": ctx.run(p["subscription"], action, commit=False)})
 
 
 def list_vms(ctx: Ctx, p: dict[str, str]) -> Response:

@@ -417,3 +417,64 @@ def test_deleting_a_group_deletes_its_scale_sets(
     assert client.arm("DELETE", RG).status == 200
     assert client.arm("GET", VMSS).status == 404
     assert not in_store(store_path, scale_set_info, resource_group="rg", name="web")["exists"]
+
+
+# -- what a PUT holds beyond the model -------------------------------------------------------------
+
+
+def azcollection_like_body() -> dict[str, Any]:
+    """What azure_rm_virtualmachinescaleset PUTs: a VM size, NICs, OS disk settings and an admin password."""
+    doc = body(capacity=2, mode="Manual")
+    doc["sku"]["name"] = "Standard_B1s"
+    profile = doc["properties"]["virtualMachineProfile"]
+    profile["osProfile"] = {"computerNamePrefix": "web", "adminUsername": "azure", "adminPassword": "S3cret-pass!"}
+    profile["storageProfile"]["osDisk"] = {
+        "createOption": "FromImage",
+        "caching": "ReadOnly",
+        "managedDisk": {"storageAccountType": "Standard_LRS"},
+        "osType": "Linux",
+    }
+    profile["networkProfile"]["networkInterfaceConfigurations"] = [
+        {
+            "name": "web",
+            "properties": {
+                "primary": True,
+                "ipConfigurations": [{"name": "default", "properties": {"subnet": {"id": f"{VNET}/subnets/default"}}}],
+            },
+        }
+    ]
+    doc["properties"]["orchestrationMode"] = "Uniform"
+    return doc
+
+
+def test_a_get_echoes_what_the_put_held_beyond_the_model_but_no_secret(client: WsgiClient, store_path: Path) -> None:
+    """azure_rm_virtualmachinescaleset compares its GET with its options (arm-endpoint-research §3.3)."""
+    publish(store_path, "1.0.0")
+    sent = azcollection_like_body()
+    created = client.arm("PUT", VMSS, sent)
+    assert created.status == 201, created
+    got = client.arm("GET", VMSS).json
+    profile = got["properties"]["virtualMachineProfile"]
+    assert got["sku"] == {"name": "Standard_B1s", "tier": "Standard", "capacity": 2}
+    assert profile["storageProfile"]["osDisk"]["caching"] == "ReadOnly"
+    assert (
+        profile["networkProfile"]["networkInterfaceConfigurations"]
+        == sent["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"]
+    )
+    assert profile["networkProfile"]["healthProbe"] == {"id": PROBE}, "the model's fields stay the model's"
+    assert got["properties"]["orchestrationMode"] == "Uniform"
+    assert "adminPassword" not in profile["osProfile"] and profile["osProfile"]["adminUsername"] == "azure"
+    for file in store_path.parent.glob(f"{store_path.name}*"):  # the database and its WAL
+        assert b"S3cret-pass!" not in file.read_bytes(), f"a password is never kept ({file.name})"
+    vm = client.arm("GET", f"{VMSS}/virtualMachines/0").json
+    assert vm["sku"]["name"] == "Standard_B1s"
+    before = dump(store_path)
+    assert client.arm("PUT", VMSS, sent).status == 200
+    assert dump(store_path) == before, "the same PUT again writes nothing"
+    assert client.arm("DELETE", VMSS).status == 200
+    in_store(store_path, ensure_scale_set, resource_group="rg", name="web", image={**UBUNTU, "version": "latest"})
+    again = client.arm("GET", VMSS).json
+    assert again["sku"]["name"] == "Standard_D2s_v3", "a scale set made again does not inherit the old one's extras"
+    assert "networkInterfaceConfigurations" not in again["properties"]["virtualMachineProfile"].get(
+        "networkProfile", {}
+    )
