@@ -47,7 +47,19 @@ def _from_galaxy(python: Path, target: Path, version: str) -> bool:
 def _from_pypi_wheel(python: Path, target: Path, ansible_version: str) -> None:
     wheels = target.parent / "wheels"
     done = subprocess.run(
-        [str(python), "-m", "pip", "download", "--no-deps", "-q", f"ansible=={ansible_version}", "-d", str(wheels)],
+        # The wheel may ask for a newer Python than the venv's: only the collection's files are used.
+        [
+            str(python),
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--ignore-requires-python",
+            "-q",
+            f"ansible=={ansible_version}",
+            "-d",
+            str(wheels),
+        ],
         capture_output=True,
         text=True,
         check=False,
