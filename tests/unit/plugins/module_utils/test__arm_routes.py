@@ -478,3 +478,17 @@ def test_a_get_echoes_what_the_put_held_beyond_the_model_but_no_secret(client: W
     assert "networkInterfaceConfigurations" not in again["properties"]["virtualMachineProfile"].get(
         "networkProfile", {}
     )
+
+
+def test_patch_gets_the_puts_conflicts_during_a_rolling_upgrade(manual: WsgiClient, store_path: Path) -> None:
+    """PATCH runs through ensure_scale_set as a PUT does: removing an instance in flight is a 409 (Azure's
+    Conflict), and nothing is written. The CF-2 409 of a model change during a run comes the same way."""
+    publish(store_path, "1.0.0")
+    assert manual.arm("PUT", VMSS, body(capacity=5)).status == 201
+    publish(store_path, "1.1.0")
+    assert manual.arm("POST", f"{VMSS}/osRollingUpgrade").status == 202
+    manual.raw("POST", "/azsim/clock", b'{"advance": "PT1M"}')  # the first batch (instance 0) is in flight
+    before = dump(store_path)
+    refused = manual.arm("PATCH", VMSS, {"sku": {"capacity": 0}})
+    assert refused.status == 409, refused
+    assert dump(store_path) == before
