@@ -481,8 +481,8 @@ def test_a_get_echoes_what_the_put_held_beyond_the_model_but_no_secret(client: W
 
 
 def test_patch_gets_the_puts_conflicts_during_a_rolling_upgrade(manual: WsgiClient, store_path: Path) -> None:
-    """PATCH runs through ensure_scale_set as a PUT does: removing an instance in flight is a 409 (Azure's
-    Conflict), and nothing is written. The CF-2 409 of a model change during a run comes the same way."""
+    """PATCH runs through ensure_scale_set as a PUT does: removing an instance in flight, or changing the VM
+    model during a run in Rolling mode (azure-behaviour-2 CF-2), is a 409, and nothing is written."""
     publish(store_path, "1.0.0")
     assert manual.arm("PUT", VMSS, body(capacity=5)).status == 201
     publish(store_path, "1.1.0")
@@ -491,4 +491,9 @@ def test_patch_gets_the_puts_conflicts_during_a_rolling_upgrade(manual: WsgiClie
     before = dump(store_path)
     refused = manual.arm("PATCH", VMSS, {"sku": {"capacity": 0}})
     assert refused.status == 409, refused
+    extension = {"name": "tools", "properties": {"publisher": "Contoso", "type": "Tools", "typeHandlerVersion": "1.0"}}
+    model_change = manual.arm(
+        "PATCH", VMSS, {"properties": {"virtualMachineProfile": {"extensionProfile": {"extensions": [extension]}}}}
+    )
+    assert model_change.status == 409 and model_change.json["error"]["code"] == "OperationNotAllowed", model_change
     assert dump(store_path) == before
