@@ -102,9 +102,9 @@ UPGRADE = """
         polling_timeout: 60
         polling_interval: 1
       register: started
-    - azure.azcollection.azure_rm_resource_info:
+    - name: Without api_version, the module takes the provider's newest for virtualMachineScaleSets
+      azure.azcollection.azure_rm_resource_info:
         url: "{path}/rollingUpgrades/latest"
-        api_version: "2024-11-01"
       register: latest
     - ansible.builtin.copy:
         dest: "{{{{ playbook_dir }}}}/upgraded.json"
