@@ -36,7 +36,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import 
     check_sidecars_belong,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The virtual clock of a new store starts here (2025-01-01T00:00:00Z), never at the wall clock.
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
@@ -65,6 +65,13 @@ MIGRATIONS: dict[int, list[str]] = {
     ],
     # History reads the newest OS runs of one scale set without decoding every run it ever had.
     2: ["CREATE INDEX runs_by_kind ON runs (scale_set, kind, start, run_id)"],
+    # The ARM endpoint's resources around scale sets (resource groups, virtual networks, subnets), by
+    # lower-case id; the parent column lists a group's or a network's children without decoding all.
+    3: [
+        "CREATE TABLE resources (id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, parent TEXT NOT NULL,"
+        " doc TEXT NOT NULL)",
+        "CREATE INDEX resources_by_parent ON resources (parent, id)",
+    ],
 }
 
 
