@@ -168,7 +168,8 @@ class _Context:
         policy = run["policy"]
         pending = run["pending"]
         if policy["prioritizeUnhealthyInstances"]:
-            pending = [i["instance_id"] for i in order([self.by_id[i] for i in pending if i in self.by_id], True)]
+            live_pending = [self.by_id[i] for i in pending if i in self.by_id]
+            pending = [i["instance_id"] for i in order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]))]
         # Instances scaled in meanwhile drop out; the batch is a prefix of what is left.
         live = (self.by_id[i] for i in pending if i in self.by_id)
         if run["gated"]:

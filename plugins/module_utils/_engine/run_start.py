@@ -87,7 +87,12 @@ def start_run(
         "last_action": "Start",
         "last_action_time": now,
         "n": len(instances),
-        "pending": [i["instance_id"] for i in order(candidates, bool(policy["prioritizeUnhealthyInstances"]))],
+        "pending": [
+            i["instance_id"]
+            for i in order(
+                candidates, bool(policy["prioritizeUnhealthyInstances"]), bool(policy["enableCrossZoneUpgrade"])
+            )
+        ],
         "skipped": sorted((i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids), key=int),
         "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
         "expired_extensions": expired,
