@@ -37,6 +37,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     post_batch_error,
     pre_batch_error,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import keeps_old_on_failure, run_surges
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
@@ -213,8 +214,8 @@ class _Context:
     def begin_reimage(self, instance: Instance) -> None:
         flight = self.run["flight"][instance["instance_id"]]
         flight["phase"] = "reimaging"
-        if self.run["policy"]["maxSurge"] and self.run["kind"] == "os":
-            # A surge instance is built beside the old one, which keeps serving until it is replaced.
+        if run_surges(self.run):
+            # A surge instance is built beside the old one, which keeps serving until it is replaced (MS-3).
             flight["old"] = SurgeOld(
                 os_disk=instance["os_disk"],
                 previous_os_disk=instance["previous_os_disk"],
@@ -239,6 +240,8 @@ class _Context:
             fault = run["faults"].get(iid, {})
             self.reimage_disk(instance, flight)
             failed = self.rerun_extensions(instance, flight, fault)
+            if failed and flight["old"] is not None:
+                flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
             flight["phase"] = "booting"
             when = self.boot_instance(instance, flight, fault, failed)
             if when is not None:
@@ -331,13 +334,12 @@ class _Context:
             instance = self.by_id.get(iid)
             if flight is None or instance is None or flight["phase"] != "booting":
                 continue
+            if flight["old"] is not None:
+                self.surge_failed(instance, flight)
+                continue
             if instance["health"] != "Healthy":
                 instance["health"] = "Unhealthy"
-            if flight["old"] is not None:
-                _keep_old(instance, flight["old"])
-                run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
-                self.resolve(iid, "failed")
-            elif run["rollback"] and not flight.get("credential"):
+            if run["rollback"] and not flight.get("credential"):
                 flight["phase"] = "restoring"
                 flight["epoch"] += 1
                 run["outcome"][iid]["failed_at"] = self.now
@@ -347,6 +349,18 @@ class _Context:
         if restoring:
             push(run, self.now + self.reimage, "restore_done", restoring)
         self.check_batch_end()
+
+    def surge_failed(self, instance: Instance, flight: Flight) -> None:
+        """A surge instance not healthy by its deadline (azure-behaviour-2 MS-8): it fails, and either it is
+        deleted and the old instance kept, or it stays (unhealthy) and the old one is deleted."""
+        iid = instance["instance_id"]
+        old = flight["old"]
+        if old is not None and keeps_old_on_failure(self.run, bool(flight.get("creation_failed"))):
+            _keep_old(instance, old)
+            self.run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
+        else:
+            instance["health"] = "Unhealthy"
+        self.resolve(iid, "failed")
 
     def restore(self, iid: str) -> bool:
         """Put the previous OS disk back; False when the rollback_failure fault says it fails."""

@@ -83,6 +83,8 @@ class Flight(TypedDict):
     old: SurgeOld | None
     # Its extensions failed because a credential expired (§4, credentials): no automatic rollback.
     credential: NotRequired[bool]
+    # maxSurge: the new instance's creation failed (an extension did not provision): azure-behaviour-2 MS-8.
+    creation_failed: NotRequired[bool]
 
 
 class Outcome(TypedDict):

@@ -97,7 +97,9 @@ def test_regional_scale_set_the_flag_changes_nothing_azure_behaviour_2_cz_5(sim:
     sim.rolling(enable_cross_zone_upgrade=True)
     sim.publish("1.2.0")
     with_flag = batch_names(sim.start())
-    assert without == with_flag == [["w0", "w5"], ["w10"], ["w1", "w6"], ["w11"], ["w2", "w7"], ["w3", "w8"], ["w4", "w9"]]
+    assert (
+        without == with_flag == [["w0", "w5"], ["w10"], ["w1", "w6"], ["w11"], ["w2", "w7"], ["w3", "w8"], ["w4", "w9"]]
+    )
 
 
 def test_automatic_run_without_rolling_policy_goes_zone_by_zone_azure_behaviour_2_cz_6(sim: Sim) -> None:
