@@ -11,12 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
-    Sim,
-    at,
-    batch_names,
-    sim,
-)
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import Sim, at, batch_names, sim  # noqa: F401 pylint: disable=unused-import
 
 ZONES = ["1", "2", "3"]
 

@@ -10,12 +10,7 @@ for OS upgrades.
 from __future__ import annotations
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
-    Sim,
-    extension,
-    fault,
-    sim,
-)
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import Sim, extension, fault, sim  # noqa: F401 pylint: disable=unused-import
 
 
 def out_of_service(sim: Sim) -> list[str]:
