@@ -9,14 +9,25 @@ for OS upgrades.
 
 from __future__ import annotations
 
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import Sim, extension, fault, sim  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
+    KEY,
+    Sim,
+    extension,
+    fault,
+    sim,
+)
 
 
 def out_of_service(sim: Sim) -> list[str]:
-    """Instances that a run took down: Updating, or Unknown while being rebuilt in place."""
+    """Instances that a run took down: Updating, or Unknown while being rebuilt in place. A surge instance
+    being created beside its old one (MS-3) takes nothing down."""
     return sorted(
-        n for n, i in sim.instances().items() if i["provisioning_state"] == "Updating" or i["health"] == "Unknown"
+        i["name"]
+        for i in listed(sim)
+        if i["provisioning_state"] == "Updating" or i["health"] == "Unknown" and i["provisioning_state"] != "Creating"
     )
 
 
@@ -128,3 +139,103 @@ def test_automatic_os_run_without_max_surge_keeps_the_fixed_policy_azure_1(sim: 
     sim.advance("PT3H1M")
     assert sim.run()["policy"] == FIXED_AUTOMATIC_ROLLING_POLICY
     assert out_of_service(sim) == ["w0", "w5"]
+
+
+# -- new instances beside the old ones (MS-3, MS-5, MS-6, D10; issue 12 item 10) ----------------------
+
+
+def listed(sim: Sim) -> list[Instance]:
+    """Every instance of the scale set, in id order (two may share a host name during a surge batch)."""
+    found = sim.call(lambda s: list(fleet_of(s).instances(KEY)), commit=False)
+    return sorted(found, key=lambda i: int(i["instance_id"]))
+
+
+def ids_by_name(sim: Sim) -> dict[str, list[str]]:
+    """Every instance id each host name has, in id order."""
+    out: dict[str, list[str]] = {}
+    for instance in listed(sim):
+        out.setdefault(instance["name"], []).append(instance["instance_id"])
+    return out
+
+
+def test_surge_batch_creates_new_instances_beside_the_old_ones_azure_behaviour_2_ms_3_ms_6_d10(sim: Sim) -> None:
+    """MS-3/MS-6: during a batch the scale set lists N + b instances: the new ones Creating, the old ones serving.
+    D10: a new instance keeps its host name and gets the next unused id."""
+    sim.vmss(10)
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT1M")
+    everything = listed(sim)
+    assert len(everything) == 12
+    new = [i for i in everything if int(i["instance_id"]) >= 10]
+    assert [(i["instance_id"], i["name"], i["provisioning_state"]) for i in new] == [
+        ("10", "w0", "Creating"),
+        ("11", "w5", "Creating"),
+    ]
+    old = [i for i in everything if int(i["instance_id"]) < 10]
+    assert {(i["provisioning_state"], i["health"]) for i in old} == {("Succeeded", "Healthy")}
+    record = sim.record()
+    assert record is not None and record["model"]["sku"]["capacity"] == 10, "sku.capacity stays N (MS-6)"
+    view = sim.view()
+    assert len(view["instances"]) == 12
+    assert view["rolling_upgrade"]["properties"]["progress"] == {
+        "successfulInstanceCount": 0,
+        "failedInstanceCount": 0,
+        "inProgressInstanceCount": 2,
+        "pendingInstanceCount": 8,
+    }
+
+
+def test_surge_old_instance_deleted_once_the_new_one_is_healthy_azure_behaviour_2_ms_3_ms_5_d10(sim: Sim) -> None:
+    """MS-3: the old instances go when their replacements are healthy; their ids disappear (D10). MS-5: same
+    zone, update domain new id % 5; the progress counts replaced instances (MS-6)."""
+    sim.vmss(10, zones=["1", "2"])
+    before = sim.instances()
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT4M")  # R + B: the first batch's new instances are healthy
+    assert ids_by_name(sim)["w0"] == ["10"] and ids_by_name(sim)["w5"] == ["11"]
+    assert len(listed(sim)) == 10
+    w0, w5 = sim.instances()["w0"], sim.instances()["w5"]
+    assert (w0["zone"], w0["update_domain"]) == (before["w0"]["zone"], 0)
+    assert (w5["zone"], w5["update_domain"]) == (before["w5"]["zone"], 1)
+    assert w0["os_disk"]["image_version"] == "1.1.0"
+    assert w0["data_disks"] == before["w0"]["data_disks"]
+    assert sim.view()["rolling_upgrade"]["properties"]["progress"]["successfulInstanceCount"] == 2
+    sim.advance("PT1H")
+    result = sim.view()
+    assert sorted(int(i["instance_id"]) for i in result["instances"]) == list(range(10, 20))
+    assert sorted(i["name"] for i in result["instances"]) == sorted(before)
+    assert {i["result"] for i in result["instances"]} == {"upgraded"}
+    assert all(name in before for batch in result["batches"] for name in batch["instances"])
+    record = sim.record()
+    assert record is not None and record["instance_ids"]["w0"] == 10
+
+
+def test_surge_failed_new_instance_ids_azure_behaviour_2_ms_8_d10(sim: Sim) -> None:
+    """MS-8 with ids: a manual run keeps the failed new instance (new id) and deletes the old one; capacity N."""
+    sim.vmss(10, simulation={"faults": [fault("boot_unhealthy", instances=["w5"])]})
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start()
+    assert ids_by_name(sim)["w5"] == ["11"]
+    assert sim.instances()["w5"]["health"] == "Unhealthy"
+    assert len(listed(sim)) == 10
+    assert {i["name"]: i["result"] for i in sim.view()["instances"]}["w5"] == "failed"
+
+
+def test_surge_with_deferral_creates_only_approved_instances_azure_behaviour_2_ms_3(sim: Sim) -> None:
+    """An instance waiting for approval (osRollingUpgradeDeferral) is not surged until approved."""
+    sim.vmss(10, zones=["1"])
+    sim.rolling(max_surge=True)
+    sim.enable_automatic(os_rolling_upgrade_deferral=True)
+    sim.publish("1.1.0")
+    sim.advance("PT3H1M")
+    assert len(listed(sim)) == 10
+    sim.approve(["0"])
+    sim.advance("PT1M")
+    assert ids_by_name(sim)["w0"] == ["0", "10"]
+    sim.advance("PT3M")
+    assert ids_by_name(sim)["w0"] == ["10"]
