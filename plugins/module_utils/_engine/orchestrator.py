@@ -37,7 +37,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     post_batch_error,
     pre_batch_error,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import keeps_old_on_failure, run_surges
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
+    keeps_old_on_failure,
+    run_surges,
+    surge_instance,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
@@ -58,7 +62,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     OutcomeResult,
     Run,
     RunStatus,
-    SurgeOld,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -136,6 +139,22 @@ class _Context:
             {"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"], **details}
         )
 
+    def slot(self, iid: str) -> Instance | None:
+        """The instance now in the place of ``iid``, an id the run batched: itself, or its maxSurge successor."""
+        return self.by_id.get(self.run.get("replaced", {}).get(iid, iid))
+
+    def working(self, iid: str, flight: Flight) -> Instance | None:
+        """The instance being upgraded for ``iid``: its surge instance while one is created, else its slot."""
+        return self.by_id.get(flight["surge"]) if "surge" in flight else self.slot(iid)
+
+    def slots(self) -> dict[str, Instance]:
+        """Instances by the ids the run batched (for the checks, which name each instance the run touched)."""
+        found = dict(self.by_id)
+        for old, new in self.run.get("replaced", {}).items():
+            if new in self.by_id:
+                found[old] = self.by_id[new]
+        return found
+
     # -- batches -----------------------------------------------------------------------------------
 
     def on_batch_start(self, _ids: list[Any]) -> None:
@@ -203,7 +222,7 @@ class _Context:
         for instance in batch:
             iid = instance["instance_id"]
             run["outcome"][iid] = {"result": "in_progress", "batch": index}
-            run["flight"][iid] = {"phase": "awaiting_approval", "epoch": 0, "old": None}
+            run["flight"][iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not run["deferral"] or iid in run["approved"]:
                 self.begin_reimage(instance)
                 started.append(iid)
@@ -215,15 +234,11 @@ class _Context:
         flight = self.run["flight"][instance["instance_id"]]
         flight["phase"] = "reimaging"
         if run_surges(self.run):
-            # A surge instance is built beside the old one, which keeps serving until it is replaced (MS-3).
-            flight["old"] = SurgeOld(
-                os_disk=instance["os_disk"],
-                previous_os_disk=instance["previous_os_disk"],
-                extensions=instance["extensions"],
-                health=instance["health"],
-                provisioning_state=instance["provisioning_state"],
-                model_version=instance["model_version"],
-            )
+            # A surge instance is created beside the old one, which keeps serving until it is replaced (MS-3).
+            new = surge_instance(self.record, instance, self.run["target_version"])
+            self.instances.append(new)
+            self.by_id[new["instance_id"]] = new
+            flight["surge"] = new["instance_id"]
         else:
             instance["health"] = "Unknown"
             instance["provisioning_state"] = "Updating"
@@ -233,14 +248,14 @@ class _Context:
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
         for iid in ids:
-            instance = self.by_id.get(iid)
             flight = run["flight"].get(iid)
+            instance = None if flight is None else self.working(iid, flight)
             if instance is None or flight is None or flight["phase"] != "reimaging":
                 continue
             fault = run["faults"].get(iid, {})
             self.reimage_disk(instance, flight)
             failed = self.rerun_extensions(instance, flight, fault)
-            if failed and flight["old"] is not None:
+            if failed and "surge" in flight:
                 flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
             flight["phase"] = "booting"
             when = self.boot_instance(instance, flight, fault, failed)
@@ -257,11 +272,12 @@ class _Context:
         """A new OS disk from the target image (§3.4); a model rollout that keeps the image keeps the disk."""
         run = self.run
         target = run["target_version"]
-        if target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
+        if "surge" in flight:
+            pass  # a new instance: its OS disk was made from the target image when it was created
+        elif target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
             generation = instance["disk_generation"] + 1
             instance["disk_generation"] = generation
-            # With maxSurge the disk replaced is the one the old instance kept serving on.
-            instance["previous_os_disk"] = instance["os_disk"] if flight["old"] is None else flight["old"]["os_disk"]
+            instance["previous_os_disk"] = instance["os_disk"]
             instance["os_disk"] = {
                 "name": os_disk_name(self.record, int(instance["instance_id"]), generation),
                 "image_version": target or instance["os_disk"]["image_version"],
@@ -291,10 +307,6 @@ class _Context:
         else:
             instance["health"] = self.booting_health()
             when = self.now + max(self.boot, fault.get("slow_boot", 0))
-        if flight["old"] is not None:
-            # maxSurge: the old instance keeps serving, with its health, until the new one is healthy
-            # (or is discarded at the deadline).
-            instance["health"] = flight["old"]["health"]
         return when
 
     def provision(self, failing: set[str]) -> list[ExtensionState]:
@@ -311,15 +323,17 @@ class _Context:
 
     def on_healthy(self, pairs: list[list[Any]]) -> None:
         for iid, epoch in pairs:
-            instance = self.by_id.get(iid)
+            flight = self.run["flight"].get(iid)
+            instance = self.slot(iid) if flight is None else self.working(iid, flight)
             if instance is None:
                 continue
-            flight = self.run["flight"].get(iid)
             if flight is not None and flight["epoch"] != epoch:
                 continue  # the instance was restored meanwhile; this boot no longer happens
             if instance["power_state"] == "running":
                 instance["health"] = "Healthy"
             if flight is not None and flight["phase"] == "booting" and self.run["gated"]:
+                if "surge" in flight:
+                    self.replace(iid, flight["surge"])  # MS-3: the new one is healthy, the old one goes
                 self.resolve(iid, "upgraded")
             elif flight is not None and flight["phase"] == "restored":
                 del self.run["flight"][iid]
@@ -331,11 +345,11 @@ class _Context:
         restoring = []
         for iid in ids:
             flight = run["flight"].get(iid)
-            instance = self.by_id.get(iid)
+            instance = None if flight is None else self.working(iid, flight)
             if flight is None or instance is None or flight["phase"] != "booting":
                 continue
-            if flight["old"] is not None:
-                self.surge_failed(instance, flight)
+            if "surge" in flight:
+                self.surge_failed(iid, instance, flight)
                 continue
             if instance["health"] != "Healthy":
                 instance["health"] = "Unhealthy"
@@ -350,21 +364,34 @@ class _Context:
             push(run, self.now + self.reimage, "restore_done", restoring)
         self.check_batch_end()
 
-    def surge_failed(self, instance: Instance, flight: Flight) -> None:
+    def surge_failed(self, iid: str, new: Instance, flight: Flight) -> None:
         """A surge instance not healthy by its deadline (azure-behaviour-2 MS-8): it fails, and either it is
         deleted and the old instance kept, or it stays (unhealthy) and the old one is deleted."""
-        iid = instance["instance_id"]
-        old = flight["old"]
-        if old is not None and keeps_old_on_failure(self.run, bool(flight.get("creation_failed"))):
-            _keep_old(instance, old)
+        if keeps_old_on_failure(self.run, bool(flight.get("creation_failed"))):
+            self.delete_instance(new["instance_id"])
             self.run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
         else:
-            instance["health"] = "Unhealthy"
+            new["health"] = "Unhealthy"
+            self.replace(iid, new["instance_id"])
         self.resolve(iid, "failed")
+
+    def replace(self, old_id: str, new_id: str) -> None:
+        """MS-3, D10: the old instance is deleted and its id disappears; the new one takes its host name."""
+        self.delete_instance(old_id)
+        self.run.setdefault("replaced", {})[old_id] = new_id
+        new = self.by_id[new_id]
+        self.record["instance_ids"][new["name"]] = int(new_id)
+
+    def delete_instance(self, iid: str) -> None:
+        instance = self.by_id.pop(iid, None)
+        if instance is not None:
+            self.instances.remove(instance)
 
     def restore(self, iid: str) -> bool:
         """Put the previous OS disk back; False when the rollback_failure fault says it fails."""
-        instance = self.by_id[iid]
+        instance = self.slot(iid)
+        if instance is None:
+            raise AssertionError(f"instance {iid} is not in the scale set")
         flight = self.run["flight"][iid]
         if self.run["faults"].get(iid, {}).get("rollback_failure"):
             instance["health"] = "Unhealthy"
@@ -384,7 +411,7 @@ class _Context:
 
     def on_restore_done(self, ids: list[str]) -> None:
         for iid in ids:
-            if iid in self.run["flight"] and iid in self.by_id:
+            if iid in self.run["flight"] and self.slot(iid) is not None:
                 ok = self.restore(iid)
                 self.resolve(iid, "rolled_back" if ok else "rollback_failed", keep_flight=ok)
         self.check_batch_end()
@@ -392,8 +419,8 @@ class _Context:
     def on_breach_restore_done(self, ids: list[str]) -> None:
         """§3.6: the instances rolled back after a breach are restored; then the run faults."""
         for iid in ids:
-            if iid in self.by_id:
-                self.run["flight"][iid] = {"phase": "restoring", "epoch": 0, "old": None}
+            if self.slot(iid) is not None:
+                self.run["flight"][iid] = {"phase": "restoring", "epoch": 0}
                 ok = self.restore(iid)
                 self.run["outcome"][iid]["result"] = "rolled_back" if ok else "rollback_failed"
                 if not ok:
@@ -402,8 +429,9 @@ class _Context:
 
     def on_unhealthy(self, ids: list[str]) -> None:
         for iid in ids:
-            if iid in self.by_id:
-                self.by_id[iid]["health"] = "Unhealthy"
+            instance = self.slot(iid)
+            if instance is not None:
+                instance["health"] = "Unhealthy"
 
     def resolve(self, iid: str, result: OutcomeResult, keep_flight: bool = False) -> None:
         outcome = self.run["outcome"][iid]
@@ -446,7 +474,7 @@ class _Context:
         run = self.run
         # §4 credentials: an expired credential stops the run after its first batch, whatever the policy.
         error = credential_error(
-            self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"], self.by_id
+            self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"], self.slots()
         )
         if error is not None:
             self.finish("Faulted", error)
@@ -458,7 +486,7 @@ class _Context:
                 run["outcome"],
                 run["n"],
                 run["policy"]["maxUnhealthyUpgradedInstancePercent"],
-                self.by_id,
+                self.slots(),
             )
             if error is not None:
                 self.breach(error)
@@ -477,14 +505,15 @@ class _Context:
     def breach(self, error: ApiError) -> None:
         """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""
         run = self.run
-        to_restore = breach_rollback(run["outcome"], self.by_id, run["policy"]["rollbackFailedInstancesOnPolicyBreach"])
+        slots = self.slots()
+        to_restore = breach_rollback(run["outcome"], slots, run["policy"]["rollbackFailedInstancesOnPolicyBreach"])
         if not to_restore:
             self.finish("Faulted", error)
             return
         run["status"] = "RollingBack"
         run["breach_error"] = error
         push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
-        self.report("RollingBackStarted", instances=[self.by_id[i]["name"] for i in to_restore])
+        self.report("RollingBackStarted", instances=[slots[i]["name"] for i in to_restore])
 
     # -- ending ------------------------------------------------------------------------------------
 
@@ -503,16 +532,6 @@ class _Context:
         run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy")]
         heapq.heapify(run["agenda"])
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
-
-
-def _keep_old(instance: Instance, old: SurgeOld) -> None:
-    """maxSurge: the failed new instance is deleted and the old one kept, untouched (azure-behaviour §3.4)."""
-    instance["os_disk"] = old["os_disk"]
-    instance["previous_os_disk"] = old["previous_os_disk"]
-    instance["extensions"] = old["extensions"]
-    instance["health"] = old["health"]
-    instance["provisioning_state"] = old["provisioning_state"]
-    instance["model_version"] = old["model_version"]
 
 
 # -- requests from modules -------------------------------------------------------------------------

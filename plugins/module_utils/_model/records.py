@@ -16,7 +16,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 OsType = Literal["linux", "windows"]
 Health = Literal["Healthy", "Unhealthy", "Unknown", "Initializing"]
 PowerState = Literal["running", "stopped", "deallocated"]
-ProvisioningState = Literal["Succeeded", "Failed", "Updating"]
+# Creating: a maxSurge instance being built beside the one it replaces (azure-behaviour-2 MS-6).
+ProvisioningState = Literal["Succeeded", "Failed", "Updating", "Creating"]
 
 
 class HealthProbe(TypedDict):

@@ -9,6 +9,9 @@ for OS upgrades.
 
 from __future__ import annotations
 
+import pytest
+
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
@@ -22,13 +25,13 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
 
 
 def out_of_service(sim: Sim) -> list[str]:
-    """Instances that a run took down: Updating, or Unknown while being rebuilt in place. A surge instance
-    being created beside its old one (MS-3) takes nothing down."""
-    return sorted(
-        i["name"]
-        for i in listed(sim)
-        if i["provisioning_state"] == "Updating" or i["health"] == "Unknown" and i["provisioning_state"] != "Creating"
-    )
+    """Host names that a run took down: none of their instances is built and serving (Succeeded, not
+    Unknown). A surge instance created beside its old one (MS-3) takes nothing down: the old one serves."""
+    serving: dict[str, bool] = {}
+    for i in listed(sim):
+        ok = i["provisioning_state"] == "Succeeded" and i["health"] != "Unknown"
+        serving[i["name"]] = serving.get(i["name"], False) or ok
+    return sorted(name for name, ok in serving.items() if not ok)
 
 
 def test_rolling_model_update_with_max_surge_keeps_every_instance_serving_azure_behaviour_2_ms_4_ms_6(
@@ -43,7 +46,7 @@ def test_rolling_model_update_with_max_surge_keeps_every_instance_serving_azure_
     for step in ("PT1M", "PT2M", "PT30S"):  # 1:00 building, 3:00 and 3:30 the new instances boot
         sim.advance(step)
         assert out_of_service(sim) == [], f"at {sim.now() - run['start']} s into the run"
-        assert {i["health"] for i in sim.instances().values()} == {"Healthy"}
+        assert {i["health"] for i in listed(sim) if int(i["instance_id"]) < 10} == {"Healthy"}
         assert sim.run()["batches"][0]["end"] is None
     sim.advance("PT30S")  # 4:00: the first batch's new instances are healthy and replace the old ones
     first = sim.run()["batches"][0]
@@ -73,8 +76,8 @@ def test_rolling_model_update_failed_surge_instance_replaces_the_old_one_azure_b
     sim.vmss(extensions=[extension("cfg")])
     sim.advance("PT1H")
     w5 = sim.instances()["w5"]
-    assert sim.run()["outcome"][w5["instance_id"]]["result"] == "failed"
-    assert (w5["model_version"], w5["health"]) == (2, "Unhealthy")
+    assert sim.run()["outcome"]["5"]["result"] == "failed", "a run keeps its results by the ids it batched"
+    assert (w5["instance_id"], w5["model_version"], w5["health"]) == ("11", 2, "Unhealthy")
     assert len(sim.instances()) == 10
 
 
@@ -190,14 +193,15 @@ def test_surge_batch_creates_new_instances_beside_the_old_ones_azure_behaviour_2
 def test_surge_old_instance_deleted_once_the_new_one_is_healthy_azure_behaviour_2_ms_3_ms_5_d10(sim: Sim) -> None:
     """MS-3: the old instances go when their replacements are healthy; their ids disappear (D10). MS-5: same
     zone, update domain new id % 5; the progress counts replaced instances (MS-6)."""
-    sim.vmss(10, zones=["1", "2"])
+    sim.vmss(10, zones=["1"])
     before = sim.instances()
     sim.rolling(max_surge=True)
     sim.publish("1.1.0")
     sim.start(wait=False)
     sim.advance("PT4M")  # R + B: the first batch's new instances are healthy
     assert ids_by_name(sim)["w0"] == ["10"] and ids_by_name(sim)["w5"] == ["11"]
-    assert len(listed(sim)) == 10
+    # the second batch (w1, w6) started at once: its new instances are being created
+    assert [i["instance_id"] for i in listed(sim)] == ["1", "2", "3", "4", "6", "7", "8", "9", "10", "11", "12", "13"]
     w0, w5 = sim.instances()["w0"], sim.instances()["w5"]
     assert (w0["zone"], w0["update_domain"]) == (before["w0"]["zone"], 0)
     assert (w5["zone"], w5["update_domain"]) == (before["w5"]["zone"], 1)
@@ -239,3 +243,39 @@ def test_surge_with_deferral_creates_only_approved_instances_azure_behaviour_2_m
     assert ids_by_name(sim)["w0"] == ["0", "10"]
     sim.advance("PT3M")
     assert ids_by_name(sim)["w0"] == ["10"]
+
+
+def test_restating_the_instances_during_a_surge_batch_changes_nothing_azure_behaviour_2_ms_6(sim: Sim) -> None:
+    """MS-6, D10: the host list names each slot once; a surge instance and the one it replaces are one host.
+    Restating the same hosts during a batch keeps both and changes nothing."""
+    sim.vmss(10)
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT1M")
+    result = sim.vmss(10)
+    assert result["before"] == result["after"]
+    assert len(listed(sim)) == 12
+    assert result["vmss"]["sku"]["capacity"] == 10, "sku.capacity stays N while N + b instances are listed"
+    assert len(result["instances"]) == 12
+    sim.advance("PT1H")
+    assert sim.run()["status"] == "Completed"
+    assert sorted(i["instance_id"] for i in listed(sim)) == [str(i) for i in range(10, 20)]
+
+
+def test_scaling_in_a_host_during_its_surge_batch_is_refused_azure_behaviour_2_ms_6(sim: Sim) -> None:
+    """Like an instance upgraded in place, a host whose surge batch runs cannot be removed until it ends."""
+    sim.vmss(10)
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT1M")
+    with pytest.raises(Conflict, match="being upgraded"):
+        sim.vmss(names=[f"w{i}" for i in range(1, 10)])
+    assert len(listed(sim)) == 12
+    sim.advance("PT4M")  # the batch ended; w0 is instance 10 now and may go
+    sim.vmss(names=[f"w{i}" for i in range(1, 10)])
+    sim.advance("PT1H")
+    assert sim.run()["status"] == "Completed"
+    assert sorted(ids_by_name(sim)) == sorted(f"w{i}" for i in range(1, 10))
+    assert all(len(ids) == 1 for ids in ids_by_name(sim).values())
