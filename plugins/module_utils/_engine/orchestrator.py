@@ -39,6 +39,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
     keeps_old_on_failure,
+    quota_allows,
     run_surges,
     surge_instance,
 )
@@ -218,6 +219,8 @@ class _Context:
             }
         )
         run["current_batch"] = index
+        if run_surges(run):
+            run["batches"][-1]["surge"] = quota_allows(self.record, len(batch))
         started = []
         for instance in batch:
             iid = instance["instance_id"]
@@ -233,7 +236,8 @@ class _Context:
     def begin_reimage(self, instance: Instance) -> None:
         flight = self.run["flight"][instance["instance_id"]]
         flight["phase"] = "reimaging"
-        if run_surges(self.run):
+        batch = self.run["batches"][self.run["outcome"][instance["instance_id"]]["batch"] - 1]
+        if batch.get("surge"):
             # A surge instance is created beside the old one, which keeps serving until it is replaced (MS-3).
             new = surge_instance(self.record, instance, self.run["target_version"])
             self.instances.append(new)

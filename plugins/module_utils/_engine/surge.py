@@ -36,6 +36,16 @@ def run_surges(run: Run) -> bool:
     return bool(run["policy"]["maxSurge"]) and run["gated"]
 
 
+def quota_allows(record: Record, count: int) -> bool:
+    """azure-behaviour-2 MS-7: the quota check before each surge batch: room for ``count`` more instances.
+
+    The simulated quota is ``simulation.surge_quota`` (instances beyond N; none set: no limit). A batch
+    that fails it is upgraded in place; no error is recorded and later batches try again.
+    """
+    quota = record["simulation"].get("surge_quota")
+    return quota is None or count <= quota
+
+
 def keeps_old_on_failure(run: Run, creation_failed: bool) -> bool:
     """azure-behaviour-2 MS-8: whether a failed surge instance is deleted and the old one kept.
 

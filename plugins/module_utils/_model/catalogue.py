@@ -195,7 +195,9 @@ def _set_excluded(doc: dict[str, Any], excluded: bool, now: int) -> None:
 def _became_latest_in(doc: dict[str, Any], location: str) -> int:
     """azure-behaviour §4 (gallery images): a gallery version counts in a region from the later of its
     replication there and the last clearing of its excludeFromLatest."""
-    return max(doc["regions"][location], doc.get("included_at", 0))
+    replicated: int = doc["regions"][location]
+    included: int = doc.get("included_at", 0)
+    return max(replicated, included)
 
 
 # -- reading ---------------------------------------------------------------------------------------

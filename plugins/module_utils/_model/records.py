@@ -46,6 +46,9 @@ class Simulation(TypedDict):
     first_rollout_delay: str
     rollout_delay: str
     faults: list[dict[str, Any]]
+    # How many instances beyond N the subscription's quota has room for; none set: no limit (azure-behaviour-2
+    # MS-7, the simulated quota a maxSurge batch is checked against).
+    surge_quota: NotRequired[int]
 
 
 class PlatformState(TypedDict):

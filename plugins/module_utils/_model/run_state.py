@@ -15,12 +15,6 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
-    ExtensionState,
-    Health,
-    OsDisk,
-    ProvisioningState,
-)
 
 # azure-behaviour §3, run status (``runningStatus.code``).
 RunStatus = Literal["RollingForward", "RollingBack", "Completed", "Faulted", "Cancelled"]
@@ -97,6 +91,8 @@ class Batch(TypedDict):
     result: BatchResult | None
     # Counted once, when the batch ends (failures change category only within their own batch).
     failed: NotRequired[int]
+    # maxSurge: new instances are created for this batch (false: its quota check failed, in place; MS-7).
+    surge: NotRequired[bool]
 
 
 class Run(TypedDict):

@@ -8,7 +8,8 @@ enableCrossZoneUpgrade and maxSurge:
 
 - no batch is over the policy's limit, and every batch is cut where CZ-2/CZ-3 say and nowhere else;
 - every instance is attempted at most once, and only if it needed the upgrade;
-- with maxSurge, the scale set never has fewer than N built instances while the run goes (capacity N);
+- with maxSurge, the scale set never has fewer than N built instances while the run goes (capacity N),
+  but during a batch whose quota check failed and which goes in place (MS-7);
 - the progress counters add up to the candidates.
 
 Capacity is observed where time moves: ``orchestrator.step`` is wrapped, and after every step the test
@@ -75,7 +76,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     instances = []
     for i in range(n):
         entry: dict[str, Any] = {"name": f"h{i}"}
-        if zones and draw(st.booleans()):
+        if bool(zones) and draw(st.booleans()):
             entry["zone"] = draw(st.sampled_from(zones))
         if ud_mode == "random":
             entry["update_domain"] = draw(st.integers(0, 6))
@@ -106,6 +107,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "kind": kind,
         "seed": draw(st.integers(0, 2**31 - 1)),
         "use_rolling_policy": draw(st.booleans()),
+        # MS-7: room for this many more instances (None: no limit); a batch that does not fit goes in place
+        "surge_quota": draw(st.sampled_from([None, None, 0, 1, 3])),
         "rolling": {
             "maxBatchInstancePercent": draw(st.integers(5, 100)),
             "maxUnhealthyInstancePercent": draw(st.sampled_from([20, 50, 100])),
@@ -130,19 +133,30 @@ def build(store: Store, scenario: dict[str, Any]) -> None:
     params.update(image={**IMAGE, "version": "latest", "id": None}, zones=scenario["zones"])
     params.update(extensions=[extension("cfg")], health_probe=dict(PROBE))
     keys = ("reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay")
-    params["simulation"] = {"seed": scenario["seed"], "faults": scenario["faults"], **{k: None for k in keys}}
+    params["simulation"] = {
+        "seed": scenario["seed"],
+        "faults": scenario["faults"],
+        "surge_quota": scenario["surge_quota"],
+        **{k: None for k in keys},
+    }
     act(ensure_scale_set, store, SUB, params)
 
 
 def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
     """Build the fleet, start the run, drive it to its end observing capacity after every step; rolled back."""
-    capacity: list[tuple[int, int]] = []  # (instances serving, instances in all) after each step
+    # (instances serving, instances in all, size of a batch going in place or 0) after each step
+    capacity: list[tuple[int, int, int]] = []
     original = orchestrator.step
 
     def observed(store_: Store, key: str, run_id: int) -> list[dict[str, Any]]:
         reports = original(store_, key, run_id)
         instances = fleet_of(store_).instances(key)
-        capacity.append((sum(i["provisioning_state"] not in NOT_SERVING for i in instances), len(instances)))
+        run = fleet_of(store_).run(key, run_id)
+        assert run is not None
+        current = run["batches"][run["current_batch"] - 1] if run["current_batch"] else None
+        in_place = len(current["instances"]) if current is not None and not current.get("surge") else 0
+        serving = sum(i["provisioning_state"] not in NOT_SERVING for i in instances)
+        capacity.append((serving, len(instances), in_place))
         return reports
 
     with store.transaction(commit=False), mock.patch.object(orchestrator, "step", observed):
@@ -227,12 +241,16 @@ def test_batches_surge_and_counters_hold_azure_behaviour_2_cz_ms(shared_store: S
     assert_policy(run, scenario)
     assert_batches(run, before)
 
-    # capacity (MS-6): with maxSurge, never fewer than N built instances; never more than N + one batch
+    # capacity (MS-6): with maxSurge, never fewer than N built instances but while a batch whose quota check
+    # failed goes in place (MS-7); never more than N + one batch
     if run["policy"]["maxSurge"]:
         size = limit(n, run["policy"]["maxBatchInstancePercent"])
-        for serving, total in outcome["capacity"]:
-            assert serving >= n, f"{serving} of {n} instances serving during a maxSurge run"
-            assert n <= total <= n + size
+        quota = scenario["surge_quota"]
+        for serving, total, in_place in outcome["capacity"]:
+            assert serving >= n - in_place, f"{serving} of {n} instances serving during a maxSurge run"
+            assert n <= total <= n + min(size, size if quota is None else quota)
+        for batch in run["batches"]:
+            assert batch["surge"] is (quota is None or len(batch["instances"]) <= quota), "MS-7 quota check"
     assert outcome["capacity"][-1][1] == n, "the run ends with N instances"
 
     # counters add up (azure-behaviour §5, MS-6)

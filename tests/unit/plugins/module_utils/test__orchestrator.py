@@ -628,6 +628,7 @@ def test_rolling_back_is_active_wait_true_drives_through_it_azure_3_run_status(s
 
 
 def test_max_surge_old_instances_keep_serving_during_the_batch_azure_3_4(sim: Sim) -> None:
+    from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
     from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import KEY
 
     prepare(sim)
@@ -635,7 +636,7 @@ def test_max_surge_old_instances_keep_serving_during_the_batch_azure_3_4(sim: Si
     sim.start(wait=False)
     for step in ("PT1M", "PT2M", "PT30S"):  # 1:00 being created, 3:00 and 3:30 the new instance boots
         sim.advance(step)
-        old = sim.call(lambda s: orchestrator.fleet_of(s).by_id(KEY)["0"], commit=False)
+        old = sim.call(lambda s: fleet_of(s).by_id(KEY)["0"], commit=False)
         assert (old["name"], old["health"]) == ("w0", "Healthy"), f"at {sim.now()}"
         assert sim.run()["batches"][0]["end"] is None
     sim.advance("PT30S")  # azure-behaviour-2 MS-3: the new instance is healthy and replaces the old one (D10)

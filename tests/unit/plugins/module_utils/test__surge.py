@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
@@ -279,3 +279,51 @@ def test_scaling_in_a_host_during_its_surge_batch_is_refused_azure_behaviour_2_m
     assert sim.run()["status"] == "Completed"
     assert sorted(ids_by_name(sim)) == sorted(f"w{i}" for i in range(1, 10))
     assert all(len(ids) == 1 for ids in ids_by_name(sim).values())
+
+
+# -- the quota check before each surge batch (MS-7) ---------------------------------------------------
+
+
+def test_batch_without_quota_is_upgraded_in_place_and_later_batches_surge_azure_behaviour_2_ms_7(sim: Sim) -> None:
+    """MS-7: 12 instances, 20% → batches of 2 or 1 (update domains); quota for 1 more instance: the batches of 2
+    go in place, the batches of 1 surge; no error, the run completes."""
+    sim.vmss(12, simulation={"surge_quota": 1})
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT1M")  # batch 1 (w0, w5): no room for 2, in place
+    assert len(listed(sim)) == 12
+    assert out_of_service(sim) == ["w0", "w5"]
+    sim.advance("PT3M")  # batch 2 (w10): room for 1, surged
+    assert ids_by_name(sim)["w10"] == ["10", "12"]
+    assert out_of_service(sim) == []
+    sim.advance("PT2H")
+    run = sim.run()
+    assert (run["status"], run["error"]) == ("Completed", None)
+    assert [(b["instances"], b["surge"]) for b in run["batches"]] == [
+        (["0", "5"], False),
+        (["10"], True),
+        (["1", "6"], False),
+        (["11"], True),
+        (["2", "7"], False),
+        (["3", "8"], False),
+        (["4", "9"], False),
+    ]
+    ids = ids_by_name(sim)
+    assert (ids["w0"], ids["w10"], ids["w11"]) == (["0"], ["12"], ["13"])
+    assert {i["os_disk"]["image_version"] for i in listed(sim)} == {"1.1.0"}
+
+
+def test_quota_for_the_whole_batch_surges_every_batch_azure_behaviour_2_ms_7(sim: Sim) -> None:
+    sim.vmss(10, simulation={"surge_quota": 2})
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start()
+    assert sorted(int(i["instance_id"]) for i in listed(sim)) == list(range(10, 20))
+    assert all(b["surge"] for b in sim.run()["batches"])
+
+
+def test_surge_quota_is_a_whole_number_of_instances_azure_behaviour_2_ms_7(sim: Sim) -> None:
+    with pytest.raises(InvalidInput, match="surge_quota"):
+        sim.vmss(3, simulation={"surge_quota": -1})
+    assert sim.record() is None
