@@ -372,7 +372,9 @@ instances:
       type: str
       returned: always
     provisioning_state:
-      description: Provisioning state of the instance.
+      description:
+        - Provisioning state of the instance; C(Creating) for an instance a maxSurge batch is creating beside the
+          one it replaces (both have the same host name until the old one is deleted).
       type: str
       returned: always
     extensions:
