@@ -22,8 +22,9 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+import bisect
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
@@ -91,6 +92,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
     while run["agenda"] and run["agenda"][0][0] <= now:
         _when, _seq, action, payload = heapq.heappop(run["agenda"])
         ctx.handlers[action](payload)
+    ctx.compact()
     fleet.touch(key)
     fleet.touch_run(key, run_id)
     wake(store, key, run)
@@ -111,6 +113,8 @@ class _Context:
         self.by_id = fleet.by_id(key)
         self.scale_set = ScaleSetRef(record["model"]["id"], record["model"]["name"])
         self.reports: list[dict[str, Any]] = []
+        # Instances deleted by this step (maxSurge), still to drop from ``instances`` (see ``compact``).
+        self.deleted: set[str] = set()
         sim = record["simulation"]
         self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
         self.boot = parse_duration(sim["boot_duration"], "simulation.boot_duration")
@@ -148,13 +152,17 @@ class _Context:
         """The instance being upgraded for ``iid``: its surge instance while one is created, else its slot."""
         return self.by_id.get(flight["surge"]) if "surge" in flight else self.slot(iid)
 
-    def slots(self) -> dict[str, Instance]:
-        """Instances by the ids the run batched (for the checks, which name each instance the run touched)."""
-        found = dict(self.by_id)
-        for old, new in self.run.get("replaced", {}).items():
-            if new in self.by_id:
-                found[old] = self.by_id[new]
+    def slots(self, ids: Iterable[str]) -> dict[str, Instance]:
+        """The instances now in the places of ``ids`` (ids the run batched), for the checks that name them."""
+        found = {}
+        for iid in ids:
+            instance = self.slot(iid)
+            if instance is not None:
+                found[iid] = instance
         return found
+
+    def failed_slots(self) -> dict[str, Instance]:
+        return self.slots(i for i, o in self.run["outcome"].items() if o["result"] in FAILED_RESULTS)
 
     # -- batches -----------------------------------------------------------------------------------
 
@@ -166,6 +174,7 @@ class _Context:
         if run["cancel_requested"]:
             self.finish("Cancelled")
             return
+        self.compact()  # the pre-check counts the instances there are
         if run["gated"]:  # §3.1: the pre-check, before every batch
             error = pre_batch_error(
                 self.scale_set,
@@ -387,9 +396,24 @@ class _Context:
         self.record["instance_ids"][new["name"]] = int(new_id)
 
     def delete_instance(self, iid: str) -> None:
-        instance = self.by_id.pop(iid, None)
-        if instance is not None:
-            self.instances.remove(instance)
+        """Gone from ``by_id`` at once; from the instance list at the next ``compact`` (one pass, not one per
+        instance: a surge run deletes every instance it replaces)."""
+        if self.by_id.pop(iid, None) is not None:
+            self.deleted.add(iid)
+
+    def compact(self) -> None:
+        """Drop the deleted instances from the list. It is in instance-id order (as stored; new ids come last),
+        so each is found by bisection; a list out of order is filtered in one pass instead."""
+        if not self.deleted:
+            return
+        instances = self.instances
+        for iid in sorted(self.deleted, key=int, reverse=True):
+            at = bisect.bisect_left(instances, int(iid), key=_id_number)
+            if at >= len(instances) or instances[at]["instance_id"] != iid:
+                instances[:] = [i for i in instances if i["instance_id"] not in self.deleted]
+                break
+            del instances[at]
+        self.deleted.clear()
 
     def restore(self, iid: str) -> bool:
         """Put the previous OS disk back; False when the rollback_failure fault says it fails."""
@@ -478,7 +502,11 @@ class _Context:
         run = self.run
         # §4 credentials: an expired credential stops the run after its first batch, whatever the policy.
         error = credential_error(
-            self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"], self.slots()
+            self.scale_set,
+            batch["instances"],
+            run["outcome"],
+            run["expired_extensions"],
+            self.slots(batch["instances"]),
         )
         if error is not None:
             self.finish("Faulted", error)
@@ -490,7 +518,7 @@ class _Context:
                 run["outcome"],
                 run["n"],
                 run["policy"]["maxUnhealthyUpgradedInstancePercent"],
-                self.slots(),
+                self.failed_slots(),
             )
             if error is not None:
                 self.breach(error)
@@ -509,7 +537,7 @@ class _Context:
     def breach(self, error: ApiError) -> None:
         """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""
         run = self.run
-        slots = self.slots()
+        slots = self.failed_slots()
         to_restore = breach_rollback(run["outcome"], slots, run["policy"]["rollbackFailedInstancesOnPolicyBreach"])
         if not to_restore:
             self.finish("Faulted", error)
@@ -536,6 +564,10 @@ class _Context:
         run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy")]
         heapq.heapify(run["agenda"])
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
+
+
+def _id_number(instance: Instance) -> int:
+    return int(instance["instance_id"])
 
 
 # -- requests from modules -------------------------------------------------------------------------
