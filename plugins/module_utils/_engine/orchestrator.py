@@ -501,12 +501,15 @@ class _Context:
         """The checks after a batch, then the pause and the next batch (azure-behaviour §3.6-3.7, §4)."""
         run = self.run
         # §4 credentials: an expired credential stops the run after its first batch, whatever the policy.
+        # The errors name the instances there are: a surge successor by its own id (azure-behaviour-2 D10).
+        replaced = run.get("replaced", {})
+        outcome_now = {replaced.get(i, i): o for i, o in run["outcome"].items()} if replaced else run["outcome"]
         error = credential_error(
             self.scale_set,
-            batch["instances"],
-            run["outcome"],
+            [replaced.get(i, i) for i in batch["instances"]],
+            outcome_now,
             run["expired_extensions"],
-            self.slots(batch["instances"]),
+            self.by_id,
         )
         if error is not None:
             self.finish("Faulted", error)
@@ -515,10 +518,10 @@ class _Context:
             error = post_batch_error(
                 self.scale_set,
                 sum(b.get("failed", 0) for b in run["batches"]),
-                run["outcome"],
+                outcome_now,
                 run["n"],
                 run["policy"]["maxUnhealthyUpgradedInstancePercent"],
-                self.failed_slots(),
+                self.by_id,
             )
             if error is not None:
                 self.breach(error)

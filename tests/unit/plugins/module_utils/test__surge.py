@@ -327,3 +327,27 @@ def test_surge_quota_is_a_whole_number_of_instances_azure_behaviour_2_ms_7(sim: 
     with pytest.raises(InvalidInput, match="surge_quota"):
         sim.vmss(3, simulation={"surge_quota": -1})
     assert sim.record() is None
+
+
+def test_breach_rollback_restores_kept_surge_instances_to_the_old_disk_azure_behaviour_2_ms_8(sim: Sim) -> None:
+    """MS-8 with azure-behaviour §3.6: a manual run keeps failed new instances; on a breach with
+    rollbackFailedInstancesOnPolicyBreach they go back to the OS disk of the instance each replaced."""
+    sim.vmss(10, simulation={"faults": [fault("boot_unhealthy", instances=["w0", "w5", "w1"])]})
+    old = {n: i["os_disk"] for n, i in sim.instances().items()}
+    sim.rolling(max_surge=True, rollback_failed_instances_on_policy_breach=True)
+    sim.publish("1.1.0")
+    result = sim.start()
+    props = result["rolling_upgrade"]["properties"]
+    assert props["error"]["code"] == "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
+    assert [d["target"] for d in props["error"]["details"]] == [
+        "web/virtualMachines/10",
+        "web/virtualMachines/11",
+        "web/virtualMachines/12",
+    ], "the error names the instances there are: the new ones"
+    assert props["error"]["message"].endswith("First failed instance ID is: 10.")
+    results = {i["name"]: i for i in result["instances"]}
+    for name, new_id in (("w0", "10"), ("w5", "11"), ("w1", "12")):
+        assert (results[name]["instance_id"], results[name]["result"]) == (new_id, "rolled_back")
+        assert results[name]["os_disk"] == old[name]
+    assert len(result["instances"]) == 10
+    assert sim.history()["history"][0]["properties"]["rollbackInfo"]["successfullyRolledbackInstanceCount"] == 3
