@@ -92,7 +92,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
     while run["agenda"] and run["agenda"][0][0] <= now:
         _when, _seq, action, payload = heapq.heappop(run["agenda"])
         ctx.handlers[action](payload)
-    ctx.compact()
+        ctx.compact()  # between actions the instance list is exactly the scale set's
     fleet.touch(key)
     fleet.touch_run(key, run_id)
     wake(store, key, run)
@@ -113,7 +113,7 @@ class _Context:
         self.by_id = fleet.by_id(key)
         self.scale_set = ScaleSetRef(record["model"]["id"], record["model"]["name"])
         self.reports: list[dict[str, Any]] = []
-        # Instances deleted by this step (maxSurge), still to drop from ``instances`` (see ``compact``).
+        # Instances deleted by the current agenda action (maxSurge), still to drop from ``instances`` (``compact``).
         self.deleted: set[str] = set()
         sim = record["simulation"]
         self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
@@ -174,7 +174,6 @@ class _Context:
         if run["cancel_requested"]:
             self.finish("Cancelled")
             return
-        self.compact()  # the pre-check counts the instances there are
         if run["gated"]:  # §3.1: the pre-check, before every batch
             error = pre_batch_error(
                 self.scale_set,
@@ -396,8 +395,8 @@ class _Context:
         self.record["instance_ids"][new["name"]] = int(new_id)
 
     def delete_instance(self, iid: str) -> None:
-        """Gone from ``by_id`` at once; from the instance list at the next ``compact`` (one pass, not one per
-        instance: a surge run deletes every instance it replaces)."""
+        """Gone from ``by_id`` at once; from the instance list when the agenda action ends (``compact``: one
+        pass per action, not one list scan per instance, as a surge run deletes every instance it replaces)."""
         if self.by_id.pop(iid, None) is not None:
             self.deleted.add(iid)
 
