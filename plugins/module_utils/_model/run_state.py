@@ -34,14 +34,22 @@ LastAction = Literal["Start", "Cancel"]
 # Where an instance of the current batch is (design.md, timeline of a batch).
 Phase = Literal["awaiting_approval", "reimaging", "booting", "restoring", "restored"]
 # What became of an instance the run took on; in_progress until its batch decides.
-OutcomeResult = Literal["in_progress", "upgraded", "failed", "rolled_back", "rollback_failed"]
+# rejected_by_hook: a lifecycle-hook event rejected it (azure-behaviour-2 LH-16); neither successful nor failed.
+OutcomeResult = Literal["in_progress", "upgraded", "failed", "rolled_back", "rollback_failed", "rejected_by_hook"]
 FAILED_RESULTS: tuple[OutcomeResult, ...] = ("failed", "rolled_back", "rollback_failed")
 # A batch's result once its last instance is decided; None before.
 BatchResult = Literal["succeeded", "failed", "partially_failed"]
 
 # The agenda's actions; the orchestrator's dispatch table (_Context.handlers) has one handler for each.
 AgendaAction = Literal[
-    "batch_start", "reimage_done", "healthy", "deadline", "restore_done", "breach_restore_done", "unhealthy"
+    "batch_start",
+    "reimage_done",
+    "healthy",
+    "deadline",
+    "restore_done",
+    "breach_restore_done",
+    "unhealthy",
+    "hook_decided",
 ]
 # ``[time, seq, action, payload]``: a JSON array, so that heapq orders it by time, then seq. The payload
 # is a list of instance ids, or for ``healthy`` of ``[instance id, epoch]`` pairs.
@@ -107,6 +115,13 @@ class Batch(TypedDict):
     failed: NotRequired[int]
 
 
+class HeldBatch(TypedDict):
+    """A batch chosen but held back by its lifecycle-hook event (azure-behaviour-2 LH-16); its instances stay pending."""
+
+    event: str
+    instances: list[str]
+
+
 class Run(TypedDict):
     run_id: int
     kind: RunKind
@@ -144,3 +159,4 @@ class Run(TypedDict):
     # The error a breach rollback ends with once its instances are restored (§3.6).
     breach_error: ApiError | None
     rollback_errors: list[str]
+    hook_batch: NotRequired[HeldBatch | None]
