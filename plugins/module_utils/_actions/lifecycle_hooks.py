@@ -37,6 +37,7 @@ _STATES: dict[str, ActionState] = {"approved": "Approved", "rejected": "Rejected
 
 class HookEventsResult(Outcome, total=False):
     events: list[dict[str, Any]]
+    now: str
 
 
 def _record(call: Call, resource_group: str, name: str) -> tuple[str, Record]:
@@ -68,7 +69,11 @@ def lifecycle_hook_events(
     """The scale set's events, Azure's shape, newest first (LH-7 list); ``state`` filters."""
     _key, record = _record(call, resource_group, name)
     events = [e for e in _newest_first(events_of(record)) if state is None or e["state"] == state]
-    return {"changed": False, "events": [event_view(record, e) for e in events]}
+    return {
+        "changed": False,
+        "events": [event_view(record, e) for e in events],
+        "now": format_timestamp(call.store.now()),
+    }
 
 
 def lifecycle_hook_event_get(call: Call, resource_group: str, name: str, event_name: str) -> dict[str, Any]:
@@ -163,19 +168,19 @@ def lifecycle_hook_event(
     name: str,
     *,
     event: str | None = None,
-    type: str | None = None,  # noqa: A002 - the module's option name
+    hook_type: str | None = None,
     state: Decision | None = None,
     instance_ids: list[str] | None = None,
     wait_until: str | None = None,
 ) -> HookEventsResult:
     """Approve, reject or delay one event (``event``) or every Active event of a ``type``; changed only when
     a target or a waitUntil actually changes."""
-    if (event is None) == (type is None):
+    if (event is None) == (hook_type is None):
         raise InvalidInput("event, type: give exactly one of them (an event's name, or a hook type)")
     if (state is None) == (wait_until is None):
         raise InvalidInput("state, wait_until: give exactly one (decide the targets, or delay the event)")
-    if type is not None and type not in DEFAULT_WAIT:
-        raise InvalidInput(f"type: {type!r} is not a hook type; use {' or '.join(DEFAULT_WAIT)}")
+    if hook_type is not None and hook_type not in DEFAULT_WAIT:
+        raise InvalidInput(f"type: {hook_type!r} is not a hook type; use {' or '.join(DEFAULT_WAIT)}")
     key, record = _record(call, resource_group, name)
     if event is not None:
         found = find_event(record, event)
@@ -183,13 +188,13 @@ def lifecycle_hook_event(
             raise _not_found(record, event)
         chosen = [found]
     else:
-        chosen = [e for e in _newest_first(events_of(record)) if e["type"] == type and e["state"] == "Active"]
+        chosen = [e for e in _newest_first(events_of(record)) if e["type"] == hook_type and e["state"] == "Active"]
     before = [event_view(record, e) for e in chosen]
     plans = _plan(call, record, chosen, state, instance_ids, wait_until)
     for hook_event, states, when in plans:
         _apply(call, key, record, hook_event, states, when)
     after = [event_view(record, e) for e in chosen]
-    return {"before": before, "after": after, "events": after}
+    return {"before": before, "after": after, "events": after, "now": format_timestamp(call.store.now())}
 
 
 def _plan(
