@@ -23,7 +23,12 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
-from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import auth, routes_compute, routes_resources
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
+    auth,
+    routes_compute,
+    routes_hooks,
+    routes_resources,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, from_azsim, internal
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Request, Response, Settings
 
@@ -90,6 +95,10 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", rf"{_VMSS}/rollingUpgrades/cancel", routes_compute.cancel_upgrade),
     _route("GET", rf"{_VMSS}/rollingUpgrades/latest", routes_compute.latest_upgrade),
     _route("GET", rf"{_VMSS}/osUpgradeHistory", routes_compute.os_upgrade_history),
+    # Lifecycle-hook events (azure-behaviour-2 LH-7).
+    _route("GET", rf"{_VMSS}/lifecycleHookEvents", routes_hooks.list_events),
+    _route("GET", rf"{_VMSS}/lifecycleHookEvents/(?P<event>{_SEG})", routes_hooks.get_event),
+    _route("PATCH", rf"{_VMSS}/lifecycleHookEvents/(?P<event>{_SEG})", routes_hooks.patch_event),
 )
 
 

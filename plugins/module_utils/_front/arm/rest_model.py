@@ -164,6 +164,8 @@ def scale_set_options(
         "health_probe": _health_probe(profile, current),
         "zones": body.get("zones"),
         "single_placement_group": properties.get("singlePlacementGroup"),
+        # azure-behaviour-2 LH-2: Azure's names are accepted as they are; absent keeps the hooks.
+        "lifecycle_hooks": (_object(properties, "lifecycleHooksProfile", "properties") or {}).get("lifecycleHooks"),
     }
     if os_type in ("windows", "linux"):
         options["os_type"] = os_type
