@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.tests.arm.sdk_venv import VenvError, client_python
@@ -122,3 +123,29 @@ def test_sdk_409s_while_a_run_goes_on(sdk_python: Path, tmp_path: Path) -> None:
         refusal = seen[key]
         assert (refusal["status"], refusal["code"]) == (409, "OperationNotAllowed"), key
         assert f"Operation '{operation}' is not allowed on Virtual Machine Scale Set 'sdkvmss'" in refusal["message"]
+
+
+def test_sdk_lifecycle_hook_events_list_get_update(sdk_python: Path, tmp_path: Path) -> None:
+    """azure-behaviour-2 LH-2, LH-4, LH-7, LH-8, LH-11, LH-16 in azure-mgmt-compute 39's own models."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state", clock="manual") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        created = sdk(sdk_python, "hooks_create", info)
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        in_store(store, move_clock, advance="PT3H")  # §4: the platform's first rollout; its first batch waits
+        seen = sdk(sdk_python, "hooks_decide", info)
+    assert created["hook"] == {
+        "type": "UpgradeAutoOSRollingBatchStarting",
+        "wait_seconds": 1800.0,
+        "default_action": "Approve",
+    }
+    assert seen["listed"] == {
+        "type": "Microsoft.Compute/virtualMachineScaleSets/lifecycleHookEvents",
+        "hook_type": "UpgradeAutoOSRollingBatchStarting",
+        "state": "Active",
+        "targets": [["0", "Waiting"]],
+        "default_action": "Approve",
+        "times": ["2025-01-01T03:00:00Z", "2025-01-01T03:30:00Z", "2025-01-01T07:00:00Z"],
+    }
+    assert seen["updated"] == {"state": "Completed", "targets": ["Approved"]}
+    assert seen["missing"] == {"status": 404, "code": "NotFound"}
