@@ -207,7 +207,7 @@ def _plan(
 ) -> list[tuple[HookEvent, dict[str, ActionState], int | None]]:
     """Every change to make, checked before any is made (a refusal writes nothing)."""
     wanted_ids = _instance_ids(fleet_of(call.store).instances(record_key(record)), instance_ids)
-    plans = []
+    plans: list[tuple[HookEvent, dict[str, ActionState], int | None]] = []
     matched: set[str] = set()
     for hook_event in chosen:
         if wait_until is not None:

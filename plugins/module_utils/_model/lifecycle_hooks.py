@@ -79,12 +79,12 @@ class HookEvent(TypedDict):
 # -- the scale-set setting (LH-1...LH-6) -----------------------------------------------------------
 
 
-def normalise_hooks(value: list[dict[str, Any]], api_version: str, preview: bool = False) -> list[Hook]:
+def normalise_hooks(value: list[dict[str, Any]], api_version: str) -> list[Hook]:
     """The ``lifecycleHooks`` to store from what a caller gave (snake_case or Azure's names), or InvalidInput.
 
     LH-1: refused below api-version 2025-11-01; LH-2: one hook per type; LH-3: two types; LH-4: the type's default
-    waitDuration when omitted, and 0 < waitDuration <= the type's maximum; LH-5: Approve (default) or Reject, Reject
-    refused only when the preview behaviour is asked for.
+    waitDuration when omitted, and 0 < waitDuration <= the type's maximum; LH-5: Approve (default) or Reject (the GA
+    behaviour; the preview's refusal of Reject is not simulated).
     """
     if not api_at_least(api_version, MIN_API_VERSION):
         raise InvalidInput(
@@ -112,14 +112,10 @@ def normalise_hooks(value: list[dict[str, Any]], api_version: str, preview: bool
                 f"{where}.wait_duration: {wait!r} is out of range for {hook_type}; use more than PT0S and at most "
                 f"{format_duration(MAX_WAIT[hook_type])}"
             )
-        action = _first(item, "default_action", "defaultAction") or "Approve"
-        if action not in ("Approve", "Reject"):
-            raise InvalidInput(f"{where}.default_action: {action!r} is not allowed; use Approve or Reject")
-        if preview and action == "Reject":
-            raise InvalidInput(
-                f"{where}.default_action: Reject is refused while lifecycle hooks are in preview (LH-5)",
-                azure_message="The default action 'Reject' is not supported during preview.",
-            )
+        given = _first(item, "default_action", "defaultAction") or "Approve"
+        if given not in ("Approve", "Reject"):
+            raise InvalidInput(f"{where}.default_action: {given!r} is not allowed; use Approve or Reject")
+        action: HookAction = "Approve" if given == "Approve" else "Reject"
         hooks.append({"type": hook_type, "waitDuration": format_duration(seconds), "defaultAction": action})
     return hooks
 
@@ -134,7 +130,7 @@ def _first(item: dict[str, Any], *names: str) -> Any:
 def _hook_type(value: object, where: str) -> HookType:
     if value not in DEFAULT_WAIT:
         raise InvalidInput(f"{where}.type: {value!r} is not a hook type; use {SCHEDULING} or {BATCH_STARTING}")
-    return cast(HookType, value)
+    return SCHEDULING if value == SCHEDULING else BATCH_STARTING
 
 
 def hooks_of(record: Record) -> list[Hook]:

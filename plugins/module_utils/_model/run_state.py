@@ -116,7 +116,8 @@ class Batch(TypedDict):
 
 
 class HeldBatch(TypedDict):
-    """A batch chosen but held back by its lifecycle-hook event (azure-behaviour-2 LH-16); its instances stay pending."""
+    """A batch chosen but held back by its lifecycle-hook event (azure-behaviour-2 LH-16); its instances stay
+    pending meanwhile."""
 
     event: str
     instances: list[str]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.lifecycle_hooks import (
     lifecycle_hook_event,
     lifecycle_hook_events,
@@ -15,6 +16,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.lifecycle_hook
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput, NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate
+from ansible_collections.azsim.vmss.plugins.module_utils._views.timeline import run_picture
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     KEY,
     NAME,
@@ -38,7 +40,10 @@ def hooked(sim: Sim, n: int, hooks: list[dict[str, Any]]) -> None:
 
 
 def events(sim: Sim, state: str | None = None) -> list[dict[str, Any]]:
-    return sim.act(lifecycle_hook_events, {"resource_group": RG, "name": NAME, "state": state})["events"]
+    found: list[dict[str, Any]] = sim.act(lifecycle_hook_events, {"resource_group": RG, "name": NAME, "state": state})[
+        "events"
+    ]
+    return found
 
 
 def decide(sim: Sim, check: bool = False, **params: Any) -> dict[str, Any]:
@@ -61,7 +66,9 @@ def targets(event: dict[str, Any]) -> dict[str, str]:
 
 
 def test_hooks_are_stored_with_type_defaults_lh_2_lh_4_lh_5(sim: Sim) -> None:
-    result = sim.vmss(2, api_version=API, lifecycle_hooks=[{"type": SCHEDULING}, {"type": BATCH, "wait_duration": "PT2H"}])
+    result = sim.vmss(
+        2, api_version=API, lifecycle_hooks=[{"type": SCHEDULING}, {"type": BATCH, "wait_duration": "PT2H"}]
+    )
     assert result["vmss"]["properties"]["lifecycleHooksProfile"] == {
         "lifecycleHooks": [
             {"type": SCHEDULING, "waitDuration": "PT1H", "defaultAction": "Approve"},
@@ -217,7 +224,7 @@ def test_every_batch_waits_for_its_event_and_defaults_after_30_minutes_lh_16_lh_
     run = sim.run()
     assert run["status"] == "Completed"
     # LH-17: five batches of two, each 30 minutes of waiting plus its 4 minutes of upgrade.
-    assert at(0, run["end"]) == at(180 + 5 * 34)
+    assert at(0, run["end"] or 0) == at(180 + 5 * 34)
     assert len(events(sim, "Completed")) == 5
 
 
@@ -244,6 +251,8 @@ def test_rejected_instances_leave_the_run_neither_upgraded_nor_failed_lh_16_d5(s
     by_name = {i["name"]: i for i in sim.view()["instances"]}
     assert by_name["w0"]["result"] == "rejected_by_hook"
     assert sim.instances()["w0"]["os_disk"]["image_version"] == "1.0.0"
+    picture = run_picture(sim.run(), list(sim.instances().values()), {"reimage": 180, "boot": 60}, sim.now())
+    assert [(r["name"], r["result"]) for r in picture["rows"] if r["batch"] is None][-1] == ("w0", "rejected_by_hook")
     with pytest.raises(Conflict) as caught:
         decide(sim, event=result["events"][0]["name"], state="approved", instance_ids=["w0"])
     assert caught.value.azure_error()["code"] == "Conflict", "LH-10: a terminal target cannot change"
@@ -280,27 +289,55 @@ def test_user_runs_raise_no_events_lh_3(sim: Sim) -> None:
 # -- Azure's PATCH (LH-10, LH-11, LH-20) -----------------------------------------------------------
 
 
-def test_patch_merges_targets_by_resource_id_lh_11(sim: Sim) -> None:
+def test_patch_merges_targets_by_resource_id_lh_11_lh_20(sim: Sim) -> None:
     hooked(sim, 10, [{"type": BATCH}])
     sim.advance("PT3H")
     event = events(sim)[0]
     vm = event["properties"]["targetResources"][0]["resource"]["id"]
 
-    def patch(**body: Any) -> dict[str, Any]:
+    def patch(name: str, **body: Any) -> dict[str, Any]:
         with sim.store.transaction():
-            from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
-
-            return update_event(Call(sim.store, SUB), RG, NAME, event["name"], **body)
+            return update_event(Call(sim.store, SUB), RG, NAME, name, **body)
 
     with pytest.raises(InvalidInput, match="Approved or Rejected"):
-        patch(targets={vm: "Waiting"})
+        patch(event["name"], targets={vm: "Waiting"})
     with pytest.raises(InvalidInput, match="not a target"):
-        patch(targets={vm.replace("/0", "/7"): "Approved"})
-    assert targets(patch(targets={vm.upper(): "Approved"})) == {"0": "Approved", "5": "Waiting"}
+        patch(event["name"], targets={vm.replace("/0", "/7"): "Approved"})
+    assert targets(patch(event["name"], targets={vm.upper(): "Approved"})) == {"0": "Approved", "5": "Waiting"}
     with pytest.raises(NotFound) as caught:
-        patch_missing = update_event  # noqa: F841 - the same call with an unknown name
-        with sim.store.transaction():
-            from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
-
-            update_event(Call(sim.store, SUB), RG, NAME, "nope", targets={})
+        patch("nope", targets={})
     assert caught.value.azure_error()["code"] == "NotFound"
+
+
+def test_worked_timeline_lifecycle_hooks_docs_how_a_run_proceeds(sim: Sim) -> None:
+    """The timeline of docs/how-a-run-proceeds.md "Lifecycle hooks" (LH-12, LH-13, LH-15, LH-16, LH-17, D2, D5)."""
+    sim.vmss(names=[f"web-{i:02}" for i in range(1, 11)], api_version=API)
+    sim.vmss(api_version=API, lifecycle_hooks=[{"type": SCHEDULING}, {"type": BATCH}])
+    sim.enable_automatic()
+    sim.publish("1.1.0")
+    sim.advance("PT3H")
+    [scheduling] = events(sim)
+    assert (scheduling["properties"]["timeCreated"], scheduling["properties"]["waitUntil"]) == (at(180), at(240))
+    sim.advance("PT10M")
+    decide(sim, type=SCHEDULING, state="approved")
+    assert at(0, sim.run()["start"]) == at(190)
+    [batch1] = events(sim, "Active")
+    assert targets(batch1) == {"0": "Waiting", "5": "Waiting"} and batch1["properties"]["waitUntil"] == at(220)
+    sim.advance("PT5M")
+    decide(sim, type=BATCH, state="rejected", instance_ids=["web-06"])
+    decide(sim, type=BATCH, state="approved")
+    sim.advance("P1D")
+    run = sim.run()
+    starts = [(b["instances"], at(0, b["start"]), at(0, b["end"] or 0)) for b in run["batches"]]
+    assert starts == [
+        (["0"], at(195), at(199)),
+        (["1", "6"], at(229), at(233)),
+        (["2", "7"], at(263), at(267)),
+        (["3", "8"], at(297), at(301)),
+        (["4", "9"], at(331), at(335)),
+    ]
+    assert (run["status"], at(0, run["end"] or 0)) == ("Completed", at(335))
+    progress = sim.view()["rolling_upgrade"]["properties"]["progress"]
+    assert (progress["successfulInstanceCount"], progress["failedInstanceCount"]) == (9, 0)
+    assert sim.instances()["web-06"]["os_disk"]["image_version"] == "1.0.0"
+    assert [e["properties"]["state"] for e in events(sim)] == ["Completed"] * 6
