@@ -199,8 +199,8 @@ options:
     elements: str
   lifecycle_hooks:
     description:
-      - Azure's C(properties.lifecycleHooksProfile.lifecycleHooks) (api-version 2025-11-01 or later, see O(api_version)):
-        platform-started automatic OS image upgrades wait for decisions on the events these hooks raise (see
+      - Azure's C(properties.lifecycleHooksProfile.lifecycleHooks), which needs O(api_version) 2025-11-01 or later.
+        Platform-started automatic OS image upgrades wait for decisions on the events these hooks raise (see
         M(azsim.vmss.vmss_lifecycle_hook_event)). At most one hook per type. An empty list removes them all.
       - Changing hooks is not a model change; events already raised keep their own times and default action.
     type: list
