@@ -30,12 +30,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     newer,
     prepare_file,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._store.filesystems import check_filesystem
 from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import (
     check_sidecar_types,
     check_sidecars_belong,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The virtual clock of a new store starts here (2025-01-01T00:00:00Z), never at the wall clock.
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
@@ -64,6 +65,13 @@ MIGRATIONS: dict[int, list[str]] = {
     ],
     # History reads the newest OS runs of one scale set without decoding every run it ever had.
     2: ["CREATE INDEX runs_by_kind ON runs (scale_set, kind, start, run_id)"],
+    # The ARM endpoint's resources around scale sets (resource groups, virtual networks, subnets), by
+    # lower-case id; the parent column lists a group's or a network's children without decoding all.
+    3: [
+        "CREATE TABLE resources (id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, parent TEXT NOT NULL,"
+        " doc TEXT NOT NULL)",
+        "CREATE INDEX resources_by_parent ON resources (parent, id)",
+    ],
 }
 
 
@@ -120,6 +128,7 @@ class Store:
                 f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file"
             )
         path = os.path.abspath(os.path.expanduser(path))
+        check_filesystem(path)  # before anything is created, read or locked there
         created = prepare_file(path, create=mode != "read")
         fresh = created is not None or os.stat(path).st_size == 0
         check_sidecar_types(path)

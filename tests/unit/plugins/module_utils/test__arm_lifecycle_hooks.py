@@ -73,6 +73,14 @@ def test_put_stores_hooks_with_defaults_and_refuses_them_before_2025_11_01_lh_1_
     }
     too_long = body([{"type": "UpgradeAutoOSRollingBatchStarting", "waitDuration": "PT5H"}])
     assert client.arm("PUT", VMSS, too_long, api_version=API).json["error"]["code"] == "InvalidParameter"
+    got = client.arm("GET", VMSS, api_version=API).json["properties"]["lifecycleHooksProfile"]
+    assert got == created.json["properties"]["lifecycleHooksProfile"], "GET answers the stored hooks"
+    # LH-6: hooks are edited with an ordinary PATCH of the scale set.
+    scheduling = {"lifecycleHooksProfile": {"lifecycleHooks": [{"type": "UpgradeAutoOSScheduling"}]}}
+    patched = client.arm("PATCH", VMSS, {"properties": scheduling}, api_version=API)
+    assert patched.status in (200, 202)
+    hooks = client.arm("GET", VMSS, api_version=API).json["properties"]["lifecycleHooksProfile"]["lifecycleHooks"]
+    assert hooks == [{"type": "UpgradeAutoOSScheduling", "waitDuration": "PT1H", "defaultAction": "Approve"}]
 
 
 def test_list_get_patch_an_event_lh_7_lh_8_lh_11_lh_13(client: WsgiClient, store_path: Path) -> None:
