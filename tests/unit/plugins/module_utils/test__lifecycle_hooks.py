@@ -117,6 +117,18 @@ def test_changing_hooks_is_not_a_model_change_lh_6(sim: Sim) -> None:
     assert changed(sim.vmss(api_version=API, lifecycle_hooks=[{"type": BATCH}])) is False
 
 
+def test_removing_a_hook_keeps_the_events_already_raised_lh_6(sim: Sim) -> None:
+    hooked(sim, 4, [{"type": SCHEDULING, "wait_duration": "PT2H"}])
+    sim.advance("PT3H")
+    sim.vmss(api_version=API, lifecycle_hooks=[])
+    assert "lifecycleHooksProfile" not in sim.record()["model"]["properties"]  # type: ignore[index]
+    [event] = events(sim)
+    assert (event["properties"]["state"], event["properties"]["waitUntil"]) == ("Active", at(300))
+    sim.advance("PT2H")
+    assert events(sim)[0]["properties"]["state"] == "Completed"
+    assert at(0, sim.runs()[0]["start"]) == at(300), "the event still decides the run it held"
+
+
 def test_hooks_without_automatic_os_upgrade_never_fire_lh_19(sim: Sim) -> None:
     sim.vmss(2, api_version=API, lifecycle_hooks=[{"type": SCHEDULING}, {"type": BATCH}])
     sim.publish("1.1.0")
