@@ -197,6 +197,32 @@ options:
         rolling upgrade policy, without this option.
     type: list
     elements: str
+  lifecycle_hooks:
+    description:
+      - Azure's C(properties.lifecycleHooksProfile.lifecycleHooks), which needs O(api_version) 2025-11-01 or later.
+        Platform-started automatic OS image upgrades wait for decisions on the events these hooks raise (see
+        M(azsim.vmss.vmss_lifecycle_hook_event)). At most one hook per type. An empty list removes them all.
+      - Changing hooks is not a model change; events already raised keep their own times and default action.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description:
+          - V(UpgradeAutoOSScheduling) holds the start of each automatic OS upgrade; V(UpgradeAutoOSRollingBatchStarting)
+            holds each of its batches.
+        type: str
+        required: true
+        choices: [UpgradeAutoOSScheduling, UpgradeAutoOSRollingBatchStarting]
+      wait_duration:
+        description:
+          - How long an event waits for decisions (ISO 8601) before O(lifecycle_hooks[].default_action) applies.
+          - Defaults to V(PT1H) for Scheduling (at most V(P2D)) and V(PT30M) for batches (at most V(PT4H)).
+        type: str
+      default_action:
+        description: What targets still waiting at the end of O(lifecycle_hooks[].wait_duration) get.
+        type: str
+        choices: [Approve, Reject]
+        default: Approve
   simulation:
     description:
       - Settings of the simulation. Keys not given keep their current value.
@@ -483,6 +509,19 @@ def main() -> None:
             "zones": {"type": "list", "elements": "str"},
             "instances": {"type": "list", "elements": "raw"},
             "update_instances": {"type": "list", "elements": "str"},
+            "lifecycle_hooks": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "type": {
+                        "type": "str",
+                        "required": True,
+                        "choices": ["UpgradeAutoOSScheduling", "UpgradeAutoOSRollingBatchStarting"],
+                    },
+                    "wait_duration": {"type": "str"},
+                    "default_action": {"type": "str", "choices": ["Approve", "Reject"], "default": "Approve"},
+                },
+            },
             "simulation": {
                 "type": "dict",
                 "options": {

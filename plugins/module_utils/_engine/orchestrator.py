@@ -29,6 +29,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
@@ -56,6 +57,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import In
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import find_event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
@@ -140,6 +142,7 @@ class _Context:
             "restore_done": self.on_restore_done,
             "breach_restore_done": self.on_breach_restore_done,
             "unhealthy": self.on_unhealthy,
+            "hook_decided": self.on_hook_decided,
         }
 
     def report(self, kind: str, **details: Any) -> None:
@@ -192,6 +195,8 @@ class _Context:
         if not batch:
             self.finish("Completed")
             return
+        if self.hold_for_hook(batch):
+            return
         self.start_batch(batch)
 
     def next_batch(self) -> list[Instance]:
@@ -243,6 +248,42 @@ class _Context:
         if started:
             push(run, self.now + self.reimage, "reimage_done", started)
         self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
+
+    def hold_for_hook(self, batch: list[Instance]) -> bool:
+        """azure-behaviour-2 LH-16: with a BatchStarting hook the chosen batch waits for its event, before any
+        instance is touched; its instances stay pending meanwhile. False when no hook holds it."""
+        run = self.run
+        ids = [i["instance_id"] for i in batch]
+        reports = hook_gate.raise_batch(self.store, self.key, self.record, run, ids)
+        if reports is None:
+            return False
+        self.reports += reports
+        run["hook_batch"] = {"event": reports[-1]["subject"].rsplit("/", 1)[-1], "instances": ids}
+        run["pending"] = ids + run["pending"]
+        return True
+
+    def on_hook_decided(self, names: list[str]) -> None:
+        """D2, LH-16: every target of the held batch is decided: approved instances start as the batch, rejected
+        ones leave the run (not pending, neither successful nor failed); all rejected, the next batch comes."""
+        run = self.run
+        held = run.get("hook_batch")
+        if run["status"] not in ACTIVE or not held or held["event"] not in names:
+            return
+        run["hook_batch"] = None
+        event = find_event(self.record, held["event"])
+        states = {t["instance_id"]: t["state"] for t in event["targets"]} if event else {}
+        run["pending"] = [i for i in run["pending"] if i not in held["instances"]]
+        index = len(run["batches"]) + 1
+        approved = []
+        for iid in held["instances"]:
+            if states.get(iid) == "Approved" and iid in self.by_id:
+                approved.append(self.by_id[iid])
+            elif iid in self.by_id:
+                run["outcome"][iid] = {"result": "rejected_by_hook", "batch": index, "resolved": self.now}
+        if approved:
+            self.start_batch(approved)
+        else:
+            push(run, self.now, "batch_start", [])
 
     def begin_reimage(self, instance: Instance) -> None:
         flight = self.run["flight"][instance["instance_id"]]
@@ -586,6 +627,9 @@ class _Context:
                 del run["flight"][iid]
                 run["outcome"].pop(iid, None)
                 run["pending"].append(iid)
+        # LH-16.5: an event the run was waiting for is abandoned with it.
+        run["hook_batch"] = None
+        self.reports += hook_gate.abandon_for_run(self.store, self.key, self.record, run["run_id"])
         # Health changes already under way (a restored instance booting, maintenance) still happen.
         run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy")]
         heapq.heapify(run["agenda"])

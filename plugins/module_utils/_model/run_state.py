@@ -28,14 +28,22 @@ LastAction = Literal["Start", "Cancel"]
 # Where an instance of the current batch is (design.md, timeline of a batch).
 Phase = Literal["awaiting_approval", "reimaging", "booting", "restoring", "restored"]
 # What became of an instance the run took on; in_progress until its batch decides.
-OutcomeResult = Literal["in_progress", "upgraded", "failed", "rolled_back", "rollback_failed"]
+# rejected_by_hook: a lifecycle-hook event rejected it (azure-behaviour-2 LH-16); neither successful nor failed.
+OutcomeResult = Literal["in_progress", "upgraded", "failed", "rolled_back", "rollback_failed", "rejected_by_hook"]
 FAILED_RESULTS: tuple[OutcomeResult, ...] = ("failed", "rolled_back", "rollback_failed")
 # A batch's result once its last instance is decided; None before.
 BatchResult = Literal["succeeded", "failed", "partially_failed"]
 
 # The agenda's actions; the orchestrator's dispatch table (_Context.handlers) has one handler for each.
 AgendaAction = Literal[
-    "batch_start", "reimage_done", "healthy", "deadline", "restore_done", "breach_restore_done", "unhealthy"
+    "batch_start",
+    "reimage_done",
+    "healthy",
+    "deadline",
+    "restore_done",
+    "breach_restore_done",
+    "unhealthy",
+    "hook_decided",
 ]
 # ``[time, seq, action, payload]``: a JSON array, so that heapq orders it by time, then seq. The payload
 # is a list of instance ids, or for ``healthy`` of ``[instance id, epoch]`` pairs.
@@ -95,6 +103,14 @@ class Batch(TypedDict):
     surge: NotRequired[bool]
 
 
+class HeldBatch(TypedDict):
+    """A batch chosen but held back by its lifecycle-hook event (azure-behaviour-2 LH-16); its instances stay
+    pending meanwhile."""
+
+    event: str
+    instances: list[str]
+
+
 class Run(TypedDict):
     run_id: int
     kind: RunKind
@@ -134,3 +150,4 @@ class Run(TypedDict):
     rollback_errors: list[str]
     # maxSurge: batched id -> id of the instance that replaced it (azure-behaviour-2 D10).
     replaced: NotRequired[dict[str, str]]
+    hook_batch: NotRequired[HeldBatch | None]

@@ -17,7 +17,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import 
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 # An instance's result as the modules return it: an instance still in its batch shows as pending.
-InstanceResult = Literal["upgraded", "failed", "rolled_back", "rollback_failed", "pending", "skipped"]
+InstanceResult = Literal[
+    "upgraded", "failed", "rolled_back", "rollback_failed", "rejected_by_hook", "pending", "skipped"
+]
 
 TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
 # azure-behaviour §5: osUpgradeHistory holds "the last five OS upgrade attempts within the past two months".

@@ -30,7 +30,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._views.runs import batc
 HEALTH_DEADLINE = 300
 
 SegmentKind = Literal["approval", "reimage", "surge", "boot", "health_wait", "restore", "reboot"]
-RowResult = Literal["upgraded", "failed", "rolled_back", "rollback_failed", "in_progress", "pending", "skipped"]
+RowResult = Literal[
+    "upgraded", "failed", "rolled_back", "rollback_failed", "in_progress", "pending", "skipped", "rejected_by_hook"
+]
 
 
 class Segment(TypedDict):
@@ -258,6 +260,9 @@ def run_picture(run: Run, instances: list[Instance], durations: Durations, now: 
             rows.append(_row(iid, by_id, batch["index"], outcome["result"], segments, marks, outcome))
     for iid in run["pending"]:
         rows.append(_row(iid, by_id, None, "pending", [], [], None))
+    # azure-behaviour-2 LH-16: instances a lifecycle-hook event rejected left the run before their batch.
+    for iid in sorted((i for i, o in run["outcome"].items() if o["result"] == "rejected_by_hook"), key=int):
+        rows.append(_row(iid, by_id, None, "rejected_by_hook", [], [], None))
     for iid in sorted(run["skipped"], key=int):
         rows.append(_row(iid, by_id, None, "skipped", [], [], None))
     batches: list[BatchSpan] = [

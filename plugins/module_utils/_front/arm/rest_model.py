@@ -167,6 +167,8 @@ def scale_set_options(
         "health_probe": _health_probe(profile, current),
         "zones": body.get("zones"),
         "single_placement_group": properties.get("singlePlacementGroup"),
+        # azure-behaviour-2 LH-2: Azure's names are accepted as they are; absent keeps the hooks.
+        "lifecycle_hooks": (_object(properties, "lifecycleHooksProfile", "properties") or {}).get("lifecycleHooks"),
     }
     if os_type in ("windows", "linux"):
         options["os_type"] = os_type
@@ -347,6 +349,7 @@ _MODEL_PATHS: tuple[tuple[str, ...], ...] = (
     ("properties", "timeCreated"),
     ("properties", "singlePlacementGroup"),
     ("properties", "upgradePolicy"),
+    ("properties", "lifecycleHooksProfile"),
     ("properties", "virtualMachineProfile", "storageProfile", "imageReference"),
     ("properties", "virtualMachineProfile", "storageProfile", "osDisk", "osType"),
     ("properties", "virtualMachineProfile", "extensionProfile"),
