@@ -40,7 +40,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import 
     load_instances,
     new_record,
     public_view,
-    record_key,
     scale_set_id,
     snapshot,
 )

@@ -24,7 +24,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import VERSION_BODY, VERSION_PATTERN
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
 
-
 # Patterns end in (?!\n)$: jsonschema matches with re.search, where a bare $ also matches before a final newline.
 # Durations, image versions, locations and names use the patterns of the functions that check the options
 # (isotime, versions, names), so that a rule is written once.
