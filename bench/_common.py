@@ -300,10 +300,14 @@ def local_inventory(path: Path, hosts: list[str], group: str = "fleet") -> Path:
     return path
 
 
-def run_playbook(playbook: Path, inventory: Path, timings: Path, **env: str) -> dict[str, Any]:
+def run_playbook(
+    playbook: Path, inventory: Path, timings: Path, extra_vars: dict[str, Any] | None = None, **env: str
+) -> dict[str, Any]:
     """Run ansible-playbook; return what bench_timer recorded (task durations, playbook duration)."""
     timings.unlink(missing_ok=True)
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook)]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
     t0 = time.perf_counter()
     proc = subprocess.run(
         cmd,

@@ -64,13 +64,15 @@ simulator:
   returned: when O(name) is given and the scale set exists
   type: dict
 scale_sets:
-  description: Every scale set read, each a dict with C(vmss), C(instances) and C(simulator).
-  returned: always
+  description:
+    - Every scale set of O(resource_group), each a dict with C(vmss), C(instances) and C(simulator).
+    - Not returned when O(name) is given, so that the scale set is not returned twice (RV(vmss), RV(instances)).
+  returned: when O(name) is not given
   type: list
   elements: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,

@@ -1,6 +1,6 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Actions on a scale set itself: create, update, delete (the model and its instances) and read.
+"""Actions on a scale set itself: create, update, delete (the model and its instances); the read is scale_set_info.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -36,12 +36,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import I
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
     ScaleSetView,
-    list_records,
     load,
     load_instances,
     new_record,
     public_view,
-    record_key,
     scale_set_id,
     snapshot,
 )
@@ -53,14 +51,6 @@ Presence = Literal["present", "absent"]
 
 class ScaleSetResult(Outcome, ScaleSetView, total=False):
     rolling_upgrade: dict[str, Any]
-
-
-class ScaleSetInfoResult(Outcome, total=False):
-    scale_sets: list[ScaleSetView]
-    exists: bool
-    vmss: dict[str, Any] | None
-    instances: list[dict[str, Any]]
-    simulator: dict[str, Any]
 
 
 def ensure_scale_set(
@@ -231,26 +221,3 @@ def _write_scale_set(
         "instances": view["instances"],
         "simulator": view["simulator"],
     }
-
-
-def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> ScaleSetInfoResult:
-    """One scale set, or every scale set of a resource group."""
-    store, subscription_id = call.store, call.subscription_id
-    resource_group = check_resource_group(resource_group)
-    if name is not None:
-        name = check_scale_set_name(name)
-        record = load(store, subscription_id, resource_group, name)
-        records = [record] if record else []
-    else:
-        records = list_records(store, subscription_id, resource_group)
-    views = [public_view(r, load_instances(store, record_key(r))) for r in records]
-    result: ScaleSetInfoResult = {"changed": False, "scale_sets": views}
-    if name is not None:
-        result["exists"] = bool(views)
-        if views:
-            view = views[0]
-            result["vmss"], result["instances"] = view["vmss"], view["instances"]
-            result["simulator"] = view["simulator"]
-        else:
-            result["vmss"], result["instances"] = None, []
-    return result

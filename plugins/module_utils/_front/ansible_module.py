@@ -23,9 +23,12 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._common.libraries import (
+    HAS_JSONSCHEMA,
+    JSONSCHEMA_IMPORT_ERROR,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
-from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import HAS_JSONSCHEMA, JSONSCHEMA_IMPORT_ERROR
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store, default_path
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"

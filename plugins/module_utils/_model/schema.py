@@ -12,7 +12,6 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
@@ -24,11 +23,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import VERSION_BODY, VERSION_PATTERN
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
-
-# Imported where a document is validated: tasks that validate nothing (the clock, history, a run)
-# skip its import, a sizeable part of a module's start-up.
-HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None
-JSONSCHEMA_IMPORT_ERROR: str | None = None if HAS_JSONSCHEMA else "No module named 'jsonschema'"
 
 # Patterns end in (?!\n)$: jsonschema matches with re.search, where a bare $ also matches before a final newline.
 # Durations, image versions, locations and names use the patterns of the functions that check the options
@@ -259,7 +253,7 @@ def _explain(error: Any) -> str:
 
 def validate(doc: Any, schema: dict[str, Any], root: str = "") -> None:
     """Raise InvalidInput naming the JSON path of the first error, in a stable order."""
-    import jsonschema  # pylint: disable=import-outside-toplevel  # see HAS_JSONSCHEMA
+    import jsonschema  # pylint: disable=import-outside-toplevel  # only where a document is validated (_common.libraries)
 
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.validator))

@@ -34,7 +34,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrad
     cancel_rolling_upgrade,
     start_os_rolling_upgrade,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro, rest_model
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, error_object
