@@ -357,7 +357,7 @@ def fleet_rows(fleet: Any, add: Any) -> None:
                 f"Fleet: fitted exponent against the {label}",
                 "≤ 1.05",
                 f"{e['exponent']:.3f}",
-                ", ".join(f"{int(x):,}" for x, _ in e["points"]),
+                ", ".join(f"{int(x):,}" for x, dummy in e["points"]),
                 e["exponent"] <= T_FLEET_EXPONENT,
                 f"by {e['exponent'] - T_FLEET_EXPONENT:.3f}",
                 why,
