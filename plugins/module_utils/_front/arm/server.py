@@ -26,6 +26,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import A
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import ArmApp
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import CLOCK_MODES, ClockMode, Settings
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import prepare
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.wallclock import check_scale
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store, default_path
 
 DEFAULT_PORT = 8443
@@ -52,6 +53,7 @@ class ArmServer:
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         clock: ClockMode = "instant",
+        clock_scale: float = 1.0,
         tenant_id: str | None = None,
         client_id: str | None = None,
         client_secret: str | None = None,
@@ -67,6 +69,7 @@ class ArmServer:
             )
         if clock not in CLOCK_MODES:
             raise ValueError(f"clock {clock!r}: use one of {', '.join(CLOCK_MODES)}")
+        self.clock_scale = check_scale(clock_scale)
         self.store_path = os.path.abspath(os.path.expanduser(store_path))
         self.state_dir = state_dir or os.path.join(os.path.dirname(self.store_path), "arm-endpoint")
         self.host, self.port, self.clock, self.page_size = host, port, clock, page_size
@@ -87,7 +90,9 @@ class ArmServer:
     def _settings(self, port: int) -> Settings:
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         shown = f"[{shown}]" if ":" in shown else shown
-        return Settings(self.store_path, self.files, f"https://{shown}:{port}", self.clock, self.page_size)
+        return Settings(
+            self.store_path, self.files, f"https://{shown}:{port}", self.clock, self.page_size, self.clock_scale
+        )
 
     def bind(self) -> None:
         """Listen (TLS) on host and port; afterwards ``port`` is the real one."""
@@ -132,6 +137,8 @@ class ArmServer:
             "store": self.store_path,
             "state_dir": self.files.state_dir,
             "clock": self.clock,
+            "clock_scale": self.clock_scale if self.clock == "scaled" else None,
+            "host": self.host,
             "pid": os.getpid(),
             "env": env,
         }
@@ -157,6 +164,27 @@ class ArmServer:
         self._server = self._thread = None
 
 
+def write_private_json(path: str, doc: dict[str, Any]) -> None:
+    """Write ``doc`` as JSON, readable by its owner only (it holds the client secret), replacing atomically."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(doc, sort_keys=True).encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _forget(info_file: str, pid: int) -> None:
+    """Remove the info file on a clean stop, unless a newer server has written its own there meanwhile."""
+    try:
+        with open(info_file, encoding="utf-8") as handle:
+            if json.load(handle).get("pid") == pid:
+                os.unlink(info_file)
+    except (OSError, ValueError):
+        pass
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="azsim-arm", description="Serve the azsim.vmss Azure Resource Manager endpoint."
@@ -166,12 +194,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--store", default=None, help="the store (default: as every module)")
     parser.add_argument("--state-dir", default=None, help="CA, certificate, keys (default: beside the store)")
     parser.add_argument("--clock", choices=CLOCK_MODES, default="instant")
+    parser.add_argument(
+        "--clock-scale", type=float, default=1.0, help="with --clock scaled: virtual seconds per wall second"
+    )
     parser.add_argument("--tenant", default=None)
     parser.add_argument("--subscription", default=None)
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None, help="better: AZSIM_ARM_CLIENT_SECRET in the environment")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--allow-remote", action="store_true")
+    parser.add_argument(
+        "--info-file",
+        default=None,
+        help="write the JSON line to this file (mode 0600) instead of stdout, which then holds no secret "
+        "(the arm_endpoint module's daemon)",
+    )
     return parser.parse_args(argv)
 
 
@@ -186,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             clock=args.clock,
+            clock_scale=args.clock_scale,
             tenant_id=args.tenant,
             client_id=args.client_id,
             client_secret=args.client_secret or os.environ.get("AZSIM_ARM_CLIENT_SECRET"),
@@ -206,13 +244,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     thread = threading.Thread(target=server.serve, name="azsim-arm", daemon=True)
     thread.start()
-    sys.stdout.write(json.dumps(server.info()) + "\n")
+    info = server.info()
+    if args.info_file:
+        write_private_json(args.info_file, info)
+        sys.stdout.write(f"azsim-arm: serving {info['base_url']} (pid {info['pid']}); details in {args.info_file}\n")
+    else:
+        sys.stdout.write(json.dumps(info) + "\n")
     sys.stdout.flush()
     while not stopping.wait(0.5):
         if not thread.is_alive():
             return 1
     server.stop()
     thread.join(timeout=10)
+    if args.info_file:
+        _forget(args.info_file, info["pid"])
     return 0
 
 
