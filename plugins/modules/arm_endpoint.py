@@ -95,9 +95,12 @@ extends_documentation_fragment:
   - azsim.vmss._attributes.action_group
 notes:
   - The endpoint outlives the playbook; stop it with O(state=stopped).
-  - Ansible masks in results every value given to a C(no_log) option, so when O(client_secret) is given, RV(client_secret)
-    and C(AZURE_SECRET) in RV(env) read C(********) (you know the secret). A generated secret is returned as it is:
-    set C(no_log: true) on the task if its result may be shown (C(-v)) or logged.
+  - "Runs on the controller only (C(delegate_to: localhost) or a C(localhost) play), like every module of this
+    collection."
+  - "Ansible masks in results every value given to a C(no_log) option, so when O(client_secret) is given, RV(client_secret)
+    and C(AZURE_SECRET) in RV(env) read C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) (you know the secret). A generated secret
+    is returned as it is: set C(no_log: true) on the task if its result may be shown (C(-v)) or logged. The endpoint
+    never writes it to its log, and passes it to its process in the environment, not on the command line."
 requirements:
   - cheroot
   - cryptography
@@ -159,7 +162,7 @@ client_id:
   type: str
 client_secret:
   description:
-    - The service principal's secret. Masked (C(********)) when given as O(client_secret); see the notes.
+    - The service principal's secret. Masked by Ansible when given as O(client_secret); see the notes.
   returned: when started
   type: str
 subscription_id:

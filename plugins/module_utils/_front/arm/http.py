@@ -97,6 +97,7 @@ class Ctx:
         store = Store.open(self.settings.store_path)
         try:
             with store.transaction(commit=commit):
+                self.request.virtual_time = format_timestamp(store.now())  # what a refused request saw
                 result = action(Call(store, subscription_id))
                 self.request.virtual_time = format_timestamp(store.now())
                 return result
