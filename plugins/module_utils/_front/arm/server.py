@@ -17,6 +17,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -31,6 +32,44 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 DEFAULT_PORT = 8443
 THREADS = 16
+
+
+# ``az cloud register --endpoint-resource-manager https://H:P/`` asks for ``//metadata/endpoints`` (it appends
+# the path to the URL's trailing slash). cheroot reads a target starting with ``//`` as an absolute URI (a
+# host named "metadata") and refuses it with 400 before the application sees it: the extra slashes of the
+# request line are collapsed first, as ARM does.
+_LEADING_SLASHES = re.compile(rb"^([A-Za-z]+ )/{2,}")
+
+
+class _FirstLineFixed:
+    """A read file whose request lines have one leading slash; everything else passes through."""
+
+    def __init__(self, rfile: Any) -> None:
+        self._rfile = rfile
+
+    def readline(self, *args: Any) -> bytes:
+        return _LEADING_SLASHES.sub(rb"\1/", self._rfile.readline(*args))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rfile, name)
+
+
+def _connection_class() -> Any:
+    from cheroot import server as cheroot_server  # pylint: disable=import-outside-toplevel
+
+    class Request(cheroot_server.HTTPRequest):  # type: ignore[misc]
+        def read_request_line(self) -> Any:
+            rfile = self.rfile
+            self.rfile = _FirstLineFixed(rfile)
+            try:
+                return super().read_request_line()
+            finally:
+                self.rfile = rfile
+
+    class Connection(cheroot_server.HTTPConnection):  # type: ignore[misc]
+        RequestHandlerClass = Request
+
+    return Connection
 
 
 def _loopback(host: str) -> bool:
@@ -100,6 +139,7 @@ class ArmServer:
         from cheroot.ssl.builtin import BuiltinSSLAdapter  # pylint: disable=import-outside-toplevel
 
         server = wsgi.Server((self.host, self.port), self.app, numthreads=self._threads, server_name="azsim-arm")
+        server.ConnectionClass = _connection_class()
         server.ssl_adapter = BuiltinSSLAdapter(self.files.server_cert, self.files.server_key)
         server.prepare()
         self.port = int(server.bind_addr[1])
