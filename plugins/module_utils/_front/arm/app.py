@@ -90,6 +90,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     _route("GET POST", r"/azsim/clock", routes_resources.clock, arm=False, api_version=False),
     _route("GET", r"/azsim/requests", admin.requests, arm=False, api_version=False),
+    _route("POST", r"/azsim/reset", admin.reset, arm=False, api_version=False),
     _route("GET", r"/azsim/openapi\.json", openapi_json, arm=False, api_version=False),
     _route("GET", r"/subscriptions", routes_resources.list_subscriptions),
     _route("GET", r"/tenants", routes_resources.list_tenants),

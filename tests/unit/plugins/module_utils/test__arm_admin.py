@@ -202,3 +202,26 @@ def test_a_failed_advance_is_owed_again() -> None:
 def test_a_scale_that_is_not_a_positive_number_is_refused(scale: Any) -> None:
     with pytest.raises(ValueError, match="clock_scale"):
         check_scale(scale)
+
+
+# -- reset -------------------------------------------------------------------------------------------
+
+
+def test_reset_empties_the_store_and_the_log_as_a_new_store(store_path: Path, files: StateFiles) -> None:
+    client = WsgiClient(make_app(store_path, files))
+    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
+    assert client.arm("PUT", VMSS, body()).status == 201
+    client.raw("POST", "/azsim/clock", b'{"advance": "PT1H"}')
+    answer = client.raw("POST", "/azsim/reset")
+    assert answer.status == 200, answer
+    assert answer.json["now"] == "2025-01-01T00:00:00Z" and answer.json["previous"] == "2025-01-01T01:00:00Z"
+    assert answer.json["removed"]["scale_sets"] == 1 and answer.json["removed"]["instances"] == 2
+    assert answer.json["removed"]["images"] == 1
+    assert client.arm("GET", VMSS).status == 404
+    after = client.raw("GET", "/azsim/requests").json["value"]
+    assert [(e["method"], e["path"], e["status"]) for e in after] == [("GET", VMSS, 404)], "the log starts again"
+    fresh = Store.open(str(store_path))
+    try:
+        assert fresh.now() == 1735689600 and fresh.list_docs("scale_sets", {}) == []
+    finally:
+        fresh.close()
