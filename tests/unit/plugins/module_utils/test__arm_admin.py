@@ -219,7 +219,10 @@ def test_reset_empties_the_store_and_the_log_as_a_new_store(store_path: Path, fi
     assert answer.json["removed"]["images"] == 1
     assert client.arm("GET", VMSS).status == 404
     after = client.raw("GET", "/azsim/requests").json["value"]
-    assert [(e["method"], e["path"], e["status"]) for e in after] == [("GET", VMSS, 404)], "the log starts again"
+    assert [(e["method"], e["path"], e["status"]) for e in after] == [
+        ("POST", "/azsim/reset", 200),
+        ("GET", VMSS, 404),
+    ], "the log starts again, with the reset"
     fresh = Store.open(str(store_path))
     try:
         assert fresh.now() == 1735689600 and fresh.list_docs("scale_sets", {}) == []
