@@ -188,4 +188,6 @@ def test_the_curl_blocks_run_against_the_endpoint(home: Path) -> None:
     ]
     assert urlsplit(base).hostname == "127.0.0.1"
     if pending:
-        pytest.xfail("curl blocks whose routes this branch's table lacks (the routes branch adds them): " + ", ".join(pending))
+        pytest.xfail(
+            "curl blocks whose routes this branch's table lacks (the routes branch adds them): " + ", ".join(pending)
+        )

@@ -16,13 +16,14 @@ from typing import Any
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import daemon
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.server import DEFAULT_PORT
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import default_path
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "state": {"type": "str", "choices": ["started", "stopped"], "default": "started"},
     "host": {"type": "str", "default": "127.0.0.1"},
     "allow_remote": {"type": "bool", "default": False},
-    "port": {"type": "int", "default": daemon.server.DEFAULT_PORT},
+    "port": {"type": "int", "default": DEFAULT_PORT},
     "state_dir": {"type": "path"},
     "clock": {"type": "str", "choices": ["instant", "manual", "scaled"], "default": "instant"},
     "clock_scale": {"type": "float"},

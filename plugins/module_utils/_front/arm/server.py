@@ -57,16 +57,16 @@ class _FirstLineFixed:
 def _connection_class() -> Any:
     from cheroot import server as cheroot_server  # pylint: disable=import-outside-toplevel
 
-    class Request(cheroot_server.HTTPRequest):  # type: ignore[misc]
+    class Request(cheroot_server.HTTPRequest):
         def read_request_line(self) -> Any:
             rfile = self.rfile
             self.rfile = _FirstLineFixed(rfile)
             try:
-                return super().read_request_line()
+                return super().read_request_line()  # type: ignore[no-untyped-call]
             finally:
                 self.rfile = rfile
 
-    class Connection(cheroot_server.HTTPConnection):  # type: ignore[misc]
+    class Connection(cheroot_server.HTTPConnection):
         RequestHandlerClass = Request
 
     return Connection
