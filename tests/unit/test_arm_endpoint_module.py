@@ -105,7 +105,9 @@ def test_other_settings_restart_it_and_stop_stops_it(where: dict[str, str]) -> N
 
 
 def test_a_stale_pid_file_of_a_dead_process_is_ignored(where: dict[str, str]) -> None:
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     os.makedirs(where["state_dir"])
     pid_file = Path(where["state_dir"]) / daemon.PID_FILE
     pid_file.write_text(gone.stdout)

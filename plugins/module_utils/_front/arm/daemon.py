@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import http.client
 import ipaddress
 import json
 import os
@@ -30,7 +31,6 @@ import ssl
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -205,10 +205,15 @@ def _read_info(state_dir: str) -> dict[str, Any] | None:
 def answers(info: dict[str, Any], timeout: float = 5.0) -> bool:
     """Whether the endpoint answers its metadata route over TLS, trusting only its own CA."""
     try:
+        url = urlsplit(info["metadata_url_single"])
         context = ssl.create_default_context(cafile=info["ca_cert"])
-        with urllib.request.urlopen(info["metadata_url_single"], context=context, timeout=timeout) as answer:
-            return bool(answer.status == 200)
-    except (OSError, KeyError, ValueError, ssl.SSLError):
+        connection = http.client.HTTPSConnection(url.hostname or "", url.port, timeout=timeout, context=context)
+        try:
+            connection.request("GET", f"{url.path}?{url.query}")
+            return connection.getresponse().status == 200
+        finally:
+            connection.close()
+    except (OSError, KeyError, ValueError, ssl.SSLError, http.client.HTTPException):
         return False
 
 
