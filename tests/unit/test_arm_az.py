@@ -296,6 +296,7 @@ def test_az_feature_provider_and_image_catalogue(az_bin: Path, where: dict[str, 
             offer="UbuntuServer",
             sku="16.04-LTS",
             version=version,
+            location="westus",
         )
     listed = az.json(
         "vm",
