@@ -164,3 +164,10 @@ def test_a_port_in_use_fails_with_the_log_tail(where: dict[str, str]) -> None:
         rc, result = run(arm_endpoint, {**where, "port": busy.getsockname()[1]})
     assert rc == 1 and "exited at start" in result["msg"] and "Address already in use" in result["msg"], result
     assert not (Path(where["state_dir"]) / daemon.PID_FILE).exists()
+
+
+def test_an_endpoint_that_does_not_answer_in_time_is_stopped_and_the_log_shown(where: dict[str, str]) -> None:
+    wanted = daemon.Wanted(store=where["store"], state_dir=where["state_dir"], port=0)
+    with pytest.raises(daemon.DaemonError, match=r"did not answer over TLS within 0 s and was stopped; the end of"):
+        daemon.ensure_started(wanted, timeout=0.0)
+    assert daemon.running_pid(where["state_dir"]) == (None, False), "no pid file is left"
