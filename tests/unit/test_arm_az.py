@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import ssl
 import subprocess
 import urllib.request
@@ -51,12 +50,6 @@ def az_bin() -> Path:
         return client_script(HERE / "requirements-az.txt", "az", "azure.cli.core", "az")
     except VenvError as exc:
         pytest.fail(f"the az CLI smoke test needs its venv and it could not be built:\n{exc}", pytrace=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -168,8 +161,7 @@ def create_with_az_rest(az: Az, tmp_path: Path) -> None:
 
 
 def test_az_login_vmss_rolling_upgrade_history_and_cancel(az_bin: Path, where: dict[str, Any], tmp_path: Path) -> None:
-    port = free_port()  # one port for both clocks below, so az's registered cloud stays right
-    info = start(where, port=port)
+    info = start(where, port=0)
     az = Az(az_bin, info, tmp_path / "home", register=True)
     accounts = az.login()
     assert [a["id"] for a in accounts] == [info["subscription_id"]] and accounts[0]["cloudName"] == "azsim"
@@ -221,10 +213,12 @@ def test_az_login_vmss_rolling_upgrade_history_and_cancel(az_bin: Path, where: d
     idle = az("vmss", "rolling-upgrade", "cancel", "-g", RG, "-n", NAME, ok=False)
     assert idle.returncode == 1 and "(OperationNotAllowed)" in idle.stderr  # azure-behaviour-2: nothing to cancel
 
-    # The manual clock (the module restarts the endpoint on the same port): a run stays in progress until the
-    # clock moves, so start and cancel return at once with --no-wait, and get-latest shows each state.
-    restarted = start(where, port=port, clock="manual")
+    # The manual clock: the module restarts the endpoint, on the port it had (port 0 keeps it), so az's
+    # registered cloud stays right. A run stays in progress until the clock moves, so start and cancel
+    # return at once with --no-wait, and get-latest shows each state.
+    restarted = start(where, port=0, clock="manual")
     assert restarted["changed"] is True and restarted["pid"] != info["pid"]
+    assert restarted["base_url"] == info["base_url"]
     in_store(Path(where["store"]), publish_image, **UBUNTU, version="1.2.0")
     az("vmss", "rolling-upgrade", "start", "-g", RG, "-n", NAME, "--no-wait")
     assert az.json("vmss", "rolling-upgrade", "get-latest", "-g", RG, "-n", NAME)["runningStatus"]["code"] == (

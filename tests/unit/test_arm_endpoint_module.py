@@ -171,3 +171,24 @@ def test_an_endpoint_that_does_not_answer_in_time_is_stopped_and_the_log_shown(w
     with pytest.raises(daemon.DaemonError, match=r"did not answer over TLS within 0 s and was stopped; the end of"):
         daemon.ensure_started(wanted, timeout=0.0)
     assert daemon.running_pid(where["state_dir"]) == (None, False), "no pid file is left"
+
+
+def test_port_0_keeps_the_port_it_had_so_clients_stay_set_up(where: dict[str, str]) -> None:
+    """az's registered cloud and azure-cli-core's cached cloud list name the base URL (research §2.3)."""
+    started = endpoint(where)
+    restarted = endpoint(where, clock="manual")
+    assert restarted["changed"] is True and restarted["base_url"] == started["base_url"]
+    endpoint(where, state="stopped")
+    again = endpoint(where, clock="manual")
+    assert again["base_url"] == started["base_url"]
+
+
+def test_a_cached_cloud_list_naming_another_port_is_removed_at_start(where: dict[str, str]) -> None:
+    cache = Path(where["state_dir"]) / "azure-config" / "cloudEndpoints.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text('[{"name": "azsim", "endpoints": {"resource_manager": "https://127.0.0.1:1/"}}]')
+    started = endpoint(where)
+    assert not cache.exists(), "a stale cache would make azcollection fail after the endpoint moved"
+    cache.write_text(json.dumps([{"name": "azsim", "endpoints": {"resource_manager": started["base_url"]}}]))
+    endpoint(where, clock="manual")  # a restart on the same port keeps a cache that is right
+    assert cache.exists()

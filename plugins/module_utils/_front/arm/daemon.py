@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,12 +41,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.wallclock import check_scale
 
 SERVER_MODULE = server.__name__
-PID_FILE, INFO_FILE, LOG_FILE, LOCK_FILE, CODE_ZIP = (
+PID_FILE, INFO_FILE, LOG_FILE, LOCK_FILE, CODE_ZIP, PORT_FILE = (
     "endpoint.pid",
     "endpoint.json",
     "endpoint.log",
     "endpoint.lock",
     "endpoint-code.zip",
+    "endpoint.port",
 )
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -266,6 +267,35 @@ def _code_path(state_dir: str) -> str:
     raise DaemonError(f"cannot find the collection's code at {root!r}")
 
 
+def _last_port(state_dir: str) -> int | None:
+    try:
+        with open(os.path.join(state_dir, PORT_FILE), encoding="utf-8") as handle:
+            text = handle.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() and 0 < int(text) <= 65535 else None
+
+
+def _start(wanted: Wanted, timeout: float) -> dict[str, Any]:
+    """Spawn the server; with port 0, on the port it had last time if that is still free.
+
+    Clients keep the base URL they were set up with (az's registered cloud, azure-cli-core's cached
+    cloud list), so a restart with other settings, or a stop and start, does not move the endpoint.
+    """
+    last = _last_port(wanted.state_dir) if wanted.port == 0 else None
+    if last is not None:
+        try:
+            info = _spawn(replace(wanted, port=last), timeout)
+        except DaemonError:
+            info = _spawn(wanted, timeout)  # taken meanwhile: any free port
+    else:
+        info = _spawn(wanted, timeout)
+    port = urlsplit(str(info.get("base_url", ""))).port
+    with open(os.path.join(wanted.state_dir, PORT_FILE), "w", encoding="utf-8") as handle:
+        handle.write(f"{port}\n")
+    return info
+
+
 def _command(wanted: Wanted) -> list[str]:
     command = [
         sys.executable,
@@ -424,7 +454,7 @@ def ensure_started(wanted: Wanted, check_mode: bool = False, timeout: float = ST
         pid, _stale = running_pid(wanted.state_dir)
         if pid is not None:
             warnings += _terminate(pid, wanted.state_dir)
-        info = _spawn(wanted, timeout)
+        info = _start(wanted, timeout)
     after = {**_shown(wanted, "started"), "pid": info["pid"]}
     return {
         "changed": True,

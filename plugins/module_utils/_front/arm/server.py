@@ -72,6 +72,26 @@ def _connection_class() -> Any:
     return Connection
 
 
+# azure-cli-core caches the cloud list of ARM_CLOUD_METADATA_URL in AZURE_CONFIG_DIR and never fetches it
+# again (arm-endpoint-research §2.3, "the cache trap"): after the endpoint moves to another port, azcollection
+# would fail with "'StopIteration' object has no attribute 'message'". The config dir is this endpoint's own.
+CLOUD_CACHE = "cloudEndpoints.json"
+
+
+def forget_stale_cloud_cache(azure_config_dir: str, base_url: str) -> bool:
+    """Remove azure-cli-core's cached cloud list if it names another base URL than ``base_url``."""
+    path = os.path.join(azure_config_dir, CLOUD_CACHE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            cached = handle.read()
+    except OSError:
+        return False
+    if base_url in cached:
+        return False
+    os.unlink(path)
+    return True
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -145,6 +165,7 @@ class ArmServer:
         self.port = int(server.bind_addr[1])
         self.app.settings = self._settings(self.port)
         self._server = server
+        forget_stale_cloud_cache(self.files.azure_config_dir, self.app.settings.base_url + "/")
 
     def info(self) -> dict[str, Any]:
         """What clients need (design.md, "Azure endpoint"): URLs, CA, identity and the env block."""
