@@ -44,7 +44,8 @@ options:
   port:
     description:
       - The TCP port. V(0) picks a free one (see RV(base_url)); with V(0), an endpoint already running on any port
-        counts as the same.
+        counts as the same, and a restart or a later start takes the port the endpoint had last time (if it is
+        free), so clients set up for it (C(az cloud register), azure-cli-core's cached cloud list) keep working.
     type: int
     default: 8443
   state_dir:
