@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """docs/seed-walkthrough.md's curl blocks, run as they stand by bash and the real curl (issue 13, item 4).
 
-The endpoint is started by module arm_endpoint on the default store of a temporary HOME, so the page's
-own first line (``cat ~/.ansible/azsim/arm-endpoint/endpoint.json``) finds it; the scale set is made by the
-modules, as the page's setup play does. Each ``<!-- curl:NAME -->`` block then runs in its own bash with
+The endpoint is started by module arm_endpoint on the store ``AZSIM_VMSS_STORE`` names (a temporary one), so
+the page's own setup lines find its JSON line beside it; the scale set is made by the modules, as the page's
+first section does. Each ``<!-- curl:NAME -->`` block then runs in its own bash with
 the variables the setup block made, and its answer is checked against what Azure's docs say it is. The
 PUT's body must be the seed page's, character for character.
 
@@ -88,7 +88,7 @@ def test_the_page_has_every_seed_rest_example_and_the_seed_body_verbatim() -> No
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("AZSIM_VMSS_STORE", raising=False)
+    monkeypatch.setenv("AZSIM_VMSS_STORE", str(tmp_path / "seed.sqlite"))
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
     try:
         yield tmp_path
@@ -149,7 +149,7 @@ def check(name: str, out: str, subscription: str) -> None:
 def test_the_curl_blocks_run_against_the_endpoint(home: Path) -> None:
     assert shutil.which("curl") and shutil.which("jq"), "the page's blocks need curl and jq"
     started = module(arm_endpoint, port=0)
-    assert started["state_dir"] == str(home / ".ansible" / "azsim" / "arm-endpoint")
+    assert started["state_dir"] == str(home / "arm-endpoint")
     module(vm_image, **IMAGE, version="16.04.201901010")
     module(
         vmss,
