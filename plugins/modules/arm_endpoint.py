@@ -122,10 +122,13 @@ EXAMPLES = r"""
     azure_env: "{{ endpoint.env }}"
   no_log: true
 
-- name: Watch a run live, a virtual minute per wall second
+- name: Watch a run live, a virtual minute per wall second (restarts it, on the port it had)
   azsim.vmss.arm_endpoint:
+    port: 0
     clock: scaled
     clock_scale: 60
+  register: endpoint
+  no_log: true
 
 - name: Stop it
   azsim.vmss.arm_endpoint:
