@@ -83,6 +83,10 @@ events:
   description:
     - What the simulated platform did while the clock moved, oldest first.
     - Each has C(time), C(type) and C(subject) (the resource it concerns), and details by type.
+    - Lifecycle-hook events (see M(azsim.vmss.vmss_lifecycle_hook_event)) report as C(LifecycleHookEventCreated),
+      C(LifecycleHookEventDefaulted) (the default action decided the targets still waiting),
+      C(LifecycleHookEventCompleted) and C(LifecycleHookEventAbandoned), with the event's id as C(subject), its
+      C(hook_type), C(state) and C(targets) (instance id, or the scale set's name, to action state).
   returned: always
   type: list
   elements: dict

@@ -197,6 +197,32 @@ options:
         rolling upgrade policy, without this option.
     type: list
     elements: str
+  lifecycle_hooks:
+    description:
+      - Azure's C(properties.lifecycleHooksProfile.lifecycleHooks), which needs O(api_version) 2025-11-01 or later.
+        Platform-started automatic OS image upgrades wait for decisions on the events these hooks raise (see
+        M(azsim.vmss.vmss_lifecycle_hook_event)). At most one hook per type. An empty list removes them all.
+      - Changing hooks is not a model change; events already raised keep their own times and default action.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description:
+          - V(UpgradeAutoOSScheduling) holds the start of each automatic OS upgrade; V(UpgradeAutoOSRollingBatchStarting)
+            holds each of its batches.
+        type: str
+        required: true
+        choices: [UpgradeAutoOSScheduling, UpgradeAutoOSRollingBatchStarting]
+      wait_duration:
+        description:
+          - How long an event waits for decisions (ISO 8601) before O(lifecycle_hooks[].default_action) applies.
+          - Defaults to V(PT1H) for Scheduling (at most V(P2D)) and V(PT30M) for batches (at most V(PT4H)).
+        type: str
+      default_action:
+        description: What targets still waiting at the end of O(lifecycle_hooks[].wait_duration) get.
+        type: str
+        choices: [Approve, Reject]
+        default: Approve
   simulation:
     description:
       - Settings of the simulation. Keys not given keep their current value.
@@ -217,6 +243,13 @@ options:
       rollout_delay:
         description: Delay before later platform-started OS upgrades. Defaults to C(PT30M).
         type: str
+      surge_quota:
+        description:
+          - How many instances beyond the scale set's capacity the subscription's quota has room for (0 to 1000000).
+          - Before each batch of a rolling upgrade with C(max_surge), Azure checks the quota for the batch's new
+            instances; when it has no room the batch is upgraded in place instead, and later batches try again.
+          - Not set (the default) means no limit; once set, give a large number to lift it.
+        type: int
       faults:
         description:
           - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
@@ -378,7 +411,9 @@ instances:
       type: str
       returned: always
     provisioning_state:
-      description: Provisioning state of the instance.
+      description:
+        - Provisioning state of the instance; C(Creating) for an instance a maxSurge batch is creating beside the
+          one it replaces (both have the same host name until the old one is deleted).
       type: str
       returned: always
     extensions:
@@ -474,6 +509,19 @@ def main() -> None:
             "zones": {"type": "list", "elements": "str"},
             "instances": {"type": "list", "elements": "raw"},
             "update_instances": {"type": "list", "elements": "str"},
+            "lifecycle_hooks": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "type": {
+                        "type": "str",
+                        "required": True,
+                        "choices": ["UpgradeAutoOSScheduling", "UpgradeAutoOSRollingBatchStarting"],
+                    },
+                    "wait_duration": {"type": "str"},
+                    "default_action": {"type": "str", "choices": ["Approve", "Reject"], "default": "Approve"},
+                },
+            },
             "simulation": {
                 "type": "dict",
                 "options": {
@@ -483,6 +531,7 @@ def main() -> None:
                     "first_rollout_delay": {"type": "str"},
                     "rollout_delay": {"type": "str"},
                     "faults": {"type": "list", "elements": "dict"},
+                    "surge_quota": {"type": "int"},
                 },
             },
         }

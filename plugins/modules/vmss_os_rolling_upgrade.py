@@ -154,7 +154,7 @@ batches:
 instances:
   description:
     - Every instance as M(azsim.vmss.vmss) returns it, with C(result) (C(upgraded), C(rolled_back), C(rollback_failed),
-      C(failed), C(skipped), C(pending)) and C(batch) in this run.
+      C(failed), C(rejected_by_hook), C(skipped), C(pending)) and C(batch) in this run.
   returned: always
   type: list
   elements: dict

@@ -71,7 +71,7 @@ batches:
 instances:
   description:
     - Every instance as M(azsim.vmss.vmss) returns it, with C(result) (C(upgraded), C(rolled_back), C(rollback_failed),
-      C(failed), C(skipped), C(pending)) and C(batch) in the most recent OS upgrade.
+      C(failed), C(rejected_by_hook), C(skipped), C(pending)) and C(batch) in the most recent OS upgrade.
     - Use it to set facts on the inventory hosts by outcome.
   returned: always
   type: list

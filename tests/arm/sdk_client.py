@@ -211,9 +211,55 @@ def conflicts(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def hooks_create(info: dict[str, Any]) -> dict[str, Any]:
+    """azure-behaviour-2 LH-2, LH-4: a BatchStarting hook through the SDK's own models (its default api-version)."""
+    compute = client(info)
+    doc = body(3)
+    doc["properties"]["upgradePolicy"]["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"] = True
+    doc["properties"]["lifecycleHooksProfile"] = {"lifecycleHooks": [{"type": "UpgradeAutoOSRollingBatchStarting"}]}
+    vmss = compute.virtual_machine_scale_sets.begin_create_or_update(RG, NAME, doc).result()
+    [hook] = vmss.properties.lifecycle_hooks_profile.lifecycle_hooks
+    wait = hook.wait_duration.total_seconds()  # the SDK reads the ISO 8601 duration as a timedelta
+    return {"hook": {"type": hook.type, "wait_seconds": wait, "default_action": hook.default_action}}
+
+
+def hooks_decide(info: dict[str, Any]) -> dict[str, Any]:
+    """LH-7, LH-8, LH-11: list, get and approve an event, each answer read through the SDK's models."""
+    compute = client(info)
+    events = compute.virtual_machine_scale_set_life_cycle_hook_events
+    [event] = list(events.list(RG, NAME))
+    got = events.get(RG, NAME, event.name)
+    assert got.id == event.id and got.properties.wait_until == event.properties.wait_until
+    target = event.properties.target_resources[0]
+    patch = {"properties": {"targetResources": [{"resource": {"id": target.resource.id}, "actionState": "Approved"}]}}
+    updated = events.update(RG, NAME, event.name, patch)
+    try:
+        events.get(RG, NAME, "00000000-0000-0000-0000-000000000000")
+        missing: dict[str, Any] = {"status": None}
+    except ResourceNotFoundError as exc:
+        missing = {"status": exc.status_code, "code": exc.error.code if exc.error else None}
+    return {
+        "listed": {
+            "type": event.type,
+            "hook_type": event.properties.type,
+            "state": event.properties.state,
+            "targets": [(t.resource.id.rsplit("/", 1)[-1], t.action_state) for t in event.properties.target_resources],
+            "default_action": event.properties.default_action,
+            # Strings in this SDK's model: the timestamps as the endpoint wrote them.
+            "times": [event.properties.time_created, event.properties.wait_until, event.properties.max_wait_until],
+        },
+        "updated": {
+            "state": updated.properties.state,
+            "targets": [t.action_state for t in updated.properties.target_resources],
+        },
+        "missing": missing,
+    }
+
+
 def main() -> int:
     info = json.loads(os.environ["AZSIM_ARM_INFO"])
-    phase = {"create": create, "upgrade": upgrade, "faulted": faulted, "conflicts": conflicts}[sys.argv[1]]
+    phases = {"create": create, "upgrade": upgrade, "faulted": faulted, "conflicts": conflicts}
+    phase = {**phases, "hooks_create": hooks_create, "hooks_decide": hooks_decide}[sys.argv[1]]
     print(json.dumps(phase(info)))
     return 0
 

@@ -3,7 +3,7 @@
 """Calling an action as a front door does: a ``Call`` and the options as named arguments.
 
 Tests that drive the core directly keep their options as the modules' option dicts; ``act`` hands
-them to the action the way the Ansible glue does (common options left out, ``all`` renamed).
+them to the action the way the Ansible glue does (common options left out, ``all`` and ``type`` renamed).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
-RENAMED = {"all": "every_run"}
+RENAMED = {"all": "every_run", "type": "hook_type"}
 
 
 def act(

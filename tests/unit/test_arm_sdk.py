@@ -216,3 +216,29 @@ def test_sdk_without_retry_after_the_first_poll_is_terminal(sdk_python: Path, tm
     assert seen["stripped"] >= 2, "the endpoint did send Retry-After; the policy removed it"
     assert seen["put_polls"] == 1 and seen["post_polls"] == 1, seen
     assert seen["final_gets"] == 1, "after a terminal status, the POST's one GET of Location (research §2.6)"
+
+
+def test_sdk_lifecycle_hook_events_list_get_update(sdk_python: Path, tmp_path: Path) -> None:
+    """azure-behaviour-2 LH-2, LH-4, LH-7, LH-8, LH-11, LH-16 in azure-mgmt-compute 39's own models."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state", clock="manual") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        created = sdk(sdk_python, "hooks_create", info)
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        in_store(store, move_clock, advance="PT3H")  # §4: the platform's first rollout; its first batch waits
+        seen = sdk(sdk_python, "hooks_decide", info)
+    assert created["hook"] == {
+        "type": "UpgradeAutoOSRollingBatchStarting",
+        "wait_seconds": 1800.0,
+        "default_action": "Approve",
+    }
+    assert seen["listed"] == {
+        "type": "Microsoft.Compute/virtualMachineScaleSets/lifecycleHookEvents",
+        "hook_type": "UpgradeAutoOSRollingBatchStarting",
+        "state": "Active",
+        "targets": [["0", "Waiting"]],
+        "default_action": "Approve",
+        "times": ["2025-01-01T03:00:00Z", "2025-01-01T03:30:00Z", "2025-01-01T07:00:00Z"],
+    }
+    assert seen["updated"] == {"state": "Completed", "targets": ["Approved"]}
+    assert seen["missing"] == {"status": 404, "code": "NotFound"}

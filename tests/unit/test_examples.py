@@ -71,6 +71,8 @@ SETUP: dict[str, list[dict[str, Any]]] = {
         _publish("24.04.202502010"),
     ],
     "vmss_upgrade_report": [_publish("24.04.202501010"), _scale_set("web")],
+    "vmss_lifecycle_hook_event": [_publish("24.04.202501010"), _scale_set("web")],
+    "vmss_lifecycle_hook_event_info": [_publish("24.04.202501010"), _scale_set("web")],
 }
 
 # EXAMPLES that cannot run as written, with the reason; strict: once they run, the mark must go.

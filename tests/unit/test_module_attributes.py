@@ -91,6 +91,23 @@ CASES: dict[str, Case] = {
     "vmss_upgrade_policy": Case(
         setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args={**SCALE_SET, "mode": "Rolling"}
     ),
+    # A Scheduling event waits (azure-behaviour-2 LH-15) once the platform's first rollout delay has passed.
+    "vmss_lifecycle_hook_event": Case(
+        setup=[
+            ("vm_image", {**IMAGE, "version": "1.0.0"}),
+            (
+                "vmss",
+                {**BUILD, "api_version": "2025-11-01", "lifecycle_hooks": [{"type": "UpgradeAutoOSScheduling"}]},
+            ),
+            ("vmss_upgrade_policy", {**SCALE_SET, "automatic_os_upgrade": {"enabled": True}}),
+            ("vm_image", {**IMAGE, "version": "1.1.0"}),
+            ("sim_clock", {"advance": "PT3H"}),
+        ],
+        args={**SCALE_SET, "type": "UpgradeAutoOSScheduling", "state": "approved"},
+    ),
+    "vmss_lifecycle_hook_event_info": Case(
+        setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args=SCALE_SET, changes=False
+    ),
     # Changes a file, not the store: "{tmp}" is the test's temporary folder.
     "vmss_upgrade_report": Case(
         setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)],

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import agenda, orchestrator, platform, registrations
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
+    agenda,
+    hook_gate,
+    orchestrator,
+    platform,
+    registrations,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, Handler
 from ansible_collections.azsim.vmss.plugins.module_utils._model import features
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -35,6 +41,8 @@ HANDLERS: dict[str, Handler] = {
     # Automatic OS upgrades the platform starts (azure-behaviour §4) and the runs' own timelines (§3).
     platform.EVENT_KIND: platform.on_platform_rollout,
     agenda.EVENT_KIND: on_run_step,
+    # Lifecycle-hook events reach waitUntil: the default action decides them (azure-behaviour-2 LH-13).
+    hook_gate.EVENT_KIND: hook_gate.on_default,
     # Feature and provider registration (§6): a transition completes when its event falls due.
     features.FEATURE_EVENT: registrations.on_feature_state,
     features.PROVIDER_EVENT: registrations.on_provider_state,

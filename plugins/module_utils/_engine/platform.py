@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate, orchestrator, run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
@@ -90,6 +90,11 @@ def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
         if due is not None:
             store.schedule(due[0], EVENT_KIND, event.subject, {"version": due[1]})
         return []
+    held = hook_gate.raise_scheduling(store, event.subject, record, due[1])
+    if held is not None:  # azure-behaviour-2 LH-15: the run waits for the Scheduling event
+        record["platform"] = {"last_target": due[1], "last_run_at": store.now()}
+        fleet.touch(event.subject)
+        return held
     run = run_start.start_run(store, event.subject, "os", "Platform")
     record["platform"] = {"last_target": due[1], "last_run_at": store.now()}
     fleet.touch(event.subject)

@@ -22,6 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     is_service_fabric_extension,
     sequence,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import normalise_hooks, set_hooks
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     ExtensionSecret,
     HealthProbe,
@@ -56,6 +57,7 @@ class ScaleSetOptions(TypedDict, total=False):
     zones: list[str] | None
     instances: list[Any] | None
     simulation: dict[str, Any] | None
+    lifecycle_hooks: list[dict[str, Any]] | None
 
 
 def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, Any]:
@@ -275,6 +277,14 @@ def _apply_simulation(record: Record, params: ScaleSetOptions) -> None:
     record["simulation"] = cast(Simulation, simulation)
 
 
+def _apply_lifecycle_hooks(record: Record, params: ScaleSetOptions) -> None:
+    """azure-behaviour-2 LH-1...LH-6: validated at write time; an empty list removes the profile."""
+    hooks = params.get("lifecycle_hooks")
+    if hooks is None:
+        return
+    set_hooks(record, normalise_hooks(hooks, record["api_version"]) if hooks else [])
+
+
 def apply_options(
     record: Record, params: ScaleSetOptions, subscription_id: str, fingerprint_key: bytes, creating: bool
 ) -> None:
@@ -291,5 +301,6 @@ def apply_options(
     _apply_health_probe(record, params)
     _apply_placement(record, params)
     _apply_simulation(record, params)
+    _apply_lifecycle_hooks(record, params)
     validate(record["model"], VMSS_SCHEMA)
     sequence(extensions_of(record["model"]), "properties.virtualMachineProfile.extensionProfile.extensions")

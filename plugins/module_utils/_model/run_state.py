@@ -15,12 +15,6 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
-    ExtensionState,
-    Health,
-    OsDisk,
-    ProvisioningState,
-)
 
 # azure-behaviour §3, run status (``runningStatus.code``).
 RunStatus = Literal["RollingForward", "RollingBack", "Completed", "Faulted", "Cancelled"]
@@ -34,14 +28,22 @@ LastAction = Literal["Start", "Cancel"]
 # Where an instance of the current batch is (design.md, timeline of a batch).
 Phase = Literal["awaiting_approval", "reimaging", "booting", "restoring", "restored"]
 # What became of an instance the run took on; in_progress until its batch decides.
-OutcomeResult = Literal["in_progress", "upgraded", "failed", "rolled_back", "rollback_failed"]
+# rejected_by_hook: a lifecycle-hook event rejected it (azure-behaviour-2 LH-16); neither successful nor failed.
+OutcomeResult = Literal["in_progress", "upgraded", "failed", "rolled_back", "rollback_failed", "rejected_by_hook"]
 FAILED_RESULTS: tuple[OutcomeResult, ...] = ("failed", "rolled_back", "rollback_failed")
 # A batch's result once its last instance is decided; None before.
 BatchResult = Literal["succeeded", "failed", "partially_failed"]
 
 # The agenda's actions; the orchestrator's dispatch table (_Context.handlers) has one handler for each.
 AgendaAction = Literal[
-    "batch_start", "reimage_done", "healthy", "deadline", "restore_done", "breach_restore_done", "unhealthy"
+    "batch_start",
+    "reimage_done",
+    "healthy",
+    "deadline",
+    "restore_done",
+    "breach_restore_done",
+    "unhealthy",
+    "hook_decided",
 ]
 # ``[time, seq, action, payload]``: a JSON array, so that heapq orders it by time, then seq. The payload
 # is a list of instance ids, or for ``healthy`` of ``[instance id, epoch]`` pairs.
@@ -63,26 +65,18 @@ class ApiError(TypedDict):
     details: list[ErrorDetail]
 
 
-class SurgeOld(TypedDict):
-    """With maxSurge, the old instance that keeps serving while its replacement is built (§3.4)."""
-
-    os_disk: OsDisk
-    previous_os_disk: OsDisk | None
-    extensions: list[ExtensionState]
-    health: Health
-    provisioning_state: ProvisioningState
-    model_version: int
-
-
 class Flight(TypedDict):
     """An instance of the current batch (or being restored), until its outcome is decided."""
 
     phase: Phase
     # Bumped on every restore, so that a boot scheduled before it is recognised as stale.
     epoch: int
-    old: SurgeOld | None
+    # maxSurge: the id of the new instance being created beside this one (azure-behaviour-2 MS-3).
+    surge: NotRequired[str]
     # Its extensions failed because a credential expired (§4, credentials): no automatic rollback.
     credential: NotRequired[bool]
+    # maxSurge: the new instance's creation failed (an extension did not provision): azure-behaviour-2 MS-8.
+    creation_failed: NotRequired[bool]
 
 
 class Outcome(TypedDict):
@@ -91,7 +85,7 @@ class Outcome(TypedDict):
     resolved: NotRequired[int]
     failed_at: NotRequired[int]
     credential: NotRequired[bool]
-    # maxSurge kept the old instance: nothing for a breach rollback to restore.
+    # maxSurge deleted the new instance and kept the old one (MS-8): nothing for a breach rollback to restore.
     kept_old: NotRequired[bool]
 
 
@@ -105,6 +99,16 @@ class Batch(TypedDict):
     result: BatchResult | None
     # Counted once, when the batch ends (failures change category only within their own batch).
     failed: NotRequired[int]
+    # maxSurge: new instances are created for this batch (false: its quota check failed, in place; MS-7).
+    surge: NotRequired[bool]
+
+
+class HeldBatch(TypedDict):
+    """A batch chosen but held back by its lifecycle-hook event (azure-behaviour-2 LH-16); its instances stay
+    pending meanwhile."""
+
+    event: str
+    instances: list[str]
 
 
 class Run(TypedDict):
@@ -144,3 +148,6 @@ class Run(TypedDict):
     # The error a breach rollback ends with once its instances are restored (§3.6).
     breach_error: ApiError | None
     rollback_errors: list[str]
+    # maxSurge: batched id -> id of the instance that replaced it (azure-behaviour-2 D10).
+    replaced: NotRequired[dict[str, str]]
+    hook_batch: NotRequired[HeldBatch | None]

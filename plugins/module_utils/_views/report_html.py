@@ -69,6 +69,7 @@ RESULTS: dict[str, tuple[str, str, str]] = {
     "in_progress": ("\u25b6", "in progress", "#005A8C"),
     "pending": ("\u2026", "pending (not reached)", "#555"),
     "skipped": ("\u2013", "skipped (already on target)", "#555"),
+    "rejected_by_hook": ("\u2298", "rejected by a lifecycle hook (old image kept)", "#555"),
 }
 STATUS: dict[str, str] = {
     "Completed": "\u2713",

@@ -33,6 +33,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
     openapi,
     routes_compute,
     routes_groups,
+    routes_hooks,
     routes_images,
     routes_providers,
     routes_resources,
@@ -122,6 +123,10 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", rf"{_VMSS}/rollingUpgrades/cancel", routes_compute.cancel_upgrade),
     _route("GET", rf"{_VMSS}/rollingUpgrades/latest", routes_compute.latest_upgrade),
     _route("GET", rf"{_VMSS}/osUpgradeHistory", routes_compute.os_upgrade_history),
+    # Lifecycle-hook events (azure-behaviour-2 LH-7).
+    _route("GET", rf"{_VMSS}/lifecycleHookEvents", routes_hooks.list_events),
+    _route("GET", rf"{_VMSS}/lifecycleHookEvents/(?P<event>{_SEG})", routes_hooks.get_event),
+    _route("PATCH", rf"{_VMSS}/lifecycleHookEvents/(?P<event>{_SEG})", routes_hooks.patch_event),
     # scale sets beyond the first increment: PATCH, instance views, approval, manual upgrade
     _route("PATCH", _VMSS, routes_compute.patch_scale_set),
     _route("GET", rf"{_VMSS}/instanceView", routes_compute.scale_set_instance_view),

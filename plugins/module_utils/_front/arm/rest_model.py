@@ -43,7 +43,8 @@ def instance_names(capacity: Any, name: str, current: list[dict[str, Any]]) -> l
         return None
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= 1000:
         raise _invalid("sku.capacity", f"sku.capacity: {capacity!r} is not allowed; use a whole number from 0 to 1000.")
-    names = [i["name"] for i in sorted(current, key=lambda i: int(i["instance_id"]))]
+    # Once per host: during a maxSurge batch a host has two instances (azure-behaviour-2 MS-6, D10).
+    names = list(dict.fromkeys(i["name"] for i in sorted(current, key=lambda i: int(i["instance_id"]))))
     if capacity == len(names):
         return None
     if capacity < len(names):
@@ -166,6 +167,8 @@ def scale_set_options(
         "health_probe": _health_probe(profile, current),
         "zones": body.get("zones"),
         "single_placement_group": properties.get("singlePlacementGroup"),
+        # azure-behaviour-2 LH-2: Azure's names are accepted as they are; absent keeps the hooks.
+        "lifecycle_hooks": (_object(properties, "lifecycleHooksProfile", "properties") or {}).get("lifecycleHooks"),
     }
     if os_type in ("windows", "linux"):
         options["os_type"] = os_type
@@ -346,6 +349,7 @@ _MODEL_PATHS: tuple[tuple[str, ...], ...] = (
     ("properties", "timeCreated"),
     ("properties", "singlePlacementGroup"),
     ("properties", "upgradePolicy"),
+    ("properties", "lifecycleHooksProfile"),
     ("properties", "virtualMachineProfile", "storageProfile", "imageReference"),
     ("properties", "virtualMachineProfile", "storageProfile", "osDisk", "osType"),
     ("properties", "virtualMachineProfile", "extensionProfile"),
