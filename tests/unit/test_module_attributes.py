@@ -63,9 +63,12 @@ class Case:
     setup: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     args: dict[str, Any] = field(default_factory=dict)
     changes: bool = True
+    teardown: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # calls after, pass or fail
 
 
 CASES: dict[str, Case] = {
+    # It starts a process (port 0: a free port), which the teardown stops.
+    "arm_endpoint": Case(args={"port": 0}, teardown=[("arm_endpoint", {"state": "stopped"})]),
     "feature_registration": Case(args={}),
     "sim_clock": Case(args={"advance": "PT1H"}),
     "vm_image": Case(args={**IMAGE, "version": "1.0.0"}),
@@ -221,6 +224,14 @@ def test_declared_attributes_hold_for_a_call(name: str, tmp_path: Path) -> None:
         assert rc == 0, f"{module} {args}: {result}"
         return result
 
+    try:
+        _check_declared(name, declared, case, call, store)
+    finally:
+        for module, args in case.teardown:
+            call(module, args)
+
+
+def _check_declared(name: str, declared: dict[str, dict[str, Any]], case: Case, call: Any, store: str) -> None:
     for module, args in case.setup:
         call(module, args)
     before = dump(store) if Path(store).exists() else None

@@ -382,6 +382,25 @@ class Store:
             args.append(limit)
         return [json.loads(row[0]) for row in self.conn.execute(sql, args).fetchall()]
 
+    def clear(self) -> dict[str, int]:
+        """Every resource, run and pending event gone and the clock at the start: a new store's content.
+
+        The store's own keys (schema, fingerprint key) stay. Rows removed, by table.
+        """
+        tables = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'sqlite_sequence')"
+                " ORDER BY name"
+            )
+        ]
+        removed = {}
+        for table in tables:
+            removed[table] = int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            self.conn.execute(f"DELETE FROM {table}")
+        self.set_now(EPOCH)
+        return removed
+
     def delete_docs(self, table: str, where: dict[str, Any]) -> None:
         clause = " AND ".join(f"{column} = ?" for column in where)
         self.conn.execute(f"DELETE FROM {table} WHERE {clause}", tuple(where.values()))
