@@ -24,7 +24,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestr
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import DEFAULT_LOCATION
-from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import comparable_secrets, extensions_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -160,11 +160,13 @@ def _image_reference_of(record: Record) -> dict[str, Any]:
     return dict(record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"])
 
 
-def _model_fingerprint(record: Record) -> str:
-    """What instances must take when it changes: the VM profile and the extensions' secrets."""
-    return json.dumps(
-        [record["model"]["properties"]["virtualMachineProfile"], record["extension_secrets"]], sort_keys=True
-    )
+def _model_fingerprint(record: Record, before: Record | None = None) -> str:
+    """What instances must take when it changes: the VM profile and the extensions' secrets (as compared with
+    ``before``'s: a fingerprint a migrated store holds as unknown is not a rotation)."""
+    secrets = record["extension_secrets"]
+    if before is not None:
+        secrets = comparable_secrets(secrets, before["extension_secrets"])
+    return json.dumps([record["model"]["properties"]["virtualMachineProfile"], secrets], sort_keys=True)
 
 
 def _write_scale_set(
@@ -197,10 +199,11 @@ def _write_scale_set(
                 f"location: scale set {name} is in {record['model']['location']}; a scale set cannot move to "
                 f"{options.get('location')}"
             )
+    unchanged = None if creating else copy.deepcopy(record)
     fingerprint = None if creating else _model_fingerprint(record)
     old_reference = None if creating else _image_reference_of(record)
-    apply_options(record, options, subscription_id, store.fingerprint_key(), creating)
-    if fingerprint is not None and _model_fingerprint(record) != fingerprint:
+    apply_options(record, options, subscription_id, store.fingerprint_salt, creating)
+    if fingerprint is not None and _model_fingerprint(record, unchanged) != fingerprint:
         record["model_version"] += 1
     if creating or _image_reference_of(record) != old_reference:
         # Resolving the image now makes a reference the catalogue lacks an error even before any instance,
