@@ -18,6 +18,7 @@ options:
     description:
       - The simulated Azure subscription.
       - When not set, the environment variable E(AZURE_SUBSCRIPTION_ID), else C(00000000-0000-0000-0000-000000000000).
+      - A GUID (8-4-4-4-12 hexadecimal digits), as Azure's subscription ids are; anything else is refused.
     type: str
 notes:
   - "Runs on the controller only (C(delegate_to: localhost) or a C(localhost) play); nothing is copied to the

@@ -34,6 +34,8 @@ options:
   api_version:
     description:
       - The Compute API version the model is written against, C(YYYY-MM-DD). Defaults to C(2024-11-01) on creation.
+      - One of the versions Azure's REST API specification publishes for scale sets, from C(2015-06-15) to
+        C(2026-09-01) (a version that does not exist, such as C(2024-11-02), is refused, as Azure refuses it).
       - Decides which upgrade policy fields may be set (see M(azsim.vmss.vmss_upgrade_policy)).
     type: str
   os_type:
@@ -174,6 +176,11 @@ options:
       - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5),
         C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated)
         and C(data_disks) (a list of C({lun, name, disk_size_gb})). Other keys are errors."
+      - A name is 1 to 255 printable characters without spaces, C(/), or control, zero-width or bidirectional
+        characters (so that two hosts never print alike).
+      - "A data disk C(name) follows Azure's rule for disks: 1 to 80 letters, digits, C(_), C(-) or C(.), starting
+        with a letter or digit and not ending in C(-) or C(.); unique in the instance. Left out, it is
+        C(<scale set>_<host>_disk<lun>)."
       - Zone and update domain are fixed once an instance exists; health, power state and data disks can be changed.
       - When not given, the instances stay as they are.
     type: list

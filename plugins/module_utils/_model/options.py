@@ -277,7 +277,7 @@ def apply_options(
 
     ``salt`` gives the store's salt for fingerprints of protected settings (made when first asked for)."""
     api_version = params.get("api_version")
-    if api_version:
+    if api_version is not None:
         record["api_version"] = check_api_version(api_version)
     os_type = params.get("os_type")
     if os_type:

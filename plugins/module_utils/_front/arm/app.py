@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import is_subscription_id
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import auth, routes_compute, routes_resources
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, from_azsim, internal
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Request, Response, Settings
@@ -154,6 +155,14 @@ class ArmApp:
             identity = self.settings.files.identity
             auth.require_bearer(
                 request.headers, self.settings.files.token_key, self.settings.base_url, identity.tenant_id
+            )
+        subscription = params.get("subscription")
+        if subscription is not None and not is_subscription_id(subscription):
+            # What Azure answers for a subscription segment that is not a GUID (before it looks the resource up).
+            raise ArmError(
+                400,
+                "InvalidSubscriptionId",
+                f"The provided subscription identifier '{subscription[:100]}' is malformed or invalid.",
             )
         response = route.handler(Ctx(request, self.settings), params)
         if request.method == "HEAD":
