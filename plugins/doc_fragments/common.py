@@ -46,3 +46,16 @@ options:
     type: str
     required: true
 """
+
+    # The option that keeps module output bounded (issue 11 item 10): vmss, vmss_info, vmss_upgrade_history.
+    INSTANCES_OUTPUT = r"""
+options:
+  return_all_instances:
+    description:
+      - Return every instance. By default a result lists at most the first 100 instances (lowest instance ids
+        first) of a scale set that has more, and adds RV(instances_summary) counting all of them, so that a task's
+        output stays small (1,000 instances are about a megabyte of JSON in every result and log line).
+      - Scale sets of up to 100 instances are always returned whole.
+    type: bool
+    default: false
+"""

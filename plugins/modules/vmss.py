@@ -236,6 +236,7 @@ attributes:
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.scale_set
+  - azsim.vmss.common.instances_output
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
   - azsim.vmss._attributes.changes_store
@@ -314,6 +315,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+instances_summary:
+  description:
+    - Present when the scale set has more than 100 instances and O(return_all_instances) is false; RV(instances)
+      then holds the first 100.
+    - C(total) and C(returned), and counts over every instance C(by_health), C(by_image_version),
+      C(by_power_state), C(by_provisioning_state), C(by_zone) (C(by_result) in M(azsim.vmss.vmss_upgrade_history)),
+      with C(null) for an empty value; C(latest_model_applied) is how many run the current model.
+  returned: when the instances were cut
+  type: dict
+  sample: {total: 600, returned: 100, by_health: {Healthy: 598, Unhealthy: 2}, by_image_version: {1.1.0: 600}}
 vmss:
   description:
     - The scale set in Azure's REST shape (C(Microsoft.Compute/virtualMachineScaleSets)), with
@@ -399,7 +410,7 @@ simulator:
   type: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.module_results import vmss_result
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,
@@ -412,6 +423,7 @@ def main() -> None:
         {
             **scale_set_argument_spec(),
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "return_all_instances": {"type": "bool", "default": False},
             "location": {"type": "str"},
             "api_version": {"type": "str"},
             "os_type": {"type": "str", "choices": ["linux", "windows"]},
@@ -481,7 +493,7 @@ def main() -> None:
             },
         }
     )
-    module.run(ensure_scale_set)
+    module.run(vmss_result)
 
 
 if __name__ == "__main__":

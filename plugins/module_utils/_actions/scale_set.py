@@ -23,6 +23,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import ch
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.capacity import check_capacity
 from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import DEFAULT_LOCATION
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import comparable_secrets, extensions_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
@@ -209,7 +210,11 @@ def _write_scale_set(
         # Resolving the image now makes a reference the catalogue lacks an error even before any instance,
         # on creation and when an update points the model at another image, as Azure refuses such a model.
         catalogue.resolve(store, _image_reference_of(record), record["model"]["location"])
-    instances = reconcile_instances(store, record, current, options.get("instances"))
+    # Before the instances are built: a million names must not cost a million instances first.
+    wanted = options.get("instances")
+    was_single = None if unchanged is None else unchanged["model"]["properties"].get("singlePlacementGroup", True)
+    check_capacity(record["model"], len(current) if wanted is None else len(wanted), len(current), was_single)
+    instances = reconcile_instances(store, record, current, wanted)
     zones = record["model"].get("zones") or []
     for instance in instances:
         if zones and instance["zone"] not in zones or not zones and instance["zone"] is not None:
