@@ -171,6 +171,11 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    @property
+    def created(self) -> bool:
+        """Whether this call made the store file (nothing has committed to it yet)."""
+        return self._created is not None
+
     # -- transactions ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -373,6 +378,11 @@ def _use_wal(path: str, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")  # waits, within the busy timeout, until the writer is done
         conn.execute("ROLLBACK")
     raise StoreError(f"store {path}: could not switch to WAL journal mode; another process keeps it locked")
+
+
+def migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]] | None = None) -> None:
+    """``_migrate`` for another connection than a Store's (a snapshot loaded into memory); ``path`` names it."""
+    _migrate(path, conn, MIGRATIONS if steps is None else steps)
 
 
 def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -> None:
