@@ -16,6 +16,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def test_take_writes_one_0600_file_with_the_whole_state_and_again_changes_nothin
 
 
 def test_take_includes_what_only_the_wal_holds(store: Path, tmp_path: Path) -> None:
-    """A commit still in the -wal (its writer open, no checkpoint) is part of the state: a copy of the file misses it."""
+    """A commit still in the -wal (its writer open, no checkpoint) is part of the state; a file copy misses it."""
     writer = sqlite3.connect(str(store), isolation_level=None)
     try:
         writer.execute("PRAGMA wal_autocheckpoint = 0")
@@ -184,10 +185,20 @@ def _with_wal(path: Path, store: Path) -> None:
     os.chmod(f"{path}-wal", 0o600)
 
 
-SOURCES = {
+def _foreign_owner(path: Path, store: Path) -> None:
+    path.write_bytes(store.read_bytes())
+    os.chown(path, 65534, 65534)  # the tests run as root
+
+
+def _group_writable(path: Path, store: Path) -> None:
+    path.write_bytes(store.read_bytes())
+    os.chmod(path, 0o660)
+
+
+SOURCES: dict[str, tuple[Callable[[Path, Path], Any], str]] = {
     "symlink": (lambda p, s: p.symlink_to(s), "is a symlink"),
-    "foreign-owner": (lambda p, s: (p.write_bytes(s.read_bytes()), os.chown(p, 65534, 65534)), "owned by uid 65534"),
-    "group-writable": (lambda p, s: (p.write_bytes(s.read_bytes()), os.chmod(p, 0o660)), "writable by group"),
+    "foreign-owner": (_foreign_owner, "owned by uid 65534"),
+    "group-writable": (_group_writable, "writable by group"),
     "wal-beside": (_with_wal, "has a -wal file beside it"),
     "other-application": (lambda p, s: _other_app(p), "another application"),
     "newer-schema": (_newer, "newer than this azsim.vmss understands"),

@@ -82,7 +82,7 @@ def check_subscription_id(value: object, where: str = "subscription_id") -> str:
             "00000000-0000-0000-0000-000000000000 (8-4-4-4-12 hexadecimal digits)",
             option=where,
         )
-    return value
+    return str(value)
 
 
 def is_subscription_id(value: object) -> bool:
