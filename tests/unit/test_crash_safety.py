@@ -171,6 +171,7 @@ def reference(scratch: Path) -> Reference:
                 "health_probe": {"protocol": "tcp", "port": 22},
                 "single_placement_group": False,
                 "instances": [f"vm{i:05d}" for i in range(INSTANCES)],
+                "return_all_instances": True,
             },
         )
     finally:
