@@ -161,10 +161,12 @@ def test_more_than_100_instances_are_summarised_unless_all_are_asked_for(store: 
     assert changed_far["changed"] is True, "a change past the first 100 is still seen"
 
 
-def test_history_per_instance_results_are_bounded_too(store: Path) -> None:
+def test_a_runs_per_instance_results_are_bounded_too(store: Path) -> None:
     assert scale_set(store, 150, single_placement_group=False, health_probe={"protocol": "tcp", "port": 22})["rc"] == 0
     assert call(vm_image, {"store": str(store), "location": "eastus", **IMAGE, "version": "1.1.0"})["rc"] == 0
-    assert call(vmss_os_rolling_upgrade, {"store": str(store), **WEB, "wait": True})["rc"] == 0
+    run = call(vmss_os_rolling_upgrade, {"store": str(store), **WEB, "wait": True})
+    assert run["rc"] == 0 and len(run["instances"]) == 100, run.get("msg")
+    assert run["instances_summary"]["by_result"] == {"upgraded": 150}
     history = call(vmss_upgrade_history, {"store": str(store), **WEB})
     assert len(history["instances"]) == 100 and history["instances_summary"]["total"] == 150
     assert history["instances_summary"]["by_result"] == {"upgraded": 150}, history["instances_summary"]

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import HistoryResult, upgrade_history
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import RunResult, os_rolling_upgrade
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import (
     ScaleSetInfoResult,
     ScaleSetResult,
@@ -47,5 +48,14 @@ def history_result(
 ) -> HistoryResult:
     """Module ``vmss_upgrade_history``: ``upgrade_history``, its per-instance results bounded."""
     result = upgrade_history(call, resource_group, name, every_run=every_run)
+    bound_result(cast(dict[str, Any], result), return_all_instances)
+    return result
+
+
+def rolling_upgrade_result(
+    call: Call, resource_group: str, name: str, *, return_all_instances: bool = False, **options: Any
+) -> RunResult:
+    """Module ``vmss_os_rolling_upgrade``: ``os_rolling_upgrade``, its per-instance results bounded."""
+    result = os_rolling_upgrade(call, resource_group, name, **options)
     bound_result(cast(dict[str, Any], result), return_all_instances)
     return result
