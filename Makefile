@@ -119,7 +119,7 @@ test: venv
 # runs. units-fast: the tests not marked system (no ansible-playbook, no other process, no thorough
 # hypothesis) with the dev profile, for the edit-test loop: under a minute on two cores.
 # pytest exit code 5 (no test collected) fails either like any other non-zero code.
-units: venv link
+units: venv link browser
 	@rc=0; $(IN_VENV) HYPOTHESIS_PROFILE=ci python -m pytest -n auto tests/unit $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "units: pytest collected no test under tests/unit: failing"; fi; \
 	exit $$rc
@@ -128,6 +128,21 @@ units-fast: venv link
 	@rc=0; $(IN_VENV) HYPOTHESIS_PROFILE=dev python -m pytest -n auto -m "not system" tests/unit $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "units-fast: pytest collected no test under tests/unit: failing"; fi; \
 	exit $$rc
+
+# The upgrade report's browser test (tests/unit/test_report_browser.py, marked system) runs Debian's Chromium
+# headless. `units` installs it when it is missing and this is root; anyone else is told how.
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: browser
+
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "browser: $(CHROMIUM) is missing; the report's browser test needs it: sudo apt-get install -y chromium"; exit 1; fi; \
+	echo "browser: installing Debian's chromium"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y chromium >/dev/null || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }; \
+	[ -x "$(CHROMIUM)" ] || { echo "browser: apt-get installed chromium but $(CHROMIUM) is not there"; exit 1; }
 
 sanity: venv stage get-pip
 	@if compgen -G 'tests/sanity/ignore-*.txt' >/dev/null; then \

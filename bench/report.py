@@ -33,12 +33,14 @@ SCRIPTS = {
     "module_vs_ping": ("module_vs_ping.py", []),
     "native_serial": ("native_serial.py", []),
     "store_reads": ("store_reads.py", []),
+    "fleet": ("fleet.py", []),
 }
 QUICK = {
     "engine": ["--sizes", "10,100,1000", "--repeats", "2", "--no-py-spy"],
     "module_vs_ping": ["--sizes", "10,100", "--repeats", "1", "--no-py-spy"],
     "native_serial": ["--sizes", "10", "--repeats", "1"],
     "store_reads": ["--runs", "500", "--repeats", "5"],
+    "fleet": ["--grid", "quick"],
 }
 
 # Targets of the issue that asked for this page.
@@ -49,6 +51,12 @@ T_MEMORY_MB = 200
 T_MODULE_RATIO = 1.5
 T_NATIVE_RATIO = 50
 T_READ_S = 0.020
+# Issue 14 (fleet scale).
+T_FLEET_1M_S = 60.0
+T_FLEET_1M_MB = 1536
+T_FLEET_100K_S = 5.0
+T_FLEET_EXPONENT = 1.05
+T_FLEET_FLOOR = 5.0
 
 
 # -- formatting ------------------------------------------------------------------------------------
@@ -155,7 +163,7 @@ def module_dominant(module: dict[str, Any]) -> str:
 # -- the page --------------------------------------------------------------------------------------
 
 
-def summary(engine: Any, module: Any, native: Any, reads: Any) -> tuple[list[list[str]], list[str]]:
+def summary(engine: Any, module: Any, native: Any, reads: Any, fleet: Any = None) -> tuple[list[list[str]], list[str]]:
     rows: list[list[str]] = []
     stdout: list[str] = []
 
@@ -264,7 +272,106 @@ def summary(engine: Any, module: Any, native: Any, reads: Any) -> tuple[list[lis
             )
         else:
             add(label, "≤ 20 ms", "n/a", "", None, "")
+    fleet_rows(fleet, add)
     return rows, stdout
+
+
+def fleet_row(fleet: Any, f: int, n: int) -> dict[str, Any] | None:
+    for r in (fleet or {}).get("rows", []):
+        if r["f"] == f and r["n"] == n:
+            return dict(r)
+    return None
+
+
+def fleet_rows(fleet: Any, add: Any) -> None:
+    """The targets of issue 14: the fleet's advance to the end of every run, against the floor."""
+    why = "per-event store round trips: every event re-reads and rewrites state (section 5)"
+    for (f, n), target, label in (
+        ((1000, 1000), T_FLEET_1M_S, "Fleet 1,000 × 1,000: every run to its end"),
+        ((1000, 100), T_FLEET_100K_S, "Fleet 1,000 × 100: every run to its end"),
+    ):
+        r = fleet_row(fleet, f, n)
+        target_text = f"≤ {target:.0f} s"
+        if not r:
+            add(label, target_text, "n/a", "", None, "")
+            continue
+        add(
+            label,
+            target_text,
+            secs(r["advance_s"]),
+            f"{r['advance_over_floor']:.1f}× the floor",
+            r["advance_s"] <= target,
+            f"{r['advance_s'] / target:.1f}× the target",
+            why,
+        )
+    big = fleet_row(fleet, 1000, 1000)
+    if big:
+        mb = big["maxrss_mb"] * 1.048576
+        add(
+            "Fleet 1,000 × 1,000: peak RSS",
+            "≤ 1.5 GB",
+            f"{mb:.0f} MB",
+            "",
+            mb <= T_FLEET_1M_MB,
+            f"{mb / T_FLEET_1M_MB:.1f}× the target",
+            "every instance of the fleet held as a dict (section 5)",
+        )
+    worst = max(((r["advance_over_floor"], r) for r in (fleet or {}).get("rows", [])), default=None, key=lambda x: x[0])
+    if worst:
+        ratio, r = worst
+        add(
+            "Fleet advance ÷ floor (worst size)",
+            "≤ 5×",
+            times(ratio),
+            f"{r['f']:,} × {r['n']:,}",
+            ratio <= T_FLEET_FLOOR,
+            f"{ratio / T_FLEET_FLOOR:.1f}× the target",
+            why,
+        )
+    for axis, label in (("against_f", "scale sets (fixed size)"), ("against_n", "size (fixed number of scale sets)")):
+        e = (fleet or {}).get("exponents", {}).get(axis)
+        if e:
+            add(
+                f"Fleet: fitted exponent against the {label}",
+                "≤ 1.05",
+                f"{e['exponent']:.3f}",
+                ", ".join(f"{int(x):,}" for x, _ in e["points"]),
+                e["exponent"] <= T_FLEET_EXPONENT,
+                f"by {e['exponent'] - T_FLEET_EXPONENT:.3f}",
+                why,
+            )
+
+
+def fleet_section(fleet: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 5. Fleet: F scale sets × N instances, a new image, every run to its end",
+        "",
+        "`bench/fleet.py`: each size in a fresh process. *create*: the base image, each scale set created and "
+        "put on automatic OS upgrade in a transaction of its own (a playbook loop's work, without Ansible). "
+        "*advance*: the new image published, then `sim_clock` PT12H at a time until no run is active. *floor*: "
+        "the least work the same outcome needs, in the same process on a copy of the store: the instance rows "
+        "read as tuples, every instance's four transitions as a tight loop, the new version written into each "
+        "row's text, one `executemany`, COMMIT.",
+        "",
+    ]
+    rows = [
+        [
+            f"{r['f']:,} × {r['n']:,}",
+            f"{r['instances']:,}",
+            secs(r["create_s"]),
+            secs(r["advance_s"]),
+            secs(r["floor_s"]),
+            times(r["advance_over_floor"]),
+            f"{r['maxrss_mb'] * 1.048576:.0f} MB",
+            ", ".join(f"{k} {v:,}" for k, v in sorted(r["runs"].items())),
+        ]
+        for r in fleet["rows"]
+    ]
+    lines += table(
+        ["scale sets × instances", "instances", "create", "advance", "floor", "advance ÷ floor", "peak RSS", "runs"],
+        rows,
+    )
+    return lines + [""]
 
 
 def engine_section(engine: dict[str, Any]) -> list[str]:
@@ -598,10 +705,11 @@ def plot(engine: Any, module: Any, native: Any, stamp: str) -> bool:
 def write_page(quick: bool, took: float | None) -> None:
     engine, module = c.read_json("engine.json"), c.read_json("module_vs_ping.json")
     native, reads = c.read_json("native_serial.json"), c.read_json("store_reads.json")
+    fleet = c.read_json("fleet.json")
     meta = c.read_json("meta.json") or {}
     stamp = meta.get("date") or datetime.date.today().isoformat()
     m = meta.get("machine") or c.machine()
-    rows, stdout = summary(engine, module, native, reads)
+    rows, stdout = summary(engine, module, native, reads, fleet)
     DOCS.mkdir(exist_ok=True)
     have_plot = plot(engine, module, native, stamp)
 
@@ -624,8 +732,8 @@ def write_page(quick: bool, took: float | None) -> None:
         + ".",
         "",
         "Scripts: `bench/engine.py` (1), `bench/module_vs_ping.py` (2), `bench/native_serial.py` (3), "
-        "`bench/store_reads.py` (4), `bench/report.py` (runs them, writes this page); raw results in "
-        "`build/bench/*.json`. Each script runs alone too (`--help`).",
+        "`bench/store_reads.py` (4), `bench/fleet.py` (5), `bench/report.py` (runs them, writes this page); "
+        "raw results in `build/bench/*.json`. Each script runs alone too (`--help`).",
         "",
         "## Targets",
         "",
@@ -646,6 +754,8 @@ def write_page(quick: bool, took: float | None) -> None:
         lines += native_section(native)
     if reads:
         lines += reads_section(reads)
+    if fleet:
+        lines += fleet_section(fleet)
     PAGE.write_text("\n".join(lines).rstrip() + "\n")
 
     print("\nazsim.vmss benchmarks" + (" (quick smoke test)" if quick else ""))

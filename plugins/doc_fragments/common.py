@@ -26,6 +26,8 @@ notes:
   - Nothing talks to Azure. Time is the store's virtual clock; nothing sleeps.
   - Each task is one store transaction, committed whole or not at all; in check mode nothing is written, and a store
     that does not exist is not created (a read-only module says it does not exist).
+  - A task Azure would refuse fails with Azure's error as C(error) (C({code, message}), e.g. C(OperationNotAllowed)
+    for a 409) beside C(msg), which says the same for a person; nothing is written.
 requirements:
   - jsonschema >= 4.0
 """

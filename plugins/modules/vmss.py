@@ -20,9 +20,18 @@ description:
     defaults (C(mode=Manual), automatic OS upgrade off, rolling policy 20/20/20/PT0S).
   - A change of the model is recorded (instances show C(latest_model_applied=false)); how it reaches the
     instances follows the upgrade policy's mode.
+  - While a rolling upgrade runs, in mode C(Rolling) or C(Automatic) a change of the model fails with Azure's 409
+    C(OperationNotAllowed) and writes nothing (cancel the upgrade or wait for it); in mode C(Manual) it is accepted
+    and touches no instance. Scaling is allowed, but not removing an instance of the batch being upgraded.
+  - In mode C(Rolling) the model must keep a health source (O(health_probe) or the Application Health extension);
+    removing the last one fails with Azure's 400 C(BadRequest).
 options:
   state:
-    description: V(present) creates or updates the scale set, V(absent) deletes it with its instances.
+    description:
+      - V(present) creates or updates the scale set.
+      - V(absent) deletes it with everything of it (instances, runs and their history, pending events), so a scale
+        set created again under the same name starts empty. Refused (409 C(OperationNotAllowed)) while a rolling
+        upgrade runs; cancel it first with M(azsim.vmss.vmss_os_rolling_upgrade).
     type: str
     choices: [present, absent]
     default: present
@@ -307,7 +316,11 @@ EXAMPLES = r"""
         credential_expiry: "2026-01-01T00:00:00Z"
     update_instances: [all]
 
-- name: Delete it
+- name: Let that rollout finish (a scale set cannot be deleted while a rolling upgrade runs)
+  azsim.vmss.sim_clock:
+    advance: PT10M
+
+- name: Delete it, with its runs and history
   azsim.vmss.vmss:
     resource_group: rg-web
     name: web

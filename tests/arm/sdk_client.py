@@ -17,7 +17,12 @@ import sys
 import time
 from typing import Any
 
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+)
 from azure.identity import ClientSecretCredential
 from azure.mgmt.compute import ComputeManagementClient
 
@@ -132,9 +137,83 @@ def upgrade(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _api_error(error: Any) -> dict[str, Any] | None:
+    """An ApiError model (azure-behaviour-2 ER-1) as plain data; attribute access proves the shape."""
+    if error is None:
+        return None
+    return {
+        "code": error.code,
+        "target": error.target,
+        "message": error.message,
+        "details": [{"code": d.code, "target": d.target, "message": d.message} for d in error.details or []],
+    }
+
+
+def faulted(info: dict[str, Any]) -> dict[str, Any]:
+    """A start whose run ends Faulted (instant clock): the LRO fails with the run's error (ER-11), and
+    rollingUpgrades/latest and osUpgradeHistory carry it as the SDK's ApiError (ER-1, ER-5); then DELETE (LRO)."""
+    compute = client(info)
+    upgrades = compute.virtual_machine_scale_set_rolling_upgrades
+    lro: dict[str, Any] = {}
+    try:
+        upgrades.begin_start_os_upgrade(RG, NAME).result()
+    except HttpResponseError as exc:
+        lro = {"type": type(exc).__name__, "error": _api_error(exc.error)}
+    latest = upgrades.get_latest(RG, NAME)
+    history = list(compute.virtual_machine_scale_sets.get_os_upgrade_history(RG, NAME))
+    compute.virtual_machine_scale_sets.begin_delete(RG, NAME).result()
+    try:
+        compute.virtual_machine_scale_sets.get(RG, NAME)
+        gone = False
+    except ResourceNotFoundError:
+        gone = True
+    return {
+        "lro": lro,
+        "latest": {"code": latest.properties.running_status.code, "error": _api_error(latest.properties.error)},
+        "history_error": _api_error(history[0].properties.error),
+        "deleted": gone,
+    }
+
+
+def _refusal(call: Any) -> dict[str, Any]:
+    try:
+        call()
+    except ResourceExistsError as exc:  # the SDK's class for a 409
+        return {"status": exc.status_code, "code": exc.error.code if exc.error else None, "message": exc.message}
+    return {"status": None}
+
+
+def conflicts(info: dict[str, Any]) -> dict[str, Any]:
+    """A run left RollingForward (manual clock): a second start, a model PUT and a DELETE are 409 (CF-1..CF-3)."""
+    compute = client(info)
+    upgrades = compute.virtual_machine_scale_set_rolling_upgrades
+    upgrades.begin_start_os_upgrade(RG, NAME, polling=False)
+    running = upgrades.get_latest(RG, NAME).properties.running_status.code
+    changed = body(3)
+    changed["properties"]["virtualMachineProfile"]["extensionProfile"] = {
+        "extensions": [
+            {
+                "name": "app",
+                "properties": {
+                    "publisher": "Microsoft.Azure.Extensions",
+                    "type": "CustomScript",
+                    "typeHandlerVersion": "2.1",
+                },
+            }
+        ]
+    }
+    vmss = compute.virtual_machine_scale_sets
+    return {
+        "running": running,
+        "second_start": _refusal(lambda: upgrades.begin_start_os_upgrade(RG, NAME, polling=False)),
+        "put": _refusal(lambda: vmss.begin_create_or_update(RG, NAME, changed, polling=False)),
+        "delete": _refusal(lambda: vmss.begin_delete(RG, NAME, polling=False)),
+    }
+
+
 def main() -> int:
     info = json.loads(os.environ["AZSIM_ARM_INFO"])
-    phase = {"create": create, "upgrade": upgrade}[sys.argv[1]]
+    phase = {"create": create, "upgrade": upgrade, "faulted": faulted, "conflicts": conflicts}[sys.argv[1]]
     print(json.dumps(phase(info)))
     return 0
 

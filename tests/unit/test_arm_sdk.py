@@ -19,29 +19,41 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.tests.arm.sdk_venv import VenvError, client_python
 from ansible_collections.azsim.vmss.tests.unit._arm import in_store, threaded_endpoint
 
+pytestmark = pytest.mark.system  # each test runs the SDK in its own venv, in subprocesses
+
 HERE = Path(__file__).resolve().parent.parent / "arm"
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
+GALLERY_IMAGE = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-gallery/providers/Microsoft.Compute/"
+    "galleries/gallery/images/app"
+)
 
 
 @pytest.fixture(scope="session")
 def sdk_python() -> Path:
     try:
-        return client_python(HERE / "requirements-sdk.txt", "sdk", "azure.mgmt.compute, azure.identity")
+        return client_python(
+            HERE / "requirements-sdk.txt",
+            "sdk",
+            "azure.mgmt.compute, azure.identity, azure.mgmt.resource, azure.mgmt.resource.features",
+        )
     except VenvError as exc:
         pytest.fail(
             f"the azure-mgmt-compute real-client test needs its venv and it could not be built:\n{exc}", pytrace=False
         )
 
 
-def sdk(python: Path, phase: str, info: dict[str, Any]) -> dict[str, Any]:
+def sdk(python: Path, phase: str, info: dict[str, Any], script: str = "sdk_client.py") -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "REQUESTS_CA", "SSL_CERT"))}
     env["AZSIM_ARM_INFO"] = json.dumps(info)
     done = subprocess.run(
-        [str(python), str(HERE / "sdk_client.py"), phase],
+        [str(python), str(HERE / script), phase],
         capture_output=True,
         text=True,
         env=env,
@@ -72,3 +84,135 @@ def test_sdk_create_get_list_upgrade_latest_history_errors(sdk_python: Path, tmp
     assert errors["missing"] == {"status": 404, "code": "ResourceNotFound"}
     assert "AADSTS7000215" in errors["wrong_secret"]["message"]
     assert info["client_secret"] not in json.dumps(upgraded)
+
+
+UNHEALTHY = "Instance found to be unhealthy or unreachable."
+
+
+def test_sdk_faulted_run_error_deserializes_into_api_error_then_delete(sdk_python: Path, tmp_path: Path) -> None:
+    """azure-behaviour-2 ER-1, ER-3, ER-5, ER-11 in the SDK's own models; DELETE as an LRO (design.md state absent)."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        sdk(sdk_python, "create", info)
+        faults = [{"type": "boot_unhealthy", "instances": ["sdkvmss_0"]}]
+        in_store(store, ensure_scale_set, resource_group="rg-sdk", name="sdkvmss", simulation={"faults": faults})
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        seen = sdk(sdk_python, "faulted", info)
+    error = {
+        "code": "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade",
+        "target": None,
+        "message": "Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in "
+        "the RollingUpgradePolicy. 33% of instances are in an unhealthy state after being upgraded - more than the "
+        f"threshold of 20% configured in the RollingUpgradePolicy. The most impactful error is:  {UNHEALTHY} For "
+        "details on rolling upgrades, use http://aka.ms/AzureVMSSRollingUpgrade",
+        "details": [
+            {
+                "code": "RollingUpgradeInstanceUnhealthyError",
+                "target": "sdkvmss/virtualMachines/0",
+                "message": UNHEALTHY,
+            }
+        ],
+    }
+    assert seen["latest"] == {"code": "Faulted", "error": error}
+    assert seen["history_error"] == error
+    assert seen["lro"] == {"type": "HttpResponseError", "error": error}
+    assert seen["deleted"] is True
+
+
+def test_sdk_409s_while_a_run_goes_on(sdk_python: Path, tmp_path: Path) -> None:
+    """azure-behaviour-2 CF-1, CF-2, CF-3 as the SDK sees them: ResourceExistsError with OperationNotAllowed."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state", clock="manual") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        sdk(sdk_python, "create", info)
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        seen = sdk(sdk_python, "conflicts", info)
+    assert seen["running"] == "RollingForward"
+    for key, operation in (("second_start", "osRollingUpgrade"), ("put", "PUT"), ("delete", "DELETE")):
+        refusal = seen[key]
+        assert (refusal["status"], refusal["code"]) == (409, "OperationNotAllowed"), key
+        assert f"Operation '{operation}' is not allowed on Virtual Machine Scale Set 'sdkvmss'" in refusal["message"]
+
+
+def routes(python: Path, phase: str, info: dict[str, Any]) -> dict[str, Any]:
+    return sdk(python, phase, info, script="sdk_routes_client.py")
+
+
+def test_sdk_patch_instance_views_sizes_manual_upgrade_galleries(sdk_python: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        for version, exclude in (("1.0.0", False), ("1.1.0", True)):
+            in_store(
+                store,
+                publish_image,
+                gallery_image_id=GALLERY_IMAGE,
+                version=version,
+                target_regions=["eastus", "westus"],
+                exclude_from_latest=exclude,
+            )
+        seen = routes(sdk_python, "compute_routes", info)
+    assert seen["created_capacity"] == 3 and seen["patched_capacity"] == 4
+    assert seen["patched_policy"] == 34, "begin_update (PATCH) keeps what it does not send"
+    assert seen["summary"] == [["ProvisioningState/succeeded", 4]]
+    assert seen["vm_statuses"] == ["ProvisioningState/succeeded", "PowerState/running"]
+    assert seen["vm_health"] == "HealthState/healthy" and seen["expanded"] == "routes_3"
+    assert "Standard_D2s_v3" in seen["sizes"] and "Standard_B1s" in seen["sizes"]
+    assert seen["gallery"] == [["1.0.0", False, "Succeeded"], ["1.1.0", True, "Succeeded"]]
+    assert seen["gallery_regions"] == ["eastus", "westus"] and seen["replication"] == "Completed"
+
+
+def test_sdk_image_catalogue_and_latest(sdk_python: Path, tmp_path: Path) -> None:
+    """az vm image show --urn ...:latest asks versions?$orderby=name desc&$top=1 (arm-endpoint-research §2.4)."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        for version in ("1.0.0", "1.10.0", "1.9.0"):
+            in_store(store, publish_image, **UBUNTU, version=version)
+        in_store(store, publish_image, **UBUNTU, version="7.0.0", location="westus")
+        seen = routes(sdk_python, "images", info)
+    assert seen["publishers"] == ["Canonical"] and seen["offers"] == ["ubuntu-24_04-lts"] and seen["skus"] == ["server"]
+    assert seen["versions"] == ["1.0.0", "1.9.0", "1.10.0"], "ordered as versions, only those of the location"
+    assert seen["latest"] == ["1.10.0"]
+    assert seen["os"] == "Linux" and seen["auto_upgrade_supported"] is True
+
+
+def test_sdk_resource_groups_providers_and_feature_client(sdk_python: Path, tmp_path: Path) -> None:
+    """The seed's opt-in with azure-mgmt-resource's FeatureClient and providers (azure-behaviour §6)."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        seen = routes(sdk_python, "resources", info)
+    assert seen["existed"] is False and seen["exists"] is True and seen["after_delete"] is False
+    assert seen["group"] == ["rg-sdk-res", "eastus", {"team": "sdk"}, "Succeeded"]
+    assert seen["groups"] == ["rg-sdk-res"]
+    assert seen["feature_before"] == "NotRegistered"
+    assert seen["feature_registered"] == ["Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage", "Registered"]
+    assert seen["features_listed"] == ["Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage"]
+    assert seen["provider"] == "Registered" and seen["api_version_0"] == "2026-04-01"
+
+
+def test_sdk_approve_without_instance_ids_approves_the_deferred_run_d11(sdk_python: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        assert routes(sdk_python, "create", info) == {"capacity": 4}
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        in_store(store, move_clock, advance="PT4H")  # the platform's run starts and waits for approval
+        approved = routes(sdk_python, "approve", info)
+        in_store(store, move_clock, advance="PT2H")
+        after = routes(sdk_python, "latest", info)
+    assert approved["code"] == "RollingForward" and approved["successful"] == 0, "approved, not yet upgraded"
+    assert after["code"] == "Completed" and after["successful"] == 4
+
+
+def test_sdk_without_retry_after_the_first_poll_is_terminal(sdk_python: Path, tmp_path: Path) -> None:
+    """No Retry-After costs an SDK client 30 s per unfinished poll (arm-endpoint-research §2.6 rule 2): with
+    the headers stripped by a client policy, each LRO must take exactly one status poll."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        seen = routes(sdk_python, "no_retry_after", info)
+    assert seen["stripped"] >= 2, "the endpoint did send Retry-After; the policy removed it"
+    assert seen["put_polls"] == 1 and seen["post_polls"] == 1, seen
+    assert seen["final_gets"] == 1, "after a terminal status, the POST's one GET of Location (research §2.6)"

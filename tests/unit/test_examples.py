@@ -70,6 +70,7 @@ SETUP: dict[str, list[dict[str, Any]]] = {
         _scale_set("web"),
         _publish("24.04.202502010"),
     ],
+    "vmss_upgrade_report": [_publish("24.04.202501010"), _scale_set("web")],
 }
 
 # EXAMPLES that cannot run as written, with the reason; strict: once they run, the mark must go.

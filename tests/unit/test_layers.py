@@ -135,3 +135,17 @@ def test_modules_reach_the_core_through_the_front_door() -> None:
         assert any(_layer(m) == LAYERS.index("_front") for m in imported), f"{path.name} does not use the glue"
         deep = sorted(m for m in imported if _layer(m) in (LAYERS.index("_store"), LAYERS.index("_engine")))
         assert deep == [], f"{path.name} reaches below the actions: {deep}"
+
+
+def test_inventory_plugins_reach_the_core_through_the_front_door_or_the_actions() -> None:
+    """An inventory plugin is a front door like a module: it reads through _front (or an action), never the store
+    or the model."""
+    plugins = sorted((ROOT / "plugins" / "inventory").glob("*.py"))
+    assert plugins, "plugins/inventory holds no plugin"
+    for path in plugins:
+        imported = _imports(path)
+        front = (LAYERS.index("_actions"), LAYERS.index("_front"))
+        assert any(_layer(m) in front for m in imported), f"{path.name} does not use the glue or an action"
+        # _common (the collection's exceptions) is the one layer below the actions a front door may name.
+        deep = sorted(m for m in imported if LAYERS.index("_common") < _layer(m) < LAYERS.index("_actions"))
+        assert deep == [], f"{path.name} reaches below the actions: {deep}"

@@ -92,6 +92,11 @@ CASES: dict[str, Case] = {
     "vmss_upgrade_policy": Case(
         setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args={**SCALE_SET, "mode": "Rolling"}
     ),
+    # Changes a file, not the store: "{tmp}" is the test's temporary folder.
+    "vmss_upgrade_report": Case(
+        setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)],
+        args={**SCALE_SET, "dest": "{tmp}/report.html"},
+    ),
 }
 
 
@@ -196,6 +201,7 @@ def test_declared_attributes_hold_for_a_call(name: str, tmp_path: Path) -> None:
     store = str(tmp_path / "store" / "vmss.sqlite")
 
     def call(module: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
+        args = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in args.items()}
         rc, result = run(
             module_of(module), {"store": store, "_ansible_diff": True, "_ansible_check_mode": check, **args}
         )

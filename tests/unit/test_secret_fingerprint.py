@@ -3,7 +3,7 @@
 """The fingerprint a store keeps of protected settings (issue 11 item 5, docs/reliability.md section 5).
 
 It must not let the store alone confirm a cheap guess: it is scrypt (memory-hard) under a random salt of
-the store's own, not an HMAC or hash whose key sits beside it. A store of schema 2 holds HMACs it cannot
+the store's own, not an HMAC or hash whose key sits beside it. A store of schema 3 holds HMACs it cannot
 convert without the secret: migrated, they are ``unknown`` and its key is gone; the next write that gives
 the settings records the new fingerprint without counting a rotation, and a real rotation after it counts.
 """
@@ -79,7 +79,7 @@ def test_the_fingerprint_is_scrypt_under_the_stores_salt_not_a_hash_or_hmac(tmp_
     secret = json.dumps(SECRET, sort_keys=True).encode()
     assert "fingerprint_key" not in meta
     digest = stored.rsplit(":", 1)[1]
-    # Not what schema 2 kept (an HMAC under a key in the store) nor a plain or salted fast hash.
+    # Not what schema 3 kept (an HMAC under a key in the store) nor a plain or salted fast hash.
     assert digest != hmac.new(salt, secret, hashlib.sha256).hexdigest()
     assert digest not in {hashlib.sha256(secret).hexdigest(), hashlib.sha256(salt + secret).hexdigest()}
     assert digest == hashlib.scrypt(secret, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32).hex()
@@ -103,8 +103,8 @@ def test_the_same_secret_again_changes_nothing_and_a_rotation_is_seen(tmp_path: 
     assert rotated["simulator"]["model_version"] == again["simulator"]["model_version"] + 1
 
 
-def _as_schema_2(path: Path) -> str:
-    """Turn a store back into what schema 2 kept: an HMAC under a key stored in meta. Returns the HMAC."""
+def _as_schema_3(path: Path) -> str:
+    """Turn a store back into what schema 3 kept: an HMAC under a key stored in meta. Returns the HMAC."""
     key = os.urandom(32)
     old = hmac.new(key, json.dumps(SECRET, sort_keys=True).encode(), hashlib.sha256).hexdigest()
     conn = sqlite3.connect(str(path), isolation_level=None)
@@ -114,18 +114,18 @@ def _as_schema_2(path: Path) -> str:
         conn.execute("UPDATE scale_sets SET doc = ?", (json.dumps(doc),))
         conn.execute("DELETE FROM meta WHERE key = 'fingerprint_salt'")
         conn.execute("INSERT INTO meta (key, value) VALUES ('fingerprint_key', ?)", (key.hex(),))
-        conn.execute("PRAGMA user_version = 2")
+        conn.execute("PRAGMA user_version = 3")
     finally:
         conn.close()
     return old
 
 
-def test_a_schema_2_store_loses_its_hmac_and_key_and_the_next_write_records_the_new_fingerprint(
+def test_a_schema_3_store_loses_its_hmac_and_key_and_the_next_write_records_the_new_fingerprint(
     tmp_path: Path,
 ) -> None:
     path = _new_store(tmp_path / "a.sqlite")
     before = _scale_set(path, SECRET)
-    old = _as_schema_2(path)
+    old = _as_schema_3(path)
     # A write without the extensions option migrates: the key is gone, the old HMAC marked unknown.
     touched = call(vmss, {"store": str(path), "resource_group": "rg", "name": "web", "zones": []})
     assert touched["rc"] == 0 and touched["changed"] is False, touched

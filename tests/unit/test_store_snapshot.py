@@ -158,7 +158,7 @@ def test_an_older_schema_snapshot_is_migrated_on_the_way_in(store: Path, tmp_pat
     dest = tmp_path / "snap.sqlite"
     assert snap(store, dest=str(dest))["rc"] == 0
     conn = sqlite3.connect(str(dest))
-    conn.execute("PRAGMA user_version = 2")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
     conn.close()
     restored = snap(tmp_path / "new.sqlite", state="restored", src=str(dest))
     assert restored["rc"] == 0 and restored["store"]["schema_version"] == SCHEMA_VERSION

@@ -23,6 +23,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
     check_policy,
     summarize,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.platform import reschedule
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
@@ -109,6 +110,8 @@ def set_upgrade_policy(
         if candidate["model"]["properties"]["virtualMachineProfile"] != profile_before:
             # Turning Windows Update off is a change of the VM model that instances must take.
             candidate["model_version"] = record["model_version"] + 1
+            # azure-behaviour-2 CF-2: not while a run goes on in mode Rolling or Automatic.
+            conflicts.refuse_model_change(name, (current["mode"], policy["mode"]), fleet_of(store).latest_run(key))
         fleet_of(store).save(candidate)
         if candidate["model_version"] != record["model_version"]:
             rollout_model_change(store, key)

@@ -32,6 +32,7 @@ UpgradeState = Literal["started", "cancelled", "approved"]
 class RunResult(Outcome, runs.RunView, total=False):
     plan: dict[str, Any]
     approved: list[str]
+    error: dict[str, str]
 
 
 def _state(run: Run | None) -> dict[str, Any]:
@@ -122,6 +123,8 @@ def start_os_rolling_upgrade(
         code, message = (error["code"], error["message"]) if error else (None, None)
         result["failed"] = True
         result["msg"] = f"Rolling upgrade Faulted: {code}: {message}"
+        if error:  # design.md, round 2: a failed result carries Azure's error (details: rolling_upgrade's error)
+            result["error"] = {"code": error["code"], "message": error["message"]}
     return result
 
 

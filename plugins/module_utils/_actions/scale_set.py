@@ -12,15 +12,16 @@ import json
 from typing import Any, Literal, Unpack
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome
+from ansible_collections.azsim.vmss.plugins.module_utils._checks.model_changes import require_rolling_health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import (
     ERROR,
     RequirementsNotMet,
     check_policy,
     summarize,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, platform
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.capacity import check_capacity
@@ -87,7 +88,7 @@ def ensure_scale_set(
     instances = fleet.instances(key)
     _check_faults(stored, instances)
     _check_enabled_policy(store, stored, instances)
-    _check_in_flight(fleet.latest_run(key), instances)
+    _check_in_flight(stored, fleet.latest_run(key), instances)
     names = _update_names(update_instances, instances)
     run = rollout_model_change(store, key, names)
     if run is not None:
@@ -99,18 +100,14 @@ def ensure_scale_set(
     return result
 
 
-def _check_in_flight(run: Run | None, instances: list[Instance]) -> None:
-    """An instance being upgraded right now cannot be deleted; instances still pending simply leave the run."""
-    if not orchestrator.is_active(run) or run is None:
+def _check_in_flight(record: Record, run: Run | None, instances: list[Instance]) -> None:
+    """An instance being upgraded right now cannot be deleted (azure-behaviour-2 CF-5); pending ones leave the run."""
+    if run is None:
         return
     present = {i["instance_id"] for i in instances}
-    gone = sorted((iid for iid in run["flight"] if iid not in present), key=int)
-    if gone:
-        raise Conflict(
-            f"instances: instance(s) {', '.join(gone)} are being upgraded by the rolling upgrade in progress and "
-            "cannot be removed now; wait for their batch to end (move the clock) or cancel the upgrade (Azure: 409)",
-            status=409,
-        )
+    conflicts.refuse_instances_in_batch(
+        record["model"]["name"], run, (iid for iid in run["flight"] if iid not in present), "delete", "instances"
+    )
 
 
 def _check_enabled_policy(store: Store, record: Record, instances: list[Instance]) -> None:
@@ -184,6 +181,8 @@ def _write_scale_set(
     before = snapshot(record, current)
     if state == "absent":
         if record is not None:
+            # azure-behaviour-2 CF-3; the delete takes the runs, their events and the history with it.
+            conflicts.refuse_delete(name, fleet.latest_run(key))
             fleet.delete(key)
         return {"before": before, "after": {}, "vmss": None, "instances": []}
     now = store.now()
@@ -203,9 +202,16 @@ def _write_scale_set(
     unchanged = None if creating else copy.deepcopy(record)
     fingerprint = None if creating else _model_fingerprint(record)
     old_reference = None if creating else _image_reference_of(record)
+    old_mode = record["model"]["properties"]["upgradePolicy"]["mode"]
     apply_options(record, options, subscription_id, store.fingerprint_salt, creating)
     if fingerprint is not None and _model_fingerprint(record, unchanged) != fingerprint:
         record["model_version"] += 1
+        # azure-behaviour §1: mode Rolling keeps a health source, whichever module changes the model.
+        require_rolling_health_source(record)
+        # azure-behaviour-2 CF-2, D1: no model change under a run in mode Rolling or Automatic.
+        conflicts.refuse_model_change(
+            name, (old_mode, record["model"]["properties"]["upgradePolicy"]["mode"]), fleet.latest_run(key)
+        )
     if creating or _image_reference_of(record) != old_reference:
         # Resolving the image now makes a reference the catalogue lacks an error even before any instance,
         # on creation and when an update points the model at another image, as Azure refuses such a model.

@@ -73,6 +73,8 @@ EXTENSIONS = f"{PROFILE}.extensionProfile.extensions"
 class RequirementsNotMet(AzsimError):
     """The policy cannot be written: ``details['findings']`` lists every unmet requirement (and warnings)."""
 
+    CODE = "InvalidParameter"
+
 
 def finding(code: str, path: str, message: str, severity: str = ERROR) -> Finding:
     return {"code": code, "path": path, "message": message, "severity": severity}

@@ -31,12 +31,15 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
+    IN_PROGRESS_CODE,
     ScaleSetRef,
     breach_rollback,
     credential_error,
+    in_progress_error,
     post_batch_error,
     pre_batch_error,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
@@ -262,7 +265,17 @@ class _Context:
                 "name": os_disk_name(self.record, int(instance["instance_id"]), generation),
                 "image_version": target or instance["os_disk"]["image_version"],
             }
-        instance["model_version"] = run["model_version"]
+        instance["model_version"] = self.applied_model_version()
+
+    def applied_model_version(self) -> int:
+        """The model an instance carries after its reimage: an OS run applies the model current now, its extensions
+        included (azure-behaviour-2 CF-2: a Manual-mode change during the run reaches later batches), unless that
+        model's image is no longer the run's target (then the instance is not on the current model)."""
+        run = self.run
+        reference = self.record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
+        if run["kind"] == "os" and keeps_run_image(reference, run):
+            return self.record["model_version"]
+        return run["model_version"]
 
     def rerun_extensions(self, instance: Instance, flight: Flight, fault: InstanceFaults) -> bool:
         """Every extension of the model runs again (§3.4); True when one failed to provision."""
@@ -406,6 +419,7 @@ class _Context:
     def check_batch_end(self) -> None:
         """After any instance's outcome: once none of the current batch is in progress, the batch ends."""
         run = self.run
+        self.note_failures()
         index = run["current_batch"]
         if index is None:
             return
@@ -416,6 +430,16 @@ class _Context:
         self.end_batch(batch, results)
         if run["status"] in ACTIVE:
             self.after_batch(batch)
+
+    def note_failures(self) -> None:
+        """azure-behaviour-2 ER-6: while rolling forward with failed instances, the run's error says so."""
+        run = self.run
+        if run["status"] != "RollingForward" or not run["gated"]:
+            return
+        if run["error"] is None or run["error"]["code"] == IN_PROGRESS_CODE:
+            run["error"] = in_progress_error(
+                self.scale_set, run["outcome"], run["policy"]["maxUnhealthyUpgradedInstancePercent"], self.by_id
+            )
 
     def end_batch(self, batch: Batch, results: list[OutcomeResult]) -> None:
         batch["end"] = self.now

@@ -8,7 +8,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, orchestrator, run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
@@ -36,11 +36,24 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
         raise AssertionError(f"scale set {key} is not in the store")
     current = fleet.latest_run(key)
     if orchestrator.is_active(current):
-        if names and current is not None and current["kind"] != "model":
-            raise Conflict(
-                "update_instances: an OS rolling upgrade is in progress on this scale set; wait for it or "
-                "cancel it (Azure: 409 Conflict)"
+        if names and current is not None:
+            # azure-behaviour-2 CF-4: a manualUpgrade of an instance of the batch in flight is 409.
+            by_name = {i["name"]: i["instance_id"] for i in fleet.instances(key)}
+            conflicts.refuse_instances_in_batch(
+                record["model"]["name"],
+                current,
+                (by_name[n] for n in names if n in by_name),
+                "manualUpgrade",
+                "update_instances",
             )
+            if current["kind"] != "model":
+                # The run holds the scale set's one rolling-upgrade slot; the simulator runs one at a time.
+                raise Conflict(
+                    "update_instances: an OS rolling upgrade is in progress on this scale set; wait for it or "
+                    "cancel it (Azure: 409 OperationNotAllowed)",
+                    code="OperationNotAllowed",
+                    status=409,
+                )
         return None  # a model rollout under way already brings the instances to the current model
     mode = record["model"]["properties"]["upgradePolicy"]["mode"]
     if names is None and mode not in ("Automatic", "Rolling"):

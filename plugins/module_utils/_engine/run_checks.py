@@ -10,6 +10,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import count_unhealthy, is_unhealthy
@@ -26,37 +27,83 @@ BEFORE_CODE = "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
 DURING_CODE = "MaxUnhealthyInstancePercentExceededInRollingUpgrade"
 UPGRADED_CODE = "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
 CREDENTIAL_CODE = "RollingUpgradeExtensionCredentialExpired"
+IN_PROGRESS_CODE = "RollingUpgradeInProgressWithFailedUpgradedVMs"  # azure-behaviour-2 ER-6
+
+# azure-behaviour-2 ER-5: the detail of an instance that is unhealthy, or not running (unreachable).
+UNHEALTHY_DETAIL_CODE = "RollingUpgradeInstanceUnhealthyError"
+UNHEALTHY_DETAIL = "Instance found to be unhealthy or unreachable."
+# ER-5/ER-9: an instance whose extensions failed to provision is named by Azure's provisioning error.
+PROVISIONING_DETAIL_CODE = "VMExtensionProvisioningError"
+MULTIPLE_EXTENSIONS_FAILED = (
+    "Multiple VM extensions failed to be provisioned on the VM. Please see the VM extension instance view for other "
+    "failures."
+)
+DETAILS_LINK = "For details on rolling upgrades, use http://aka.ms/AzureVMSSRollingUpgrade"
 
 
 class ScaleSetRef(NamedTuple):
-    """The scale set an error is about: its resource id (the error's target) and its name."""
+    """The scale set an error is about: its resource id and its name (the details' targets start with it)."""
 
     id: str
     name: str
 
 
 def _detail(scale_set: ScaleSetRef, instance: Instance) -> ErrorDetail:
-    """One RollingUpgradeInstanceUnhealthyError, targeted ``<vmss>/virtualMachines/<id>`` (azure-behaviour §3)."""
-    message = f"Instance {instance['instance_id']} ({instance['name']}) is {instance['health'].lower()}"
-    if instance["power_state"] != "running":
-        message += f" and {instance['power_state']}"
+    """One detail per instance, targeted ``<vmss>/virtualMachines/<id>`` (azure-behaviour-2 ER-5, ER-9)."""
+    target = f"{scale_set.name}/virtualMachines/{instance['instance_id']}"
+    failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] == "Failed"]
     if instance["provisioning_state"] == "Failed":
-        message += ", extensions failed to provision"
-    return {
-        "code": "RollingUpgradeInstanceUnhealthyError",
-        "target": f"{scale_set.name}/virtualMachines/{instance['instance_id']}",
-        "message": message + ".",
-    }
+        # ER-9 names Azure's text for several failed extensions; for one, the simulator names it.
+        message = (
+            f"VM has reported a failure when processing extension '{failed[0]}'."
+            if len(failed) == 1
+            else MULTIPLE_EXTENSIONS_FAILED
+        )
+        return {"code": PROVISIONING_DETAIL_CODE, "target": target, "message": message}
+    return {"code": UNHEALTHY_DETAIL_CODE, "target": target, "message": UNHEALTHY_DETAIL}
 
 
 def api_error(scale_set: ScaleSetRef, code: str, message: str, instances: list[Instance]) -> ApiError:
-    """The run's ``error``: one detail per instance it names (azure-behaviour §3 run status, §5)."""
+    """The run's ``error``: one detail per instance it names (azure-behaviour-2 ER-1, ER-5).
+
+    ``target`` is null and there is no ``innererror``, as in Azure's real payloads (ER-1).
+    """
     return {
         "code": code,
-        "target": scale_set.id,
+        "target": None,
         "message": message,
         "details": [_detail(scale_set, i) for i in instances],
     }
+
+
+def percent_of(count: int, n: int) -> int:
+    """ER-5: ``round(100 * count / N)`` as an integer, halves rounded up."""
+    return (200 * count + n) // (2 * n) if n else 0
+
+
+def most_impactful(details: list[ErrorDetail]) -> str:
+    """ER-5: "the most impactful error" is the most frequent detail message (the first seen on a tie)."""
+    return Counter(d["message"] for d in details).most_common(1)[0][0] if details else UNHEALTHY_DETAIL
+
+
+def _breach_error(
+    scale_set: ScaleSetRef,
+    code: str,
+    head: str,
+    tail: str,
+    count: int,
+    n: int,
+    threshold: int,
+    instances: list[Instance],
+) -> ApiError:
+    """The ER-2/ER-3/ER-4 texts: a head naming the policy value, the percentage, the most impactful error."""
+    error = api_error(scale_set, code, "", instances)
+    error["message"] = (
+        f"{head} {percent_of(count, n)}% of instances are in an unhealthy state{tail} the threshold of {threshold}% "
+        f"configured in the RollingUpgradePolicy. The most impactful error is:  {most_impactful(error['details'])} "
+        f"{DETAILS_LINK}"
+    )
+    return error
 
 
 def pre_batch_error(
@@ -71,16 +118,20 @@ def pre_batch_error(
     if not exceeds(count_unhealthy(instances), n, max_unhealthy_percent):
         return None
     unhealthy = [i for i in instances if is_unhealthy(i)]
-    when = "before starting" if first_batch else "during the upgrade"
-    return api_error(
-        scale_set,
-        BEFORE_CODE if first_batch else DURING_CODE,
-        f"Rolling Upgrade failed {when} because {len(unhealthy) * 100 // n}% of instances ({len(unhealthy)} of {n}) "
-        f"are in an unhealthy state - more than the MaxUnhealthyInstancePercent of {max_unhealthy_percent}% "
-        "defined in the RollingUpgradePolicy. Make the instances healthy or increase maxUnhealthyInstancePercent, "
-        "then start the upgrade again.",
-        unhealthy,
-    )
+    if first_batch:  # azure-behaviour-2 ER-4
+        head = (
+            "Rolling Upgrade failed due to exceeding the MaxUnhealthyInstancePercent value (defined in the "
+            "RollingUpgradePolicy) before any batch was attempted."
+        )
+        tail = ", more than"
+    else:  # ER-2
+        head = (
+            "Rolling Upgrade failed after exceeding the MaxUnhealthyInstancePercent value defined in the "
+            "RollingUpgradePolicy."
+        )
+        tail = " after being upgraded - more than"
+    code = BEFORE_CODE if first_batch else DURING_CODE
+    return _breach_error(scale_set, code, head, tail, len(unhealthy), n, max_unhealthy_percent, unhealthy)
 
 
 def credential_error(
@@ -118,15 +169,41 @@ def post_batch_error(
     """
     if not exceeds(failed_count, n, max_unhealthy_upgraded_percent):
         return None
-    failed = [i for i, o in outcome.items() if o["result"] in FAILED_RESULTS]
-    return api_error(
+    failed = sorted((i for i, o in outcome.items() if o["result"] in FAILED_RESULTS), key=int)
+    # azure-behaviour-2 ER-3: Azure's newer layout (ER-2) for this code too.
+    return _breach_error(
         scale_set,
         UPGRADED_CODE,
         "Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in the "
-        f"RollingUpgradePolicy. {len(failed) * 100 // n}% of instances are in an unhealthy state after being "
-        f"upgraded - more than the threshold of {max_unhealthy_upgraded_percent}%. First failed instance ID is: "
-        f"{min(failed, key=int)}.",
-        [by_id[i] for i in sorted(failed, key=int) if i in by_id],
+        "RollingUpgradePolicy.",
+        " after being upgraded - more than",
+        len(failed),
+        n,
+        max_unhealthy_upgraded_percent,
+        [by_id[i] for i in failed if i in by_id],
+    )
+
+
+def in_progress_error(
+    scale_set: ScaleSetRef,
+    outcome: dict[str, Outcome],
+    max_unhealthy_upgraded_percent: int,
+    by_id: dict[str, Instance],
+) -> ApiError | None:
+    """azure-behaviour-2 ER-6: a run going on with failed instances, under the threshold, says so in its error.
+
+    None while nothing failed; the orchestrator clears it when the run completes.
+    """
+    failed = sorted((i for i, o in outcome.items() if o["result"] in FAILED_RESULTS), key=int)
+    if not failed:
+        return None
+    return api_error(
+        scale_set,
+        IN_PROGRESS_CODE,
+        f"Rolling Upgrade is in progress with {len(failed)} failed upgraded instance(s). The rollout continues "
+        f"because the MaxUnhealthyUpgradedInstancePercent threshold of {max_unhealthy_upgraded_percent}% has not "
+        "been exceeded.",
+        [by_id[i] for i in failed if i in by_id],
     )
 
 

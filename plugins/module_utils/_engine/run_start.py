@@ -112,6 +112,18 @@ def start_run(
     return run
 
 
+def keeps_run_image(reference: dict[str, Any], run: Run) -> bool:
+    """Whether the model's image ``reference`` still leads to the OS run's target image (azure-behaviour-2 CF-2).
+
+    A model changed during a run in Manual mode (D1) reaches the instances of later batches, with the run's
+    target image fixed: they carry the current model only while its image is the one the run rolls out.
+    """
+    pinned = catalogue.pinned_version(reference)
+    if pinned is not None and pinned != run["target_version"]:
+        return False
+    return _target_reference(reference, run["target_version"]) == run["target_reference"]
+
+
 def _target_reference(reference: dict[str, Any], version: str | None) -> dict[str, Any]:
     if "id" in reference:
         image_id = catalogue.split_gallery_reference(reference["id"], "image.id")[0]

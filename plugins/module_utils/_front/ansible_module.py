@@ -212,7 +212,9 @@ class AzsimModule:
             finally:
                 store.close()
         except AzsimError as exc:
-            self.fail(exc.message, **exc.details)
+            # design.md, round 2: a refusal carries Azure's error as error.code / error.message; msg says more.
+            details = {k: v for k, v in exc.details.items() if k != "azure_message"}
+            self.fail(exc.message, **details, error=exc.azure_error())
         except sqlite3.OperationalError as exc:  # the disk or the file system, not the data: full, I/O error
             self.fail(
                 f"store {os.path.abspath(os.path.expanduser(path))}: could not be used ({exc}); nothing was changed. "
@@ -248,7 +250,8 @@ class AzsimModule:
         after = result.pop("after", None)
         if "changed" not in result:
             result["changed"] = has_snapshots and before != after
-        if self.module._diff and has_snapshots and not self.read_only:
+        # A read-only module returns snapshots only of what it changes outside the store (a report file).
+        if self.module._diff and has_snapshots:
             result["diff"] = {
                 "before": before if before is not None else {},
                 "after": after if after is not None else {},

@@ -89,7 +89,7 @@ def comparable_secrets(
     secrets: dict[str, ExtensionSecret], before: dict[str, ExtensionSecret]
 ) -> dict[str, ExtensionSecret]:
     """``secrets`` as they compare with ``before`` to tell a rotation: a fingerprint that ``before`` holds as
-    UNKNOWN (a store migrated from schema 2, whose old fingerprint could not be converted without the
+    UNKNOWN (a store migrated from schema 3, whose old fingerprint could not be converted without the
     secret) counts as unchanged, so the first write after the upgrade records it without a new model."""
     out: dict[str, ExtensionSecret] = {}
     for name, secret in secrets.items():

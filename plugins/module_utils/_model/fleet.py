@@ -61,12 +61,21 @@ class Fleet:
             self._by_id.pop(key, None)
 
     def delete(self, key: str) -> None:
-        """Remove the scale set and its instances from the store and from the call's copy."""
+        """Remove the scale set with everything of it: instances, runs (so its history) and every event under it.
+
+        A scale set created again under the same name then starts empty (design.md, round 2 ``state: absent``):
+        no old run is its latest, and no event of an old run wakes to act on the new instances.
+        """
         scaleset.delete(self.store, key)
+        self.store.delete_docs("runs", {"scale_set": key})
+        self.store.cancel_events_under(key)
         self._records[key] = None
         self._instances.pop(key, None)
         self._by_id.pop(key, None)
         self._dirty.discard(key)
+        for cached in [k for k in self._runs if k[0] == key]:
+            del self._runs[cached]
+            self._dirty_runs.discard(cached)
 
     # -- runs ----------------------------------------------------------------------------------
 

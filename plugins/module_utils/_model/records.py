@@ -35,7 +35,7 @@ class ServiceFabric(TypedDict):
 
 class ExtensionSecret(TypedDict, total=False):
     credential_expiry: int | None
-    # _common.fingerprint's text, or UNKNOWN in a store migrated from schema 2 until the settings are given again.
+    # _common.fingerprint's text, or UNKNOWN in a store migrated from schema 3 until the settings are given again.
     protected_settings_fingerprint: str | None
 
 

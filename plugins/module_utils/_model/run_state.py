@@ -55,10 +55,10 @@ class ErrorDetail(TypedDict):
 
 
 class ApiError(TypedDict):
-    """Azure's ApiError (azure-behaviour §5): why a run faulted."""
+    """Azure's ApiError (azure-behaviour §5): why a run faulted; ``target`` null as Azure sends it (part 2 ER-1)."""
 
     code: str
-    target: str
+    target: str | None
     message: str
     details: list[ErrorDetail]
 

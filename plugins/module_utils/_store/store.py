@@ -31,12 +31,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     newer,
     prepare_file,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._store.filesystems import check_filesystem
 from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import (
     check_sidecar_types,
     check_sidecars_belong,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # The virtual clock of a new store starts here (2025-01-01T00:00:00Z), never at the wall clock.
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
@@ -65,10 +66,17 @@ MIGRATIONS: dict[int, list[str]] = {
     ],
     # History reads the newest OS runs of one scale set without decoding every run it ever had.
     2: ["CREATE INDEX runs_by_kind ON runs (scale_set, kind, start, run_id)"],
+    # The ARM endpoint's resources around scale sets (resource groups, virtual networks, subnets), by
+    # lower-case id; the parent column lists a group's or a network's children without decoding all.
+    3: [
+        "CREATE TABLE resources (id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, parent TEXT NOT NULL,"
+        " doc TEXT NOT NULL)",
+        "CREATE INDEX resources_by_parent ON resources (parent, id)",
+    ],
     # Fingerprints of protected settings were HMACs under a key kept in the store itself, so the store alone
     # confirmed a guess. The key goes; an old fingerprint cannot become a new one without the secret, so it is
     # marked unknown and the next write that gives the settings records the new one (docs/reliability.md §5).
-    3: [
+    4: [
         "UPDATE scale_sets SET doc = json_set(doc, '$.extension_secrets', json((SELECT json_group_object(e.key,"
         " json_object('credential_expiry', json_extract(e.value, '$.credential_expiry'),"
         " 'protected_settings_fingerprint', CASE WHEN json_extract(e.value, '$.protected_settings_hmac') IS NULL"
@@ -107,6 +115,11 @@ class Store:
         self._pending = False  # migration and WAL deferred to the first transaction (modes "write", "read")
         self._created: list[str] | None = None  # this Store made the file: the folders it made, deepest first
         self._inode = 0
+        # The virtual clock as this transaction sees it: read once, written back once before COMMIT
+        # (a fleet's advance moves it at every event; issue 14). None outside a transaction.
+        self._now: int | None = None
+        self._now_dirty = False
+        self._in_transaction = False
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -127,6 +140,7 @@ class Store:
                 f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file"
             )
         path = os.path.abspath(os.path.expanduser(path))
+        check_filesystem(path)  # before anything is created, read or locked there
         created = prepare_file(path, create=mode != "read")
         fresh = created is not None or os.stat(path).st_size == 0
         check_sidecar_types(path)
@@ -205,10 +219,13 @@ class Store:
             if self._pending:
                 # Inside the call's transaction: a call that does not commit leaves an older schema as it was.
                 _migrate(self.path, self.conn, self._steps)
+            self._now, self._now_dirty = None, False
+            self._in_transaction = True
             yield self
             if commit:
                 for flush in self.before_commit:
                     flush()
+                self._write_now()
                 self.conn.execute("COMMIT")
         except BaseException as exc:
             self._forget_if_new()
@@ -220,6 +237,8 @@ class Store:
                 raise cause from None
             raise
         finally:
+            self._in_transaction = False
+            self._now, self._now_dirty = None, False
             self.extras.clear()
             self.before_commit.clear()
             if collecting:
@@ -263,10 +282,23 @@ class Store:
     # -- the virtual clock -----------------------------------------------------------------------
 
     def now(self) -> int:
-        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'now'").fetchone()[0])
+        if self._now is not None:
+            return self._now
+        now = int(self.conn.execute("SELECT value FROM meta WHERE key = 'now'").fetchone()[0])
+        if self._in_transaction:  # another process may move it between two transactions, never within one
+            self._now = now
+        return now
 
     def set_now(self, seconds: int) -> None:
-        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(seconds),))
+        if self._in_transaction:
+            self._now, self._now_dirty = seconds, True
+        else:
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(seconds),))
+
+    def _write_now(self) -> None:
+        if self._now_dirty and self._now is not None:
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(self._now),))
+            self._now_dirty = False
 
     def fingerprint_salt(self) -> bytes:
         """This store's random salt for fingerprints of secrets (``_common.fingerprint``), made on first use."""
@@ -313,6 +345,13 @@ class Store:
             self.conn.execute("DELETE FROM events WHERE subject = ?", (subject,))
         else:
             self.conn.execute("DELETE FROM events WHERE subject = ? AND kind = ?", (subject, kind))
+
+    def cancel_events_under(self, subject: str) -> None:
+        """Every event of ``subject`` and of the subjects below it (``subject/...``), of any kind."""
+        prefix = subject + "/"
+        self.conn.execute(
+            "DELETE FROM events WHERE subject = ? OR substr(subject, 1, ?) = ?", (subject, len(prefix), prefix)
+        )
 
     def delete_event(self, seq: int) -> None:
         self.conn.execute("DELETE FROM events WHERE seq = ?", (seq,))

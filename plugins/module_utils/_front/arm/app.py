@@ -24,7 +24,14 @@ from urllib.parse import parse_qsl, unquote
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import is_subscription_id
-from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import auth, routes_compute, routes_resources
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
+    auth,
+    routes_compute,
+    routes_groups,
+    routes_images,
+    routes_providers,
+    routes_resources,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, from_azsim, internal
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Request, Response, Settings
 
@@ -37,6 +44,14 @@ _SEG = r"[^/]+"
 _SUB = rf"/subscriptions/(?P<subscription>{_SEG})"
 _RG = rf"{_SUB}/resourceGroups/(?P<resource_group>{_SEG})"
 _VMSS = rf"{_RG}/providers/Microsoft\.Compute/virtualMachineScaleSets/(?P<name>{_SEG})"
+_VM = rf"{_VMSS}/virtualMachines/(?P<instance_id>{_SEG})"
+_LOC = rf"{_SUB}/providers/Microsoft\.Compute/locations/(?P<location>{_SEG})"
+_PUB = rf"{_LOC}/publishers/(?P<publisher>{_SEG})/artifacttypes/vmimage"
+_SKU = rf"{_PUB}/offers/(?P<offer>{_SEG})/skus/(?P<sku>{_SEG})"
+_GALLERY_IMAGE = rf"{_RG}/providers/Microsoft\.Compute/galleries/(?P<gallery>{_SEG})/images/(?P<image>{_SEG})"
+_FEATURES = rf"{_SUB}/providers/Microsoft\.Features"
+_FEATURE = rf"{_FEATURES}/providers/(?P<namespace>{_SEG})/features/(?P<feature>{_SEG})"
+_VNET = rf"{_RG}/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>{_SEG})"
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,46 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", rf"{_VMSS}/rollingUpgrades/cancel", routes_compute.cancel_upgrade),
     _route("GET", rf"{_VMSS}/rollingUpgrades/latest", routes_compute.latest_upgrade),
     _route("GET", rf"{_VMSS}/osUpgradeHistory", routes_compute.os_upgrade_history),
+    # scale sets beyond the first increment: PATCH, instance views, approval, manual upgrade
+    _route("PATCH", _VMSS, routes_compute.patch_scale_set),
+    _route("GET", rf"{_VMSS}/instanceView", routes_compute.scale_set_instance_view),
+    _route("GET", _VM, routes_compute.get_vm),
+    _route("GET", rf"{_VM}/instanceView", routes_compute.vm_instance_view),
+    _route("POST", rf"{_VMSS}/approveRollingUpgrade", routes_compute.approve_upgrade),
+    _route("POST", rf"{_VMSS}/manualupgrade", routes_compute.manual_upgrade),
+    # the image catalogue, gallery image versions, VM sizes
+    _route("GET", rf"{_LOC}/publishers", routes_images.list_publishers),
+    _route("GET", rf"{_PUB}/offers", routes_images.list_offers),
+    _route("GET", rf"{_PUB}/offers/(?P<offer>{_SEG})/skus", routes_images.list_skus),
+    _route("GET", rf"{_SKU}/versions", routes_images.list_versions),
+    _route("GET", rf"{_SKU}/versions/(?P<version>{_SEG})", routes_images.get_version),
+    _route("GET", rf"{_GALLERY_IMAGE}/versions", routes_images.list_gallery_versions),
+    _route("GET", rf"{_GALLERY_IMAGE}/versions/(?P<version>{_SEG})", routes_images.get_gallery_version),
+    _route("GET", rf"{_LOC}/vmSizes", routes_images.list_vm_sizes),
+    # Microsoft.Features and resource providers
+    _route("GET", rf"{_FEATURES}/features", routes_providers.features),
+    _route("GET", rf"{_FEATURES}/providers/(?P<namespace>{_SEG})/features", routes_providers.features),
+    _route("GET", _FEATURE, routes_providers.get_feature),
+    _route("POST", rf"{_FEATURE}/register", routes_providers.register),
+    _route("POST", rf"{_FEATURE}/unregister", routes_providers.unregister),
+    _route("GET", rf"{_SUB}/providers", routes_providers.providers),
+    _route("GET", rf"{_SUB}/providers/(?P<namespace>{_SEG})", routes_providers.get_provider),
+    _route("POST", rf"{_SUB}/providers/(?P<namespace>{_SEG})/register", routes_providers.register_namespace),
+    # resource groups and the generic store (virtual networks, subnets)
+    _route("GET", rf"{_SUB}/resourceGroups", routes_groups.list_groups),
+    _route("HEAD", _RG, routes_groups.head_group),
+    _route("GET", _RG, routes_groups.get_group),
+    _route("PUT", _RG, routes_groups.put_group),
+    _route("DELETE", _RG, routes_groups.delete_group),
+    _route("GET", rf"{_RG}/resources", routes_groups.list_group_resources),
+    _route("GET", rf"{_RG}/providers/Microsoft\.Network/virtualNetworks", routes_groups.list_vnets),
+    _route("GET", _VNET, routes_groups.get_vnet),
+    _route("PUT", _VNET, routes_groups.put_vnet),
+    _route("DELETE", _VNET, routes_groups.delete_vnet),
+    _route("GET", rf"{_VNET}/subnets", routes_groups.list_subnets),
+    _route("GET", rf"{_VNET}/subnets/(?P<subnet>{_SEG})", routes_groups.get_subnet),
+    _route("PUT", rf"{_VNET}/subnets/(?P<subnet>{_SEG})", routes_groups.put_subnet),
+    _route("DELETE", rf"{_VNET}/subnets/(?P<subnet>{_SEG})", routes_groups.delete_subnet),
 )
 
 

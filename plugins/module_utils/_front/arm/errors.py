@@ -69,21 +69,23 @@ def _finding_details(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def from_azsim(exc: AzsimError) -> ArmError:
     """The REST answer to one of the core's exceptions."""
-    code = exc.details.get("code")
+    # The kind's Azure code unless the core named one, and Azure's own text where the core gave it.
+    azure = exc.azure_error()
+    code, message = azure["code"], azure["message"]
     if isinstance(exc, NotFound):
-        return ArmError(404, str(code or "ResourceNotFound"), exc.message)
+        return ArmError(404, code, message)
     if isinstance(exc, Conflict):
         status = exc.details.get("status", 409)
-        return ArmError(int(status), str(code or "OperationNotAllowed"), exc.message)
+        return ArmError(int(status), code, message)
     if isinstance(exc, RequirementsNotMet):
         details = _finding_details(list(exc.details.get("findings") or []))
-        return ArmError(400, str(code or "InvalidParameter"), exc.message, details=details)
+        return ArmError(400, code, message, details=details)
     if isinstance(exc, InvalidInput):
         option = exc.details.get("option")
-        return ArmError(400, str(code or "InvalidParameter"), exc.message, target=str(option) if option else None)
+        return ArmError(400, code, message, target=str(option) if option else None)
     if isinstance(exc, StoreError):
-        return ArmError(503, "ServiceUnavailable", exc.message, headers={"Retry-After": "1"})
-    return ArmError(400, str(code or "BadRequest"), exc.message)
+        return ArmError(503, "ServiceUnavailable", message, headers={"Retry-After": "1"})
+    return ArmError(400, code, message)
 
 
 def internal(request_id: str) -> ArmError:

@@ -12,10 +12,12 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS
 
 VM_TYPE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
@@ -223,3 +225,163 @@ def vm_view(vmss: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
     if instance.get("zone") is not None:
         vm["zones"] = [str(instance["zone"])]
     return vm
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """Azure's PATCH of a resource: objects merge key by key, anything else (lists too) replaces (RFC 7396)."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    merged = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+# -- instance views --------------------------------------------------------------------------------
+
+_POWER = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated"}
+_HEALTH = {
+    "Healthy": "The VM is reporting healthy",
+    "Unhealthy": "The VM is reporting unhealthy",
+    "Initializing": "The VM is initializing",
+    "Unknown": "The VM health is unknown",
+}
+
+
+def _status(code: str, display: str, time: str | None = None, level: str = "Info") -> dict[str, Any]:
+    status: dict[str, Any] = {"code": code, "level": level, "displayStatus": display}
+    if time is not None:
+        status["time"] = time
+    return status
+
+
+def _provisioning(state: str, time: str | None = None) -> dict[str, Any]:
+    level = "Error" if state == "Failed" else "Info"
+    return _status(f"ProvisioningState/{state.lower()}", f"Provisioning {state.lower()}", time, level)
+
+
+def _reports_health(vmss: dict[str, Any]) -> bool:
+    """Azure shows vmHealth where application health is monitored: a health extension or a probe."""
+    profile = vmss["properties"]["virtualMachineProfile"]
+    if (profile.get("networkProfile") or {}).get("healthProbe"):
+        return True
+    return any(is_health_extension(e) for e in extensions_of(vmss))
+
+
+def vm_instance_view(vmss: dict[str, Any], instance: dict[str, Any], now: str) -> dict[str, Any]:
+    """``GET .../virtualMachines/{id}/instanceView``: statuses, health, extensions and disks of one instance."""
+    power = str(instance.get("power_state") or "running")
+    view: dict[str, Any] = {
+        "platformUpdateDomain": int(instance.get("update_domain") or 0),
+        "platformFaultDomain": 0,
+        "computerName": instance["name"],
+        "statuses": [
+            _provisioning(str(instance.get("provisioning_state") or "Succeeded"), now),
+            _status(f"PowerState/{power}", _POWER.get(power, power)),
+        ],
+        "extensions": [
+            {
+                "name": ext["name"],
+                "type": next(
+                    (
+                        f"{e['properties']['publisher']}.{e['properties']['type']}"
+                        for e in extensions_of(vmss)
+                        if e["name"] == ext["name"]
+                    ),
+                    None,
+                ),
+                "statuses": [_provisioning(str(ext.get("provisioning_state") or "Succeeded"))],
+            }
+            for ext in instance.get("extensions") or []
+        ],
+        "disks": [{"name": instance["os_disk"]["name"], "statuses": [_provisioning("Succeeded")]}],
+    }
+    if _reports_health(vmss):
+        health = str(instance.get("health") or "Unknown")
+        view["vmHealth"] = {"status": _status(f"HealthState/{health.lower()}", _HEALTH.get(health, health))}
+    return view
+
+
+def _summary(codes: list[str]) -> list[dict[str, Any]]:
+    return [{"code": code, "count": codes.count(code)} for code in sorted(set(codes))]
+
+
+def scale_set_instance_view(vmss: dict[str, Any], instances: list[dict[str, Any]], now: str) -> dict[str, Any]:
+    """``GET .../virtualMachineScaleSets/{vmss}/instanceView``: counts of the instances' states."""
+    states = [str(i.get("provisioning_state") or "Succeeded") for i in instances]
+    extensions = []
+    for ext in extensions_of(vmss):
+        codes = [
+            f"ProvisioningState/{str(e.get('provisioning_state') or 'Succeeded').lower()}"
+            for i in instances
+            for e in i.get("extensions") or []
+            if e["name"] == ext["name"]
+        ]
+        extensions.append({"name": ext["name"], "statusesSummary": _summary(codes)})
+    overall = "Failed" if "Failed" in states else ("Updating" if "Updating" in states else "Succeeded")
+    return {
+        "virtualMachine": {"statusesSummary": _summary([f"ProvisioningState/{s.lower()}" for s in states])},
+        "extensions": extensions,
+        "statuses": [_provisioning(overall, now)],
+    }
+
+
+# -- the parts of a PUT the simulator does not model -----------------------------------------------
+
+# Paths the collection's model answers for (from scale_set_options and the resource's own fields), and
+# secrets Azure never returns: never kept as extras.
+_MODEL_PATHS: tuple[tuple[str, ...], ...] = (
+    ("id",),
+    ("name",),
+    ("type",),
+    ("location",),
+    ("etag",),
+    ("zones",),
+    ("sku", "capacity"),
+    ("properties", "provisioningState"),
+    ("properties", "uniqueId"),
+    ("properties", "timeCreated"),
+    ("properties", "singlePlacementGroup"),
+    ("properties", "upgradePolicy"),
+    ("properties", "virtualMachineProfile", "storageProfile", "imageReference"),
+    ("properties", "virtualMachineProfile", "storageProfile", "osDisk", "osType"),
+    ("properties", "virtualMachineProfile", "extensionProfile"),
+    ("properties", "virtualMachineProfile", "networkProfile", "healthProbe"),
+    ("properties", "virtualMachineProfile", "osProfile", "windowsConfiguration"),
+    ("properties", "virtualMachineProfile", "osProfile", "adminPassword"),
+    ("properties", "virtualMachineProfile", "osProfile", "customData"),
+)
+
+
+def extras_of(body: dict[str, Any]) -> dict[str, Any]:
+    """What a scale set body holds beyond the model (VM size, network interfaces, OS disk settings...)."""
+    extras = copy.deepcopy(body)
+    for path in _MODEL_PATHS:
+        parent: Any = extras
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    pruned: dict[str, Any] = _prune(extras)
+    return pruned
+
+
+def _prune(doc: Any) -> Any:
+    if not isinstance(doc, dict):
+        return doc
+    pruned = {k: _prune(v) for k, v in doc.items() if v is not None}
+    return {k: v for k, v in pruned.items() if v != {}}
+
+
+def overlay(view: dict[str, Any], extras: dict[str, Any] | None) -> dict[str, Any]:
+    """The model's view with the kept extras laid over it (objects merge; the extras never hold model paths)."""
+    if not extras:
+        return view
+    merged = copy.deepcopy(view)
+    for key, value in extras.items():
+        current = merged.get(key)
+        merged[key] = overlay(current, value) if isinstance(current, dict) and isinstance(value, dict) else value
+    return merged

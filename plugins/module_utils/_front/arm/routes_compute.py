@@ -23,8 +23,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.operations imp
     run_status,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import set_upgrade_policy
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.resources import (
+    delete_scale_set_extras,
+    save_scale_set_extras,
+    scale_set_extras,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import (
     NO_RUN_TO_CANCEL,
+    approve_rolling_upgrade,
     cancel_rolling_upgrade,
     start_os_rolling_upgrade,
 )
@@ -47,11 +53,20 @@ def not_found(resource_group: str, name: str) -> ArmError:
     )
 
 
+def _rest(call: Call, vmss: dict[str, Any]) -> dict[str, Any]:
+    """The scale set as ARM answers it: the model, with what the last PUT held beyond it (rest_model.extras_of)."""
+    extras = scale_set_extras(call, vmss["id"], str(vmss["properties"].get("timeCreated", "")))
+    return rest_model.overlay(vmss, extras)
+
+
 def _view(call: Call, resource_group: str, name: str) -> dict[str, Any]:
     info = scale_set_info(call, resource_group, name)
-    if not info.get("exists") or info.get("vmss") is None:
+    vmss = info.get("vmss")
+    if vmss is None:
         raise not_found(resource_group, name)
-    return dict(info)
+    view: dict[str, Any] = dict(info)
+    view["vmss"] = _rest(call, vmss)
+    return view
 
 
 def _now(call: Call) -> str:
@@ -66,13 +81,19 @@ def _lro_headers(ctx: Ctx, subscription: str, location: str, op: lro.Operation) 
 # -- scale sets ------------------------------------------------------------------------------------
 
 
-def put_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
+def _write(ctx: Ctx, p: dict[str, str], patch: bool) -> Response:
+    """PUT and PATCH: one path through ``ensure_scale_set`` and ``set_upgrade_policy``, so both get the same
+    rules and refusals (a PATCH is the current model with the body merged in, as Azure applies it)."""
     sub, rg, name = p["subscription"], p["resource_group"], p["name"]
-    body = ctx.request.json()
+    sent = ctx.request.json()
 
     def action(call: Call) -> tuple[bool, dict[str, Any], str]:
         info = scale_set_info(call, rg, name)
-        current = info.get("vmss") if info.get("exists") else None
+        stored = info.get("vmss")
+        current = _rest(call, stored) if stored is not None else None
+        if patch and current is None:
+            raise not_found(rg, name)
+        body = rest_model.merge_patch(current, sent) if patch else sent
         options = rest_model.scale_set_options(body, name, ctx.api_version, current, info.get("instances") or [])
         ensure_scale_set(call, rg, name, **options)
         policy = rest_model.policy_arguments(body)
@@ -80,6 +101,10 @@ def put_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
             set_upgrade_policy(call, rg, name, **policy)
         if ctx.instant:
             finish_active_run(call, rg, name)
+        model = scale_set_info(call, rg, name)["vmss"] or {}
+        save_scale_set_extras(
+            call, model["id"], str(model["properties"].get("timeCreated", "")), rest_model.extras_of(body)
+        )
         return current is None, _view(call, rg, name), _now(call)
 
     created, view, now = ctx.run(sub, action)
@@ -88,33 +113,118 @@ def put_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
     return Response(201 if created else 200, vmss, headers)
 
 
+def put_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
+    return _write(ctx, p, patch=False)
+
+
+def patch_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
+    """Azure's ``begin_update``: only the fields sent change; an absent scale set is a 404, not a create."""
+    return _write(ctx, p, patch=True)
+
+
 def get_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
     view = ctx.run(p["subscription"], lambda call: _view(call, p["resource_group"], p["name"]), commit=False)
     return Response(200, view["vmss"])
 
 
 def delete_scale_set(ctx: Ctx, p: dict[str, str]) -> Response:
-    def action(call: Call) -> bool:
-        existed = bool(scale_set_info(call, p["resource_group"], p["name"]).get("exists"))
-        if existed:
-            ensure_scale_set(call, p["resource_group"], p["name"], state="absent")
-        return existed
+    """Azure's DELETE: 202 with the LRO headers (the delete is done when it answers), 204 if there was nothing.
 
-    return Response(200 if ctx.run(p["subscription"], action) else 204)
+    The action refuses it during a rolling upgrade (409, azure-behaviour-2 CF-3).
+    """
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+
+    def action(call: Call) -> tuple[str, str] | None:
+        vmss = scale_set_info(call, rg, name).get("vmss")
+        if vmss is None:
+            return None
+        location = str(vmss["location"])
+        ensure_scale_set(call, rg, name, state="absent")
+        delete_scale_set_extras(call, vmss["id"])
+        return location, _now(call)
+
+    deleted = ctx.run(sub, action)
+    if deleted is None:
+        return Response(204)
+    location, now = deleted
+    return Response(202, None, _lro_headers(ctx, sub, location, lro.Operation("delete", rg, name, None, now)))
 
 
 def list_scale_sets(ctx: Ctx, p: dict[str, str]) -> Response:
     rg = p.get("resource_group")
-    if rg is None:
-        views = ctx.run(p["subscription"], subscription_scale_sets, commit=False)
-    else:
-        views = ctx.run(p["subscription"], lambda call: scale_set_info(call, rg)["scale_sets"], commit=False)
-    return Response(200, {"value": [v["vmss"] for v in views]})
+
+    def action(call: Call) -> list[dict[str, Any]]:
+        views = subscription_scale_sets(call) if rg is None else scale_set_info(call, rg)["scale_sets"]
+        return [_rest(call, v["vmss"]) for v in views if v["vmss"] is not None]
+
+    return Response(200, {"value": ctx.run(p["subscription"], action, commit=False)})
 
 
 def list_vms(ctx: Ctx, p: dict[str, str]) -> Response:
     view = ctx.run(p["subscription"], lambda call: _view(call, p["resource_group"], p["name"]), commit=False)
     return Response(200, {"value": [rest_model.vm_view(view["vmss"], i) for i in view["instances"]]})
+
+
+def _instance(view: dict[str, Any], instance_id: str) -> dict[str, Any]:
+    found: dict[str, Any] | None = next((i for i in view["instances"] if str(i["instance_id"]) == instance_id), None)
+    if found is None:
+        vmss = view["vmss"]
+        raise ArmError(
+            404,
+            "ResourceNotFound",
+            f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{vmss['name']}/virtualMachines/{instance_id}' "
+            f"under resource group '{vmss['id'].split('/')[4]}' was not found.",
+        )
+    return found
+
+
+def get_vm(ctx: Ctx, p: dict[str, str]) -> Response:
+    """One instance; ``$expand=instanceView`` adds ``properties.instanceView`` as Azure does."""
+
+    def action(call: Call) -> tuple[dict[str, Any], str]:
+        return _view(call, p["resource_group"], p["name"]), _now(call)
+
+    view, now = ctx.run(p["subscription"], action, commit=False)
+    instance = _instance(view, p["instance_id"])
+    vm = rest_model.vm_view(view["vmss"], instance)
+    if (ctx.request.param("$expand") or "").lower() == "instanceview":
+        vm["properties"]["instanceView"] = rest_model.vm_instance_view(view["vmss"], instance, now)
+    return Response(200, vm)
+
+
+def vm_instance_view(ctx: Ctx, p: dict[str, str]) -> Response:
+    def action(call: Call) -> tuple[dict[str, Any], str]:
+        return _view(call, p["resource_group"], p["name"]), _now(call)
+
+    view, now = ctx.run(p["subscription"], action, commit=False)
+    return Response(200, rest_model.vm_instance_view(view["vmss"], _instance(view, p["instance_id"]), now))
+
+
+def scale_set_instance_view(ctx: Ctx, p: dict[str, str]) -> Response:
+    def action(call: Call) -> tuple[dict[str, Any], str]:
+        return _view(call, p["resource_group"], p["name"]), _now(call)
+
+    view, now = ctx.run(p["subscription"], action, commit=False)
+    return Response(200, rest_model.scale_set_instance_view(view["vmss"], view["instances"], now))
+
+
+def _instance_ids(ctx: Ctx, required: bool) -> list[str] | None:
+    """``{"instanceIds": [...]}`` of a POST body (VirtualMachineScaleSetVMInstanceIDs / ...RequiredIDs)."""
+    ids = ctx.request.json().get("instanceIds")
+    if ids is None and not required:
+        return None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            'instanceIds: give a non-empty list of instance ids (strings such as "0").',
+            target="instanceIds",
+        )
+    return list(ids)
+
+
+def _names(view: dict[str, Any], ids: list[str]) -> list[str]:
+    return [str(_instance(view, iid)["name"]) for iid in ids]
 
 
 # -- rolling upgrades ------------------------------------------------------------------------------
@@ -155,6 +265,45 @@ def cancel_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
         started = _now(call)
         cancel_rolling_upgrade(call, rg, name, wait=ctx.instant, fail_if_idle=True)
         return vmss["location"], lro.Operation("cancel", rg, name, run["run_id"], started)
+
+    location, op = ctx.run(sub, action)
+    return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+def approve_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
+    """``approveRollingUpgrade``: without ``instanceIds`` every instance is approved (Azure's API reference;
+    design D11), which the engine reduces to those still waiting under ``osRollingUpgradeDeferral``."""
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+    wanted = _instance_ids(ctx, required=False)
+
+    def action(call: Call) -> tuple[str, lro.Operation]:
+        view = _view(call, rg, name)
+        ids = wanted if wanted is not None else [str(i["instance_id"]) for i in view["instances"]]
+        _names(view, ids)  # an unknown id is the 404 of that VM, before anything changes
+        started = _now(call)
+        approve_rolling_upgrade(call, rg, name, instance_ids=ids, wait=False)
+        return view["vmss"]["location"], lro.Operation("noop", rg, name, None, started)
+
+    location, op = ctx.run(sub, action)
+    return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+def manual_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
+    """``manualupgrade``: bring these instances to the scale set's current model (the vmss module's
+    ``update_instances``; azure-behaviour §4, Manual mode)."""
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+    ids = _instance_ids(ctx, required=True) or []
+
+    def action(call: Call) -> tuple[str, lro.Operation]:
+        view = _view(call, rg, name)
+        names = _names(view, ids)
+        started = _now(call)
+        result = ensure_scale_set(call, rg, name, update_instances=names)
+        run_id = (result.get("after") or {}).get("rolling_upgrade_started")
+        if run_id is not None and ctx.instant:
+            finish_active_run(call, rg, name)
+        kind: lro.OpKind = "model" if run_id is not None else "noop"
+        return view["vmss"]["location"], lro.Operation(kind, rg, name, run_id, started)
 
     location, op = ctx.run(sub, action)
     return Response(202, None, _lro_headers(ctx, sub, location, op))
@@ -203,7 +352,7 @@ def page(ctx: Ctx, items: list[Any]) -> dict[str, Any]:
 
 
 def _operation_status(call: Call, op: lro.Operation) -> tuple[str, str | None, str | None, dict[str, Any] | None]:
-    if op.kind in ("put", "noop") or op.run_id is None:
+    if op.kind in ("put", "delete", "noop") or op.run_id is None:
         return "Succeeded", op.started, op.started, None
     run: RunStatus | None = run_status(call, op.resource_group, op.name, op.run_id)
     if run is None:

@@ -260,8 +260,12 @@ def test_get_output_put_back_changes_nothing(client: WsgiClient, published: None
 
 
 def test_delete(client: WsgiClient, published: None) -> None:
+    """Azure's DELETE of a scale set is an LRO: 202 with its headers; 204 when there is nothing to delete."""
     client.arm("PUT", VMSS, body())
-    assert client.arm("DELETE", VMSS).status == 200
+    deleted = client.arm("DELETE", VMSS)
+    assert deleted.status == 202 and deleted.header("Retry-After") == "1"
+    assert _poll(client, deleted.header("Azure-AsyncOperation") or "").json["status"] == "Succeeded"
+    assert _poll(client, deleted.header("Location") or "").status == 200
     assert client.arm("DELETE", VMSS).status == 204
     assert client.arm("GET", VMSS).status == 404
 

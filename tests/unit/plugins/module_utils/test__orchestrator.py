@@ -115,7 +115,8 @@ def test_precheck_counts_stopped_instances_without_a_health_source_azure_3_healt
     result = sim.start()
     props = latest_props(result)
     assert props["error"]["code"] == "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
-    assert "stopped" in props["error"]["details"][0]["message"]
+    # azure-behaviour-2 ER-5: a stopped instance is "unreachable".
+    assert props["error"]["details"][0]["message"] == "Instance found to be unhealthy or unreachable."
 
 
 def test_precheck_counts_failed_extensions_without_a_health_source_azure_3_health_signal(sim: Sim) -> None:
@@ -555,7 +556,7 @@ def test_post_batch_third_failed_instance_stops_the_run_azure_3_6(sim: Sim) -> N
     props = latest_props(result)
     assert props["runningStatus"]["code"] == "Faulted"
     assert props["error"]["code"] == "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
-    assert "First failed instance ID is: 0" in props["error"]["message"]
+    assert "30% of instances are in an unhealthy state after being upgraded" in props["error"]["message"]
     assert [d["target"] for d in props["error"]["details"]] == [f"web/virtualMachines/{i}" for i in (0, 1, 5)]
     assert batch_names(result) == [["w0", "w5"], ["w1", "w6"]]
     assert props["progress"] == {
@@ -937,7 +938,7 @@ def test_scaling_in_an_instance_in_flight_is_refused_and_the_run_goes_on(sim: Si
     prepare(sim)
     sim.start(wait=False)
     sim.advance("PT1M")
-    with pytest.raises(Conflict, match=r"^instances: instance\(s\) 5 are being upgraded"):
+    with pytest.raises(Conflict, match=r"^instances: Operation 'delete' .* since instance\(s\) 5 are being upgraded"):
         sim.vmss(names=[f"w{i}" for i in range(10) if i != 5])  # w5 is being reimaged in batch 1
     sim.vmss(names=[f"w{i}" for i in range(10) if i != 9])  # w9 waits for batch 5: it may go
     sim.advance("PT1H")

@@ -14,11 +14,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     BEFORE_CODE,
     CREDENTIAL_CODE,
     DURING_CODE,
+    IN_PROGRESS_CODE,
     UPGRADED_CODE,
     ScaleSetRef,
     api_error,
     breach_rollback,
     credential_error,
+    in_progress_error,
+    percent_of,
     post_batch_error,
     pre_batch_error,
 )
@@ -117,48 +120,99 @@ def test_pre_batch_measures_against_n_when_the_run_started_azure_3_1() -> None:
     assert pre_batch_error(VMSS, instances, 3, 20, False) is not None
 
 
-def test_pre_batch_error_names_the_percent_the_policy_and_each_unhealthy_instance_azure_3_1() -> None:
+UNHEALTHY = "Instance found to be unhealthy or unreachable."
+LINK = "For details on rolling upgrades, use http://aka.ms/AzureVMSSRollingUpgrade"
+
+
+def test_pre_batch_error_is_azures_text_with_one_detail_per_unhealthy_instance_azure_behaviour_2_er_4_er_5() -> None:
     instances = [*fleet(7), inst(7, "Unhealthy"), inst(8, "Unknown", "stopped"), inst(9, "Healthy", "deallocated")]
     error = pre_batch_error(VMSS, instances, 10, 20, True)
     assert error is not None
-    assert error["target"] == VMSS.id
-    assert error["message"].startswith(
-        "Rolling Upgrade failed before starting because 30% of instances (3 of 10) are in an unhealthy state - more "
-        "than the MaxUnhealthyInstancePercent of 20% defined in the RollingUpgradePolicy."
+    assert error["target"] is None  # ER-1: null, as in Azure's real payloads
+    assert error["message"] == (
+        "Rolling Upgrade failed due to exceeding the MaxUnhealthyInstancePercent value (defined in the "
+        "RollingUpgradePolicy) before any batch was attempted. 30% of instances are in an unhealthy state, more than "
+        f"the threshold of 20% configured in the RollingUpgradePolicy. The most impactful error is:  {UNHEALTHY} {LINK}"
     )
     assert error["details"] == [
-        {
-            "code": "RollingUpgradeInstanceUnhealthyError",
-            "target": "web/virtualMachines/7",
-            "message": "Instance 7 (w7) is unhealthy.",
-        },
-        {
-            "code": "RollingUpgradeInstanceUnhealthyError",
-            "target": "web/virtualMachines/8",
-            "message": "Instance 8 (w8) is unknown and stopped.",
-        },
-        {
-            "code": "RollingUpgradeInstanceUnhealthyError",
-            "target": "web/virtualMachines/9",
-            "message": "Instance 9 (w9) is healthy and deallocated.",
-        },
+        {"code": "RollingUpgradeInstanceUnhealthyError", "target": f"web/virtualMachines/{i}", "message": UNHEALTHY}
+        for i in (7, 8, 9)
     ]
-    later = pre_batch_error(VMSS, instances, 10, 20, False)
-    assert later is not None and "failed during the upgrade because 30%" in later["message"]
 
 
-def test_error_detail_says_when_extensions_failed_azure_3_run_status() -> None:
-    error = api_error(VMSS, "Code", "text", [inst(3, "Unhealthy", provisioning="Failed")])
+def test_pre_batch_error_during_the_run_is_azures_er_2_text_azure_behaviour_2_er_2() -> None:
+    instances = [*fleet(7), inst(7, "Unhealthy"), inst(8, "Unhealthy"), inst(9, "Unhealthy")]
+    error = pre_batch_error(VMSS, instances, 10, 20, False)
+    assert error is not None and error["code"] == DURING_CODE
+    assert error["message"] == (
+        "Rolling Upgrade failed after exceeding the MaxUnhealthyInstancePercent value defined in the "
+        "RollingUpgradePolicy. 30% of instances are in an unhealthy state after being upgraded - more than the "
+        f"threshold of 20% configured in the RollingUpgradePolicy. The most impactful error is:  {UNHEALTHY} {LINK}"
+    )
+
+
+@pytest.mark.parametrize(("count", "n", "percent"), [(1, 3, 33), (2, 3, 67), (1, 8, 13), (1, 200, 1), (3, 10, 30)])
+def test_percent_is_rounded_to_an_integer_azure_behaviour_2_er_5(count: int, n: int, percent: int) -> None:
+    assert percent_of(count, n) == percent
+
+
+def test_error_detail_of_a_provisioning_failure_names_azures_code_azure_behaviour_2_er_5_er_9() -> None:
+    one = inst(3, "Unhealthy", provisioning="Failed")
+    one["extensions"] = [
+        {"name": "health", "provisioning_state": "Succeeded"},
+        {"name": "cfg", "provisioning_state": "Failed"},
+    ]
+    several = inst(4, "Unhealthy", provisioning="Failed")
+    several["extensions"] = [
+        {"name": "a", "provisioning_state": "Failed"},
+        {"name": "b", "provisioning_state": "Failed"},
+    ]
+    error = api_error(VMSS, "Code", "text", [one, several, inst(5, "Unhealthy")])
     assert error == {
         "code": "Code",
-        "target": VMSS.id,
+        "target": None,
         "message": "text",
         "details": [
             {
-                "code": "RollingUpgradeInstanceUnhealthyError",
+                "code": "VMExtensionProvisioningError",
                 "target": "web/virtualMachines/3",
-                "message": "Instance 3 (w3) is unhealthy, extensions failed to provision.",
+                "message": "VM has reported a failure when processing extension 'cfg'.",
             },
+            {
+                "code": "VMExtensionProvisioningError",
+                "target": "web/virtualMachines/4",
+                "message": "Multiple VM extensions failed to be provisioned on the VM. Please see the VM extension "
+                "instance view for other failures.",
+            },
+            {"code": "RollingUpgradeInstanceUnhealthyError", "target": "web/virtualMachines/5", "message": UNHEALTHY},
+        ],
+    }
+
+
+def test_the_most_impactful_error_is_the_most_frequent_detail_azure_behaviour_2_er_5() -> None:
+    failed = []
+    for iid in (1, 2):
+        instance = inst(iid, "Unhealthy", provisioning="Failed")
+        instance["extensions"] = [{"name": "cfg", "provisioning_state": "Failed"}]
+        failed.append(instance)
+    error = pre_batch_error(VMSS, [*fleet(7), inst(0, "Unhealthy"), *failed], 10, 20, True)
+    assert error is not None
+    assert (
+        "The most impactful error is:  VM has reported a failure when processing extension 'cfg'. For"
+        in (error["message"])
+    )
+
+
+def test_in_progress_error_names_the_failed_instances_under_the_threshold_azure_behaviour_2_er_6() -> None:
+    assert in_progress_error(VMSS, outcomes(i0="upgraded", i1="in_progress"), 20, by_id(fleet(2))) is None
+    error = in_progress_error(VMSS, outcomes(i0="upgraded", i1="rolled_back"), 20, by_id(fleet(2, 1)))
+    assert error == {
+        "code": IN_PROGRESS_CODE,
+        "target": None,
+        "message": "Rolling Upgrade is in progress with 1 failed upgraded instance(s). The rollout continues because "
+        "the MaxUnhealthyUpgradedInstancePercent threshold of 20% has not been exceeded.",
+        "details": [
+            {"code": "RollingUpgradeInstanceUnhealthyError", "target": "web/virtualMachines/1", "message": UNHEALTHY}
         ],
     }
 
@@ -228,10 +282,10 @@ def test_post_batch_error_names_every_failed_instance_and_the_lowest_id_first_az
     del instances[3]
     error = post_batch_error(VMSS, 4, outcome, 12, 20, by_id(instances))
     assert error is not None
-    assert error["message"] == (
+    assert error["message"] == (  # azure-behaviour-2 ER-3, in the ER-2 layout
         "Rolling Upgrade failed after exceeding the MaxUnhealthyUpgradedInstancePercent value defined in the "
         "RollingUpgradePolicy. 33% of instances are in an unhealthy state after being upgraded - more than the "
-        "threshold of 20%. First failed instance ID is: 2."
+        f"threshold of 20% configured in the RollingUpgradePolicy. The most impactful error is:  {UNHEALTHY} {LINK}"
     )
     assert [d["target"] for d in error["details"]] == [f"web/virtualMachines/{i}" for i in (2, 9, 10)]
 

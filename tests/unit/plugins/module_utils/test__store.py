@@ -40,7 +40,7 @@ from ansible_collections.azsim.vmss.tests.unit._harness import tables
 
 FORK = multiprocessing.get_context("fork")
 NOBODY = 65534
-TABLES = ("meta", "events", "images", "scale_sets", "instances", "runs", "features", "providers")
+TABLES = ("meta", "events", "images", "scale_sets", "instances", "runs", "features", "providers", "resources")
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -234,6 +234,9 @@ def _seed_every_table(store: Store) -> None:
         store.put_doc("runs", {"scale_set": "a", "run_id": 1, "kind": "manual", "start": EPOCH}, {"v": 1})
         store.put_doc("features", {"subscription_id": "s", "name": "f"}, {"v": 1})
         store.put_doc("providers", {"subscription_id": "s", "namespace": "n"}, {"v": 1})
+        store.put_doc(
+            "resources", {"id": "/subscriptions/s/resourcegroups/rg", "subscription_id": "s", "parent": ""}, {"v": 1}
+        )
 
 
 def _touch_every_table(store: Store) -> None:
@@ -247,6 +250,7 @@ def _touch_every_table(store: Store) -> None:
     store.put_doc("runs", {"scale_set": "a", "run_id": 2, "kind": "manual", "start": EPOCH}, {"v": 2})
     store.put_doc("features", {"subscription_id": "s", "name": "f"}, {"v": 2})
     store.delete_docs("providers", {"subscription_id": "s"})
+    store.delete_docs("resources", {"subscription_id": "s"})
     store.conn.execute("CREATE TABLE scratch (x)")  # even DDL goes with the transaction
 
 
@@ -914,4 +918,4 @@ def test_a_version_1_store_is_migrated_to_the_runs_index_and_keeps_its_data(stor
     finally:
         store.close()
     assert _pragma(store_path, "user_version") == SCHEMA_VERSION
-    assert "runs_by_kind" in indexes
+    assert "runs_by_kind" in indexes and "resources_by_parent" in indexes
