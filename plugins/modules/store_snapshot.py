@@ -62,12 +62,12 @@ author:
 EXAMPLES = r"""
 - name: Keep the state before a risky rehearsal
   azsim.vmss.store_snapshot:
-    dest: /var/tmp/azsim/before-rollout.sqlite
+    dest: "{{ playbook_dir }}/states/before-rollout.sqlite"
 
 - name: Go back to it
   azsim.vmss.store_snapshot:
     state: restored
-    src: /var/tmp/azsim/before-rollout.sqlite
+    src: "{{ playbook_dir }}/states/before-rollout.sqlite"
 """
 
 RETURN = r"""
@@ -76,8 +76,8 @@ snapshot:
   returned: always
   type: dict
   sample:
-    path: /var/tmp/azsim/before-rollout.sqlite
-    schema_version: 3
+    path: /home/me/states/before-rollout.sqlite
+    schema_version: 4
     now: "2025-01-01T03:00:00Z"
     scale_sets: 1
     instances: 3
