@@ -224,6 +224,13 @@ options:
       rollout_delay:
         description: Delay before later platform-started OS upgrades. Defaults to C(PT30M).
         type: str
+      surge_quota:
+        description:
+          - How many instances beyond the scale set's capacity the subscription's quota has room for (0 to 1000000).
+          - Before each batch of a rolling upgrade with C(max_surge), Azure checks the quota for the batch's new
+            instances; when it has no room the batch is upgraded in place instead, and later batches try again.
+          - Not set (the default) means no limit; once set, give a large number to lift it.
+        type: int
       faults:
         description:
           - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
@@ -396,7 +403,9 @@ instances:
       type: str
       returned: always
     provisioning_state:
-      description: Provisioning state of the instance.
+      description:
+        - Provisioning state of the instance; C(Creating) for an instance a maxSurge batch is creating beside the
+          one it replaces (both have the same host name until the old one is deleted).
       type: str
       returned: always
     extensions:
@@ -502,6 +511,7 @@ def main() -> None:
                     "first_rollout_delay": {"type": "str"},
                     "rollout_delay": {"type": "str"},
                     "faults": {"type": "list", "elements": "dict"},
+                    "surge_quota": {"type": "int"},
                 },
             },
         }

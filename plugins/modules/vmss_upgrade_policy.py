@@ -88,7 +88,10 @@ options:
         description: C(pauseTimeBetweenBatches), an ISO 8601 duration such as C(PT0S) or C(PT5M). API 2017-03-30.
         type: str
       enable_cross_zone_upgrade:
-        description: C(enableCrossZoneUpgrade). Batches may mix availability zones. API 2020-12-01.
+        description:
+          - C(enableCrossZoneUpgrade). API 2020-12-01.
+          - On a zonal scale set, batches go by update domain and may mix availability zones; without it they go
+            zone by zone. Either way a batch never spans two update domains.
         type: bool
       prioritize_unhealthy_instances:
         description: C(prioritizeUnhealthyInstances). Upgrade unhealthy instances first. API 2020-12-01.
@@ -99,7 +102,11 @@ options:
             stops on a policy breach. API 2022-11-01.
         type: bool
       max_surge:
-        description: C(maxSurge). Create new instances for a batch before removing the old ones. API 2022-11-01.
+        description:
+          - C(maxSurge). API 2022-11-01.
+          - Rolling upgrades (OS upgrades, automatic ones included, and rolling model updates) create new instances
+            for a batch (new instance ids, the same host names) and delete the old ones once the new ones are
+            healthy, so the capacity never drops; see C(simulation.surge_quota) of M(azsim.vmss.vmss).
         type: bool
 attributes:
   diff_mode:

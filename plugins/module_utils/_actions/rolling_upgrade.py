@@ -107,7 +107,7 @@ def start_os_rolling_upgrade(
     if call.check_mode:
         result = copy.deepcopy(result)
         ended = rollouts.drive(store, run, PLAN_HORIZON)
-        result["plan"] = runs.plan_view(run, runs.instance_names(fleet.instances(key)))
+        result["plan"] = runs.plan_view(run, runs.instance_names(fleet.instances(key), run))
         if not ended:
             result["plan"]["end"] = None
     elif wait and orchestrator.is_active(run):

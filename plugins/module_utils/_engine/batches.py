@@ -1,11 +1,16 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which instances go down together (azure-behaviour §3.2-3.3).
+"""Which instances go down together (azure-behaviour §3.2-3.3, azure-behaviour-2 CZ-2…CZ-6).
 
-Batch size is ``max(1, floor(N * maxBatchInstancePercent / 100))`` on the whole scale set. Candidates
-are ordered by (unhealthy first when prioritizeUnhealthyInstances), zone, update domain, instance id;
-a batch is cut at every zone change (unless enableCrossZoneUpgrade), at every update-domain change,
-and when it is full.
+Batch size is ``max(1, floor(N * maxBatchInstancePercent / 100))`` on the whole scale set (CZ-4). Two
+orders of candidates, both with the unhealthy first when prioritizeUnhealthyInstances:
+
+- zone by zone (the default, CZ-2): zone, update domain, instance id; a batch is cut at every zone
+  change, at every update-domain change, and when it is full;
+- cross-zone (enableCrossZoneUpgrade, CZ-3): update domain, zone, instance id; a batch is cut at every
+  update-domain change and when it is full, so one batch may hold several zones.
+
+A regional scale set (no zones) gets the same batches either way (CZ-5).
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -17,22 +22,35 @@ from collections.abc import Iterable
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import is_unhealthy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 
+OrderKey = tuple[int, str, int, int] | tuple[int, int, str, int]
+
 
 def batch_size(n: int, percent: int) -> int:
+    """azure-behaviour §3.2 and azure-behaviour-2 CZ-4: N is every instance of the scale set, in both modes."""
     return max(1, n * percent // 100)
 
 
-def order_key(instance: Instance, prioritize_unhealthy: bool) -> tuple[int, str, int, int]:
-    first = 0 if prioritize_unhealthy and is_unhealthy(instance) else 1
+def zonal_key(instance: Instance, first: int) -> tuple[int, str, int, int]:
+    """azure-behaviour-2 CZ-2: zones one at a time in ascending name, update domains in order inside a zone."""
     return first, instance["zone"] or "", instance["update_domain"], int(instance["instance_id"])
 
 
-def order(instances: list[Instance], prioritize_unhealthy: bool) -> list[Instance]:
-    return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy))
+def cross_zone_key(instance: Instance, first: int) -> tuple[int, int, str, int]:
+    """azure-behaviour-2 CZ-3: update domain first; the zone is only a secondary key, so a batch can span zones."""
+    return first, instance["update_domain"], instance["zone"] or "", int(instance["instance_id"])
+
+
+def order_key(instance: Instance, prioritize_unhealthy: bool, cross_zone: bool = False) -> OrderKey:
+    first = 0 if prioritize_unhealthy and is_unhealthy(instance) else 1
+    return cross_zone_key(instance, first) if cross_zone else zonal_key(instance, first)
+
+
+def order(instances: list[Instance], prioritize_unhealthy: bool, cross_zone: bool = False) -> list[Instance]:
+    return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy, cross_zone))
 
 
 def take_batch(ordered: Iterable[Instance], size: int, cross_zone: bool) -> list[Instance]:
-    """The next batch: a prefix of ``ordered`` that stays in one update domain (and zone).
+    """The next batch: a prefix of ``ordered`` that stays in one update domain (and, unless cross-zone, one zone).
 
     ``ordered`` may be a generator: only the prefix and the one instance after it are read.
     """

@@ -22,8 +22,9 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+import bisect
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
@@ -40,6 +41,12 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     pre_batch_error,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
+    keeps_old_on_failure,
+    quota_allows,
+    run_surges,
+    surge_instance,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
@@ -60,7 +67,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     OutcomeResult,
     Run,
     RunStatus,
-    SurgeOld,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -89,6 +95,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
     while run["agenda"] and run["agenda"][0][0] <= now:
         _when, _seq, action, payload = heapq.heappop(run["agenda"])
         ctx.handlers[action](payload)
+        ctx.compact()  # between actions the instance list is exactly the scale set's
     fleet.touch(key)
     fleet.touch_run(key, run_id)
     wake(store, key, run)
@@ -109,6 +116,8 @@ class _Context:
         self.by_id = fleet.by_id(key)
         self.scale_set = ScaleSetRef(record["model"]["id"], record["model"]["name"])
         self.reports: list[dict[str, Any]] = []
+        # Instances deleted by the current agenda action (maxSurge), still to drop from ``instances`` (``compact``).
+        self.deleted: set[str] = set()
         sim = record["simulation"]
         self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
         self.boot = parse_duration(sim["boot_duration"], "simulation.boot_duration")
@@ -137,6 +146,26 @@ class _Context:
         self.reports.append(
             {"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"], **details}
         )
+
+    def slot(self, iid: str) -> Instance | None:
+        """The instance now in the place of ``iid``, an id the run batched: itself, or its maxSurge successor."""
+        return self.by_id.get(self.run.get("replaced", {}).get(iid, iid))
+
+    def working(self, iid: str, flight: Flight) -> Instance | None:
+        """The instance being upgraded for ``iid``: its surge instance while one is created, else its slot."""
+        return self.by_id.get(flight["surge"]) if "surge" in flight else self.slot(iid)
+
+    def slots(self, ids: Iterable[str]) -> dict[str, Instance]:
+        """The instances now in the places of ``ids`` (ids the run batched), for the checks that name them."""
+        found = {}
+        for iid in ids:
+            instance = self.slot(iid)
+            if instance is not None:
+                found[iid] = instance
+        return found
+
+    def failed_slots(self) -> dict[str, Instance]:
+        return self.slots(i for i, o in self.run["outcome"].items() if o["result"] in FAILED_RESULTS)
 
     # -- batches -----------------------------------------------------------------------------------
 
@@ -171,7 +200,8 @@ class _Context:
         policy = run["policy"]
         pending = run["pending"]
         if policy["prioritizeUnhealthyInstances"]:
-            pending = [i["instance_id"] for i in order([self.by_id[i] for i in pending if i in self.by_id], True)]
+            live_pending = [self.by_id[i] for i in pending if i in self.by_id]
+            pending = [i["instance_id"] for i in order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]))]
         # Instances scaled in meanwhile drop out; the batch is a prefix of what is left.
         live = (self.by_id[i] for i in pending if i in self.by_id)
         if run["gated"]:
@@ -200,11 +230,13 @@ class _Context:
             }
         )
         run["current_batch"] = index
+        if run_surges(run):
+            run["batches"][-1]["surge"] = quota_allows(self.record, len(batch))
         started = []
         for instance in batch:
             iid = instance["instance_id"]
             run["outcome"][iid] = {"result": "in_progress", "batch": index}
-            run["flight"][iid] = {"phase": "awaiting_approval", "epoch": 0, "old": None}
+            run["flight"][iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not run["deferral"] or iid in run["approved"]:
                 self.begin_reimage(instance)
                 started.append(iid)
@@ -215,16 +247,13 @@ class _Context:
     def begin_reimage(self, instance: Instance) -> None:
         flight = self.run["flight"][instance["instance_id"]]
         flight["phase"] = "reimaging"
-        if self.run["policy"]["maxSurge"] and self.run["kind"] == "os":
-            # A surge instance is built beside the old one, which keeps serving until it is replaced.
-            flight["old"] = SurgeOld(
-                os_disk=instance["os_disk"],
-                previous_os_disk=instance["previous_os_disk"],
-                extensions=instance["extensions"],
-                health=instance["health"],
-                provisioning_state=instance["provisioning_state"],
-                model_version=instance["model_version"],
-            )
+        batch = self.run["batches"][self.run["outcome"][instance["instance_id"]]["batch"] - 1]
+        if batch.get("surge"):
+            # A surge instance is created beside the old one, which keeps serving until it is replaced (MS-3).
+            new = surge_instance(self.record, instance, self.run["target_version"])
+            self.instances.append(new)
+            self.by_id[new["instance_id"]] = new
+            flight["surge"] = new["instance_id"]
         else:
             instance["health"] = "Unknown"
             instance["provisioning_state"] = "Updating"
@@ -234,13 +263,15 @@ class _Context:
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
         for iid in ids:
-            instance = self.by_id.get(iid)
             flight = run["flight"].get(iid)
+            instance = None if flight is None else self.working(iid, flight)
             if instance is None or flight is None or flight["phase"] != "reimaging":
                 continue
             fault = run["faults"].get(iid, {})
             self.reimage_disk(instance, flight)
             failed = self.rerun_extensions(instance, flight, fault)
+            if failed and "surge" in flight:
+                flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
             flight["phase"] = "booting"
             when = self.boot_instance(instance, flight, fault, failed)
             if when is not None:
@@ -256,11 +287,12 @@ class _Context:
         """A new OS disk from the target image (§3.4); a model rollout that keeps the image keeps the disk."""
         run = self.run
         target = run["target_version"]
-        if target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
+        if "surge" in flight:
+            pass  # a new instance: its OS disk was made from the target image when it was created
+        elif target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
             generation = instance["disk_generation"] + 1
             instance["disk_generation"] = generation
-            # With maxSurge the disk replaced is the one the old instance kept serving on.
-            instance["previous_os_disk"] = instance["os_disk"] if flight["old"] is None else flight["old"]["os_disk"]
+            instance["previous_os_disk"] = instance["os_disk"]
             instance["os_disk"] = {
                 "name": os_disk_name(self.record, int(instance["instance_id"]), generation),
                 "image_version": target or instance["os_disk"]["image_version"],
@@ -300,10 +332,6 @@ class _Context:
         else:
             instance["health"] = self.booting_health()
             when = self.now + max(self.boot, fault.get("slow_boot", 0))
-        if flight["old"] is not None:
-            # maxSurge: the old instance keeps serving, with its health, until the new one is healthy
-            # (or is discarded at the deadline).
-            instance["health"] = flight["old"]["health"]
         return when
 
     def provision(self, failing: set[str]) -> list[ExtensionState]:
@@ -320,15 +348,17 @@ class _Context:
 
     def on_healthy(self, pairs: list[list[Any]]) -> None:
         for iid, epoch in pairs:
-            instance = self.by_id.get(iid)
+            flight = self.run["flight"].get(iid)
+            instance = self.slot(iid) if flight is None else self.working(iid, flight)
             if instance is None:
                 continue
-            flight = self.run["flight"].get(iid)
             if flight is not None and flight["epoch"] != epoch:
                 continue  # the instance was restored meanwhile; this boot no longer happens
             if instance["power_state"] == "running":
                 instance["health"] = "Healthy"
             if flight is not None and flight["phase"] == "booting" and self.run["gated"]:
+                if "surge" in flight:
+                    self.replace(iid, flight["surge"])  # MS-3: the new one is healthy, the old one goes
                 self.resolve(iid, "upgraded")
             elif flight is not None and flight["phase"] == "restored":
                 del self.run["flight"][iid]
@@ -340,16 +370,15 @@ class _Context:
         restoring = []
         for iid in ids:
             flight = run["flight"].get(iid)
-            instance = self.by_id.get(iid)
+            instance = None if flight is None else self.working(iid, flight)
             if flight is None or instance is None or flight["phase"] != "booting":
+                continue
+            if "surge" in flight:
+                self.surge_failed(iid, instance, flight)
                 continue
             if instance["health"] != "Healthy":
                 instance["health"] = "Unhealthy"
-            if flight["old"] is not None:
-                _keep_old(instance, flight["old"])
-                run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
-                self.resolve(iid, "failed")
-            elif run["rollback"] and not flight.get("credential"):
+            if run["rollback"] and not flight.get("credential"):
                 flight["phase"] = "restoring"
                 flight["epoch"] += 1
                 run["outcome"][iid]["failed_at"] = self.now
@@ -360,9 +389,49 @@ class _Context:
             push(run, self.now + self.reimage, "restore_done", restoring)
         self.check_batch_end()
 
+    def surge_failed(self, iid: str, new: Instance, flight: Flight) -> None:
+        """A surge instance not healthy by its deadline (azure-behaviour-2 MS-8): it fails, and either it is
+        deleted and the old instance kept, or it stays (unhealthy) and the old one is deleted."""
+        if keeps_old_on_failure(self.run, bool(flight.get("creation_failed"))):
+            self.delete_instance(new["instance_id"])
+            self.run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
+        else:
+            new["health"] = "Unhealthy"
+            self.replace(iid, new["instance_id"])
+        self.resolve(iid, "failed")
+
+    def replace(self, old_id: str, new_id: str) -> None:
+        """MS-3, D10: the old instance is deleted and its id disappears; the new one takes its host name."""
+        self.delete_instance(old_id)
+        self.run.setdefault("replaced", {})[old_id] = new_id
+        new = self.by_id[new_id]
+        self.record["instance_ids"][new["name"]] = int(new_id)
+
+    def delete_instance(self, iid: str) -> None:
+        """Gone from ``by_id`` at once; from the instance list when the agenda action ends (``compact``: one
+        pass per action, not one list scan per instance, as a surge run deletes every instance it replaces)."""
+        if self.by_id.pop(iid, None) is not None:
+            self.deleted.add(iid)
+
+    def compact(self) -> None:
+        """Drop the deleted instances from the list. It is in instance-id order (as stored; new ids come last),
+        so each is found by bisection; a list out of order is filtered in one pass instead."""
+        if not self.deleted:
+            return
+        instances = self.instances
+        for iid in sorted(self.deleted, key=int, reverse=True):
+            at = bisect.bisect_left(instances, int(iid), key=_id_number)
+            if at >= len(instances) or instances[at]["instance_id"] != iid:
+                instances[:] = [i for i in instances if i["instance_id"] not in self.deleted]
+                break
+            del instances[at]
+        self.deleted.clear()
+
     def restore(self, iid: str) -> bool:
         """Put the previous OS disk back; False when the rollback_failure fault says it fails."""
-        instance = self.by_id[iid]
+        instance = self.slot(iid)
+        if instance is None:
+            raise AssertionError(f"instance {iid} is not in the scale set")
         flight = self.run["flight"][iid]
         if self.run["faults"].get(iid, {}).get("rollback_failure"):
             instance["health"] = "Unhealthy"
@@ -382,7 +451,7 @@ class _Context:
 
     def on_restore_done(self, ids: list[str]) -> None:
         for iid in ids:
-            if iid in self.run["flight"] and iid in self.by_id:
+            if iid in self.run["flight"] and self.slot(iid) is not None:
                 ok = self.restore(iid)
                 self.resolve(iid, "rolled_back" if ok else "rollback_failed", keep_flight=ok)
         self.check_batch_end()
@@ -390,8 +459,8 @@ class _Context:
     def on_breach_restore_done(self, ids: list[str]) -> None:
         """§3.6: the instances rolled back after a breach are restored; then the run faults."""
         for iid in ids:
-            if iid in self.by_id:
-                self.run["flight"][iid] = {"phase": "restoring", "epoch": 0, "old": None}
+            if self.slot(iid) is not None:
+                self.run["flight"][iid] = {"phase": "restoring", "epoch": 0}
                 ok = self.restore(iid)
                 self.run["outcome"][iid]["result"] = "rolled_back" if ok else "rollback_failed"
                 if not ok:
@@ -400,8 +469,9 @@ class _Context:
 
     def on_unhealthy(self, ids: list[str]) -> None:
         for iid in ids:
-            if iid in self.by_id:
-                self.by_id[iid]["health"] = "Unhealthy"
+            instance = self.slot(iid)
+            if instance is not None:
+                instance["health"] = "Unhealthy"
 
     def resolve(self, iid: str, result: OutcomeResult, keep_flight: bool = False) -> None:
         outcome = self.run["outcome"][iid]
@@ -454,8 +524,15 @@ class _Context:
         """The checks after a batch, then the pause and the next batch (azure-behaviour §3.6-3.7, §4)."""
         run = self.run
         # §4 credentials: an expired credential stops the run after its first batch, whatever the policy.
+        # The errors name the instances there are: a surge successor by its own id (azure-behaviour-2 D10).
+        replaced = run.get("replaced", {})
+        outcome_now = {replaced.get(i, i): o for i, o in run["outcome"].items()} if replaced else run["outcome"]
         error = credential_error(
-            self.scale_set, batch["instances"], run["outcome"], run["expired_extensions"], self.by_id
+            self.scale_set,
+            [replaced.get(i, i) for i in batch["instances"]],
+            outcome_now,
+            run["expired_extensions"],
+            self.by_id,
         )
         if error is not None:
             self.finish("Faulted", error)
@@ -464,7 +541,7 @@ class _Context:
             error = post_batch_error(
                 self.scale_set,
                 sum(b.get("failed", 0) for b in run["batches"]),
-                run["outcome"],
+                outcome_now,
                 run["n"],
                 run["policy"]["maxUnhealthyUpgradedInstancePercent"],
                 self.by_id,
@@ -486,14 +563,15 @@ class _Context:
     def breach(self, error: ApiError) -> None:
         """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""
         run = self.run
-        to_restore = breach_rollback(run["outcome"], self.by_id, run["policy"]["rollbackFailedInstancesOnPolicyBreach"])
+        slots = self.failed_slots()
+        to_restore = breach_rollback(run["outcome"], slots, run["policy"]["rollbackFailedInstancesOnPolicyBreach"])
         if not to_restore:
             self.finish("Faulted", error)
             return
         run["status"] = "RollingBack"
         run["breach_error"] = error
         push(run, self.now + self.reimage, "breach_restore_done", sorted(to_restore, key=int))
-        self.report("RollingBackStarted", instances=[self.by_id[i]["name"] for i in to_restore])
+        self.report("RollingBackStarted", instances=[slots[i]["name"] for i in to_restore])
 
     # -- ending ------------------------------------------------------------------------------------
 
@@ -514,14 +592,8 @@ class _Context:
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
 
 
-def _keep_old(instance: Instance, old: SurgeOld) -> None:
-    """maxSurge: the failed new instance is deleted and the old one kept, untouched (azure-behaviour §3.4)."""
-    instance["os_disk"] = old["os_disk"]
-    instance["previous_os_disk"] = old["previous_os_disk"]
-    instance["extensions"] = old["extensions"]
-    instance["health"] = old["health"]
-    instance["provisioning_state"] = old["provisioning_state"]
-    instance["model_version"] = old["model_version"]
+def _id_number(instance: Instance) -> int:
+    return int(instance["instance_id"])
 
 
 # -- requests from modules -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import automatic_run_surges
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import expired_credentials
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
@@ -23,9 +24,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 
 def effective_policy(record: Record, kind: RunKind, started_by: StartedBy) -> RollingPolicy:
-    """The rolling policy the run goes by (azure-behaviour §1: the fixed one for some automatic runs)."""
+    """The rolling policy the run goes by (azure-behaviour §1: the fixed one for some automatic runs, which
+    still surge under azure-behaviour-2 D3)."""
     platform_os_upgrade = kind == "os" and started_by == "Platform"
-    return rolling_numbers(record["model"]["properties"]["upgradePolicy"], platform_os_upgrade)
+    policy = rolling_numbers(record["model"]["properties"]["upgradePolicy"], platform_os_upgrade)
+    if platform_os_upgrade:
+        policy["maxSurge"] = automatic_run_surges(record)
+    return policy
 
 
 def start_run(
@@ -87,7 +92,12 @@ def start_run(
         "last_action": "Start",
         "last_action_time": now,
         "n": len(instances),
-        "pending": [i["instance_id"] for i in order(candidates, bool(policy["prioritizeUnhealthyInstances"]))],
+        "pending": [
+            i["instance_id"]
+            for i in order(
+                candidates, bool(policy["prioritizeUnhealthyInstances"]), bool(policy["enableCrossZoneUpgrade"])
+            )
+        ],
         "skipped": sorted((i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids), key=int),
         "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
         "expired_extensions": expired,

@@ -176,9 +176,28 @@ def publish_gallery(
         regions = [normalize_location(r, f"target_regions[{i}]") for i, r in enumerate(target_regions)]
         doc["regions"] = {r: doc["regions"].get(r, store.now()) for r in regions}
     if exclude_from_latest is not None:
-        doc["exclude_from_latest"] = bool(exclude_from_latest)
+        _set_excluded(doc, bool(exclude_from_latest), store.now())
     store.put_doc("images", key, doc)
     return before, _gallery_entry(doc)
+
+
+def _set_excluded(doc: dict[str, Any], excluded: bool, now: int) -> None:
+    """excludeFromLatest set or cleared; clearing it is a moment the version can become latest (§4).
+
+    ``included_at`` keeps the last moment the exclusion was cleared, so that a version excluded when it was
+    replicated counts from then, not from its replication (see ``latest_available``).
+    """
+    if doc["exclude_from_latest"] and not excluded:
+        doc["included_at"] = now
+    doc["exclude_from_latest"] = excluded
+
+
+def _became_latest_in(doc: dict[str, Any], location: str) -> int:
+    """azure-behaviour §4 (gallery images): a gallery version counts in a region from the later of its
+    replication there and the last clearing of its excludeFromLatest."""
+    replicated: int = doc["regions"][location]
+    included: int = doc.get("included_at", 0)
+    return max(replicated, included)
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -234,14 +253,14 @@ def latest_available(store: Store, image_reference: dict[str, Any], location: st
 
     Azure's rule, in this one place (azure-behaviour §4, gallery images): a platform version counts where it
     is published; a gallery version counts where it is replicated, and only while it is not excluded from
-    latest.
+    latest, from the later of those two moments (``_became_latest_in``).
     """
     location = normalize_location(location)
     if "id" in image_reference:
         image_id, _version = split_gallery_reference(image_reference["id"], "image.id")
         docs = _by_version(store.list_docs("images", {"kind": "gallery", "image": image_id.lower()}))
         eligible = [
-            (d["version"], d["regions"][location])
+            (d["version"], _became_latest_in(d, location))
             for d in docs
             if location in d["regions"] and not d["exclude_from_latest"]
         ]

@@ -223,7 +223,11 @@ def reconcile_instances(
     if wanted_option is None:
         return current
     wanted = normalize_instances(wanted_option, record["model"].get("zones") or [])
-    by_name = {i["name"]: i for i in current}
+    # During a maxSurge batch a host has two instances, the old one and the one replacing it (azure-behaviour-2
+    # MS-6, D10): the host name is one slot, and both stay or go together.
+    by_name: dict[str, list[Instance]] = {}
+    for instance in current:
+        by_name.setdefault(instance["name"], []).append(instance)
     result: list[Instance] = []
     new = [w for w in wanted if w["name"] not in by_name]
     image_version = (
@@ -239,10 +243,11 @@ def reconcile_instances(
     extensions = provision(extensions_of(record["model"]), expired_credentials(record, store.now()))
     for index, entry in enumerate(wanted):
         existing = by_name.get(entry["name"])
-        if existing is not None:
-            instance = copy.deepcopy(existing)
+        if existing is None:
+            result.append(create_instance(record, entry, image_version, extensions))
+            continue
+        for twin in existing:
+            instance = copy.deepcopy(twin)
             update_instance(record, instance, entry, f"instances[{index}]")
-        else:
-            instance = create_instance(record, entry, image_version, extensions)
-        result.append(instance)
+            result.append(instance)
     return sorted(result, key=lambda i: int(i["instance_id"]))

@@ -16,7 +16,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 OsType = Literal["linux", "windows"]
 Health = Literal["Healthy", "Unhealthy", "Unknown", "Initializing"]
 PowerState = Literal["running", "stopped", "deallocated"]
-ProvisioningState = Literal["Succeeded", "Failed", "Updating"]
+# Creating: a maxSurge instance being built beside the one it replaces (azure-behaviour-2 MS-6).
+ProvisioningState = Literal["Succeeded", "Failed", "Updating", "Creating"]
 
 
 class HealthProbe(TypedDict):
@@ -46,6 +47,9 @@ class Simulation(TypedDict):
     first_rollout_delay: str
     rollout_delay: str
     faults: list[dict[str, Any]]
+    # How many instances beyond N the subscription's quota has room for; none set: no limit (azure-behaviour-2
+    # MS-7, the simulated quota a maxSurge batch is checked against).
+    surge_quota: NotRequired[int]
 
 
 class PlatformState(TypedDict):

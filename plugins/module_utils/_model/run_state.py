@@ -15,12 +15,6 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
-    ExtensionState,
-    Health,
-    OsDisk,
-    ProvisioningState,
-)
 
 # azure-behaviour §3, run status (``runningStatus.code``).
 RunStatus = Literal["RollingForward", "RollingBack", "Completed", "Faulted", "Cancelled"]
@@ -63,26 +57,18 @@ class ApiError(TypedDict):
     details: list[ErrorDetail]
 
 
-class SurgeOld(TypedDict):
-    """With maxSurge, the old instance that keeps serving while its replacement is built (§3.4)."""
-
-    os_disk: OsDisk
-    previous_os_disk: OsDisk | None
-    extensions: list[ExtensionState]
-    health: Health
-    provisioning_state: ProvisioningState
-    model_version: int
-
-
 class Flight(TypedDict):
     """An instance of the current batch (or being restored), until its outcome is decided."""
 
     phase: Phase
     # Bumped on every restore, so that a boot scheduled before it is recognised as stale.
     epoch: int
-    old: SurgeOld | None
+    # maxSurge: the id of the new instance being created beside this one (azure-behaviour-2 MS-3).
+    surge: NotRequired[str]
     # Its extensions failed because a credential expired (§4, credentials): no automatic rollback.
     credential: NotRequired[bool]
+    # maxSurge: the new instance's creation failed (an extension did not provision): azure-behaviour-2 MS-8.
+    creation_failed: NotRequired[bool]
 
 
 class Outcome(TypedDict):
@@ -91,7 +77,7 @@ class Outcome(TypedDict):
     resolved: NotRequired[int]
     failed_at: NotRequired[int]
     credential: NotRequired[bool]
-    # maxSurge kept the old instance: nothing for a breach rollback to restore.
+    # maxSurge deleted the new instance and kept the old one (MS-8): nothing for a breach rollback to restore.
     kept_old: NotRequired[bool]
 
 
@@ -105,6 +91,8 @@ class Batch(TypedDict):
     result: BatchResult | None
     # Counted once, when the batch ends (failures change category only within their own batch).
     failed: NotRequired[int]
+    # maxSurge: new instances are created for this batch (false: its quota check failed, in place; MS-7).
+    surge: NotRequired[bool]
 
 
 class Run(TypedDict):
@@ -144,3 +132,5 @@ class Run(TypedDict):
     # The error a breach rollback ends with once its instances are restored (§3.6).
     breach_error: ApiError | None
     rollback_errors: list[str]
+    # maxSurge: batched id -> id of the instance that replaced it (azure-behaviour-2 D10).
+    replaced: NotRequired[dict[str, str]]

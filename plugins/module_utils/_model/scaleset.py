@@ -131,7 +131,8 @@ class ScaleSetView(TypedDict):
 def public_view(record: Record, instances: list[Instance]) -> ScaleSetView:
     """The module result: ``vmss`` (REST), ``instances`` and ``simulator`` (settings with no REST home)."""
     vmss = copy.deepcopy(record["model"])
-    vmss["sku"]["capacity"] = len(instances)
+    # One per host name: a maxSurge instance and the one it replaces are one slot (azure-behaviour-2 MS-6).
+    vmss["sku"]["capacity"] = len({i["name"] for i in instances})
     secrets = record["extension_secrets"]
     return {
         "vmss": vmss,

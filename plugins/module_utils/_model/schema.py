@@ -227,6 +227,7 @@ SIMULATION_SCHEMA: dict[str, Any] = {
         "first_rollout_delay": {"type": "string", "pattern": DURATION_PATTERN},
         "rollout_delay": {"type": "string", "pattern": DURATION_PATTERN},
         "faults": {"type": "array", "items": _FAULT},
+        "surge_quota": {"type": "integer", "minimum": 0, "maximum": 1000000},
     },
 }
 

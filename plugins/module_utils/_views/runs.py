@@ -126,16 +126,18 @@ def instance_results(run: Run | None, record: Record, instances: list[Instance])
     """Each instance with its outcome in ``run``: upgraded, rolled_back, rollback_failed, failed, skipped, pending."""
     out = []
     pending = set(run["pending"]) if run else set()
+    batched = batched_ids(run) if run else {}
     for instance in instances:
         view = public_instance(instance, record)
-        outcome = run["outcome"].get(instance["instance_id"]) if run else None
+        iid = instance["instance_id"]
+        outcome = run["outcome"].get(batched.get(iid, iid)) if run else None
         result: InstanceResult
         batch: int | None
         if outcome is not None:
             result = outcome["result"] if outcome["result"] != "in_progress" else "pending"
             batch = outcome["batch"]
         else:
-            result = "pending" if instance["instance_id"] in pending else "skipped"
+            result = "pending" if iid in pending else "skipped"
             batch = None
         view["result"] = result
         view["batch"] = batch
@@ -162,8 +164,22 @@ class RunView(TypedDict):
     now: str
 
 
-def instance_names(instances: list[Instance]) -> dict[str, str]:
-    return {i["instance_id"]: i["name"] for i in instances}
+def batched_ids(run: Run) -> dict[str, str]:
+    """maxSurge (azure-behaviour-2 MS-3, D10): the id the run batched, for each instance that replaces one
+    or is being created to replace one; a run keeps its results under the ids it batched."""
+    found = {new: old for old, new in run.get("replaced", {}).items()}
+    found.update({f["surge"]: old for old, f in run["flight"].items() if "surge" in f})
+    return found
+
+
+def instance_names(instances: list[Instance], run: Run | None = None) -> dict[str, str]:
+    """Host names by instance id, also under the ids a maxSurge run replaced (their successors keep the name)."""
+    names = {i["instance_id"]: i["name"] for i in instances}
+    if run is not None:
+        for new, old in batched_ids(run).items():
+            if new in names:
+                names.setdefault(old, names[new])
+    return names
 
 
 def run_view(store: Store, key: str, run: Run | None) -> RunView:
@@ -174,7 +190,7 @@ def run_view(store: Store, key: str, run: Run | None) -> RunView:
     instances = fleet.instances(key)
     return {
         "rolling_upgrade": latest_view(run, record) if run else None,
-        "batches": batches_view(run, instance_names(instances)) if run else [],
+        "batches": batches_view(run, instance_names(instances, run)) if run else [],
         "instances": instance_results(run, record, instances),
         "now": format_timestamp(store.now()),
     }

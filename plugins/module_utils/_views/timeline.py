@@ -23,7 +23,7 @@ from typing import Any, Literal, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import FAILED_RESULTS, ApiError, Outcome, Run
-from ansible_collections.azsim.vmss.plugins.module_utils._views.runs import progress, rollback_info
+from ansible_collections.azsim.vmss.plugins.module_utils._views.runs import batched_ids, progress, rollback_info
 
 # azure-behaviour §3.5: an instance not healthy 5 minutes after its reimage ends has failed (the engine's
 # HEALTH_DEADLINE; repeated here because _views may not import _engine).
@@ -242,6 +242,11 @@ def _stop(run: Run, by_id: dict[str, Instance]) -> Stop | None:
 def run_picture(run: Run, instances: list[Instance], durations: Durations, now: int) -> RunPicture:
     """What the report draws of one OS upgrade run: rows in batch order, then pending, then skipped."""
     by_id = {i["instance_id"]: i for i in instances}
+    # maxSurge (azure-behaviour-2 D10): the run keeps its rows under the ids it batched, and the instance
+    # that replaced one carries its host name and zone.
+    for new, old in batched_ids(run).items():
+        if new in by_id:
+            by_id.setdefault(old, by_id[new])
     ctx = _RunContext(run, durations, now)
     rows: list[Row] = []
     for batch in run["batches"]:

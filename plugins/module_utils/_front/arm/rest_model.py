@@ -43,7 +43,8 @@ def instance_names(capacity: Any, name: str, current: list[dict[str, Any]]) -> l
         return None
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= 1000:
         raise _invalid("sku.capacity", f"sku.capacity: {capacity!r} is not allowed; use a whole number from 0 to 1000.")
-    names = [i["name"] for i in sorted(current, key=lambda i: int(i["instance_id"]))]
+    # Once per host: during a maxSurge batch a host has two instances (azure-behaviour-2 MS-6, D10).
+    names = list(dict.fromkeys(i["name"] for i in sorted(current, key=lambda i: int(i["instance_id"]))))
     if capacity == len(names):
         return None
     if capacity < len(names):

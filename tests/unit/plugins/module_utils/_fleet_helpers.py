@@ -57,7 +57,15 @@ HEALTH_EXTENSION = {
     "protected_settings": None,
     "credential_expiry": None,
 }
-SIMULATION_KEYS = ("seed", "reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay", "faults")
+SIMULATION_KEYS = (
+    "seed",
+    "reimage_duration",
+    "boot_duration",
+    "first_rollout_delay",
+    "rollout_delay",
+    "faults",
+    "surge_quota",
+)
 VMSS_KEYS = (
     "location",
     "api_version",

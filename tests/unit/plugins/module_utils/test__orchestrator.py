@@ -629,46 +629,86 @@ def test_rolling_back_is_active_wait_true_drives_through_it_azure_3_run_status(s
 
 
 def test_max_surge_old_instances_keep_serving_during_the_batch_azure_3_4(sim: Sim) -> None:
+    from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+    from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import KEY
+
     prepare(sim)
     sim.rolling(max_surge=True)
     sim.start(wait=False)
-    for step in ("PT1M", "PT2M", "PT30S"):  # 1:00 reimaging, 3:00 and 3:30 the new instance boots
+    for step in ("PT1M", "PT2M", "PT30S"):  # 1:00 being created, 3:00 and 3:30 the new instance boots
         sim.advance(step)
-        assert sim.instances()["w0"]["health"] == "Healthy", f"at {sim.now()}"
+        old = sim.call(lambda s: fleet_of(s).by_id(KEY)["0"], commit=False)
+        assert (old["name"], old["health"]) == ("w0", "Healthy"), f"at {sim.now()}"
         assert sim.run()["batches"][0]["end"] is None
-    sim.advance("PT30S")
+    sim.advance("PT30S")  # azure-behaviour-2 MS-3: the new instance is healthy and replaces the old one (D10)
     assert sim.instances()["w0"]["health"] == "Healthy"
+    assert sim.instances()["w0"]["instance_id"] == "10"
     assert sim.instances()["w0"]["os_disk"]["image_version"] == "1.1.0"
     assert sim.run()["batches"][0]["end"] == sim.now()
 
 
-def test_max_surge_failed_new_instance_is_discarded_and_the_old_one_kept_azure_3_4(sim: Sim) -> None:
+def test_max_surge_failed_new_instance_kept_by_a_manual_run_azure_behaviour_2_ms_8(sim: Sim) -> None:
+    """MS-8: a run without automatic rollback keeps the new instance that never became healthy and deletes
+    the old one: the instance is on the new image, unhealthy, and failed."""
     prepare(sim, faults=[fault("boot_unhealthy", instances=["w5"])])
     old = sim.instances()["w5"]
     sim.rolling(max_surge=True)
     result = sim.start()
     w5 = by_name(result)["w5"]
     assert w5["result"] == "failed"
-    assert w5["os_disk"] == old["os_disk"]
-    assert w5["previous_os_disk"] == old["previous_os_disk"]
-    assert w5["health"] == "Healthy"
-    assert w5["provisioning_state"] == "Succeeded"
+    assert w5["os_disk"]["image_version"] == "1.1.0"
+    assert w5["previous_os_disk"] == old["os_disk"]
+    assert w5["health"] == "Unhealthy"
     assert batch_times(result)[0] == (at(0), at(8))
+
+
+def test_max_surge_failed_new_instance_discarded_by_a_platform_run_azure_behaviour_2_ms_8(sim: Sim) -> None:
+    """MS-8: a platform run with automatic rollback deletes the failed new instance and keeps the old one."""
+    sim.vmss(10, simulation={"faults": [fault("boot_unhealthy", instances=["w5"])]})
+    sim.rolling(max_surge=True)
+    sim.enable_automatic()
+    old = sim.instances()["w5"]
+    sim.publish("1.1.0")
+    sim.advance("PT5H")
+    w5 = sim.instances()["w5"]
+    assert sim.run()["policy"]["maxSurge"] is True
+    assert sim.run()["outcome"][w5["instance_id"]] == {
+        "result": "failed",
+        "batch": 1,
+        "resolved": sim.run()["batches"][0]["start"] + 480,
+        "kept_old": True,
+    }
+    assert (w5["os_disk"], w5["previous_os_disk"]) == (old["os_disk"], old["previous_os_disk"])
+    assert (w5["health"], w5["provisioning_state"]) == ("Healthy", "Succeeded")
+
+
+def test_max_surge_failed_creation_keeps_the_old_instance_in_every_run_azure_behaviour_2_ms_8(sim: Sim) -> None:
+    """MS-8: a new instance whose creation fails (an extension does not provision) is deleted, the old kept."""
+    prepare(sim, faults=[fault("extension_failure", instances=["w5"], extension="cfg")], extensions=[extension("cfg")])
+    old = sim.instances()["w5"]
+    sim.rolling(max_surge=True)
+    result = sim.start()
+    w5 = by_name(result)["w5"]
+    assert w5["result"] == "failed"
+    assert (w5["os_disk"], w5["previous_os_disk"]) == (old["os_disk"], old["previous_os_disk"])
+    assert (w5["health"], w5["provisioning_state"]) == ("Healthy", "Succeeded")
 
 
 @pytest.mark.parametrize("rollback_fails", [False, True], ids=["restore-ok", "rollback_failure"])
 def test_max_surge_breach_rollback_leaves_the_kept_old_instances_alone_azure_3_4_3_6(
     sim: Sim, rollback_fails: bool
 ) -> None:
-    """A failed surge instance is discarded and the old one kept: on a breach there is nothing to roll back.
+    """A surge instance whose creation failed is discarded and the old one kept (azure-behaviour-2 MS-8): on a
+    breach there is nothing to roll back.
 
     Found by the hypothesis properties: the breach rollback "restored" the kept old instance, putting its
     previous OS disk (an even older image) back, or, with rollback_failure, marking it failed and unhealthy.
     """
-    sim.vmss(10)
+    sim.vmss(10, extensions=[extension("cfg")], probe=True)
     sim.publish("1.1.0")
     sim.start()  # every instance on 1.1.0, with 1.0.0 as its previous OS disk
-    faults = [fault("boot_unhealthy", instances=["w0", "w5", "w1"], image_version="1.2.0")]
+    # A failed creation keeps the old instance in every run (azure-behaviour-2 MS-8).
+    faults = [fault("extension_failure", instances=["w0", "w5", "w1"], extension="cfg", image_version="1.2.0")]
     if rollback_fails:
         faults.append(fault("rollback_failure", instances=["w0", "w5", "w1"]))
     sim.vmss(simulation={"faults": faults})

@@ -1,0 +1,266 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Properties of batching and surge over random fleets, policies, faults and kinds of run.
+
+azure-behaviour §3.2-3.3 and azure-behaviour-2 CZ-2…CZ-6, MS-4, MS-6, D3: for OS upgrades (manual or
+platform) and rolling model updates, on regional or zonal scale sets, with or without
+enableCrossZoneUpgrade and maxSurge:
+
+- no batch is over the policy's limit, and every batch is cut where CZ-2/CZ-3 say and nowhere else;
+- every instance is attempted at most once, and only if it needed the upgrade;
+- with maxSurge, the scale set never has fewer than N built instances while the run goes (capacity N),
+  but during a batch whose quota check failed and which goes in place (MS-7);
+- the progress counters add up to the candidates.
+
+Capacity is observed where time moves: ``orchestrator.step`` is wrapped, and after every step the test
+counts the instances that are built and serving (neither being created nor updated in place).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start, simulation
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.tests.unit._call import act
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (
+    IMAGE,
+    KEY,
+    NAME,
+    PROBE,
+    RG,
+    SUB,
+    VMSS_KEYS,
+    extension,
+)
+
+HORIZON = 30 * 86400
+# Built and serving: not being created beside an old instance, not being rebuilt in place.
+NOT_SERVING = ("Updating", "Creating")
+
+
+def limit(n: int, percent: int) -> int:
+    """azure-behaviour §3.2, CZ-4: max(1, floor(N * maxBatchInstancePercent / 100)), N the whole scale set."""
+    return max(1, n * percent // 100)
+
+
+def spec_key(instance: dict[str, Any], cross_zone: bool) -> tuple[Any, ...]:
+    """CZ-2 (zone, UD, id) without the flag; CZ-3 (UD, zone, id) with it."""
+    zone, ud, iid = instance["zone"] or "", instance["update_domain"], int(instance["instance_id"])
+    return (ud, zone, iid) if cross_zone else (zone, ud, iid)
+
+
+def same_cut(a: dict[str, Any], b: dict[str, Any], cross_zone: bool) -> bool:
+    """Whether b may join a's batch: same UD, and same zone unless cross-zone (CZ-2, CZ-3)."""
+    return a["update_domain"] == b["update_domain"] and (cross_zone or a["zone"] == b["zone"])
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(1, 40))
+    zones = [str(z) for z in range(1, draw(st.integers(0, 3)) + 1)]
+    ud_mode = draw(st.sampled_from(["default", "random", "shared"]))
+    instances = []
+    for i in range(n):
+        entry: dict[str, Any] = {"name": f"h{i}"}
+        if bool(zones) and draw(st.booleans()):
+            entry["zone"] = draw(st.sampled_from(zones))
+        if ud_mode == "random":
+            entry["update_domain"] = draw(st.integers(0, 6))
+        elif ud_mode == "shared":
+            entry["update_domain"] = 0
+        entry["health"] = draw(st.sampled_from(["Healthy"] * 10 + ["Unhealthy", "Unknown"]))
+        instances.append(entry)
+    names = [e["name"] for e in instances]
+    faults = []
+    for _rule in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(["boot_unhealthy", "slow_boot", "extension_failure", "unhealthy_at"]))
+        rule: dict[str, Any] = {
+            "type": kind,
+            "instances": draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True)),
+        }
+        if kind == "slow_boot":
+            rule["delay"] = draw(st.sampled_from(["PT2M", "PT6M"]))
+        elif kind == "extension_failure":
+            rule["extension"] = "cfg"
+        elif kind == "unhealthy_at":
+            rule["at"] = draw(st.sampled_from(["PT1M", "PT10M"]))
+        faults.append(rule)
+    kind = draw(st.sampled_from(["os-user", "os-platform", "model"]))
+    return {
+        "instances": instances,
+        "zones": zones,
+        "faults": faults,
+        "kind": kind,
+        "seed": draw(st.integers(0, 2**31 - 1)),
+        "use_rolling_policy": draw(st.booleans()),
+        # MS-7: room for this many more instances (None: no limit); a batch that does not fit goes in place
+        "surge_quota": draw(st.sampled_from([None, None, 0, 1, 3])),
+        "rolling": {
+            "maxBatchInstancePercent": draw(st.integers(5, 100)),
+            "maxUnhealthyInstancePercent": draw(st.sampled_from([20, 50, 100])),
+            "maxUnhealthyUpgradedInstancePercent": draw(st.sampled_from([0, 20, 100])),
+            "pauseTimeBetweenBatches": draw(st.sampled_from(["PT0S", "PT1M"])),
+            "enableCrossZoneUpgrade": draw(st.booleans()),
+            "prioritizeUnhealthyInstances": draw(st.booleans()),
+            "rollbackFailedInstancesOnPolicyBreach": draw(st.booleans()),
+            "maxSurge": draw(st.booleans()),
+        },
+    }
+
+
+def publish(store: Store, version: str) -> None:
+    params = {**IMAGE, "location": "eastus", "gallery_image_id": None, "version": version}
+    act(publish_image, store, SUB, {**params, "target_regions": None, "exclude_from_latest": None, "state": "present"})
+
+
+def build(store: Store, scenario: dict[str, Any]) -> None:
+    params: dict[str, Any] = {k: None for k in VMSS_KEYS}
+    params.update(resource_group=RG, name=NAME, state="present", instances=scenario["instances"])
+    params.update(image={**IMAGE, "version": "latest", "id": None}, zones=scenario["zones"])
+    params.update(extensions=[extension("cfg")], health_probe=dict(PROBE))
+    keys = ("reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay")
+    params["simulation"] = {
+        "seed": scenario["seed"],
+        "faults": scenario["faults"],
+        "surge_quota": scenario["surge_quota"],
+        **{k: None for k in keys},
+    }
+    act(ensure_scale_set, store, SUB, params)
+
+
+def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
+    """Build the fleet, start the run, drive it to its end observing capacity after every step; rolled back."""
+    # (instances serving, instances in all, size of a batch going in place or 0) after each step
+    capacity: list[tuple[int, int, int]] = []
+    original = orchestrator.step
+
+    def observed(store_: Store, key: str, run_id: int) -> list[dict[str, Any]]:
+        reports = original(store_, key, run_id)
+        instances = fleet_of(store_).instances(key)
+        run = fleet_of(store_).run(key, run_id)
+        assert run is not None
+        current = run["batches"][run["current_batch"] - 1] if run["current_batch"] else None
+        in_place = len(current["instances"]) if current is not None and not current.get("surge") else 0
+        serving = sum(i["provisioning_state"] not in NOT_SERVING for i in instances)
+        capacity.append((serving, len(instances), in_place))
+        return reports
+
+    with store.transaction(commit=False), mock.patch.object(orchestrator, "step", observed):
+        publish(store, "1.0.0")
+        build(store, scenario)
+        fleet = fleet_of(store)
+        record = fleet.record(KEY)
+        assert record is not None
+        platform = scenario["kind"] == "os-platform"
+        record["model"]["properties"]["upgradePolicy"] = {
+            "mode": "Rolling" if scenario["kind"] == "model" else "Manual",
+            "automaticOSUpgradePolicy": {
+                "enableAutomaticOSUpgrade": platform,
+                "disableAutomaticRollback": False,
+                "useRollingUpgradePolicy": scenario["use_rolling_policy"],
+                "osRollingUpgradeDeferral": False,
+            },
+            "rollingUpgradePolicy": dict(scenario["rolling"]),
+        }
+        if scenario["kind"] == "model":
+            record["model_version"] += 1  # a model change every instance must take
+            run = run_start.start_run(store, KEY, "model", "User")
+        else:
+            publish(store, "1.1.0")
+            run = run_start.start_run(store, KEY, "os", "Platform" if platform else "User")
+        assert run is not None
+        before = {i["instance_id"]: copy.deepcopy(i) for i in fleet.instances(KEY)}
+        simulation.advance(store, store.now() + HORIZON, stop=lambda: not orchestrator.is_active(run))
+        return {
+            "run": copy.deepcopy(run),
+            "before": before,
+            "capacity": capacity,
+            "view": runs.run_view(store, KEY, run),
+        }
+
+
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    path: Path = tmp_path_factory.mktemp("batching") / "vmss.sqlite"
+    store = Store.open(str(path))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def assert_policy(run: dict[str, Any], scenario: dict[str, Any]) -> None:
+    """azure-behaviour §1 and D3/CZ-6: a platform run without the rolling policy uses 20/20/20/PT0S, no
+    cross-zone, and surges when the scale set does."""
+    if scenario["kind"] == "os-platform" and not scenario["use_rolling_policy"]:
+        assert run["policy"] == {**FIXED_AUTOMATIC_ROLLING_POLICY, "maxSurge": scenario["rolling"]["maxSurge"]}
+    else:
+        assert run["policy"] == {**FIXED_AUTOMATIC_ROLLING_POLICY, **scenario["rolling"]}
+
+
+def assert_batches(run: dict[str, Any], before: dict[str, Any]) -> None:
+    policy = run["policy"]
+    cross_zone = bool(policy["enableCrossZoneUpgrade"])
+    size = limit(run["n"], policy["maxBatchInstancePercent"])
+    candidates = set(before) - set(run["skipped"])
+    members = [[before[i] for i in b["instances"]] for b in run["batches"]]
+    flat = [i["instance_id"] for batch in members for i in batch]
+    assert len(flat) == len(set(flat)), "an instance was attempted twice"
+    assert set(flat) <= candidates, "only instances that need the upgrade are attempted"
+    for batch in members:
+        assert 1 <= len(batch) <= size, "a batch over the policy's limit"
+        assert all(same_cut(batch[0], m, cross_zone) for m in batch), "a batch across a UD (or zone) boundary"
+    if not policy["prioritizeUnhealthyInstances"]:
+        expected = sorted((before[i] for i in candidates), key=lambda i: spec_key(i, cross_zone))
+        assert flat == [i["instance_id"] for i in expected[: len(flat)]], "batches follow the CZ-2/CZ-3 order"
+        for batch, following in zip(members, members[1:]):  # a batch is cut only where the rules say
+            assert len(batch) == size or not same_cut(batch[0], following[0], cross_zone)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(scenario=scenarios())
+def test_batches_surge_and_counters_hold_azure_behaviour_2_cz_ms(shared_store: Store, scenario: dict[str, Any]) -> None:
+    outcome = simulate(shared_store, scenario)
+    run, before, view = outcome["run"], outcome["before"], outcome["view"]
+    n = len(before)
+    assert run["status"] in ("Completed", "Faulted"), run["status"]
+    assert_policy(run, scenario)
+    assert_batches(run, before)
+
+    # capacity (MS-6): with maxSurge, never fewer than N built instances but while a batch whose quota check
+    # failed goes in place (MS-7); never more than N + one batch
+    if run["policy"]["maxSurge"]:
+        size = limit(n, run["policy"]["maxBatchInstancePercent"])
+        quota = scenario["surge_quota"]
+        for serving, total, in_place in outcome["capacity"]:
+            assert serving >= n - in_place, f"{serving} of {n} instances serving during a maxSurge run"
+            assert n <= total <= n + min(size, size if quota is None else quota)
+        for batch in run["batches"]:
+            assert batch["surge"] is (quota is None or len(batch["instances"]) <= quota), "MS-7 quota check"
+    assert outcome["capacity"][-1][1] == n, "the run ends with N instances"
+
+    # counters add up (azure-behaviour §5, MS-6)
+    progress = view["rolling_upgrade"]["properties"]["progress"]
+    candidates = n - len(run["skipped"])
+    assert progress["inProgressInstanceCount"] == 0
+    assert sum(progress.values()) == candidates
+    assert progress["failedInstanceCount"] == sum(b.get("failed", 0) for b in run["batches"])
+    assert progress["successfulInstanceCount"] + progress["failedInstanceCount"] == sum(
+        len(b["instances"]) for b in run["batches"]
+    )
+    if run["status"] == "Completed":
+        assert progress["pendingInstanceCount"] == 0
