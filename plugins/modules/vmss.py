@@ -43,6 +43,8 @@ options:
   api_version:
     description:
       - The Compute API version the model is written against, C(YYYY-MM-DD). Defaults to C(2024-11-01) on creation.
+      - One of the versions Azure's REST API specification publishes for scale sets, from C(2015-06-15) to
+        C(2026-09-01) (a version that does not exist, such as C(2024-11-02), is refused, as Azure refuses it).
       - Decides which upgrade policy fields may be set (see M(azsim.vmss.vmss_upgrade_policy)).
     type: str
   os_type:
@@ -183,6 +185,11 @@ options:
       - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5),
         C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated)
         and C(data_disks) (a list of C({lun, name, disk_size_gb})). Other keys are errors."
+      - A name is 1 to 255 printable characters without spaces, C(/), or control, zero-width or bidirectional
+        characters (so that two hosts never print alike).
+      - "A data disk C(name) follows Azure's rule for disks: 1 to 80 letters, digits, C(_), C(-) or C(.), starting
+        with a letter or digit and not ending in C(-) or C(.); unique in the instance. Left out, it is
+        C(<scale set>_<host>_disk<lun>)."
       - Zone and update domain are fixed once an instance exists; health, power state and data disks can be changed.
       - When not given, the instances stay as they are.
     type: list
@@ -271,6 +278,7 @@ attributes:
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.scale_set
+  - azsim.vmss.common.instances_output
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
   - azsim.vmss._attributes.changes_store
@@ -353,6 +361,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+instances_summary:
+  description:
+    - Present when the scale set has more than 100 instances and O(return_all_instances) is false; RV(instances)
+      then holds the first 100.
+    - C(total) and C(returned), and counts over every instance C(by_health), C(by_image_version),
+      C(by_power_state), C(by_provisioning_state), C(by_zone) (C(by_result) in M(azsim.vmss.vmss_upgrade_history)),
+      with C(null) for an empty value; C(latest_model_applied) is how many run the current model.
+  returned: when the instances were cut
+  type: dict
+  sample: {total: 600, returned: 100, by_health: {Healthy: 598, Unhealthy: 2}, by_image_version: {1.1.0: 600}}
 vmss:
   description:
     - The scale set in Azure's REST shape (C(Microsoft.Compute/virtualMachineScaleSets)), with
@@ -440,7 +458,7 @@ simulator:
   type: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import vmss_result
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,
@@ -453,6 +471,7 @@ def main() -> None:
         {
             **scale_set_argument_spec(),
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "return_all_instances": {"type": "bool", "default": False},
             "location": {"type": "str"},
             "api_version": {"type": "str"},
             "os_type": {"type": "str", "choices": ["linux", "windows"]},
@@ -536,7 +555,7 @@ def main() -> None:
             },
         }
     )
-    module.run(ensure_scale_set)
+    module.run(vmss_result)
 
 
 if __name__ == "__main__":

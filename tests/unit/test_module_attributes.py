@@ -71,6 +71,10 @@ CASES: dict[str, Case] = {
     "arm_endpoint": Case(args={"port": 0}, teardown=[("arm_endpoint", {"state": "stopped"})]),
     "feature_registration": Case(args={}),
     "sim_clock": Case(args={"advance": "PT1H"}),
+    # dest under HOME, which _isolated points at the test's own folder.
+    "store_snapshot": Case(
+        setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args={"dest": "~/kept/snapshot.sqlite"}
+    ),
     "vm_image": Case(args={**IMAGE, "version": "1.0.0"}),
     "vm_image_info": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"})], args=IMAGE, changes=False),
     "vmss": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"})], args=BUILD),

@@ -8,7 +8,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, address
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
@@ -20,6 +20,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
 
 NO_RUN_TO_CANCEL = "There is no ongoing Rolling Upgrade to cancel."  # azure-behaviour §3, cancel: Azure's 409 text
 # A check-mode plan runs the engine on a throw-away copy until the run ends, at most this long.
@@ -221,3 +222,12 @@ def os_rolling_upgrade(
     return start_os_rolling_upgrade(
         call, resource_group, name, wait=wait, wait_timeout=wait_timeout, fail_on_fault=fail_on_fault
     )
+
+
+def rolling_upgrade_result(
+    call: Call, resource_group: str, name: str, *, return_all_instances: bool = False, **options: Any
+) -> RunResult:
+    """Module ``vmss_os_rolling_upgrade``: ``os_rolling_upgrade``, its per-instance results bounded."""
+    result = os_rolling_upgrade(call, resource_group, name, **options)
+    bound_result(cast(dict[str, Any], result), return_all_instances)
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Literal, Unpack
+from typing import Any, Literal, Unpack, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome
 from ansible_collections.azsim.vmss.plugins.module_utils._checks.model_changes import require_rolling_health_source
@@ -24,8 +24,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import ch
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, platform
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.capacity import check_capacity
 from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import DEFAULT_LOCATION
-from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import comparable_secrets, extensions_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -45,6 +46,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import 
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
 
 Presence = Literal["present", "absent"]
 
@@ -147,11 +149,13 @@ def _image_reference_of(record: Record) -> dict[str, Any]:
     return dict(record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"])
 
 
-def _model_fingerprint(record: Record) -> str:
-    """What instances must take when it changes: the VM profile and the extensions' secrets."""
-    return json.dumps(
-        [record["model"]["properties"]["virtualMachineProfile"], record["extension_secrets"]], sort_keys=True
-    )
+def _model_fingerprint(record: Record, before: Record | None = None) -> str:
+    """What instances must take when it changes: the VM profile and the extensions' secrets (as compared with
+    ``before``'s: a fingerprint a migrated store holds as unknown is not a rotation)."""
+    secrets = record["extension_secrets"]
+    if before is not None:
+        secrets = comparable_secrets(secrets, before["extension_secrets"])
+    return json.dumps([record["model"]["properties"]["virtualMachineProfile"], secrets], sort_keys=True)
 
 
 def _write_scale_set(
@@ -186,11 +190,12 @@ def _write_scale_set(
                 f"location: scale set {name} is in {record['model']['location']}; a scale set cannot move to "
                 f"{options.get('location')}"
             )
+    unchanged = None if creating else copy.deepcopy(record)
     fingerprint = None if creating else _model_fingerprint(record)
     old_reference = None if creating else _image_reference_of(record)
     old_mode = record["model"]["properties"]["upgradePolicy"]["mode"]
-    apply_options(record, options, subscription_id, store.fingerprint_key(), creating)
-    if fingerprint is not None and _model_fingerprint(record) != fingerprint:
+    apply_options(record, options, subscription_id, store.fingerprint_salt, creating)
+    if fingerprint is not None and _model_fingerprint(record, unchanged) != fingerprint:
         record["model_version"] += 1
         # azure-behaviour §1: mode Rolling keeps a health source, whichever module changes the model.
         require_rolling_health_source(record)
@@ -202,7 +207,11 @@ def _write_scale_set(
         # Resolving the image now makes a reference the catalogue lacks an error even before any instance,
         # on creation and when an update points the model at another image, as Azure refuses such a model.
         catalogue.resolve(store, _image_reference_of(record), record["model"]["location"])
-    instances = reconcile_instances(store, record, current, options.get("instances"))
+    # Before the instances are built: a million names must not cost a million instances first.
+    wanted = options.get("instances")
+    was_single = None if unchanged is None else unchanged["model"]["properties"].get("singlePlacementGroup", True)
+    check_capacity(record["model"], len(current) if wanted is None else len(wanted), len(current), was_single)
+    instances = reconcile_instances(store, record, current, wanted)
     zones = record["model"].get("zones") or []
     for instance in instances:
         if zones and instance["zone"] not in zones or not zones and instance["zone"] is not None:
@@ -221,3 +230,12 @@ def _write_scale_set(
         "instances": view["instances"],
         "simulator": view["simulator"],
     }
+
+
+def vmss_result(
+    call: Call, resource_group: str, name: str, *, return_all_instances: bool = False, **options: Any
+) -> ScaleSetResult:
+    """Module ``vmss``: ``ensure_scale_set``; ``before`` and ``after`` (changed, diff) keep every instance."""
+    result = ensure_scale_set(call, resource_group, name, **options)
+    bound_result(cast(dict[str, Any], result), return_all_instances)
+    return result

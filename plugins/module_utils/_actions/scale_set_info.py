@@ -10,7 +10,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
@@ -22,6 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import 
     public_view,
     record_key,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
 
 
 class ScaleSetInfoResult(Outcome, total=False):
@@ -54,3 +55,12 @@ def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> 
         "instances": view["instances"],
         "simulator": view["simulator"],
     }
+
+
+def vmss_info_result(
+    call: Call, resource_group: str, name: str | None = None, *, return_all_instances: bool = False
+) -> ScaleSetInfoResult:
+    """Module ``vmss_info``: ``scale_set_info``."""
+    result = scale_set_info(call, resource_group, name)
+    bound_result(cast(dict[str, Any], result), return_all_instances)
+    return result

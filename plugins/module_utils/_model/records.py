@@ -36,7 +36,8 @@ class ServiceFabric(TypedDict):
 
 class ExtensionSecret(TypedDict, total=False):
     credential_expiry: int | None
-    protected_settings_hmac: str | None
+    # _common.fingerprint's text, or UNKNOWN in a store migrated from schema 3 until the settings are given again.
+    protected_settings_fingerprint: str | None
 
 
 class Simulation(TypedDict):

@@ -27,6 +27,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Ca
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import is_subscription_id
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
     admin,
     auth,
@@ -234,6 +235,14 @@ class ArmApp:
             identity = self.settings.files.identity
             auth.require_bearer(
                 request.headers, self.settings.files.token_key, self.settings.base_url, identity.tenant_id
+            )
+        subscription = params.get("subscription")
+        if subscription is not None and not is_subscription_id(subscription):
+            # What Azure answers for a subscription segment that is not a GUID (before it looks the resource up).
+            raise ArmError(
+                400,
+                "InvalidSubscriptionId",
+                f"The provided subscription identifier '{subscription[:100]}' is malformed or invalid.",
             )
         if self.scaled is not None:
             self.scaled.sync(self._advance)
