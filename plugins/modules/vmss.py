@@ -226,6 +226,15 @@ options:
             towards that version.
         type: list
         elements: dict
+      extension_versions:
+        description:
+          - The extension versions their publishers released in the scale set's region, as
+            C({"<publisher>.<type>": ["1.2", "1.3"]}). An extension with C(autoUpgradeMinorVersion) gets the newest
+            released version of its C(type_handler_version)'s major when an instance is created, reimaged or updated.
+          - Releasing a newer version here leaves the instances on the one they have, until
+            M(azsim.vmss.vmss_extension_upgrade) moves them (Azure's C(extensionRollingUpgrade)). Each instance's
+            installed versions, where they differ from C(type_handler_version), are in its C(extension_versions).
+        type: dict
 attributes:
   diff_mode:
     details:
@@ -483,6 +492,7 @@ def main() -> None:
                     "first_rollout_delay": {"type": "str"},
                     "rollout_delay": {"type": "str"},
                     "faults": {"type": "list", "elements": "dict"},
+                    "extension_versions": {"type": "dict"},
                 },
             },
         }

@@ -30,6 +30,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import C
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import upgrade_extensions
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
     IN_PROGRESS_CODE,
     ScaleSetRef,
@@ -40,6 +41,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     pre_batch_error,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
@@ -134,6 +136,8 @@ class _Context:
         }
 
     def report(self, kind: str, **details: Any) -> None:
+        if self.run["kind"] == "extension":  # sim_clock tells extension runs apart (design.md round 2)
+            details["run_kind"] = "extension"
         self.reports.append(
             {"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"], **details}
         )
@@ -239,8 +243,12 @@ class _Context:
             if instance is None or flight is None or flight["phase"] != "reimaging":
                 continue
             fault = run["faults"].get(iid, {})
-            self.reimage_disk(instance, flight)
-            failed = self.rerun_extensions(instance, flight, fault)
+            if run["kind"] == "extension":  # azure-behaviour-2 §7: only the outdated extensions change
+                failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
+                failed = upgrade_extensions(self.record, instance, failing)
+            else:
+                self.reimage_disk(instance, flight)
+                failed = self.rerun_extensions(instance, flight, fault)
             flight["phase"] = "booting"
             when = self.boot_instance(instance, flight, fault, failed)
             if when is not None:
@@ -282,6 +290,7 @@ class _Context:
         expired = set(self.run["expired_extensions"])
         instance["extensions"] = self.provision(set(fault.get("extension_failure", [])) | expired)
         failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
+        install(self.record, instance, {e["name"] for e in instance["extensions"]} - set(failed))  # part 2 EX-1
         instance["provisioning_state"] = "Failed" if failed else "Succeeded"
         # An expired credential fails the instance for good: no automatic rollback (§4, credentials).
         flight["credential"] = bool(expired & set(failed))

@@ -12,7 +12,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, extension_versions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import expired_credentials
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -35,7 +35,8 @@ def start_run(
     started_by: StartedBy,
     names: list[str] | None = None,
 ) -> Run | None:
-    """Start an OS upgrade (``kind='os'``) or a model rollout (``kind='model'``); None if nothing to do.
+    """Start an OS upgrade (``kind='os'``), a model rollout (``kind='model'``) or an extension rolling upgrade
+    (``kind='extension'``); None if nothing to do.
 
     The target OS image version is resolved here, once, and recorded exactly.
     """
@@ -50,6 +51,11 @@ def start_run(
     if kind == "os":
         target_version: str | None = catalogue.resolve(store, reference, model["location"])
         candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
+        gated = True
+    elif kind == "extension":
+        # azure-behaviour-2 EX-1: instances already on the latest extension versions are not affected.
+        target_version = None
+        candidates = [i for i in instances if extension_versions.outdated(record, i)]
         gated = True
     else:
         pinned = catalogue.pinned_version(reference)

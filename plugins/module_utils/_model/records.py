@@ -45,6 +45,8 @@ class Simulation(TypedDict):
     first_rollout_delay: str
     rollout_delay: str
     faults: list[dict[str, Any]]
+    # What extension publishers released in the region, by "<publisher>.<type>" (azure-behaviour-2 EX-1).
+    extension_versions: NotRequired[dict[str, list[str]]]
 
 
 class PlatformState(TypedDict):
@@ -103,3 +105,5 @@ class Instance(TypedDict):
     health: Health
     model_version: int
     disk_generation: int
+    # Extension name -> version installed, where it is not the model's typeHandlerVersion (EX-1).
+    extension_versions: NotRequired[dict[str, str]]

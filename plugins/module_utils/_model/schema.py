@@ -227,6 +227,16 @@ SIMULATION_SCHEMA: dict[str, Any] = {
         "first_rollout_delay": {"type": "string", "pattern": DURATION_PATTERN},
         "rollout_delay": {"type": "string", "pattern": DURATION_PATTERN},
         "faults": {"type": "array", "items": _FAULT},
+        # azure-behaviour-2 EX-1: the versions each extension type's publisher released in the region.
+        "extension_versions": {
+            "type": "object",
+            "propertyNames": {"pattern": r"^[^.\s]+(\.[^.\s]+)+(?!\n)$"},
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "pattern": r"^\d+(\.\d+){1,3}(?!\n)$"},
+                "uniqueItems": True,
+            },
+        },
     },
 }
 

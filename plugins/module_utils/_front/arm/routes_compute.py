@@ -14,6 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import OPERATION as EXTENSION_OPERATION
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
+    start_extension_upgrade as start_extension_rolling_upgrade,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.listing import subscription_scale_sets
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.operations import (
@@ -30,6 +34,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrad
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.conflicts import another_run_message
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro, rest_model
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, error_object
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Response
@@ -151,6 +156,28 @@ def start_os_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
         if run_id is not None and ctx.instant:
             finish_active_run(call, rg, name)
         return vmss["location"], lro.Operation("os" if run_id is not None else "noop", rg, name, run_id, started)
+
+    location, op = ctx.run(sub, action)
+    return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+def start_extension_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
+    """``POST …/extensionRollingUpgrade`` (azure-behaviour-2 EX-1): 202 with the LRO headers; with nothing to
+    upgrade the operation succeeds at once and no run is recorded. Another run going on is 409 (EX-5, CF-1)."""
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+
+    def action(call: Call) -> tuple[str, lro.Operation]:
+        vmss = _view(call, rg, name)["vmss"]
+        run = active_run(call, rg, name)
+        if run is not None:
+            raise ArmError(409, "OperationNotAllowed", another_run_message(EXTENSION_OPERATION, vmss["name"]))
+        started = _now(call)
+        result = start_extension_rolling_upgrade(call, rg, name, wait=False, fail_on_fault=False)
+        latest = (result.get("after") or {}).get("latest_run")
+        run_id = latest["run_id"] if result.get("changed") and latest else None
+        if run_id is not None and ctx.instant:
+            finish_active_run(call, rg, name)
+        return vmss["location"], lro.Operation("extension" if run_id is not None else "noop", rg, name, run_id, started)
 
     location, op = ctx.run(sub, action)
     return Response(202, None, _lro_headers(ctx, sub, location, op))
