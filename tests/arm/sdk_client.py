@@ -211,9 +211,47 @@ def conflicts(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def extension(info: dict[str, Any]) -> dict[str, Any]:
+    """``begin_start_extension_upgrade`` (azure-behaviour-2 EX-1): the LRO ends, the run is rollingUpgrades/latest
+    in the SDK's model, and never an osUpgradeHistory entry (EX-4); a second start while one runs is 409 (EX-5)."""
+    compute = client(info)
+    upgrades = compute.virtual_machine_scale_set_rolling_upgrades
+    upgrades.begin_start_extension_upgrade(RG, NAME).result()
+    latest = upgrades.get_latest(RG, NAME)
+    history = list(compute.virtual_machine_scale_sets.get_os_upgrade_history(RG, NAME))
+    return {
+        "latest": {
+            "code": latest.properties.running_status.code,
+            "successful": latest.properties.progress.successful_instance_count,
+            "max_batch": latest.properties.policy.max_batch_instance_percent,
+        },
+        "history": len(history),
+    }
+
+
+def extension_conflict(info: dict[str, Any]) -> dict[str, Any]:
+    """Manual clock: an extension run left RollingForward; an OS start and a second extension start are 409."""
+    compute = client(info)
+    upgrades = compute.virtual_machine_scale_set_rolling_upgrades
+    upgrades.begin_start_extension_upgrade(RG, NAME, polling=False)
+    return {
+        "running": upgrades.get_latest(RG, NAME).properties.running_status.code,
+        "os_start": _refusal(lambda: upgrades.begin_start_os_upgrade(RG, NAME, polling=False)),
+        "extension_start": _refusal(lambda: upgrades.begin_start_extension_upgrade(RG, NAME, polling=False)),
+    }
+
+
 def main() -> int:
     info = json.loads(os.environ["AZSIM_ARM_INFO"])
-    phase = {"create": create, "upgrade": upgrade, "faulted": faulted, "conflicts": conflicts}[sys.argv[1]]
+    phases = {
+        "create": create,
+        "upgrade": upgrade,
+        "faulted": faulted,
+        "conflicts": conflicts,
+        "extension": extension,
+        "extension_conflict": extension_conflict,
+    }
+    phase = phases[sys.argv[1]]
     print(json.dumps(phase(info)))
     return 0
 
