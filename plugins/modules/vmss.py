@@ -197,6 +197,40 @@ options:
         rolling upgrade policy, without this option.
     type: list
     elements: str
+  automatic_repairs:
+    description:
+      - Azure's C(properties.automaticRepairsPolicy). Keys not given keep their current value; a new policy starts
+        disabled with C(PT10M) and C(Replace).
+      - Enabled, the platform repairs instances that are C(Unhealthy) or C(Unknown) (not C(Initializing)) once the
+        grace period after their last state change (creation, upgrade, repair) has passed, at most 5% of the
+        instances at a time (one at a time below 20), never a protected instance, nor one that a rolling upgrade
+        is upgrading or waiting on; repairs go on for the others during a run.
+      - Needs exactly one health source and no Service Fabric (Azure's 400 C(BadRequest)). To change
+        C(repair_action) while enabled, disable first (Azure's 400 C(BadRequest)).
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether automatic repairs run.
+        type: bool
+      grace_period:
+        description: ISO 8601 duration from C(PT10M) to C(PT90M).
+        type: str
+      repair_action:
+        description:
+          - V(Replace) deletes the instance and creates a new one from the current model (new instance id, same
+            host name); V(Reimage) gives it a new OS disk of its image version; V(Restart) restarts it.
+          - Needs O(api_version) 2021-11-01 or later.
+        type: str
+        choices: [Replace, Reimage, Restart]
+  orchestration_service:
+    description:
+      - Azure's C(setOrchestrationServiceState) for C(AutomaticRepairs). V(suspended) stops new repairs (those under
+        way finish); V(running) resumes them. Returned as RV(orchestration_services).
+      - Suspending a service that is C(NotRunning) (policy disabled) is Azure's 409 C(OperationNotAllowed).
+      - The platform suspends the service by itself after three repairs in a row of one instance that ended
+        unhealthy.
+    type: str
+    choices: [running, suspended]
   simulation:
     description:
       - Settings of the simulation. Keys not given keep their current value.
@@ -221,7 +255,9 @@ options:
         description:
           - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
           - C(type) is C(boot_unhealthy), C(slow_boot) (with C(delay)), C(extension_failure) (with C(extension)),
-            C(rollback_failure), or C(unhealthy_at) (with C(at), a duration from the run's start).
+            C(rollback_failure), C(unhealthy_at) (with C(at), a duration from the run's start), or
+            C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
+            the grace period).
           - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
             towards that version.
         type: list
@@ -329,6 +365,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+orchestration_services:
+  description:
+    - Azure's instance-view C(orchestrationServices), C([{serviceName, serviceState}]); C(serviceState) is
+      C(Running), C(Suspended) or C(NotRunning). Empty without O(automatic_repairs).
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  sample: [{serviceName: AutomaticRepairs, serviceState: Running}]
 vmss:
   description:
     - The scale set in Azure's REST shape (C(Microsoft.Compute/virtualMachineScaleSets)), with
@@ -483,6 +527,15 @@ def main() -> None:
             "zones": {"type": "list", "elements": "str"},
             "instances": {"type": "list", "elements": "raw"},
             "update_instances": {"type": "list", "elements": "str"},
+            "automatic_repairs": {
+                "type": "dict",
+                "options": {
+                    "enabled": {"type": "bool"},
+                    "grace_period": {"type": "str"},
+                    "repair_action": {"type": "str", "choices": ["Replace", "Reimage", "Restart"]},
+                },
+            },
+            "orchestration_service": {"type": "str", "choices": ["running", "suspended"]},
             "simulation": {
                 "type": "dict",
                 "options": {

@@ -21,9 +21,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, platform
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, platform, repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as repair_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import DEFAULT_LOCATION
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
@@ -53,6 +54,8 @@ Presence = Literal["present", "absent"]
 
 class ScaleSetResult(Outcome, ScaleSetView, total=False):
     rolling_upgrade: dict[str, Any]
+    # The instance view's orchestrationServices (azure-behaviour-2 AR-8), empty without a repairs policy.
+    orchestration_services: list[dict[str, str]]
 
 
 class ScaleSetInfoResult(Outcome, total=False):
@@ -74,6 +77,8 @@ def ensure_scale_set(
 ) -> ScaleSetResult:
     """Create, update or delete a scale set, then roll out a model change as its upgrade mode says (§4)."""
     store = call.store
+    existing = fleet_of(store).record(scaleset.scale_set_id(call.subscription_id, resource_group, name).lower())
+    services_before = repair_policy.orchestration_services(existing) if existing else []
     result = _write_scale_set(call, resource_group, name, state, options)
     if state == "absent" or result["vmss"] is None:
         key = scaleset.scale_set_id(call.subscription_id, resource_group, name).lower()
@@ -96,6 +101,14 @@ def ensure_scale_set(
         result["rolling_upgrade"] = runs.latest_view(run, stored)
         result["after"] = {**result["after"], "rolling_upgrade_started": run["run_id"]}
     platform.reschedule(store, stored)
+    # azure-behaviour-2 §8: instances this write created or whose health it set, the policy or service it changed;
+    # the repairs they lead to happen as the clock moves (sim_clock reports them).
+    repairs.tick(store, key, act=False)
+    services = repair_policy.orchestration_services(stored)
+    result["orchestration_services"] = services
+    if services or services_before:  # AR-8, AR-9: a suspend or resume is a change
+        result["before"] = {**result["before"], "orchestration_services": services_before}
+        result["after"] = {**result["after"], "orchestration_services": services}
     return result
 
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import agenda, orchestrator, platform, registrations
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
+    agenda,
+    orchestrator,
+    platform,
+    registrations,
+    repairs,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, Handler
 from ansible_collections.azsim.vmss.plugins.module_utils._model import features
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -23,6 +29,7 @@ def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
     """A run's agenda fell due: step it, and once it ended let the platform plan its next run."""
     key = event.payload["scale_set"]
     reports = orchestrator.step(store, key, event.payload["run_id"])
+    reports += repairs.tick(store, key)  # azure-behaviour-2 §8: the step may have changed an instance's health
     fleet = fleet_of(store)
     run = fleet.run(key, event.payload["run_id"])
     record = fleet.record(key)
@@ -35,6 +42,8 @@ HANDLERS: dict[str, Handler] = {
     # Automatic OS upgrades the platform starts (azure-behaviour §4) and the runs' own timelines (§3).
     platform.EVENT_KIND: platform.on_platform_rollout,
     agenda.EVENT_KIND: on_run_step,
+    # Automatic instance repairs (part 2 §8): a repair ends or a grace period runs out.
+    repairs.EVENT_KIND: repairs.on_repairs,
     # Feature and provider registration (§6): a transition completes when its event falls due.
     features.FEATURE_EVENT: registrations.on_feature_state,
     features.PROVIDER_EVENT: registrations.on_provider_state,

@@ -51,6 +51,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import In
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import note_state_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
@@ -416,6 +417,7 @@ class _Context:
         outcome = self.run["outcome"][iid]
         outcome["result"] = result
         outcome["resolved"] = self.now
+        note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
         if not keep_flight:
             flight = self.run["flight"].pop(iid, None)
             if flight and flight.get("credential"):

@@ -16,7 +16,7 @@ from typing import Any, TypedDict, cast
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration, parse_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import check_api_version, parse_version
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_service_fabric_extension,
@@ -56,6 +56,8 @@ class ScaleSetOptions(TypedDict, total=False):
     zones: list[str] | None
     instances: list[Any] | None
     simulation: dict[str, Any] | None
+    automatic_repairs: dict[str, Any] | None
+    orchestration_service: str | None
 
 
 def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, Any]:
@@ -291,5 +293,10 @@ def apply_options(
     _apply_health_probe(record, params)
     _apply_placement(record, params)
     _apply_simulation(record, params)
+    # azure-behaviour-2 §8: the repairs policy (AR-1, AR-7), its requirements on the whole model (AR-2), then
+    # setOrchestrationServiceState (AR-9, AR-11).
+    repairs.apply_policy(record, params.get("automatic_repairs"))
+    repairs.check_requirements(record)
+    repairs.set_service(record, params.get("orchestration_service"))
     validate(record["model"], VMSS_SCHEMA)
     sequence(extensions_of(record["model"]), "properties.virtualMachineProfile.extensionProfile.extensions")

@@ -56,6 +56,28 @@ class PlatformState(TypedDict):
     last_run_at: int
 
 
+RepairAction = Literal["Replace", "Restart", "Reimage"]
+
+
+class Repair(TypedDict):
+    """A repair under way (azure-behaviour-2 AR-6): it ends, well or not, at ``until``."""
+
+    action: RepairAction
+    started: int
+    until: int
+
+
+class RepairsState(TypedDict):
+    """What the repair engine keeps for a scale set with an automaticRepairsPolicy (azure-behaviour-2 §8)."""
+
+    suspended: bool
+    # Instance id -> when its grace period ends (AR-5): after creation, an upgrade, a repair.
+    grace_until: dict[str, int]
+    repairing: dict[str, Repair]
+    # Host name (the slot a repair keeps) -> repairs in a row that ended unhealthy (AR-10).
+    failures: dict[str, int]
+
+
 class Record(TypedDict):
     model: dict[str, Any]
     api_version: str
@@ -71,6 +93,7 @@ class Record(TypedDict):
     model_version: int
     platform: NotRequired[PlatformState | None]
     automatic_os_upgrade_enabled_at: NotRequired[int | None]
+    repairs: NotRequired[RepairsState]
 
 
 class OsDisk(TypedDict):

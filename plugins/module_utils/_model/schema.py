@@ -200,7 +200,16 @@ _FAULT = {
     "additionalProperties": False,
     "required": ["type"],
     "properties": {
-        "type": {"enum": ["boot_unhealthy", "slow_boot", "extension_failure", "rollback_failure", "unhealthy_at"]},
+        "type": {
+            "enum": [
+                "boot_unhealthy",
+                "slow_boot",
+                "extension_failure",
+                "rollback_failure",
+                "unhealthy_at",
+                "repair_failure",
+            ]
+        },
         "instances": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "probability": {"type": "number", "minimum": 0, "maximum": 1},
         "image_version": {"type": "string", "pattern": VERSION_PATTERN},
