@@ -241,6 +241,35 @@ def extension_conflict(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def repairs(info: dict[str, Any]) -> dict[str, Any]:
+    """azure-behaviour-2 AR-1, AR-8, AR-9: the repairs policy in azure-mgmt-compute's AutomaticRepairsPolicy model,
+    the instance view's OrchestrationServiceSummary list, and begin_set_orchestration_service_state."""
+    from azure.mgmt.compute.models import AutomaticRepairsPolicy  # pylint: disable=import-outside-toplevel
+
+    compute = client(info)
+    vmss = compute.virtual_machine_scale_sets
+    current = vmss.get(RG, NAME)
+    current.properties.automatic_repairs_policy = AutomaticRepairsPolicy(
+        enabled=True, grace_period="PT30M", repair_action="Reimage"
+    )
+    vmss.begin_create_or_update(RG, NAME, current).result()
+    policy = vmss.get(RG, NAME).properties.automatic_repairs_policy
+    assert isinstance(policy, AutomaticRepairsPolicy), type(policy)
+    before = vmss.get_instance_view(RG, NAME).orchestration_services
+    vmss.begin_set_orchestration_service_state(
+        RG, NAME, {"serviceName": "AutomaticRepairs", "action": "Suspend"}
+    ).result()
+    after = vmss.get_instance_view(RG, NAME).orchestration_services
+    return {
+        "policy": {
+            "enabled": policy.enabled,
+            "grace_period": policy.grace_period,
+            "repair_action": policy.repair_action,
+        },
+        "services": [[(s.service_name, s.service_state) for s in v or []] for v in (before, after)],
+    }
+
+
 def main() -> int:
     info = json.loads(os.environ["AZSIM_ARM_INFO"])
     phases = {
@@ -250,6 +279,7 @@ def main() -> int:
         "conflicts": conflicts,
         "extension": extension,
         "extension_conflict": extension_conflict,
+        "repairs": repairs,
     }
     phase = phases[sys.argv[1]]
     print(json.dumps(phase(info)))

@@ -166,3 +166,18 @@ def test_sdk_extension_run_holds_the_one_rolling_slot(sdk_python: Path, tmp_path
     for key, operation in (("os_start", "osRollingUpgrade"), ("extension_start", "extensionRollingUpgrade")):
         assert (seen[key]["status"], seen[key]["code"]) == (409, "OperationNotAllowed"), key
         assert f"Operation '{operation}' is not allowed on Virtual Machine Scale Set 'sdkvmss'" in seen[key]["message"]
+
+
+@pytest.mark.system
+def test_sdk_repairs_policy_and_orchestration_service_state_in_the_sdks_models(
+    sdk_python: Path, tmp_path: Path
+) -> None:
+    """azure-behaviour-2 AR-1, AR-8, AR-9: the policy validates as the SDK's AutomaticRepairsPolicy; the instance
+    view's orchestrationServices as OrchestrationServiceSummary; Suspend through begin_set_orchestration_service_state."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        sdk(sdk_python, "create", info)
+        seen = sdk(sdk_python, "repairs", info)
+    assert seen["policy"] == {"enabled": True, "grace_period": "PT30M", "repair_action": "Reimage"}
+    assert seen["services"] == [[["AutomaticRepairs", "Running"]], [["AutomaticRepairs", "Suspended"]]]

@@ -246,6 +246,12 @@ def _write_scale_set(
     }
 
 
+def scale_set_services(call: Call, resource_group: str, name: str) -> list[dict[str, str]]:
+    """The scale set's instance-view ``orchestrationServices`` (azure-behaviour-2 AR-8); [] if it does not exist."""
+    record = load(call.store, call.subscription_id, check_resource_group(resource_group), check_scale_set_name(name))
+    return repair_policy.orchestration_services(record) if record else []
+
+
 def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> ScaleSetInfoResult:
     """One scale set, or every scale set of a resource group."""
     store, subscription_id = call.store, call.subscription_id

@@ -164,12 +164,26 @@ def scale_set_options(
         "health_probe": _health_probe(profile, current),
         "zones": body.get("zones"),
         "single_placement_group": properties.get("singlePlacementGroup"),
+        "automatic_repairs": _repairs_policy(properties),
     }
     if os_type in ("windows", "linux"):
         options["os_type"] = os_type
     if windows:
         options["windows_configuration"] = windows
     return {k: v for k, v in options.items() if v is not None}
+
+
+def _repairs_policy(properties: dict[str, Any]) -> dict[str, Any] | None:
+    """``automatic_repairs`` from ``properties.automaticRepairsPolicy`` (azure-behaviour-2 AR-1); the core checks
+    the values and the requirements, as for the module."""
+    policy = _object(properties, "automaticRepairsPolicy", "properties")
+    if policy is None:
+        return None
+    return {
+        "enabled": policy.get("enabled"),
+        "grace_period": policy.get("gracePeriod"),
+        "repair_action": policy.get("repairAction"),
+    }
 
 
 def policy_arguments(body: dict[str, Any]) -> dict[str, Any] | None:

@@ -32,7 +32,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrad
     cancel_rolling_upgrade,
     start_os_rolling_upgrade,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import (
+    ensure_scale_set,
+    scale_set_info,
+    scale_set_services,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.conflicts import another_run_message
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro, rest_model
@@ -181,6 +185,52 @@ def start_extension_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
 
     location, op = ctx.run(sub, action)
     return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+# -- automatic repairs (azure-behaviour-2 §8) ----------------------------------------------------------------
+
+
+def set_orchestration_service_state(ctx: Ctx, p: dict[str, str]) -> Response:
+    """``POST …/setOrchestrationServiceState`` (AR-9): Suspend or Resume AutomaticRepairs; 202 with LRO headers."""
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+    body = ctx.request.json()
+    service, action = body.get("serviceName"), body.get("action")
+    if service != "AutomaticRepairs":
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            f"serviceName: {service!r} is not an orchestration service this simulator runs; allowed: AutomaticRepairs",
+            target="serviceName",
+        )
+    if action not in ("Suspend", "Resume"):
+        raise ArmError(400, "InvalidParameter", f"action: {action!r} is not allowed; allowed: Suspend, Resume",
+                       target="action")  # fmt: skip
+
+    def run(call: Call) -> tuple[str, lro.Operation]:
+        vmss = _view(call, rg, name)["vmss"]
+        ensure_scale_set(call, rg, name, orchestration_service="suspended" if action == "Suspend" else "running")
+        return vmss["location"], lro.Operation("noop", rg, name, None, _now(call))
+
+    location, op = ctx.run(sub, run)
+    return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+def instance_view(ctx: Ctx, p: dict[str, str]) -> Response:
+    """``GET …/instanceView``: the scale set's ``orchestrationServices`` (AR-8) and a provisioning status."""
+
+    def read(call: Call) -> list[dict[str, str]]:
+        _view(call, p["resource_group"], p["name"])
+        return scale_set_services(call, p["resource_group"], p["name"])
+
+    services = ctx.run(p["subscription"], read, commit=False)
+    body: dict[str, Any] = {
+        "statuses": [
+            {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded"}
+        ],
+    }
+    if services:
+        body["orchestrationServices"] = services
+    return Response(200, body)
 
 
 def cancel_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
