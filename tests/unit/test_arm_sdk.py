@@ -173,7 +173,7 @@ def test_sdk_repairs_policy_and_orchestration_service_state_in_the_sdks_models(
     sdk_python: Path, tmp_path: Path
 ) -> None:
     """azure-behaviour-2 AR-1, AR-8, AR-9: the policy validates as the SDK's AutomaticRepairsPolicy; the instance
-    view's orchestrationServices as OrchestrationServiceSummary; Suspend through begin_set_orchestration_service_state."""
+    view's orchestrationServices as OrchestrationServiceSummary; Suspend by begin_set_orchestration_service_state."""
     store = tmp_path / "store" / "vmss.sqlite"
     with threaded_endpoint(store, tmp_path / "state") as info:
         in_store(store, publish_image, **UBUNTU, version="1.0.0")

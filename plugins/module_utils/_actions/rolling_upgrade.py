@@ -13,7 +13,13 @@ from typing import Any, Literal
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, address
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, orchestrator, platform, rollouts, run_start
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
+    conflicts,
+    orchestrator,
+    platform,
+    rollouts,
+    run_start,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of

@@ -51,8 +51,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import In
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
-from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import note_state_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import note_state_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
     FAILED_RESULTS,

@@ -12,13 +12,18 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import random
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError, Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import api_at_least
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record, RepairAction, RepairsState
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    Instance,
+    Record,
+    RepairAction,
+    RepairsState,
+)
 
 ServiceState = Literal["Running", "Suspended", "NotRunning"]
 REPAIR_ACTIONS: tuple[RepairAction, ...] = ("Replace", "Restart", "Reimage")
@@ -79,7 +84,8 @@ def service_state(record: Record) -> ServiceState | None:
         return None
     if not policy.get("enabled"):
         return "NotRunning"
-    return "Suspended" if (record.get("repairs") or {}).get("suspended") else "Running"
+    repairs = record.get("repairs")
+    return "Suspended" if repairs is not None and repairs["suspended"] else "Running"
 
 
 def orchestration_services(record: Record) -> list[dict[str, str]]:

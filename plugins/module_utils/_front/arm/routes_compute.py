@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import OPERATION as EXTENSION_OPERATION
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
+    OPERATION as EXTENSION_OPERATION,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
     start_extension_upgrade as start_extension_rolling_upgrade,
 )

@@ -153,7 +153,10 @@ def test_one_slot_an_os_start_during_an_extension_run_is_409_and_the_reverse_ex_
 
 
 def test_a_failed_extension_keeps_its_version_and_the_run_faults_with_azures_codes_ex_3_ex_4(call: Call) -> None:
-    fleet(call, faults=[{"type": "extension_failure", "extension": "monitor", "instances": ["web-00", "web-05", "web-01"]}])
+    fleet(
+        call,
+        faults=[{"type": "extension_failure", "extension": "monitor", "instances": ["web-00", "web-05", "web-01"]}],
+    )
     result = failed(call(vmss_extension_upgrade))
     # ER-2 via EX-4: three of ten failed by the second batch, over the 20% upgraded limit.
     assert result["error"]["code"] == "MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade"
