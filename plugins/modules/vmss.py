@@ -264,8 +264,8 @@ options:
         elements: dict
       extension_versions:
         description:
-          - The extension versions their publishers released in the scale set's region, as
-            C({"<publisher>.<type>": ["1.2", "1.3"]}). An extension with C(autoUpgradeMinorVersion) gets the newest
+          - The extension versions their publishers released in the scale set's region, a dict from
+            C(<publisher>.<type>) to a list of versions such as C(1.2) or C(1.2.3). An extension gets the newest
             released version of its C(type_handler_version)'s major when an instance is created, reimaged or updated.
           - Releasing a newer version here leaves the instances on the one they have, until
             M(azsim.vmss.vmss_extension_upgrade) moves them (Azure's C(extensionRollingUpgrade)). Each instance's
@@ -352,6 +352,32 @@ EXAMPLES = r"""
         protected_settings: {fileUris: ["https://example.blob.core.windows.net/c/setup.sh?sig=renewed"]}
         credential_expiry: "2026-01-01T00:00:00Z"
     update_instances: [all]
+
+- name: Repair unhealthy instances by reimaging them, 15 minutes after their last change
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    automatic_repairs:
+      enabled: true
+      grace_period: PT15M
+      repair_action: Reimage
+  register: repairs
+
+- name: The service runs
+  ansible.builtin.assert:
+    that: repairs.orchestration_services[0].serviceState == 'Running'
+
+- name: Hold repairs during maintenance (Azure's setOrchestrationServiceState Suspend)
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    orchestration_service: suspended
+
+- name: Resume them
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    orchestration_service: running
 
 - name: Let that rollout finish (a scale set cannot be deleted while a rolling upgrade runs)
   azsim.vmss.sim_clock:
