@@ -34,7 +34,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs a
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit._call import act
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import IMAGE, KEY, NAME, PROBE, RG, SUB
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (
+    IMAGE,
+    KEY,
+    NAME,
+    PROBE,
+    RG,
+    SUB,
+)
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils.test__orchestrator_properties import publish
 
 HEALTH = st.sampled_from(["Healthy"] * 6 + ["Unhealthy", "Unknown", "Initializing"])
@@ -83,8 +90,11 @@ def simulate(store: Store, scenario: dict[str, Any]) -> list[dict[str, Any]]:
                 "at": tick.now,
                 "under_way": len(tick.state["repairing"]),
                 "cap": policy.cap(len(tick.fleet.instances(tick.key))),
-                "busy": bool(run and run["status"] in ("RollingForward", "RollingBack") and
-                             instance["instance_id"] in run["flight"]),  # fmt: skip
+                "busy": bool(
+                    run
+                    and run["status"] in ("RollingForward", "RollingBack")
+                    and instance["instance_id"] in run["flight"]
+                ),  # fmt: skip
                 "grace_until": tick.state["grace_until"][instance["instance_id"]],
                 "health": instance["health"],
                 "service": policy.service_state(tick.record),
