@@ -32,6 +32,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set impo
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import repairs, simulation
 from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit._call import act
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (
@@ -83,7 +84,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> list[dict[str, Any]]:
     starts: list[dict[str, Any]] = []
     original = repairs._Tick.start
 
-    def observed(tick: Any, instance: dict[str, Any], action: Any) -> None:
+    def observed(tick: Any, instance: Instance, action: Any) -> None:
         run = tick.fleet.latest_run(tick.key)
         starts.append(
             {
@@ -94,7 +95,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> list[dict[str, Any]]:
                     run
                     and run["status"] in ("RollingForward", "RollingBack")
                     and instance["instance_id"] in run["flight"]
-                ),  # fmt: skip
+                ),
                 "grace_until": tick.state["grace_until"][instance["instance_id"]],
                 "health": instance["health"],
                 "service": policy.service_state(tick.record),
