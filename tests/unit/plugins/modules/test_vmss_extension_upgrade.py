@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.modules import (
+    sim_clock,
     vm_image,
     vmss,
     vmss_extension_upgrade,
@@ -36,7 +37,7 @@ def store(tmp_path: Any) -> str:
 @pytest.fixture
 def call(store: str) -> Call:
     def invoke(module: Any, check: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
-        if module is not vm_image:
+        if module not in (vm_image, sim_clock):
             args = {"resource_group": "rg", "name": "web", **args}
         return run(module, {"store": store, "_ansible_check_mode": check, **args})
 
@@ -177,3 +178,21 @@ def test_new_instances_get_the_released_version_and_are_not_candidates_ex_1(call
     result = ok(call(vmss_extension_upgrade))
     by_name = {i["name"]: i for i in result["instances"]}
     assert by_name["web-10"]["result"] == "skipped"
+
+
+def test_a_platform_os_run_due_during_an_extension_run_starts_when_it_ends_ex_5(call: Call) -> None:
+    fleet(call, first_rollout_delay="PT10M")
+    ok(call(vmss_upgrade_policy, automatic_os_upgrade={"enabled": True}))
+    ok(call(vm_image, **UBUNTU, version="1.1.0"))  # the platform's run falls due at 00:10
+    ok(call(vmss_extension_upgrade, wait=False))  # 00:00 to 00:20
+    events = ok(call(sim_clock, advance="PT2H"))["events"]
+    ends = [e for e in events if e["type"] == "RollingUpgradeCompleted"]
+    assert ends[0]["time"] == "2025-01-01T00:20:00Z" and ends[0]["run_kind"] == "extension"
+    started = next(e for e in events if e["type"] == "RollingUpgradeStarted")
+    assert (started["time"], started["started_by"], started["target_version"]) == (
+        "2025-01-01T00:20:00Z",
+        "Platform",
+        "1.1.0",
+    )
+    history = ok(call(vmss_upgrade_history))["history"]
+    assert [h["properties"]["startedBy"] for h in history] == ["Platform"]  # the extension run is not there (EX-4)

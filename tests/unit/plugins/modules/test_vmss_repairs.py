@@ -279,3 +279,19 @@ def test_during_an_upgrade_repairs_go_on_outside_the_batch_and_failed_upgrades_g
     assert done[("web-09", "RepairCompleted")] == "2025-01-01T00:31:00Z"
     # web-00 failed its upgrade at 00:38 (reimage 3 min + 5 min deadline); its grace runs from then (AR-5).
     assert done.get(("web-00", "RepairStarted")) == "2025-01-01T00:48:00Z"
+
+
+def test_a_replace_during_an_os_run_builds_the_vm_on_the_target_and_it_leaves_the_run_ar_6(call: Call) -> None:
+    fleet(call, action="Replace")
+    ok(call(vmss_upgrade_policy, mode="Rolling"))
+    ok(call(sim_clock, advance="PT20M"))
+    ok(call(vm_image, **UBUNTU, version="1.1.0"))
+    ok(call(vmss_os_rolling_upgrade, wait=False))
+    ok(call(vmss, instances=instances(("web-09",))))  # in the last batch; its grace ended long ago
+    ok(call(sim_clock, advance="PT1H"))
+    result = ok(call(vmss_os_rolling_upgrade))  # nothing left to upgrade: the run that ended is returned
+    by_name = {i["name"]: i for i in result["instances"]}
+    assert by_name["web-09"]["instance_id"] == "10" and by_name["web-09"]["os_disk"]["image_version"] == "1.1.0"
+    assert by_name["web-09"]["health"] == "Healthy"
+    progress = result["rolling_upgrade"]["properties"]["progress"]
+    assert (progress["successfulInstanceCount"], progress["pendingInstanceCount"]) == (9, 0)
