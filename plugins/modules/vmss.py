@@ -127,6 +127,13 @@ options:
           - Virtual time (ISO 8601 UTC) at which a credential this extension uses (a SAS token, a certificate)
             expires. From then on the extension fails to provision on the instances it runs on.
         type: str
+      enable_automatic_upgrade:
+        description:
+          - Azure's C(enableAutomaticUpgrade). In mode C(Rolling) or C(Automatic) the platform starts an extension
+            rolling upgrade by itself when a newer version of this extension is released (see
+            O(simulation.extension_versions)), once no other rolling upgrade runs; it upgrades only such extensions.
+            In mode C(Manual) the new version reaches an instance only when the instance is updated.
+        type: bool
   health_probe:
     description:
       - A load balancer health probe, the other health source. Either O(health_probe.id), or
@@ -529,6 +536,7 @@ def main() -> None:
                     "settings": dict_of,
                     "protected_settings": {"type": "dict", "no_log": True},
                     "credential_expiry": {"type": "str"},
+                    "enable_automatic_upgrade": {"type": "bool"},
                 },
             },
             "health_probe": {

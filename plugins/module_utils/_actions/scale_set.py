@@ -21,7 +21,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, platform, repairs
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, extension_platform, platform, repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as repair_policy
@@ -101,6 +101,7 @@ def ensure_scale_set(
         result["rolling_upgrade"] = runs.latest_view(run, stored)
         result["after"] = {**result["after"], "rolling_upgrade_started": run["run_id"]}
     platform.reschedule(store, stored)
+    extension_platform.reschedule(store, key)  # azure-behaviour-2 EX-2: an automatic extension may now be behind
     # azure-behaviour-2 §8: instances this write created or whose health it set, the policy or service it changed;
     # the repairs they lead to happen as the clock moves (sim_clock reports them).
     repairs.tick(store, key, act=False)

@@ -11,6 +11,8 @@ that are behind moving to their released version.
 SIMULATOR CHOICE: an instance's extension upgrade takes ``reimage_duration`` and it reports healthy
 ``boot_duration`` later, the timeline of a model update (design.md, precise points).
 
+The platform starts such runs by itself: _engine/extension_platform.py (EX-2).
+
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
@@ -22,13 +24,15 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versio
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 
 
-def upgrade_extensions(record: Record, instance: Instance, failing: Iterable[str]) -> bool:
+def upgrade_extensions(
+    record: Record, instance: Instance, failing: Iterable[str], names: list[str] | None = None
+) -> bool:
     """Move the instance's outdated extensions to their released version; True when one failed.
 
     An extension that fails (fault ``extension_failure``, an expired credential) keeps its old version:
     EX-3 "failed upgrades are rolled back and retried later", so a later run takes it again.
     """
-    behind = set(outdated(record, instance))
+    behind = set(outdated(record, instance, names))
     failed = behind & set(failing)
     install(record, instance, behind - failed)
     for state in instance["extensions"]:

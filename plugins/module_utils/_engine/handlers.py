@@ -14,6 +14,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
     agenda,
+    extension_platform,
     orchestrator,
     platform,
     registrations,
@@ -35,6 +36,7 @@ def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
     record = fleet.record(key)
     if run is not None and record is not None and not orchestrator.is_active(run):
         platform.reschedule(store, record)  # a newer image may have appeared while the run was going
+        extension_platform.reschedule(store, key)  # part 2 EX-5: a platform extension run waited for the slot
     return reports
 
 
@@ -42,6 +44,8 @@ HANDLERS: dict[str, Handler] = {
     # Automatic OS upgrades the platform starts (azure-behaviour §4) and the runs' own timelines (§3).
     platform.EVENT_KIND: platform.on_platform_rollout,
     agenda.EVENT_KIND: on_run_step,
+    # Extension runs the platform starts (part 2 EX-2).
+    extension_platform.EVENT_KIND: extension_platform.on_extension_rollout,
     # Automatic instance repairs (part 2 §8): a repair ends or a grace period runs out.
     repairs.EVENT_KIND: repairs.on_repairs,
     # Feature and provider registration (§6): a transition completes when its event falls due.

@@ -246,7 +246,7 @@ class _Context:
             fault = run["faults"].get(iid, {})
             if run["kind"] == "extension":  # azure-behaviour-2 §7: only the outdated extensions change
                 failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
-                failed = upgrade_extensions(self.record, instance, failing)
+                failed = upgrade_extensions(self.record, instance, failing, run.get("extensions"))
             else:
                 self.reimage_disk(instance, flight)
                 failed = self.rerun_extensions(instance, flight, fault)

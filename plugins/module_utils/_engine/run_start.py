@@ -53,9 +53,11 @@ def start_run(
         candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
         gated = True
     elif kind == "extension":
-        # azure-behaviour-2 EX-1: instances already on the latest extension versions are not affected.
+        # azure-behaviour-2 EX-1: instances already on the latest extension versions are not affected; the
+        # platform's own runs take only the extensions with enableAutomaticUpgrade (EX-2).
         target_version = None
-        candidates = [i for i in instances if extension_versions.outdated(record, i)]
+        only = extension_versions.automatic(record) if started_by == "Platform" else None
+        candidates = [i for i in instances if extension_versions.outdated(record, i, only)]
         gated = True
     else:
         pinned = catalogue.pinned_version(reference)
@@ -109,6 +111,8 @@ def start_run(
         "breach_error": None,
         "rollback_errors": [],
     }
+    if kind == "extension" and started_by == "Platform":
+        run["extensions"] = extension_versions.automatic(record)
     for instance_id, fault in run["faults"].items():
         if "unhealthy_at" in fault:
             push(run, now + fault["unhealthy_at"], "unhealthy", [instance_id])

@@ -52,13 +52,19 @@ def installed(instance: Instance, extension: dict[str, Any]) -> str:
     return instance.get("extension_versions", {}).get(extension["name"], wanted)
 
 
-def outdated(record: Record, instance: Instance) -> list[str]:
-    """Names of the model's extensions the instance runs older than released (EX-1: "not latest")."""
+def outdated(record: Record, instance: Instance, names: list[str] | None = None) -> list[str]:
+    """Names of the model's extensions (of ``names``, if given) the instance runs older than released (EX-1)."""
     return [
         e["name"]
         for e in extensions_of(record["model"])
-        if version_key(released(record, e)) > version_key(installed(instance, e))
+        if (names is None or e["name"] in names)
+        and version_key(released(record, e)) > version_key(installed(instance, e))
     ]
+
+
+def automatic(record: Record) -> list[str]:
+    """The extensions the platform upgrades by itself (EX-2: ``enableAutomaticUpgrade``)."""
+    return [e["name"] for e in extensions_of(record["model"]) if e["properties"].get("enableAutomaticUpgrade")]
 
 
 def install(record: Record, instance: Instance, names: set[str] | None = None) -> None:

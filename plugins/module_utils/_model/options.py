@@ -102,6 +102,9 @@ def _extension_models(
             "typeHandlerVersion": ext["type_handler_version"],
             "autoUpgradeMinorVersion": True,
         }
+        if ext.get("enable_automatic_upgrade") is not None:
+            # azure-behaviour-2 EX-2: the platform upgrades such an extension when a newer version is released.
+            props["enableAutomaticUpgrade"] = bool(ext["enable_automatic_upgrade"])
         if ext.get("provision_after_extensions"):
             props["provisionAfterExtensions"] = list(ext["provision_after_extensions"])
         if ext.get("settings") is not None:

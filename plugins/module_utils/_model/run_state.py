@@ -145,3 +145,5 @@ class Run(TypedDict):
     # The error a breach rollback ends with once its instances are restored (§3.6).
     breach_error: ApiError | None
     rollback_errors: list[str]
+    # An extension run started by the platform upgrades only the extensions with enableAutomaticUpgrade (EX-2).
+    extensions: NotRequired[list[str]]

@@ -109,6 +109,7 @@ _EXTENSION = {
                 "type": {"type": "string", "minLength": 1},
                 "typeHandlerVersion": {"type": "string", "pattern": r"^\d+\.\d+(?!\n)$"},
                 "autoUpgradeMinorVersion": _BOOL,
+                "enableAutomaticUpgrade": _BOOL,
                 "provisionAfterExtensions": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                 "settings": {"type": "object"},
             },

@@ -95,13 +95,14 @@ def _extensions(profile: dict[str, Any], current: dict[str, Any] | None) -> list
                 "settings": props.get("settings"),
                 "protected_settings": props.get("protectedSettings"),
                 "provision_after_extensions": props.get("provisionAfterExtensions"),
+                "enable_automatic_upgrade": props.get("enableAutomaticUpgrade"),
             }
         )
     return out
 
 
 def _comparable(extensions: list[Any]) -> list[Any]:
-    keys = ("publisher", "type", "typeHandlerVersion", "settings", "provisionAfterExtensions")
+    keys = ("publisher", "type", "typeHandlerVersion", "settings", "provisionAfterExtensions", "enableAutomaticUpgrade")
     return sorted(
         (
             [e.get("name"), [(k, (e.get("properties") or {}).get(k)) for k in keys]]

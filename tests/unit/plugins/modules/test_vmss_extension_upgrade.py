@@ -196,3 +196,39 @@ def test_a_platform_os_run_due_during_an_extension_run_starts_when_it_ends_ex_5(
     )
     history = ok(call(vmss_upgrade_history))["history"]
     assert [h["properties"]["startedBy"] for h in history] == ["Platform"]  # the extension run is not there (EX-4)
+
+
+def test_the_platform_upgrades_automatic_extensions_once_the_slot_is_free_ex_2_ex_5(call: Call) -> None:
+    fleet(call)  # Rolling mode, the agent 1.0 with 1.1 released
+    automatic = {**MONITOR, "enable_automatic_upgrade": True}
+    config = {"name": "config", "publisher": "Microsoft.Azure.Extensions", "type": "CustomScript",
+              "type_handler_version": "2.1"}  # fmt: skip
+    ok(call(vmss, extensions=[automatic, config]))  # a model change: Rolling mode rolls it out (installing 1.1)
+    ok(call(sim_clock, advance="PT1H"))
+    ok(call(vm_image, **UBUNTU, version="1.1.0"))
+    ok(call(vmss_os_rolling_upgrade, wait=False))  # 01:00, holds the slot
+    both = {AGENT: ["1.0", "1.1", "1.2"], "Microsoft.Azure.Extensions.CustomScript": ["2.1", "2.2"]}
+    ok(call(vmss, simulation={"extension_versions": both}))  # released during the run: the platform waits (EX-5)
+    ok(call(vmss_os_rolling_upgrade, state="cancelled", wait=False))  # the batch in flight ends at 01:04
+    events = ok(call(sim_clock, advance="PT2H"))["events"]
+    cancelled = next(e for e in events if e["type"] == "RollingUpgradeCancelled")
+    started = next(e for e in events if e["type"] == "RollingUpgradeStarted")
+    assert cancelled["time"] == started["time"] == "2025-01-01T01:04:00Z"
+    assert (started["started_by"], started["run_kind"], started["extensions"]) == ("Platform", "extension", ["monitor"])
+    state = ok(call(vmss))
+    assert {i["extension_versions"]["monitor"] for i in state["instances"]} == {"1.2"}
+    # Only enableAutomaticUpgrade extensions (EX-2): config stays 2.1 except on the two instances the OS run
+    # reimaged, which installed what was released then.
+    assert sorted(i["name"] for i in state["instances"] if "config" in i["extension_versions"]) == ["web-00", "web-05"]
+    manual = ok(call(vmss_extension_upgrade))  # the user's start takes every extension (EX-1)
+    assert {i["extension_versions"]["config"] for i in manual["instances"]} == {"2.2"}
+
+
+def test_in_manual_mode_the_platform_starts_no_extension_run_ex_7(call: Call) -> None:
+    fleet(call)
+    ok(call(vmss_upgrade_policy, mode="Manual"))
+    ok(call(vmss, extensions=[{**MONITOR, "enable_automatic_upgrade": True}], update_instances=["all"]))
+    ok(call(sim_clock, advance="PT1H"))
+    released(call, "1.0", "1.1", "1.3")
+    events = ok(call(sim_clock, advance="PT2H"))["events"]
+    assert [e for e in events if e["type"] == "RollingUpgradeStarted"] == []
