@@ -83,6 +83,11 @@ events:
   description:
     - What the simulated platform did while the clock moved, oldest first.
     - Each has C(time), C(type) and C(subject) (the resource it concerns), and details by type.
+    - Runs report C(RollingUpgradeStarted), C(BatchStarted), C(BatchCompleted), C(RollingBackStarted) and
+      C(RollingUpgradeCompleted), C(RollingUpgradeFaulted) or C(RollingUpgradeCancelled); those of an extension
+      rolling upgrade carry C(run_kind=extension).
+    - Automatic repairs report C(RepairStarted) and C(RepairCompleted) (C(instance), C(instance_id), C(action),
+      C(result) C(healthy) or C(unhealthy), C(previous_instance_id) after a Replace) and C(RepairsSuspended).
   returned: always
   type: list
   elements: dict

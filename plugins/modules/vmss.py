@@ -476,6 +476,12 @@ instances:
       description: Whether the instance runs the scale set's current model.
       type: bool
       returned: always
+    extension_versions:
+      description:
+        - Extension name to the version the instance runs, for the extensions whose version is not their
+          C(type_handler_version) (see O(simulation.extension_versions)).
+      type: dict
+      returned: when an extension runs another version than its type_handler_version
 rolling_upgrade:
   description:
     - When the task started a rollout of a model change (O(update_instances), or C(Automatic) or C(Rolling) mode),
