@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.modules import (
     sim_clock,
     vm_image,
@@ -295,3 +296,21 @@ def test_a_replace_during_an_os_run_builds_the_vm_on_the_target_and_it_leaves_th
     assert by_name["web-09"]["health"] == "Healthy"
     progress = result["rolling_upgrade"]["properties"]["progress"]
     assert (progress["successfulInstanceCount"], progress["pendingInstanceCount"]) == (9, 0)
+
+
+def test_deleting_the_scale_set_removes_its_repair_event_design_round_2(call: Call, store: str) -> None:
+    fleet(call, unhealthy=("web-03",))
+    pending = Store.open(store)
+    try:
+        subjects = [e["subject"] for e in pending.pending_events()]
+    finally:
+        pending.close()
+    assert any(s.endswith("/virtualmachinescalesets/web/repairs") for s in subjects), subjects
+    ok(call(vmss, state="absent"))
+    ok(call(vmss, image={**UBUNTU, "version": "latest"}, health_probe=PROBE, instances=NAMES))
+    assert repairs(ok(call(sim_clock, advance="PT1H"))["events"]) == []
+    pending = Store.open(store)
+    try:
+        assert pending.pending_events() == []
+    finally:
+        pending.close()
