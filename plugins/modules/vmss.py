@@ -129,6 +129,13 @@ options:
           - Virtual time (ISO 8601 UTC) at which a credential this extension uses (a SAS token, a certificate)
             expires. From then on the extension fails to provision on the instances it runs on.
         type: str
+      enable_automatic_upgrade:
+        description:
+          - Azure's C(enableAutomaticUpgrade). In mode C(Rolling) or C(Automatic) the platform starts an extension
+            rolling upgrade by itself when a newer version of this extension is released (see
+            O(simulation.extension_versions)), once no other rolling upgrade runs; it upgrades only such extensions.
+            In mode C(Manual) the new version reaches an instance only when the instance is updated.
+        type: bool
   health_probe:
     description:
       - A load balancer health probe, the other health source. Either O(health_probe.id), or
@@ -230,6 +237,40 @@ options:
         type: str
         choices: [Approve, Reject]
         default: Approve
+  automatic_repairs:
+    description:
+      - Azure's C(properties.automaticRepairsPolicy). Keys not given keep their current value; a new policy starts
+        disabled with C(PT10M) and C(Replace).
+      - Enabled, the platform repairs instances that are C(Unhealthy) or C(Unknown) (not C(Initializing)) once the
+        grace period after their last state change (creation, upgrade, repair) has passed, at most 5% of the
+        instances at a time (one at a time below 20), never a protected instance, nor one that a rolling upgrade
+        is upgrading or waiting on; repairs go on for the others during a run.
+      - Needs exactly one health source and no Service Fabric (Azure's 400 C(BadRequest)). To change
+        C(repair_action) while enabled, disable first (Azure's 400 C(BadRequest)).
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether automatic repairs run.
+        type: bool
+      grace_period:
+        description: ISO 8601 duration from C(PT10M) to C(PT90M).
+        type: str
+      repair_action:
+        description:
+          - V(Replace) deletes the instance and creates a new one from the current model (new instance id, same
+            host name); V(Reimage) gives it a new OS disk of its image version; V(Restart) restarts it.
+          - Needs O(api_version) 2021-11-01 or later.
+        type: str
+        choices: [Replace, Reimage, Restart]
+  orchestration_service:
+    description:
+      - Azure's C(setOrchestrationServiceState) for C(AutomaticRepairs). V(suspended) stops new repairs (those under
+        way finish); V(running) resumes them. Returned as RV(orchestration_services).
+      - Suspending a service that is C(NotRunning) (policy disabled) is Azure's 409 C(OperationNotAllowed).
+      - The platform suspends the service by itself after three repairs in a row of one instance that ended
+        unhealthy.
+    type: str
+    choices: [running, suspended]
   simulation:
     description:
       - Settings of the simulation. Keys not given keep their current value.
@@ -261,11 +302,22 @@ options:
         description:
           - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
           - C(type) is C(boot_unhealthy), C(slow_boot) (with C(delay)), C(extension_failure) (with C(extension)),
-            C(rollback_failure), or C(unhealthy_at) (with C(at), a duration from the run's start).
+            C(rollback_failure), C(unhealthy_at) (with C(at), a duration from the run's start), or
+            C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
+            the grace period).
           - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
             towards that version.
         type: list
         elements: dict
+      extension_versions:
+        description:
+          - The extension versions their publishers released in the scale set's region, a dict from
+            C(<publisher>.<type>) to a list of versions such as C(1.2) or C(1.2.3). An extension gets the newest
+            released version of its C(type_handler_version)'s major when an instance is created, reimaged or updated.
+          - Releasing a newer version here leaves the instances on the one they have, until
+            M(azsim.vmss.vmss_extension_upgrade) moves them (Azure's C(extensionRollingUpgrade)). Each instance's
+            installed versions, where they differ from C(type_handler_version), are in its C(extension_versions).
+        type: dict
 attributes:
   diff_mode:
     details:
@@ -349,6 +401,32 @@ EXAMPLES = r"""
         credential_expiry: "2026-01-01T00:00:00Z"
     update_instances: [all]
 
+- name: Repair unhealthy instances by reimaging them, 15 minutes after their last change
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    automatic_repairs:
+      enabled: true
+      grace_period: PT15M
+      repair_action: Reimage
+  register: repairs
+
+- name: The service runs
+  ansible.builtin.assert:
+    that: repairs.orchestration_services[0].serviceState == 'Running'
+
+- name: Hold repairs during maintenance (Azure's setOrchestrationServiceState Suspend)
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    orchestration_service: suspended
+
+- name: Resume them
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    orchestration_service: running
+
 - name: Let that rollout finish (a scale set cannot be deleted while a rolling upgrade runs)
   azsim.vmss.sim_clock:
     advance: PT10M
@@ -371,6 +449,14 @@ instances_summary:
   returned: when the instances were cut
   type: dict
   sample: {total: 600, returned: 100, by_health: {Healthy: 598, Unhealthy: 2}, by_image_version: {1.1.0: 600}}
+orchestration_services:
+  description:
+    - Azure's instance-view C(orchestrationServices), C([{serviceName, serviceState}]); C(serviceState) is
+      C(Running), C(Suspended) or C(NotRunning). Empty without O(automatic_repairs).
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  sample: [{serviceName: AutomaticRepairs, serviceState: Running}]
 vmss:
   description:
     - The scale set in Azure's REST shape (C(Microsoft.Compute/virtualMachineScaleSets)), with
@@ -443,6 +529,12 @@ instances:
       description: Whether the instance runs the scale set's current model.
       type: bool
       returned: always
+    extension_versions:
+      description:
+        - Extension name to the version the instance runs, for the extensions whose version is not their
+          C(type_handler_version) (see O(simulation.extension_versions)).
+      type: dict
+      returned: when an extension runs another version than its type_handler_version
 rolling_upgrade:
   description:
     - When the task started a rollout of a model change (O(update_instances), or C(Automatic) or C(Rolling) mode),
@@ -504,6 +596,7 @@ def main() -> None:
                     "settings": dict_of,
                     "protected_settings": {"type": "dict", "no_log": True},
                     "credential_expiry": {"type": "str"},
+                    "enable_automatic_upgrade": {"type": "bool"},
                 },
             },
             "health_probe": {
@@ -541,6 +634,15 @@ def main() -> None:
                     "default_action": {"type": "str", "choices": ["Approve", "Reject"], "default": "Approve"},
                 },
             },
+            "automatic_repairs": {
+                "type": "dict",
+                "options": {
+                    "enabled": {"type": "bool"},
+                    "grace_period": {"type": "str"},
+                    "repair_action": {"type": "str", "choices": ["Replace", "Reimage", "Restart"]},
+                },
+            },
+            "orchestration_service": {"type": "str", "choices": ["running", "suspended"]},
             "simulation": {
                 "type": "dict",
                 "options": {
@@ -551,6 +653,7 @@ def main() -> None:
                     "rollout_delay": {"type": "str"},
                     "faults": {"type": "list", "elements": "dict"},
                     "surge_quota": {"type": "int"},
+                    "extension_versions": {"type": "dict"},
                 },
             },
         }

@@ -56,6 +56,15 @@ BUILD = {
 }
 
 
+AGENT_TYPE = "Microsoft.Azure.Monitor.AzureMonitorLinuxAgent"
+AGENT = {
+    "name": "monitor",
+    "publisher": "Microsoft.Azure.Monitor",
+    "type": "AzureMonitorLinuxAgent",
+    "type_handler_version": "1.0",
+}
+
+
 @dataclass
 class Case:
     """The calls that prepare the store, then the call under test (changing, unless the module only reads)."""
@@ -86,6 +95,15 @@ CASES: dict[str, Case] = {
             ("vm_image", {**IMAGE, "version": "1.0.0"}),
             ("vmss", BUILD),
             ("vm_image", {**IMAGE, "version": "1.1.0"}),
+        ],
+        args=SCALE_SET,
+    ),
+    # The monitoring agent on 1.0, then its publisher releases 1.1 (azure-behaviour-2 EX-1).
+    "vmss_extension_upgrade": Case(
+        setup=[
+            ("vm_image", {**IMAGE, "version": "1.0.0"}),
+            ("vmss", {**BUILD, "extensions": [AGENT], "simulation": {"extension_versions": {AGENT_TYPE: ["1.0"]}}}),
+            ("vmss", {**SCALE_SET, "simulation": {"extension_versions": {AGENT_TYPE: ["1.0", "1.1"]}}}),
         ],
         args=SCALE_SET,
     ),

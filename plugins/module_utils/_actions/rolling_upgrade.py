@@ -13,7 +13,13 @@ from typing import Any, Literal, cast
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, address
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform, rollouts, run_start
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
+    conflicts,
+    orchestrator,
+    platform,
+    rollouts,
+    run_start,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -82,6 +88,9 @@ def start_os_rolling_upgrade(
     current = fleet.latest_run(key)
     before = _state(current)
     if orchestrator.is_active(current):
+        if current is not None and current["kind"] == "extension":
+            # azure-behaviour-2 D13, EX-5: an extension run holds the one rolling-upgrade slot; 409 either way.
+            conflicts.refuse_second_start(record["model"]["name"], current, "osRollingUpgrade")
         return {"msg": "A rolling upgrade is already in progress; returning it.", **_result(call, key, current, before)}
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     pinned = catalogue.pinned_version(reference)

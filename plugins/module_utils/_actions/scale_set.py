@@ -21,9 +21,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, platform
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, extension_platform, platform, repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as repair_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.capacity import check_capacity
 from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import DEFAULT_LOCATION
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import comparable_secrets, extensions_of
@@ -53,6 +54,8 @@ Presence = Literal["present", "absent"]
 
 class ScaleSetResult(Outcome, ScaleSetView, total=False):
     rolling_upgrade: dict[str, Any]
+    # The instance view's orchestrationServices (azure-behaviour-2 AR-8), empty without a repairs policy.
+    orchestration_services: list[dict[str, str]]
 
 
 def ensure_scale_set(
@@ -66,6 +69,8 @@ def ensure_scale_set(
 ) -> ScaleSetResult:
     """Create, update or delete a scale set, then roll out a model change as its upgrade mode says (§4)."""
     store = call.store
+    existing = fleet_of(store).record(scaleset.scale_set_id(call.subscription_id, resource_group, name).lower())
+    services_before = repair_policy.orchestration_services(existing) if existing else []
     result = _write_scale_set(call, resource_group, name, state, options)
     if state == "absent" or result["vmss"] is None:
         key = scaleset.scale_set_id(call.subscription_id, resource_group, name).lower()
@@ -88,6 +93,15 @@ def ensure_scale_set(
         result["rolling_upgrade"] = runs.latest_view(run, stored)
         result["after"] = {**result["after"], "rolling_upgrade_started": run["run_id"]}
     platform.reschedule(store, stored)
+    extension_platform.reschedule(store, key)  # azure-behaviour-2 EX-2: an automatic extension may now be behind
+    # azure-behaviour-2 §8: instances this write created or whose health it set, the policy or service it changed;
+    # the repairs they lead to happen as the clock moves (sim_clock reports them).
+    repairs.tick(store, key, act=False)
+    services = repair_policy.orchestration_services(stored)
+    result["orchestration_services"] = services
+    if services or services_before:  # AR-8, AR-9: a suspend or resume is a change
+        result["before"] = {**result["before"], "orchestration_services": services_before}
+        result["after"] = {**result["after"], "orchestration_services": services}
     return result
 
 
@@ -239,3 +253,9 @@ def vmss_result(
     result = ensure_scale_set(call, resource_group, name, **options)
     bound_result(cast(dict[str, Any], result), return_all_instances)
     return result
+
+
+def scale_set_services(call: Call, resource_group: str, name: str) -> list[dict[str, str]]:
+    """The scale set's instance-view ``orchestrationServices`` (azure-behaviour-2 AR-8); [] if it does not exist."""
+    record = load(call.store, call.subscription_id, check_resource_group(resource_group), check_scale_set_name(name))
+    return repair_policy.orchestration_services(record) if record else []

@@ -71,6 +71,8 @@ def pick(
     for index, rule in enumerate(rules):
         if rule.get("image_version") and rule["image_version"] != target_version:
             continue
+        if rule["type"] == "repair_failure":
+            continue  # not a run's fault: automatic repairs read it (_model/repairs.py repair_fails)
         if rule.get("instances"):
             wanted = set(rule["instances"])
             chosen = [i for i in ordered if i["name"] in wanted]

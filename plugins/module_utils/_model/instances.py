@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_disk_name, check_instance_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     expired_credentials,
     extensions_of,
@@ -179,6 +180,7 @@ def create_instance(
         "disk_generation": 1,
         "health": wanted["health"] or initial_health(record, power_state, states),
     }
+    install(record, instance)  # a new instance gets the extension versions released now (part 2 EX-1)
     return instance
 
 

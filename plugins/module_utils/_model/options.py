@@ -15,7 +15,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import I
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import fingerprint
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration, parse_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import check_api_version, parse_version
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_service_fabric_extension,
@@ -57,6 +57,8 @@ class ScaleSetOptions(TypedDict, total=False):
     instances: list[Any] | None
     simulation: dict[str, Any] | None
     lifecycle_hooks: list[dict[str, Any]] | None
+    automatic_repairs: dict[str, Any] | None
+    orchestration_service: str | None
 
 
 def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, Any]:
@@ -101,6 +103,9 @@ def _extension_models(
             "typeHandlerVersion": ext["type_handler_version"],
             "autoUpgradeMinorVersion": True,
         }
+        if ext.get("enable_automatic_upgrade") is not None:
+            # azure-behaviour-2 EX-2: the platform upgrades such an extension when a newer version is released.
+            props["enableAutomaticUpgrade"] = bool(ext["enable_automatic_upgrade"])
         if ext.get("provision_after_extensions"):
             props["provisionAfterExtensions"] = list(ext["provision_after_extensions"])
         if ext.get("settings") is not None:
@@ -299,5 +304,10 @@ def apply_options(
     _apply_placement(record, params)
     _apply_simulation(record, params)
     _apply_lifecycle_hooks(record, params)
+    # azure-behaviour-2 §8: the repairs policy (AR-1, AR-7), its requirements on the whole model (AR-2), then
+    # setOrchestrationServiceState (AR-9, AR-11).
+    repairs.apply_policy(record, params.get("automatic_repairs"))
+    repairs.check_requirements(record)
+    repairs.set_service(record, params.get("orchestration_service"))
     validate(record["model"], VMSS_SCHEMA)
     sequence(extensions_of(record["model"]), "properties.virtualMachineProfile.extensionProfile.extensions")

@@ -103,6 +103,7 @@ _EXTENSION = {
                 "type": {"type": "string", "minLength": 1},
                 "typeHandlerVersion": {"type": "string", "pattern": r"^\d+\.\d+(?!\n)$"},
                 "autoUpgradeMinorVersion": _BOOL,
+                "enableAutomaticUpgrade": _BOOL,
                 "provisionAfterExtensions": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                 "settings": {"type": "object"},
             },
@@ -194,7 +195,16 @@ _FAULT = {
     "additionalProperties": False,
     "required": ["type"],
     "properties": {
-        "type": {"enum": ["boot_unhealthy", "slow_boot", "extension_failure", "rollback_failure", "unhealthy_at"]},
+        "type": {
+            "enum": [
+                "boot_unhealthy",
+                "slow_boot",
+                "extension_failure",
+                "rollback_failure",
+                "unhealthy_at",
+                "repair_failure",
+            ]
+        },
         "instances": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "probability": {"type": "number", "minimum": 0, "maximum": 1},
         "image_version": {"type": "string", "pattern": VERSION_PATTERN},
@@ -222,6 +232,16 @@ SIMULATION_SCHEMA: dict[str, Any] = {
         "rollout_delay": {"type": "string", "pattern": DURATION_PATTERN},
         "faults": {"type": "array", "items": _FAULT},
         "surge_quota": {"type": "integer", "minimum": 0, "maximum": 1000000},
+        # azure-behaviour-2 EX-1: the versions each extension type's publisher released in the region.
+        "extension_versions": {
+            "type": "object",
+            "propertyNames": {"pattern": r"^[^.\s]+(\.[^.\s]+)+(?!\n)$"},
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "pattern": r"^\d+(\.\d+){1,3}(?!\n)$"},
+                "uniqueItems": True,
+            },
+        },
     },
 }
 

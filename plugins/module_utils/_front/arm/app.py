@@ -121,6 +121,8 @@ ROUTES: tuple[Route, ...] = (
     _route("DELETE", _VMSS, routes_compute.delete_scale_set),
     _route("GET", rf"{_VMSS}/virtualMachines", routes_compute.list_vms),
     _route("POST", rf"{_VMSS}/osRollingUpgrade", routes_compute.start_os_upgrade),
+    _route("POST", rf"{_VMSS}/extensionRollingUpgrade", routes_compute.start_extension_upgrade),
+    _route("POST", rf"{_VMSS}/setOrchestrationServiceState", routes_compute.set_orchestration_service_state),
     _route("POST", rf"{_VMSS}/rollingUpgrades/cancel", routes_compute.cancel_upgrade),
     _route("GET", rf"{_VMSS}/rollingUpgrades/latest", routes_compute.latest_upgrade),
     _route("GET", rf"{_VMSS}/osUpgradeHistory", routes_compute.os_upgrade_history),
