@@ -2,16 +2,19 @@
 #
 #   make demo          run playbooks/demo.yml on the sample inventory with a fresh store under build/
 #   make serve         the Azure (ARM) endpoint in the foreground; prints one JSON line (SERVE_ARGS='--port 0')
-#   make test          every test, in order, stopping at the first failure:
-#                      units, mypy, lint, sanity, integration, molecule, changelog
-#   make <step>        one of those steps alone
+#   make test          every test, in order, stopping at the first failure (docs/testing.md):
+#                      units, mypy, lint, sanity, integration, molecule, changelog (ansible-core 2.19, Python 3.11),
+#                      collection, ee, then units-V, sanity-V and integration-V for V = 2.20 (Python 3.12), 2.21 (3.13)
+#   make <step>        one of those steps alone (a whole leg of the matrix: make matrix-2.21)
+#   make collection    build the tarball, install it into build/collection/installed, run the demo from there
 #   make units-fast    the fast tier of the unit tests, for the edit-test loop: no test marked system, few
 #                      hypothesis examples (`make units` is every unit test, with the thorough examples)
 #   make venv          create or update the virtual environment (.venv; another with VENV=path)
 #   make clean         remove build/ (the venv stays)
 #
 # Needs only Python 3.11+ with pip and venv; everything else comes from requirements.txt and
-# tests/requirements.txt into the venv.
+# tests/requirements.txt into the venv. make test also needs Python 3.12 and 3.13 (on PATH or under pyenv, or
+# PYTHON312=/path/to/python3.12): each leg's venv is built once, under ~/.cache/azsim-vmss.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -50,7 +53,7 @@ TEST_STEPS := units mypy lint sanity integration molecule changelog
 .PHONY: help venv link stage get-pip demo serve test $(TEST_STEPS) units-fast mypy clean
 
 help:
-	@sed -n '2,14s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '2,18s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 # ---------------------------------------------------------------------------------------------------
 # Virtual environment: (re)installed only when a requirements file is newer than the stamp.
