@@ -35,7 +35,7 @@ from ansible_collections.azsim.vmss.tests.arm.sdk_venv import VenvError, client_
 from ansible_collections.azsim.vmss.tests.unit._arm import in_store
 from ansible_collections.azsim.vmss.tests.unit._harness import run
 
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.clients]
 
 HERE = Path(__file__).resolve().parent.parent / "arm"
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}

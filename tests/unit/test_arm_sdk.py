@@ -25,7 +25,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set impo
 from ansible_collections.azsim.vmss.tests.arm.sdk_venv import VenvError, client_python
 from ansible_collections.azsim.vmss.tests.unit._arm import in_store, threaded_endpoint
 
-pytestmark = pytest.mark.system  # each test runs the SDK in its own venv, in subprocesses
+pytestmark = [pytest.mark.system, pytest.mark.clients]  # each test runs the SDK in its own venv, in subprocesses
 
 HERE = Path(__file__).resolve().parent.parent / "arm"
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
