@@ -62,8 +62,8 @@ def main() -> None:
     args = parser.parse_args()
     c.OUT.mkdir(parents=True, exist_ok=True)
     for n in (int(s) for s in args.sizes.split(",")):
-        in_place = statistics.median(one_run(n, False, "in-place") for _ in range(args.repeats))
-        surged = statistics.median(one_run(n, True, "surge") for _ in range(args.repeats))
+        in_place = statistics.median(one_run(n, False, "in-place") for dummy in range(args.repeats))
+        surged = statistics.median(one_run(n, True, "surge") for dummy in range(args.repeats))
         print(
             json.dumps(
                 {

@@ -50,7 +50,8 @@ events:
   elements: dict
   sample:
     - name: 3f2b7f4e-8f0a-4c55-9a43-5d2f0e1f6a10
-      id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/web/lifecycleHookEvents/3f2b7f4e-8f0a-4c55-9a43-5d2f0e1f6a10
+      id: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-web/providers/Microsoft.Compute/\
+        virtualMachineScaleSets/web/lifecycleHookEvents/3f2b7f4e-8f0a-4c55-9a43-5d2f0e1f6a10"
       type: Microsoft.Compute/virtualMachineScaleSets/lifecycleHookEvents
       properties:
         type: UpgradeAutoOSScheduling

@@ -18,11 +18,13 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Tuple, Union
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import is_unhealthy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 
-OrderKey = tuple[int, str, int, int] | tuple[int, int, str, int]
+# typing.Union: this alias is evaluated at import, and module_utils must import on older Pythons too (sanity).
+OrderKey = Union[Tuple[int, str, int, int], Tuple[int, int, str, int]]
 
 
 def batch_size(n: int, percent: int) -> int:

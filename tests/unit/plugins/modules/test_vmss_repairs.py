@@ -266,8 +266,8 @@ def test_during_an_upgrade_repairs_go_on_outside_the_batch_and_failed_upgrades_g
 ) -> None:
     faults = [{"type": "boot_unhealthy", "instances": ["web-00"]}]
     fleet(call, unhealthy=("web-04",), simulation={"faults": faults})
-    ok(call(vmss_upgrade_policy, mode="Rolling", rolling_upgrade_policy={"max_unhealthy_instance_percent": 50,
-        "max_unhealthy_upgraded_instance_percent": 50}))  # fmt: skip
+    tolerant = {"max_unhealthy_instance_percent": 50, "max_unhealthy_upgraded_instance_percent": 50}
+    ok(call(vmss_upgrade_policy, mode="Rolling", rolling_upgrade_policy=tolerant))
     first = ok(call(sim_clock, advance="PT30M"))["events"]
     assert repairs(first)[0] == ("2025-01-01T00:10:00Z", "RepairStarted", "web-04")
     ok(call(vm_image, **UBUNTU, version="1.1.0"))
