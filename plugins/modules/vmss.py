@@ -181,8 +181,13 @@ options:
     description:
       - The instances, each an inventory host name, for example C("{{ groups['web'] }}"), or a dict.
       - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5),
-        C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated)
-        and C(data_disks) (a list of C({lun, name, disk_size_gb})). Other keys are errors."
+        C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated),
+        C(data_disks) (a list of C({lun, name, disk_size_gb})) and C(protection). Other keys are errors."
+      - "C(protection) is Azure's instance protection, C({from_scale_set_actions, from_scale_in}) (booleans, default
+        false). Protected from scale-set actions, the instance is left alone by OS and model upgrades, maxSurge,
+        reimage and C(update_instances) (naming it there is refused), and it cannot be removed from this list
+        until that protection is cleared; it implies C(from_scale_in), which cannot then be false. Protected from
+        scale-in only, it is upgraded as usual."
       - Zone and update domain are fixed once an instance exists; health, power state and data disks can be changed.
       - When not given, the instances stay as they are.
     type: list
@@ -323,6 +328,16 @@ EXAMPLES = r"""
         data_disks:
           - {lun: 0, disk_size_gb: 256}
 
+- name: Keep web-03 out of upgrades, reimage and scale-in (instance protection)
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    instances:
+      - web-01
+      - web-02
+      - name: web-03
+        protection: {from_scale_set_actions: true}
+
 - name: Renew an expired credential and deploy the model to every instance (Manual mode)
   azsim.vmss.vmss:
     resource_group: rg-web
@@ -424,6 +439,10 @@ instances:
     latest_model_applied:
       description: Whether the instance runs the scale set's current model.
       type: bool
+      returned: always
+    protection_policy:
+      description: Azure's C({protectFromScaleSetActions, protectFromScaleIn}) of the instance; both false unless set.
+      type: dict
       returned: always
 rolling_upgrade:
   description:

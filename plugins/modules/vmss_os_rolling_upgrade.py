@@ -154,7 +154,8 @@ batches:
 instances:
   description:
     - Every instance as M(azsim.vmss.vmss) returns it, with C(result) (C(upgraded), C(rolled_back), C(rollback_failed),
-      C(failed), C(rejected_by_hook), C(skipped), C(pending)) and C(batch) in this run.
+      C(failed), C(rejected_by_hook), C(protected), C(skipped), C(pending)) and C(batch) in this run.
+      C(protected) (an instance protected from scale-set actions) is left alone and not counted as failed.
   returned: always
   type: list
   elements: dict

@@ -17,6 +17,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestr
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import (
+    NO_UNPROTECTED_LATEST,
+    is_protected_from_scale_set_actions,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
@@ -92,6 +96,15 @@ def start_os_rolling_upgrade(
             "'latest' (or a gallery image referenced without a version). (Azure: 409 OperationNotAllowed)",
             code="OperationNotAllowed",
             status=409,
+        )
+    if all(is_protected_from_scale_set_actions(i) for i in fleet.instances(key)):
+        # azure-behaviour-2 IP-5: only unprotected instances that follow latest make the API usable.
+        raise Conflict(
+            f"Scale set {record['model']['name']}: {NO_UNPROTECTED_LATEST} Every instance is protected from scale "
+            "set actions (instances[].protection). (Azure: 409 OperationNotAllowed)",
+            code="OperationNotAllowed",
+            status=409,
+            azure_message=NO_UNPROTECTED_LATEST,
         )
     run = run_start.start_run(store, key, "os", "User")
     if run is None:

@@ -18,6 +18,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind, StartedBy
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -49,12 +50,16 @@ def start_run(
     if record is None:
         raise AssertionError("record is None")
     instances = fleet.instances(key)
+    # azure-behaviour-2 IP-4/IP-6: no run touches an instance protected from scale-set actions; it still counts
+    # in N (D5) below.
+    protected = [i for i in instances if is_protected_from_scale_set_actions(i)]
+    unprotected = [i for i in instances if not is_protected_from_scale_set_actions(i)]
     now = store.now()
     model = record["model"]
     reference = model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     if kind == "os":
         target_version: str | None = catalogue.resolve(store, reference, model["location"])
-        candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
+        candidates = [i for i in unprotected if i["os_disk"]["image_version"] != target_version]
         gated = True
     else:
         pinned = catalogue.pinned_version(reference)
@@ -63,7 +68,7 @@ def start_run(
         # Instances already on the current model are left alone, named or not (Azure's manualUpgrade).
         candidates = [
             i
-            for i in instances
+            for i in unprotected
             if i["model_version"] != record["model_version"] and (wanted is None or i["name"] in wanted)
         ]
         gated = names is None and model["properties"]["upgradePolicy"]["mode"] == "Rolling"
@@ -74,6 +79,7 @@ def start_run(
     platform = kind == "os" and started_by == "Platform"
     expired = sorted(expired_credentials(record, now))
     candidate_ids = {i["instance_id"] for i in candidates}
+    protected_ids = {i["instance_id"] for i in protected}
     previous = fleet.latest_run_id(key)
     run: Run = {
         "run_id": (previous or 0) + 1,
@@ -98,7 +104,10 @@ def start_run(
                 candidates, bool(policy["prioritizeUnhealthyInstances"]), bool(policy["enableCrossZoneUpgrade"])
             )
         ],
-        "skipped": sorted((i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids), key=int),
+        "skipped": sorted(
+            (i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids | protected_ids), key=int
+        ),
+        "protected": sorted(protected_ids, key=int),
         "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
         "expired_extensions": expired,
         "outcome": {},

@@ -20,18 +20,20 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     provision,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import normalize_protection, refuse_protected
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     DataDisk,
     ExtensionState,
     Health,
     Instance,
     PowerState,
+    ProtectionPolicy,
     Record,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
-INSTANCE_KEYS = ("name", "zone", "update_domain", "health", "power_state", "data_disks")
+INSTANCE_KEYS = ("name", "zone", "update_domain", "health", "power_state", "data_disks", "protection")
 
 
 HEALTH_STATES = ("Healthy", "Unhealthy", "Unknown", "Initializing")
@@ -61,6 +63,7 @@ class WantedInstance(TypedDict):
     health: Health | None
     power_state: PowerState | None
     data_disks: list[WantedDisk] | None
+    protection: ProtectionPolicy | None
 
 
 def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstance]:
@@ -97,6 +100,9 @@ def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstan
         disks = entry.get("data_disks")
         if disks is not None:
             disks = _data_disks(disks, f"{where}.data_disks")
+        protection = entry.get("protection")
+        if protection is not None:
+            protection = normalize_protection(protection, f"{where}.protection", name)
         out.append(
             {
                 "name": name,
@@ -105,6 +111,7 @@ def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstan
                 "health": health,
                 "power_state": power,
                 "data_disks": disks,
+                "protection": protection,
             }
         )
     return out
@@ -172,6 +179,8 @@ def create_instance(
         "disk_generation": 1,
         "health": wanted["health"] or initial_health(record, power_state, states),
     }
+    if wanted["protection"] is not None:
+        instance["protection_policy"] = wanted["protection"]
     return instance
 
 
@@ -201,6 +210,9 @@ def update_instance(record: Record, instance: Instance, wanted: WantedInstance, 
         instance["power_state"] = power_state
     if wanted["data_disks"] is not None:
         instance["data_disks"] = _disks(record, instance["name"], wanted["data_disks"])
+    if wanted["protection"] is not None:
+        # IP-1: set on the instance model; a user's own change to its instance, never refused by the protection.
+        instance["protection_policy"] = wanted["protection"]
     if wanted["health"] is not None:
         instance["health"] = wanted["health"]
     elif power_changed:
@@ -221,6 +233,10 @@ def reconcile_instances(
     by_name: dict[str, list[Instance]] = {}
     for instance in current:
         by_name.setdefault(instance["name"], []).append(instance)
+    # azure-behaviour-2 IP-7: leaving out an instance deletes it by name, a scale-set action that may not name an
+    # instance protected from scale-set actions (its protection must be cleared first).
+    kept = {w["name"] for w in wanted}
+    refuse_protected((i for i in current if i["name"] not in kept), "instances")
     result: list[Instance] = []
     new = [w for w in wanted if w["name"] not in by_name]
     image_version = (

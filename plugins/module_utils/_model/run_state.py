@@ -148,6 +148,9 @@ class Run(TypedDict):
     # The error a breach rollback ends with once its instances are restored (§3.6).
     breach_error: ApiError | None
     rollback_errors: list[str]
+    # azure-behaviour-2 IP-6/D5: instances the run leaves alone because they are protected from scale-set
+    # actions (not candidates, in no progress counter, counted in ``n``). Absent in runs stored before.
+    protected: NotRequired[list[str]]
     # maxSurge: batched id -> id of the instance that replaced it (azure-behaviour-2 D10).
     replaced: NotRequired[dict[str, str]]
     hook_batch: NotRequired[HeldBatch | None]

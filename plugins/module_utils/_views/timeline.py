@@ -31,7 +31,16 @@ HEALTH_DEADLINE = 300
 
 SegmentKind = Literal["approval", "reimage", "surge", "boot", "health_wait", "restore", "reboot"]
 RowResult = Literal[
-    "upgraded", "failed", "rolled_back", "rollback_failed", "in_progress", "pending", "skipped", "rejected_by_hook"
+    "upgraded",
+    "failed",
+    "rolled_back",
+    "rollback_failed",
+    "in_progress",
+    "pending",
+    "skipped",
+    "rejected_by_hook",
+    "protected",
+    "skipped_by_application",
 ]
 
 
@@ -263,6 +272,9 @@ def run_picture(run: Run, instances: list[Instance], durations: Durations, now: 
     # azure-behaviour-2 LH-16: instances a lifecycle-hook event rejected left the run before their batch.
     for iid in sorted((i for i, o in run["outcome"].items() if o["result"] == "rejected_by_hook"), key=int):
         rows.append(_row(iid, by_id, None, "rejected_by_hook", [], [], None))
+    # azure-behaviour-2 IP-6: protected instances were never candidates.
+    for iid in run.get("protected", []):
+        rows.append(_row(iid, by_id, None, "protected", [], [], None))
     for iid in sorted(run["skipped"], key=int):
         rows.append(_row(iid, by_id, None, "skipped", [], [], None))
     batches: list[BatchSpan] = [

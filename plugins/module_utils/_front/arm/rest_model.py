@@ -19,6 +19,7 @@ from typing import Any
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy
 
 VM_TYPE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
 _PROFILE = "properties.virtualMachineProfile"
@@ -213,6 +214,8 @@ def vm_view(vmss: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
         "sku": {"name": vmss["sku"]["name"], "tier": vmss["sku"].get("tier", "Standard")},
         "properties": {
             "latestModelApplied": bool(instance.get("latest_model_applied")),
+            # azure-behaviour-2 IP-1: on the instance model, both false until set (api-version 2019-03-01 on).
+            "protectionPolicy": dict(protection_policy(instance)),
             "provisioningState": instance.get("provisioning_state") or "Succeeded",
             "vmId": str(uuid.uuid5(uuid.NAMESPACE_URL, vmss["id"].lower() + "/" + iid)),
             "osProfile": {"computerName": instance["name"]},
