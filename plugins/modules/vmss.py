@@ -182,12 +182,18 @@ options:
       - The instances, each an inventory host name, for example C("{{ groups['web'] }}"), or a dict.
       - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5),
         C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated),
-        C(data_disks) (a list of C({lun, name, disk_size_gb})) and C(protection). Other keys are errors."
+        C(data_disks) (a list of C({lun, name, disk_size_gb})), C(protection) and C(custom_metrics). Other keys are
+        errors."
       - "C(protection) is Azure's instance protection, C({from_scale_set_actions, from_scale_in}) (booleans, default
         false). Protected from scale-set actions, the instance is left alone by OS and model upgrades, maxSurge,
         reimage and C(update_instances) (naming it there is refused), and it cannot be removed from this list
         until that protection is cleared; it implies C(from_scale_in), which cannot then be false. Protected from
         scale-in only, it is upgraded as usual."
+      - "C(custom_metrics) is what the instance's application reports through the rich-states (2.0) Application
+        Health extension over http or https, C({phase_ordering_number, skip_upgrade}): rolling upgrades go phase by
+        phase in ascending order (instances without a phase last, batches never mix phases), and C(skip_upgrade)
+        leaves the instance out (result C(skipped_by_application)). A run reads them once, when it starts, and
+        only from instances that are C(Healthy) then; without such an extension they are ignored."
       - Zone and update domain are fixed once an instance exists; health, power state and data disks can be changed.
       - When not given, the instances stay as they are.
     type: list
@@ -258,8 +264,10 @@ options:
       faults:
         description:
           - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
-          - C(type) is C(boot_unhealthy), C(slow_boot) (with C(delay)), C(extension_failure) (with C(extension)),
-            C(rollback_failure), or C(unhealthy_at) (with C(at), a duration from the run's start).
+          - C(type) is C(boot_unhealthy), C(slow_boot) (with C(delay)), C(app_initializing) (with C(delay); the
+            rich-states health extension reports C(Initializing) that long after boot, so the instance may miss
+            the health wait of the larger of 5 minutes and the extension's C(gracePeriod)), C(extension_failure)
+            (with C(extension)), C(rollback_failure), or C(unhealthy_at) (with C(at), a duration from the run's start).
           - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
             towards that version.
         type: list

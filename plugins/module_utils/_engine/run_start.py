@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order, phased
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import automatic_run_surges
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import health_wait, read_at_start
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import expired_credentials
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -72,6 +73,10 @@ def start_run(
             if i["model_version"] != record["model_version"] and (wanted is None or i["name"] in wanted)
         ]
         gated = names is None and model["properties"]["upgradePolicy"]["mode"] == "Rolling"
+    # AH-12: the custom metrics are read once, now; SkipUpgrade instances leave the run like protected ones (AH-13).
+    metrics = read_at_start(record, candidates) if gated else {"phases": {}, "skipped": []}
+    skipped_by_app = set(metrics["skipped"])
+    candidates = [i for i in candidates if i["instance_id"] not in skipped_by_app]
     if not candidates:
         return None
     auto = model["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {})
@@ -80,6 +85,7 @@ def start_run(
     expired = sorted(expired_credentials(record, now))
     candidate_ids = {i["instance_id"] for i in candidates}
     protected_ids = {i["instance_id"] for i in protected}
+    phases = metrics["phases"]
     previous = fleet.latest_run_id(key)
     run: Run = {
         "run_id": (previous or 0) + 1,
@@ -100,13 +106,22 @@ def start_run(
         "n": len(instances),
         "pending": [
             i["instance_id"]
-            for i in order(
-                candidates, bool(policy["prioritizeUnhealthyInstances"]), bool(policy["enableCrossZoneUpgrade"])
+            for i in phased(
+                order(candidates, bool(policy["prioritizeUnhealthyInstances"]), bool(policy["enableCrossZoneUpgrade"])),
+                phases,
             )
         ],
         "skipped": sorted(
-            (i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids | protected_ids), key=int
+            (
+                i["instance_id"]
+                for i in instances
+                if i["instance_id"] not in candidate_ids | protected_ids | skipped_by_app
+            ),
+            key=int,
         ),
+        "skipped_by_application": sorted(skipped_by_app, key=int),
+        "phases": phases,
+        "health_wait": health_wait(record),
         "protected": sorted(protected_ids, key=int),
         "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
         "expired_extensions": expired,

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_instance_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import normalize_custom_metrics
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     expired_credentials,
     extensions_of,
@@ -22,6 +23,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import normalize_protection, refuse_protected
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    CustomMetrics,
     DataDisk,
     ExtensionState,
     Health,
@@ -33,7 +35,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
-INSTANCE_KEYS = ("name", "zone", "update_domain", "health", "power_state", "data_disks", "protection")
+INSTANCE_KEYS = ("name", "zone", "update_domain", "health", "power_state", "data_disks", "protection", "custom_metrics")
 
 
 HEALTH_STATES = ("Healthy", "Unhealthy", "Unknown", "Initializing")
@@ -64,6 +66,7 @@ class WantedInstance(TypedDict):
     power_state: PowerState | None
     data_disks: list[WantedDisk] | None
     protection: ProtectionPolicy | None
+    custom_metrics: CustomMetrics | None
 
 
 def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstance]:
@@ -103,6 +106,9 @@ def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstan
         protection = entry.get("protection")
         if protection is not None:
             protection = normalize_protection(protection, f"{where}.protection", name)
+        metrics = entry.get("custom_metrics")
+        if metrics is not None:
+            metrics = normalize_custom_metrics(metrics, f"{where}.custom_metrics")
         out.append(
             {
                 "name": name,
@@ -112,6 +118,7 @@ def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstan
                 "power_state": power,
                 "data_disks": disks,
                 "protection": protection,
+                "custom_metrics": metrics,
             }
         )
     return out
@@ -181,6 +188,8 @@ def create_instance(
     }
     if wanted["protection"] is not None:
         instance["protection_policy"] = wanted["protection"]
+    if wanted["custom_metrics"] is not None:
+        instance["custom_metrics"] = wanted["custom_metrics"]
     return instance
 
 
@@ -213,6 +222,9 @@ def update_instance(record: Record, instance: Instance, wanted: WantedInstance, 
     if wanted["protection"] is not None:
         # IP-1: set on the instance model; a user's own change to its instance, never refused by the protection.
         instance["protection_policy"] = wanted["protection"]
+    if wanted["custom_metrics"] is not None:
+        # AH-9: what the application reports from now on; a run already going read its metrics at start (AH-12).
+        instance["custom_metrics"] = wanted["custom_metrics"]
     if wanted["health"] is not None:
         instance["health"] = wanted["health"]
     elif power_changed:

@@ -200,7 +200,16 @@ _FAULT = {
     "additionalProperties": False,
     "required": ["type"],
     "properties": {
-        "type": {"enum": ["boot_unhealthy", "slow_boot", "extension_failure", "rollback_failure", "unhealthy_at"]},
+        "type": {
+            "enum": [
+                "boot_unhealthy",
+                "slow_boot",
+                "app_initializing",
+                "extension_failure",
+                "rollback_failure",
+                "unhealthy_at",
+            ]
+        },
         "instances": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "probability": {"type": "number", "minimum": 0, "maximum": 1},
         "image_version": {"type": "string", "pattern": VERSION_PATTERN},
@@ -211,6 +220,7 @@ _FAULT = {
     "not": {"required": ["instances", "probability"]},
     "allOf": [
         {"if": {"properties": {"type": {"const": "slow_boot"}}}, "then": {"required": ["delay"]}},
+        {"if": {"properties": {"type": {"const": "app_initializing"}}}, "then": {"required": ["delay"]}},
         {"if": {"properties": {"type": {"const": "extension_failure"}}}, "then": {"required": ["extension"]}},
         {"if": {"properties": {"type": {"const": "unhealthy_at"}}}, "then": {"required": ["at"]}},
     ],

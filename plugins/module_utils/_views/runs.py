@@ -137,6 +137,7 @@ def instance_results(run: Run | None, record: Record, instances: list[Instance])
     out = []
     pending = set(run["pending"]) if run else set()
     protected = set(run.get("protected", [])) if run else set()
+    skipped_by_app = set(run.get("skipped_by_application", [])) if run else set()
     batched = batched_ids(run) if run else {}
     for instance in instances:
         view = public_instance(instance, record)
@@ -149,7 +150,13 @@ def instance_results(run: Run | None, record: Record, instances: list[Instance])
             batch = outcome["batch"]
         else:
             # azure-behaviour-2 IP-6: protected instances are left alone by the run, and not counted as failed.
-            result = "pending" if iid in pending else "protected" if iid in protected else "skipped"
+            if iid in pending:
+                result = "pending"
+            elif iid in protected:
+                result = "protected"
+            else:
+                # AH-13: the application reported SkipUpgrade when the run started; left alone, not failed.
+                result = "skipped_by_application" if iid in skipped_by_app else "skipped"
             batch = None
         view["result"] = result
         view["batch"] = batch
