@@ -154,3 +154,27 @@ def test_health_wait_is_the_longer_of_five_minutes_and_the_grace_period_azure_be
     sim.rolling(max_unhealthy_upgraded_instance_percent=100)
     sim.publish("1.1.0")
     assert by_name(sim.start())["w0"]["result"] == result
+
+
+def test_worked_timeline_protection_and_phases_docs_how_a_run_proceeds(sim: Sim) -> None:
+    """docs/how-a-run-proceeds.md, "Protected and skipped instances, phases": IP-4, IP-6, AH-11, AH-13, D5."""
+    hosts: list[Any] = [f"web-{i:02d}" for i in range(1, 11)]
+    hosts[1] = {"name": "web-02", "protection": {"from_scale_set_actions": True}}
+    hosts[2] = {"name": "web-03", "custom_metrics": SKIP}
+    hosts[4] = {"name": "web-05", "custom_metrics": phase(0)}
+    hosts[9] = {"name": "web-10", "custom_metrics": phase(0)}
+    sim.vmss(names=hosts, extensions=[health_extension()])
+    sim.publish("1.1.0")
+    result = sim.start()
+    assert [(b["instances"], b["start"][11:16], b["end"][11:16]) for b in result["batches"]] == [
+        (["web-05", "web-10"], "00:00", "00:04"),
+        (["web-01", "web-06"], "00:04", "00:08"),
+        (["web-07"], "00:08", "00:12"),
+        (["web-08"], "00:12", "00:16"),
+        (["web-04", "web-09"], "00:16", "00:20"),
+    ]
+    props = latest_props(result)
+    assert props["runningStatus"]["code"] == "Completed"
+    assert props["progress"]["successfulInstanceCount"] == 8
+    results = {i["name"]: i["result"] for i in result["instances"]}
+    assert results["web-02"] == "protected" and results["web-03"] == "skipped_by_application"
