@@ -8,6 +8,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, TypedDict
 
@@ -43,18 +44,19 @@ def normalize_custom_metrics(value: Any, where: str) -> CustomMetrics:
     return {"phase_ordering_number": phase, "skip_upgrade": bool(skip)}
 
 
-def _rich_health_extension(record: Record) -> dict[str, Any] | None:
+def _rich_health_extension(model: dict[str, Any]) -> dict[str, Any] | None:
     """The model's health extension when it reports rich states (AH-1: type handler 2.x), else None."""
-    for extension in extensions_of(record["model"]):
+    for extension in extensions_of(model):
         if is_health_extension(extension):
             version = str(extension["properties"].get("typeHandlerVersion", ""))
             return extension if version.split(".", maxsplit=1)[0] == "2" else None
     return None
 
 
-def reads_custom_metrics(record: Record) -> bool:
-    """AH-8: custom metrics need rich health states over http or https (not binary states, not tcp)."""
-    extension = _rich_health_extension(record)
+def reads_custom_metrics(model: dict[str, Any]) -> bool:
+    """AH-8: custom metrics need rich health states over http or https (not binary states, not tcp); ``model``
+    is the scale set's model as Azure shows it."""
+    extension = _rich_health_extension(model)
     if extension is None:
         return False
     settings = extension["properties"].get("settings") or {}
@@ -65,7 +67,7 @@ def health_wait(record: Record) -> int:
     """AH-5 (SIMULATOR CHOICE): an upgraded instance has ``max(PT5M, gracePeriod)`` to become healthy with rich
     states; PT5M with binary states or a load-balancer probe. ``gracePeriod`` defaults to
     ``intervalInSeconds * numberOfProbes`` (AH-1: 5 and 1)."""
-    extension = _rich_health_extension(record)
+    extension = _rich_health_extension(record["model"])
     if extension is None:
         return HEALTH_WAIT
     settings = extension["properties"].get("settings") or {}
@@ -80,7 +82,7 @@ def read_at_start(record: Record, candidates: Iterable[Instance]) -> MetricsSnap
     """AH-12, AH-14: the metrics of the candidates, read once as the run starts, and only from instances that
     answer Healthy (the others get no phase and no skip; they are still upgraded, IP-12)."""
     snapshot: MetricsSnapshot = {"phases": {}, "skipped": []}
-    if not reads_custom_metrics(record):
+    if not reads_custom_metrics(record["model"]):
         return snapshot  # AH-8: ignored without rich states over http(s)
     for instance in candidates:
         metrics = instance.get("custom_metrics")
@@ -97,3 +99,11 @@ def phase_rank(phases: dict[str, int], instance_id: str) -> float:
     """AH-11: phases in ascending order; no phase is the last phase, after the highest numbered one."""
     phase = phases.get(instance_id)
     return float("inf") if phase is None else float(phase)
+
+
+def metrics_message(metrics: CustomMetrics) -> str:
+    """AH-10: the JSON string the health extension's CustomMetrics substatus carries, as the application sent it."""
+    rolling: dict[str, Any] = {"SkipUpgrade": metrics["skip_upgrade"]}
+    if metrics["phase_ordering_number"] is not None:
+        rolling = {"PhaseOrderingNumber": metrics["phase_ordering_number"], **rolling}
+    return json.dumps({"rollingUpgrade": rolling})

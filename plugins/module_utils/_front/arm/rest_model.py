@@ -17,6 +17,10 @@ import uuid
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import (
+    metrics_message,
+    reads_custom_metrics,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy
@@ -277,6 +281,16 @@ def _reports_health(vmss: dict[str, Any]) -> bool:
     return any(is_health_extension(e) for e in extensions_of(vmss))
 
 
+def _custom_metrics(vmss: dict[str, Any], instance: dict[str, Any], extension: str) -> dict[str, Any]:
+    """azure-behaviour-2 AH-10: the health extension's ``substatuses`` carry the application's custom metrics."""
+    metrics = instance.get("custom_metrics")
+    health = next((e for e in extensions_of(vmss) if e["name"] == extension and is_health_extension(e)), None)
+    if metrics is None or health is None or not reads_custom_metrics(vmss):
+        return {}
+    substatus = _status("ComponentStatus/CustomMetrics/succeeded", "Provisioning succeeded")
+    return {"substatuses": [{**substatus, "message": metrics_message(metrics)}]}
+
+
 def vm_instance_view(vmss: dict[str, Any], instance: dict[str, Any], now: str) -> dict[str, Any]:
     """``GET .../virtualMachines/{id}/instanceView``: statuses, health, extensions and disks of one instance."""
     power = str(instance.get("power_state") or "running")
@@ -300,6 +314,7 @@ def vm_instance_view(vmss: dict[str, Any], instance: dict[str, Any], now: str) -
                     None,
                 ),
                 "statuses": [_provisioning(str(ext.get("provisioning_state") or "Succeeded"))],
+                **_custom_metrics(vmss, instance, ext["name"]),
             }
             for ext in instance.get("extensions") or []
         ],

@@ -6,11 +6,13 @@ driven through the actions the modules call (``_fleet_helpers.Sim``).
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import rest_model
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
     Sim,
@@ -178,3 +180,17 @@ def test_worked_timeline_protection_and_phases_docs_how_a_run_proceeds(sim: Sim)
     assert props["progress"]["successfulInstanceCount"] == 8
     results = {i["name"]: i["result"] for i in result["instances"]}
     assert results["web-02"] == "protected" and results["web-03"] == "skipped_by_application"
+
+
+def test_instance_view_shows_the_metrics_under_the_health_extension_azure_behaviour_2_ah_10(sim: Sim) -> None:
+    result = sim.vmss(names=fleet(2, {"w0": {"phase_ordering_number": 2}}), extensions=[health_extension()])
+    views = {
+        i["name"]: rest_model.vm_instance_view(result["vmss"], i, "2025-01-01T00:00:00Z") for i in result["instances"]
+    }
+    health = next(e for e in views["w0"]["extensions"] if e["name"] == "health")
+    assert health["type"] == "Microsoft.ManagedServices.ApplicationHealthLinux"
+    substatus = health["substatuses"][0]
+    assert substatus["code"] == "ComponentStatus/CustomMetrics/succeeded"
+    # AH-9: a JSON string (double-serialized), not an object.
+    assert json.loads(substatus["message"]) == {"rollingUpgrade": {"PhaseOrderingNumber": 2, "SkipUpgrade": False}}
+    assert "substatuses" not in next(e for e in views["w1"]["extensions"] if e["name"] == "health")
