@@ -85,3 +85,21 @@ NO_UNPROTECTED_LATEST = (
     "The OS Rolling Upgrade API cannot be used on a Virtual Machine Scale Set unless the Virtual Machine Scale Set "
     "has some unprotected instances which have imageReference.version set to latest."
 )
+
+
+def scale_in(instances: list[dict[str, Any]], keep: int, vmss: str) -> list[dict[str, Any]]:
+    """The instances left after a capacity decrease to ``keep`` (IP-9: scale-in deletes the highest instance ids
+    among those not protected from scale-in). Too few unprotected instances is refused, nothing changed
+    (decision D8: 409 OperationNotAllowed naming the protected instances)."""
+    ordered = sorted(instances, key=lambda i: int(i["instance_id"]))
+    protected = [i for i in ordered if is_protected_from_scale_in(i)]
+    if keep < len(protected):
+        ids = ", ".join(i["instance_id"] for i in protected)
+        text = (
+            f"The capacity of Virtual Machine Scale Set {vmss} cannot be decreased to {keep}: {len(protected)} "
+            f"instance(s) are protected from scale-in and are never deleted by it: {ids}."
+        )
+        raise Conflict(f"sku.capacity: {text}", code="OperationNotAllowed", status=409, azure_message=text)
+    unprotected = [i for i in ordered if not is_protected_from_scale_in(i)]
+    kept = {i["instance_id"] for i in protected} | {i["instance_id"] for i in unprotected[: keep - len(protected)]}
+    return [i for i in ordered if i["instance_id"] in kept]

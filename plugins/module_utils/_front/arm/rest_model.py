@@ -23,7 +23,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics i
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS
-from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy, scale_in
 
 VM_TYPE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
 _PROFILE = "properties.virtualMachineProfile"
@@ -53,7 +53,11 @@ def instance_names(capacity: Any, name: str, current: list[dict[str, Any]]) -> l
     if capacity == len(names):
         return None
     if capacity < len(names):
-        return names[:capacity]
+        # azure-behaviour-2 IP-9, D8: a scale-in never picks an instance protected from it.
+        firsts = list(
+            {i["name"]: i for i in sorted(current, key=lambda i: int(i["instance_id"]), reverse=True)}.values()
+        )
+        return [i["name"] for i in scale_in(firsts, capacity, name)]
     used, index = set(names), 0
     while len(names) < capacity:
         candidate = f"{name}_{index}"

@@ -230,3 +230,23 @@ def test_vm_get_carries_protection_policy_azure_behaviour_2_ip_1(sim: Sim) -> No
         "protectFromScaleIn": False,
         "protectFromScaleSetActions": False,
     }
+
+
+# == IP-9, D8: scale-in by capacity (the ARM endpoint's sku.capacity) ================================================
+
+
+def test_capacity_decrease_deletes_the_highest_unprotected_ids_azure_behaviour_2_ip_9(sim: Sim) -> None:
+    result = sim.vmss(names=fleet(5, {"w4": SCALE_IN, "w3": ACTIONS}))
+    # Default scale-in policy: highest instance ids first, but w4 and w3 are protected from scale-in.
+    assert rest_model.instance_names(3, "web", result["instances"]) == ["w0", "w3", "w4"]
+    assert rest_model.instance_names(2, "web", result["instances"]) == ["w3", "w4"]
+
+
+def test_capacity_decrease_below_the_protected_instances_is_409_azure_behaviour_2_d8(sim: Sim) -> None:
+    result = sim.vmss(names=fleet(3, {"w1": SCALE_IN, "w2": ACTIONS}))
+    with pytest.raises(Conflict) as caught:
+        rest_model.instance_names(1, "web", result["instances"])
+    error = caught.value.azure_error()
+    assert error["code"] == "OperationNotAllowed" and caught.value.details["status"] == 409
+    ids = [by_name(result)[n]["instance_id"] for n in ("w1", "w2")]
+    assert error["message"].endswith(f"are protected from scale-in and are never deleted by it: {', '.join(ids)}.")
