@@ -20,6 +20,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import (
     NO_UNPROTECTED_LATEST,
     is_protected_from_scale_set_actions,
+    refuse_protected,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
@@ -198,6 +199,8 @@ def approve_rolling_upgrade(
     if not instance_ids:
         raise InvalidInput("instance_ids: give the instance ids (or host names) to approve")
     ids = _instance_ids(fleet.instances(key), instance_ids)
+    # azure-behaviour-2 IP-7: an explicit list may not name instances protected from scale-set actions.
+    refuse_protected((i for i in fleet.instances(key) if i["instance_id"] in set(ids)), "instance_ids")
     before = _state(fleet.latest_run(key))
     approved = orchestrator.approve(store, key, ids)
     run = fleet.latest_run(key)

@@ -250,3 +250,17 @@ def test_capacity_decrease_below_the_protected_instances_is_409_azure_behaviour_
     assert error["code"] == "OperationNotAllowed" and caught.value.details["status"] == 409
     ids = [by_name(result)[n]["instance_id"] for n in ("w1", "w2")]
     assert error["message"].endswith(f"are protected from scale-in and are never deleted by it: {', '.join(ids)}.")
+
+
+def test_approve_naming_a_protected_instance_is_409_azure_behaviour_2_ip_7(sim: Sim) -> None:
+    sim.vmss(names=fleet(10, {"w5": ACTIONS}))
+    sim.enable_automatic(os_rolling_upgrade_deferral=True)
+    sim.publish("1.1.0")
+    sim.advance("PT4H")
+    assert batch_names(sim.view()) == [["w0"]]  # w5, protected, is not in the first batch (UD 0)
+    before = sim.dump()
+    with pytest.raises(Conflict) as caught:
+        sim.approve(["w0", "w5"])
+    assert caught.value.message.startswith("instance_ids: InstanceIds may not contain instances that are protected")
+    assert sim.dump() == before
+    assert sim.approve(["w0"])["approved"] == [sim.instances()["w0"]["instance_id"]]
