@@ -2,16 +2,19 @@
 #
 #   make demo          run playbooks/demo.yml on the sample inventory with a fresh store under build/
 #   make serve         the Azure (ARM) endpoint in the foreground; prints one JSON line (SERVE_ARGS='--port 0')
-#   make test          every test, in order, stopping at the first failure:
-#                      units, mypy, lint, sanity, integration, molecule, changelog
-#   make <step>        one of those steps alone
+#   make test          every test, in order, stopping at the first failure (docs/testing.md):
+#                      units, mypy, lint, sanity, integration, molecule, changelog (ansible-core 2.19, Python 3.11),
+#                      collection, ee, then units-V, sanity-V and integration-V for V = 2.20 (Python 3.12), 2.21 (3.13)
+#   make <step>        one of those steps alone (a whole leg of the matrix: make matrix-2.21)
+#   make collection    build the tarball, install it into build/collection/installed, run the demo from there
 #   make units-fast    the fast tier of the unit tests, for the edit-test loop: no test marked system, few
 #                      hypothesis examples (`make units` is every unit test, with the thorough examples)
 #   make venv          create or update the virtual environment (.venv; another with VENV=path)
 #   make clean         remove build/ (the venv stays)
 #
 # Needs only Python 3.11+ with pip and venv; everything else comes from requirements.txt and
-# tests/requirements.txt into the venv.
+# tests/requirements.txt into the venv. make test also needs Python 3.12 and 3.13 (on PATH or under pyenv, or
+# PYTHON312=/path/to/python3.12): each leg's venv is built once, under ~/.cache/azsim-vmss.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -50,7 +53,7 @@ TEST_STEPS := units mypy lint sanity integration molecule changelog
 .PHONY: help venv link stage get-pip demo serve test $(TEST_STEPS) units-fast mypy clean
 
 help:
-	@sed -n '2,14s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '2,18s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 # ---------------------------------------------------------------------------------------------------
 # Virtual environment: (re)installed only when a requirements file is newer than the stamp.
@@ -205,3 +208,97 @@ bench: venv link $(BENCH_STAMP)
 $(BENCH_STAMP): bench/requirements.txt $(STAMP)
 	"$(BIN)/python" -m pip install --disable-pip-version-check -r bench/requirements.txt
 	@touch "$@"
+
+# ===================================================================================================
+# ansible-core matrix, collection build and install, execution environment (docs/testing.md). One block,
+# so that other changes to this Makefile stay outside it.
+#
+# The steps above run on the default venv: ansible-core 2.19 on Python 3.11 (requirements.txt,
+# ANSIBLE_TEST_PYTHON). Each other leg ANSIBLE_CORE:PYTHON of MATRIX adds three steps, units-<ANSIBLE_CORE>,
+# sanity-<ANSIBLE_CORE> and integration-<ANSIBLE_CORE>, each run in the leg's own venv. tests/utils/matrix_venv.py
+# finds python<PYTHON> (on PATH, else under pyenv; PYTHON312=/path/to/python3.12 names one) and builds the venv
+# once, outside the clone, from requirements.txt with tests/matrix/ansible-core-<ANSIBLE_CORE>.txt's ansible-core
+# and tests/requirements.txt; a missing interpreter fails the step, naming it and how to get it.
+
+MATRIX := 2.20:3.12 2.21:3.13
+# The hypothesis profile of the other legs' unit tests (tests/unit/conftest.py): ci, as `make units`.
+MATRIX_HYPOTHESIS_PROFILE ?= ci
+
+MATRIX_VERSIONS := $(foreach leg,$(MATRIX),$(firstword $(subst :, ,$(leg))))
+matrix_python = $(lastword $(subst :, ,$(filter $(1):%,$(MATRIX))))
+# The leg's venv, built first when missing (its path is the one line on stdout).
+matrix_venv = "$(BIN)/python" tests/utils/matrix_venv.py $(1) $(call matrix_python,$(1)) "$(PYTHON$(subst .,,$(call matrix_python,$(1))))"
+# ansible-test resolves symlinks (see STAGE): each leg stages its own copy, so legs never share tests/output.
+matrix_stage = $(BUILD_DIR)/ansible-test-$(1)/ansible_collections/azsim/vmss
+IN_LEG = env PATH="$$venv/bin:$$PATH" VIRTUAL_ENV="$$venv" PYTHONDONTWRITEBYTECODE=1
+
+MATRIX_STEPS := $(foreach v,$(MATRIX_VERSIONS),units-$(v) sanity-$(v) integration-$(v))
+TEST_STEPS += collection ee $(MATRIX_STEPS)
+
+.PHONY: matrix matrix-venvs collection collection-install ee \
+  $(MATRIX_STEPS) $(addprefix matrix-,$(MATRIX_VERSIONS)) $(addprefix matrix-venv-,$(MATRIX_VERSIONS))
+
+# Every leg's steps; one leg's: `make matrix-2.21`.
+matrix: $(addprefix matrix-,$(MATRIX_VERSIONS))
+$(addprefix matrix-,$(MATRIX_VERSIONS)): matrix-%: units-% sanity-% integration-%
+
+# Every leg's venv (or one's: `make matrix-venv-2.20`), printing where it is.
+matrix-venvs: $(addprefix matrix-venv-,$(MATRIX_VERSIONS))
+$(addprefix matrix-venv-,$(MATRIX_VERSIONS)): matrix-venv-%: venv
+	@$(call matrix_venv,$*)
+
+# The unit suite on the leg's ansible-core and Python, but the tests marked clients (real Azure clients and Chromium
+# exercise the endpoint and the report, whatever ansible-core runs them: `make units` runs them once). No pytest cache: the legs
+# share the checkout.
+$(addprefix units-,$(MATRIX_VERSIONS)): units-%: venv link
+	@venv=$$($(call matrix_venv,$*)); \
+	echo "units-$*: $$("$$venv/bin/python" -c 'import ansible.release, platform; print("ansible-core", ansible.release.__version__, "on Python", platform.python_version())')"; \
+	rc=0; $(IN_LEG) HYPOTHESIS_PROFILE=$(MATRIX_HYPOTHESIS_PROFILE) python -m pytest -p no:cacheprovider -n auto -m "not clients" tests/unit $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "units-$*: pytest collected no test under tests/unit: failing"; fi; \
+	exit $$rc
+
+# The get-pip stand-in goes into ansible-test's cache under the pip version each ansible-test asks for.
+$(addprefix sanity-,$(MATRIX_VERSIONS)): sanity-%: venv
+	@if compgen -G 'tests/sanity/ignore-*.txt' >/dev/null; then \
+	  echo "sanity-$*: tests/sanity/ignore-*.txt found; this collection fixes findings instead of ignoring them"; exit 1; fi
+	@venv=$$($(call matrix_venv,$*)); \
+	"$(BIN)/python" tests/utils/stage_collection.py "$(call matrix_stage,$*)"; \
+	"$$venv/bin/python" tests/utils/install_get_pip.py; \
+	cd "$(call matrix_stage,$*)" && $(IN_LEG) ansible-test sanity --python $(call matrix_python,$*) --color no $(ANSIBLE_TEST_ARGS)
+
+$(addprefix integration-,$(MATRIX_VERSIONS)): integration-%: venv
+	@venv=$$($(call matrix_venv,$*)); \
+	"$(BIN)/python" tests/utils/stage_collection.py "$(call matrix_stage,$*)"; \
+	cd "$(call matrix_stage,$*)" && $(IN_LEG) ansible-test integration --local --python $(call matrix_python,$*) --color no $(ANSIBLE_TEST_ARGS)
+
+# The collection as users get it: `ansible-galaxy collection build` of the checkout, the tarball checked
+# (tests/utils/collection_check.py: only the checkout's files, nothing local, what the installed copy needs),
+# then `ansible-galaxy collection install` of it into an empty path. `make collection` then runs the demo
+# playbook from the installed copy (by its name, azsim.vmss.demo; ANSIBLE_COLLECTIONS_PATH is that path
+# alone) and from the checkout as `make demo` does, each with a new store, and the two must print the same.
+COLLECTION_DIR := $(BUILD_DIR)/collection
+COLLECTION_PATH := $(COLLECTION_DIR)/installed
+INSTALLED := $(COLLECTION_PATH)/ansible_collections/azsim/vmss
+
+collection-install: venv
+	@rm -rf "$(COLLECTION_DIR)"; mkdir -p "$(COLLECTION_DIR)/dist"
+	$(IN_VENV) ansible-galaxy collection build --output-path "$(COLLECTION_DIR)/dist" .
+	$(IN_VENV) python tests/utils/collection_check.py tarball "$(COLLECTION_DIR)"/dist/azsim-vmss-*.tar.gz
+	$(IN_VENV) ANSIBLE_COLLECTIONS_PATH="$(COLLECTION_PATH)" \
+	  ansible-galaxy collection install --offline --no-deps -p "$(COLLECTION_PATH)" "$(COLLECTION_DIR)"/dist/azsim-vmss-*.tar.gz
+
+collection: collection-install link
+	@mkdir -p "$(COLLECTION_DIR)/run"
+	cd "$(COLLECTION_DIR)/run" && $(IN_VENV) AZSIM_VMSS_STORE="$(COLLECTION_DIR)/run/installed.sqlite" \
+	  ANSIBLE_COLLECTIONS_PATH="$(COLLECTION_PATH)" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
+	  ansible-playbook -i "$(INSTALLED)/playbooks/inventory/demo.ini" azsim.vmss.demo > "$(COLLECTION_DIR)/demo-installed.out"
+	$(IN_VENV) AZSIM_VMSS_STORE="$(COLLECTION_DIR)/run/checkout.sqlite" ANSIBLE_COLLECTIONS_PATH="$(BUILD_DIR)" \
+	  ansible-playbook -i playbooks/inventory/demo.ini playbooks/demo.yml > "$(COLLECTION_DIR)/demo-checkout.out"
+	$(IN_VENV) python tests/utils/collection_check.py same-output \
+	  "$(COLLECTION_DIR)/demo-checkout.out" "$(COLLECTION_DIR)/demo-installed.out"
+
+# meta/execution-environment.yml as ansible-builder reads it (tests/utils/ee_check.py): `ansible-builder
+# introspect` on the installed collection, and `ansible-builder create` of an EE that installs the tarball
+# (a build context in build/ee; no container is built).
+ee: collection-install
+	$(IN_VENV) python tests/utils/ee_check.py "$(COLLECTION_PATH)" "$$(ls "$(COLLECTION_DIR)"/dist/azsim-vmss-*.tar.gz)" "$(BUILD_DIR)/ee"

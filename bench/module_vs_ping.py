@@ -1,13 +1,15 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module end to end: one vmss_os_rolling_upgrade task (wait: true) against ansible.builtin.ping.
+"""Module end to end: one vmss_os_rolling_upgrade task (wait: true), vmss_info and vmss_upgrade_history
+against ansible.builtin.ping.
 
 For each N, a store is built in-process (scale set of N instances, zones 1-3, 1% faults, image 1.1.0
 published), then bench/playbooks/module_vs_ping.yml runs on a fresh copy of it: ping, the upgrade,
-ping, all on localhost (connection local). bench/callback_plugins/bench_timer.py records each
+the scale set's info and its upgrade history (the reads of a set of N instances after the run), ping,
+all on localhost (connection local). bench/callback_plugins/bench_timer.py records each
 task's duration (task start to its result). The baseline is the ping task of the same playbook run
 (the mean of the two pings, before and after); the figure is the upgrade task's duration divided by
-it, median over the repeats.
+it, median over the repeats; the reads likewise (info_ratio, history_ratio).
 
     python bench/module_vs_ping.py [--sizes 10,100,1000] [--repeats 5]
 """
@@ -148,18 +150,24 @@ def main() -> None:
                 raise SystemExit(f"the upgrade task did not report changed: {upgrade}")
             pings = [c.task_seconds(timings, "ping before"), c.task_seconds(timings, "ping after")]
             ping = sum(pings) / 2
+            info, history = c.task_seconds(timings, "scale set info"), c.task_seconds(timings, "upgrade history")
             sample = {
                 "upgrade_s": upgrade["duration_s"],
                 "ping_s": ping,
                 "pings_s": pings,
                 "ratio": upgrade["duration_s"] / ping,
+                "info_s": info,
+                "info_ratio": info / ping,
+                "history_s": history,
+                "history_ratio": history / ping,
                 "playbook_s": timings["playbook_s"],
                 "process_s": timings["process_s"],
             }
             samples[n].append(sample)
             c.log(
                 f"module N={n:>5} rep {rep + 1}/{args.repeats}: upgrade {sample['upgrade_s'] * 1000:.0f}ms, "
-                f"ping {ping * 1000:.0f}ms, ratio {sample['ratio']:.2f}"
+                f"ping {ping * 1000:.0f}ms, ratio {sample['ratio']:.2f}; info {sample['info_ratio']:.2f}, "
+                f"history {sample['history_ratio']:.2f}"
             )
             c.remove_store(store)
     for template in templates.values():
@@ -170,6 +178,7 @@ def main() -> None:
             "upgrade_s": c.median([s["upgrade_s"] for s in samples[n]]),
             "ping_s": c.median([s["ping_s"] for s in samples[n]]),
             "ratio": c.median([s["ratio"] for s in samples[n]]),
+            **{k: c.median([s[k] for s in samples[n]]) for k in ("info_s", "info_ratio", "history_s", "history_ratio")},
             "samples": samples[n],
         }
         for n in sizes

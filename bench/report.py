@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run every benchmark, then write docs/performance.md and docs/performance.png and print the figures.
 
-    python bench/report.py                 run engine, module_vs_ping, native_serial, store_reads; write the page
+    python bench/report.py                 run every benchmark (engine, module_vs_ping, native_serial, store_reads,
+                                           fleet, fleet_playbook); write the page
     python bench/report.py --only engine   run one (or several, comma-separated); the others' last results
                                            (build/bench/*.json) are reused for the page
     python bench/report.py --page-only     only rewrite the page and the plot from build/bench/*.json
@@ -34,6 +35,7 @@ SCRIPTS = {
     "native_serial": ("native_serial.py", []),
     "store_reads": ("store_reads.py", []),
     "fleet": ("fleet.py", []),
+    "fleet_playbook": ("fleet_playbook.py", []),
 }
 QUICK = {
     "engine": ["--sizes", "10,100,1000", "--repeats", "2", "--no-py-spy"],
@@ -41,6 +43,7 @@ QUICK = {
     "native_serial": ["--sizes", "10", "--repeats", "1"],
     "store_reads": ["--runs", "500", "--repeats", "5"],
     "fleet": ["--grid", "quick"],
+    "fleet_playbook": ["--sizes", "10x10"],
 }
 
 # Targets of the issue that asked for this page.
@@ -57,6 +60,8 @@ T_FLEET_1M_MB = 1536
 T_FLEET_100K_S = 5.0
 T_FLEET_EXPONENT = 1.05
 T_FLEET_FLOOR = 5.0
+# "should not take minutes": the 1,000 scale sets of one playbook with a loop.
+T_FLEET_PLAYBOOK_S = 60.0
 
 
 # -- formatting ------------------------------------------------------------------------------------
@@ -163,7 +168,9 @@ def module_dominant(module: dict[str, Any]) -> str:
 # -- the page --------------------------------------------------------------------------------------
 
 
-def summary(engine: Any, module: Any, native: Any, reads: Any, fleet: Any = None) -> tuple[list[list[str]], list[str]]:
+def summary(
+    engine: Any, module: Any, native: Any, reads: Any, fleet: Any = None, fleet_playbook: Any = None
+) -> tuple[list[list[str]], list[str]]:
     rows: list[list[str]] = []
     stdout: list[str] = []
 
@@ -237,6 +244,20 @@ def summary(engine: Any, module: Any, native: Any, reads: Any, fleet: Any = None
         )
     else:
         add("Module task ÷ ping task, N=1,000", "≤ 1.5×", "n/a", "", None, "")
+    for key, label in (("info", "vmss_info"), ("history", "vmss_upgrade_history")):
+        if m1k and f"{key}_ratio" in m1k:
+            ratio = m1k[f"{key}_ratio"]
+            add(
+                f"{label} task ÷ ping task, N=1,000",
+                "≤ 1.5×",
+                times(ratio),
+                f"{secs(m1k[f'{key}_s'])} vs {secs(m1k['ping_s'])}",
+                ratio <= T_MODULE_RATIO,
+                f"{ratio / T_MODULE_RATIO:.1f}× the target",
+                "the module's imports from the AnsiballZ zip and the AnsiballZ build, as for the upgrade (section 2)",
+            )
+        else:
+            add(f"{label} task ÷ ping task, N=1,000", "≤ 1.5×", "n/a", "", None, "")
     n200 = row_for(native, 200)
     if n200:
         add(
@@ -273,6 +294,7 @@ def summary(engine: Any, module: Any, native: Any, reads: Any, fleet: Any = None
         else:
             add(label, "≤ 20 ms", "n/a", "", None, "")
     fleet_rows(fleet, add)
+    fleet_playbook_rows(fleet_playbook, add)
     return rows, stdout
 
 
@@ -335,11 +357,74 @@ def fleet_rows(fleet: Any, add: Any) -> None:
                 f"Fleet: fitted exponent against the {label}",
                 "≤ 1.05",
                 f"{e['exponent']:.3f}",
-                ", ".join(f"{int(x):,}" for x, _ in e["points"]),
+                ", ".join(f"{int(x):,}" for x, dummy in e["points"]),
                 e["exponent"] <= T_FLEET_EXPONENT,
                 f"by {e['exponent'] - T_FLEET_EXPONENT:.3f}",
                 why,
             )
+
+
+def fleet_playbook_rows(data: Any, add: Any) -> None:
+    """Issue 14 item 4: the fleet created by a playbook with a loop, against the core doing the same work."""
+    rows = (data or {}).get("rows", [])
+    r = max(rows, key=lambda r: r["f"]) if rows else None
+    label = "Fleet created by one playbook with a loop (vmss + vmss_upgrade_policy)"
+    if not r:
+        add(label, "seconds, not minutes", "n/a", "", None, "")
+        return
+    # Only 1,000 scale sets get a verdict; a smaller run says what it would come to (it grows linearly).
+    projected = "" if r["f"] == 1000 else f"; ≈ {secs(r['create_s'] / r['f'] * 1000)} for 1,000"
+    add(
+        f"{label}, {r['f']:,} × {r['n']:,}",
+        f"1,000 scale sets ≤ {T_FLEET_PLAYBOOK_S:.0f} s",
+        secs(r["create_s"]),
+        f"{r['playbook_over_core']:.0f}× the core's {secs(r['core_create_s'])}; an item "
+        f"{times(r['vmss_item_over_ping'])} (vmss), {times(r['policy_item_over_ping'])} (policy) a ping item"
+        + projected,
+        r["create_s"] <= T_FLEET_PLAYBOOK_S if r["f"] == 1000 else None,
+        f"{r['create_s'] / T_FLEET_PLAYBOOK_S:.1f}× the target",
+        "Ansible's own cost per loop item (a ping item: a module process started, its AnsiballZ payload "
+        "written and run) times two tasks per scale set; the core's share is small (section 6)",
+    )
+
+
+def fleet_playbook_section(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 6. Fleet created by a playbook",
+        "",
+        "`bench/fleet_playbook.py`: `bench/playbooks/fleet_create.yml` on a fresh store, on localhost "
+        "(connection local), as a user would write it: the base image, a loop of `azsim.vmss.vmss` over F scale "
+        "sets of N instances, a loop of `azsim.vmss.vmss_upgrade_policy` (automatic OS upgrade on). A loop of "
+        "`ansible.builtin.ping` (min(F, 100) items) runs first in the same playbook: Ansible's own cost per loop "
+        "item, the baseline. *core*: `bench/fleet.py`'s *create* of the same F × N in a fresh process (the same "
+        "transactions, without Ansible).",
+        "",
+    ]
+    rows = [
+        [
+            f"{r['f']:,} × {r['n']:,}",
+            secs(r["create_s"]),
+            secs(r["core_create_s"]),
+            times(r["playbook_over_core"]),
+            f"{r['ping_loop_s'] / r['f'] * 1000:.0f} ms",
+            f"{r['vmss_loop_s'] / r['f'] * 1000:.0f} ms ({times(r['vmss_item_over_ping'])})",
+            f"{r['policy_loop_s'] / r['f'] * 1000:.0f} ms ({times(r['policy_item_over_ping'])})",
+        ]
+        for r in data["rows"]
+    ]
+    lines += table(
+        [
+            "scale sets × instances",
+            "playbook: create",
+            "core: create",
+            "playbook ÷ core",
+            "ping, per item",
+            "vmss, per item (÷ ping)",
+            "policy, per item (÷ ping)",
+        ],
+        rows,
+    )
+    return lines + [""]
 
 
 def fleet_section(fleet: dict[str, Any]) -> list[str]:
@@ -532,13 +617,18 @@ def module_section(module: dict[str, Any]) -> list[str]:
         "",
         "One playbook run per N and repeat, on localhost (connection local): `ansible.builtin.ping`, one "
         "`azsim.vmss.vmss_os_rolling_upgrade` task (`wait: true`) over a scale set of N instances built "
-        "beforehand as in section 1, `ansible.builtin.ping` again. `bench/callback_plugins/bench_timer.py` "
+        "beforehand as in section 1, the two reads of the scale set after the run (`vmss_info`, "
+        "`vmss_upgrade_history`), `ansible.builtin.ping` again. `bench/callback_plugins/bench_timer.py` "
         "records each task from its start to its result. The baseline is the ping task of the same run (mean "
         f"of the two); medians of {module['repeats']} runs.",
         "",
     ]
-    rows = [[f"{r['n']:,}", secs(r["upgrade_s"]), secs(r["ping_s"]), times(r["ratio"])] for r in module["rows"]]
-    out += table(["N", "upgrade task", "ping task", "upgrade ÷ ping"], rows)
+    rows = [
+        [f"{r['n']:,}", secs(r["upgrade_s"]), secs(r["ping_s"]), times(r["ratio"])]
+        + ([times(r["info_ratio"]), times(r["history_ratio"])] if "info_ratio" in r else ["n/a", "n/a"])
+        for r in module["rows"]
+    ]
+    out += table(["N", "upgrade task", "ping task", "upgrade ÷ ping", "vmss_info ÷ ping", "history ÷ ping"], rows)
     b = module.get("breakdown")
     if b and "error" not in b:
         out += [
@@ -705,11 +795,11 @@ def plot(engine: Any, module: Any, native: Any, stamp: str) -> bool:
 def write_page(quick: bool, took: float | None) -> None:
     engine, module = c.read_json("engine.json"), c.read_json("module_vs_ping.json")
     native, reads = c.read_json("native_serial.json"), c.read_json("store_reads.json")
-    fleet = c.read_json("fleet.json")
+    fleet, fleet_playbook = c.read_json("fleet.json"), c.read_json("fleet_playbook.json")
     meta = c.read_json("meta.json") or {}
     stamp = meta.get("date") or datetime.date.today().isoformat()
     m = meta.get("machine") or c.machine()
-    rows, stdout = summary(engine, module, native, reads, fleet)
+    rows, stdout = summary(engine, module, native, reads, fleet, fleet_playbook)
     DOCS.mkdir(exist_ok=True)
     have_plot = plot(engine, module, native, stamp)
 
@@ -732,7 +822,8 @@ def write_page(quick: bool, took: float | None) -> None:
         + ".",
         "",
         "Scripts: `bench/engine.py` (1), `bench/module_vs_ping.py` (2), `bench/native_serial.py` (3), "
-        "`bench/store_reads.py` (4), `bench/fleet.py` (5), `bench/report.py` (runs them, writes this page); "
+        "`bench/store_reads.py` (4), `bench/fleet.py` (5), `bench/fleet_playbook.py` (6), "
+        "`bench/report.py` (runs them, writes this page); "
         "raw results in `build/bench/*.json`. Each script runs alone too (`--help`).",
         "",
         "## Targets",
@@ -756,6 +847,8 @@ def write_page(quick: bool, took: float | None) -> None:
         lines += reads_section(reads)
     if fleet:
         lines += fleet_section(fleet)
+    if fleet_playbook:
+        lines += fleet_playbook_section(fleet_playbook)
     PAGE.write_text("\n".join(lines).rstrip() + "\n")
 
     print("\nazsim.vmss benchmarks" + (" (quick smoke test)" if quick else ""))

@@ -18,6 +18,7 @@ options:
     description:
       - The simulated Azure subscription.
       - When not set, the environment variable E(AZURE_SUBSCRIPTION_ID), else C(00000000-0000-0000-0000-000000000000).
+      - A GUID (8-4-4-4-12 hexadecimal digits), as Azure's subscription ids are; anything else is refused.
     type: str
 notes:
   - "Runs on the controller only (C(delegate_to: localhost) or a C(localhost) play); nothing is copied to the
@@ -46,4 +47,17 @@ options:
         and not ending in a period or hyphen.
     type: str
     required: true
+"""
+
+    # The option that keeps module output bounded (issue 11 item 10): vmss, vmss_info, vmss_upgrade_history.
+    INSTANCES_OUTPUT = r"""
+options:
+  return_all_instances:
+    description:
+      - Return every instance. By default a result lists at most the first 100 instances (lowest instance ids
+        first) of a scale set that has more, and adds RV(instances_summary) counting all of them, so that a task's
+        output stays small (1,000 instances are about a megabyte of JSON in every result and log line).
+      - Scale sets of up to 100 instances are always returned whole.
+    type: bool
+    default: false
 """

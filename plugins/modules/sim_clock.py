@@ -87,6 +87,11 @@ events:
       C(LifecycleHookEventDefaulted) (the default action decided the targets still waiting),
       C(LifecycleHookEventCompleted) and C(LifecycleHookEventAbandoned), with the event's id as C(subject), its
       C(hook_type), C(state) and C(targets) (instance id, or the scale set's name, to action state).
+    - Runs report C(RollingUpgradeStarted), C(BatchStarted), C(BatchCompleted), C(RollingBackStarted) and
+      C(RollingUpgradeCompleted), C(RollingUpgradeFaulted) or C(RollingUpgradeCancelled); those of an extension
+      rolling upgrade carry C(run_kind=extension).
+    - Automatic repairs report C(RepairStarted) and C(RepairCompleted) (C(instance), C(instance_id), C(action),
+      C(result) C(healthy) or C(unhealthy), C(previous_instance_id) after a Replace) and C(RepairsSuspended).
   returned: always
   type: list
   elements: dict

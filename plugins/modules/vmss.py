@@ -43,6 +43,8 @@ options:
   api_version:
     description:
       - The Compute API version the model is written against, C(YYYY-MM-DD). Defaults to C(2024-11-01) on creation.
+      - One of the versions Azure's REST API specification publishes for scale sets, from C(2015-06-15) to
+        C(2026-09-01) (a version that does not exist, such as C(2024-11-02), is refused, as Azure refuses it).
       - Decides which upgrade policy fields may be set (see M(azsim.vmss.vmss_upgrade_policy)).
     type: str
   os_type:
@@ -127,6 +129,13 @@ options:
           - Virtual time (ISO 8601 UTC) at which a credential this extension uses (a SAS token, a certificate)
             expires. From then on the extension fails to provision on the instances it runs on.
         type: str
+      enable_automatic_upgrade:
+        description:
+          - Azure's C(enableAutomaticUpgrade). In mode C(Rolling) or C(Automatic) the platform starts an extension
+            rolling upgrade by itself when a newer version of this extension is released (see
+            O(simulation.extension_versions)), once no other rolling upgrade runs; it upgrades only such extensions.
+            In mode C(Manual) the new version reaches an instance only when the instance is updated.
+        type: bool
   health_probe:
     description:
       - A load balancer health probe, the other health source. Either O(health_probe.id), or
@@ -194,6 +203,11 @@ options:
         phase in ascending order (instances without a phase last, batches never mix phases), and C(skip_upgrade)
         leaves the instance out (result C(skipped_by_application)). A run reads them once, when it starts, and
         only from instances that are C(Healthy) then; without such an extension they are ignored."
+      - A name is 1 to 255 printable characters without spaces, C(/), or control, zero-width or bidirectional
+        characters (so that two hosts never print alike).
+      - "A data disk C(name) follows Azure's rule for disks: 1 to 80 letters, digits, C(_), C(-) or C(.), starting
+        with a letter or digit and not ending in C(-) or C(.); unique in the instance. Left out, it is
+        C(<scale set>_<host>_disk<lun>)."
       - Zone and update domain are fixed once an instance exists; health, power state and data disks can be changed.
       - When not given, the instances stay as they are.
     type: list
@@ -234,6 +248,40 @@ options:
         type: str
         choices: [Approve, Reject]
         default: Approve
+  automatic_repairs:
+    description:
+      - Azure's C(properties.automaticRepairsPolicy). Keys not given keep their current value; a new policy starts
+        disabled with C(PT10M) and C(Replace).
+      - Enabled, the platform repairs instances that are C(Unhealthy) or C(Unknown) (not C(Initializing)) once the
+        grace period after their last state change (creation, upgrade, repair) has passed, at most 5% of the
+        instances at a time (one at a time below 20), never a protected instance, nor one that a rolling upgrade
+        is upgrading or waiting on; repairs go on for the others during a run.
+      - Needs exactly one health source and no Service Fabric (Azure's 400 C(BadRequest)). To change
+        C(repair_action) while enabled, disable first (Azure's 400 C(BadRequest)).
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether automatic repairs run.
+        type: bool
+      grace_period:
+        description: ISO 8601 duration from C(PT10M) to C(PT90M).
+        type: str
+      repair_action:
+        description:
+          - V(Replace) deletes the instance and creates a new one from the current model (new instance id, same
+            host name); V(Reimage) gives it a new OS disk of its image version; V(Restart) restarts it.
+          - Needs O(api_version) 2021-11-01 or later.
+        type: str
+        choices: [Replace, Reimage, Restart]
+  orchestration_service:
+    description:
+      - Azure's C(setOrchestrationServiceState) for C(AutomaticRepairs). V(suspended) stops new repairs (those under
+        way finish); V(running) resumes them. Returned as RV(orchestration_services).
+      - Suspending a service that is C(NotRunning) (policy disabled) is Azure's 409 C(OperationNotAllowed).
+      - The platform suspends the service by itself after three repairs in a row of one instance that ended
+        unhealthy.
+    type: str
+    choices: [running, suspended]
   simulation:
     description:
       - Settings of the simulation. Keys not given keep their current value.
@@ -267,11 +315,22 @@ options:
           - C(type) is C(boot_unhealthy), C(slow_boot) (with C(delay)), C(app_initializing) (with C(delay); the
             rich-states health extension reports C(Initializing) that long after boot, so the instance may miss
             the health wait of the larger of 5 minutes and the extension's C(gracePeriod)), C(extension_failure)
-            (with C(extension)), C(rollback_failure), or C(unhealthy_at) (with C(at), a duration from the run's start).
+            (with C(extension)), C(rollback_failure), C(unhealthy_at) (with C(at), a duration from the run's start),
+            or C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
+            the grace period).
           - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
             towards that version.
         type: list
         elements: dict
+      extension_versions:
+        description:
+          - The extension versions their publishers released in the scale set's region, a dict from
+            C(<publisher>.<type>) to a list of versions such as C(1.2) or C(1.2.3). An extension gets the newest
+            released version of its C(type_handler_version)'s major when an instance is created, reimaged or updated.
+          - Releasing a newer version here leaves the instances on the one they have, until
+            M(azsim.vmss.vmss_extension_upgrade) moves them (Azure's C(extensionRollingUpgrade)). Each instance's
+            installed versions, where they differ from C(type_handler_version), are in its C(extension_versions).
+        type: dict
 attributes:
   diff_mode:
     details:
@@ -284,6 +343,7 @@ attributes:
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.scale_set
+  - azsim.vmss.common.instances_output
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
   - azsim.vmss._attributes.changes_store
@@ -364,6 +424,32 @@ EXAMPLES = r"""
         credential_expiry: "2026-01-01T00:00:00Z"
     update_instances: [all]
 
+- name: Repair unhealthy instances by reimaging them, 15 minutes after their last change
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    automatic_repairs:
+      enabled: true
+      grace_period: PT15M
+      repair_action: Reimage
+  register: repairs
+
+- name: The service runs
+  ansible.builtin.assert:
+    that: repairs.orchestration_services[0].serviceState == 'Running'
+
+- name: Hold repairs during maintenance (Azure's setOrchestrationServiceState Suspend)
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    orchestration_service: suspended
+
+- name: Resume them
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    orchestration_service: running
+
 - name: Let that rollout finish (a scale set cannot be deleted while a rolling upgrade runs)
   azsim.vmss.sim_clock:
     advance: PT10M
@@ -376,6 +462,24 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+instances_summary:
+  description:
+    - Present when the scale set has more than 100 instances and O(return_all_instances) is false; RV(instances)
+      then holds the first 100.
+    - C(total) and C(returned), and counts over every instance C(by_health), C(by_image_version),
+      C(by_power_state), C(by_provisioning_state), C(by_zone) (C(by_result) in M(azsim.vmss.vmss_upgrade_history)),
+      with C(null) for an empty value; C(latest_model_applied) is how many run the current model.
+  returned: when the instances were cut
+  type: dict
+  sample: {total: 600, returned: 100, by_health: {Healthy: 598, Unhealthy: 2}, by_image_version: {1.1.0: 600}}
+orchestration_services:
+  description:
+    - Azure's instance-view C(orchestrationServices), C([{serviceName, serviceState}]); C(serviceState) is
+      C(Running), C(Suspended) or C(NotRunning). Empty without O(automatic_repairs).
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  sample: [{serviceName: AutomaticRepairs, serviceState: Running}]
 vmss:
   description:
     - The scale set in Azure's REST shape (C(Microsoft.Compute/virtualMachineScaleSets)), with
@@ -452,6 +556,12 @@ instances:
       description: Azure's C({protectFromScaleSetActions, protectFromScaleIn}) of the instance; both false unless set.
       type: dict
       returned: always
+    extension_versions:
+      description:
+        - Extension name to the version the instance runs, for the extensions whose version is not their
+          C(type_handler_version) (see O(simulation.extension_versions)).
+      type: dict
+      returned: when an extension runs another version than its type_handler_version
 rolling_upgrade:
   description:
     - When the task started a rollout of a model change (O(update_instances), or C(Automatic) or C(Rolling) mode),
@@ -467,7 +577,7 @@ simulator:
   type: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import vmss_result
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,
@@ -480,6 +590,7 @@ def main() -> None:
         {
             **scale_set_argument_spec(),
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "return_all_instances": {"type": "bool", "default": False},
             "location": {"type": "str"},
             "api_version": {"type": "str"},
             "os_type": {"type": "str", "choices": ["linux", "windows"]},
@@ -512,6 +623,7 @@ def main() -> None:
                     "settings": dict_of,
                     "protected_settings": {"type": "dict", "no_log": True},
                     "credential_expiry": {"type": "str"},
+                    "enable_automatic_upgrade": {"type": "bool"},
                 },
             },
             "health_probe": {
@@ -549,6 +661,15 @@ def main() -> None:
                     "default_action": {"type": "str", "choices": ["Approve", "Reject"], "default": "Approve"},
                 },
             },
+            "automatic_repairs": {
+                "type": "dict",
+                "options": {
+                    "enabled": {"type": "bool"},
+                    "grace_period": {"type": "str"},
+                    "repair_action": {"type": "str", "choices": ["Replace", "Reimage", "Restart"]},
+                },
+            },
+            "orchestration_service": {"type": "str", "choices": ["running", "suspended"]},
             "simulation": {
                 "type": "dict",
                 "options": {
@@ -559,11 +680,12 @@ def main() -> None:
                     "rollout_delay": {"type": "str"},
                     "faults": {"type": "list", "elements": "dict"},
                     "surge_quota": {"type": "int"},
+                    "extension_versions": {"type": "dict"},
                 },
             },
         }
     )
-    module.run(ensure_scale_set)
+    module.run(vmss_result)
 
 
 if __name__ == "__main__":

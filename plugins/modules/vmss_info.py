@@ -21,6 +21,7 @@ options:
     type: str
 extends_documentation_fragment:
   - azsim.vmss.common
+  - azsim.vmss.common.instances_output
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
   - azsim.vmss._attributes.info_module
@@ -46,6 +47,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+instances_summary:
+  description:
+    - Present when the scale set has more than 100 instances and O(return_all_instances) is false; RV(instances)
+      then holds the first 100.
+    - C(total) and C(returned), and counts over every instance C(by_health), C(by_image_version),
+      C(by_power_state), C(by_provisioning_state), C(by_zone) (C(by_result) in M(azsim.vmss.vmss_upgrade_history)),
+      with C(null) for an empty value; C(latest_model_applied) is how many run the current model.
+  returned: when O(name) is given and the instances were cut; each item of RV(scale_sets) has its own
+  type: dict
+  sample: {total: 600, returned: 100, by_health: {Healthy: 598, Unhealthy: 2}, by_image_version: {1.1.0: 600}}
 exists:
   description: Whether the named scale set exists.
   returned: when O(name) is given
@@ -64,13 +75,15 @@ simulator:
   returned: when O(name) is given and the scale set exists
   type: dict
 scale_sets:
-  description: Every scale set read, each a dict with C(vmss), C(instances) and C(simulator).
-  returned: always
+  description:
+    - Every scale set of O(resource_group), each a dict with C(vmss), C(instances) and C(simulator).
+    - Not returned when O(name) is given, so that the scale set is not returned twice (RV(vmss), RV(instances)).
+  returned: when O(name) is not given
   type: list
   elements: dict
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import vmss_info_result
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,
@@ -79,10 +92,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module i
 
 def main() -> None:
     module = AzsimModule(
-        scale_set_argument_spec(name_required=False),
+        {**scale_set_argument_spec(name_required=False), "return_all_instances": {"type": "bool", "default": False}},
         read_only=True,
     )
-    module.run(scale_set_info)
+    module.run(vmss_info_result)
 
 
 if __name__ == "__main__":

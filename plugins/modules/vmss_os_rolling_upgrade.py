@@ -68,6 +68,7 @@ attributes:
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.scale_set
+  - azsim.vmss.common.instances_output
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
   - azsim.vmss._attributes.changes_store
@@ -135,6 +136,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+instances_summary:
+  description:
+    - Present when the scale set has more than 100 instances and O(return_all_instances) is false; RV(instances)
+      then holds the first 100.
+    - C(total) and C(returned), and counts over every instance C(by_result), C(by_health), C(by_image_version),
+      C(by_power_state), C(by_provisioning_state), C(by_zone), with C(null) for an empty value.
+  returned: when the instances were cut
+  type: dict
+  sample: {total: 600, returned: 100, by_result: {upgraded: 600}, by_image_version: {1.1.0: 600}}
 rolling_upgrade:
   description: The run in the shape of Azure's C(GET .../rollingUpgrades/latest); null when there is none.
   returned: always
@@ -177,7 +187,7 @@ now:
   type: str
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import os_rolling_upgrade
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrade import rolling_upgrade_result
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,
@@ -194,10 +204,11 @@ def main() -> None:
             "fail_on_fault": {"type": "bool", "default": True},
             "fail_if_idle": {"type": "bool", "default": False},
             "instance_ids": {"type": "list", "elements": "str"},
+            "return_all_instances": {"type": "bool", "default": False},
         },
         required_if=[("state", "approved", ("instance_ids",))],
     )
-    module.run(os_rolling_upgrade)
+    module.run(rolling_upgrade_result)
 
 
 if __name__ == "__main__":

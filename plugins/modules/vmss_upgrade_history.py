@@ -22,6 +22,7 @@ options:
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss.common.scale_set
+  - azsim.vmss.common.instances_output
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
   - azsim.vmss._attributes.info_module
@@ -43,6 +44,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+instances_summary:
+  description:
+    - Present when the scale set has more than 100 instances and O(return_all_instances) is false; RV(instances)
+      then holds the first 100.
+    - C(total) and C(returned), and counts over every instance C(by_health), C(by_image_version),
+      C(by_power_state), C(by_provisioning_state), C(by_zone) (C(by_result) in M(azsim.vmss.vmss_upgrade_history)),
+      with C(null) for an empty value; C(latest_model_applied) is how many run the current model.
+  returned: when the instances were cut
+  type: dict
+  sample: {total: 600, returned: 100, by_health: {Healthy: 598, Unhealthy: 2}, by_image_version: {1.1.0: 600}}
 history:
   description: The C(value) list of C(osUpgradeHistory), newest first.
   returned: always
@@ -84,7 +95,7 @@ now:
   type: str
 """
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import history_result
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,
@@ -96,10 +107,11 @@ def main() -> None:
         {
             **scale_set_argument_spec(),
             "all": {"type": "bool", "default": False},
+            "return_all_instances": {"type": "bool", "default": False},
         },
         read_only=True,
     )
-    module.run(upgrade_history, rename={"all": "every_run"})
+    module.run(history_result, rename={"all": "every_run"})
 
 
 if __name__ == "__main__":

@@ -256,10 +256,79 @@ def hooks_decide(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def extension(info: dict[str, Any]) -> dict[str, Any]:
+    """``begin_start_extension_upgrade`` (azure-behaviour-2 EX-1): the LRO ends, the run is rollingUpgrades/latest
+    in the SDK's model, and never an osUpgradeHistory entry (EX-4); a second start while one runs is 409 (EX-5)."""
+    compute = client(info)
+    upgrades = compute.virtual_machine_scale_set_rolling_upgrades
+    upgrades.begin_start_extension_upgrade(RG, NAME).result()
+    latest = upgrades.get_latest(RG, NAME)
+    history = list(compute.virtual_machine_scale_sets.get_os_upgrade_history(RG, NAME))
+    return {
+        "latest": {
+            "code": latest.properties.running_status.code,
+            "successful": latest.properties.progress.successful_instance_count,
+            "max_batch": latest.properties.policy.max_batch_instance_percent,
+        },
+        "history": len(history),
+    }
+
+
+def extension_conflict(info: dict[str, Any]) -> dict[str, Any]:
+    """Manual clock: an extension run left RollingForward; an OS start and a second extension start are 409."""
+    compute = client(info)
+    upgrades = compute.virtual_machine_scale_set_rolling_upgrades
+    upgrades.begin_start_extension_upgrade(RG, NAME, polling=False)
+    return {
+        "running": upgrades.get_latest(RG, NAME).properties.running_status.code,
+        "os_start": _refusal(lambda: upgrades.begin_start_os_upgrade(RG, NAME, polling=False)),
+        "extension_start": _refusal(lambda: upgrades.begin_start_extension_upgrade(RG, NAME, polling=False)),
+    }
+
+
+def repairs(info: dict[str, Any]) -> dict[str, Any]:
+    """azure-behaviour-2 AR-1, AR-8, AR-9: the repairs policy in azure-mgmt-compute's AutomaticRepairsPolicy model,
+    the instance view's OrchestrationServiceSummary list, and begin_set_orchestration_service_state."""
+    from azure.mgmt.compute.models import AutomaticRepairsPolicy  # pylint: disable=import-outside-toplevel
+
+    compute = client(info)
+    vmss = compute.virtual_machine_scale_sets
+    current = vmss.get(RG, NAME)
+    current.properties.automatic_repairs_policy = AutomaticRepairsPolicy(
+        enabled=True, grace_period="PT30M", repair_action="Reimage"
+    )
+    vmss.begin_create_or_update(RG, NAME, current).result()
+    policy = vmss.get(RG, NAME).properties.automatic_repairs_policy
+    assert isinstance(policy, AutomaticRepairsPolicy), type(policy)
+    before = vmss.get_instance_view(RG, NAME).orchestration_services
+    vmss.begin_set_orchestration_service_state(
+        RG, NAME, {"serviceName": "AutomaticRepairs", "action": "Suspend"}
+    ).result()
+    after = vmss.get_instance_view(RG, NAME).orchestration_services
+    return {
+        "policy": {
+            "enabled": policy.enabled,
+            "grace_period": policy.grace_period,
+            "repair_action": policy.repair_action,
+        },
+        "services": [[(s.service_name, s.service_state) for s in v or []] for v in (before, after)],
+    }
+
+
 def main() -> int:
     info = json.loads(os.environ["AZSIM_ARM_INFO"])
-    phases = {"create": create, "upgrade": upgrade, "faulted": faulted, "conflicts": conflicts}
-    phase = {**phases, "hooks_create": hooks_create, "hooks_decide": hooks_decide}[sys.argv[1]]
+    phases = {
+        "create": create,
+        "upgrade": upgrade,
+        "faulted": faulted,
+        "conflicts": conflicts,
+        "extension": extension,
+        "extension_conflict": extension_conflict,
+        "repairs": repairs,
+        "hooks_create": hooks_create,
+        "hooks_decide": hooks_decide,
+    }
+    phase = phases[sys.argv[1]]
     print(json.dumps(phase(info)))
     return 0
 

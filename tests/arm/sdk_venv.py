@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A cached venv for a real client, keyed on its pin file: built once, outside the clone, reused after.
 
-``client_python(pin_file, name, check_import)`` returns the venv's python, building
+One helper for every real client (the SDK: requirements-sdk.txt, "sdk"; the az CLI: requirements-az.txt,
+"az"). ``client_python(pin_file, name, check_import)`` returns the venv's python, building
 ``~/.cache/azsim-vmss/venv-<name>-<hash>`` first if needed (``AZSIM_VMSS_CACHE`` moves the cache). The
 hash covers the pin file and the Python version, so a changed pin builds a new venv and the old stays
 until removed. A venv is built under a lock and marked complete last, so parallel test workers neither
@@ -50,6 +51,14 @@ def client_python(pin_file: Path, name: str, check_import: str) -> Path:
             return _python(venv)
         _build(venv, pin_file, check_import)
     return _python(venv)
+
+
+def client_script(pin_file: Path, name: str, check_import: str, script: str) -> Path:
+    """A console script of the client's venv (``az``), building the venv first if needed."""
+    path = client_python(pin_file, name, check_import).parent / script
+    if not path.exists():
+        raise VenvError(f"the venv built from {pin_file} has no {script} in {path.parent}")
+    return path
 
 
 def _ready(venv: Path) -> bool:

@@ -21,13 +21,28 @@ import sqlite3
 from types import ModuleType
 from typing import Any
 
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
+def _as_a_new_process() -> None:
+    """Forget warnings and deprecations earlier calls left in ansible-core's module-global lists.
+
+    Ansible runs each module in a process of its own, so a result only ever carries its own warnings; in one
+    pytest worker, a warning a module raised in an earlier test (and exit_json did not consume) would be printed
+    again by the next module that exits.
+    """
+    for name in ("_global_warnings", "_global_deprecations"):
+        found = getattr(ansible_warnings, name, None)
+        if isinstance(found, (dict, list)):
+            found.clear()
+
+
 def run_printed(module: ModuleType, args: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
     """The module's exit code, the JSON result it printed, and the printed text itself."""
+    _as_a_new_process()
     out = io.StringIO()
     code: int | str | None = "did not exit"
     with patch_module_args(args), contextlib.redirect_stdout(out):

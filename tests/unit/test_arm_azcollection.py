@@ -26,7 +26,7 @@ from ansible_collections.azsim.vmss.tests.arm.sdk_venv import VenvError
 from ansible_collections.azsim.vmss.tests.unit._arm import in_store, threaded_endpoint
 from ansible_collections.azsim.vmss.tests.unit._playbook_runner import run_playbook
 
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.clients]
 
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}

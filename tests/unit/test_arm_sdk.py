@@ -25,7 +25,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set impo
 from ansible_collections.azsim.vmss.tests.arm.sdk_venv import VenvError, client_python
 from ansible_collections.azsim.vmss.tests.unit._arm import in_store, threaded_endpoint
 
-pytestmark = pytest.mark.system  # each test runs the SDK in its own venv, in subprocesses
+pytestmark = [pytest.mark.system, pytest.mark.clients]  # each test runs the SDK in its own venv, in subprocesses
 
 HERE = Path(__file__).resolve().parent.parent / "arm"
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
@@ -242,3 +242,61 @@ def test_sdk_lifecycle_hook_events_list_get_update(sdk_python: Path, tmp_path: P
     }
     assert seen["updated"] == {"state": "Completed", "targets": ["Approved"]}
     assert seen["missing"] == {"status": 404, "code": "NotFound"}
+
+
+AGENT = "Microsoft.Azure.Monitor.AzureMonitorLinuxAgent"
+MONITOR = {"name": "monitor", "publisher": "Microsoft.Azure.Monitor", "type": "AzureMonitorLinuxAgent",
+           "type_handler_version": "1.0"}  # fmt: skip
+
+
+def _with_released_agent(store: Path) -> None:
+    """The SDK-created scale set gets the agent 1.0 (rolled out), then the publisher releases 1.2."""
+    in_store(store, ensure_scale_set, resource_group="rg-sdk", name="sdkvmss", extensions=[MONITOR],
+             simulation={"extension_versions": {AGENT: ["1.0"]}})  # fmt: skip
+    in_store(store, move_clock, advance="PT1H")
+    in_store(store, ensure_scale_set, resource_group="rg-sdk", name="sdkvmss",
+             simulation={"extension_versions": {AGENT: ["1.0", "1.2"]}})  # fmt: skip
+
+
+@pytest.mark.system
+def test_sdk_begin_start_extension_upgrade_runs_and_stays_out_of_history(sdk_python: Path, tmp_path: Path) -> None:
+    """azure-behaviour-2 EX-1, EX-3, EX-4 through azure-mgmt-compute's begin_start_extension_upgrade."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        sdk(sdk_python, "create", info)
+        _with_released_agent(store)
+        seen = sdk(sdk_python, "extension", info)
+    assert seen["latest"] == {"code": "Completed", "successful": 3, "max_batch": 34}
+    assert seen["history"] == 0
+
+
+@pytest.mark.system
+def test_sdk_extension_run_holds_the_one_rolling_slot(sdk_python: Path, tmp_path: Path) -> None:
+    """azure-behaviour-2 EX-5, D13, CF-1: both starts during an extension run are ResourceExistsError 409."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state", clock="manual") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        sdk(sdk_python, "create", info)
+        _with_released_agent(store)
+        in_store(store, publish_image, **UBUNTU, version="1.1.0")
+        seen = sdk(sdk_python, "extension_conflict", info)
+    assert seen["running"] == "RollingForward"
+    for key, operation in (("os_start", "osRollingUpgrade"), ("extension_start", "extensionRollingUpgrade")):
+        assert (seen[key]["status"], seen[key]["code"]) == (409, "OperationNotAllowed"), key
+        assert f"Operation '{operation}' is not allowed on Virtual Machine Scale Set 'sdkvmss'" in seen[key]["message"]
+
+
+@pytest.mark.system
+def test_sdk_repairs_policy_and_orchestration_service_state_in_the_sdks_models(
+    sdk_python: Path, tmp_path: Path
+) -> None:
+    """azure-behaviour-2 AR-1, AR-8, AR-9: the policy validates as the SDK's AutomaticRepairsPolicy; the instance
+    view's orchestrationServices as OrchestrationServiceSummary; Suspend by begin_set_orchestration_service_state."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        sdk(sdk_python, "create", info)
+        seen = sdk(sdk_python, "repairs", info)
+    assert seen["policy"] == {"enabled": True, "grace_period": "PT30M", "repair_action": "Reimage"}
+    assert seen["services"] == [[["AutomaticRepairs", "Running"]], [["AutomaticRepairs", "Suspended"]]]

@@ -41,6 +41,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._model import capacity
 from ansible_collections.azsim.vmss.plugins.modules import vm_image, vmss, vmss_os_rolling_upgrade
 from ansible_collections.azsim.vmss.tests.unit._harness import call, tables
 
@@ -155,17 +156,26 @@ def reference(scratch: Path) -> Reference:
     folder.mkdir()
     template = folder / "template.sqlite"
     assert call(vm_image, {"store": str(template), **IMAGE, "version": "1.0.0"})["rc"] == 0
-    built = call(
-        vmss,
-        {
-            "store": str(template),
-            "resource_group": UPGRADE["resource_group"],
-            "name": UPGRADE["name"],
-            "image": {**IMAGE, "version": "latest"},
-            "health_probe": {"protocol": "tcp", "port": 22},
-            "instances": [f"vm{i:05d}" for i in range(INSTANCES)],
-        },
-    )
+    # 10,000 instances, ten times what a user may create (azure-behaviour-2 D9): a big store makes every kill
+    # point land inside long writes. The limit is raised for this one creation; the killed call is a rolling
+    # upgrade, which never checks it.
+    saved, capacity.MAX_INSTANCES = capacity.MAX_INSTANCES, INSTANCES
+    try:
+        built = call(
+            vmss,
+            {
+                "store": str(template),
+                "resource_group": UPGRADE["resource_group"],
+                "name": UPGRADE["name"],
+                "image": {**IMAGE, "version": "latest"},
+                "health_probe": {"protocol": "tcp", "port": 22},
+                "single_placement_group": False,
+                "instances": [f"vm{i:05d}" for i in range(INSTANCES)],
+                "return_all_instances": True,
+            },
+        )
+    finally:
+        capacity.MAX_INSTANCES = saved
     assert built["rc"] == 0 and len(built["instances"]) == INSTANCES
     assert call(vm_image, {"store": str(template), **IMAGE, "version": "1.1.0"})["rc"] == 0
     assert not Path(f"{template}-wal").exists()

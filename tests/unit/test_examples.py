@@ -73,6 +73,8 @@ SETUP: dict[str, list[dict[str, Any]]] = {
     "vmss_upgrade_report": [_publish("24.04.202501010"), _scale_set("web")],
     "vmss_lifecycle_hook_event": [_publish("24.04.202501010"), _scale_set("web")],
     "vmss_lifecycle_hook_event_info": [_publish("24.04.202501010"), _scale_set("web")],
+    # Its EXAMPLES create the scale set they upgrade; the catalogue needs its image.
+    "vmss_extension_upgrade": [_publish("24.04.202501010")],
 }
 
 # EXAMPLES that cannot run as written, with the reason; strict: once they run, the mark must go.

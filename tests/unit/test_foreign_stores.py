@@ -96,6 +96,7 @@ def _good_store(path: Path) -> bytes:
                 "name": "web",
                 "image": {**IMAGE, "version": "latest"},
                 "health_probe": {"protocol": "tcp", "port": 22},
+                "single_placement_group": False,  # more than 100 instances (azure-behaviour-2 D9)
                 "instances": [f"web-{i:03d}" for i in range(200)],
             },
         )["rc"]

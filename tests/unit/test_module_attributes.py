@@ -56,6 +56,15 @@ BUILD = {
 }
 
 
+AGENT_TYPE = "Microsoft.Azure.Monitor.AzureMonitorLinuxAgent"
+AGENT = {
+    "name": "monitor",
+    "publisher": "Microsoft.Azure.Monitor",
+    "type": "AzureMonitorLinuxAgent",
+    "type_handler_version": "1.0",
+}
+
+
 @dataclass
 class Case:
     """The calls that prepare the store, then the call under test (changing, unless the module only reads)."""
@@ -63,11 +72,18 @@ class Case:
     setup: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     args: dict[str, Any] = field(default_factory=dict)
     changes: bool = True
+    teardown: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # calls after, pass or fail
 
 
 CASES: dict[str, Case] = {
+    # It starts a process (port 0: a free port), which the teardown stops.
+    "arm_endpoint": Case(args={"port": 0}, teardown=[("arm_endpoint", {"state": "stopped"})]),
     "feature_registration": Case(args={}),
     "sim_clock": Case(args={"advance": "PT1H"}),
+    # dest under HOME, which _isolated points at the test's own folder.
+    "store_snapshot": Case(
+        setup=[("vm_image", {**IMAGE, "version": "1.0.0"}), ("vmss", BUILD)], args={"dest": "~/kept/snapshot.sqlite"}
+    ),
     "vm_image": Case(args={**IMAGE, "version": "1.0.0"}),
     "vm_image_info": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"})], args=IMAGE, changes=False),
     "vmss": Case(setup=[("vm_image", {**IMAGE, "version": "1.0.0"})], args=BUILD),
@@ -79,6 +95,15 @@ CASES: dict[str, Case] = {
             ("vm_image", {**IMAGE, "version": "1.0.0"}),
             ("vmss", BUILD),
             ("vm_image", {**IMAGE, "version": "1.1.0"}),
+        ],
+        args=SCALE_SET,
+    ),
+    # The monitoring agent on 1.0, then its publisher releases 1.1 (azure-behaviour-2 EX-1).
+    "vmss_extension_upgrade": Case(
+        setup=[
+            ("vm_image", {**IMAGE, "version": "1.0.0"}),
+            ("vmss", {**BUILD, "extensions": [AGENT], "simulation": {"extension_versions": {AGENT_TYPE: ["1.0"]}}}),
+            ("vmss", {**SCALE_SET, "simulation": {"extension_versions": {AGENT_TYPE: ["1.0", "1.1"]}}}),
         ],
         args=SCALE_SET,
     ),
@@ -221,6 +246,14 @@ def test_declared_attributes_hold_for_a_call(name: str, tmp_path: Path) -> None:
         assert rc == 0, f"{module} {args}: {result}"
         return result
 
+    try:
+        _check_declared(name, declared, case, call, store)
+    finally:
+        for module, args in case.teardown:
+            call(module, args)
+
+
+def _check_declared(name: str, declared: dict[str, dict[str, Any]], case: Case, call: Any, store: str) -> None:
     for module, args in case.setup:
         call(module, args)
     before = dump(store) if Path(store).exists() else None

@@ -175,6 +175,15 @@ def assert_refused_before_anything_is_written(
     module, args = TAKE_BOTH[module_name]
     names = {"resource_group": GOOD_RG, "name": GOOD_NAME, option: value}
     before = store.read_bytes(), _folder(store)
+    if "\x00" in value:
+        # From Python 3.12 syslog refuses a NUL, so ansible-core's log of the invocation fails the module (its
+        # message names no_target_syslog) before azsim.vmss sees the value. Refused and nothing written all the
+        # same; then as with no_target_syslog set (``_ansible_no_log``, what the controller sends for it), the
+        # value reaches azsim.vmss, whose own refusal is checked below on every Python.
+        result = call(module, {"store": str(store), **names, **args})
+        assert result["rc"] == 1 and result.get("failed") is True, result
+        assert (store.read_bytes(), _folder(store)) == before
+        args = {**args, "_ansible_no_log": True}
     result = call(module, {"store": str(store), **names, **args})
     assert result["rc"] == 1 and result.get("failed") is True, result
     assert result["msg"] == msg

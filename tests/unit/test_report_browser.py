@@ -30,7 +30,7 @@ from ansible_collections.azsim.vmss.tests.unit import _playbook_runner
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import Sim, fault
 
 # A browser process: the system tier (pyproject.toml), left out of `make units-fast`.
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.clients]
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = _playbook_runner.ROOT / "build" / "report-screenshot.png"

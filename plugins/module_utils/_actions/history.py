@@ -7,11 +7,12 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, address
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
 
 
 class HistoryResult(Outcome):
@@ -43,3 +44,12 @@ def upgrade_history(call: Call, resource_group: str, name: str, *, every_run: bo
         "instances": view["instances"],
         "now": view["now"],
     }
+
+
+def history_result(
+    call: Call, resource_group: str, name: str, *, every_run: bool = False, return_all_instances: bool = False
+) -> HistoryResult:
+    """Module ``vmss_upgrade_history``: ``upgrade_history``, its per-instance results bounded."""
+    result = upgrade_history(call, resource_group, name, every_run=every_run)
+    bound_result(cast(dict[str, Any], result), return_all_instances)
+    return result

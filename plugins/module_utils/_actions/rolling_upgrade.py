@@ -8,12 +8,18 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, address
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, platform, rollouts, run_start
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
+    conflicts,
+    orchestrator,
+    platform,
+    rollouts,
+    run_start,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -25,6 +31,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.protection impor
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
 
 NO_RUN_TO_CANCEL = "There is no ongoing Rolling Upgrade to cancel."  # azure-behaviour §3, cancel: Azure's 409 text
 # A check-mode plan runs the engine on a throw-away copy until the run ends, at most this long.
@@ -86,6 +93,9 @@ def start_os_rolling_upgrade(
     current = fleet.latest_run(key)
     before = _state(current)
     if orchestrator.is_active(current):
+        if current is not None and current["kind"] == "extension":
+            # azure-behaviour-2 D13, EX-5: an extension run holds the one rolling-upgrade slot; 409 either way.
+            conflicts.refuse_second_start(record["model"]["name"], current, "osRollingUpgrade")
         return {"msg": "A rolling upgrade is already in progress; returning it.", **_result(call, key, current, before)}
     reference = record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     pinned = catalogue.pinned_version(reference)
@@ -237,3 +247,12 @@ def os_rolling_upgrade(
     return start_os_rolling_upgrade(
         call, resource_group, name, wait=wait, wait_timeout=wait_timeout, fail_on_fault=fail_on_fault
     )
+
+
+def rolling_upgrade_result(
+    call: Call, resource_group: str, name: str, *, return_all_instances: bool = False, **options: Any
+) -> RunResult:
+    """Module ``vmss_os_rolling_upgrade``: ``os_rolling_upgrade``, its per-instance results bounded."""
+    result = os_rolling_upgrade(call, resource_group, name, **options)
+    bound_result(cast(dict[str, Any], result), return_all_instances)
+    return result

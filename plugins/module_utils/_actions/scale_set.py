@@ -1,6 +1,6 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Actions on a scale set itself: create, update, delete (the model and its instances) and read.
+"""Actions on a scale set itself: create, update, delete (the model and its instances); the read is scale_set_info.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Literal, Unpack
+from typing import Any, Literal, Unpack, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome
 from ansible_collections.azsim.vmss.plugins.module_utils._checks.model_changes import require_rolling_health_source
@@ -21,11 +21,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, platform
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, extension_platform, platform, repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as repair_policy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.capacity import check_capacity
 from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import DEFAULT_LOCATION
-from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import comparable_secrets, extensions_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
@@ -40,31 +42,24 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import I
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
     ScaleSetView,
-    list_records,
     load,
     load_instances,
     new_record,
     public_view,
-    record_key,
     scale_set_id,
     snapshot,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
+from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
 
 Presence = Literal["present", "absent"]
 
 
 class ScaleSetResult(Outcome, ScaleSetView, total=False):
     rolling_upgrade: dict[str, Any]
-
-
-class ScaleSetInfoResult(Outcome, total=False):
-    scale_sets: list[ScaleSetView]
-    exists: bool
-    vmss: dict[str, Any] | None
-    instances: list[dict[str, Any]]
-    simulator: dict[str, Any]
+    # The instance view's orchestrationServices (azure-behaviour-2 AR-8), empty without a repairs policy.
+    orchestration_services: list[dict[str, str]]
 
 
 def ensure_scale_set(
@@ -78,6 +73,8 @@ def ensure_scale_set(
 ) -> ScaleSetResult:
     """Create, update or delete a scale set, then roll out a model change as its upgrade mode says (§4)."""
     store = call.store
+    existing = fleet_of(store).record(scaleset.scale_set_id(call.subscription_id, resource_group, name).lower())
+    services_before = repair_policy.orchestration_services(existing) if existing else []
     result = _write_scale_set(call, resource_group, name, state, options)
     if state == "absent" or result["vmss"] is None:
         key = scaleset.scale_set_id(call.subscription_id, resource_group, name).lower()
@@ -100,6 +97,15 @@ def ensure_scale_set(
         result["rolling_upgrade"] = runs.latest_view(run, stored)
         result["after"] = {**result["after"], "rolling_upgrade_started": run["run_id"]}
     platform.reschedule(store, stored)
+    extension_platform.reschedule(store, key)  # azure-behaviour-2 EX-2: an automatic extension may now be behind
+    # azure-behaviour-2 §8: instances this write created or whose health it set, the policy or service it changed;
+    # the repairs they lead to happen as the clock moves (sim_clock reports them).
+    repairs.tick(store, key, act=False)
+    services = repair_policy.orchestration_services(stored)
+    result["orchestration_services"] = services
+    if services or services_before:  # AR-8, AR-9: a suspend or resume is a change
+        result["before"] = {**result["before"], "orchestration_services": services_before}
+        result["after"] = {**result["after"], "orchestration_services": services}
     return result
 
 
@@ -164,11 +170,13 @@ def _image_reference_of(record: Record) -> dict[str, Any]:
     return dict(record["model"]["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"])
 
 
-def _model_fingerprint(record: Record) -> str:
-    """What instances must take when it changes: the VM profile and the extensions' secrets."""
-    return json.dumps(
-        [record["model"]["properties"]["virtualMachineProfile"], record["extension_secrets"]], sort_keys=True
-    )
+def _model_fingerprint(record: Record, before: Record | None = None) -> str:
+    """What instances must take when it changes: the VM profile and the extensions' secrets (as compared with
+    ``before``'s: a fingerprint a migrated store holds as unknown is not a rotation)."""
+    secrets = record["extension_secrets"]
+    if before is not None:
+        secrets = comparable_secrets(secrets, before["extension_secrets"])
+    return json.dumps([record["model"]["properties"]["virtualMachineProfile"], secrets], sort_keys=True)
 
 
 def _write_scale_set(
@@ -203,11 +211,12 @@ def _write_scale_set(
                 f"location: scale set {name} is in {record['model']['location']}; a scale set cannot move to "
                 f"{options.get('location')}"
             )
+    unchanged = None if creating else copy.deepcopy(record)
     fingerprint = None if creating else _model_fingerprint(record)
     old_reference = None if creating else _image_reference_of(record)
     old_mode = record["model"]["properties"]["upgradePolicy"]["mode"]
-    apply_options(record, options, subscription_id, store.fingerprint_key(), creating)
-    if fingerprint is not None and _model_fingerprint(record) != fingerprint:
+    apply_options(record, options, subscription_id, store.fingerprint_salt, creating)
+    if fingerprint is not None and _model_fingerprint(record, unchanged) != fingerprint:
         record["model_version"] += 1
         # azure-behaviour §1: mode Rolling keeps a health source, whichever module changes the model.
         require_rolling_health_source(record)
@@ -219,7 +228,11 @@ def _write_scale_set(
         # Resolving the image now makes a reference the catalogue lacks an error even before any instance,
         # on creation and when an update points the model at another image, as Azure refuses such a model.
         catalogue.resolve(store, _image_reference_of(record), record["model"]["location"])
-    instances = reconcile_instances(store, record, current, options.get("instances"))
+    # Before the instances are built: a million names must not cost a million instances first.
+    wanted = options.get("instances")
+    was_single = None if unchanged is None else unchanged["model"]["properties"].get("singlePlacementGroup", True)
+    check_capacity(record["model"], len(current) if wanted is None else len(wanted), len(current), was_single)
+    instances = reconcile_instances(store, record, current, wanted)
     zones = record["model"].get("zones") or []
     for instance in instances:
         if zones and instance["zone"] not in zones or not zones and instance["zone"] is not None:
@@ -240,24 +253,16 @@ def _write_scale_set(
     }
 
 
-def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> ScaleSetInfoResult:
-    """One scale set, or every scale set of a resource group."""
-    store, subscription_id = call.store, call.subscription_id
-    resource_group = check_resource_group(resource_group)
-    if name is not None:
-        name = check_scale_set_name(name)
-        record = load(store, subscription_id, resource_group, name)
-        records = [record] if record else []
-    else:
-        records = list_records(store, subscription_id, resource_group)
-    views = [public_view(r, load_instances(store, record_key(r))) for r in records]
-    result: ScaleSetInfoResult = {"changed": False, "scale_sets": views}
-    if name is not None:
-        result["exists"] = bool(views)
-        if views:
-            view = views[0]
-            result["vmss"], result["instances"] = view["vmss"], view["instances"]
-            result["simulator"] = view["simulator"]
-        else:
-            result["vmss"], result["instances"] = None, []
+def vmss_result(
+    call: Call, resource_group: str, name: str, *, return_all_instances: bool = False, **options: Any
+) -> ScaleSetResult:
+    """Module ``vmss``: ``ensure_scale_set``; ``before`` and ``after`` (changed, diff) keep every instance."""
+    result = ensure_scale_set(call, resource_group, name, **options)
+    bound_result(cast(dict[str, Any], result), return_all_instances)
     return result
+
+
+def scale_set_services(call: Call, resource_group: str, name: str) -> list[dict[str, str]]:
+    """The scale set's instance-view ``orchestrationServices`` (azure-behaviour-2 AR-8); [] if it does not exist."""
+    record = load(call.store, call.subscription_id, check_resource_group(resource_group), check_scale_set_name(name))
+    return repair_policy.orchestration_services(record) if record else []

@@ -38,10 +38,21 @@ def parse_duration(value: object, where: str) -> int:
             f"{where}: {value!r} is not an ISO 8601 duration; use a form like PT0S, PT30M, PT3H or P63D "
             "(weeks, days, hours, minutes, seconds; no months or years)"
         )
-    total = sum(int(n) * _UNITS[unit] for n, unit in _DURATION_PARTS.findall(text))
+    parts = _DURATION_PARTS.findall(text)
+    # int() of more than 4,300 digits raises ValueError (CPython's limit); any number past 10 digits (leading
+    # zeros aside) is past 100 years in every unit anyway.
+    if any(len(n.lstrip("0")) > 10 for n, _unit in parts):
+        raise InvalidInput(f"{where}: {_shown(value)} is longer than 100 years, which is not allowed")
+    total = sum(int(n) * _UNITS[unit] for n, unit in parts)
     if total > MAX_DURATION:
         raise InvalidInput(f"{where}: {value!r} is longer than 100 years, which is not allowed")
     return total
+
+
+def _shown(value: object) -> str:
+    """A value for an error message, cut short: a duration of thousands of digits is not repeated whole."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
 
 
 def format_duration(seconds: int) -> str:

@@ -55,10 +55,61 @@ def api_version_date(value: object) -> str | None:
     return match.group(1) if match else None
 
 
+# The Compute API versions of Microsoft.Compute/virtualMachineScaleSets that the REST API specification publishes
+# (Azure/azure-rest-api-specs, specification/compute/resource-manager/Microsoft.Compute/Compute/{stable,preview},
+# the folders with the scale set operations; azure-behaviour-2 §0 SPEC2609 is the newest). Azure answers any
+# other version with 400 NoRegisteredProviderFound, and one not of the form YYYY-MM-DD with
+# InvalidApiVersionParameter.
+KNOWN_API_VERSIONS = (
+    "2015-06-15",
+    "2016-03-30",
+    "2016-04-30-preview",
+    "2017-03-30",
+    "2017-12-01",
+    "2018-04-01",
+    "2018-06-01",
+    "2018-10-01",
+    "2019-03-01",
+    "2019-07-01",
+    "2019-12-01",
+    "2020-06-01",
+    "2020-12-01",
+    "2021-03-01",
+    "2021-04-01",
+    "2021-07-01",
+    "2021-11-01",
+    "2022-03-01",
+    "2022-08-01",
+    "2022-11-01",
+    "2023-03-01",
+    "2023-07-01",
+    "2023-09-01",
+    "2024-03-01",
+    "2024-07-01",
+    "2024-11-01",
+    "2025-04-01",
+    "2025-11-01",
+    "2026-04-01",
+    "2026-09-01",
+)
+
+
 def check_api_version(value: object, where: str = "api_version") -> str:
-    """A Compute API version as given, or InvalidInput naming ``where`` and the form allowed."""
+    """A Compute API version the specification knows, or InvalidInput naming ``where`` and what is allowed."""
+    known = f"{KNOWN_API_VERSIONS[0]} to {KNOWN_API_VERSIONS[-1]}: {', '.join(KNOWN_API_VERSIONS)}"
     if api_version_date(value) is None:
-        raise InvalidInput(f"{where}: {value!r} is not a Compute API version; use {API_VERSION_FORM}")
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:40] + "..."
+        raise InvalidInput(
+            f"{where}: {shown} is not a Compute API version; use {API_VERSION_FORM}, one of {known}",
+            code="InvalidApiVersionParameter",
+            option=where,
+        )
+    if value not in KNOWN_API_VERSIONS:
+        raise InvalidInput(
+            f"{where}: no Compute API version {value!r} is registered for virtualMachineScaleSets; use one of {known}",
+            code="NoRegisteredProviderFound",
+            option=where,
+        )
     return str(value)
 
 

@@ -14,10 +14,12 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
     agenda,
+    extension_platform,
     hook_gate,
     orchestrator,
     platform,
     registrations,
+    repairs,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, Handler
 from ansible_collections.azsim.vmss.plugins.module_utils._model import features
@@ -29,11 +31,13 @@ def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
     """A run's agenda fell due: step it, and once it ended let the platform plan its next run."""
     key = event.payload["scale_set"]
     reports = orchestrator.step(store, key, event.payload["run_id"])
+    reports += repairs.tick(store, key)  # azure-behaviour-2 §8: the step may have changed an instance's health
     fleet = fleet_of(store)
     run = fleet.run(key, event.payload["run_id"])
     record = fleet.record(key)
     if run is not None and record is not None and not orchestrator.is_active(run):
         platform.reschedule(store, record)  # a newer image may have appeared while the run was going
+        extension_platform.reschedule(store, key)  # part 2 EX-5: a platform extension run waited for the slot
     return reports
 
 
@@ -43,6 +47,10 @@ HANDLERS: dict[str, Handler] = {
     agenda.EVENT_KIND: on_run_step,
     # Lifecycle-hook events reach waitUntil: the default action decides them (azure-behaviour-2 LH-13).
     hook_gate.EVENT_KIND: hook_gate.on_default,
+    # Extension runs the platform starts (part 2 EX-2).
+    extension_platform.EVENT_KIND: extension_platform.on_extension_rollout,
+    # Automatic instance repairs (part 2 §8): a repair ends or a grace period runs out.
+    repairs.EVENT_KIND: repairs.on_repairs,
     # Feature and provider registration (§6): a transition completes when its event falls due.
     features.FEATURE_EVENT: registrations.on_feature_state,
     features.PROVIDER_EVENT: registrations.on_provider_state,

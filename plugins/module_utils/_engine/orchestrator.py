@@ -38,6 +38,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import 
     same_phase,
     take_batch,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import upgrade_extensions
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
     IN_PROGRESS_CODE,
     ScaleSetRef,
@@ -54,6 +55,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
     run_surges,
     surge_instance,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
@@ -65,6 +67,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.health import he
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import find_event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import note_state_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
     FAILED_RESULTS,
@@ -152,6 +155,8 @@ class _Context:
         }
 
     def report(self, kind: str, **details: Any) -> None:
+        if self.run["kind"] == "extension":  # sim_clock tells extension runs apart (design.md round 2)
+            details["run_kind"] = "extension"
         self.reports.append(
             {"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"], **details}
         )
@@ -317,10 +322,14 @@ class _Context:
             if instance is None or flight is None or flight["phase"] != "reimaging":
                 continue
             fault = run["faults"].get(iid, {})
-            self.reimage_disk(instance, flight)
-            failed = self.rerun_extensions(instance, flight, fault)
-            if failed and "surge" in flight:
-                flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
+            if run["kind"] == "extension":  # azure-behaviour-2 §7: only the outdated extensions change
+                failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
+                failed = upgrade_extensions(self.record, instance, failing, run.get("extensions"))
+            else:
+                self.reimage_disk(instance, flight)
+                failed = self.rerun_extensions(instance, flight, fault)
+                if failed and "surge" in flight:
+                    flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
             flight["phase"] = "booting"
             when = self.boot_instance(instance, flight, fault, failed)
             if when is not None:
@@ -365,6 +374,7 @@ class _Context:
         expired = set(self.run["expired_extensions"])
         instance["extensions"] = self.provision(set(fault.get("extension_failure", [])) | expired)
         failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
+        install(self.record, instance, {e["name"] for e in instance["extensions"]} - set(failed))  # part 2 EX-1
         instance["provisioning_state"] = "Failed" if failed else "Succeeded"
         # An expired credential fails the instance for good: no automatic rollback (§4, credentials).
         flight["credential"] = bool(expired & set(failed))
@@ -529,6 +539,7 @@ class _Context:
         outcome = self.run["outcome"][iid]
         outcome["result"] = result
         outcome["resolved"] = self.now
+        note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
         if not keep_flight:
             flight = self.run["flight"].pop(iid, None)
             if flight and flight.get("credential"):

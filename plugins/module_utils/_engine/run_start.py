@@ -13,7 +13,7 @@ from typing import Any
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order, phased
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import automatic_run_surges
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, extension_versions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import health_wait, read_at_start
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import expired_credentials
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
@@ -42,7 +42,8 @@ def start_run(
     started_by: StartedBy,
     names: list[str] | None = None,
 ) -> Run | None:
-    """Start an OS upgrade (``kind='os'``) or a model rollout (``kind='model'``); None if nothing to do.
+    """Start an OS upgrade (``kind='os'``), a model rollout (``kind='model'``) or an extension rolling upgrade
+    (``kind='extension'``); None if nothing to do.
 
     The target OS image version is resolved here, once, and recorded exactly.
     """
@@ -61,6 +62,13 @@ def start_run(
     if kind == "os":
         target_version: str | None = catalogue.resolve(store, reference, model["location"])
         candidates = [i for i in unprotected if i["os_disk"]["image_version"] != target_version]
+        gated = True
+    elif kind == "extension":
+        # azure-behaviour-2 EX-1: instances already on the latest extension versions are not affected; the
+        # platform's own runs take only the extensions with enableAutomaticUpgrade (EX-2).
+        target_version = None
+        only = extension_versions.automatic(record) if started_by == "Platform" else None
+        candidates = [i for i in unprotected if extension_versions.outdated(record, i, only)]
         gated = True
     else:
         pinned = catalogue.pinned_version(reference)
@@ -137,6 +145,8 @@ def start_run(
         "breach_error": None,
         "rollback_errors": [],
     }
+    if kind == "extension" and started_by == "Platform":
+        run["extensions"] = extension_versions.automatic(record)
     for instance_id, fault in run["faults"].items():
         if "unhealthy_at" in fault:
             push(run, now + fault["unhealthy_at"], "unhealthy", [instance_id])

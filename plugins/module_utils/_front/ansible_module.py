@@ -23,9 +23,16 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
-from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
+from ansible_collections.azsim.vmss.plugins.module_utils._common.libraries import (
+    HAS_JSONSCHEMA,
+    JSONSCHEMA_IMPORT_ERROR,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
+    check_resource_group,
+    check_scale_set_name,
+    check_subscription_id,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
-from ansible_collections.azsim.vmss.plugins.module_utils._model.schema import HAS_JSONSCHEMA, JSONSCHEMA_IMPORT_ERROR
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store, default_path
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -193,6 +200,9 @@ class AzsimModule:
         path = params.get("store") or default_path()
         subscription = params.get("subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID") or DEFAULT_SUBSCRIPTION
         try:
+            check_subscription_id(
+                subscription, "subscription_id" if params.get("subscription_id") else "AZURE_SUBSCRIPTION_ID"
+            )
             self._check_names(params)
             commit = not (self.module.check_mode or self.read_only)
             # A read never creates, migrates or converts the store. A write that will not commit (check

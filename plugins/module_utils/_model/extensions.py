@@ -11,7 +11,8 @@ import heapq
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import UNKNOWN
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionSecret, ExtensionState, Record
 
 HEALTH_EXTENSION_PUBLISHER = "Microsoft.ManagedServices"
 HEALTH_EXTENSION_TYPES = ("ApplicationHealthLinux", "ApplicationHealthWindows")
@@ -82,6 +83,21 @@ def _cycle(waiting: dict[str, set[str]], names: list[str]) -> list[str]:
         if step in path:
             return path[path.index(step) :] + [step]
         path.append(step)
+
+
+def comparable_secrets(
+    secrets: dict[str, ExtensionSecret], before: dict[str, ExtensionSecret]
+) -> dict[str, ExtensionSecret]:
+    """``secrets`` as they compare with ``before`` to tell a rotation: a fingerprint that ``before`` holds as
+    UNKNOWN (a store migrated from schema 3, whose old fingerprint could not be converted without the
+    secret) counts as unchanged, so the first write after the upgrade records it without a new model."""
+    out: dict[str, ExtensionSecret] = {}
+    for name, secret in secrets.items():
+        old = before.get(name, {}).get("protected_settings_fingerprint")
+        if old == UNKNOWN and secret.get("protected_settings_fingerprint") is not None:
+            secret = {**secret, "protected_settings_fingerprint": UNKNOWN}
+        out[name] = secret
+    return out
 
 
 def expired_credentials(record: Record, now: int) -> set[str]:

@@ -31,8 +31,21 @@ class InstanceFaults(TypedDict, total=False):
 
 
 def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[str]) -> None:
-    """Fault rules must name existing instances and extensions; checked when the scale set is saved."""
+    """Fault rules must name existing instances and extensions; checked when the scale set is saved.
+
+    Their values too: what ``pick`` reads in every later run (``delay``, ``at``, ``probability``) is refused
+    now, so that a stored rule can never make the runs of the scale set fail.
+    """
     for index, rule in enumerate(rules):
+        for option in ("delay", "at"):
+            if rule.get(option) is not None:
+                parse_duration(rule[option], f"simulation.faults[{index}].{option}")
+        probability = rule.get("probability")
+        # NaN passes the schema's minimum and maximum (every comparison with NaN is false) and json stores it bare.
+        if probability is not None and not (isinstance(probability, (int, float)) and 0 <= probability <= 1):
+            raise InvalidInput(
+                f"simulation.faults[{index}].probability: {probability!r} is not allowed; use a number from 0 to 1"
+            )
         for name in rule.get("instances") or []:
             if name not in names:
                 raise InvalidInput(
@@ -59,6 +72,8 @@ def pick(
     for index, rule in enumerate(rules):
         if rule.get("image_version") and rule["image_version"] != target_version:
             continue
+        if rule["type"] == "repair_failure":
+            continue  # not a run's fault: automatic repairs read it (_model/repairs.py repair_fails)
         if rule.get("instances"):
             wanted = set(rule["instances"])
             chosen = [i for i in ordered if i["name"] in wanted]

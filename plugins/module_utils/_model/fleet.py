@@ -46,6 +46,12 @@ class Fleet:
             self._by_id[key] = {i["instance_id"]: i for i in self.instances(key)}
         return self._by_id[key]
 
+    def reindex(self, key: str) -> None:
+        """An instance got a new instance id (a Replace repair): keep ``instances`` in id order, rebuild ``by_id``."""
+        self.instances(key).sort(key=lambda i: int(i["instance_id"]))
+        self._by_id.pop(key, None)
+        self._dirty.add(key)
+
     def touch(self, key: str) -> None:
         """The record or instances of ``key`` changed: write them back at commit."""
         self._dirty.add(key)

@@ -12,9 +12,10 @@ import hashlib
 from typing import Any, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_instance_name
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_disk_name, check_instance_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import normalize_custom_metrics
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     expired_credentials,
     extensions_of,
@@ -129,6 +130,7 @@ def _data_disks(value: Any, where: str) -> list[WantedDisk]:
         raise InvalidInput(f"{where}: give a list of dicts with {', '.join(DATA_DISK_KEYS)}")
     out: list[WantedDisk] = []
     luns: set[int] = set()
+    names: set[str] = set()
     for index, disk in enumerate(value):
         if not isinstance(disk, dict):
             raise InvalidInput(f"{where}[{index}]: give a dict with {', '.join(DATA_DISK_KEYS)}")
@@ -144,7 +146,13 @@ def _data_disks(value: Any, where: str) -> list[WantedDisk]:
         size = disk.get("disk_size_gb", 128)
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 32767:
             raise InvalidInput(f"{where}[{index}].disk_size_gb: {size!r} is not allowed; use 1 to 32767")
-        out.append({"lun": lun, "name": disk.get("name"), "disk_size_gb": size})
+        name = disk.get("name")
+        if name is not None:
+            check_disk_name(name, f"{where}[{index}].name")
+            if name.lower() in names:  # a disk is a resource of its own: Azure's names are unique, ignoring case
+                raise InvalidInput(f"{where}[{index}].name: {name!r} is listed twice; data disk names must be unique")
+            names.add(name.lower())
+        out.append({"lun": lun, "name": name, "disk_size_gb": size})
     return out
 
 
@@ -190,6 +198,7 @@ def create_instance(
         instance["protection_policy"] = wanted["protection"]
     if wanted["custom_metrics"] is not None:
         instance["custom_metrics"] = wanted["custom_metrics"]
+    install(record, instance)  # a new instance gets the extension versions released now (part 2 EX-1)
     return instance
 
 

@@ -8,15 +8,14 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
-import json
+from collections.abc import Callable
 from typing import Any, TypedDict, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import fingerprint
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration, parse_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import check_api_version, parse_version
-from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_service_fabric_extension,
@@ -58,6 +57,8 @@ class ScaleSetOptions(TypedDict, total=False):
     instances: list[Any] | None
     simulation: dict[str, Any] | None
     lifecycle_hooks: list[dict[str, Any]] | None
+    automatic_repairs: dict[str, Any] | None
+    orchestration_service: str | None
 
 
 def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, Any]:
@@ -82,12 +83,12 @@ def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, A
 
 
 def _extension_models(
-    extensions: list[dict[str, Any]], fingerprint_key: bytes
+    extensions: list[dict[str, Any]], salt: Callable[[], bytes]
 ) -> tuple[list[dict[str, Any]], dict[str, ExtensionSecret]]:
     """REST extensions and their secret fingerprints from the ``extensions`` option.
 
-    A fingerprint is an HMAC under the store's own random key, so that reading the store does not
-    let anyone test guesses of a protected setting; it only tells that the settings changed.
+    A fingerprint (``_common.fingerprint``: scrypt under the store's random salt) only tells that the
+    settings changed; each guess tested against it costs a memory-hard KDF.
     """
     models: list[dict[str, Any]] = []
     secrets: dict[str, ExtensionSecret] = {}
@@ -102,6 +103,9 @@ def _extension_models(
             "typeHandlerVersion": ext["type_handler_version"],
             "autoUpgradeMinorVersion": True,
         }
+        if ext.get("enable_automatic_upgrade") is not None:
+            # azure-behaviour-2 EX-2: the platform upgrades such an extension when a newer version is released.
+            props["enableAutomaticUpgrade"] = bool(ext["enable_automatic_upgrade"])
         if ext.get("provision_after_extensions"):
             props["provisionAfterExtensions"] = list(ext["provision_after_extensions"])
         if ext.get("settings") is not None:
@@ -111,11 +115,7 @@ def _extension_models(
         protected = ext.get("protected_settings")
         secrets[ext["name"]] = {
             "credential_expiry": parse_timestamp(expiry, f"{where}.credential_expiry") if expiry else None,
-            "protected_settings_hmac": (
-                hmac.new(fingerprint_key, json.dumps(protected, sort_keys=True).encode(), hashlib.sha256).hexdigest()
-                if protected
-                else None
-            ),
+            "protected_settings_fingerprint": fingerprint(protected, salt()) if protected else None,
         }
     sequence(models)
     return models, secrets
@@ -228,11 +228,11 @@ def _apply_service_fabric(record: Record, value: dict[str, Any]) -> None:
     model["properties"]["virtualMachineProfile"]["extensionProfile"] = {"extensions": current}
 
 
-def _apply_extensions(record: Record, params: ScaleSetOptions, fingerprint_key: bytes) -> None:
+def _apply_extensions(record: Record, params: ScaleSetOptions, salt: Callable[[], bytes]) -> None:
     profile = record["model"]["properties"]["virtualMachineProfile"]
     extensions_option = params.get("extensions")
     if extensions_option is not None:
-        extensions, secrets = _extension_models(extensions_option, fingerprint_key)
+        extensions, secrets = _extension_models(extensions_option, salt)
         record["extension_secrets"] = secrets
         profile["extensionProfile"] = {"extensions": extensions}
     service_fabric = params.get("service_fabric")
@@ -286,21 +286,28 @@ def _apply_lifecycle_hooks(record: Record, params: ScaleSetOptions) -> None:
 
 
 def apply_options(
-    record: Record, params: ScaleSetOptions, subscription_id: str, fingerprint_key: bytes, creating: bool
+    record: Record, params: ScaleSetOptions, subscription_id: str, salt: Callable[[], bytes], creating: bool
 ) -> None:
-    """Write the given options into the record; options left unset keep their current value."""
+    """Write the given options into the record; options left unset keep their current value.
+
+    ``salt`` gives the store's salt for fingerprints of protected settings (made when first asked for)."""
     api_version = params.get("api_version")
-    if api_version:
+    if api_version is not None:
         record["api_version"] = check_api_version(api_version)
     os_type = params.get("os_type")
     if os_type:
         record["os_type"] = os_type
     _apply_image(record, params, subscription_id, creating)
     _apply_os_profile(record, params)
-    _apply_extensions(record, params, fingerprint_key)
+    _apply_extensions(record, params, salt)
     _apply_health_probe(record, params)
     _apply_placement(record, params)
     _apply_simulation(record, params)
     _apply_lifecycle_hooks(record, params)
+    # azure-behaviour-2 §8: the repairs policy (AR-1, AR-7), its requirements on the whole model (AR-2), then
+    # setOrchestrationServiceState (AR-9, AR-11).
+    repairs.apply_policy(record, params.get("automatic_repairs"))
+    repairs.check_requirements(record)
+    repairs.set_service(record, params.get("orchestration_service"))
     validate(record["model"], VMSS_SCHEMA)
     sequence(extensions_of(record["model"]), "properties.virtualMachineProfile.extensionProfile.extensions")

@@ -36,7 +36,8 @@ class ServiceFabric(TypedDict):
 
 class ExtensionSecret(TypedDict, total=False):
     credential_expiry: int | None
-    protected_settings_hmac: str | None
+    # _common.fingerprint's text, or UNKNOWN in a store migrated from schema 3 until the settings are given again.
+    protected_settings_fingerprint: str | None
 
 
 class Simulation(TypedDict):
@@ -49,6 +50,8 @@ class Simulation(TypedDict):
     # How many instances beyond N the subscription's quota has room for; none set: no limit (azure-behaviour-2
     # MS-7, the simulated quota a maxSurge batch is checked against).
     surge_quota: NotRequired[int]
+    # What extension publishers released in the region, by "<publisher>.<type>" (azure-behaviour-2 EX-1).
+    extension_versions: NotRequired[dict[str, list[str]]]
 
 
 class PlatformState(TypedDict):
@@ -56,6 +59,28 @@ class PlatformState(TypedDict):
 
     last_target: str
     last_run_at: int
+
+
+RepairAction = Literal["Replace", "Restart", "Reimage"]
+
+
+class Repair(TypedDict):
+    """A repair under way (azure-behaviour-2 AR-6): it ends, well or not, at ``until``."""
+
+    action: RepairAction
+    started: int
+    until: int
+
+
+class RepairsState(TypedDict):
+    """What the repair engine keeps for a scale set with an automaticRepairsPolicy (azure-behaviour-2 §8)."""
+
+    suspended: bool
+    # Instance id -> when its grace period ends (AR-5): after creation, an upgrade, a repair.
+    grace_until: dict[str, int]
+    repairing: dict[str, Repair]
+    # Host name (the slot a repair keeps) -> repairs in a row that ended unhealthy (AR-10).
+    failures: dict[str, int]
 
 
 class Record(TypedDict):
@@ -73,6 +98,7 @@ class Record(TypedDict):
     model_version: int
     platform: NotRequired[PlatformState | None]
     automatic_os_upgrade_enabled_at: NotRequired[int | None]
+    repairs: NotRequired[RepairsState]
 
 
 class OsDisk(TypedDict):
@@ -126,3 +152,5 @@ class Instance(TypedDict):
     protection_policy: NotRequired[ProtectionPolicy]
     # AH-9: present once the user sets what the application reports; read it through _model/custom_metrics.py.
     custom_metrics: NotRequired[CustomMetrics]
+    # Extension name -> version installed, where it is not the model's typeHandlerVersion (EX-1).
+    extension_versions: NotRequired[dict[str, str]]

@@ -19,8 +19,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import Ro
 # azure-behaviour §3, run status (``runningStatus.code``).
 RunStatus = Literal["RollingForward", "RollingBack", "Completed", "Faulted", "Cancelled"]
 ACTIVE: tuple[RunStatus, ...] = ("RollingForward", "RollingBack")
-# An OS image upgrade (§3, §4) or a rollout of another model change (§4, model changes).
-RunKind = Literal["os", "model"]
+# An OS image upgrade (§3, §4), a rollout of another model change (§4, model changes), or an extension
+# rolling upgrade (part 2 §7: the same rolling slot and policy, never in osUpgradeHistory).
+RunKind = Literal["os", "model", "extension"]
 # ``startedBy`` in osUpgradeHistory (§5); the simulator never records Unknown.
 StartedBy = Literal["User", "Platform"]
 LastAction = Literal["Start", "Cancel"]
@@ -160,3 +161,5 @@ class Run(TypedDict):
     # maxSurge: batched id -> id of the instance that replaced it (azure-behaviour-2 D10).
     replaced: NotRequired[dict[str, str]]
     hook_batch: NotRequired[HeldBatch | None]
+    # An extension run started by the platform upgrades only the extensions with enableAutomaticUpgrade (EX-2).
+    extensions: NotRequired[list[str]]

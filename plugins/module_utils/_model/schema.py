@@ -12,7 +12,6 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
@@ -24,11 +23,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import VERSION_BODY, VERSION_PATTERN
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
-
-# Imported where a document is validated: tasks that validate nothing (the clock, history, a run)
-# skip its import, a sizeable part of a module's start-up.
-HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None
-JSONSCHEMA_IMPORT_ERROR: str | None = None if HAS_JSONSCHEMA else "No module named 'jsonschema'"
 
 # Patterns end in (?!\n)$: jsonschema matches with re.search, where a bare $ also matches before a final newline.
 # Durations, image versions, locations and names use the patterns of the functions that check the options
@@ -109,6 +103,7 @@ _EXTENSION = {
                 "type": {"type": "string", "minLength": 1},
                 "typeHandlerVersion": {"type": "string", "pattern": r"^\d+\.\d+(?!\n)$"},
                 "autoUpgradeMinorVersion": _BOOL,
+                "enableAutomaticUpgrade": _BOOL,
                 "provisionAfterExtensions": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                 "settings": {"type": "object"},
             },
@@ -208,6 +203,7 @@ _FAULT = {
                 "extension_failure",
                 "rollback_failure",
                 "unhealthy_at",
+                "repair_failure",
             ]
         },
         "instances": {"type": "array", "items": {"type": "string", "minLength": 1}},
@@ -238,6 +234,16 @@ SIMULATION_SCHEMA: dict[str, Any] = {
         "rollout_delay": {"type": "string", "pattern": DURATION_PATTERN},
         "faults": {"type": "array", "items": _FAULT},
         "surge_quota": {"type": "integer", "minimum": 0, "maximum": 1000000},
+        # azure-behaviour-2 EX-1: the versions each extension type's publisher released in the region.
+        "extension_versions": {
+            "type": "object",
+            "propertyNames": {"pattern": r"^[^.\s]+(\.[^.\s]+)+(?!\n)$"},
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "string", "pattern": r"^\d+(\.\d+){1,3}(?!\n)$"},
+                "uniqueItems": True,
+            },
+        },
     },
 }
 
@@ -269,7 +275,7 @@ def _explain(error: Any) -> str:
 
 def validate(doc: Any, schema: dict[str, Any], root: str = "") -> None:
     """Raise InvalidInput naming the JSON path of the first error, in a stable order."""
-    import jsonschema  # pylint: disable=import-outside-toplevel  # see HAS_JSONSCHEMA
+    import jsonschema  # pylint: disable=import-outside-toplevel  # only where a document is validated (_common.libraries)
 
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.validator))

@@ -104,7 +104,7 @@ def check_owner(path: str, name: str, st: os.stat_result) -> None:
         )
 
 
-def _check_folder(path: str) -> None:
+def _check_folder(path: str, what: str = "store") -> None:
     """The store's folder: this user's or root's, and not writable by others unless sticky (as /tmp)."""
     folder = os.path.dirname(path)
     try:
@@ -113,15 +113,25 @@ def _check_folder(path: str) -> None:
         return  # reported by whatever fails next, with its own reason
     if st.st_uid not in (os.geteuid(), 0):
         raise StoreError(
-            f"store {path}: its folder {folder} is owned by uid {st.st_uid}, neither this user (uid {os.geteuid()}) "
+            f"{what} {path}: its folder {folder} is owned by uid {st.st_uid}, neither this user (uid {os.geteuid()}) "
             f"nor root; nothing was written. chown it to this user, or point the store option at a folder of your own"
         )
     if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
         raise StoreError(
-            f"store {path}: its folder {folder} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o}) "
+            f"{what} {path}: its folder {folder} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o}) "
             f"without the sticky bit, so another user could replace the store; nothing was written. Run chmod go-w "
             f"{folder} (or chmod +t), or point the store option at a folder of your own"
         )
+
+
+def check_folder(path: str, what: str) -> None:
+    """The folder of ``path`` (a store or a snapshot) as ``prepare_file`` checks a store's."""
+    _check_folder(path, what)
+
+
+def make_folders(folder: str) -> list[str]:
+    """``folder`` and the folders above it that are missing, each made 0700; the ones made, deepest first."""
+    return _make_folders(folder)
 
 
 def _make_folders(folder: str) -> list[str]:

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
+from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES, UNKNOWN
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     APPLICATION_ID,
     check_ours,
@@ -36,7 +37,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import 
     check_sidecars_belong,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # The virtual clock of a new store starts here (2025-01-01T00:00:00Z), never at the wall clock.
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
@@ -71,6 +72,17 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE TABLE resources (id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, parent TEXT NOT NULL,"
         " doc TEXT NOT NULL)",
         "CREATE INDEX resources_by_parent ON resources (parent, id)",
+    ],
+    # Fingerprints of protected settings were HMACs under a key kept in the store itself, so the store alone
+    # confirmed a guess. The key goes; an old fingerprint cannot become a new one without the secret, so it is
+    # marked unknown and the next write that gives the settings records the new one (docs/reliability.md §5).
+    4: [
+        "UPDATE scale_sets SET doc = json_set(doc, '$.extension_secrets', json((SELECT json_group_object(e.key,"
+        " json_object('credential_expiry', json_extract(e.value, '$.credential_expiry'),"
+        " 'protected_settings_fingerprint', CASE WHEN json_extract(e.value, '$.protected_settings_hmac') IS NULL"
+        f" THEN NULL ELSE '{UNKNOWN}' END)) FROM json_each(doc, '$.extension_secrets') AS e)))"
+        " WHERE json_type(doc, '$.extension_secrets') = 'object'",
+        "DELETE FROM meta WHERE key = 'fingerprint_key'",
     ],
 }
 
@@ -172,6 +184,11 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    @property
+    def created(self) -> bool:
+        """Whether this call made the store file (nothing has committed to it yet)."""
+        return self._created is not None
 
     # -- transactions ----------------------------------------------------------------------------
 
@@ -283,14 +300,14 @@ class Store:
             self.conn.execute("UPDATE meta SET value = ? WHERE key = 'now'", (str(self._now),))
             self._now_dirty = False
 
-    def fingerprint_key(self) -> bytes:
-        """This store's random key for fingerprints of secrets, made on first use."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'fingerprint_key'").fetchone()
+    def fingerprint_salt(self) -> bytes:
+        """This store's random salt for fingerprints of secrets (``_common.fingerprint``), made on first use."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'fingerprint_salt'").fetchone()
         if row is not None:
             return bytes.fromhex(row[0])
-        key = os.urandom(32)
-        self.conn.execute("INSERT INTO meta (key, value) VALUES ('fingerprint_key', ?)", (key.hex(),))
-        return key
+        salt = os.urandom(SALT_BYTES)
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('fingerprint_salt', ?)", (salt.hex(),))
+        return salt
 
     # -- the event queue -------------------------------------------------------------------------
 
@@ -382,6 +399,25 @@ class Store:
             args.append(limit)
         return [json.loads(row[0]) for row in self.conn.execute(sql, args).fetchall()]
 
+    def clear(self) -> dict[str, int]:
+        """Every resource, run and pending event gone and the clock at the start: a new store's content.
+
+        The store's own keys (schema, fingerprint key) stay. Rows removed, by table.
+        """
+        tables = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'sqlite_sequence')"
+                " ORDER BY name"
+            )
+        ]
+        removed = {}
+        for table in tables:
+            removed[table] = int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            self.conn.execute(f"DELETE FROM {table}")
+        self.set_now(EPOCH)
+        return removed
+
     def delete_docs(self, table: str, where: dict[str, Any]) -> None:
         clause = " AND ".join(f"{column} = ?" for column in where)
         self.conn.execute(f"DELETE FROM {table} WHERE {clause}", tuple(where.values()))
@@ -400,6 +436,11 @@ def _use_wal(path: str, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")  # waits, within the busy timeout, until the writer is done
         conn.execute("ROLLBACK")
     raise StoreError(f"store {path}: could not switch to WAL journal mode; another process keeps it locked")
+
+
+def migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]] | None = None) -> None:
+    """``_migrate`` for another connection than a Store's (a snapshot loaded into memory); ``path`` names it."""
+    _migrate(path, conn, MIGRATIONS if steps is None else steps)
 
 
 def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -> None:

@@ -16,15 +16,22 @@ import json
 import logging
 import re
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._common.names import is_subscription_id
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
+    admin,
     auth,
+    openapi,
     routes_compute,
     routes_groups,
     routes_hooks,
@@ -34,6 +41,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, from_azsim, internal
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Request, Response, Settings
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.requestlog import RequestLog
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.wallclock import ScaledClock
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 LOG = logging.getLogger("azsim.vmss.arm")
 MAX_BODY = 4 * 1024 * 1024
@@ -67,6 +77,11 @@ def _route(methods: str, pattern: str, handler: Handler, arm: bool = True, api_v
     return Route(tuple(methods.split()), re.compile(f"^{pattern}$", re.IGNORECASE), handler, arm, api_version)
 
 
+def openapi_json(ctx: Ctx, params: dict[str, str]) -> Response:
+    """The OpenAPI 3 document of every route this endpoint serves, made from the route table."""
+    return Response(200, openapi.document(ROUTES, ctx.settings.base_url))
+
+
 ROUTES: tuple[Route, ...] = (
     _route("GET", r"/metadata/endpoints", routes_resources.metadata_endpoints, arm=False),
     _route(
@@ -87,6 +102,9 @@ ROUTES: tuple[Route, ...] = (
         "POST", rf"/(?P<tenant>{_SEG})/oauth2(?:/v2\.0)?/token", routes_resources.token, arm=False, api_version=False
     ),
     _route("GET POST", r"/azsim/clock", routes_resources.clock, arm=False, api_version=False),
+    _route("GET", r"/azsim/requests", admin.requests, arm=False, api_version=False),
+    _route("POST", r"/azsim/reset", admin.reset, arm=False, api_version=False),
+    _route("GET", r"/azsim/openapi\.json", openapi_json, arm=False, api_version=False),
     _route("GET", r"/subscriptions", routes_resources.list_subscriptions),
     _route("GET", r"/tenants", routes_resources.list_tenants),
     _route("GET", _SUB, routes_resources.get_subscription),
@@ -103,6 +121,8 @@ ROUTES: tuple[Route, ...] = (
     _route("DELETE", _VMSS, routes_compute.delete_scale_set),
     _route("GET", rf"{_VMSS}/virtualMachines", routes_compute.list_vms),
     _route("POST", rf"{_VMSS}/osRollingUpgrade", routes_compute.start_os_upgrade),
+    _route("POST", rf"{_VMSS}/extensionRollingUpgrade", routes_compute.start_extension_upgrade),
+    _route("POST", rf"{_VMSS}/setOrchestrationServiceState", routes_compute.set_orchestration_service_state),
     _route("POST", rf"{_VMSS}/rollingUpgrades/cancel", routes_compute.cancel_upgrade),
     _route("GET", rf"{_VMSS}/rollingUpgrades/latest", routes_compute.latest_upgrade),
     _route("GET", rf"{_VMSS}/osUpgradeHistory", routes_compute.os_upgrade_history),
@@ -174,8 +194,11 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
 class ArmApp:
     """The endpoint as a WSGI callable."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, wall: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self.log = RequestLog()
+        # Clock "scaled": the wall clock is read here, at the edge, and nowhere below (wallclock.py).
+        self.scaled = ScaledClock(settings.clock_scale, wall) if settings.clock == "scaled" else None
 
     def _request(self, environ: dict[str, Any]) -> Request:
         headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
@@ -215,14 +238,34 @@ class ArmApp:
             auth.require_bearer(
                 request.headers, self.settings.files.token_key, self.settings.base_url, identity.tenant_id
             )
-        response = route.handler(Ctx(request, self.settings), params)
+        subscription = params.get("subscription")
+        if subscription is not None and not is_subscription_id(subscription):
+            # What Azure answers for a subscription segment that is not a GUID (before it looks the resource up).
+            raise ArmError(
+                400,
+                "InvalidSubscriptionId",
+                f"The provided subscription identifier '{subscription[:100]}' is malformed or invalid.",
+            )
+        if self.scaled is not None:
+            self.scaled.sync(self._advance)
+        response = route.handler(Ctx(request, self.settings, self.log), params)
         if request.method == "HEAD":
             response.body = None
         return response
 
+    def _advance(self, seconds: int) -> None:
+        """Move the virtual clock as ``sim_clock`` does (the same action), in one store transaction."""
+        store = Store.open(self.settings.store_path)
+        try:
+            with store.transaction():
+                move_clock(Call(store, self.settings.files.identity.subscription_id), advance=format_duration(seconds))
+        finally:
+            store.close()
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request_id = str(uuid.uuid4())
         client_request_id = environ.get("HTTP_X_MS_CLIENT_REQUEST_ID")
+        request: Request | None = None
         try:
             request = self._request(environ)
             request.request_id = request_id
@@ -247,7 +290,33 @@ class ArmApp:
             LOG.exception("request %s: internal error", request_id)
             error = internal(request_id)
             response = Response(error.status, error.body())
+        self._record(environ, request, response, request_id, client_request_id)
         return self._send(response, request_id, client_request_id, start_response)
+
+    def _record(
+        self,
+        environ: dict[str, Any],
+        request: Request | None,
+        response: Response,
+        request_id: str,
+        client_request_id: str | None,
+    ) -> None:
+        """The request log and the access log: no body, no query but api-version, no header."""
+        method = request.method if request else str(environ.get("REQUEST_METHOD", "GET")).upper()
+        path = request.path if request else str(environ.get("PATH_INFO", "/"))
+        if method == "GET" and path.rstrip("/").lower() == "/azsim/requests":
+            return  # reading the log does not fill it
+        self.log.add(
+            method=method,
+            path=path,
+            api_version=request.param("api-version") if request else None,
+            status=response.status,
+            body=response.body,
+            request_id=request_id,
+            client_request_id=client_request_id,
+            virtual_time=request.virtual_time if request else None,
+        )
+        LOG.info("%s %s %s %s", method, path, response.status, request_id)
 
     @staticmethod
     def _send(

@@ -14,12 +14,14 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.requestlog import RequestLog
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import StateFiles
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
-ClockMode = Literal["instant", "manual"]
-CLOCK_MODES: tuple[ClockMode, ...] = ("instant", "manual")
+ClockMode = Literal["instant", "manual", "scaled"]
+CLOCK_MODES: tuple[ClockMode, ...] = ("instant", "manual", "scaled")
 T = TypeVar("T")
 
 
@@ -32,6 +34,7 @@ class Settings:
     base_url: str  # https://127.0.0.1:PORT (no trailing slash)
     clock: ClockMode = "instant"
     page_size: int = 100
+    clock_scale: float = 1.0  # virtual seconds per wall second, for clock "scaled"
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     request_id: str
+    virtual_time: str | None = None  # the store's clock when the request's transaction ended (request log)
 
     def param(self, name: str) -> str | None:
         """A query parameter by name, case-insensitively (ARM's api-version, $skiptoken, ...)."""
@@ -78,6 +82,7 @@ class Ctx:
 
     request: Request
     settings: Settings
+    log: RequestLog = field(default_factory=RequestLog)
 
     @property
     def api_version(self) -> str:
@@ -92,7 +97,10 @@ class Ctx:
         store = Store.open(self.settings.store_path)
         try:
             with store.transaction(commit=commit):
-                return action(Call(store, subscription_id))
+                self.request.virtual_time = format_timestamp(store.now())  # what a refused request saw
+                result = action(Call(store, subscription_id))
+                self.request.virtual_time = format_timestamp(store.now())
+                return result
         finally:
             store.close()
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
 
-OpKind = Literal["put", "delete", "os", "model", "cancel", "noop"]
+OpKind = Literal["put", "delete", "os", "model", "extension", "cancel", "noop"]
 RETRY_AFTER = "1"
 
 

@@ -107,13 +107,14 @@ def _extensions(profile: dict[str, Any], current: dict[str, Any] | None) -> list
                 "settings": props.get("settings"),
                 "protected_settings": props.get("protectedSettings"),
                 "provision_after_extensions": props.get("provisionAfterExtensions"),
+                "enable_automatic_upgrade": props.get("enableAutomaticUpgrade"),
             }
         )
     return out
 
 
 def _comparable(extensions: list[Any]) -> list[Any]:
-    keys = ("publisher", "type", "typeHandlerVersion", "settings", "provisionAfterExtensions")
+    keys = ("publisher", "type", "typeHandlerVersion", "settings", "provisionAfterExtensions", "enableAutomaticUpgrade")
     return sorted(
         (
             [e.get("name"), [(k, (e.get("properties") or {}).get(k)) for k in keys]]
@@ -178,12 +179,26 @@ def scale_set_options(
         "single_placement_group": properties.get("singlePlacementGroup"),
         # azure-behaviour-2 LH-2: Azure's names are accepted as they are; absent keeps the hooks.
         "lifecycle_hooks": (_object(properties, "lifecycleHooksProfile", "properties") or {}).get("lifecycleHooks"),
+        "automatic_repairs": _repairs_policy(properties),
     }
     if os_type in ("windows", "linux"):
         options["os_type"] = os_type
     if windows:
         options["windows_configuration"] = windows
     return {k: v for k, v in options.items() if v is not None}
+
+
+def _repairs_policy(properties: dict[str, Any]) -> dict[str, Any] | None:
+    """``automatic_repairs`` from ``properties.automaticRepairsPolicy`` (azure-behaviour-2 AR-1); the core checks
+    the values and the requirements, as for the module."""
+    policy = _object(properties, "automaticRepairsPolicy", "properties")
+    if policy is None:
+        return None
+    return {
+        "enabled": policy.get("enabled"),
+        "grace_period": policy.get("gracePeriod"),
+        "repair_action": policy.get("repairAction"),
+    }
 
 
 def policy_arguments(body: dict[str, Any]) -> dict[str, Any] | None:

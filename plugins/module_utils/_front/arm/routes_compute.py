@@ -14,6 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
+    OPERATION as EXTENSION_OPERATION,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
+    start_extension_upgrade as start_extension_rolling_upgrade,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.listing import subscription_scale_sets
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.operations import (
@@ -34,8 +40,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrad
     cancel_rolling_upgrade,
     start_os_rolling_upgrade,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_services
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.conflicts import another_run_message
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro, rest_model
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, error_object
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Response
@@ -201,11 +209,17 @@ def vm_instance_view(ctx: Ctx, p: dict[str, str]) -> Response:
 
 
 def scale_set_instance_view(ctx: Ctx, p: dict[str, str]) -> Response:
-    def action(call: Call) -> tuple[dict[str, Any], str]:
-        return _view(call, p["resource_group"], p["name"]), _now(call)
+    """``GET …/instanceView``: statuses and counts, and the ``orchestrationServices`` of automatic repairs (AR-8)."""
 
-    view, now = ctx.run(p["subscription"], action, commit=False)
-    return Response(200, rest_model.scale_set_instance_view(view["vmss"], view["instances"], now))
+    def action(call: Call) -> tuple[dict[str, Any], str, list[dict[str, str]]]:
+        view = _view(call, p["resource_group"], p["name"])
+        return view, _now(call), scale_set_services(call, p["resource_group"], p["name"])
+
+    view, now, services = ctx.run(p["subscription"], action, commit=False)
+    body = rest_model.scale_set_instance_view(view["vmss"], view["instances"], now)
+    if services:
+        body["orchestrationServices"] = services
+    return Response(200, body)
 
 
 def _instance_ids(ctx: Ctx, required: bool) -> list[str] | None:
@@ -251,6 +265,56 @@ def start_os_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
         return vmss["location"], lro.Operation("os" if run_id is not None else "noop", rg, name, run_id, started)
 
     location, op = ctx.run(sub, action)
+    return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+def start_extension_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
+    """``POST …/extensionRollingUpgrade`` (azure-behaviour-2 EX-1): 202 with the LRO headers; with nothing to
+    upgrade the operation succeeds at once and no run is recorded. Another run going on is 409 (EX-5, CF-1)."""
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+
+    def action(call: Call) -> tuple[str, lro.Operation]:
+        vmss = _view(call, rg, name)["vmss"]
+        run = active_run(call, rg, name)
+        if run is not None:
+            raise ArmError(409, "OperationNotAllowed", another_run_message(EXTENSION_OPERATION, vmss["name"]))
+        started = _now(call)
+        result = start_extension_rolling_upgrade(call, rg, name, wait=False, fail_on_fault=False)
+        latest = (result.get("after") or {}).get("latest_run")
+        run_id = latest["run_id"] if result.get("changed") and latest else None
+        if run_id is not None and ctx.instant:
+            finish_active_run(call, rg, name)
+        return vmss["location"], lro.Operation("extension" if run_id is not None else "noop", rg, name, run_id, started)
+
+    location, op = ctx.run(sub, action)
+    return Response(202, None, _lro_headers(ctx, sub, location, op))
+
+
+# -- automatic repairs (azure-behaviour-2 §8) ----------------------------------------------------------------
+
+
+def set_orchestration_service_state(ctx: Ctx, p: dict[str, str]) -> Response:
+    """``POST …/setOrchestrationServiceState`` (AR-9): Suspend or Resume AutomaticRepairs; 202 with LRO headers."""
+    sub, rg, name = p["subscription"], p["resource_group"], p["name"]
+    body = ctx.request.json()
+    service, action = body.get("serviceName"), body.get("action")
+    if service != "AutomaticRepairs":
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            f"serviceName: {service!r} is not an orchestration service this simulator runs; allowed: AutomaticRepairs",
+            target="serviceName",
+        )
+    if action not in ("Suspend", "Resume"):
+        raise ArmError(400, "InvalidParameter", f"action: {action!r} is not allowed; allowed: Suspend, Resume",
+                       target="action")  # fmt: skip
+
+    def run(call: Call) -> tuple[str, lro.Operation]:
+        vmss = _view(call, rg, name)["vmss"]
+        ensure_scale_set(call, rg, name, orchestration_service="suspended" if action == "Suspend" else "running")
+        return vmss["location"], lro.Operation("noop", rg, name, None, _now(call))
+
+    location, op = ctx.run(sub, run)
     return Response(202, None, _lro_headers(ctx, sub, location, op))
 
 

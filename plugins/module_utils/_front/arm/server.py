@@ -17,6 +17,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -26,10 +27,69 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import A
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import ArmApp
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import CLOCK_MODES, ClockMode, Settings
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import prepare
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.wallclock import check_scale
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store, default_path
 
 DEFAULT_PORT = 8443
 THREADS = 16
+
+
+# ``az cloud register --endpoint-resource-manager https://H:P/`` asks for ``//metadata/endpoints`` (it appends
+# the path to the URL's trailing slash). cheroot reads a target starting with ``//`` as an absolute URI (a
+# host named "metadata") and refuses it with 400 before the application sees it: the extra slashes of the
+# request line are collapsed first, as ARM does.
+_LEADING_SLASHES = re.compile(rb"^([A-Za-z]+ )/{2,}")
+
+
+class _FirstLineFixed:
+    """A read file whose request lines have one leading slash; everything else passes through."""
+
+    def __init__(self, rfile: Any) -> None:
+        self._rfile = rfile
+
+    def readline(self, *args: Any) -> bytes:
+        return _LEADING_SLASHES.sub(rb"\1/", self._rfile.readline(*args))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rfile, name)
+
+
+def _connection_class() -> Any:
+    from cheroot import server as cheroot_server  # pylint: disable=import-outside-toplevel
+
+    class Request(cheroot_server.HTTPRequest):
+        def read_request_line(self) -> Any:
+            rfile = self.rfile
+            self.rfile = _FirstLineFixed(rfile)
+            try:
+                return super().read_request_line()  # type: ignore[no-untyped-call]
+            finally:
+                self.rfile = rfile
+
+    class Connection(cheroot_server.HTTPConnection):
+        RequestHandlerClass = Request
+
+    return Connection
+
+
+# azure-cli-core caches the cloud list of ARM_CLOUD_METADATA_URL in AZURE_CONFIG_DIR and never fetches it
+# again (arm-endpoint-research §2.3, "the cache trap"): after the endpoint moves to another port, azcollection
+# would fail with "'StopIteration' object has no attribute 'message'". The config dir is this endpoint's own.
+CLOUD_CACHE = "cloudEndpoints.json"
+
+
+def forget_stale_cloud_cache(azure_config_dir: str, base_url: str) -> bool:
+    """Remove azure-cli-core's cached cloud list if it names another base URL than ``base_url``."""
+    path = os.path.join(azure_config_dir, CLOUD_CACHE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            cached = handle.read()
+    except OSError:
+        return False
+    if base_url in cached:
+        return False
+    os.unlink(path)
+    return True
 
 
 def _loopback(host: str) -> bool:
@@ -52,6 +112,7 @@ class ArmServer:
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         clock: ClockMode = "instant",
+        clock_scale: float = 1.0,
         tenant_id: str | None = None,
         client_id: str | None = None,
         client_secret: str | None = None,
@@ -67,6 +128,7 @@ class ArmServer:
             )
         if clock not in CLOCK_MODES:
             raise ValueError(f"clock {clock!r}: use one of {', '.join(CLOCK_MODES)}")
+        self.clock_scale = check_scale(clock_scale)
         self.store_path = os.path.abspath(os.path.expanduser(store_path))
         self.state_dir = state_dir or os.path.join(os.path.dirname(self.store_path), "arm-endpoint")
         self.host, self.port, self.clock, self.page_size = host, port, clock, page_size
@@ -87,7 +149,9 @@ class ArmServer:
     def _settings(self, port: int) -> Settings:
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         shown = f"[{shown}]" if ":" in shown else shown
-        return Settings(self.store_path, self.files, f"https://{shown}:{port}", self.clock, self.page_size)
+        return Settings(
+            self.store_path, self.files, f"https://{shown}:{port}", self.clock, self.page_size, self.clock_scale
+        )
 
     def bind(self) -> None:
         """Listen (TLS) on host and port; afterwards ``port`` is the real one."""
@@ -95,11 +159,13 @@ class ArmServer:
         from cheroot.ssl.builtin import BuiltinSSLAdapter  # pylint: disable=import-outside-toplevel
 
         server = wsgi.Server((self.host, self.port), self.app, numthreads=self._threads, server_name="azsim-arm")
+        server.ConnectionClass = _connection_class()
         server.ssl_adapter = BuiltinSSLAdapter(self.files.server_cert, self.files.server_key)
         server.prepare()
         self.port = int(server.bind_addr[1])
         self.app.settings = self._settings(self.port)
         self._server = server
+        forget_stale_cloud_cache(self.files.azure_config_dir, self.app.settings.base_url + "/")
 
     def info(self) -> dict[str, Any]:
         """What clients need (design.md, "Azure endpoint"): URLs, CA, identity and the env block."""
@@ -132,6 +198,8 @@ class ArmServer:
             "store": self.store_path,
             "state_dir": self.files.state_dir,
             "clock": self.clock,
+            "clock_scale": self.clock_scale if self.clock == "scaled" else None,
+            "host": self.host,
             "pid": os.getpid(),
             "env": env,
         }
@@ -157,6 +225,27 @@ class ArmServer:
         self._server = self._thread = None
 
 
+def write_private_json(path: str, doc: dict[str, Any]) -> None:
+    """Write ``doc`` as JSON, readable by its owner only (it holds the client secret), replacing atomically."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(doc, sort_keys=True).encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _forget(info_file: str, pid: int) -> None:
+    """Remove the info file on a clean stop, unless a newer server has written its own there meanwhile."""
+    try:
+        with open(info_file, encoding="utf-8") as handle:
+            if json.load(handle).get("pid") == pid:
+                os.unlink(info_file)
+    except (OSError, ValueError):
+        pass
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="azsim-arm", description="Serve the azsim.vmss Azure Resource Manager endpoint."
@@ -166,12 +255,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--store", default=None, help="the store (default: as every module)")
     parser.add_argument("--state-dir", default=None, help="CA, certificate, keys (default: beside the store)")
     parser.add_argument("--clock", choices=CLOCK_MODES, default="instant")
+    parser.add_argument(
+        "--clock-scale", type=float, default=1.0, help="with --clock scaled: virtual seconds per wall second"
+    )
     parser.add_argument("--tenant", default=None)
     parser.add_argument("--subscription", default=None)
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None, help="better: AZSIM_ARM_CLIENT_SECRET in the environment")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--allow-remote", action="store_true")
+    parser.add_argument(
+        "--info-file",
+        default=None,
+        help="write the JSON line to this file (mode 0600) instead of stdout, which then holds no secret "
+        "(the arm_endpoint module's daemon)",
+    )
     return parser.parse_args(argv)
 
 
@@ -186,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             clock=args.clock,
+            clock_scale=args.clock_scale,
             tenant_id=args.tenant,
             client_id=args.client_id,
             client_secret=args.client_secret or os.environ.get("AZSIM_ARM_CLIENT_SECRET"),
@@ -206,13 +305,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     thread = threading.Thread(target=server.serve, name="azsim-arm", daemon=True)
     thread.start()
-    sys.stdout.write(json.dumps(server.info()) + "\n")
+    info = server.info()
+    if args.info_file:
+        write_private_json(args.info_file, info)
+        sys.stdout.write(f"azsim-arm: serving {info['base_url']} (pid {info['pid']}); details in {args.info_file}\n")
+    else:
+        sys.stdout.write(json.dumps(info) + "\n")
     sys.stdout.flush()
     while not stopping.wait(0.5):
         if not thread.is_alive():
             return 1
     server.stop()
     thread.join(timeout=10)
+    if args.info_file:
+        _forget(args.info_file, info["pid"])
     return 0
 
 

@@ -183,6 +183,14 @@ def _server_cert(state_dir: str, host: str, ca: x509.Certificate, ca_key: rsa.RS
     return cert_path, key_path
 
 
+def _new_secret() -> str:
+    """A random client secret that does not start with '-': ``az login -p -abc`` reads it as an option."""
+    while True:
+        secret = secrets.token_urlsafe(32)
+        if not secret.startswith("-"):
+            return secret
+
+
 def _identity(state_dir: str, given: dict[str, str | None]) -> Identity:
     """The service principal: given values win and are remembered; the rest are made once."""
     path = os.path.join(state_dir, "identity.json")
@@ -193,7 +201,7 @@ def _identity(state_dir: str, given: dict[str, str | None]) -> Identity:
     merged = {
         "tenant_id": given.get("tenant_id") or stored.get("tenant_id") or str(uuid.uuid4()),
         "client_id": given.get("client_id") or stored.get("client_id") or str(uuid.uuid4()),
-        "client_secret": given.get("client_secret") or stored.get("client_secret") or secrets.token_urlsafe(32),
+        "client_secret": given.get("client_secret") or stored.get("client_secret") or _new_secret(),
         "subscription_id": given.get("subscription_id") or stored.get("subscription_id") or DEFAULT_SUBSCRIPTION,
     }
     if merged != stored:

@@ -140,7 +140,7 @@ class Sim:
         That key only makes fingerprints of protected settings unguessable; it differs between stores
         by design and takes no part in a run.
         """
-        return [line for line in dump(self.store.path) if "'fingerprint_key'" not in line]
+        return [line for line in dump(self.store.path) if "'fingerprint_salt'" not in line]
 
     # -- world ---------------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import StateFiles
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.tests.unit._arm import SUBSCRIPTION, WsgiClient, in_store, make_app, state_files

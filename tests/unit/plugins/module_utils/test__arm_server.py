@@ -94,3 +94,22 @@ def test_state_is_made_once_with_private_keys(tmp_path: Path) -> None:
 def test_binds_loopback_unless_allowed(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="allow_remote"):
         ArmServer(str(tmp_path / "vmss.sqlite"), host="0.0.0.0")
+
+
+def test_a_request_line_with_a_double_slash_is_served(tmp_path: Path) -> None:
+    """``az cloud register --endpoint-resource-manager https://H:P/`` asks for ``//metadata/endpoints``."""
+    with threaded_endpoint(tmp_path / "s" / "vmss.sqlite", tmp_path / "state") as info:
+        port = int(info["base_url"].rsplit(":", 1)[1].strip("/"))
+        context = ssl.create_default_context(cafile=info["ca_cert"])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls.sendall(
+                    b"GET //metadata/endpoints?api-version=2022-09-01 HTTP/1.1\r\n"
+                    b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                )
+                answer = b""
+                while chunk := tls.recv(65536):
+                    answer += chunk
+    head, _sep, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert json.loads(body)["resourceManager"] == info["base_url"]

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput, NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
     check_instance_name,
@@ -993,6 +994,7 @@ def test_info_one_and_all(store: Store) -> None:
     assert one["exists"] is True
     assert one["vmss"]["id"] == VMSS_ID
     assert [i["name"] for i in one["instances"]] == ["a"]
+    assert "scale_sets" not in one  # returned once, not again in scale_sets (issue 14: compact results)
     every = act(scale_set_info, store, SUB, {"resource_group": RG.upper(), "name": None})
     assert sorted(s["vmss"]["name"] for s in every["scale_sets"]) == ["api", "web"]
     assert "exists" not in every

@@ -917,5 +917,5 @@ def test_a_version_1_store_is_migrated_to_the_runs_index_and_keeps_its_data(stor
         indexes = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     finally:
         store.close()
-    assert _pragma(store_path, "user_version") == SCHEMA_VERSION == 3
+    assert _pragma(store_path, "user_version") == SCHEMA_VERSION
     assert "runs_by_kind" in indexes and "resources_by_parent" in indexes

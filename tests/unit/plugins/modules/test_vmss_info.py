@@ -73,9 +73,8 @@ def test_one_scale_set_is_what_vmss_returned(made: dict[str, dict[str, Any]], in
     assert result["vmss"] == made["web"]["vmss"]
     assert result["instances"] == made["web"]["instances"]
     assert result["simulator"] == made["web"]["simulator"]
-    assert result["scale_sets"] == [
-        {"vmss": result["vmss"], "instances": result["instances"], "simulator": result["simulator"]}
-    ]
+    # Returned once: a named scale set is not repeated in scale_sets (issue 14, keep results compact).
+    assert "scale_sets" not in result
     assert SECRET not in printed
     assert "token" not in json.dumps({k: v for k, v in result.items() if k != "invocation"})
 
@@ -98,7 +97,8 @@ def test_every_scale_set_of_a_resource_group(made: dict[str, dict[str, Any]], in
 def test_a_missing_scale_set(made: dict[str, dict[str, Any]], info: Any) -> None:
     rc, result, _printed = info(resource_group=RG, name="nope")
     assert rc == 0, result
-    assert result == {**result, "changed": False, "exists": False, "vmss": None, "instances": [], "scale_sets": []}
+    assert result == {**result, "changed": False, "exists": False, "vmss": None, "instances": []}
+    assert "scale_sets" not in result
     _rc, other_sub, _printed = info(
         resource_group=RG, name="web", subscription_id="11111111-1111-1111-1111-111111111111"
     )

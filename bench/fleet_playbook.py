@@ -1,0 +1,94 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fleet creation through Ansible (issue 14 item 4): F scale sets made by one playbook with a loop.
+
+bench/playbooks/fleet_create.yml runs on a fresh store, on the controller (connection local): a loop of
+`ansible.builtin.ping` over min(F, 100) items (Ansible's own cost per item of a looped module task:
+the baseline), the base image, then a loop of `vmss` and a loop of `vmss_upgrade_policy` over the F scale
+sets of N instances, as a user would write it. bench/callback_plugins/bench_timer.py times each task.
+
+The core figure is bench/fleet.py's *create* for the same F x N, in a fresh process (the same work,
+one transaction per scale set, without Ansible). Reported: the playbook's creation (the two loops
+and the image), the core's, their quotient, and each loop's cost per item against the ping loop's.
+
+    python bench/fleet_playbook.py [--sizes 100x10] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import _common as c
+import fleet
+
+PLAYBOOK = c.BENCH / "playbooks" / "fleet_create.yml"
+SIZES = ("100x10",)  # a projection to 1,000 scale sets on the page: the cost grows linearly per item
+PING_ITEMS = 100  # the playbook's ping_count: at most this many
+CREATE_TASKS = ("base image", "scale sets", "automatic OS upgrade")
+
+
+def one_run(f: int, n: int, inventory: Any) -> dict[str, Any]:
+    store = c.OUT / f"fleet-playbook-{f}x{n}.sqlite"
+    c.remove_store(store)
+    timings = c.run_playbook(
+        PLAYBOOK,
+        inventory,
+        c.OUT / f"fleet-playbook-{f}x{n}.timings.json",
+        extra_vars={"count": f, "size": n},
+        AZSIM_VMSS_STORE=str(store),
+    )
+    c.remove_store(store)
+    for task in ("scale sets", "automatic OS upgrade"):
+        got = [t for t in timings["tasks"] if t["name"] == task][0]["results"]
+        if got.get("failed") or not got.get("changed"):
+            raise SystemExit(f"the task {task!r} did not change every scale set: {got}")
+    ping = c.task_seconds(timings, "ping loop") / min(f, PING_ITEMS) * f  # as if F items long
+    vmss = c.task_seconds(timings, "scale sets")
+    policy = c.task_seconds(timings, "automatic OS upgrade")
+    return {
+        "create_s": sum(c.task_seconds(timings, t) for t in CREATE_TASKS),
+        "ping_loop_s": ping,
+        "vmss_loop_s": vmss,
+        "policy_loop_s": policy,
+        "vmss_item_over_ping": vmss / ping,
+        "policy_item_over_ping": policy / ping,
+        "playbook_s": timings["playbook_s"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated FxN (scale sets x instances)")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    c.import_collection()
+    inventory = c.local_inventory(c.OUT / "controller.ini", ["localhost"], group="controller")
+    rows = []
+    for f, n in (fleet.parse_size(s) for s in args.sizes.split(",")):
+        samples = []
+        for rep in range(args.repeats):
+            sample = one_run(f, n, inventory)
+            # The core's creation of the same fleet, in a fresh process as bench/fleet.py measures it.
+            path = c.OUT / f"fleet-playbook-core-{f}x{n}.sqlite"
+            sample["core_create_s"] = fleet.spawn("--child-create", f"{f}x{n}", str(path))["create_s"]
+            c.remove_store(path)
+            sample["playbook_over_core"] = sample["create_s"] / sample["core_create_s"]
+            samples.append(sample)
+            c.log(
+                f"fleet playbook {f} x {n} rep {rep + 1}/{args.repeats}: create {sample['create_s']:.1f}s "
+                f"(core {sample['core_create_s']:.2f}s, {sample['playbook_over_core']:.0f}x); per item: ping "
+                f"{sample['ping_loop_s'] / f * 1000:.0f}ms, vmss {sample['vmss_loop_s'] / f * 1000:.0f}ms "
+                f"({sample['vmss_item_over_ping']:.2f}x), policy {sample['policy_loop_s'] / f * 1000:.0f}ms "
+                f"({sample['policy_item_over_ping']:.2f}x)"
+            )
+        row: dict[str, Any] = {"f": f, "n": n, "samples": samples}
+        for key in samples[0]:
+            row[key] = c.median([s[key] for s in samples])
+        rows.append(row)
+    path = c.write_json("fleet_playbook.json", {"machine": c.machine(), "source": c.source_state(), "rows": rows})
+    c.log(f"fleet_playbook: wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
