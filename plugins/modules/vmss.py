@@ -556,6 +556,10 @@ instances:
       description: Azure's C({protectFromScaleSetActions, protectFromScaleIn}) of the instance; both false unless set.
       type: dict
       returned: always
+    custom_metrics:
+      description: C({phase_ordering_number, skip_upgrade}) the instance's application reports (O(instances)).
+      type: dict
+      returned: when set
     extension_versions:
       description:
         - Extension name to the version the instance runs, for the extensions whose version is not their
