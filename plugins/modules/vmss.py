@@ -190,8 +190,19 @@ options:
     description:
       - The instances, each an inventory host name, for example C("{{ groups['web'] }}"), or a dict.
       - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5),
-        C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated)
-        and C(data_disks) (a list of C({lun, name, disk_size_gb})). Other keys are errors."
+        C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated),
+        C(data_disks) (a list of C({lun, name, disk_size_gb})), C(protection) and C(custom_metrics). Other keys are
+        errors."
+      - "C(protection) is Azure's instance protection, C({from_scale_set_actions, from_scale_in}) (booleans, default
+        false). Protected from scale-set actions, the instance is left alone by OS and model upgrades, maxSurge,
+        reimage and C(update_instances) (naming it there is refused), and it cannot be removed from this list
+        until that protection is cleared; it implies C(from_scale_in), which cannot then be false. Protected from
+        scale-in only, it is upgraded as usual."
+      - "C(custom_metrics) is what the instance's application reports through the rich-states (2.0) Application
+        Health extension over http or https, C({phase_ordering_number, skip_upgrade}): rolling upgrades go phase by
+        phase in ascending order (instances without a phase last, batches never mix phases), and C(skip_upgrade)
+        leaves the instance out (result C(skipped_by_application)). A run reads them once, when it starts, and
+        only from instances that are C(Healthy) then; without such an extension they are ignored."
       - A name is 1 to 255 printable characters without spaces, C(/), or control, zero-width or bidirectional
         characters (so that two hosts never print alike).
       - "A data disk C(name) follows Azure's rule for disks: 1 to 80 letters, digits, C(_), C(-) or C(.), starting
@@ -301,9 +312,11 @@ options:
       faults:
         description:
           - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
-          - C(type) is C(boot_unhealthy), C(slow_boot) (with C(delay)), C(extension_failure) (with C(extension)),
-            C(rollback_failure), C(unhealthy_at) (with C(at), a duration from the run's start), or
-            C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
+          - C(type) is C(boot_unhealthy), C(slow_boot) (with C(delay)), C(app_initializing) (with C(delay); the
+            rich-states health extension reports C(Initializing) that long after boot, so the instance may miss
+            the health wait of the larger of 5 minutes and the extension's C(gracePeriod)), C(extension_failure)
+            (with C(extension)), C(rollback_failure), C(unhealthy_at) (with C(at), a duration from the run's start),
+            or C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
             the grace period).
           - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
             towards that version.
@@ -382,6 +395,16 @@ EXAMPLES = r"""
         health: Unhealthy
         data_disks:
           - {lun: 0, disk_size_gb: 256}
+
+- name: Keep web-03 out of upgrades, reimage and scale-in (instance protection)
+  azsim.vmss.vmss:
+    resource_group: rg-web
+    name: web
+    instances:
+      - web-01
+      - web-02
+      - name: web-03
+        protection: {from_scale_set_actions: true}
 
 - name: Renew an expired credential and deploy the model to every instance (Manual mode)
   azsim.vmss.vmss:
@@ -529,6 +552,14 @@ instances:
       description: Whether the instance runs the scale set's current model.
       type: bool
       returned: always
+    protection_policy:
+      description: Azure's C({protectFromScaleSetActions, protectFromScaleIn}) of the instance; both false unless set.
+      type: dict
+      returned: always
+    custom_metrics:
+      description: C({phase_ordering_number, skip_upgrade}) the instance's application reports (O(instances)).
+      type: dict
+      returned: when set
     extension_versions:
       description:
         - Extension name to the version the instance runs, for the extensions whose version is not their

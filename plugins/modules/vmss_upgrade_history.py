@@ -82,7 +82,9 @@ batches:
 instances:
   description:
     - Every instance as M(azsim.vmss.vmss) returns it, with C(result) (C(upgraded), C(rolled_back), C(rollback_failed),
-      C(failed), C(rejected_by_hook), C(skipped), C(pending)) and C(batch) in the most recent OS upgrade.
+      C(failed), C(rejected_by_hook), C(protected), C(skipped_by_application), C(skipped), C(pending)) and
+      C(batch) in the most recent OS upgrade. C(protected) (protected from scale-set actions) and C(skipped_by_application) (its
+      application reported C(SkipUpgrade) when the run started) are left alone and not counted as failed.
     - Use it to set facts on the inventory hosts by outcome.
   returned: always
   type: list

@@ -23,6 +23,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import (
+    NO_UNPROTECTED_LATEST,
+    is_protected_from_scale_set_actions,
+    refuse_protected,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
@@ -102,6 +107,15 @@ def start_os_rolling_upgrade(
             "'latest' (or a gallery image referenced without a version). (Azure: 409 OperationNotAllowed)",
             code="OperationNotAllowed",
             status=409,
+        )
+    if all(is_protected_from_scale_set_actions(i) for i in fleet.instances(key)):
+        # azure-behaviour-2 IP-5: only unprotected instances that follow latest make the API usable.
+        raise Conflict(
+            f"Scale set {record['model']['name']}: {NO_UNPROTECTED_LATEST} Every instance is protected from scale "
+            "set actions (instances[].protection). (Azure: 409 OperationNotAllowed)",
+            code="OperationNotAllowed",
+            status=409,
+            azure_message=NO_UNPROTECTED_LATEST,
         )
     run = run_start.start_run(store, key, "os", "User")
     if run is None:
@@ -195,6 +209,8 @@ def approve_rolling_upgrade(
     if not instance_ids:
         raise InvalidInput("instance_ids: give the instance ids (or host names) to approve")
     ids = _instance_ids(fleet.instances(key), instance_ids)
+    # azure-behaviour-2 IP-7: an explicit list may not name instances protected from scale-set actions.
+    refuse_protected((i for i in fleet.instances(key) if i["instance_id"] in set(ids)), "instance_ids")
     before = _state(fleet.latest_run(key))
     approved = orchestrator.approve(store, key, ids)
     run = fleet.latest_run(key)

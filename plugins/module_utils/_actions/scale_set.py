@@ -34,6 +34,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import reconcile_instances
 from ansible_collections.azsim.vmss.plugins.module_utils._model.options import ScaleSetOptions, apply_options
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import (
+    is_protected_from_scale_set_actions,
+    refuse_protected,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
@@ -148,14 +152,17 @@ def _check_faults(record: Record, instances: list[Instance]) -> None:
 
 
 def _update_names(value: list[str] | None, instances: list[Instance]) -> list[str] | None:
+    """Azure's manualUpgrade list: ``all`` skips protected instances silently, an explicit list naming one is
+    refused (azure-behaviour-2 IP-4, IP-7)."""
     if value is None:
         return None
-    names = {i["name"] for i in instances}
+    by_name = {i["name"]: i for i in instances}
     if "all" in value:
-        return sorted(names)
+        return sorted(n for n, i in by_name.items() if not is_protected_from_scale_set_actions(i))
     for index, name in enumerate(value):
-        if name not in names:
+        if name not in by_name:
             raise InvalidInput(f"update_instances[{index}]: {name!r} is not an instance of this scale set")
+    refuse_protected((by_name[n] for n in value), "update_instances")
     return list(value)
 
 

@@ -17,9 +17,10 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Tuple, Union
 
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import phase_rank
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import is_unhealthy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 
@@ -49,6 +50,26 @@ def order_key(instance: Instance, prioritize_unhealthy: bool, cross_zone: bool =
 
 def order(instances: list[Instance], prioritize_unhealthy: bool, cross_zone: bool = False) -> list[Instance]:
     return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy, cross_zone))
+
+
+def phased(ordered: list[Instance], phases: dict[str, int]) -> list[Instance]:
+    """azure-behaviour-2 AH-11: phases in ascending order, no phase last; within a phase ``ordered`` stays as it is
+    (the §3.3 order, unhealthy first with prioritizeUnhealthyInstances: never across phases). A stable sort."""
+    if not phases:
+        return ordered
+    return sorted(ordered, key=lambda i: phase_rank(phases, i["instance_id"]))
+
+
+def same_phase(ordered: Iterable[Instance], phases: dict[str, int]) -> Iterator[Instance]:
+    """AH-11: the leading instances of ``ordered`` that share the first one's phase (batches never mix phases)."""
+    first: float | None = None
+    for instance in ordered:
+        rank = phase_rank(phases, instance["instance_id"])
+        if first is None:
+            first = rank
+        elif rank != first:
+            return
+        yield instance
 
 
 def take_batch(ordered: Iterable[Instance], size: int, cross_zone: bool) -> list[Instance]:

@@ -31,7 +31,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import C
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import batch_size, order, take_batch
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import (
+    batch_size,
+    order,
+    phased,
+    same_phase,
+    take_batch,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import upgrade_extensions
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
     IN_PROGRESS_CODE,
@@ -209,11 +215,13 @@ class _Context:
         run = self.run
         policy = run["policy"]
         pending = run["pending"]
+        phases = run.get("phases", {})
         if policy["prioritizeUnhealthyInstances"]:
             live_pending = [self.by_id[i] for i in pending if i in self.by_id]
-            pending = [i["instance_id"] for i in order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]))]
-        # Instances scaled in meanwhile drop out; the batch is a prefix of what is left.
-        live = (self.by_id[i] for i in pending if i in self.by_id)
+            ordered = order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]))
+            pending = [i["instance_id"] for i in phased(ordered, phases)]
+        # Instances scaled in meanwhile drop out; the batch is a prefix of what is left, in one phase (AH-11).
+        live = same_phase((self.by_id[i] for i in pending if i in self.by_id), phases)
         if run["gated"]:
             batch = take_batch(
                 live, batch_size(run["n"], policy["maxBatchInstancePercent"]), bool(policy["enableCrossZoneUpgrade"])
@@ -329,7 +337,9 @@ class _Context:
         for when, pairs in sorted(healthy_at.items()):
             push(run, when, "healthy", pairs)
         if run["gated"]:
-            push(run, self.now + HEALTH_DEADLINE, "deadline", [i for i in ids if i in run["flight"]])
+            # AH-5: max(PT5M, gracePeriod) with rich health states, fixed when the run started.
+            wait = run.get("health_wait", HEALTH_DEADLINE)
+            push(run, self.now + wait, "deadline", [i for i in ids if i in run["flight"]])
         else:
             self.check_batch_end()
 
@@ -382,7 +392,8 @@ class _Context:
             instance["health"] = "Unhealthy" if failed and not self.has_health_source else self.booting_health()
         else:
             instance["health"] = self.booting_health()
-            when = self.now + max(self.boot, fault.get("slow_boot", 0))
+            # AH-3: the restarted health extension reports Initializing until the application answers.
+            when = self.now + max(self.boot, fault.get("slow_boot", 0)) + fault.get("app_initializing", 0)
         return when
 
     def provision(self, failing: set[str]) -> list[ExtensionState]:

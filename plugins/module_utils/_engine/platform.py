@@ -23,6 +23,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import every_record, record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -50,7 +51,10 @@ def _due(store: Store, record: Record) -> tuple[int, str] | None:
         return None
     key = record_key(record)
     fleet = fleet_of(store)
-    if all(i["os_disk"]["image_version"] == version for i in fleet.instances(key)):
+    # azure-behaviour-2 IP-6: with only protected instances left behind, the scale set counts as up to date.
+    if all(
+        i["os_disk"]["image_version"] == version or is_protected_from_scale_set_actions(i) for i in fleet.instances(key)
+    ):
         return None
     if orchestrator.is_active(fleet.latest_run(key)):
         return None  # the end of that run reschedules

@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order, phased
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import automatic_run_surges
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, extension_versions
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import health_wait, read_at_start
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import expired_credentials
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind, StartedBy
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -50,19 +52,23 @@ def start_run(
     if record is None:
         raise AssertionError("record is None")
     instances = fleet.instances(key)
+    # azure-behaviour-2 IP-4/IP-6: no run touches an instance protected from scale-set actions; it still counts
+    # in N (D5) below.
+    protected = [i for i in instances if is_protected_from_scale_set_actions(i)]
+    unprotected = [i for i in instances if not is_protected_from_scale_set_actions(i)]
     now = store.now()
     model = record["model"]
     reference = model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     if kind == "os":
         target_version: str | None = catalogue.resolve(store, reference, model["location"])
-        candidates = [i for i in instances if i["os_disk"]["image_version"] != target_version]
+        candidates = [i for i in unprotected if i["os_disk"]["image_version"] != target_version]
         gated = True
     elif kind == "extension":
         # azure-behaviour-2 EX-1: instances already on the latest extension versions are not affected; the
         # platform's own runs take only the extensions with enableAutomaticUpgrade (EX-2).
         target_version = None
         only = extension_versions.automatic(record) if started_by == "Platform" else None
-        candidates = [i for i in instances if extension_versions.outdated(record, i, only)]
+        candidates = [i for i in unprotected if extension_versions.outdated(record, i, only)]
         gated = True
     else:
         pinned = catalogue.pinned_version(reference)
@@ -71,10 +77,14 @@ def start_run(
         # Instances already on the current model are left alone, named or not (Azure's manualUpgrade).
         candidates = [
             i
-            for i in instances
+            for i in unprotected
             if i["model_version"] != record["model_version"] and (wanted is None or i["name"] in wanted)
         ]
         gated = names is None and model["properties"]["upgradePolicy"]["mode"] == "Rolling"
+    # AH-12: the custom metrics are read once, now; SkipUpgrade instances leave the run like protected ones (AH-13).
+    metrics = read_at_start(record, candidates) if gated else {"phases": {}, "skipped": []}
+    skipped_by_app = set(metrics["skipped"])
+    candidates = [i for i in candidates if i["instance_id"] not in skipped_by_app]
     if not candidates:
         return None
     auto = model["properties"]["upgradePolicy"].get("automaticOSUpgradePolicy", {})
@@ -82,6 +92,8 @@ def start_run(
     platform = kind == "os" and started_by == "Platform"
     expired = sorted(expired_credentials(record, now))
     candidate_ids = {i["instance_id"] for i in candidates}
+    protected_ids = {i["instance_id"] for i in protected}
+    phases = metrics["phases"]
     previous = fleet.latest_run_id(key)
     run: Run = {
         "run_id": (previous or 0) + 1,
@@ -102,11 +114,23 @@ def start_run(
         "n": len(instances),
         "pending": [
             i["instance_id"]
-            for i in order(
-                candidates, bool(policy["prioritizeUnhealthyInstances"]), bool(policy["enableCrossZoneUpgrade"])
+            for i in phased(
+                order(candidates, bool(policy["prioritizeUnhealthyInstances"]), bool(policy["enableCrossZoneUpgrade"])),
+                phases,
             )
         ],
-        "skipped": sorted((i["instance_id"] for i in instances if i["instance_id"] not in candidate_ids), key=int),
+        "skipped": sorted(
+            (
+                i["instance_id"]
+                for i in instances
+                if i["instance_id"] not in candidate_ids | protected_ids | skipped_by_app
+            ),
+            key=int,
+        ),
+        "skipped_by_application": sorted(skipped_by_app, key=int),
+        "phases": phases,
+        "health_wait": health_wait(record),
+        "protected": sorted(protected_ids, key=int),
         "faults": pick(record["simulation"]["faults"], record["simulation"]["seed"], instances, target_version),
         "expired_extensions": expired,
         "outcome": {},

@@ -27,6 +27,7 @@ class InstanceFaults(TypedDict, total=False):
     extension_failure: list[str]
     rollback_failure: bool
     unhealthy_at: int
+    app_initializing: int
 
 
 def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[str]) -> None:
@@ -86,6 +87,10 @@ def pick(
             kind = rule["type"]
             if kind == "slow_boot":
                 entry["slow_boot"] = max(entry.get("slow_boot", 0), parse_duration(rule["delay"], "delay"))
+            elif kind == "app_initializing":
+                # AH-3, AH-5: the application answers only this long after boot; Initializing meanwhile.
+                delay = parse_duration(rule["delay"], "delay")
+                entry["app_initializing"] = max(entry.get("app_initializing", 0), delay)
             elif kind == "extension_failure":
                 entry.setdefault("extension_failure", []).append(rule["extension"])
             elif kind == "unhealthy_at":

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_disk_name, check_instance_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import normalize_custom_metrics
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     expired_credentials,
@@ -21,18 +22,21 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     provision,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import normalize_protection, refuse_protected
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    CustomMetrics,
     DataDisk,
     ExtensionState,
     Health,
     Instance,
     PowerState,
+    ProtectionPolicy,
     Record,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
-INSTANCE_KEYS = ("name", "zone", "update_domain", "health", "power_state", "data_disks")
+INSTANCE_KEYS = ("name", "zone", "update_domain", "health", "power_state", "data_disks", "protection", "custom_metrics")
 
 
 HEALTH_STATES = ("Healthy", "Unhealthy", "Unknown", "Initializing")
@@ -62,6 +66,8 @@ class WantedInstance(TypedDict):
     health: Health | None
     power_state: PowerState | None
     data_disks: list[WantedDisk] | None
+    protection: ProtectionPolicy | None
+    custom_metrics: CustomMetrics | None
 
 
 def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstance]:
@@ -98,6 +104,12 @@ def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstan
         disks = entry.get("data_disks")
         if disks is not None:
             disks = _data_disks(disks, f"{where}.data_disks")
+        protection = entry.get("protection")
+        if protection is not None:
+            protection = normalize_protection(protection, f"{where}.protection", name)
+        metrics = entry.get("custom_metrics")
+        if metrics is not None:
+            metrics = normalize_custom_metrics(metrics, f"{where}.custom_metrics")
         out.append(
             {
                 "name": name,
@@ -106,6 +118,8 @@ def normalize_instances(value: list[Any], zones: list[str]) -> list[WantedInstan
                 "health": health,
                 "power_state": power,
                 "data_disks": disks,
+                "protection": protection,
+                "custom_metrics": metrics,
             }
         )
     return out
@@ -180,6 +194,10 @@ def create_instance(
         "disk_generation": 1,
         "health": wanted["health"] or initial_health(record, power_state, states),
     }
+    if wanted["protection"] is not None:
+        instance["protection_policy"] = wanted["protection"]
+    if wanted["custom_metrics"] is not None:
+        instance["custom_metrics"] = wanted["custom_metrics"]
     install(record, instance)  # a new instance gets the extension versions released now (part 2 EX-1)
     return instance
 
@@ -210,6 +228,12 @@ def update_instance(record: Record, instance: Instance, wanted: WantedInstance, 
         instance["power_state"] = power_state
     if wanted["data_disks"] is not None:
         instance["data_disks"] = _disks(record, instance["name"], wanted["data_disks"])
+    if wanted["protection"] is not None:
+        # IP-1: set on the instance model; a user's own change to its instance, never refused by the protection.
+        instance["protection_policy"] = wanted["protection"]
+    if wanted["custom_metrics"] is not None:
+        # AH-9: what the application reports from now on; a run already going read its metrics at start (AH-12).
+        instance["custom_metrics"] = wanted["custom_metrics"]
     if wanted["health"] is not None:
         instance["health"] = wanted["health"]
     elif power_changed:
@@ -230,6 +254,10 @@ def reconcile_instances(
     by_name: dict[str, list[Instance]] = {}
     for instance in current:
         by_name.setdefault(instance["name"], []).append(instance)
+    # azure-behaviour-2 IP-7: leaving out an instance deletes it by name, a scale-set action that may not name an
+    # instance protected from scale-set actions (its protection must be cleared first).
+    kept = {w["name"] for w in wanted}
+    refuse_protected((i for i in current if i["name"] not in kept), "instances")
     result: list[Instance] = []
     new = [w for w in wanted if w["name"] not in by_name]
     image_version = (

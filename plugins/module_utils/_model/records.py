@@ -117,6 +117,21 @@ class ExtensionState(TypedDict):
     provisioning_state: str
 
 
+class ProtectionPolicy(TypedDict):
+    """Azure's ``protectionPolicy`` of a VMSS VM (azure-behaviour-2 IP-1)."""
+
+    protectFromScaleIn: bool
+    protectFromScaleSetActions: bool
+
+
+class CustomMetrics(TypedDict):
+    """What an instance's application reports through the rich-states health extension (AH-9): its phase
+    (None: the last phase, AH-11) and whether to skip it (AH-13)."""
+
+    phase_ordering_number: int | None
+    skip_upgrade: bool
+
+
 class Instance(TypedDict):
     """An instance with the public keys of design.md, plus what it runs and its disk generation."""
 
@@ -133,5 +148,9 @@ class Instance(TypedDict):
     health: Health
     model_version: int
     disk_generation: int
+    # Present once the user sets it (IP-1: absent means unprotected); read it through _model/protection.py.
+    protection_policy: NotRequired[ProtectionPolicy]
+    # AH-9: present once the user sets what the application reports; read it through _model/custom_metrics.py.
+    custom_metrics: NotRequired[CustomMetrics]
     # Extension name -> version installed, where it is not the model's typeHandlerVersion (EX-1).
     extension_versions: NotRequired[dict[str, str]]

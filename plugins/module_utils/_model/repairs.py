@@ -18,6 +18,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import A
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import api_at_least
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_in
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     Instance,
     Record,
@@ -212,9 +213,9 @@ def note_state_change(record: Record, instance_id: str, now: int) -> None:
 
 
 def protected(instance: Instance) -> bool:
-    """AR-4: either protection policy (IP rules) keeps repairs off the instance."""
-    policy = cast(dict[str, Any], instance).get("protection_policy") or {}
-    return bool(policy.get("protectFromScaleSetActions") or policy.get("protectFromScaleIn"))
+    """AR-4: either protection policy (IP rules) keeps repairs off the instance; protection from scale-in is
+    implied by protection from actions (IP-2), so the one predicate of _model/protection.py answers both."""
+    return is_protected_from_scale_in(instance)
 
 
 # -- the repair_failure fault --------------------------------------------------------------------------

@@ -149,6 +149,15 @@ class Run(TypedDict):
     # The error a breach rollback ends with once its instances are restored (§3.6).
     breach_error: ApiError | None
     rollback_errors: list[str]
+    # azure-behaviour-2 IP-6/D5: instances the run leaves alone because they are protected from scale-set
+    # actions (not candidates, in no progress counter, counted in ``n``). Absent in runs stored before.
+    protected: NotRequired[list[str]]
+    # AH-12, AH-13: the custom metrics read at run start: instances whose application reported SkipUpgrade (treated
+    # like protected ones), and each candidate's phase (AH-11).
+    skipped_by_application: NotRequired[list[str]]
+    phases: NotRequired[dict[str, int]]
+    # AH-5: seconds an upgraded instance has to become healthy (max(PT5M, gracePeriod) with rich health states).
+    health_wait: NotRequired[int]
     # maxSurge: batched id -> id of the instance that replaced it (azure-behaviour-2 D10).
     replaced: NotRequired[dict[str, str]]
     hook_batch: NotRequired[HeldBatch | None]

@@ -17,6 +17,7 @@ from typing import Any, NotRequired, TypedDict, cast
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     ExtensionSecret,
     Instance,
@@ -112,6 +113,7 @@ def delete(store: Store, key: str) -> None:
 def public_instance(instance: Instance, record: Record) -> dict[str, Any]:
     out = {k: v for k, v in instance.items() if k not in ("model_version", "disk_generation")}
     out["latest_model_applied"] = instance.get("model_version") == record["model_version"]
+    out["protection_policy"] = protection_policy(instance)  # design.md round 2: on every instance, IP-1 defaults
     return out
 
 

@@ -199,6 +199,7 @@ _FAULT = {
             "enum": [
                 "boot_unhealthy",
                 "slow_boot",
+                "app_initializing",
                 "extension_failure",
                 "rollback_failure",
                 "unhealthy_at",
@@ -215,6 +216,7 @@ _FAULT = {
     "not": {"required": ["instances", "probability"]},
     "allOf": [
         {"if": {"properties": {"type": {"const": "slow_boot"}}}, "then": {"required": ["delay"]}},
+        {"if": {"properties": {"type": {"const": "app_initializing"}}}, "then": {"required": ["delay"]}},
         {"if": {"properties": {"type": {"const": "extension_failure"}}}, "then": {"required": ["extension"]}},
         {"if": {"properties": {"type": {"const": "unhealthy_at"}}}, "then": {"required": ["at"]}},
     ],

@@ -70,6 +70,8 @@ RESULTS: dict[str, tuple[str, str, str]] = {
     "pending": ("\u2026", "pending (not reached)", "#555"),
     "skipped": ("\u2013", "skipped (already on target)", "#555"),
     "rejected_by_hook": ("\u2298", "rejected by a lifecycle hook (old image kept)", "#555"),
+    "protected": ("\u26e8", "protected from scale-set actions (old image kept)", "#555"),
+    "skipped_by_application": ("\u2298", "SkipUpgrade reported by the application (old image kept)", "#555"),
 }
 STATUS: dict[str, str] = {
     "Completed": "\u2713",

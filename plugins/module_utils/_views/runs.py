@@ -18,7 +18,15 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 # An instance's result as the modules return it: an instance still in its batch shows as pending.
 InstanceResult = Literal[
-    "upgraded", "failed", "rolled_back", "rollback_failed", "rejected_by_hook", "pending", "skipped"
+    "upgraded",
+    "failed",
+    "rolled_back",
+    "rollback_failed",
+    "rejected_by_hook",
+    "protected",
+    "skipped_by_application",
+    "pending",
+    "skipped",
 ]
 
 TYPE = "Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades"
@@ -128,6 +136,8 @@ def instance_results(run: Run | None, record: Record, instances: list[Instance])
     """Each instance with its outcome in ``run``: upgraded, rolled_back, rollback_failed, failed, skipped, pending."""
     out = []
     pending = set(run["pending"]) if run else set()
+    protected = set(run.get("protected", [])) if run else set()
+    skipped_by_app = set(run.get("skipped_by_application", [])) if run else set()
     batched = batched_ids(run) if run else {}
     for instance in instances:
         view = public_instance(instance, record)
@@ -139,7 +149,14 @@ def instance_results(run: Run | None, record: Record, instances: list[Instance])
             result = outcome["result"] if outcome["result"] != "in_progress" else "pending"
             batch = outcome["batch"]
         else:
-            result = "pending" if iid in pending else "skipped"
+            # azure-behaviour-2 IP-6: protected instances are left alone by the run, and not counted as failed.
+            if iid in pending:
+                result = "pending"
+            elif iid in protected:
+                result = "protected"
+            else:
+                # AH-13: the application reported SkipUpgrade when the run started; left alone, not failed.
+                result = "skipped_by_application" if iid in skipped_by_app else "skipped"
             batch = None
         view["result"] = result
         view["batch"] = batch

@@ -31,7 +31,16 @@ HEALTH_DEADLINE = 300
 
 SegmentKind = Literal["approval", "reimage", "surge", "boot", "health_wait", "restore", "reboot"]
 RowResult = Literal[
-    "upgraded", "failed", "rolled_back", "rollback_failed", "in_progress", "pending", "skipped", "rejected_by_hook"
+    "upgraded",
+    "failed",
+    "rolled_back",
+    "rollback_failed",
+    "in_progress",
+    "pending",
+    "skipped",
+    "rejected_by_hook",
+    "protected",
+    "skipped_by_application",
 ]
 
 
@@ -120,20 +129,22 @@ def _reimage_end(run: Run, iid: str, outcome: Outcome, durations: Durations) -> 
     result = outcome["result"]
     resolved = outcome.get("resolved")
     if result == "upgraded" and resolved is not None:
-        boot = max(durations["boot"], run["faults"].get(iid, {}).get("slow_boot", 0))
+        fault = run["faults"].get(iid, {})
+        boot = max(durations["boot"], fault.get("slow_boot", 0)) + fault.get("app_initializing", 0)
         return resolved - boot
     failed_at = outcome.get("failed_at")
+    wait = run.get("health_wait", HEALTH_DEADLINE)  # AH-5
     if result in FAILED_RESULTS and (failed_at is not None or resolved is not None):
-        return (failed_at if failed_at is not None else int(resolved or 0)) - HEALTH_DEADLINE
+        return (failed_at if failed_at is not None else int(resolved or 0)) - wait
     # Still in flight: the agenda knows what comes next.
     done = _due(run, "reimage_done", iid)
     if done is not None:
         return done
     deadline = _due(run, "deadline", iid)
     if deadline is not None:
-        return deadline - HEALTH_DEADLINE
+        return deadline - wait
     if failed_at is not None:
-        return failed_at - HEALTH_DEADLINE
+        return failed_at - wait
     return None
 
 
@@ -174,7 +185,7 @@ def _row_segments(
         segments += _clip("health_wait", boot_end, resolved, now, active)  # a slow boot
         marks.append({"kind": "healthy", "time": resolved})
         return segments, marks
-    deadline = reimage_end + HEALTH_DEADLINE
+    deadline = reimage_end + run.get("health_wait", HEALTH_DEADLINE)  # AH-5
     segments += _clip("boot", reimage_end, min(boot_end, deadline), now, active)
     segments += _clip("health_wait", boot_end, deadline, now, active)
     if result not in FAILED_RESULTS:
@@ -263,6 +274,11 @@ def run_picture(run: Run, instances: list[Instance], durations: Durations, now: 
     # azure-behaviour-2 LH-16: instances a lifecycle-hook event rejected left the run before their batch.
     for iid in sorted((i for i, o in run["outcome"].items() if o["result"] == "rejected_by_hook"), key=int):
         rows.append(_row(iid, by_id, None, "rejected_by_hook", [], [], None))
+    # azure-behaviour-2 IP-6: protected instances were never candidates.
+    for iid in run.get("protected", []):
+        rows.append(_row(iid, by_id, None, "protected", [], [], None))
+    for iid in run.get("skipped_by_application", []):  # AH-13
+        rows.append(_row(iid, by_id, None, "skipped_by_application", [], [], None))
     for iid in sorted(run["skipped"], key=int):
         rows.append(_row(iid, by_id, None, "skipped", [], [], None))
     batches: list[BatchSpan] = [

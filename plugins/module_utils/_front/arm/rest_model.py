@@ -17,8 +17,13 @@ import uuid
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import (
+    metrics_message,
+    reads_custom_metrics,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy, scale_in
 
 VM_TYPE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
 _PROFILE = "properties.virtualMachineProfile"
@@ -48,7 +53,11 @@ def instance_names(capacity: Any, name: str, current: list[dict[str, Any]]) -> l
     if capacity == len(names):
         return None
     if capacity < len(names):
-        return names[:capacity]
+        # azure-behaviour-2 IP-9, D8: a scale-in never picks an instance protected from it.
+        firsts = list(
+            {i["name"]: i for i in sorted(current, key=lambda i: int(i["instance_id"]), reverse=True)}.values()
+        )
+        return [i["name"] for i in scale_in(firsts, capacity, name)]
     used, index = set(names), 0
     while len(names) < capacity:
         candidate = f"{name}_{index}"
@@ -228,6 +237,8 @@ def vm_view(vmss: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
         "sku": {"name": vmss["sku"]["name"], "tier": vmss["sku"].get("tier", "Standard")},
         "properties": {
             "latestModelApplied": bool(instance.get("latest_model_applied")),
+            # azure-behaviour-2 IP-1: on the instance model, both false until set (api-version 2019-03-01 on).
+            "protectionPolicy": dict(protection_policy(instance)),
             "provisioningState": instance.get("provisioning_state") or "Succeeded",
             "vmId": str(uuid.uuid5(uuid.NAMESPACE_URL, vmss["id"].lower() + "/" + iid)),
             "osProfile": {"computerName": instance["name"]},
@@ -289,6 +300,16 @@ def _reports_health(vmss: dict[str, Any]) -> bool:
     return any(is_health_extension(e) for e in extensions_of(vmss))
 
 
+def _custom_metrics(vmss: dict[str, Any], instance: dict[str, Any], extension: str) -> dict[str, Any]:
+    """azure-behaviour-2 AH-10: the health extension's ``substatuses`` carry the application's custom metrics."""
+    metrics = instance.get("custom_metrics")
+    health = next((e for e in extensions_of(vmss) if e["name"] == extension and is_health_extension(e)), None)
+    if metrics is None or health is None or not reads_custom_metrics(vmss):
+        return {}
+    substatus = _status("ComponentStatus/CustomMetrics/succeeded", "Provisioning succeeded")
+    return {"substatuses": [{**substatus, "message": metrics_message(metrics)}]}
+
+
 def vm_instance_view(vmss: dict[str, Any], instance: dict[str, Any], now: str) -> dict[str, Any]:
     """``GET .../virtualMachines/{id}/instanceView``: statuses, health, extensions and disks of one instance."""
     power = str(instance.get("power_state") or "running")
@@ -312,6 +333,7 @@ def vm_instance_view(vmss: dict[str, Any], instance: dict[str, Any], now: str) -
                     None,
                 ),
                 "statuses": [_provisioning(str(ext.get("provisioning_state") or "Succeeded"))],
+                **_custom_metrics(vmss, instance, ext["name"]),
             }
             for ext in instance.get("extensions") or []
         ],

@@ -10,7 +10,10 @@ enableCrossZoneUpgrade and maxSurge:
 - every instance is attempted at most once, and only if it needed the upgrade;
 - with maxSurge, the scale set never has fewer than N built instances while the run goes (capacity N),
   but during a batch whose quota check failed and which goes in place (MS-7);
-- the progress counters add up to the candidates.
+- the progress counters add up to the candidates;
+- instances protected from scale-set actions and those whose application reported SkipUpgrade are never
+  attempted and keep their image and id, but count in N (azure-behaviour-2 IP-4, IP-6, IP-10, AH-13, D5);
+- with custom-metric phases, batches go phase by phase and never mix phases (AH-11, AH-12).
 
 Capacity is observed where time moves: ``orchestrator.step`` is wrapped, and after every step the test
 counts the instances that are built and serving (neither being created nor updated in place).
@@ -37,6 +40,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.tests.unit._call import act
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (
+    HEALTH_EXTENSION,
     IMAGE,
     KEY,
     NAME,
@@ -83,6 +87,16 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         elif ud_mode == "shared":
             entry["update_domain"] = 0
         entry["health"] = draw(st.sampled_from(["Healthy"] * 10 + ["Unhealthy", "Unknown"]))
+        protection = draw(st.sampled_from([None] * 6 + ["actions", "scale_in"]))
+        if protection is not None:
+            entry["protection"] = (
+                {"from_scale_set_actions": True} if protection == "actions" else {"from_scale_in": True}
+            )
+        metrics = draw(st.sampled_from([None] * 3 + [0, 1, 2, "skip"]))
+        if metrics is not None:
+            entry["custom_metrics"] = (
+                {"skip_upgrade": True} if metrics == "skip" else {"phase_ordering_number": metrics}
+            )
         instances.append(entry)
     names = [e["name"] for e in instances]
     faults = []
@@ -105,6 +119,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "zones": zones,
         "faults": faults,
         "kind": kind,
+        # AH-8: custom metrics count only with the rich-states http health extension as the health source
+        "rich_health": draw(st.booleans()),
         "seed": draw(st.integers(0, 2**31 - 1)),
         "use_rolling_policy": draw(st.booleans()),
         # MS-7: room for this many more instances (None: no limit); a batch that does not fit goes in place
@@ -131,7 +147,10 @@ def build(store: Store, scenario: dict[str, Any]) -> None:
     params: dict[str, Any] = {k: None for k in VMSS_KEYS}
     params.update(resource_group=RG, name=NAME, state="present", instances=scenario["instances"])
     params.update(image={**IMAGE, "version": "latest", "id": None}, zones=scenario["zones"])
-    params.update(extensions=[extension("cfg")], health_probe=dict(PROBE))
+    if scenario["rich_health"]:
+        params.update(extensions=[extension("cfg"), dict(HEALTH_EXTENSION)])
+    else:
+        params.update(extensions=[extension("cfg")], health_probe=dict(PROBE))
     keys = ("reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay")
     params["simulation"] = {
         "seed": scenario["seed"],
@@ -182,8 +201,9 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
         else:
             publish(store, "1.1.0")
             run = run_start.start_run(store, KEY, "os", "Platform" if platform else "User")
-        assert run is not None
         before = {i["instance_id"]: copy.deepcopy(i) for i in fleet.instances(KEY)}
+        if run is None:  # IP-6, AH-13: nothing to do when every instance is left alone
+            return {"run": None, "before": before}
         simulation.advance(store, store.now() + HORIZON, stop=lambda: not orchestrator.is_active(run))
         return {
             "run": copy.deepcopy(run),
@@ -212,11 +232,60 @@ def assert_policy(run: dict[str, Any], scenario: dict[str, Any]) -> None:
         assert run["policy"] == {**FIXED_AUTOMATIC_ROLLING_POLICY, **scenario["rolling"]}
 
 
+def left_alone(run: dict[str, Any]) -> set[str]:
+    """IP-6, AH-13: the instances the run never considers (protected, or SkipUpgrade at its start)."""
+    return set(run.get("protected", [])) | set(run.get("skipped_by_application", []))
+
+
+def phase_of(run: dict[str, Any], iid: str) -> float:
+    """AH-11: the instance's phase as read at run start; no phase is the last one."""
+    phase = run.get("phases", {}).get(iid)
+    return float("inf") if phase is None else float(phase)
+
+
+def assert_left_alone(run: dict[str, Any], before: dict[str, Any], scenario: dict[str, Any]) -> None:
+    """IP-4, IP-10, AH-12…AH-14: who is left alone, exactly, and that they are untouched; N counts them (D5)."""
+    by_name = {e["name"]: e for e in scenario["instances"]}
+    protected = {
+        i for i, inst in before.items() if by_name[inst["name"]].get("protection", {}).get("from_scale_set_actions")
+    }
+    assert set(run.get("protected", [])) == protected
+    skipping = {
+        i
+        for i, inst in before.items()
+        if scenario["rich_health"]
+        and i not in protected
+        and inst["health"] == "Healthy"
+        and by_name[inst["name"]].get("custom_metrics", {}).get("skip_upgrade")
+    }
+    # Every instance here needs the run (a new image, or a new model in Rolling mode): all were candidates.
+    assert set(run.get("skipped_by_application", [])) == skipping
+    assert run["n"] == len(before)
+    attempted = {i for b in run["batches"] for i in b["instances"]}
+    assert not attempted & left_alone(run), "a protected or skipped instance was attempted"
+    if not scenario["rich_health"]:
+        assert not run.get("skipped_by_application") and not run.get("phases"), "AH-8: metrics need rich health"
+
+
+def assert_nothing_to_do(before: dict[str, Any], scenario: dict[str, Any]) -> None:
+    """No run starts only when every instance is protected from scale-set actions, or reported SkipUpgrade while
+    Healthy with rich health states (IP-6, AH-13, AH-14)."""
+    by_name = {e["name"]: e for e in scenario["instances"]}
+    for instance in before.values():
+        entry = by_name[instance["name"]]
+        skips = (
+            scenario["rich_health"]
+            and instance["health"] == "Healthy"
+            and entry.get("custom_metrics", {}).get("skip_upgrade")
+        )
+        assert entry.get("protection", {}).get("from_scale_set_actions") or skips, f"{instance['name']} was a candidate"
+
+
 def assert_batches(run: dict[str, Any], before: dict[str, Any]) -> None:
     policy = run["policy"]
     cross_zone = bool(policy["enableCrossZoneUpgrade"])
     size = limit(run["n"], policy["maxBatchInstancePercent"])
-    candidates = set(before) - set(run["skipped"])
+    candidates = set(before) - set(run["skipped"]) - left_alone(run)
     members = [[before[i] for i in b["instances"]] for b in run["batches"]]
     flat = [i["instance_id"] for batch in members for i in batch]
     assert len(flat) == len(set(flat)), "an instance was attempted twice"
@@ -224,22 +293,39 @@ def assert_batches(run: dict[str, Any], before: dict[str, Any]) -> None:
     for batch in members:
         assert 1 <= len(batch) <= size, "a batch over the policy's limit"
         assert all(same_cut(batch[0], m, cross_zone) for m in batch), "a batch across a UD (or zone) boundary"
+        assert len({phase_of(run, m["instance_id"]) for m in batch}) == 1, "AH-11: a batch mixes phases"
+    phases = [phase_of(run, batch[0]["instance_id"]) for batch in members]
+    assert phases == sorted(phases), "AH-11: phases in ascending order, no phase last"
     if not policy["prioritizeUnhealthyInstances"]:
-        expected = sorted((before[i] for i in candidates), key=lambda i: spec_key(i, cross_zone))
-        assert flat == [i["instance_id"] for i in expected[: len(flat)]], "batches follow the CZ-2/CZ-3 order"
+        expected = sorted(
+            (before[i] for i in candidates),
+            key=lambda i: (phase_of(run, i["instance_id"]), spec_key(i, cross_zone)),
+        )
+        assert flat == [i["instance_id"] for i in expected[: len(flat)]], "batches follow the AH-11, CZ-2/CZ-3 order"
         for batch, following in zip(members, members[1:]):  # a batch is cut only where the rules say
-            assert len(batch) == size or not same_cut(batch[0], following[0], cross_zone)
+            assert (
+                len(batch) == size
+                or not same_cut(batch[0], following[0], cross_zone)
+                or phase_of(run, batch[0]["instance_id"]) != phase_of(run, following[0]["instance_id"])
+            )
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenario=scenarios())
 def test_batches_surge_and_counters_hold_azure_behaviour_2_cz_ms(shared_store: Store, scenario: dict[str, Any]) -> None:
     outcome = simulate(shared_store, scenario)
+    if outcome["run"] is None:
+        assert_nothing_to_do(outcome["before"], scenario)
+        return
     run, before, view = outcome["run"], outcome["before"], outcome["view"]
     n = len(before)
     assert run["status"] in ("Completed", "Faulted"), run["status"]
     assert_policy(run, scenario)
+    assert_left_alone(run, before, scenario)
     assert_batches(run, before)
+    after = {i["instance_id"]: i for i in view["instances"]}
+    for iid in left_alone(run):  # IP-10: neither replaced nor deleted; IP-8/AH-13: left on its image
+        assert after[iid]["os_disk"] == before[iid]["os_disk"], f"{iid} was touched"
 
     # capacity (MS-6): with maxSurge, never fewer than N built instances but while a batch whose quota check
     # failed goes in place (MS-7); never more than N + one batch
@@ -255,7 +341,7 @@ def test_batches_surge_and_counters_hold_azure_behaviour_2_cz_ms(shared_store: S
 
     # counters add up (azure-behaviour §5, MS-6)
     progress = view["rolling_upgrade"]["properties"]["progress"]
-    candidates = n - len(run["skipped"])
+    candidates = n - len(run["skipped"]) - len(left_alone(run))  # IP-6, AH-13: in no counter
     assert progress["inProgressInstanceCount"] == 0
     assert sum(progress.values()) == candidates
     assert progress["failedInstanceCount"] == sum(b.get("failed", 0) for b in run["batches"])

@@ -232,3 +232,19 @@ def test_in_manual_mode_the_platform_starts_no_extension_run_ex_7(call: Call) ->
     released(call, "1.0", "1.1", "1.3")
     events = ok(call(sim_clock, advance="PT2H"))["events"]
     assert [e for e in events if e["type"] == "RollingUpgradeStarted"] == []
+
+
+def test_extension_runs_leave_protected_instances_alone_azure_behaviour_2_ip_4_d5(call: Call) -> None:
+    fleet(call)
+    hosts: list[Any] = [*NAMES]
+    hosts[3] = {"name": "web-03", "protection": {"from_scale_set_actions": True}}
+    ok(call(vmss, instances=hosts))
+    result = ok(call(vmss_extension_upgrade))
+    by_name = {i["name"]: i for i in result["instances"]}
+    assert by_name["web-03"]["result"] == "protected"
+    assert by_name["web-03"].get("extension_versions", {}).get("monitor", "1.0") == "1.0"
+    assert versions(result).count("1.1") == 9
+    status = result["rolling_upgrade"]["properties"]
+    assert status["progress"]["successfulInstanceCount"] == 9 and status["progress"]["failedInstanceCount"] == 0
+    # D5: N stays 10, batches at most 2; web-08 is alone in update domain 3.
+    assert [b["instances"] for b in result["batches"]][3] == ["web-08"]
