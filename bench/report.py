@@ -3,7 +3,7 @@
 """Run every benchmark, then write docs/performance.md and docs/performance.png and print the figures.
 
     python bench/report.py                 run every benchmark (engine, module_vs_ping, native_serial, store_reads,
-                                           fleet, fleet_playbook); write the page
+                                           fleet, fleet_playbook, arm_endpoint); write the page
     python bench/report.py --only engine   run one (or several, comma-separated); the others' last results
                                            (build/bench/*.json) are reused for the page
     python bench/report.py --page-only     only rewrite the page and the plot from build/bench/*.json
@@ -36,6 +36,7 @@ SCRIPTS = {
     "store_reads": ("store_reads.py", []),
     "fleet": ("fleet.py", []),
     "fleet_playbook": ("fleet_playbook.py", []),
+    "arm_endpoint": ("arm_endpoint.py", []),
 }
 QUICK = {
     "engine": ["--sizes", "10,100,1000", "--repeats", "2", "--no-py-spy"],
@@ -44,6 +45,7 @@ QUICK = {
     "store_reads": ["--runs", "500", "--repeats", "5"],
     "fleet": ["--grid", "quick"],
     "fleet_playbook": ["--sizes", "10x10"],
+    "arm_endpoint": ["--scale-sets", "64", "--get-seconds", "2", "--no-py-spy"],
 }
 
 # Targets of the issue that asked for this page.
@@ -62,6 +64,9 @@ T_FLEET_EXPONENT = 1.05
 T_FLEET_FLOOR = 5.0
 # "should not take minutes": the 1,000 scale sets of one playbook with a loop.
 T_FLEET_PLAYBOOK_S = 60.0
+# Issue 13, "Performance and safety": the ARM endpoint, 32 connections, instant clock.
+T_ARM_GET_RPS = 1000.0
+T_ARM_P99_S = 0.050
 
 
 # -- formatting ------------------------------------------------------------------------------------
@@ -169,7 +174,13 @@ def module_dominant(module: dict[str, Any]) -> str:
 
 
 def summary(
-    engine: Any, module: Any, native: Any, reads: Any, fleet: Any = None, fleet_playbook: Any = None
+    engine: Any,
+    module: Any,
+    native: Any,
+    reads: Any,
+    fleet: Any = None,
+    fleet_playbook: Any = None,
+    arm: Any = None,
 ) -> tuple[list[list[str]], list[str]]:
     rows: list[list[str]] = []
     stdout: list[str] = []
@@ -295,6 +306,7 @@ def summary(
             add(label, "≤ 20 ms", "n/a", "", None, "")
     fleet_rows(fleet, add)
     fleet_playbook_rows(fleet_playbook, add)
+    arm_rows(arm, add)
     return rows, stdout
 
 
@@ -386,6 +398,106 @@ def fleet_playbook_rows(data: Any, add: Any) -> None:
         "Ansible's own cost per loop item (a ping item: a module process started, its AnsiballZ payload "
         "written and run) times two tasks per scale set; the core's share is small (section 6)",
     )
+
+
+def arm_why(arm: dict[str, Any]) -> str:
+    """What the endpoint's threads were doing under GETs, by py-spy's samples (section 7)."""
+    prof = arm.get("py_spy") or {}
+    kinds = prof.get("kinds")
+    if not kinds:
+        return "no py-spy samples (section 7)"
+    top = [f"{kind} {pct(share)}" for kind, share in by_share(kinds)[:3]]
+    return (
+        "the endpoint's samples under GETs: "
+        + ", ".join(top)
+        + ". Every request, a GET too, opens the store and takes SQLite's write lock twice (BEGIN IMMEDIATE in "
+        "Store.open's migration check, again in the transaction), so the serving threads queue on one lock and "
+        "a waiter sleeps in SQLite's busy handler: the tail (section 7)"
+    )
+
+
+def arm_rows(arm: Any, add: Any) -> None:
+    """Issue 13: GETs of rollingUpgrades/latest and POSTs that start runs, against the floor."""
+    conns = (arm or {}).get("connections", 32)
+    get, post = (arm or {}).get("get"), (arm or {}).get("post")
+    label = f"ARM endpoint, {conns} connections: GET rollingUpgrades/latest"
+    if not get or not post:
+        add(f"{label}, requests/s", f"≥ {T_ARM_GET_RPS:,.0f}/s", "n/a", "", None, "")
+        return
+    floor_get, floor_post = arm["floor_get"], arm["floor_post"]
+    why = arm_why(arm)
+    add(
+        f"{label}, requests/s",
+        f"≥ {T_ARM_GET_RPS:,.0f}/s",
+        f"{get['rps']:,.0f}/s",
+        f"{pct(get['rps_share_of_floor'])} of the floor's {floor_get['rps']:,.0f}/s",
+        get["rps"] >= T_ARM_GET_RPS,
+        f"{T_ARM_GET_RPS / get['rps']:.1f}× below the target",
+        why,
+    )
+    for name, mine, base in (
+        ("GET rollingUpgrades/latest", get, floor_get),
+        ("POST osRollingUpgrade", post, floor_post),
+    ):
+        context = f"p50 {secs(mine['p50_s'])}; floor p50 {secs(base['p50_s'])}, p99 {secs(base['p99_s'])}"
+        if name.startswith("POST"):
+            context += f"; {mine['rps']:,.0f}/s (floor {base['rps']:,.0f}/s)"
+        add(
+            f"ARM endpoint, {conns} connections: {name}, p99",
+            f"≤ {secs(T_ARM_P99_S)}",
+            secs(mine["p99_s"]),
+            context,
+            mine["p99_s"] <= T_ARM_P99_S,
+            f"{mine['p99_s'] / T_ARM_P99_S:.1f}× the target",
+            why,
+        )
+
+
+def arm_section(arm: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 7. The Azure (ARM) endpoint under load",
+        "",
+        f"`bench/arm_endpoint.py`: the endpoint started as `make serve` starts it (instant clock, a fresh store), "
+        f"a token from its token route, {arm['scale_sets']:,} scale sets of {arm['capacity']} instances created "
+        "with ARM PUTs on image 1.0.0, then 1.1.0 published. Over "
+        f"{arm['connections']} keep-alive TLS connections (http.client, a thread each; the handshake before the "
+        "clock starts): *POST* `osRollingUpgrade` once per scale set (each starts a run, which the instant clock "
+        "finishes inside the request; a second one would find nothing to upgrade), then *GET* "
+        f"`rollingUpgrades/latest` of those scale sets round robin for {arm['get_seconds']:.0f} s. *floor*: the "
+        "same requests over the same connections to a minimal WSGI handler of the same library (cheroot, the "
+        f"same certificate, {arm['threads']} threads) replaying the endpoint's own answers, in the same run.",
+        "",
+    ]
+    rows = []
+    for name, label in (("post", "POST osRollingUpgrade"), ("get", "GET rollingUpgrades/latest")):
+        for who, r in (("endpoint", arm[name]), ("floor", arm[f"floor_{name}"])):
+            rows.append(
+                [
+                    label,
+                    who,
+                    f"{r['requests']:,}",
+                    f"{r['rps']:,.0f}",
+                    secs(r["p50_s"]),
+                    secs(r["p99_s"]),
+                    secs(r["max_s"]),
+                    str(r["unexpected"]),
+                ]
+            )
+    lines += table(["request", "served by", "requests", "requests/s", "p50", "p99", "max", "unexpected"], rows)
+    prof = arm.get("py_spy") or {}
+    if prof.get("kinds"):
+        lines += [
+            "",
+            f"Where the endpoint's time goes under GETs: py-spy attached during a further GET phase "
+            f"({prof['samples']:,} samples of the serving threads; one sample counts under every kind it is inside):",
+            "",
+        ]
+        lines += table(["inside", "share"], [[k, pct(v)] for k, v in by_share(prof["kinds"])])
+        lines += ["", "Most own samples:", ""]
+        lines += table(["function", "share"], [[f"`{r['function']}`", pct(r["share"])] for r in prof["own"][:8]])
+    elif prof.get("error"):
+        lines += ["", f"py-spy: {prof['error']}"]
+    return lines + [""]
 
 
 def fleet_playbook_section(data: dict[str, Any]) -> list[str]:
@@ -796,10 +908,11 @@ def write_page(quick: bool, took: float | None) -> None:
     engine, module = c.read_json("engine.json"), c.read_json("module_vs_ping.json")
     native, reads = c.read_json("native_serial.json"), c.read_json("store_reads.json")
     fleet, fleet_playbook = c.read_json("fleet.json"), c.read_json("fleet_playbook.json")
+    arm = c.read_json("arm_endpoint.json")
     meta = c.read_json("meta.json") or {}
     stamp = meta.get("date") or datetime.date.today().isoformat()
     m = meta.get("machine") or c.machine()
-    rows, stdout = summary(engine, module, native, reads, fleet, fleet_playbook)
+    rows, stdout = summary(engine, module, native, reads, fleet, fleet_playbook, arm)
     DOCS.mkdir(exist_ok=True)
     have_plot = plot(engine, module, native, stamp)
 
@@ -823,6 +936,7 @@ def write_page(quick: bool, took: float | None) -> None:
         "",
         "Scripts: `bench/engine.py` (1), `bench/module_vs_ping.py` (2), `bench/native_serial.py` (3), "
         "`bench/store_reads.py` (4), `bench/fleet.py` (5), `bench/fleet_playbook.py` (6), "
+        "`bench/arm_endpoint.py` (7), "
         "`bench/report.py` (runs them, writes this page); "
         "raw results in `build/bench/*.json`. Each script runs alone too (`--help`).",
         "",
@@ -849,6 +963,8 @@ def write_page(quick: bool, took: float | None) -> None:
         lines += fleet_section(fleet)
     if fleet_playbook:
         lines += fleet_playbook_section(fleet_playbook)
+    if arm:
+        lines += arm_section(arm)
     PAGE.write_text("\n".join(lines).rstrip() + "\n")
 
     print("\nazsim.vmss benchmarks" + (" (quick smoke test)" if quick else ""))

@@ -1,0 +1,430 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Azure (ARM) endpoint under load (issue 13, "Performance and safety"), against the floor.
+
+The endpoint is started as `make serve` starts it (instant clock, a fresh store, its own state dir) and
+answers one JSON line; the bench takes a token from its token route, creates the scale sets with ARM PUTs
+on image 1.0.0, then publishes 1.1.0 (the collection's action, on the same store) so that every scale set
+has a real run to make. Then, over 32 keep-alive TLS connections (http.client, one thread each):
+
+- *POST*: `osRollingUpgrade` once per scale set (each connection has its own scale sets): every POST
+  starts a run, which the instant clock finishes inside the request (a second POST on the same scale set
+  would find nothing to upgrade and start no run, azure-behaviour-2 EX-1, so there is one per scale set);
+- *GET*: `rollingUpgrades/latest` of those scale sets, round robin, for a fixed time.
+
+The floor: the same requests, the same connections and load generator, against a minimal WSGI handler of
+the same library (cheroot, same TLS certificate, same thread count) that replays the endpoint's own
+answers (status, headers, body) without any work. Reported: requests/s, p50 and p99 latency of each.
+
+    python bench/arm_endpoint.py [--scale-sets 640] [--capacity 3] [--get-seconds 5] [--connections 32]
+                                 [--no-py-spy]
+
+Then (unless --no-py-spy) one more GET phase with py-spy attached to the endpoint: where its time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import _common as c
+
+API = "2024-11-01"
+RG = "rg-bench"
+IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
+PROBE = "/providers/Microsoft.Network/loadBalancers/lb/probes/p"
+SERVER_MODULE = "ansible_collections.azsim.vmss.plugins.module_utils._front.arm.server"
+# Where an endpoint thread's samples are, by what they are inside (one sample may count in several).
+KINDS = {
+    "the store opened per request (Store.open: file checks, connect, BEGIN IMMEDIATE)": "Store.open (",
+    "the action and its store reads (Ctx.run)": "Ctx.run (",
+    "TLS (ssl.py)": "(ssl.py:",
+    "the request log line (logging)": "(logging/",
+    "JSON": "(json/",
+    "cheroot waiting for a request (select)": "select (selectors.py",
+}
+REPLAYED_HEADERS = ("Content-Type", "Azure-AsyncOperation", "Location", "Retry-After")
+
+
+def scale_set_body(capacity: int, sub: str) -> bytes:
+    """The seed's REST example: rolling policy, automatic OS upgrade, a health probe, image `latest`."""
+    doc = {
+        "location": "eastus",
+        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
+        "properties": {
+            "upgradePolicy": {
+                "mode": "Rolling",
+                "rollingUpgradePolicy": {"maxBatchInstancePercent": 20, "pauseTimeBetweenBatches": "PT0S"},
+                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": False},
+            },
+            "virtualMachineProfile": {
+                "storageProfile": {"imageReference": {**IMAGE, "version": "latest"}},
+                "networkProfile": {"healthProbe": {"id": f"/subscriptions/{sub}/resourceGroups/{RG}{PROBE}"}},
+            },
+        },
+    }
+    return json.dumps(doc).encode()
+
+
+def vmss_path(sub: str, i: int) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/web{i:05d}"
+
+
+# -- the load generator -----------------------------------------------------------------------------
+
+
+class Target:
+    """One server: where it is, the CA that signed it, the Authorization header."""
+
+    def __init__(self, base_url: str, ca_cert: str, token: str = "") -> None:
+        parts = urllib.parse.urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", int(parts.port or 443)
+        self.context = ssl.create_default_context(cafile=ca_cert)
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def connect(self) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=60)
+
+
+def request(
+    conn: http.client.HTTPSConnection, target: Target, method: str, path: str, body: bytes | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    headers = dict(target.headers)
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=body if body is not None else (b"" if method != "GET" else None), headers=headers)
+    answer = conn.getresponse()
+    data = answer.read()
+    return answer.status, dict(answer.getheaders()), data
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def load(
+    target: Target, work: list[list[tuple[str, str, bytes | None]]], expect: int, seconds: float | None
+) -> dict[str, Any]:
+    """Each connection (thread) sends its list of requests in turn: once, or round robin for ``seconds``.
+
+    The TLS handshake is made before the clock starts (a warm-up GET of the first path), as a client that
+    keeps its connection alive pays it once.
+    """
+    latencies: list[list[float]] = [[] for _c in work]
+    bad: list[str] = []
+    clock = [0.0, 0.0]  # start, stop: set by the barrier's action, before any thread is released
+
+    def go() -> None:
+        clock[0] = time.perf_counter()
+        clock[1] = clock[0] + (seconds or 0.0)
+
+    ready = threading.Barrier(len(work), action=go)
+
+    def worker(k: int) -> None:
+        conn = target.connect()
+        try:
+            request(conn, target, "GET", work[k][0][1])
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # reported, not raised in a thread
+            bad.append(f"warm-up: {exc!r}")
+        ready.wait()
+        mine, items, i = latencies[k], work[k], 0
+        while i < len(items) or seconds is not None:
+            if seconds is not None and time.perf_counter() >= clock[1]:
+                break
+            method, path, body = items[i % len(items)]
+            t0 = time.perf_counter()
+            try:
+                status, dummy, data = request(conn, target, method, path, body)
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                bad.append(f"{method} {path}: {exc!r}")
+                conn.close()
+                conn = target.connect()
+                i += 1
+                continue
+            mine.append(time.perf_counter() - t0)
+            if status != expect and len(bad) < 20:
+                bad.append(f"{method} {path}: {status} {data[:300]!r}")
+            i += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(len(work))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.perf_counter() - clock[0]
+    every = [x for per in latencies for x in per]
+    if bad:
+        c.log(f"  {len(bad)} unexpected answer(s), first: {bad[0]}")
+    return {
+        "requests": len(every),
+        "seconds": took,
+        "rps": len(every) / took,
+        "p50_s": percentile(every, 0.50),
+        "p99_s": percentile(every, 0.99),
+        "max_s": max(every, default=float("nan")),
+        "unexpected": len(bad),
+    }
+
+
+# -- the servers ------------------------------------------------------------------------------------
+
+
+def spawn(args: list[str], log_path: Path) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """Start a server process that prints one JSON line on stdout when it serves; return it and the line."""
+    env = dict(os.environ, PYTHONPATH=str(c.BUILD))
+    with open(log_path, "w", encoding="utf-8") as errors:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)  # noqa: S603
+    line = proc.stdout.readline() if proc.stdout else ""
+    if not line:
+        proc.wait(timeout=10)
+        raise SystemExit(f"{args[:3]} did not start (exit {proc.returncode}); see {log_path}")
+    return proc, json.loads(line)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def floor_child(state_dir: str, replay_file: str) -> None:
+    """The floor: cheroot's WSGI server, the endpoint's TLS files and thread count, canned answers."""
+    c.import_collection()
+    from cheroot import wsgi  # pylint: disable=import-outside-toplevel
+    from cheroot.ssl.builtin import BuiltinSSLAdapter  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import server as arm_server
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import prepare
+
+    files = prepare(state_dir, "127.0.0.1")
+    replay = json.loads(Path(replay_file).read_text(encoding="utf-8"))
+    answers = {
+        method: (f"{a['status']} X", [(k, v) for k, v in a["headers"].items()], a["body"].encode())
+        for method, a in replay.items()
+    }
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:
+            environ["wsgi.input"].read(length)
+        status, headers, body = answers[environ["REQUEST_METHOD"]]
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    server = wsgi.Server(("127.0.0.1", 0), app, numthreads=arm_server.THREADS, server_name="floor")
+    server.ssl_adapter = BuiltinSSLAdapter(files.server_cert, files.server_key)
+    server.prepare()
+    sys.stdout.write(json.dumps({"base_url": f"https://127.0.0.1:{server.bind_addr[1]}/"}) + "\n")
+    sys.stdout.flush()
+    import signal  # pylint: disable=import-outside-toplevel
+
+    signal.signal(signal.SIGTERM, lambda *args: server.interrupt())  # type: ignore[attr-defined]
+    server.serve()
+
+
+# -- setting the endpoint up ------------------------------------------------------------------------
+
+
+def token(target: Target, info: dict[str, Any]) -> str:
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "scope": "https://management.azure.com/.default",
+        }
+    ).encode()
+    conn = target.connect()
+    conn.request(
+        "POST", f"/{info['tenant_id']}/oauth2/v2.0/token", form, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    answer = conn.getresponse()
+    data = json.loads(answer.read())
+    conn.close()
+    if answer.status != 200:
+        raise SystemExit(f"the token route answered {answer.status}: {data}")
+    return str(data["access_token"])
+
+
+def publish(store_path: Path, version: str) -> None:
+    """Publish an image version with the collection's action, as the image module does."""
+    c.import_collection()
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+    from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
+    from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+    store = Store.open(str(store_path))
+    try:
+        with store.transaction():
+            publish_image(Call(store, c.SUB), **IMAGE, version=version)
+    finally:
+        store.close()
+
+
+def split(items: list[Any], connections: int) -> list[list[Any]]:
+    return [items[k::connections] for k in range(connections)]
+
+
+def py_spy_top(pid: int, out: Path, during: Any) -> dict[str, Any] | None:
+    """Sample the endpoint while ``during()`` loads it: the functions with the most own samples."""
+    exe = Path(sys.executable).parent / "py-spy"
+    if not exe.exists():
+        found = shutil.which("py-spy")
+        if not found:
+            return {"error": "py-spy is not installed"}
+        exe = Path(found)
+    cmd = [str(exe), "record", "--pid", str(pid), "--format", "raw", "--output", str(out), "--nonblocking"]
+    spy = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    time.sleep(0.5)  # attached before the load starts
+    during()
+    spy.send_signal(2)  # py-spy writes what it sampled on SIGINT
+    said = spy.communicate(timeout=30)[0]
+    if not out.exists():
+        return {"error": f"py-spy could not sample ({spy.returncode}): {said[-300:]}"}
+    own: dict[str, int] = {}
+    inside: dict[str, int] = {}
+    kinds = dict.fromkeys(KINDS, 0)
+    total = 0
+    for line in out.read_text(encoding="utf-8").splitlines():
+        stack, dummy, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        total += int(count)
+        own[frames[-1]] = own.get(frames[-1], 0) + int(count)
+        for frame in set(frames):
+            inside[frame] = inside.get(frame, 0) + int(count)
+        for kind, marker in KINDS.items():
+            if any(marker in frame for frame in frames):
+                kinds[kind] += int(count)
+    if not total:
+        return {"error": "py-spy recorded no sample"}
+
+    def top(counts: dict[str, int]) -> list[dict[str, Any]]:
+        return [{"function": f, "share": n / total} for f, n in sorted(counts.items(), key=lambda kv: -kv[1])[:15]]
+
+    shares = {kind: n / total for kind, n in kinds.items()}
+    return {"samples": total, "own": top(own), "inside": top(inside), "kinds": shares}
+
+
+def threads() -> int:
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import server as arm_server
+
+    return int(arm_server.THREADS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale-sets", type=int, default=640, help="one POST each (a multiple of --connections)")
+    parser.add_argument("--capacity", type=int, default=3, help="instances per scale set")
+    parser.add_argument("--get-seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-py-spy", action="store_true", help="skip the further GET phase sampled by py-spy")
+    parser.add_argument("--child-floor", nargs=2, metavar=("STATE_DIR", "REPLAY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_floor:
+        floor_child(*args.child_floor)
+        return
+    c.import_collection()
+    work_dir = c.OUT / "arm-endpoint"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    store, state_dir = work_dir / "store.sqlite", work_dir / "state"
+    c.fresh_store(store).close()
+    publish(store, "1.0.0")
+    endpoint, info = spawn(
+        [sys.executable, "-m", SERVER_MODULE, "--port", "0", "--clock", "instant"]
+        + ["--store", str(store), "--state-dir", str(state_dir)],
+        work_dir / "endpoint.log",
+    )
+    floor = None
+    try:
+        target = Target(info["base_url"], info["ca_cert"])
+        bearer = token(target, info)
+        target = Target(info["base_url"], info["ca_cert"], bearer)
+        sub, n, conns = info["subscription_id"], args.scale_sets, args.connections
+        paths = [vmss_path(sub, i) for i in range(n)]
+        body = scale_set_body(args.capacity, sub)
+        t0 = time.perf_counter()
+        put = load(target, split([("PUT", f"{p}?api-version={API}", body) for p in paths], conns), 201, None)
+        c.log(f"created {n} scale sets of {args.capacity} with PUTs in {time.perf_counter() - t0:.1f}s")
+        if put["unexpected"]:
+            raise SystemExit("the scale sets were not all created")
+        publish(store, "1.1.0")
+        posts = split([("POST", f"{p}/osRollingUpgrade?api-version={API}", None) for p in paths], conns)
+        gets = split([("GET", f"{p}/rollingUpgrades/latest?api-version={API}", None) for p in paths], conns)
+        results: dict[str, Any] = {"post": load(target, posts, 202, None)}
+        results["get"] = load(target, gets, 200, args.get_seconds)
+        # What the floor replays: the endpoint's own answers to one POST and one GET.
+        conn = target.connect()
+        replay: dict[str, Any] = {}
+        for method, path in (("GET", gets[0][0][1]), ("POST", posts[0][0][1])):
+            status, headers, data = request(conn, target, method, path)
+            keep = {k: v for k, v in headers.items() if k in REPLAYED_HEADERS}
+            replay[method] = {"status": status, "headers": keep, "body": data.decode()}
+        conn.close()
+        latest = json.loads(replay["GET"]["body"])["properties"]
+        if (
+            latest["runningStatus"]["code"] != "Completed"
+            or latest["progress"]["successfulInstanceCount"] != args.capacity
+        ):
+            raise SystemExit(f"the POST did not run the upgrade to its end: {latest}")
+        profile = None
+        if not args.no_py_spy:
+            profile = py_spy_top(
+                endpoint.pid, work_dir / "py-spy.txt", lambda: load(target, gets, 200, args.get_seconds)
+            )
+        replay_file = work_dir / "replay.json"
+        replay_file.write_text(json.dumps(replay), encoding="utf-8")
+        floor, floor_info = spawn(
+            [sys.executable, str(Path(__file__).resolve()), "--child-floor", str(state_dir), str(replay_file)],
+            work_dir / "floor.log",
+        )
+        floor_target = Target(floor_info["base_url"], info["ca_cert"], bearer)
+        results["floor_post"] = load(floor_target, posts, 202, None)
+        results["floor_get"] = load(floor_target, gets, 200, args.get_seconds)
+    finally:
+        stop(endpoint)
+        if floor is not None:
+            stop(floor)
+    for name in ("post", "get"):
+        mine, base = results[name], results[f"floor_{name}"]
+        mine["rps_share_of_floor"] = mine["rps"] / base["rps"]
+        mine["p99_over_floor"] = mine["p99_s"] / base["p99_s"]
+        c.log(
+            f"{name.upper():>4}: {mine['rps']:,.0f} req/s, p50 {mine['p50_s'] * 1000:.1f} ms, p99 "
+            f"{mine['p99_s'] * 1000:.1f} ms ({mine['requests']:,} requests); floor {base['rps']:,.0f} req/s, p50 "
+            f"{base['p50_s'] * 1000:.1f} ms, p99 {base['p99_s'] * 1000:.1f} ms"
+        )
+    out = {
+        "machine": c.machine(),
+        "source": c.source_state(),
+        "connections": args.connections,
+        "scale_sets": args.scale_sets,
+        "capacity": args.capacity,
+        "get_seconds": args.get_seconds,
+        "threads": threads(),
+        **results,
+        "py_spy": profile,
+    }
+    c.log(f"arm_endpoint: wrote {c.write_json('arm_endpoint.json', out)}")
+
+
+if __name__ == "__main__":
+    main()
