@@ -29,6 +29,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -48,7 +49,7 @@ SERVER_MODULE = "ansible_collections.azsim.vmss.plugins.module_utils._front.arm.
 # Where an endpoint thread's samples are, by what they are inside (one sample may count in several).
 KINDS = {
     "the store opened per request (Store.open: file checks, connect, BEGIN IMMEDIATE)": "Store.open (",
-    "the action and its store reads (Ctx.run)": "Ctx.run (",
+    "the action in its store transaction (Ctx.run, Store.open included)": "Ctx.run (",
     "TLS (ssl.py)": "(ssl.py:",
     "the request log line (logging)": "(logging/",
     "JSON": "(json/",
@@ -232,8 +233,6 @@ def floor_child(state_dir: str, replay_file: str) -> None:
     server.prepare()
     sys.stdout.write(json.dumps({"base_url": f"https://127.0.0.1:{server.bind_addr[1]}/"}) + "\n")
     sys.stdout.flush()
-    import signal  # pylint: disable=import-outside-toplevel
-
     signal.signal(signal.SIGTERM, lambda *args: server.interrupt())  # type: ignore[attr-defined]
     server.serve()
 
@@ -293,7 +292,7 @@ def py_spy_top(pid: int, out: Path, during: Any) -> dict[str, Any] | None:
     spy = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
     time.sleep(0.5)  # attached before the load starts
     during()
-    spy.send_signal(2)  # py-spy writes what it sampled on SIGINT
+    spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled on SIGINT
     said = spy.communicate(timeout=30)[0]
     if not out.exists():
         return {"error": f"py-spy could not sample ({spy.returncode}): {said[-300:]}"}
