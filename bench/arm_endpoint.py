@@ -276,6 +276,19 @@ def publish(store_path: Path, version: str) -> None:
         store.close()
 
 
+def store_open_seconds(store_path: Path, repeats: int = 200) -> float:
+    """What opening and closing the store costs alone, uncontended (a route does it once per request)."""
+    from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+    samples = []
+    for dummy in range(5):
+        t0 = time.perf_counter()
+        for dummy2 in range(repeats // 5):
+            Store.open(str(store_path)).close()
+        samples.append((time.perf_counter() - t0) / (repeats // 5))
+    return c.median(samples)
+
+
 def split(items: list[Any], connections: int) -> list[list[Any]]:
     return [items[k::connections] for k in range(connections)]
 
@@ -421,6 +434,7 @@ def main() -> None:
         "threads": threads(),
         **results,
         "py_spy": profile,
+        "store_open_s": store_open_seconds(store),
     }
     c.log(f"arm_endpoint: wrote {c.write_json('arm_endpoint.json', out)}")
 

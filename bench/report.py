@@ -508,6 +508,14 @@ def arm_section(arm: dict[str, Any]) -> list[str]:
         lines += table(["function", "share"], [[f"`{r['function']}`", pct(r["share"])] for r in prof["own"][:8]])
     elif prof.get("error"):
         lines += ["", f"py-spy: {prof['error']}"]
+    if arm.get("store_open_s"):
+        lines += [
+            "",
+            f"Opening and closing the store alone, uncontended, in the bench's process: {secs(arm['store_open_s'])} "
+            "(a route opens it once per request: file-system and ownership checks, connect, the migration check "
+            "in a BEGIN IMMEDIATE transaction of its own; the route's transaction is BEGIN IMMEDIATE too, a GET's "
+            "included, so requests serialise on SQLite's write lock).",
+        ]
     return lines + [""]
 
 
