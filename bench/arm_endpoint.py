@@ -180,11 +180,10 @@ def load_share(
 def load(
     target: Target, work: list[list[tuple[str, str, bytes | None]]], expect: int, seconds: float | None
 ) -> dict[str, Any]:
-    """The connections' work spread over PROCESSES processes (forked), started together; the figures of all.
+    """The connections' work spread over PROCESSES forked processes, started together; the figures of all.
 
-    One Python process with 32 threads cannot drive even the floor: its threads queue on the GIL and a few
-    wait seconds for it (measured here: 32 connections from one process, the floor's p99 0.7-1 s and
-    ~330 requests/s; the same 32 from 4 processes of 8, p99 ~50 ms and ~1,450 requests/s).
+    Several processes, so that the load generator's own GIL (32 threads doing TLS in one interpreter) is not
+    what caps the figures on a 2-core machine.
     """
     ctx = multiprocessing.get_context("fork")
     groups = [work[k::PROCESSES] for k in range(PROCESSES) if work[k::PROCESSES]]
