@@ -471,12 +471,14 @@ def arm_section(arm: dict[str, Any]) -> list[str]:
         f"`bench/arm_endpoint.py`: the endpoint started as `make serve` starts it (instant clock, a fresh store), "
         f"a token from its token route, {arm['scale_sets']:,} scale sets of {arm['capacity']} instances created "
         "with ARM PUTs on image 1.0.0, then 1.1.0 published. Over "
-        f"{arm['connections']} keep-alive TLS connections (http.client, a thread each; the handshake before the "
-        "clock starts): *POST* `osRollingUpgrade` once per scale set (each starts a run, which the instant clock "
+        f"{arm['connections']} keep-alive TLS connections (http.client, a thread each, shared among "
+        f"{arm['get'].get('processes', 1)} processes; the handshake before the clock starts): *POST* "
+        "`osRollingUpgrade` once per scale set (each starts a run, which the instant clock "
         "finishes inside the request; a second one would find nothing to upgrade), then *GET* "
         f"`rollingUpgrades/latest` of those scale sets round robin for {arm['get_seconds']:.0f} s. *floor*: the "
         "same requests over the same connections to a minimal WSGI handler of the same library (cheroot, the "
-        f"same certificate, {arm['threads']} threads) replaying the endpoint's own answers, in the same run.",
+        f"same certificate, {arm['threads']} threads, keep-alive limit and backlog) replaying the endpoint's own "
+        "answers, in the same run.",
         "",
     ]
     rows = []
