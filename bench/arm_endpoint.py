@@ -131,7 +131,7 @@ def load_share(
     The TLS handshake is made before the clock starts (a warm-up GET of the first path), as a client that
     keeps its connection alive pays it once. ``everyone`` (a process barrier) starts all processes together.
     """
-    latencies: list[list[float]] = [[] for _c in work]
+    latencies: list[list[float]] = [[] for dummy in work]
     bad: list[str] = []
     clock = [0.0, 0.0]  # start, stop: set by the barrier's action, before any thread is released
 
