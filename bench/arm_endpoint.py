@@ -247,8 +247,7 @@ def floor_child(state_dir: str, replay_file: str) -> None:
     files = prepare(state_dir, "127.0.0.1")
     replay = json.loads(Path(replay_file).read_text(encoding="utf-8"))
     answers = {
-        method: (f"{a['status']} X", [(k, v) for k, v in a["headers"].items()], a["body"].encode())
-        for method, a in replay.items()
+        method: (f"{a['status']} X", list(a["headers"].items()), a["body"].encode()) for method, a in replay.items()
     }
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
