@@ -151,6 +151,12 @@ def test_subscription_id_must_be_a_guid(store: Path, template: bytes, module: An
         # An empty option is "not given": the default subscription is used, and works.
         assert call(module, {"store": str(store), **args})["rc"] == 0
         return
+    if "\x00" in subscription:
+        # From Python 3.12 syslog refuses a NUL, so ansible-core's log of the invocation fails the module before
+        # azsim.vmss sees the value: refused, nothing written. Then as with no_target_syslog set
+        # (``_ansible_no_log``, what the controller sends for it), azsim.vmss's own refusal, on every Python.
+        refused(module, args, store, template)
+        args = {**args, "_ansible_no_log": True}
     msg = refused(module, args, store, template)
     assert msg.startswith("subscription_id: ") and "GUID" in msg and len(msg) < 400, msg
 
