@@ -29,7 +29,8 @@ OPERATION = "extensionRollingUpgrade"
 NOTHING_TO_UPGRADE = "Every instance already runs the latest released version of each extension; no run started."
 
 
-class ExtensionRunResult(RunResult, total=False):
+# pylint on newer Pythons counts a TypedDict's flattened bases twice; RunResult is its only base.
+class ExtensionRunResult(RunResult, total=False):  # pylint: disable=duplicate-bases
     # azure-behaviour-2 EX-4 SIMULATOR CHOICE: rollingUpgrades/latest does not say which kind of run it shows.
     run_kind: str | None
 
