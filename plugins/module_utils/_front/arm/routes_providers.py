@@ -25,6 +25,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.providers impo
     list_providers,
     provider,
     register_provider,
+    unregister_provider,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import KNOWN_API_VERSIONS
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Response
@@ -121,5 +122,14 @@ def providers(ctx: Ctx, p: dict[str, str]) -> Response:
 def register_namespace(ctx: Ctx, p: dict[str, str]) -> Response:
     def action(call: Call) -> RestDoc:
         return register_provider(call, p["namespace"], wait=ctx.instant)["provider"]
+
+    return Response(200, provider_doc(ctx.run(p["subscription"], action)))
+
+
+def unregister_namespace(ctx: Ctx, p: dict[str, str]) -> Response:
+    """Providers_Unregister: 200 with the provider; the instant clock answers it ``NotRegistered``."""
+
+    def action(call: Call) -> RestDoc:
+        return unregister_provider(call, p["namespace"], wait=ctx.instant)["provider"]
 
     return Response(200, provider_doc(ctx.run(p["subscription"], action)))
