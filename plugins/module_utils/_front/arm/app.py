@@ -37,6 +37,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
     routes_hooks,
     routes_images,
     routes_providers,
+    routes_reimage,
     routes_resources,
     routes_vms,
 )
@@ -138,6 +139,10 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", rf"{_VM}/instanceView", routes_compute.vm_instance_view),
     _route("PUT", _VM, routes_vms.put_vm),
     _route("PATCH", _VM, routes_vms.patch_vm),
+    _route("POST", rf"{_VMSS}/reimage", routes_reimage.reimage_scale_set),
+    _route("POST", rf"{_VMSS}/reimageall", routes_reimage.reimage_all_scale_set),
+    _route("POST", rf"{_VM}/reimage", routes_reimage.reimage_vm),
+    _route("POST", rf"{_VM}/reimageall", routes_reimage.reimage_all_vm),
     _route("POST", rf"{_VMSS}/approveRollingUpgrade", routes_compute.approve_upgrade),
     _route("POST", rf"{_VMSS}/manualupgrade", routes_compute.manual_upgrade),
     # the image catalogue, gallery image versions, VM sizes
