@@ -15,7 +15,10 @@ import sys
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
-from azure.mgmt.compute.models import VirtualMachineScaleSetVMProtectionPolicy
+from azure.mgmt.compute.models import (
+    VirtualMachineScaleSetReimageParameters,
+    VirtualMachineScaleSetVMProtectionPolicy,
+)
 from azure.mgmt.resource.resources import ResourceManagementClient
 from sdk_routes_client import RG, body, client, credential
 
@@ -63,6 +66,36 @@ def protection(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def reimage(info: dict[str, Any]) -> dict[str, Any]:
+    """``begin_reimage``/``begin_reimage_all`` of the scale set and of one VM; a protected instance named
+    explicitly is refused (azure-behaviour-2 IP-7) but reimaged by its own VM call (IP-4)."""
+    compute = client(info)
+    compute.virtual_machine_scale_sets.begin_create_or_update(RG, "reimaged", body(3)).result()
+    vms = compute.virtual_machine_scale_set_vms
+
+    def os_disks() -> dict[str, str]:
+        return {
+            v.instance_id: v.storage_profile.os_disk.name.split("_OsDisk_")[1][:1] for v in vms.list(RG, "reimaged")
+        }
+
+    vm = vms.get(RG, "reimaged", "2")
+    vm.protection_policy = VirtualMachineScaleSetVMProtectionPolicy(protect_from_scale_set_actions=True)
+    vms.begin_update(RG, "reimaged", "2", vm).result()
+    compute.virtual_machine_scale_sets.begin_reimage(RG, "reimaged").result()
+    after_all = os_disks()
+    compute.virtual_machine_scale_sets.begin_reimage_all(RG, "reimaged", {"instanceIds": ["0"]}).result()
+    refused: dict[str, Any] = {}
+    try:
+        compute.virtual_machine_scale_sets.begin_reimage(
+            RG, "reimaged", VirtualMachineScaleSetReimageParameters(instance_ids=["2"])
+        ).result()
+    except HttpResponseError as exc:
+        refused = {"status": exc.status_code, "code": exc.error.code if exc.error else None}
+    vms.begin_reimage(RG, "reimaged", "2").result()
+    vms.begin_reimage_all(RG, "reimaged", "1").result()
+    return {"after_all": after_all, "refused": refused, "final": os_disks()}
+
+
 def providers(info: dict[str, Any]) -> dict[str, Any]:
     """``providers.register`` then ``providers.unregister`` (the spec's Providers_Unregister)."""
     resources = ResourceManagementClient(
@@ -79,7 +112,7 @@ def providers(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-PHASES = {"protection": protection, "providers": providers}
+PHASES = {"protection": protection, "providers": providers, "reimage": reimage}
 
 
 def main() -> int:

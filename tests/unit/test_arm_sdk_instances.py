@@ -34,3 +34,15 @@ def test_sdk_provider_unregister(sdk_python: Path, tmp_path: Path) -> None:
     with threaded_endpoint(tmp_path / "store" / "vmss.sqlite", tmp_path / "state") as info:
         seen = sdk(sdk_python, "providers", info, script="sdk_instances_client.py")
     assert seen == {"registered": "Registered", "unregistered": "NotRegistered", "after": "NotRegistered"}
+
+
+def test_sdk_reimage_and_reimage_all_ip4_ip7(sdk_python: Path, tmp_path: Path) -> None:
+    """OS disk generations per instance after each SDK call: reimage skips the protected instance 2, naming it
+    is 409, its own VM reimage is not blocked (azure-behaviour-2 IP-4, IP-7)."""
+    store = tmp_path / "store" / "vmss.sqlite"
+    with threaded_endpoint(store, tmp_path / "state") as info:
+        in_store(store, publish_image, **UBUNTU, version="1.0.0")
+        seen = sdk(sdk_python, "reimage", info, script="sdk_instances_client.py")
+    assert seen["after_all"] == {"0": "2", "1": "2", "2": "1"}
+    assert seen["refused"] == {"status": 409, "code": "OperationNotAllowed"}
+    assert seen["final"] == {"0": "3", "1": "3", "2": "2"}
