@@ -26,6 +26,7 @@ from typing import Any
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     expired_credentials,
@@ -71,8 +72,10 @@ def on_reimage(store: Store, event: Event) -> list[dict[str, Any]]:
     if record is None:
         return []
     by_id = fleet.by_id(key)
-    # An instance scaled in meanwhile is gone; one a rolling upgrade or repair took since is theirs.
-    present = [by_id[i] for i in event.payload["instance_ids"] if i in by_id]
+    run = fleet.latest_run(key)
+    taken = set(run["flight"]) if run is not None and is_active(run) else set()
+    # An instance scaled in meanwhile is gone; one a rolling upgrade's batch took since is the run's (CF-4).
+    present = [by_id[i] for i in event.payload["instance_ids"] if i in by_id and i not in taken]
     reports: list[dict[str, Any]] = []
     if event.payload["step"] == "reimaged":
         now = store.now()

@@ -140,3 +140,16 @@ def test_bad_requests_name_what_is_wrong_and_write_nothing(
     answer = client.arm("POST", f"{VMSS}/{path}", sent)
     assert answer.status == status and answer.json["error"].get("target") == target, answer
     assert dump(store_path) == stored
+
+
+def test_the_openapi_document_lists_the_reimage_and_vm_routes(store_path: Path, files: StateFiles) -> None:
+    paths = WsgiClient(make_app(store_path, files)).raw("GET", "/azsim/openapi.json").json["paths"]
+    vmss = (
+        "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Compute/"
+        "virtualMachineScaleSets/{name}"
+    )
+    vm = f"{vmss}/virtualMachines/{{instance_id}}"
+    for path in (f"{vmss}/reimage", f"{vmss}/reimageall", f"{vm}/reimage", f"{vm}/reimageall"):
+        assert "post" in paths[path], path
+    assert {"put", "patch", "get"} <= set(paths[vm])
+    assert "post" in paths["/subscriptions/{subscription}/providers/{namespace}/unregister"]
