@@ -15,12 +15,11 @@ import sys
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
-from azure.mgmt.compute.models import (
-    VirtualMachineScaleSetReimageParameters,
-    VirtualMachineScaleSetVMProtectionPolicy,
-)
+from azure.mgmt.compute.models import VirtualMachineScaleSetReimageParameters, VirtualMachineScaleSetVMProtectionPolicy
 from azure.mgmt.resource.resources import ResourceManagementClient
-from sdk_routes_client import RG, body, client, credential
+
+# Run as a script beside it (tests/arm), in the SDK venv; mypy sees the file only as part of the package.
+from sdk_routes_client import RG, body, client, credential  # type: ignore[import-not-found]
 
 NAME = "protected"
 

@@ -86,7 +86,14 @@ def _protection_option(current: dict[str, Any], sent: dict[str, bool], patch: bo
     """The ``vmss`` module's ``protection`` option for the instance: a PATCH keeps what it does not send; a PUT
     sends the whole object, so an omitted boolean is false, but for IP-2's reading of an omitted
     protectFromScaleIn (true when protectFromScaleSetActions is true), which ``normalize_protection`` applies."""
-    merged = {**protection_policy(current), **sent} if patch else sent
+    policy = protection_policy(current)
+    merged: dict[str, bool] = {}
+    if patch:
+        merged = {
+            "protectFromScaleIn": policy["protectFromScaleIn"],
+            "protectFromScaleSetActions": policy["protectFromScaleSetActions"],
+        }
+    merged.update(sent)
     return {_REST_TO_OPTION[k]: v for k, v in merged.items()}
 
 
