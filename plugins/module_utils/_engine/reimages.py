@@ -27,6 +27,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import is_active
+from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as repair_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     expired_credentials,
@@ -91,6 +92,8 @@ def on_reimage(store: Store, event: Event) -> list[dict[str, Any]]:
             failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
             install(record, instance, {e["name"] for e in instance["extensions"]} - set(failed))
             instance["provisioning_state"] = "Failed" if failed else "Succeeded"
+            # azure-behaviour-2 AR-5: a reimaged instance gets a fresh grace period before any repair.
+            repair_policy.note_state_change(record, instance["instance_id"], now)
             reports.append(
                 {"type": "InstanceReimaged", "subject": record["model"]["id"], "instance": instance["name"],
                  "instance_id": instance["instance_id"], "image_version": instance["os_disk"]["image_version"]}

@@ -136,3 +136,19 @@ def test_protected_instance_is_skipped_by_upgrades_and_refused_by_name_ip4_ip7(
     vms = client.arm("GET", f"{VMSS}/virtualMachines").json["value"]
     versions = {vm["instanceId"]: vm["properties"]["storageProfile"]["imageReference"]["exactVersion"] for vm in vms}
     assert versions == {"0": "1.0.0", "1": "1.1.0", "2": "1.1.0"}
+
+
+def test_protection_changes_during_a_rolling_upgrade_are_accepted(store_path: Path, files: StateFiles) -> None:
+    """CF-2 refuses model changes during a run; protection is on the instance model, not the scale set's (IP-1),
+    so setting it on an instance outside the batch is accepted (the run's candidates were fixed at its start)."""
+    publish(store_path, "1.0.0")
+    client = WsgiClient(make_app(store_path, files, clock="manual"))
+    assert client.arm("PUT", VMSS, body(capacity=5)).status == 201
+    publish(store_path, "1.1.0")
+    assert client.arm("POST", f"{VMSS}/osRollingUpgrade").status == 202
+    answer = client.arm("PUT", f"{VMSS}/virtualMachines/4", {"properties": {"protectionPolicy": BOTH}})
+    assert answer.status == 200 and answer.json["properties"]["protectionPolicy"] == BOTH, answer
+    assert client.raw("POST", "/azsim/clock", b'{"advance": "PT2H"}').status == 200
+    latest = client.arm("GET", f"{VMSS}/rollingUpgrades/latest").json["properties"]
+    assert latest["runningStatus"]["code"] == "Completed", latest
+    assert client.arm("GET", f"{VMSS}/virtualMachines/4").json["properties"]["protectionPolicy"] == BOTH
