@@ -37,7 +37,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
     routes_hooks,
     routes_images,
     routes_providers,
+    routes_reimage,
     routes_resources,
+    routes_vms,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, from_azsim, internal
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Request, Response, Settings
@@ -135,6 +137,12 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", rf"{_VMSS}/instanceView", routes_compute.scale_set_instance_view),
     _route("GET", _VM, routes_compute.get_vm),
     _route("GET", rf"{_VM}/instanceView", routes_compute.vm_instance_view),
+    _route("PUT", _VM, routes_vms.put_vm),
+    _route("PATCH", _VM, routes_vms.patch_vm),
+    _route("POST", rf"{_VMSS}/reimage", routes_reimage.reimage_scale_set),
+    _route("POST", rf"{_VMSS}/reimageall", routes_reimage.reimage_all_scale_set),
+    _route("POST", rf"{_VM}/reimage", routes_reimage.reimage_vm),
+    _route("POST", rf"{_VM}/reimageall", routes_reimage.reimage_all_vm),
     _route("POST", rf"{_VMSS}/approveRollingUpgrade", routes_compute.approve_upgrade),
     _route("POST", rf"{_VMSS}/manualupgrade", routes_compute.manual_upgrade),
     # the image catalogue, gallery image versions, VM sizes
@@ -155,6 +163,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", rf"{_SUB}/providers", routes_providers.providers),
     _route("GET", rf"{_SUB}/providers/(?P<namespace>{_SEG})", routes_providers.get_provider),
     _route("POST", rf"{_SUB}/providers/(?P<namespace>{_SEG})/register", routes_providers.register_namespace),
+    _route("POST", rf"{_SUB}/providers/(?P<namespace>{_SEG})/unregister", routes_providers.unregister_namespace),
     # resource groups and the generic store (virtual networks, subnets)
     _route("GET", rf"{_SUB}/resourceGroups", routes_groups.list_groups),
     _route("HEAD", _RG, routes_groups.head_group),
