@@ -282,6 +282,19 @@ options:
         unhealthy.
     type: str
     choices: [running, suspended]
+  orchestration_mode:
+    description:
+      - Azure's C(properties.orchestrationMode), chosen when the scale set is created and fixed after; a different
+        value for an existing scale set is Azure's 409 C(PropertyChangeNotAllowed). Left out, a new scale set is
+        V(Uniform) and an existing one keeps its mode.
+      - V(Flexible) needs O(api_version) C(2021-03-01) or later and no O(service_fabric). Its instances are VMs
+        named C({name}_{8 hex}) (from O(simulation.seed)), and that name is the instance id in every result and
+        every C(instance_ids) option. Batches follow fault domains instead of update domains; C(mode=Rolling) and
+        automatic OS upgrade need the Application Health extension (a load balancer probe is not enough);
+        automatic OS upgrade needs the feature C(Microsoft.Compute/VmssFlexAutoOSUpgrade) registered and cannot
+        be combined with C(maxSurge); instance protection needs O(api_version) C(2023-09-01) or later.
+    type: str
+    choices: [Uniform, Flexible]
   simulation:
     description:
       - Settings of the simulation. Keys not given keep their current value.
@@ -674,6 +687,7 @@ def main() -> None:
                 },
             },
             "orchestration_service": {"type": "str", "choices": ["running", "suspended"]},
+            "orchestration_mode": {"type": "str", "choices": ["Uniform", "Flexible"]},
             "simulation": {
                 "type": "dict",
                 "options": {

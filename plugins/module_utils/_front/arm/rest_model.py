@@ -180,6 +180,8 @@ def scale_set_options(
         # azure-behaviour-2 LH-2: Azure's names are accepted as they are; absent keeps the hooks.
         "lifecycle_hooks": (_object(properties, "lifecycleHooksProfile", "properties") or {}).get("lifecycleHooks"),
         "automatic_repairs": _repairs_policy(properties),
+        # azure-behaviour-2 §11: chosen at creation (absent: Uniform), refused as a change afterwards.
+        "orchestration_mode": properties.get("orchestrationMode"),
     }
     if os_type in ("windows", "linux"):
         options["os_type"] = os_type

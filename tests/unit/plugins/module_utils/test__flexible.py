@@ -1,0 +1,186 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Flexible orchestration (azure-behaviour-2 §11, FX-1 … FX-9; design.md round 2 ``orchestration_mode``).
+
+Driven through the same actions the ``vmss`` module and the ARM endpoint call. Each test names its rule.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
+from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import RequirementsNotMet
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
+    HEALTH_EXTENSION,
+    Sim,
+    batch_names,
+    sim,
+)
+
+VM_NAME = re.compile(r"^web_[0-9a-f]{8}$")
+
+
+def flexible(sim: Sim, n: int = 4, **options: Any) -> dict[str, Any]:
+    """A Flexible scale set watched by the Application Health extension (FX-1)."""
+    options.setdefault("extensions", [dict(HEALTH_EXTENSION)])
+    return sim.vmss(n, orchestration_mode="Flexible", **options)
+
+
+def register_flex_auto_os(sim: Sim) -> None:
+    params = {
+        "namespace": "Microsoft.Compute",
+        "feature": "VmssFlexAutoOSUpgrade",
+        "state": "registered",
+        "register_provider": False,
+        "wait": True,
+    }
+    sim.act(register_feature, params)
+
+
+# -- the option: chosen at creation, fixed after (design.md round 2) -----------------------------------
+
+
+def test_flexible_is_chosen_at_creation_and_shows_in_the_model(sim: Sim) -> None:
+    result = flexible(sim)
+    assert result["vmss"]["properties"]["orchestrationMode"] == "Flexible"
+    again = flexible(sim)
+    assert again["before"] == again["after"], "restating the mode changes nothing"
+
+
+def test_uniform_stays_as_it_was_without_the_field(sim: Sim) -> None:
+    """Uniform is the default; its REST model is the one it had before the option existed."""
+    created = sim.vmss(2)
+    assert "orchestrationMode" not in created["vmss"]["properties"]
+    restated = sim.vmss(orchestration_mode="Uniform")
+    assert restated["before"] == restated["after"]
+
+
+@pytest.mark.parametrize(("first", "then"), [("Flexible", "Uniform"), ("Uniform", "Flexible")])
+def test_the_mode_cannot_change_after_creation(sim: Sim, first: str, then: str) -> None:
+    """Azure's PropertyChangeNotAllowed (409): nothing is written."""
+    sim.vmss(2, orchestration_mode=first, extensions=[dict(HEALTH_EXTENSION)])
+    before = sim.dump()
+    with pytest.raises(Conflict) as caught:
+        sim.vmss(orchestration_mode=then)
+    assert caught.value.azure_error() == {
+        "code": "PropertyChangeNotAllowed",
+        "message": "Changing property 'orchestrationMode' is not allowed.",
+    }
+    assert "orchestration_mode" in caught.value.message
+    assert sim.dump() == before
+
+
+def test_flexible_needs_api_version_2021_03_01_azure_behaviour_2_fx_9(sim: Sim) -> None:
+    with pytest.raises(InvalidInput, match="2021-03-01"):
+        flexible(sim, api_version="2020-12-01")
+    assert sim.record() is None
+    flexible(sim, api_version="2021-03-01")
+    with pytest.raises(InvalidInput, match="api_version"):
+        sim.vmss(api_version="2020-06-01")
+
+
+def test_service_fabric_is_not_supported_on_flexible_azure_behaviour_2_fx_9(sim: Sim) -> None:
+    with pytest.raises(InvalidInput, match="service_fabric"):
+        flexible(sim, service_fabric={"durability": "Silver", "extension_durability": None, "stateless_only": None})
+    assert sim.record() is None
+
+
+# -- upgrade policy on Flexible (FX-1, FX-2, FX-3, D7) ------------------------------------------------
+
+
+def test_rolling_on_flexible_needs_the_health_extension_not_a_probe_azure_behaviour_2_fx_1(sim: Sim) -> None:
+    sim.vmss(4, orchestration_mode="Flexible", probe=True)
+    before = sim.dump()
+    with pytest.raises(RequirementsNotMet) as caught:
+        sim.policy(mode="Rolling")
+    assert caught.value.details["findings"][0]["code"] == "HealthSourceMissing"
+    assert caught.value.details["findings"][0]["message"] == (
+        "Rolling Upgrade mode is not supported for this Virtual Machine Scale Set because a health probe or "
+        "health extension was not provided."
+    )
+    assert sim.dump() == before
+    sim.vmss(
+        extensions=[dict(HEALTH_EXTENSION)],
+        health_probe={"id": None, "protocol": None, "port": None, "request_path": None, "load_balancer_sku": None},
+    )
+    assert sim.policy(mode="Rolling")["upgrade_policy"]["mode"] == "Rolling"
+
+
+def test_a_uniform_scale_set_may_keep_a_probe_alone_azure_behaviour_2_fx_1(sim: Sim) -> None:
+    """The contrast: on Uniform the load balancer probe is a health source (azure-behaviour §1)."""
+    sim.vmss(4, probe=True)
+    assert sim.policy(mode="Rolling")["upgrade_policy"]["mode"] == "Rolling"
+
+
+def test_flexible_rolling_keeps_its_extension_through_model_changes_azure_behaviour_2_fx_1(sim: Sim) -> None:
+    """Removing the extension while a probe stays is still losing the only source Flexible accepts."""
+    flexible(sim, probe=True, health_probe=None)
+    sim.vmss(
+        health_probe={"id": None, "protocol": "tcp", "port": 22, "request_path": None, "load_balancer_sku": "Standard"}
+    )
+    sim.policy(mode="Rolling")
+    with pytest.raises(RequirementsNotMet, match="health probe or health extension"):
+        sim.vmss(extensions=[])
+
+
+def test_automatic_os_upgrade_on_flexible_needs_the_feature_azure_behaviour_2_fx_2(sim: Sim) -> None:
+    flexible(sim)
+    before = sim.dump()
+    with pytest.raises(InvalidInput) as caught:
+        sim.enable_automatic()
+    assert caught.value.azure_error() == {
+        "code": "BadRequest",
+        "message": "Automatic OS Upgrade is not supported for Virtual Machine Scale Sets with Flexible orchestration "
+        "mode.",
+    }
+    assert "VmssFlexAutoOSUpgrade" in caught.value.message
+    assert sim.dump() == before
+    register_flex_auto_os(sim)
+    enabled = sim.enable_automatic()
+    assert enabled["upgrade_policy"]["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"] is True
+
+
+def test_automatic_os_upgrade_on_flexible_with_only_a_probe_is_refused_azure_behaviour_2_fx_1(sim: Sim) -> None:
+    sim.vmss(4, orchestration_mode="Flexible", probe=True)
+    register_flex_auto_os(sim)
+    with pytest.raises(RequirementsNotMet) as caught:
+        sim.enable_automatic()
+    assert [f["code"] for f in caught.value.details["findings"] if f["severity"] == "error"] == ["HealthSourceMissing"]
+
+
+def test_uniform_needs_no_flexible_feature_azure_behaviour_2_fx_2(sim: Sim) -> None:
+    sim.vmss(4)
+    assert sim.enable_automatic()["upgrade_policy"]["automaticOSUpgradePolicy"]["enableAutomaticOSUpgrade"] is True
+
+
+def test_automatic_os_upgrade_and_max_surge_together_on_flexible_azure_behaviour_2_fx_3(sim: Sim) -> None:
+    flexible(sim)
+    register_flex_auto_os(sim)
+    sim.rolling(max_surge=True)  # alone, maxSurge is fine
+    before = sim.dump()
+    with pytest.raises(InvalidInput) as caught:
+        sim.enable_automatic()
+    assert caught.value.azure_error()["code"] == "BadRequest"
+    assert "MaxSurge" in caught.value.azure_error()["message"]
+    assert sim.dump() == before
+    sim.rolling(max_surge=False)
+    sim.enable_automatic()
+    with pytest.raises(InvalidInput, match="max_surge"):
+        sim.rolling(max_surge=True)
+
+
+def test_rollback_failed_instances_is_uniform_only_azure_behaviour_2_d7_fx_4(sim: Sim) -> None:
+    """D7 settles FX-4's open question: set on Flexible, it is 400 InvalidParameter; its default is accepted."""
+    flexible(sim)
+    sim.rolling(rollback_failed_instances_on_policy_breach=False)
+    before = sim.dump()
+    with pytest.raises(InvalidInput) as caught:
+        sim.rolling(rollback_failed_instances_on_policy_breach=True)
+    assert caught.value.azure_error()["code"] == "InvalidParameter"
+    assert "rollbackFailedInstancesOnPolicyBreach" in caught.value.azure_error()["message"]
+    assert sim.dump() == before
