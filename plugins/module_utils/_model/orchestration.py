@@ -15,8 +15,8 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import api_at_least
@@ -34,6 +34,8 @@ FLEXIBLE_PROTECTION_API_VERSION = "2023-09-01"
 FAULT_DOMAINS = 3
 # Azure's text for a property fixed at creation (PropertyChangeNotAllowed, as for platformFaultDomainCount).
 MODE_CHANGE_NOT_ALLOWED = "Changing property 'orchestrationMode' is not allowed."
+
+T = TypeVar("T", bound=Mapping[str, Any])
 
 
 def orchestration_mode(model: dict[str, Any]) -> str:
@@ -123,6 +125,14 @@ def id_map(record: Record, instances: Iterable[Instance]) -> dict[str, str]:
     """Every identifier a caller may give for an instance (its public id, and on Uniform also the slot id
     the caller sees) -> the slot id."""
     return {external_id(record, i["instance_id"]): i["instance_id"] for i in instances}
+
+
+def slot_order(instances: Sequence[T]) -> list[T]:
+    """Instances as public views list them, in slot order: by decimal id on Uniform; a Flexible view's ids are VM
+    names (FX-6), and the views already list them in slot order, which is kept."""
+    if all(str(i["instance_id"]).isdigit() for i in instances):
+        return sorted(instances, key=lambda i: int(i["instance_id"]))
+    return list(instances)
 
 
 def fault_domain(instance: Instance) -> int:

@@ -8,6 +8,7 @@ Driven through the same actions the ``vmss`` module and the ARM endpoint call. E
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
     HEALTH_EXTENSION,
     Sim,
     batch_names,
+    make_sim,
     sim,
 )
 
@@ -184,3 +186,127 @@ def test_rollback_failed_instances_is_uniform_only_azure_behaviour_2_d7_fx_4(sim
     assert caught.value.azure_error()["code"] == "InvalidParameter"
     assert "rollbackFailedInstancesOnPolicyBreach" in caught.value.azure_error()["message"]
     assert sim.dump() == before
+
+
+# -- batches by fault domain (FX-5, CZ-7) --------------------------------------------------------------
+
+
+def test_flexible_batches_follow_fault_domains_not_update_domains_azure_behaviour_2_fx_5_cz_7(sim: Sim) -> None:
+    """Six VMs at 50%: batches of at most 3, cut at every fault domain (slot % 3); Uniform cuts at UDs (slot % 5)."""
+    flexible(sim, 6)
+    sim.rolling(max_batch_instance_percent=50)
+    sim.publish("1.1.0")
+    result = sim.start()
+    assert batch_names(result) == [["w0", "w3"], ["w1", "w4"], ["w2", "w5"]]
+    assert [b["fault_domain"] for b in result["batches"]] == [0, 1, 2]
+    assert all(b["update_domain"] is None for b in result["batches"]), "Flexible has no update domains"
+    by_name = {i["name"]: i for i in result["instances"]}
+    assert by_name["w4"]["fault_domain"] == 1 and by_name["w4"]["update_domain"] is None
+
+
+def test_uniform_batches_still_follow_update_domains_azure_behaviour_2_fx_5(sim: Sim) -> None:
+    sim.vmss(6)
+    sim.rolling(max_batch_instance_percent=50)
+    sim.publish("1.1.0")
+    result = sim.start()
+    assert batch_names(result) == [["w0", "w5"], ["w1"], ["w2"], ["w3"], ["w4"]]
+    assert all("fault_domain" not in b for b in result["batches"])
+
+
+def test_flexible_zonal_batches_go_zone_by_zone_within_fault_domains_azure_behaviour_2_cz_7(sim: Sim) -> None:
+    """CZ-2 with FD in place of UD: zone 1's VMs first, a batch never spans two fault domains."""
+    flexible(sim, 6, zones=["1", "2"])
+    sim.rolling(max_batch_instance_percent=50)
+    sim.publish("1.1.0")
+    result = sim.start()
+    zone = {n: i["zone"] for n, i in sim.instances().items()}
+    assert [[zone[n] for n in b] for b in batch_names(result)] == [["1"], ["1"], ["1"], ["2"], ["2"], ["2"]]
+    crossed = sim.rolling(enable_cross_zone_upgrade=True)
+    assert crossed["upgrade_policy"]["rollingUpgradePolicy"]["enableCrossZoneUpgrade"] is True
+    sim.publish("1.2.0")
+    result = sim.start()
+    assert batch_names(result) == [["w0", "w3"], ["w4", "w1"], ["w2", "w5"]], "CZ-3: by FD, zones mixed"
+
+
+def test_update_domains_cannot_be_given_on_flexible_azure_behaviour_2_fx_5(sim: Sim) -> None:
+    with pytest.raises(InvalidInput, match=r"instances\[1\]\.update_domain"):
+        flexible(sim, names=["w0", {"name": "w1", "update_domain": 2}])
+    assert sim.record() is None
+
+
+# -- identifiers are VM names (FX-6) -------------------------------------------------------------------
+
+
+def test_flexible_instance_ids_are_vm_names_from_the_seed_azure_behaviour_2_fx_6(
+    make_sim: Callable[[str], Sim],
+) -> None:
+    one, two, other = make_sim("one"), make_sim("two"), make_sim("other")
+    ids = [i["instance_id"] for i in flexible(one)["instances"]]
+    assert all(VM_NAME.match(i) for i in ids), ids
+    assert len(set(ids)) == 4
+    assert [i["instance_id"] for i in flexible(two)["instances"]] == ids, "same store seed, same names"
+    reseeded = flexible(other, simulation={"seed": 7})["instances"]
+    assert [i["instance_id"] for i in reseeded] != ids, "another seed, other names"
+    assert [i["name"] for i in reseeded] == ["w0", "w1", "w2", "w3"], "host names stay the inventory's"
+
+
+def test_run_results_and_approval_use_vm_names_azure_behaviour_2_fx_6(sim: Sim) -> None:
+    """Deferral (AP rules) on Flexible: approve takes VM names and returns them; results name VMs."""
+    flexible(sim, 5)
+    register_flex_auto_os(sim)
+    sim.enable_automatic(os_rolling_upgrade_deferral=True)
+    sim.publish("1.1.0")
+    sim.advance("PT3H")
+    vm = {name: i["instance_id"] for name, i in by_vm_name(sim).items()}
+    with pytest.raises(InvalidInput, match="instance_ids"):
+        sim.approve(["0"])  # a Uniform-style id is not a Flexible VM's id
+    approved = sim.approve([vm["w0"]])
+    assert approved["approved"] == [vm["w0"]]
+    sim.advance("PT4M")
+    results = {i["instance_id"]: i["result"] for i in sim.view()["instances"]}
+    assert results[vm["w0"]] == "upgraded"
+    assert set(results) == set(vm.values())
+
+
+def test_protected_vms_are_named_in_the_refusal_azure_behaviour_2_fx_6_ip_7(sim: Sim) -> None:
+    protect = {"from_scale_set_actions": True, "from_scale_in": None}
+    flexible(sim, names=["w0", {"name": "w1", "protection": protect}])
+    vm = {name: i["instance_id"] for name, i in by_vm_name(sim).items()}
+    with pytest.raises(Conflict) as caught:
+        sim.vmss(update_instances=["w1"])
+    assert caught.value.azure_error()["message"].endswith(f"protected from scale set action: {vm['w1']}.")
+
+
+def test_faulted_run_details_target_vm_names_azure_behaviour_2_fx_6_er_5(sim: Sim) -> None:
+    flexible(sim, 5, simulation={"faults": [{"type": "boot_unhealthy", "instances": ["w0"]}]})
+    sim.rolling(max_unhealthy_upgraded_instance_percent=0)
+    sim.publish("1.1.0")
+    result = sim.start()
+    error = result["rolling_upgrade"]["properties"]["error"]
+    vm = by_vm_name(sim)["w0"]["instance_id"]
+    assert [d["target"] for d in error["details"]] == [f"web/virtualMachines/{vm}"]
+
+
+def by_vm_name(sim: Sim) -> dict[str, dict[str, Any]]:
+    """The public instances (as the vmss module returns them) by host name."""
+    return {i["name"]: i for i in sim.view()["instances"]}
+
+
+# -- instance protection needs 2023-09-01 on Flexible (FX-8) ------------------------------------------
+
+
+def test_protection_on_flexible_needs_api_2023_09_01_azure_behaviour_2_fx_8(sim: Sim) -> None:
+    protect = {"from_scale_set_actions": None, "from_scale_in": True}
+    flexible(sim, 2, api_version="2023-07-01")
+    before = sim.dump()
+    with pytest.raises(InvalidInput, match="2023-09-01"):
+        sim.vmss(names=["w0", {"name": "w1", "protection": protect}])
+    assert sim.dump() == before
+    result = sim.vmss(names=["w0", {"name": "w1", "protection": protect}], api_version="2023-09-01")
+    assert result["instances"][1]["protection_policy"]["protectFromScaleIn"] is True
+
+
+def test_protection_on_uniform_needs_no_newer_api_azure_behaviour_2_fx_8(sim: Sim) -> None:
+    protect = {"from_scale_set_actions": None, "from_scale_in": True}
+    result = sim.vmss(names=["w0", {"name": "w1", "protection": protect}], api_version="2021-03-01")
+    assert result["instances"][1]["protection_policy"]["protectFromScaleIn"] is True
