@@ -189,7 +189,8 @@ options:
   instances:
     description:
       - The instances, each an inventory host name, for example C("{{ groups['web'] }}"), or a dict.
-      - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5),
+      - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5; not with
+        O(orchestration_mode=Flexible)),
         C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated),
         C(data_disks) (a list of C({lun, name, disk_size_gb})), C(protection) and C(custom_metrics). Other keys are
         errors."
@@ -514,7 +515,9 @@ instances:
   elements: dict
   contains:
     instance_id:
-      description: Instance id, stable for a host name.
+      description:
+        - Instance id, stable for a host name. With O(orchestration_mode=Flexible), the VM's name C({name}_{8 hex}),
+          which every C(instance_ids) option takes.
       type: str
       returned: always
     name:
@@ -526,9 +529,13 @@ instances:
       type: str
       returned: always
     update_domain:
-      description: Update domain.
+      description: Update domain; null with O(orchestration_mode=Flexible), which has none.
       type: int
       returned: always
+    fault_domain:
+      description: Fault domain (instance slot modulo 3), which batches follow instead of update domains.
+      type: int
+      returned: with O(orchestration_mode=Flexible)
     os_disk:
       description: C({name, image_version}) of the current OS disk.
       type: dict

@@ -27,7 +27,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks 
     events_of,
     find_event,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import id_map
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import external_id, id_map
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 
@@ -226,7 +226,8 @@ def _plan(
         plans.append((hook_event, _checked_targets(hook_event, {t["id"]: decision for t in targets}), None))
     missing = sorted((wanted_ids or set()) - matched, key=int) if state is not None else []
     if missing:
-        raise InvalidInput(f"instance_ids: {', '.join(missing)} are not targets of the lifecycle hook event(s) chosen")
+        shown = ", ".join(external_id(record, iid) for iid in missing)  # FX-6: VM names on Flexible
+        raise InvalidInput(f"instance_ids: {shown} are not targets of the lifecycle hook event(s) chosen")
     return plans
 
 

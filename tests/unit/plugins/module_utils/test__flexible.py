@@ -14,12 +14,18 @@ from typing import Any
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.lifecycle_hooks import (
+    lifecycle_hook_event,
+    lifecycle_hook_events,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import RequirementsNotMet
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
     Sim,
+    at,
     batch_names,
+    batch_times,
     make_sim,
     sim,
 )
@@ -198,6 +204,8 @@ def test_flexible_batches_follow_fault_domains_not_update_domains_azure_behaviou
     sim.publish("1.1.0")
     result = sim.start()
     assert batch_names(result) == [["w0", "w3"], ["w1", "w4"], ["w2", "w5"]]
+    # docs/how-a-run-proceeds.md "Flexible orchestration": three batches of 4 minutes.
+    assert batch_times(result) == [(at(0), at(4)), (at(4), at(8)), (at(8), at(12))]
     assert [b["fault_domain"] for b in result["batches"]] == [0, 1, 2]
     assert all(b["update_domain"] is None for b in result["batches"]), "Flexible has no update domains"
     by_name = {i["name"]: i for i in result["instances"]}
@@ -310,3 +318,25 @@ def test_protection_on_uniform_needs_no_newer_api_azure_behaviour_2_fx_8(sim: Si
     protect = {"from_scale_set_actions": None, "from_scale_in": True}
     result = sim.vmss(names=["w0", {"name": "w1", "protection": protect}], api_version="2021-03-01")
     assert result["instances"][1]["protection_policy"]["protectFromScaleIn"] is True
+
+
+def test_lifecycle_hook_targets_are_vm_resources_decided_by_vm_name_azure_behaviour_2_fx_6_lh_14(sim: Sim) -> None:
+    """LH-14: a Flexible VM target is ``…/Microsoft.Compute/virtualMachines/{vmName}``; PS's -InstanceId is the name."""
+    flexible(sim, 5, api_version="2025-11-01", lifecycle_hooks=[{"type": "UpgradeAutoOSRollingBatchStarting"}])
+    register_flex_auto_os(sim)
+    sim.enable_automatic()
+    sim.publish("1.1.0")
+    sim.advance("PT3H")
+    vm = {name: i["instance_id"] for name, i in by_vm_name(sim).items()}
+    listed = sim.act(lifecycle_hook_events, {"resource_group": "rg", "name": "web", "state": None})["events"]
+    [target] = listed[0]["properties"]["targetResources"]
+    base = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
+    assert target["resource"]["id"] == f"{base}/virtualMachines/{vm['w0']}"
+    params = {"resource_group": "rg", "name": "web", "event": None, "type": "UpgradeAutoOSRollingBatchStarting"}
+    with pytest.raises(InvalidInput, match=vm["w1"]):
+        sim.act(lifecycle_hook_event, {**params, "state": "approved", "instance_ids": [vm["w1"]], "wait_until": None})
+    decided = sim.act(
+        lifecycle_hook_event, {**params, "state": "rejected", "instance_ids": [vm["w0"]], "wait_until": None}
+    )
+    assert decided["events"][0]["properties"]["targetResources"][0]["actionState"] == "Rejected"
+    assert {i["instance_id"]: i["result"] for i in sim.view()["instances"]}[vm["w0"]] == "rejected_by_hook"
