@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.inventory import inventory_hosts
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.lifecycle_hooks import (
     lifecycle_hook_event,
     lifecycle_hook_events,
@@ -22,6 +24,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
+    SUB,
     Sim,
     at,
     batch_names,
@@ -340,3 +343,14 @@ def test_lifecycle_hook_targets_are_vm_resources_decided_by_vm_name_azure_behavi
     )
     assert decided["events"][0]["properties"]["targetResources"][0]["actionState"] == "Rejected"
     assert {i["instance_id"]: i["result"] for i in sim.view()["instances"]}[vm["w0"]] == "rejected_by_hook"
+
+
+def test_inventory_hosts_of_a_flexible_scale_set_are_vm_resources_azure_behaviour_2_fx_6(sim: Sim) -> None:
+    """The inventory plugin's azure_rm variables name the VM as Azure does for Flexible."""
+    flexible(sim, 2)
+    vm = by_vm_name(sim)["w1"]["instance_id"]
+    listed = sim.call(lambda store: inventory_hosts(Call(store, SUB, False)), commit=False)
+    hosts = {h["name"]: h["hostvars"] for h in listed}
+    assert hosts["w1"]["name"] == vm and hosts["w1"]["azsim_instance_id"] == vm
+    assert hosts["w1"]["id"].endswith(f"/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{vm}")
+    assert hosts["w1"]["azsim_update_domain"] is None
