@@ -115,7 +115,12 @@ def _check_in_flight(record: Record, run: Run | None, instances: list[Instance])
         return
     present = {i["instance_id"] for i in instances}
     conflicts.refuse_instances_in_batch(
-        record["model"]["name"], run, (iid for iid in run["flight"] if iid not in present), "delete", "instances"
+        record["model"]["name"],
+        run,
+        (iid for iid in run["flight"] if iid not in present),
+        "delete",
+        "instances",
+        record,
     )
 
 

@@ -354,3 +354,13 @@ def test_inventory_hosts_of_a_flexible_scale_set_are_vm_resources_azure_behaviou
     assert hosts["w1"]["name"] == vm and hosts["w1"]["azsim_instance_id"] == vm
     assert hosts["w1"]["id"].endswith(f"/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{vm}")
     assert hosts["w1"]["azsim_update_domain"] is None
+
+
+def test_a_manual_upgrade_of_a_vm_in_flight_names_the_vm_azure_behaviour_2_fx_6_cf_4(sim: Sim) -> None:
+    flexible(sim, 5)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    vm = by_vm_name(sim)["w0"]["instance_id"]
+    with pytest.raises(Conflict) as caught:
+        sim.vmss(update_instances=["w0"])
+    assert f"instance(s) {vm} are being upgraded" in caught.value.azure_error()["message"]
