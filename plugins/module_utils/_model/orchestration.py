@@ -122,8 +122,7 @@ def vm_resource_id(record: Record, instance_id: str) -> str:
 
 
 def id_map(record: Record, instances: Iterable[Instance]) -> dict[str, str]:
-    """Every identifier a caller may give for an instance (its public id, and on Uniform also the slot id
-    the caller sees) -> the slot id."""
+    """The id callers see for each instance (the slot id on Uniform, the VM name on Flexible) -> the slot id."""
     return {external_id(record, i["instance_id"]): i["instance_id"] for i in instances}
 
 
