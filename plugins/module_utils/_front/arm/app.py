@@ -33,6 +33,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
     auth,
     openapi,
     routes_compute,
+    routes_flexible_vms,
     routes_groups,
     routes_hooks,
     routes_images,
@@ -57,6 +58,7 @@ _SUB = rf"/subscriptions/(?P<subscription>{_SEG})"
 _RG = rf"{_SUB}/resourceGroups/(?P<resource_group>{_SEG})"
 _VMSS = rf"{_RG}/providers/Microsoft\.Compute/virtualMachineScaleSets/(?P<name>{_SEG})"
 _VM = rf"{_VMSS}/virtualMachines/(?P<instance_id>{_SEG})"
+_FLEX_VM = rf"{_RG}/providers/Microsoft\.Compute/virtualMachines/(?P<vm>{_SEG})"
 _LOC = rf"{_SUB}/providers/Microsoft\.Compute/locations/(?P<location>{_SEG})"
 _PUB = rf"{_LOC}/publishers/(?P<publisher>{_SEG})/artifacttypes/vmimage"
 _SKU = rf"{_PUB}/offers/(?P<offer>{_SEG})/skus/(?P<sku>{_SEG})"
@@ -145,6 +147,9 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", rf"{_VM}/reimageall", routes_reimage.reimage_all_vm),
     _route("POST", rf"{_VMSS}/approveRollingUpgrade", routes_compute.approve_upgrade),
     _route("POST", rf"{_VMSS}/manualupgrade", routes_compute.manual_upgrade),
+    # Flexible scale sets' VMs as resources of their own (azure-behaviour-2 FX-6, FX-7)
+    _route("GET", _FLEX_VM, routes_flexible_vms.get_vm),
+    _route("GET", rf"{_FLEX_VM}/instanceView", routes_flexible_vms.vm_instance_view),
     # the image catalogue, gallery image versions, VM sizes
     _route("GET", rf"{_LOC}/publishers", routes_images.list_publishers),
     _route("GET", rf"{_PUB}/offers", routes_images.list_offers),
