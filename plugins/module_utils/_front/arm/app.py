@@ -50,6 +50,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 LOG = logging.getLogger("azsim.vmss.arm")
 MAX_BODY = 4 * 1024 * 1024
+_API_VERSION = re.compile(openapi.API_VERSION_PATTERN, re.ASCII)
 Handler = Callable[[Ctx, dict[str, str]], Response]
 StartResponse = Callable[..., Any]
 
@@ -205,6 +206,45 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     )
 
 
+def _check_api_version(value: str | None) -> None:
+    """ARM's answers to a missing api-version and to one not of the form every Azure api-version has.
+
+    The value is echoed into Location/Azure-AsyncOperation headers, so one that is not a date would
+    also be a header HTTP cannot carry (found by tests/unit/test_arm_fuzz.py).
+    """
+    if not value:
+        raise ArmError(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
+    if _API_VERSION.fullmatch(value) is None:  # fullmatch: "$" alone lets a trailing newline through
+        raise ArmError(
+            400,
+            "InvalidApiVersionParameter",
+            f"The api-version '{value[:100]}' is invalid. The supported versions have the form 'YYYY-MM-DD' "
+            "or 'YYYY-MM-DD-preview'.",
+        )
+
+
+def _check_media_type(request: Request) -> None:
+    """ARM reads a body only as JSON: a body sent as another media type is refused with 415 (as ``az rest``
+    with a form body is, azure-cli issue 28494).
+
+    A request without ``Content-Type`` is read as JSON (research §3.5: the POST without Content-Type or a body
+    must be accepted); the endpoint's own admin routes are not ARM's and take what curl sends by default.
+    """
+    declared = request.headers.get("content-type", "")
+    media = declared.split(";", 1)[0].strip().lower()
+    if not request.body or not media or media == "application/json" or media.endswith("+json"):
+        return
+    raise ArmError(
+        415,
+        "UnsupportedMediaType",
+        f"The content media type '{media[:100]}' is not supported. Only 'application/json' is supported.",
+    )
+
+
 class ArmApp:
     """The endpoint as a WSGI callable."""
 
@@ -233,7 +273,8 @@ class ArmApp:
         except ValueError:
             raise ArmError(400, "InvalidRequestContent", "Content-Length is not a number.") from None
         if length > MAX_BODY:
-            raise ArmError(413, "RequestEntityTooLarge", f"The request body is larger than {MAX_BODY} bytes.")
+            # ARM's limit and answer (code and message as deployments over it report them).
+            raise ArmError(413, "RequestContentTooLarge", "The request content size exceeds the maximum size of 4 MB.")
         if length:
             request.body = environ["wsgi.input"].read(length)
         return request
@@ -241,17 +282,14 @@ class ArmApp:
     def handle(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
         route, params = _match(request.method, path)
-        if (route.arm or route.api_version) and not request.param("api-version"):
-            raise ArmError(
-                400,
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            )
+        if route.arm or route.api_version:
+            _check_api_version(request.param("api-version"))
         if route.arm:
             identity = self.settings.files.identity
             auth.require_bearer(
                 request.headers, self.settings.files.token_key, self.settings.base_url, identity.tenant_id
             )
+            _check_media_type(request)
         subscription = params.get("subscription")
         if subscription is not None and not is_subscription_id(subscription):
             # What Azure answers for a subscription segment that is not a GUID (before it looks the resource up).
@@ -304,6 +342,10 @@ class ArmApp:
             LOG.exception("request %s: internal error", request_id)
             error = internal(request_id)
             response = Response(error.status, error.body())
+        if str(environ.get("REQUEST_METHOD", "")).upper() == "HEAD":
+            # No body on any answer to HEAD, errors included: one would be read as the next response on a
+            # kept-alive connection (found by tests/unit/test_arm_fuzz.py).
+            response.body = None
         self._record(environ, request, response, request_id, client_request_id)
         return self._send(response, request_id, client_request_id, start_response)
 
@@ -361,6 +403,7 @@ _REASONS = {
     405: "Method Not Allowed",
     409: "Conflict",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }

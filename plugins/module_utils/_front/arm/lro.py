@@ -18,6 +18,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
 
@@ -60,7 +61,9 @@ def status_path(subscription_id: str, location: str, op_id: str) -> str:
 
 
 def headers(base_url: str, subscription_id: str, location: str, op_id: str, api_version: str) -> dict[str, str]:
-    url = base_url.rstrip("/") + status_path(subscription_id, location, op_id) + f"?api-version={api_version}"
+    # Quoted: a header carries only ASCII, and the location is whatever the PUT stored.
+    path = status_path(quote(subscription_id, safe=""), quote(location, safe=""), quote(op_id, safe=""))
+    url = base_url.rstrip("/") + path + f"?api-version={quote(api_version, safe='')}"
     return {"Azure-AsyncOperation": url, "Location": url + "&monitor=true", "Retry-After": RETRY_AFTER}
 
 

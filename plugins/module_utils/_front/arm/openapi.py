@@ -20,6 +20,7 @@ from typing import Any, Protocol
 _NAMED = re.compile(r"\(\?P<(?P<name>\w+)>")
 _SPECIAL = set("()[]{}*+?|^$\\")
 _ESCAPED = set("./-_~:")
+API_VERSION_PATTERN = r"^\d{4}-\d{2}-\d{2}(-[A-Za-z]+)?$"
 
 
 class RouteLike(Protocol):
@@ -143,7 +144,9 @@ def _operation(route: RouteLike, method: str, path: str, operation_id: str) -> d
         for name in re.findall(r"\{(\w+)\}", path)
     ]
     if route.arm or route.api_version:
-        parameters.append({"name": "api-version", "in": "query", "required": True, "schema": {"type": "string"}})
+        # The form app.py checks (InvalidApiVersionParameter otherwise): YYYY-MM-DD with an optional suffix.
+        version = {"type": "string", "pattern": API_VERSION_PATTERN}
+        parameters.append({"name": "api-version", "in": "query", "required": True, "schema": version})
     codes = _SUCCESS_DELETE if method == "DELETE" else _SUCCESS.get(method, ("200",))
     responses: dict[str, Any] = {code: {"description": "Success."} for code in codes}
     responses["default"] = {
