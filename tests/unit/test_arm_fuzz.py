@@ -235,3 +235,52 @@ def assert_store_valid(store_path: Path) -> None:
         info = in_store(store_path, scale_set_info, resource_group=rg, name=vmss["name"])
         assert info["vmss"] is not None and info["vmss"]["name"] == vmss["name"]
         in_store(store_path, upgrade_history, resource_group=rg, name=vmss["name"], every_run=True)
+
+
+# -- the same hostile requests over the wire (cheroot in front of the app) --------------------------
+
+
+def test_a_body_over_4_mb_over_https_is_413_and_the_connection_still_serves(endpoint: Endpoint) -> None:
+    """ARM's 4 MB limit (RequestContentTooLarge); the unread body must not be taken for the next request."""
+    seed_scale_set(endpoint)
+    huge = b'{"tags": {"pad": "' + b"x" * (4 * 1024 * 1024) + b'"}}'
+    headers = {**endpoint.auth, "Content-Type": "application/json"}
+    answer = endpoint.session.put(endpoint.vmss(), params={"api-version": "2024-11-01"}, data=huge, headers=headers)
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["error"]["code"] == "RequestContentTooLarge"
+    after = endpoint.session.get(endpoint.vmss(), params={"api-version": "2024-11-01"}, headers=endpoint.auth)
+    assert after.status_code == 200 and "tags" not in after.json(), after.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "content_type", "status", "code"),
+    [
+        ("PUT", "", b"{not json", "application/json", 400, "InvalidRequestContent"),
+        ("PUT", "", b'{"location": "eastus"}', "text/plain", 415, "UnsupportedMediaType"),
+        ("GET", "/nothingHere", b"", None, 404, "InvalidResourceType"),
+        ("POST", "", b"{}", "application/json", 405, "MethodNotAllowed"),
+    ],
+    ids=["malformed-json", "wrong-media-type", "unknown-route", "wrong-method"],
+)
+def test_hostile_requests_over_https_get_arms_answers(
+    endpoint: Endpoint,
+    store_path: Path,
+    method: str,
+    path: str,
+    data: bytes,
+    content_type: str | None,
+    status: int,
+    code: str,
+) -> None:
+    seed_scale_set(endpoint)
+    before = endpoint.session.get(endpoint.vmss(), params={"api-version": "2024-11-01"}, headers=endpoint.auth).json()
+    headers = {**endpoint.auth, **({"Content-Type": content_type} if content_type else {})}
+    answer = endpoint.session.request(
+        method, endpoint.vmss() + path, params={"api-version": "2024-11-01"}, data=data, headers=headers
+    )
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["code"] == code and answer.json()["error"]["message"]
+    assert answer.headers["x-ms-request-id"]
+    after = endpoint.session.get(endpoint.vmss(), params={"api-version": "2024-11-01"}, headers=endpoint.auth).json()
+    assert after == before
+    assert_store_valid(store_path)

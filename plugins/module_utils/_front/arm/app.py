@@ -50,6 +50,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 LOG = logging.getLogger("azsim.vmss.arm")
 MAX_BODY = 4 * 1024 * 1024
+DRAIN_LIMIT = 16 * MAX_BODY  # the largest body over MAX_BODY read (and dropped) to answer 413 cleanly
 _API_VERSION = re.compile(openapi.API_VERSION_PATTERN, re.ASCII)
 Handler = Callable[[Ctx, dict[str, str]], Response]
 StartResponse = Callable[..., Any]
@@ -206,6 +207,22 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     )
 
 
+def _discard(stream: Any, length: int) -> None:
+    """Read and drop a body over the limit, so that the client, still sending it, gets to read the 413.
+
+    Unread, the server closes the connection under the client's feet and the client sees a broken pipe
+    instead of ARM's answer (found by tests/unit/test_arm_fuzz.py). Past DRAIN_LIMIT it is not worth it:
+    the connection is closed and the client gets what it gets.
+    """
+    if length > DRAIN_LIMIT:
+        return
+    while length > 0:
+        chunk = stream.read(min(length, 64 * 1024))
+        if not chunk:
+            return
+        length -= len(chunk)
+
+
 def _check_api_version(value: str | None) -> None:
     """ARM's answers to a missing api-version and to one not of the form every Azure api-version has.
 
@@ -273,6 +290,7 @@ class ArmApp:
         except ValueError:
             raise ArmError(400, "InvalidRequestContent", "Content-Length is not a number.") from None
         if length > MAX_BODY:
+            _discard(environ["wsgi.input"], length)
             # ARM's limit and answer (code and message as deployments over it report them).
             raise ArmError(413, "RequestContentTooLarge", "The request content size exceeds the maximum size of 4 MB.")
         if length:

@@ -20,7 +20,7 @@ import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro
-from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import MAX_BODY
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import DRAIN_LIMIT, MAX_BODY
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import StateFiles
 from ansible_collections.azsim.vmss.tests.unit._arm import (
     SUBSCRIPTION,
@@ -101,26 +101,50 @@ def test_a_body_that_is_not_a_json_object_is_invalid_request_content(
     assert dump(store_path) == before
 
 
-def test_a_body_over_4_mb_is_request_content_too_large_and_is_not_read(client: WsgiClient, store_path: Path) -> None:
-    before = dump(store_path)
+class Stream(io.BytesIO):
+    """A request body that counts what the application read of it."""
 
-    class Unread(io.BytesIO):
-        def read(self, *_args: Any) -> bytes:
-            raise AssertionError("the body of a request over the limit is not read")
+    def __init__(self, size: int) -> None:
+        super().__init__(b"x" * size)
+        self.taken = 0
 
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+
+def send_length(client: WsgiClient, length: int, stream: io.BytesIO) -> Answer:
     environ = {
         "REQUEST_METHOD": "PUT",
         "PATH_INFO": VMSS,
         "QUERY_STRING": "api-version=2024-11-01",
-        "CONTENT_LENGTH": str(MAX_BODY + 1),
+        "CONTENT_LENGTH": str(length),
         "CONTENT_TYPE": "application/json",
         "HTTP_AUTHORIZATION": f"Bearer {client.token()}",
-        "wsgi.input": Unread(),
+        "wsgi.input": stream,
     }
     captured: dict[str, Any] = {}
     payload = b"".join(client.app(environ, lambda status, headers: captured.update(status=status)))
-    answer = Answer(int(captured["status"].split()[0]), {}, payload)
-    assert_arm_error(answer, 413, "RequestContentTooLarge")
+    return Answer(int(captured["status"].split()[0]), {}, payload)
+
+
+def test_a_body_over_4_mb_is_request_content_too_large_read_to_the_end_and_dropped(
+    client: WsgiClient, store_path: Path
+) -> None:
+    """Found by the fuzz test over HTTPS: answered unread, the client still sending it saw a broken pipe."""
+    before = dump(store_path)
+    stream = Stream(MAX_BODY + 1)
+    assert_arm_error(send_length(client, MAX_BODY + 1, stream), 413, "RequestContentTooLarge")
+    assert stream.taken == MAX_BODY + 1
+    assert dump(store_path) == before
+
+
+def test_a_body_past_the_drain_limit_is_refused_unread(client: WsgiClient, store_path: Path) -> None:
+    before = dump(store_path)
+    stream = Stream(0)
+    assert_arm_error(send_length(client, DRAIN_LIMIT + 1, stream), 413, "RequestContentTooLarge")
+    assert stream.taken == 0
     assert dump(store_path) == before
 
 
