@@ -289,6 +289,13 @@ class ArmApp:
             length = int(headers.get("content-length") or 0)
         except ValueError:
             raise ArmError(400, "InvalidRequestContent", "Content-Length is not a number.") from None
+        if not length and "chunked" in headers.get("transfer-encoding", "").lower():
+            # No Content-Length: the server hands the de-chunked body to read to its end (requests sends a
+            # generator this way); read as if it had been ignored, its JSON was taken for an empty body.
+            request.body = environ["wsgi.input"].read(MAX_BODY + 1)
+            if len(request.body) <= MAX_BODY:
+                return request
+            length = DRAIN_LIMIT  # at most this much more is drained, then the 413
         if length > MAX_BODY:
             _discard(environ["wsgi.input"], length)
             # ARM's limit and answer (code and message as deployments over it report them).

@@ -114,16 +114,20 @@ class Stream(io.BytesIO):
         return chunk
 
 
-def send_length(client: WsgiClient, length: int, stream: io.BytesIO) -> Answer:
+def send_length(client: WsgiClient, length: int | None, stream: io.BytesIO) -> Answer:
+    """A PUT of the scale set with this Content-Length, or chunked (no Content-Length) for None."""
     environ = {
         "REQUEST_METHOD": "PUT",
         "PATH_INFO": VMSS,
         "QUERY_STRING": "api-version=2024-11-01",
-        "CONTENT_LENGTH": str(length),
         "CONTENT_TYPE": "application/json",
         "HTTP_AUTHORIZATION": f"Bearer {client.token()}",
         "wsgi.input": stream,
     }
+    if length is None:
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    else:
+        environ["CONTENT_LENGTH"] = str(length)
     captured: dict[str, Any] = {}
     payload = b"".join(client.app(environ, lambda status, headers: captured.update(status=status)))
     return Answer(int(captured["status"].split()[0]), {}, payload)
@@ -145,6 +149,22 @@ def test_a_body_past_the_drain_limit_is_refused_unread(client: WsgiClient, store
     stream = Stream(0)
     assert_arm_error(send_length(client, DRAIN_LIMIT + 1, stream), 413, "RequestContentTooLarge")
     assert stream.taken == 0
+    assert dump(store_path) == before
+
+
+def test_a_chunked_body_is_read(client: WsgiClient, store_path: Path) -> None:
+    """Found while fuzzing over the wire: a body without Content-Length (chunked, as requests sends a
+    generator) was taken for an empty one, so a PUT with a location was refused LocationRequired."""
+    answer = send_length(client, None, io.BytesIO(json.dumps(body()).encode()))
+    assert answer.status == 201, answer
+    assert client.arm("GET", VMSS).json["sku"]["capacity"] == 2
+
+
+def test_a_chunked_body_over_4_mb_is_request_content_too_large(client: WsgiClient, store_path: Path) -> None:
+    before = dump(store_path)
+    stream = Stream(MAX_BODY + 10)
+    assert_arm_error(send_length(client, None, stream), 413, "RequestContentTooLarge")
+    assert stream.taken == MAX_BODY + 10
     assert dump(store_path) == before
 
 
