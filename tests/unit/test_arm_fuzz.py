@@ -11,9 +11,10 @@ back: no 5xx, and every error is Azure's envelope ``{"error": {"code", "message"
 (arm-endpoint-research §2.4). Afterwards the store passes ``PRAGMA integrity_check`` and the project's
 own reads (every scale set's info, history and instances) still work.
 
-The budget is fixed and derandomized (the same cases on every run); marked ``clients`` because
-schemathesis, like the real clients, checks the endpoint whatever ansible-core runs it: only `make units`
-runs it, not the matrix legs.
+The budget is fixed and derandomized (the same cases on every run). The module is marked ``clients``:
+like the real clients, these tests check the endpoint whatever ansible-core runs them, so only `make units`
+runs them, not the matrix legs; the fuzzing test is also ``system`` (out of `make units-fast`). The same
+hostile requests through the WSGI callable, fast: plugins/module_utils/test__arm_hostile_requests.py.
 """
 
 from __future__ import annotations
@@ -199,6 +200,7 @@ def fuzz_operation(endpoint: Endpoint, operation: Any, failures: list[str], serv
     run()
 
 
+@pytest.mark.system  # a minute or more of fuzzing: not for `make units-fast`
 def test_schemathesis_finds_no_5xx_and_only_azure_errors_and_the_store_stays_valid(
     endpoint: Endpoint, store_path: Path
 ) -> None:

@@ -200,10 +200,23 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed = True
     if allowed:
         raise ArmError(405, "MethodNotAllowed", f"The HTTP method '{method}' is not supported for the path '{path}'.")
-    raise ArmError(
+    raise _unknown_route(method, path)
+
+
+def _unknown_route(method: str, path: str) -> ArmError:
+    """ARM's 404 for a path no route serves: under a provider, the resource type it could not find."""
+    if not path.lower().startswith("/subscriptions"):
+        return ArmError(404, "NotFound", f"No route of this endpoint serves '{method} {path}'.")
+    segments = path.strip("/").split("/")
+    last = max((i for i, s in enumerate(segments) if s.lower() == "providers"), default=-1)
+    if last < 0 or last + 2 >= len(segments):
+        return ArmError(404, "InvalidResourceType", f"No route of this endpoint serves '{method} {path}'.")
+    namespace, rest = segments[last + 1], segments[last + 2 :]
+    kind = "/".join(rest[::2])  # the type names, without the resource names between them
+    return ArmError(
         404,
-        "NotFound" if not path.lower().startswith("/subscriptions") else "InvalidResourceType",
-        f"No route of this endpoint serves '{method} {path}'.",
+        "InvalidResourceType",
+        f"The resource type '{kind[:200]}' could not be found in the namespace '{namespace[:100]}'.",
     )
 
 

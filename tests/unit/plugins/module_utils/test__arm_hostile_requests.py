@@ -275,6 +275,22 @@ def test_unknown_routes_are_404_in_the_envelope(client: WsgiClient, path: str, c
 
 
 @pytest.mark.parametrize(
+    ("path", "kind", "namespace"),
+    [
+        (f"{VMSS}/nothingHere", "virtualMachineScaleSets/nothingHere", "Microsoft.Compute"),
+        (f"{VMSS}/virtualMachines/0/gadgets/g", "virtualMachineScaleSets/virtualMachines/gadgets", "Microsoft.Compute"),
+        (f"{RG}/providers/Microsoft.Widgets/things/x", "things", "Microsoft.Widgets"),
+    ],
+)
+def test_an_unknown_resource_type_is_named_with_its_namespace(
+    client: WsgiClient, path: str, kind: str, namespace: str
+) -> None:
+    """ARM's InvalidResourceType names the type path (resource names left out) and the namespace."""
+    message = client.arm("GET", path).json["error"]["message"]
+    assert f"resource type '{kind}' could not be found in the namespace '{namespace}'" in message
+
+
+@pytest.mark.parametrize(
     ("method", "path"),
     [
         ("POST", VMSS),
