@@ -42,7 +42,7 @@ from ansible_collections.azsim.vmss.tests.unit._arm import in_store, threaded_en
 pytestmark = pytest.mark.clients
 
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
-EXAMPLES = 2  # per operation and per mode: ~105 operations x 3 modes; 20 s of CPU, about 1.5 min at load 11 on 2 cores
+EXAMPLES = 2  # per operation and mode (~105 x 3): ~18 s of CPU; 61-106 s measured at load 15-17 on 2 cores
 # /azsim/reset empties the store: fuzzing it would leave nothing for the other operations to reach.
 SKIPPED = {("POST", "/azsim/reset")}
 
