@@ -44,7 +44,7 @@ class EventQueue:
         # AUTOINCREMENT gives one more than the largest seq the table ever had: sqlite_sequence's, or the
         # largest present if sqlite_sequence has no row yet (a snapshot restored without one).
         sequence = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-        self._last = max(0 if sequence is None else int(sequence[0]), max(self._rows, default=0))
+        self._last = max([0 if sequence is None else int(sequence[0]), *self._rows])
         self._last_stored = self._last
 
     def _add(self, seq: int, due: int, kind: str, subject: str, payload: str) -> None:
