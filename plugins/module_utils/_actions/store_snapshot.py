@@ -84,6 +84,7 @@ def _restore(call: Call, src: str | None) -> SnapshotResult:
     source = snapshot.load(path)
     try:
         wanted = snapshot.summary(source)
+        store.write_events()  # the rows below are read and replaced with SQL, not through the queue
         current = None if store.created else snapshot.summary(store.conn)
         if current != wanted:
             snapshot.replace_contents(store.conn, source, path)  # the call's transaction commits it, or not at all

@@ -59,11 +59,10 @@ def advance_to(
         )
     reports: list[dict[str, Any]] = []
     for _count in range(MAX_EVENTS_PER_CALL):
-        item = store.next_event(target)
+        item = store.pop_event(target)
         if item is None:
             break
         seq, due, kind, subject, payload = item
-        store.delete_event(seq)
         if due > store.now():
             store.set_now(due)
         handler = handlers.get(kind)

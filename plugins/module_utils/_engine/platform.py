@@ -23,9 +23,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
-from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
-from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import every_record, record_key
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import every_key, record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "platform_rollout"
@@ -52,9 +51,7 @@ def _due(store: Store, record: Record) -> tuple[int, str] | None:
     key = record_key(record)
     fleet = fleet_of(store)
     # azure-behaviour-2 IP-6: with only protected instances left behind, the scale set counts as up to date.
-    if all(
-        i["os_disk"]["image_version"] == version or is_protected_from_scale_set_actions(i) for i in fleet.instances(key)
-    ):
+    if not fleet.any_instance_behind(key, version):
         return None
     if orchestrator.is_active(fleet.latest_run(key)):
         return None  # the end of that run reschedules
@@ -79,9 +76,11 @@ def reschedule(store: Store, record: Record) -> None:
 
 def reschedule_all(store: Store) -> None:
     """After the catalogue changed: every scale set with automatic OS upgrade may have a new latest."""
-    for record in every_record(store):
-        if automatic_os_upgrade_enabled(record["model"]["properties"]["upgradePolicy"]):
-            reschedule(store, fleet_of(store).record(record_key(record)) or record)
+    fleet = fleet_of(store)
+    for key in every_key(store):  # each record decoded once, into the call's fleet that the runs use next
+        record = fleet.record(key)
+        if record is not None and automatic_os_upgrade_enabled(record["model"]["properties"]["upgradePolicy"]):
+            reschedule(store, record)
 
 
 def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:

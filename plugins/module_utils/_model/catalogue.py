@@ -109,6 +109,10 @@ def platform_image_id(sub: str, location: str, publisher: str, offer: str, sku: 
     )
 
 
+# latest_available's answers for the transaction, by (kind, image, location); publishing forgets them.
+_LATEST = "catalogue.latest_available"
+
+
 # -- publishing ------------------------------------------------------------------------------------
 
 
@@ -121,6 +125,7 @@ def publish_platform(
     parse_version(version, "version")
     location = normalize_location(location)
     key = {"kind": "platform", "image": _platform_key(publisher, offer, sku), "version": version}
+    store.extras.pop(_LATEST, None)
     doc = store.get_doc("images", key)
     before = _platform_entry(doc, location) if doc else None
     if present:
@@ -154,6 +159,7 @@ def publish_gallery(
     image_id = gallery_image_id(image_id)
     parse_version(version, "version")
     key = {"kind": "gallery", "image": image_id.lower(), "version": version}
+    store.extras.pop(_LATEST, None)
     doc = store.get_doc("images", key)
     before = _gallery_entry(doc) if doc else None
     if not present:
@@ -254,19 +260,37 @@ def latest_available(store: Store, image_reference: dict[str, Any], location: st
     Azure's rule, in this one place (azure-behaviour §4, gallery images): a platform version counts where it
     is published; a gallery version counts where it is replicated, and only while it is not excluded from
     latest, from the later of those two moments (``_became_latest_in``).
+
+    Kept for the rest of the transaction, until it publishes or removes a version: a new image is asked
+    about once per scale set of the fleet (issue 14), and most of them share one image and location.
     """
     location = normalize_location(location)
     if "id" in image_reference:
         image_id, _version = split_gallery_reference(image_reference["id"], "image.id")
-        docs = _by_version(store.list_docs("images", {"kind": "gallery", "image": image_id.lower()}))
+        source = ("gallery", image_id.lower(), location)
+    else:
+        source = (
+            "platform",
+            _platform_key(image_reference["publisher"], image_reference["offer"], image_reference["sku"]),
+            location,
+        )
+    if not store.in_transaction:
+        return _latest_available(store, *source)
+    known: dict[tuple[str, str, str], tuple[str, int] | None] = store.extras.setdefault(_LATEST, {})
+    if source not in known:
+        known[source] = _latest_available(store, *source)
+    return known[source]
+
+
+def _latest_available(store: Store, kind: str, image: str, location: str) -> tuple[str, int] | None:
+    docs = _by_version(store.list_docs("images", {"kind": kind, "image": image}))
+    if kind == "gallery":
         eligible = [
             (d["version"], _became_latest_in(d, location))
             for d in docs
             if location in d["regions"] and not d["exclude_from_latest"]
         ]
     else:
-        key = _platform_key(image_reference["publisher"], image_reference["offer"], image_reference["sku"])
-        docs = _by_version(store.list_docs("images", {"kind": "platform", "image": key}))
         eligible = [(d["version"], d["locations"][location]) for d in docs if location in d["locations"]]
     return eligible[-1] if eligible else None
 

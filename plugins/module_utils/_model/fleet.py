@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -39,6 +40,18 @@ class Fleet:
         if key not in self._instances:
             self._instances[key] = scaleset.load_instances(self.store, key)
         return self._instances[key]
+
+    def any_instance_behind(self, key: str, version: str) -> bool:
+        """Whether an instance not protected from scale-set actions runs another image version than ``version``.
+
+        The call's own instances when it loaded them (they may have changed), else a query that decodes none.
+        """
+        if key in self._instances:
+            return any(
+                i["os_disk"]["image_version"] != version and not is_protected_from_scale_set_actions(i)
+                for i in self._instances[key]
+            )
+        return scaleset.any_instance_behind(self.store, key, version)
 
     def by_id(self, key: str) -> dict[str, Instance]:
         """Instances by instance id; the same dicts as ``instances``."""

@@ -78,8 +78,9 @@ def list_records(store: Store, subscription_id: str, resource_group: str | None 
     return cast(list[Record], store.list_docs("scale_sets", where, "key"))
 
 
-def every_record(store: Store) -> list[Record]:
-    return cast(list[Record], store.list_docs("scale_sets", {}, "key"))
+def every_key(store: Store) -> list[str]:
+    """Every scale set's key, in key order, without decoding any record."""
+    return [row[0] for row in store.conn.execute("SELECT key FROM scale_sets ORDER BY key")]
 
 
 def save(store: Store, record: Record) -> None:
@@ -95,6 +96,22 @@ def save(store: Store, record: Record) -> None:
 
 def load_instances(store: Store, key: str) -> list[Instance]:
     return cast(list[Instance], store.list_docs("instances", {"scale_set": key}, "instance_id"))
+
+
+def any_instance_behind(store: Store, key: str, version: str) -> bool:
+    """Whether a stored instance of ``key`` not protected from scale-set actions runs another image version.
+
+    ``is_protected_from_scale_set_actions`` and the instances' ``os_disk.image_version``, asked in SQL: the
+    platform asks this of every scale set when an image is published (azure-behaviour-2 IP-6), and decoding
+    each scale set's instances to answer it cost more than the rest of publishing (issue 14).
+    """
+    row = store.conn.execute(
+        "SELECT 1 FROM instances WHERE scale_set = ?"
+        " AND json_extract(doc, '$.os_disk.image_version') IS NOT ?"
+        " AND NOT coalesce(json_extract(doc, '$.protection_policy.protectFromScaleSetActions'), 0) LIMIT 1",
+        (key, version),
+    ).fetchone()
+    return row is not None
 
 
 def save_instances(store: Store, key: str, instances: list[Instance]) -> None:

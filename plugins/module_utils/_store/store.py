@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES, UNKNOWN
+from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     APPLICATION_ID,
     check_ours,
@@ -120,6 +121,8 @@ class Store:
         self._now: int | None = None
         self._now_dirty = False
         self._in_transaction = False
+        # The event queue as this transaction sees it (_store/events.py), read on first use.
+        self._events: EventQueue | None = None
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -186,6 +189,11 @@ class Store:
         self.conn.close()
 
     @property
+    def in_transaction(self) -> bool:
+        """Inside ``transaction()``: what ``extras`` holds is forgotten when it ends."""
+        return self._in_transaction
+
+    @property
     def created(self) -> bool:
         """Whether this call made the store file (nothing has committed to it yet)."""
         return self._created is not None
@@ -220,11 +228,13 @@ class Store:
                 # Inside the call's transaction: a call that does not commit leaves an older schema as it was.
                 _migrate(self.path, self.conn, self._steps)
             self._now, self._now_dirty = None, False
+            self._events = None
             self._in_transaction = True
             yield self
             if commit:
                 for flush in self.before_commit:
                     flush()
+                self.write_events()
                 self._write_now()
                 self.conn.execute("COMMIT")
         except BaseException as exc:
@@ -239,6 +249,7 @@ class Store:
         finally:
             self._in_transaction = False
             self._now, self._now_dirty = None, False
+            self._events = None
             self.extras.clear()
             self.before_commit.clear()
             if collecting:
@@ -311,50 +322,59 @@ class Store:
 
     # -- the event queue -------------------------------------------------------------------------
 
+    def _queue(self) -> EventQueue:
+        if self._events is None:
+            self._events = EventQueue(self.conn)
+        return self._events
+
+    def _settle_events(self) -> None:
+        """Outside a transaction every call writes at once, as the autocommitted statements did."""
+        if not self._in_transaction:
+            self.write_events()
+
+    def write_events(self) -> None:
+        """Put the queue's changes into the ``events`` table and forget it; before any SQL that reads or
+        writes that table itself (COMMIT, ``clear``, a snapshot's restore)."""
+        if self._events is not None:
+            self._events.write()
+            self._events = None
+
     def schedule(self, due: int, kind: str, subject: str, payload: dict[str, Any] | None = None) -> int:
-        cur = self.conn.execute(
-            "INSERT INTO events (due, kind, subject, payload) VALUES (?, ?, ?, ?)",
-            (due, kind, subject, _dumps(payload or {})),
-        )
-        return int(cur.lastrowid or 0)
+        seq = self._queue().schedule(due, kind, subject, _dumps(payload or {}))
+        self._settle_events()
+        return seq
 
     def next_event(self, until: int) -> tuple[int, int, str, str, dict[str, Any]] | None:
         """The earliest event due at or before ``until`` (ties in scheduling order), or None."""
-        row = self.conn.execute(
-            "SELECT seq, due, kind, subject, payload FROM events WHERE due <= ? ORDER BY due, seq LIMIT 1",
-            (until,),
-        ).fetchone()
-        if row is None:
-            return None
-        return int(row[0]), int(row[1]), row[2], row[3], json.loads(row[4])
+        item = self._queue().next_event(until)
+        self._settle_events()
+        return item
+
+    def pop_event(self, until: int) -> tuple[int, int, str, str, dict[str, Any]] | None:
+        """``next_event``, taken off the queue."""
+        item = self._queue().pop_event(until)
+        self._settle_events()
+        return item
 
     def pending_events(self, subject: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT seq, due, kind, subject, payload FROM events WHERE 1 = 1"
-        args: list[Any] = []
-        if subject is not None:
-            sql += " AND subject = ?"
-            args.append(subject)
-        if kind is not None:
-            sql += " AND kind = ?"
-            args.append(kind)
-        rows = self.conn.execute(sql + " ORDER BY due, seq", args).fetchall()
-        return [{"seq": r[0], "due": r[1], "kind": r[2], "subject": r[3], "payload": json.loads(r[4])} for r in rows]
+        found = self._queue().pending(subject, kind)
+        self._settle_events()
+        return [
+            {"seq": seq, "due": due, "kind": k, "subject": s, "payload": payload} for seq, due, k, s, payload in found
+        ]
 
     def cancel_events(self, subject: str, kind: str | None = None) -> None:
-        if kind is None:
-            self.conn.execute("DELETE FROM events WHERE subject = ?", (subject,))
-        else:
-            self.conn.execute("DELETE FROM events WHERE subject = ? AND kind = ?", (subject, kind))
+        self._queue().cancel(subject, kind)
+        self._settle_events()
 
     def cancel_events_under(self, subject: str) -> None:
         """Every event of ``subject`` and of the subjects below it (``subject/...``), of any kind."""
-        prefix = subject + "/"
-        self.conn.execute(
-            "DELETE FROM events WHERE subject = ? OR substr(subject, 1, ?) = ?", (subject, len(prefix), prefix)
-        )
+        self._queue().cancel_under(subject)
+        self._settle_events()
 
     def delete_event(self, seq: int) -> None:
-        self.conn.execute("DELETE FROM events WHERE seq = ?", (seq,))
+        self._queue().delete(seq)
+        self._settle_events()
 
     # -- documents -------------------------------------------------------------------------------
 
@@ -411,6 +431,7 @@ class Store:
                 " ORDER BY name"
             )
         ]
+        self.write_events()
         removed = {}
         for table in tables:
             removed[table] = int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

@@ -1,0 +1,135 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The event queue of one transaction: read once, kept in memory, its net changes written back at COMMIT.
+
+A fleet's advance pops, cancels and schedules tens of thousands of events in one call, and a run's
+``run_step`` event is taken and put back at every step (issue 14). Against the table that was a statement
+each, and cancelling by subject scanned the whole table, so a fleet of F scale sets cost F² rows read.
+Here every operation is a dict or heap operation; at COMMIT only the rows that are gone are deleted and
+only the rows that are new are inserted, with the very ``seq`` SQLite's AUTOINCREMENT would have given
+them, and ``sqlite_sequence`` is left where the statements would have left it. The table after COMMIT is
+therefore row for row what the statements made, and the order events run in (due, then seq) is the same.
+
+Payloads stay JSON text until read: every read decodes a fresh dict, as a SELECT did, so a handler that
+changes its event's payload changes nothing in the queue.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import sqlite3
+from typing import Any
+
+# seq -> (due, kind, subject, payload as stored text)
+Row = tuple[int, str, str, str]
+Pending = tuple[int, int, str, str, dict[str, Any]]
+
+
+class EventQueue:
+    """The ``events`` table as the transaction sees it; ``write`` puts its changes into the table."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._rows: dict[int, Row] = {}
+        self._by_subject: dict[str, set[int]] = {}
+        for seq, due, kind, subject, payload in conn.execute("SELECT seq, due, kind, subject, payload FROM events"):
+            self._add(int(seq), int(due), kind, subject, payload)
+        self._stored = set(self._rows)  # the seqs the table holds now
+        # A heap of (due, seq): an entry whose seq is no longer in _rows was taken or cancelled (skipped lazily).
+        self._heap = [(row[0], seq) for seq, row in self._rows.items()]
+        heapq.heapify(self._heap)
+        # AUTOINCREMENT gives one more than the largest seq the table ever had: sqlite_sequence's, or the
+        # largest present if sqlite_sequence has no row yet (a snapshot restored without one).
+        sequence = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        self._last = max([0 if sequence is None else int(sequence[0]), *self._rows])
+        self._last_stored = self._last
+
+    def _add(self, seq: int, due: int, kind: str, subject: str, payload: str) -> None:
+        self._rows[seq] = (due, kind, subject, payload)
+        self._by_subject.setdefault(subject, set()).add(seq)
+
+    def _remove(self, seq: int) -> Row | None:
+        row = self._rows.pop(seq, None)
+        if row is not None:
+            seqs = self._by_subject[row[2]]
+            seqs.discard(seq)
+            if not seqs:
+                del self._by_subject[row[2]]
+        return row
+
+    # -- what the Store offers ------------------------------------------------------------------
+
+    def schedule(self, due: int, kind: str, subject: str, payload: str) -> int:
+        self._last += 1
+        self._add(self._last, due, kind, subject, payload)
+        heapq.heappush(self._heap, (due, self._last))
+        return self._last
+
+    def _head(self, until: int) -> int | None:
+        heap = self._heap
+        while heap and heap[0][1] not in self._rows:
+            heapq.heappop(heap)
+        if not heap or heap[0][0] > until:
+            return None
+        return heap[0][1]
+
+    def next_event(self, until: int) -> Pending | None:
+        seq = self._head(until)
+        return None if seq is None else self._pending(seq, self._rows[seq])
+
+    def pop_event(self, until: int) -> Pending | None:
+        """The earliest event due at or before ``until`` (ties in scheduling order), taken off the queue."""
+        seq = self._head(until)
+        if seq is None:
+            return None
+        heapq.heappop(self._heap)
+        row = self._remove(seq)
+        assert row is not None  # _head skipped every entry not in _rows
+        return self._pending(seq, row)
+
+    def pending(self, subject: str | None, kind: str | None) -> list[Pending]:
+        seqs = self._rows if subject is None else self._by_subject.get(subject, ())
+        found = sorted((row[0], seq) for seq in seqs for row in [self._rows[seq]] if kind is None or row[1] == kind)
+        return [self._pending(seq, self._rows[seq]) for _due, seq in found]
+
+    def cancel(self, subject: str, kind: str | None) -> None:
+        for seq in list(self._by_subject.get(subject, ())):
+            if kind is None or self._rows[seq][1] == kind:
+                self._remove(seq)
+
+    def cancel_under(self, subject: str) -> None:
+        prefix = subject + "/"
+        for name in [s for s in self._by_subject if s == subject or s.startswith(prefix)]:
+            for seq in list(self._by_subject[name]):
+                self._remove(seq)
+
+    def delete(self, seq: int) -> None:
+        self._remove(seq)
+
+    @staticmethod
+    def _pending(seq: int, row: Row) -> Pending:
+        return seq, row[0], row[1], row[2], json.loads(row[3])
+
+    # -- back to the table ----------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Delete the rows that went, insert the ones that came, and move sqlite_sequence as inserting did."""
+        gone = self._stored - self._rows.keys()
+        new = sorted(self._rows.keys() - self._stored)
+        if gone:
+            self.conn.executemany("DELETE FROM events WHERE seq = ?", [(seq,) for seq in sorted(gone)])
+        if new:
+            self.conn.executemany(
+                "INSERT INTO events (seq, due, kind, subject, payload) VALUES (?, ?, ?, ?, ?)",
+                [(seq, *self._rows[seq]) for seq in new],
+            )
+        # Every INSERT left sqlite_sequence at its seq, even for an event scheduled and taken again since.
+        if self._last > self._last_stored:
+            cur = self.conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'", (self._last,))
+            if cur.rowcount == 0:
+                self.conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)", (self._last,))
+        self._stored = set(self._rows)
+        self._last_stored = self._last
