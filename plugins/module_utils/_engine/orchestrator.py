@@ -55,6 +55,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
     run_surges,
     surge_instance,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import expired_initializing
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
@@ -438,8 +439,7 @@ class _Context:
             if "surge" in flight:
                 self.surge_failed(iid, instance, flight)
                 continue
-            if instance["health"] != "Healthy":
-                instance["health"] = "Unhealthy"
+            self.expire_health(instance)
             if run["rollback"] and not flight.get("credential"):
                 flight["phase"] = "restoring"
                 flight["epoch"] += 1
@@ -451,6 +451,14 @@ class _Context:
             push(run, self.now + self.reimage, "restore_done", restoring)
         self.check_batch_end()
 
+    def expire_health(self, instance: Instance) -> None:
+        """Not healthy at the deadline: unhealthy; one still ``Initializing`` says what its health extension says
+        when its grace period expires (azure-behaviour-2 AH-3: ``Unknown`` over http(s), ``Unhealthy`` over tcp)."""
+        if instance["health"] == "Initializing":
+            instance["health"] = expired_initializing(self.record)
+        elif instance["health"] != "Healthy":
+            instance["health"] = "Unhealthy"
+
     def surge_failed(self, iid: str, new: Instance, flight: Flight) -> None:
         """A surge instance not healthy by its deadline (azure-behaviour-2 MS-8): it fails, and either it is
         deleted and the old instance kept, or it stays (unhealthy) and the old one is deleted."""
@@ -458,7 +466,7 @@ class _Context:
             self.delete_instance(new["instance_id"])
             self.run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
         else:
-            new["health"] = "Unhealthy"
+            self.expire_health(new)
             self.replace(iid, new["instance_id"])
         self.resolve(iid, "failed")
 
