@@ -38,7 +38,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import 
     same_phase,
     take_batch,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import upgrade_extensions
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import upgrade_duration, upgrade_extensions
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
     IN_PROGRESS_CODE,
     ScaleSetRef,
@@ -251,16 +251,16 @@ class _Context:
         run["current_batch"] = index
         if run_surges(run):
             run["batches"][-1]["surge"] = quota_allows(self.record, len(batch))
-        started = []
+        started: dict[int, list[str]] = {}
         for instance in batch:
             iid = instance["instance_id"]
             run["outcome"][iid] = {"result": "in_progress", "batch": index}
             run["flight"][iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not run["deferral"] or iid in run["approved"]:
+                started.setdefault(self.update_time(instance), []).append(iid)
                 self.begin_reimage(instance)
-                started.append(iid)
-        if started:
-            push(run, self.now + self.reimage, "reimage_done", started)
+        for duration, ids in sorted(started.items()):
+            push(run, self.now + duration, "reimage_done", ids)
         self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
 
     def hold_for_hook(self, batch: list[Instance]) -> bool:
@@ -298,6 +298,12 @@ class _Context:
             self.start_batch(approved)
         else:
             push(run, self.now, "batch_start", [])
+
+    def update_time(self, instance: Instance) -> int:
+        """How long the instance's update takes: a reimage, or its extensions one at a time (part 2 EX-3)."""
+        if self.run["kind"] == "extension":
+            return upgrade_duration(self.record, instance, self.reimage, self.run.get("extensions"))
+        return self.reimage
 
     def begin_reimage(self, instance: Instance) -> None:
         flight = self.run["flight"][instance["instance_id"]]

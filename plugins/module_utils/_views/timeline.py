@@ -171,7 +171,8 @@ def _row_segments(
     reimage_end = _reimage_end(run, iid, outcome, durations)
     if reimage_end is None:  # waiting for approval since its batch began
         return _clip("approval", batch_start, now, now, active), []
-    reimage_start = max(batch_start, reimage_end - durations["reimage"])
+    # An extension run updates an instance one extension at a time from its batch's start (part 2 EX-3).
+    reimage_start = batch_start if run["kind"] == "extension" else max(batch_start, reimage_end - durations["reimage"])
     segments: list[Segment] = []
     if reimage_start > batch_start:  # osRollingUpgradeDeferral: the instance waited for approval
         segments += _clip("approval", batch_start, reimage_start, now, active)
