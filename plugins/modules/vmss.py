@@ -309,6 +309,14 @@ options:
             instances; when it has no room the batch is upgraded in place instead, and later batches try again.
           - Not set (the default) means no limit; once set, give a large number to lift it.
         type: int
+      run_timeout:
+        description:
+          - How long a rolling upgrade (OS, rolling model update or extension run) may run, as an ISO 8601 duration
+            such as C(PT2H). Azure does not document its own limit.
+          - Once this much virtual time has passed since the run started, no new batch starts and the run ends
+            C(Faulted) with C(RollingUpgradeTimeoutError) ("Rolling Upgrade timed out after hh:mm:ss.").
+          - Not set (the default) means runs never time out.
+        type: str
       faults:
         description:
           - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
@@ -316,8 +324,10 @@ options:
             rich-states health extension reports C(Initializing) that long after boot, so the instance may miss
             the health wait of the larger of 5 minutes and the extension's C(gracePeriod)), C(extension_failure)
             (with C(extension)), C(rollback_failure), C(unhealthy_at) (with C(at), a duration from the run's start),
-            or C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
-            the grace period).
+            C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
+            the grace period), or C(internal_execution_error) (with C(at): a rolling upgrade still going that long
+            after its start starts no new batch and ends C(Faulted) with Azure's C(InternalExecutionError); it
+            takes no C(instances)).
           - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
             towards that version.
         type: list
@@ -684,6 +694,7 @@ def main() -> None:
                     "rollout_delay": {"type": "str"},
                     "faults": {"type": "list", "elements": "dict"},
                     "surge_quota": {"type": "int"},
+                    "run_timeout": {"type": "str"},
                     "extension_versions": {"type": "dict"},
                 },
             },

@@ -47,6 +47,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     in_progress_error,
     post_batch_error,
     pre_batch_error,
+    stop_error,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
@@ -193,13 +194,15 @@ class _Context:
             self.finish("Cancelled")
             return
         if run["gated"]:  # §3.1: the pre-check, before every batch
-            error = pre_batch_error(
-                self.scale_set,
-                self.instances,
-                run["n"],
-                run["policy"]["maxUnhealthyInstancePercent"],
-                not run["batches"],
-            )
+            error = stop_error(run, self.now)  # azure-behaviour-2 ER-7, ER-8: no new batch starts
+            if error is None:
+                error = pre_batch_error(
+                    self.scale_set,
+                    self.instances,
+                    run["n"],
+                    run["policy"]["maxUnhealthyInstancePercent"],
+                    not run["batches"],
+                )
             if error is not None:
                 self.finish("Faulted", error)
                 return

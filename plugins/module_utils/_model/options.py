@@ -274,6 +274,8 @@ def _apply_simulation(record: Record, params: ScaleSetOptions) -> None:
     validate(simulation, SIMULATION_SCHEMA, "simulation")
     for option in ("reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay"):
         parse_duration(simulation[option], f"simulation.{option}")
+    if simulation.get("run_timeout") is not None:
+        parse_duration(simulation["run_timeout"], "simulation.run_timeout")
     record["simulation"] = cast(Simulation, simulation)
 
 

@@ -52,6 +52,8 @@ class Simulation(TypedDict):
     surge_quota: NotRequired[int]
     # What extension publishers released in the region, by "<publisher>.<type>" (azure-behaviour-2 EX-1).
     extension_versions: NotRequired[dict[str, list[str]]]
+    # azure-behaviour-2 ER-7: how long a rolling upgrade may run before it times out; none set: never.
+    run_timeout: NotRequired[str]
 
 
 class PlatformState(TypedDict):

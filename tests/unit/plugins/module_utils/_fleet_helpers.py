@@ -65,6 +65,7 @@ SIMULATION_KEYS = (
     "rollout_delay",
     "faults",
     "surge_quota",
+    "run_timeout",
 )
 VMSS_KEYS = (
     "location",
