@@ -273,6 +273,21 @@ options:
           - Needs O(api_version) 2021-11-01 or later.
         type: str
         choices: [Replace, Reimage, Restart]
+  terminate_notification:
+    description:
+      - Azure's C(virtualMachineProfile.scheduledEventsProfile.terminateNotificationProfile). Keys not given keep
+        their current value; an empty dict removes the profile.
+      - Enabled, an instance that a maxSurge rolling upgrade replaces is deleted only
+        O(terminate_notification.not_before_timeout) after its replacement is healthy, and lists as C(Deleting)
+        meanwhile (the scale set lists N + batch instances until then).
+    type: dict
+    suboptions:
+      enable:
+        description: Whether deletions wait for the terminate notification. Defaults to V(true) in a new profile.
+        type: bool
+      not_before_timeout:
+        description: ISO 8601 duration from C(PT5M) to C(PT15M). Defaults to C(PT5M).
+        type: str
   orchestration_service:
     description:
       - Azure's C(setOrchestrationServiceState) for C(AutomaticRepairs). V(suspended) stops new repairs (those under
@@ -674,6 +689,10 @@ def main() -> None:
                     "wait_duration": {"type": "str"},
                     "default_action": {"type": "str", "choices": ["Approve", "Reject"], "default": "Approve"},
                 },
+            },
+            "terminate_notification": {
+                "type": "dict",
+                "options": {"enable": {"type": "bool"}, "not_before_timeout": {"type": "str"}},
             },
             "automatic_repairs": {
                 "type": "dict",

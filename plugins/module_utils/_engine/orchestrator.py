@@ -51,6 +51,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
+    deletion_delay,
     keeps_old_on_failure,
     quota_allows,
     run_surges,
@@ -154,6 +155,7 @@ class _Context:
             "breach_restore_done": self.on_breach_restore_done,
             "unhealthy": self.on_unhealthy,
             "hook_decided": self.on_hook_decided,
+            "old_deleted": self.on_old_deleted,
         }
 
     def report(self, kind: str, **details: Any) -> None:
@@ -429,11 +431,36 @@ class _Context:
             if instance["power_state"] == "running":
                 instance["health"] = "Healthy"
             if flight is not None and flight["phase"] == "booting" and self.run["gated"]:
+                if "surge" in flight and self.delete_later(iid, flight):
+                    continue
                 if "surge" in flight:
                     self.replace(iid, flight["surge"])  # MS-3: the new one is healthy, the old one goes
                 self.resolve(iid, "upgraded")
             elif flight is not None and flight["phase"] == "restored":
                 del self.run["flight"][iid]
+        self.check_batch_end()
+
+    def delete_later(self, iid: str, flight: Flight) -> bool:
+        """azure-behaviour-2 MS-9: with the terminate notification on, the old instance lists as ``Deleting`` for
+        ``notBeforeTimeout`` once its replacement is healthy (MS-6: N + b instances meanwhile); False: at once."""
+        delay = deletion_delay(self.record)
+        old = self.slot(iid)
+        if not delay or old is None:
+            return False
+        old["provisioning_state"] = "Deleting"
+        flight["phase"] = "deleting"
+        self.run["outcome"][iid]["healthy"] = self.now
+        push(self.run, self.now + delay, "old_deleted", [[iid, flight["epoch"]]])
+        return True
+
+    def on_old_deleted(self, pairs: list[list[Any]]) -> None:
+        """MS-9: the old instance's terminate notification has run out: it is gone, its replacement counts (MS-6)."""
+        for iid, epoch in pairs:
+            flight = self.run["flight"].get(iid)
+            if flight is None or flight["epoch"] != epoch or flight["phase"] != "deleting":
+                continue
+            self.replace(iid, flight["surge"])
+            self.resolve(iid, "upgraded")
         self.check_batch_end()
 
     def on_deadline(self, ids: list[str]) -> None:
@@ -670,7 +697,7 @@ class _Context:
         run["hook_batch"] = None
         self.reports += hook_gate.abandon_for_run(self.store, self.key, self.record, run["run_id"])
         # Health changes already under way (a restored instance booting, maintenance) still happen.
-        run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy")]
+        run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy", "old_deleted")]
         heapq.heapify(run["agenda"])
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
 

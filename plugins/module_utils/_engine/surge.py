@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import UPDATE_DOMAINS, os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
@@ -44,6 +45,17 @@ def quota_allows(record: Record, count: int) -> bool:
     """
     quota = record["simulation"].get("surge_quota")
     return quota is None or count <= quota
+
+
+def deletion_delay(record: Record) -> int:
+    """azure-behaviour-2 MS-9 (SIMULATOR CHOICE, by analogy with AR-6's Replace): with the terminate notification
+    enabled, an old instance is deleted ``notBeforeTimeout`` after its replacement is healthy, and lists as
+    ``Deleting`` meanwhile (MS-6); without it, at once. Seconds."""
+    profile = record["model"]["properties"]["virtualMachineProfile"].get("scheduledEventsProfile") or {}
+    notification = profile.get("terminateNotificationProfile") or {}
+    if not notification.get("enable"):
+        return 0
+    return parse_duration(notification.get("notBeforeTimeout") or "PT5M", "notBeforeTimeout")
 
 
 def keeps_old_on_failure(run: Run, creation_failed: bool) -> bool:
