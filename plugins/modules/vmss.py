@@ -324,6 +324,14 @@ options:
             instances; when it has no room the batch is upgraded in place instead, and later batches try again.
           - Not set (the default) means no limit; once set, give a large number to lift it.
         type: int
+      strict_preview_features:
+        description:
+          - Whether features that were in preview need their subscription feature registered, as the preview did.
+          - V(true) refuses turning C(max_surge) on (M(azsim.vmss.vmss_upgrade_policy)) until
+            C(Microsoft.Compute/MaxSurgeRollingUpgrade) is C(Registered) (M(azsim.vmss.feature_registration)):
+            Azure's 400 C(BadRequest) "The subscription is not registered for feature ...".
+          - Defaults to V(false): no registration is needed, as Azure documents today.
+        type: bool
       run_timeout:
         description:
           - How long a rolling upgrade (OS, rolling model update or extension run) may run, as an ISO 8601 duration
@@ -714,6 +722,7 @@ def main() -> None:
                     "faults": {"type": "list", "elements": "dict"},
                     "surge_quota": {"type": "int"},
                     "run_timeout": {"type": "str"},
+                    "strict_preview_features": {"type": "bool"},
                     "extension_versions": {"type": "dict"},
                 },
             },

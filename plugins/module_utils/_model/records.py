@@ -54,6 +54,8 @@ class Simulation(TypedDict):
     extension_versions: NotRequired[dict[str, list[str]]]
     # azure-behaviour-2 ER-7: how long a rolling upgrade may run before it times out; none set: never.
     run_timeout: NotRequired[str]
+    # azure-behaviour-2 MS-2: preview features need their registration (maxSurge: MaxSurgeRollingUpgrade).
+    strict_preview_features: NotRequired[bool]
 
 
 class PlatformState(TypedDict):

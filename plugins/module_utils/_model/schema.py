@@ -237,6 +237,7 @@ SIMULATION_SCHEMA: dict[str, Any] = {
         "faults": {"type": "array", "items": _FAULT},
         "surge_quota": {"type": "integer", "minimum": 0, "maximum": 1000000},
         "run_timeout": {"type": "string", "pattern": DURATION_PATTERN},
+        "strict_preview_features": {"type": "boolean"},
         # azure-behaviour-2 EX-1: the versions each extension type's publisher released in the region.
         "extension_versions": {
             "type": "object",

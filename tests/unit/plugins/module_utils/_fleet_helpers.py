@@ -66,6 +66,7 @@ SIMULATION_KEYS = (
     "faults",
     "surge_quota",
     "run_timeout",
+    "strict_preview_features",
 )
 VMSS_KEYS = (
     "location",

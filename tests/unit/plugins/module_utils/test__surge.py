@@ -13,7 +13,8 @@ import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
-from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError, Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
@@ -403,3 +404,27 @@ def test_not_before_timeout_out_of_range_names_the_option_azure_behaviour_2_ms_9
     with pytest.raises(InvalidInput, match="terminate_notification.not_before_timeout"):
         sim.vmss(terminate_notification={"enable": True, "not_before_timeout": timeout})
     assert sim.dump() == before
+
+
+def test_strict_preview_features_needs_the_max_surge_feature_registered_azure_behaviour_2_ms_2(sim: Sim) -> None:
+    """MS-2: under ``strict_preview_features`` turning maxSurge on is Azure's 400 BadRequest until
+    Microsoft.Compute/MaxSurgeRollingUpgrade is Registered; nothing is written meanwhile."""
+    sim.vmss(4, simulation={"strict_preview_features": True})
+    before = sim.dump()
+    with pytest.raises(AzsimError) as refused:
+        sim.rolling(max_surge=True)
+    assert refused.value.azure_error() == {
+        "code": "BadRequest",
+        "message": "The subscription is not registered for feature Microsoft.Compute/MaxSurgeRollingUpgrade.",
+    }
+    assert "rolling_upgrade_policy.max_surge" in refused.value.message
+    assert sim.dump() == before
+    params = {"namespace": "Microsoft.Compute", "feature": "MaxSurgeRollingUpgrade", "state": "registered",
+              "register_provider": False, "wait": True}  # fmt: skip
+    sim.act(register_feature, params)
+    assert sim.rolling(max_surge=True)["upgrade_policy"]["rollingUpgradePolicy"]["maxSurge"] is True
+
+
+def test_without_strict_preview_features_max_surge_needs_no_feature_azure_behaviour_2_ms_2(sim: Sim) -> None:
+    sim.vmss(4)
+    assert sim.rolling(max_surge=True)["upgrade_policy"]["rollingUpgradePolicy"]["maxSurge"] is True
