@@ -14,6 +14,7 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     sim_clock,
     vm_image,
     vmss,
+    vmss_info,
     vmss_os_rolling_upgrade,
     vmss_upgrade_policy,
 )
@@ -263,6 +264,24 @@ def test_a_failing_repair_leaves_the_instance_unhealthy_is_retried_then_the_plat
     assert state["orchestration_services"][0]["serviceState"] == "Suspended"
     resumed = ok(call(vmss, orchestration_service="running"))
     assert resumed["orchestration_services"][0]["serviceState"] == "Running"
+
+
+def test_vmss_info_returns_the_orchestration_services_as_vmss_does_ar_8(call: Call, store: str) -> None:
+    """design.md round 2: ``orchestration_services`` is Azure's instance-view list; vmss_info reads it too."""
+    fleet(call)
+    assert ok(call(vmss_info))["orchestration_services"] == [
+        {"serviceName": "AutomaticRepairs", "serviceState": "Running"}
+    ]
+    ok(call(vmss, orchestration_service="suspended"))
+    before = dump(store)
+    info = ok(call(vmss_info))
+    assert info["changed"] is False
+    assert info["orchestration_services"] == [{"serviceName": "AutomaticRepairs", "serviceState": "Suspended"}]
+    assert dump(store) == before
+    ok(call(vmss, automatic_repairs={"enabled": False}))
+    assert ok(call(vmss_info))["orchestration_services"] == [
+        {"serviceName": "AutomaticRepairs", "serviceState": "NotRunning"}
+    ]
 
 
 def test_suspended_repairs_repair_nothing_ar_9(call: Call) -> None:
