@@ -38,7 +38,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import 
     same_phase,
     take_batch,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import upgrade_duration, upgrade_extensions
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import (
+    upgrade_duration,
+    upgrade_extensions,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
     IN_PROGRESS_CODE,
     ScaleSetRef,

@@ -172,9 +172,7 @@ def fresh_data_disks(record: Record, disks: list[DataDisk], instance_id: int) ->
     seed = record["simulation"]["seed"]
     fresh: list[DataDisk] = []
     for disk in disks:
-        digest = hashlib.sha256(
-            f"{seed}:{record_key(record)}:{instance_id}:disk{disk['lun']}".encode()
-        ).hexdigest()
+        digest = hashlib.sha256(f"{seed}:{record_key(record)}:{instance_id}:disk{disk['lun']}".encode()).hexdigest()
         name = f"{record['model']['name']}_{instance_id}_disk{disk['lun']}_{digest[:32]}"
         fresh.append({"lun": disk["lun"], "name": name, "disk_size_gb": disk["disk_size_gb"]})
     return fresh

@@ -273,9 +273,7 @@ def _apply_terminate_notification(record: Record, params: ScaleSetOptions) -> No
     timeout = option.get("not_before_timeout") or current.get("notBeforeTimeout") or NOT_BEFORE_TIMEOUT[0]
     seconds = parse_duration(timeout, "terminate_notification.not_before_timeout")
     if not NOT_BEFORE_TIMEOUT[1] <= seconds <= NOT_BEFORE_TIMEOUT[2]:
-        raise InvalidInput(
-            f"terminate_notification.not_before_timeout: {timeout!r} is not allowed; use PT5M to PT15M"
-        )
+        raise InvalidInput(f"terminate_notification.not_before_timeout: {timeout!r} is not allowed; use PT5M to PT15M")
     profile["scheduledEventsProfile"] = {
         "terminateNotificationProfile": {"notBeforeTimeout": timeout, "enable": bool(enable)}
     }

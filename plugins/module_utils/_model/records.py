@@ -17,7 +17,8 @@ OsType = Literal["linux", "windows"]
 Health = Literal["Healthy", "Unhealthy", "Unknown", "Initializing"]
 PowerState = Literal["running", "stopped", "deallocated"]
 # Creating: a maxSurge instance being built beside the one it replaces (azure-behaviour-2 MS-6).
-ProvisioningState = Literal["Succeeded", "Failed", "Updating", "Creating"]
+# Deleting: a maxSurge run's old instance waiting out its terminate notification (azure-behaviour-2 MS-6, MS-9).
+ProvisioningState = Literal["Succeeded", "Failed", "Updating", "Creating", "Deleting"]
 
 
 class HealthProbe(TypedDict):

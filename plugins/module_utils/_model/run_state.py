@@ -168,7 +168,7 @@ class Run(TypedDict):
     hook_batch: NotRequired[HeldBatch | None]
     # An extension run started by the platform upgrades only the extensions with enableAutomaticUpgrade (EX-2).
     extensions: NotRequired[list[str]]
-    # azure-behaviour-2 ER-7: seconds after its start the run may take before no new batch starts (simulation.run_timeout).
+    # azure-behaviour-2 ER-7: seconds after its start when no new batch starts any more (simulation.run_timeout).
     timeout: NotRequired[int]
     # azure-behaviour-2 ER-8: seconds after its start an injected InternalExecutionError stops the run (fault rule).
     internal_error_at: NotRequired[int]

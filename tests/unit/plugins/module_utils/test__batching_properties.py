@@ -189,9 +189,10 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
         instances = fleet_of(store_).instances(key)
         run = fleet_of(store_).run(key, run_id)
         assert run is not None
-        if run.get("hook_batch") and run["hook_batch"]["event"] not in decided:
-            decide(store_, key, run["hook_batch"]["event"], decisions)
-            decided.add(run["hook_batch"]["event"])
+        held = run.get("hook_batch")
+        if held is not None and held["event"] not in decided:
+            decide(store_, key, held["event"], decisions)
+            decided.add(held["event"])
         current = run["batches"][run["current_batch"] - 1] if run["current_batch"] else None
         in_place = len(current["instances"]) if current is not None and not current.get("surge") else 0
         serving = sum(i["provisioning_state"] not in NOT_SERVING for i in instances)

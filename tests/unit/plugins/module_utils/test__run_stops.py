@@ -10,12 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
-    Sim,
-    fault,
-    latest_props,
-    sim,
-)
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import Sim, fault, latest_props, sim  # noqa: F401 pylint: disable=unused-import
 
 
 def test_a_run_past_its_timeout_starts_no_new_batch_and_faults_azure_behaviour_2_er_7(sim: Sim) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError, Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY

@@ -260,7 +260,8 @@ def test_several_extensions_behind_are_upgraded_one_at_a_time_each_on_its_own_ex
     ok(call(vm_image, **UBUNTU, version="1.0.0"))
     ok(call(vmss, image={**UBUNTU, "version": "latest"}, health_probe=PROBE, extensions=[MONITOR, agent],
             instances=NAMES, simulation={"extension_versions": {AGENT: ["1.0"], dependency: ["9.0"]}}))  # fmt: skip
-    ok(call(vmss_upgrade_policy, mode="Rolling", rolling_upgrade_policy={"max_unhealthy_upgraded_instance_percent": 100}))
+    tolerant = {"max_unhealthy_upgraded_instance_percent": 100}
+    ok(call(vmss_upgrade_policy, mode="Rolling", rolling_upgrade_policy=tolerant))
     faults = [{"type": "extension_failure", "extension": "dependency", "instances": ["web-00"]}]
     ok(call(vmss, simulation={"extension_versions": {AGENT: ["1.0", "1.1"], dependency: ["9.0", "9.1"]},
                               "faults": faults}))  # fmt: skip
