@@ -573,7 +573,8 @@ instances:
     provisioning_state:
       description:
         - Provisioning state of the instance; C(Creating) for an instance a maxSurge batch is creating beside the
-          one it replaces (both have the same host name until the old one is deleted).
+          one it replaces (both have the same host name until the old one is deleted); C(Deleting) for that old one
+          while it waits out O(terminate_notification).
       type: str
       returned: always
     extensions:
