@@ -328,7 +328,7 @@ options:
         description:
           - Whether features that were in preview need their subscription feature registered, as the preview did.
           - V(true) refuses turning C(max_surge) on (M(azsim.vmss.vmss_upgrade_policy)) until
-            C(Microsoft.Compute/MaxSurgeRollingUpgrade) is C(Registered) (M(azsim.vmss.feature_registration)):
+            C(Microsoft.Compute/MaxSurgeRollingUpgrade) is C(Registered) (M(azsim.vmss.feature_registration)), with
             Azure's 400 C(BadRequest) "The subscription is not registered for feature ...".
           - Defaults to V(false): no registration is needed, as Azure documents today.
         type: bool
@@ -348,7 +348,7 @@ options:
             the health wait of the larger of 5 minutes and the extension's C(gracePeriod)), C(extension_failure)
             (with C(extension)), C(rollback_failure), C(unhealthy_at) (with C(at), a duration from the run's start),
             C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
-            the grace period), or C(internal_execution_error) (with C(at): a rolling upgrade still going that long
+            the grace period), or C(internal_execution_error) (with C(at); a rolling upgrade still going that long
             after its start starts no new batch and ends C(Faulted) with Azure's C(InternalExecutionError); it
             takes no C(instances)).
           - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
