@@ -330,7 +330,7 @@ options:
           - V(true) refuses turning C(max_surge) on (M(azsim.vmss.vmss_upgrade_policy)) until
             C(Microsoft.Compute/MaxSurgeRollingUpgrade) is C(Registered) (M(azsim.vmss.feature_registration)), with
             Azure's 400 C(BadRequest) "The subscription is not registered for feature ...".
-          - Defaults to V(false): no registration is needed, as Azure documents today.
+          - Defaults to V(false), where no registration is needed, as Azure documents today.
         type: bool
       run_timeout:
         description:
