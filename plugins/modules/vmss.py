@@ -274,6 +274,21 @@ options:
           - Needs O(api_version) 2021-11-01 or later.
         type: str
         choices: [Replace, Reimage, Restart]
+  terminate_notification:
+    description:
+      - Azure's C(virtualMachineProfile.scheduledEventsProfile.terminateNotificationProfile). Keys not given keep
+        their current value; an empty dict removes the profile.
+      - Enabled, an instance that a maxSurge rolling upgrade replaces is deleted only
+        O(terminate_notification.not_before_timeout) after its replacement is healthy, and lists as C(Deleting)
+        meanwhile (the scale set lists N + batch instances until then).
+    type: dict
+    suboptions:
+      enable:
+        description: Whether deletions wait for the terminate notification. Defaults to V(true) in a new profile.
+        type: bool
+      not_before_timeout:
+        description: ISO 8601 duration from C(PT5M) to C(PT15M). Defaults to C(PT5M).
+        type: str
   orchestration_service:
     description:
       - Azure's C(setOrchestrationServiceState) for C(AutomaticRepairs). V(suspended) stops new repairs (those under
@@ -323,6 +338,22 @@ options:
             instances; when it has no room the batch is upgraded in place instead, and later batches try again.
           - Not set (the default) means no limit; once set, give a large number to lift it.
         type: int
+      strict_preview_features:
+        description:
+          - Whether features that were in preview need their subscription feature registered, as the preview did.
+          - V(true) refuses turning C(max_surge) on (M(azsim.vmss.vmss_upgrade_policy)) until
+            C(Microsoft.Compute/MaxSurgeRollingUpgrade) is C(Registered) (M(azsim.vmss.feature_registration)), with
+            Azure's 400 C(BadRequest) "The subscription is not registered for feature ...".
+          - Defaults to V(false), where no registration is needed, as Azure documents today.
+        type: bool
+      run_timeout:
+        description:
+          - How long a rolling upgrade (OS, rolling model update or extension run) may run, as an ISO 8601 duration
+            such as C(PT2H). Azure does not document its own limit.
+          - Once this much virtual time has passed since the run started, no new batch starts and the run ends
+            C(Faulted) with C(RollingUpgradeTimeoutError) ("Rolling Upgrade timed out after hh:mm:ss.").
+          - Not set (the default) means runs never time out.
+        type: str
       faults:
         description:
           - Fault rules, each C({type, instances | probability, image_version, delay, extension, at}).
@@ -330,8 +361,10 @@ options:
             rich-states health extension reports C(Initializing) that long after boot, so the instance may miss
             the health wait of the larger of 5 minutes and the extension's C(gracePeriod)), C(extension_failure)
             (with C(extension)), C(rollback_failure), C(unhealthy_at) (with C(at), a duration from the run's start),
-            or C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
-            the grace period).
+            C(repair_failure) (an automatic repair of the instance leaves it C(Unhealthy); it is retried after
+            the grace period), or C(internal_execution_error) (with C(at); a rolling upgrade still going that long
+            after its start starts no new batch and ends C(Faulted) with Azure's C(InternalExecutionError); it
+            takes no C(instances)).
           - C(probability) (0.0 to 1.0) picks instances with the seed; C(image_version) limits the rule to runs
             towards that version.
         type: list
@@ -560,7 +593,8 @@ instances:
     provisioning_state:
       description:
         - Provisioning state of the instance; C(Creating) for an instance a maxSurge batch is creating beside the
-          one it replaces (both have the same host name until the old one is deleted).
+          one it replaces (both have the same host name until the old one is deleted); C(Deleting) for that old one
+          while it waits out O(terminate_notification).
       type: str
       returned: always
     extensions:
@@ -685,6 +719,10 @@ def main() -> None:
                     "default_action": {"type": "str", "choices": ["Approve", "Reject"], "default": "Approve"},
                 },
             },
+            "terminate_notification": {
+                "type": "dict",
+                "options": {"enable": {"type": "bool"}, "not_before_timeout": {"type": "str"}},
+            },
             "automatic_repairs": {
                 "type": "dict",
                 "options": {
@@ -705,6 +743,8 @@ def main() -> None:
                     "rollout_delay": {"type": "str"},
                     "faults": {"type": "list", "elements": "dict"},
                     "surge_quota": {"type": "int"},
+                    "run_timeout": {"type": "str"},
+                    "strict_preview_features": {"type": "bool"},
                     "extension_versions": {"type": "dict"},
                 },
             },

@@ -74,6 +74,15 @@ simulator:
   description: Its simulator settings, as M(azsim.vmss.vmss) returns them.
   returned: when O(name) is given and the scale set exists
   type: dict
+orchestration_services:
+  description:
+    - Azure's instance-view C(orchestrationServices), C([{serviceName, serviceState}]), as M(azsim.vmss.vmss)
+      returns it; C(serviceState) is C(Running), C(Suspended) or C(NotRunning). Empty without an automatic repairs
+      policy.
+  returned: when O(name) is given and the scale set exists
+  type: list
+  elements: dict
+  sample: [{serviceName: AutomaticRepairs, serviceState: Suspended}]
 scale_sets:
   description:
     - Every scale set of O(resource_group), each a dict with C(vmss), C(instances) and C(simulator).

@@ -47,7 +47,10 @@ options:
     type: bool
     default: false
   instance_ids:
-    description: With V(approved), the instance ids (or inventory host names) whose deferred upgrade is approved.
+    description:
+      - With V(approved), the instance ids (or inventory host names) whose deferred upgrade is approved.
+      - Left out, every instance of the scale set is approved (Azure's C(approveRollingUpgrade) without
+        C(instanceIds)), but for those protected from scale-set actions, which never wait.
     type: list
     elements: str
 attributes:
@@ -133,6 +136,12 @@ EXAMPLES = r"""
     state: approved
     instance_ids: [web-01, web-02]
     wait: false
+
+- name: Approve every instance of the scale set at once (Azure's approveRollingUpgrade without instanceIds)
+  azsim.vmss.vmss_os_rolling_upgrade:
+    resource_group: rg-web
+    name: web
+    state: approved
 """
 
 RETURN = r"""
@@ -207,8 +216,7 @@ def main() -> None:
             "fail_if_idle": {"type": "bool", "default": False},
             "instance_ids": {"type": "list", "elements": "str"},
             "return_all_instances": {"type": "bool", "default": False},
-        },
-        required_if=[("state", "approved", ("instance_ids",))],
+        }
     )
     module.run(rolling_upgrade_result)
 

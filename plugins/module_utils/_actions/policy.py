@@ -30,6 +30,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.platform import reschedule
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import refuse_unregistered_surge
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import (
     DEFAULT_NAMESPACE,
     REGISTERED,
@@ -101,6 +102,11 @@ def set_upgrade_policy(
         if config is not None and config.get("enableAutomaticUpdates") is None:
             config["enableAutomaticUpdates"] = False
 
+    rolling_before = current.get("rollingUpgradePolicy") or {}
+    rolling_after = policy.get("rollingUpgradePolicy") or {}
+    refuse_unregistered_surge(
+        store, call.subscription_id, record, bool(rolling_before.get("maxSurge")), bool(rolling_after.get("maxSurge"))
+    )
     unhealthy = count_unhealthy(instances)
     findings = check_policy(
         candidate, policy, len(instances), gallery_opt_in_complete(store, call.subscription_id), unhealthy

@@ -203,16 +203,25 @@ def approve_rolling_upgrade(
     wait: bool = True,
     wait_timeout: str = DEFAULT_WAIT_TIMEOUT,
 ) -> RunResult:
-    """Azure's ``approveRollingUpgrade`` of instances waiting under ``osRollingUpgradeDeferral``."""
+    """Azure's ``approveRollingUpgrade`` of instances waiting under ``osRollingUpgradeDeferral``; without
+    ``instance_ids`` every instance (azure-behaviour-2 D11, AP-3)."""
     store = call.store
     key, record = address(call, resource_group, name)
     timeout = parse_duration(wait_timeout, "wait_timeout")
     fleet = fleet_of(store)
-    if not instance_ids:
-        raise InvalidInput("instance_ids: give the instance ids (or host names) to approve")
-    ids = _instance_ids(record, fleet.instances(key), instance_ids)
-    # azure-behaviour-2 IP-7: an explicit list may not name instances protected from scale-set actions.
-    refuse_protected((i for i in fleet.instances(key) if i["instance_id"] in set(ids)), "instance_ids", record)
+    if instance_ids is None:
+        # D11, AP-3: "omitting the instance ids ... performed on all virtual machines"; a protected instance is
+        # never waiting (IP-4), so "all" leaves it out rather than refusing it as a named one (IP-7).
+        ids = [i["instance_id"] for i in fleet.instances(key) if not is_protected_from_scale_set_actions(i)]
+    elif not instance_ids:
+        raise InvalidInput(
+            "instance_ids: give the instance ids (or host names) to approve, or leave the option out to approve "
+            "every instance waiting"
+        )
+    else:
+        ids = _instance_ids(record, fleet.instances(key), instance_ids)
+        # azure-behaviour-2 IP-7: an explicit list may not name instances protected from scale-set actions.
+        refuse_protected((i for i in fleet.instances(key) if i["instance_id"] in set(ids)), "instance_ids", record)
     before = _state(fleet.latest_run(key))
     approved = orchestrator.approve(store, key, ids)
     run = fleet.latest_run(key)

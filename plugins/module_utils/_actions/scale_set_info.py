@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import orchestration_services
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
     ScaleSetView,
     list_records,
@@ -31,6 +32,8 @@ class ScaleSetInfoResult(Outcome, total=False):
     vmss: dict[str, Any] | None
     instances: list[dict[str, Any]]
     simulator: dict[str, Any]
+    # The instance view's orchestrationServices, as vmss returns it (azure-behaviour-2 AR-8).
+    orchestration_services: list[dict[str, str]]
 
 
 def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> ScaleSetInfoResult:
@@ -54,6 +57,7 @@ def scale_set_info(call: Call, resource_group: str, name: str | None = None) -> 
         "vmss": view["vmss"],
         "instances": view["instances"],
         "simulator": view["simulator"],
+        "orchestration_services": orchestration_services(record),
     }
 
 

@@ -8,8 +8,9 @@ the health wait, Azure's error codes (EX-3, EX-4), and the scale set's one rolli
 Only the work done on an instance differs: no new OS disk and no change of model, just the extensions
 that are behind moving to their released version.
 
-SIMULATOR CHOICE: an instance's extension upgrade takes ``reimage_duration`` and it reports healthy
-``boot_duration`` later, the timeline of a model update (design.md, precise points).
+SIMULATOR CHOICE: an instance's extension upgrade takes ``reimage_duration`` per extension behind (EX-3:
+several are upgraded one extension at a time) and it reports healthy ``boot_duration`` later, the timeline
+of a model update (design.md, precise points).
 
 The platform starts such runs by itself: _engine/extension_platform.py (EX-2).
 
@@ -22,6 +23,16 @@ from collections.abc import Iterable
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install, outdated
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+
+
+def upgrade_duration(record: Record, instance: Instance, step: int, names: list[str] | None = None) -> int:
+    """How long the instance's extension upgrade takes: ``step`` (``reimage_duration``) for each extension behind.
+
+    azure-behaviour-2 EX-3: "several extensions with pending upgrades are upgraded individually, one extension
+    at a time"; DOC-AEU: each is applied on its own and one failing does not stop the others
+    (``upgrade_extensions``). At least one step: the instance was a candidate because one was behind.
+    """
+    return step * max(1, len(outdated(record, instance, names)))
 
 
 def upgrade_extensions(

@@ -38,7 +38,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import 
     same_phase,
     take_batch,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import upgrade_extensions
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.extension_runs import (
+    upgrade_duration,
+    upgrade_extensions,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import (
     IN_PROGRESS_CODE,
     ScaleSetRef,
@@ -47,14 +50,17 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     in_progress_error,
     post_batch_error,
     pre_batch_error,
+    stop_error,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
+    deletion_delay,
     keeps_old_on_failure,
     quota_allows,
     run_surges,
     surge_instance,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import expired_initializing
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
@@ -157,6 +163,7 @@ class _Context:
             "breach_restore_done": self.on_breach_restore_done,
             "unhealthy": self.on_unhealthy,
             "hook_decided": self.on_hook_decided,
+            "old_deleted": self.on_old_deleted,
         }
 
     def report(self, kind: str, **details: Any) -> None:
@@ -197,13 +204,15 @@ class _Context:
             self.finish("Cancelled")
             return
         if run["gated"]:  # §3.1: the pre-check, before every batch
-            error = pre_batch_error(
-                self.scale_set,
-                self.instances,
-                run["n"],
-                run["policy"]["maxUnhealthyInstancePercent"],
-                not run["batches"],
-            )
+            error = stop_error(run, self.now)  # azure-behaviour-2 ER-7, ER-8: no new batch starts
+            if error is None:
+                error = pre_batch_error(
+                    self.scale_set,
+                    self.instances,
+                    run["n"],
+                    run["policy"]["maxUnhealthyInstancePercent"],
+                    not run["batches"],
+                )
             if error is not None:
                 self.finish("Faulted", error)
                 return
@@ -262,16 +271,16 @@ class _Context:
         run["current_batch"] = index
         if run_surges(run):
             run["batches"][-1]["surge"] = quota_allows(self.record, len(batch))
-        started = []
+        started: dict[int, list[str]] = {}
         for instance in batch:
             iid = instance["instance_id"]
             run["outcome"][iid] = {"result": "in_progress", "batch": index}
             run["flight"][iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not run["deferral"] or iid in run["approved"]:
+                started.setdefault(self.update_time(instance), []).append(iid)
                 self.begin_reimage(instance)
-                started.append(iid)
-        if started:
-            push(run, self.now + self.reimage, "reimage_done", started)
+        for duration, ids in sorted(started.items()):
+            push(run, self.now + duration, "reimage_done", ids)
         self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
 
     def hold_for_hook(self, batch: list[Instance]) -> bool:
@@ -309,6 +318,12 @@ class _Context:
             self.start_batch(approved)
         else:
             push(run, self.now, "batch_start", [])
+
+    def update_time(self, instance: Instance) -> int:
+        """How long the instance's update takes: a reimage, or its extensions one at a time (part 2 EX-3)."""
+        if self.run["kind"] == "extension":
+            return upgrade_duration(self.record, instance, self.reimage, self.run.get("extensions"))
+        return self.reimage
 
     def begin_reimage(self, instance: Instance) -> None:
         flight = self.run["flight"][instance["instance_id"]]
@@ -431,11 +446,36 @@ class _Context:
             if instance["power_state"] == "running":
                 instance["health"] = "Healthy"
             if flight is not None and flight["phase"] == "booting" and self.run["gated"]:
+                if "surge" in flight and self.delete_later(iid, flight):
+                    continue
                 if "surge" in flight:
                     self.replace(iid, flight["surge"])  # MS-3: the new one is healthy, the old one goes
                 self.resolve(iid, "upgraded")
             elif flight is not None and flight["phase"] == "restored":
                 del self.run["flight"][iid]
+        self.check_batch_end()
+
+    def delete_later(self, iid: str, flight: Flight) -> bool:
+        """azure-behaviour-2 MS-9: with the terminate notification on, the old instance lists as ``Deleting`` for
+        ``notBeforeTimeout`` once its replacement is healthy (MS-6: N + b instances meanwhile); False: at once."""
+        delay = deletion_delay(self.record)
+        old = self.slot(iid)
+        if not delay or old is None:
+            return False
+        old["provisioning_state"] = "Deleting"
+        flight["phase"] = "deleting"
+        self.run["outcome"][iid]["healthy"] = self.now
+        push(self.run, self.now + delay, "old_deleted", [[iid, flight["epoch"]]])
+        return True
+
+    def on_old_deleted(self, pairs: list[list[Any]]) -> None:
+        """MS-9: the old instance's terminate notification has run out: it is gone, its replacement counts (MS-6)."""
+        for iid, epoch in pairs:
+            flight = self.run["flight"].get(iid)
+            if flight is None or flight["epoch"] != epoch or flight["phase"] != "deleting":
+                continue
+            self.replace(iid, flight["surge"])
+            self.resolve(iid, "upgraded")
         self.check_batch_end()
 
     def on_deadline(self, ids: list[str]) -> None:
@@ -450,8 +490,7 @@ class _Context:
             if "surge" in flight:
                 self.surge_failed(iid, instance, flight)
                 continue
-            if instance["health"] != "Healthy":
-                instance["health"] = "Unhealthy"
+            self.expire_health(instance)
             if run["rollback"] and not flight.get("credential"):
                 flight["phase"] = "restoring"
                 flight["epoch"] += 1
@@ -463,6 +502,14 @@ class _Context:
             push(run, self.now + self.reimage, "restore_done", restoring)
         self.check_batch_end()
 
+    def expire_health(self, instance: Instance) -> None:
+        """Not healthy at the deadline: unhealthy; one still ``Initializing`` says what its health extension says
+        when its grace period expires (azure-behaviour-2 AH-3: ``Unknown`` over http(s), ``Unhealthy`` over tcp)."""
+        if instance["health"] == "Initializing":
+            instance["health"] = expired_initializing(self.record)
+        elif instance["health"] != "Healthy":
+            instance["health"] = "Unhealthy"
+
     def surge_failed(self, iid: str, new: Instance, flight: Flight) -> None:
         """A surge instance not healthy by its deadline (azure-behaviour-2 MS-8): it fails, and either it is
         deleted and the old instance kept, or it stays (unhealthy) and the old one is deleted."""
@@ -470,7 +517,7 @@ class _Context:
             self.delete_instance(new["instance_id"])
             self.run["outcome"][iid]["kept_old"] = True  # nothing for a breach rollback to restore
         else:
-            new["health"] = "Unhealthy"
+            self.expire_health(new)
             self.replace(iid, new["instance_id"])
         self.resolve(iid, "failed")
 
@@ -665,7 +712,7 @@ class _Context:
         run["hook_batch"] = None
         self.reports += hook_gate.abandon_for_run(self.store, self.key, self.record, run["run_id"])
         # Health changes already under way (a restored instance booting, maintenance) still happen.
-        run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy")]
+        run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy", "old_deleted")]
         heapq.heapify(run["agenda"])
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
 

@@ -36,7 +36,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     provision,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import fresh_data_disks, os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record, RepairAction
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -142,6 +142,7 @@ class _Tick:
             "image_version": catalogue.resolve(self.store, reference, model["location"]),
         }
         instance["previous_os_disk"] = None
+        instance["data_disks"] = fresh_data_disks(record, instance["data_disks"], new_id)  # AR-6: none kept
         instance["model_version"] = record["model_version"]
         self.rerun_extensions(instance)
         self.fleet.reindex(self.key)

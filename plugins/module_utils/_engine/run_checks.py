@@ -22,6 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     ApiError,
     ErrorDetail,
     Outcome,
+    Run,
 )
 
 BEFORE_CODE = "MaxUnhealthyInstancePercentExceededBeforeRollingUpgrade"
@@ -221,3 +222,35 @@ def breach_rollback(outcome: dict[str, Outcome], by_id: dict[str, Instance], rol
     if not rollback_on_breach:
         return []
     return [i for i, o in outcome.items() if o["result"] == "failed" and not o.get("kept_old") and i in by_id]
+
+
+TIMEOUT_CODE = "RollingUpgradeTimeoutError"
+INTERNAL_ERROR_CODE = "InternalExecutionError"
+
+
+def stop_error(run: Run, now: int) -> ApiError | None:
+    """Why a run stops before its next batch, beyond its health checks; None when it goes on.
+
+    azure-behaviour-2 ER-8: an injected ``internal_execution_error`` fault, once its time has come: "An internal
+    execution error occurred. Please retry later." ER-7 (SIMULATOR CHOICE): past ``simulation.run_timeout``, the
+    run faults with "Rolling Upgrade timed out after {hh:mm:ss}." (the time it ran) and no new batch starts.
+    """
+    elapsed = now - run["start"]
+    internal_at = run.get("internal_error_at")
+    if internal_at is not None and elapsed >= internal_at:
+        return {
+            "code": INTERNAL_ERROR_CODE,
+            "target": None,
+            "message": "An internal execution error occurred. Please retry later.",
+            "details": [],
+        }
+    timeout = run.get("timeout")
+    if timeout is not None and elapsed >= timeout:
+        hours, rest = divmod(elapsed, 3600)
+        return {
+            "code": TIMEOUT_CODE,
+            "target": None,
+            "message": f"Rolling Upgrade timed out after {hours:02d}:{rest // 60:02d}:{rest % 60:02d}.",
+            "details": [],
+        }
+    return None

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.agenda import push, wake
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.batches import order, phased
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import automatic_run_surges
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, extension_versions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import health_wait, read_at_start
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import expired_credentials
-from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
+from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import internal_error_at, pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
@@ -153,6 +154,13 @@ def start_run(
     }
     if kind == "extension" and started_by == "Platform":
         run["extensions"] = extension_versions.automatic(record)
+    if gated:  # ER-7, ER-8: rolling upgrades only; fixed as the run starts, like its policy
+        timeout = record["simulation"].get("run_timeout")
+        if timeout is not None:
+            run["timeout"] = parse_duration(timeout, "simulation.run_timeout")
+        internal_at = internal_error_at(record["simulation"]["faults"], target_version)
+        if internal_at is not None:
+            run["internal_error_at"] = internal_at
     for instance_id, fault in run["faults"].items():
         if "unhealthy_at" in fault:
             push(run, now + fault["unhealthy_at"], "unhealthy", [instance_id])

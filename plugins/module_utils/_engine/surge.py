@@ -14,9 +14,17 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._model.features import (
+    DEFAULT_NAMESPACE,
+    REGISTERED,
+    load_feature,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import UPDATE_DOMAINS, os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
 def automatic_run_surges(record: Record) -> bool:
@@ -44,6 +52,38 @@ def quota_allows(record: Record, count: int) -> bool:
     """
     quota = record["simulation"].get("surge_quota")
     return quota is None or count <= quota
+
+
+SURGE_FEATURE = "MaxSurgeRollingUpgrade"
+
+
+def refuse_unregistered_surge(store: Store, subscription_id: str, record: Record, before: bool, after: bool) -> None:
+    """azure-behaviour-2 MS-2 (SIMULATOR CHOICE): with ``simulation.strict_preview_features``, turning
+    ``maxSurge`` on needs the subscription's feature ``Microsoft.Compute/MaxSurgeRollingUpgrade`` ``Registered``
+    (the 2024 preview's requirement); otherwise 400 ``BadRequest``, nothing written. Without the setting no flag
+    is needed (the 2026 documentation names none), and a scale set that already surges keeps doing so."""
+    if before or not after or not record["simulation"].get("strict_preview_features"):
+        return
+    feature = load_feature(store, subscription_id, DEFAULT_NAMESPACE, SURGE_FEATURE)
+    if feature["state"] == REGISTERED:
+        return
+    text = f"The subscription is not registered for feature {DEFAULT_NAMESPACE}/{SURGE_FEATURE}"
+    raise AzsimError(
+        f"rolling_upgrade_policy.max_surge: {text} (its state is {feature['state']}; simulation."
+        f"strict_preview_features is on): register it with feature_registration first; nothing was changed",
+        azure_message=f"{text}.",
+    )
+
+
+def deletion_delay(record: Record) -> int:
+    """azure-behaviour-2 MS-9 (SIMULATOR CHOICE, by analogy with AR-6's Replace): with the terminate notification
+    enabled, an old instance is deleted ``notBeforeTimeout`` after its replacement is healthy, and lists as
+    ``Deleting`` meanwhile (MS-6); without it, at once. Seconds."""
+    profile = record["model"]["properties"]["virtualMachineProfile"].get("scheduledEventsProfile") or {}
+    notification = profile.get("terminateNotificationProfile") or {}
+    if not notification.get("enable"):
+        return 0
+    return parse_duration(notification.get("notBeforeTimeout") or "PT5M", "notBeforeTimeout")
 
 
 def keeps_old_on_failure(run: Run, creation_failed: bool) -> bool:

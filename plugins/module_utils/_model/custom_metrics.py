@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import CustomMetrics, Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import CustomMetrics, Health, Instance, Record
 
 METRIC_KEYS = ("phase_ordering_number", "skip_upgrade")
 # azure-behaviour §3.5 / AH-5: the orchestrator waits up to 5 minutes for an upgraded instance to be healthy.
@@ -76,6 +76,17 @@ def health_wait(record: Record) -> int:
         interval, probes = settings.get("intervalInSeconds", 5), settings.get("numberOfProbes", 1)
         grace = interval * probes if isinstance(interval, int) and isinstance(probes, int) else 0
     return max(HEALTH_WAIT, grace)
+
+
+def expired_initializing(record: Record) -> Health:
+    """AH-3: what a rich-states health extension reports when its grace period expires while still
+    ``Initializing``: ``Unknown`` over http or https, ``Unhealthy`` over tcp (which has no ``Unknown``, AH-2).
+    Either is unhealthy (AH-4). Binary states and probes never report ``Initializing``: ``Unhealthy``."""
+    extension = _rich_health_extension(record["model"])
+    if extension is None:
+        return "Unhealthy"
+    settings = extension["properties"].get("settings") or {}
+    return "Unhealthy" if str(settings.get("protocol", "")).lower() == "tcp" else "Unknown"
 
 
 def read_at_start(record: Record, candidates: Iterable[Instance]) -> MetricsSnapshot:

@@ -72,8 +72,10 @@ def pick(
     for index, rule in enumerate(rules):
         if rule.get("image_version") and rule["image_version"] != target_version:
             continue
-        if rule["type"] == "repair_failure":
-            continue  # not a run's fault: automatic repairs read it (_model/repairs.py repair_fails)
+        if rule["type"] in ("repair_failure", "internal_execution_error"):
+            # Not an instance's fault in a run: automatic repairs read the first (_model/repairs.py repair_fails),
+            # the run itself the second (``internal_error_at``).
+            continue
         if rule.get("instances"):
             wanted = set(rule["instances"])
             chosen = [i for i in ordered if i["name"] in wanted]
@@ -100,3 +102,16 @@ def pick(
             else:  # rollback_failure, the last type the schema allows
                 entry["rollback_failure"] = True
     return picked
+
+
+def internal_error_at(rules: list[dict[str, Any]], target_version: str | None) -> int | None:
+    """azure-behaviour-2 ER-8: seconds after a run's start an ``internal_execution_error`` rule stops it (the
+    earliest of them; rules limited to an image_version apply only to runs towards it); None when none does.
+    Azure documents no cause for InternalExecutionError: the simulator raises it only when told to."""
+    times = [
+        parse_duration(rule["at"], "at")
+        for rule in rules
+        if rule["type"] == "internal_execution_error"
+        and (not rule.get("image_version") or rule["image_version"] == target_version)
+    ]
+    return min(times) if times else None

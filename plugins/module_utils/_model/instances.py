@@ -164,6 +164,21 @@ def os_disk_name(record: Record, instance_id: int, generation: int) -> str:
     return f"{record['model']['name']}_{instance_id}_OsDisk_{generation}_{digest[:32]}"
 
 
+def fresh_data_disks(record: Record, disks: list[DataDisk], instance_id: int) -> list[DataDisk]:
+    """New, empty data disks of the same layout (lun, size) for a new VM that replaces another.
+
+    azure-behaviour-2 AR-6: a Replace keeps no data disk ("data disks kept: No"); the new VM gets its disks from
+    the layout the old one had, under new names (Azure's pattern with the new instance id, a suffix from the seed).
+    """
+    seed = record["simulation"]["seed"]
+    fresh: list[DataDisk] = []
+    for disk in disks:
+        digest = hashlib.sha256(f"{seed}:{record_key(record)}:{instance_id}:disk{disk['lun']}".encode()).hexdigest()
+        name = f"{record['model']['name']}_{instance_id}_disk{disk['lun']}_{digest[:32]}"
+        fresh.append({"lun": disk["lun"], "name": name, "disk_size_gb": disk["disk_size_gb"]})
+    return fresh
+
+
 def create_instance(
     record: Record, wanted: WantedInstance, image_version: str, extensions: list[ExtensionState]
 ) -> Instance:

@@ -63,6 +63,7 @@ class ScaleSetOptions(TypedDict, total=False):
     lifecycle_hooks: list[dict[str, Any]] | None
     automatic_repairs: dict[str, Any] | None
     orchestration_service: str | None
+    terminate_notification: dict[str, Any] | None
     orchestration_mode: str | None
 
 
@@ -256,6 +257,33 @@ def _apply_health_probe(record: Record, params: ScaleSetOptions) -> None:
         profile.pop("networkProfile", None)
 
 
+# SDK39 TerminateNotificationProfile: notBeforeTimeout "must be between 5 and 15 minutes", PT5M when not given.
+NOT_BEFORE_TIMEOUT = ("PT5M", 300, 900)
+
+
+def _apply_terminate_notification(record: Record, params: ScaleSetOptions) -> None:
+    """``virtualMachineProfile.scheduledEventsProfile.terminateNotificationProfile``: whether a VM's deletion waits
+    ``notBeforeTimeout`` for its terminate event (azure-behaviour-2 MS-9, AR-6). An empty dict removes it."""
+    option = params.get("terminate_notification")
+    if option is None:
+        return
+    profile = record["model"]["properties"]["virtualMachineProfile"]
+    if not option:
+        profile.pop("scheduledEventsProfile", None)
+        return
+    current = profile.get("scheduledEventsProfile", {}).get("terminateNotificationProfile", {})
+    enable = option.get("enable")
+    if enable is None:
+        enable = current.get("enable", True)
+    timeout = option.get("not_before_timeout") or current.get("notBeforeTimeout") or NOT_BEFORE_TIMEOUT[0]
+    seconds = parse_duration(timeout, "terminate_notification.not_before_timeout")
+    if not NOT_BEFORE_TIMEOUT[1] <= seconds <= NOT_BEFORE_TIMEOUT[2]:
+        raise InvalidInput(f"terminate_notification.not_before_timeout: {timeout!r} is not allowed; use PT5M to PT15M")
+    profile["scheduledEventsProfile"] = {
+        "terminateNotificationProfile": {"notBeforeTimeout": timeout, "enable": bool(enable)}
+    }
+
+
 def _apply_placement(record: Record, params: ScaleSetOptions) -> None:
     model = record["model"]
     single_placement_group = params.get("single_placement_group")
@@ -279,6 +307,8 @@ def _apply_simulation(record: Record, params: ScaleSetOptions) -> None:
     validate(simulation, SIMULATION_SCHEMA, "simulation")
     for option in ("reimage_duration", "boot_duration", "first_rollout_delay", "rollout_delay"):
         parse_duration(simulation[option], f"simulation.{option}")
+    if simulation.get("run_timeout") is not None:
+        parse_duration(simulation["run_timeout"], "simulation.run_timeout")
     record["simulation"] = cast(Simulation, simulation)
 
 
@@ -308,6 +338,7 @@ def apply_options(
     _apply_os_profile(record, params)
     _apply_extensions(record, params, salt)
     _apply_health_probe(record, params)
+    _apply_terminate_notification(record, params)
     _apply_placement(record, params)
     _apply_simulation(record, params)
     _apply_lifecycle_hooks(record, params)

@@ -17,7 +17,8 @@ OsType = Literal["linux", "windows"]
 Health = Literal["Healthy", "Unhealthy", "Unknown", "Initializing"]
 PowerState = Literal["running", "stopped", "deallocated"]
 # Creating: a maxSurge instance being built beside the one it replaces (azure-behaviour-2 MS-6).
-ProvisioningState = Literal["Succeeded", "Failed", "Updating", "Creating"]
+# Deleting: a maxSurge run's old instance waiting out its terminate notification (azure-behaviour-2 MS-6, MS-9).
+ProvisioningState = Literal["Succeeded", "Failed", "Updating", "Creating", "Deleting"]
 
 
 class HealthProbe(TypedDict):
@@ -52,6 +53,10 @@ class Simulation(TypedDict):
     surge_quota: NotRequired[int]
     # What extension publishers released in the region, by "<publisher>.<type>" (azure-behaviour-2 EX-1).
     extension_versions: NotRequired[dict[str, list[str]]]
+    # azure-behaviour-2 ER-7: how long a rolling upgrade may run before it times out; none set: never.
+    run_timeout: NotRequired[str]
+    # azure-behaviour-2 MS-2: preview features need their registration (maxSurge: MaxSurgeRollingUpgrade).
+    strict_preview_features: NotRequired[bool]
 
 
 class PlatformState(TypedDict):

@@ -27,7 +27,8 @@ StartedBy = Literal["User", "Platform"]
 LastAction = Literal["Start", "Cancel"]
 
 # Where an instance of the current batch is (design.md, timeline of a batch).
-Phase = Literal["awaiting_approval", "reimaging", "booting", "restoring", "restored"]
+# deleting: maxSurge, the new instance is healthy and the old one waits out its terminate notification (MS-9).
+Phase = Literal["awaiting_approval", "reimaging", "booting", "restoring", "restored", "deleting"]
 # What became of an instance the run took on; in_progress until its batch decides.
 # rejected_by_hook: a lifecycle-hook event rejected it (azure-behaviour-2 LH-16); neither successful nor failed.
 OutcomeResult = Literal["in_progress", "upgraded", "failed", "rolled_back", "rollback_failed", "rejected_by_hook"]
@@ -45,6 +46,7 @@ AgendaAction = Literal[
     "breach_restore_done",
     "unhealthy",
     "hook_decided",
+    "old_deleted",
 ]
 # ``[time, seq, action, payload]``: a JSON array, so that heapq orders it by time, then seq. The payload
 # is a list of instance ids, or for ``healthy`` of ``[instance id, epoch]`` pairs.
@@ -88,6 +90,9 @@ class Outcome(TypedDict):
     credential: NotRequired[bool]
     # maxSurge deleted the new instance and kept the old one (MS-8): nothing for a breach rollback to restore.
     kept_old: NotRequired[bool]
+    # maxSurge with a terminate notification: when the new instance became healthy; ``resolved`` is when the old
+    # one was gone (MS-6, MS-9).
+    healthy: NotRequired[int]
 
 
 class Batch(TypedDict):
@@ -165,3 +170,7 @@ class Run(TypedDict):
     hook_batch: NotRequired[HeldBatch | None]
     # An extension run started by the platform upgrades only the extensions with enableAutomaticUpgrade (EX-2).
     extensions: NotRequired[list[str]]
+    # azure-behaviour-2 ER-7: seconds after its start when no new batch starts any more (simulation.run_timeout).
+    timeout: NotRequired[int]
+    # azure-behaviour-2 ER-8: seconds after its start an injected InternalExecutionError stops the run (fault rule).
+    internal_error_at: NotRequired[int]

@@ -205,6 +205,7 @@ _FAULT = {
                 "rollback_failure",
                 "unhealthy_at",
                 "repair_failure",
+                "internal_execution_error",
             ]
         },
         "instances": {"type": "array", "items": {"type": "string", "minLength": 1}},
@@ -220,6 +221,7 @@ _FAULT = {
         {"if": {"properties": {"type": {"const": "app_initializing"}}}, "then": {"required": ["delay"]}},
         {"if": {"properties": {"type": {"const": "extension_failure"}}}, "then": {"required": ["extension"]}},
         {"if": {"properties": {"type": {"const": "unhealthy_at"}}}, "then": {"required": ["at"]}},
+        {"if": {"properties": {"type": {"const": "internal_execution_error"}}}, "then": {"required": ["at"]}},
     ],
 }
 
@@ -235,6 +237,8 @@ SIMULATION_SCHEMA: dict[str, Any] = {
         "rollout_delay": {"type": "string", "pattern": DURATION_PATTERN},
         "faults": {"type": "array", "items": _FAULT},
         "surge_quota": {"type": "integer", "minimum": 0, "maximum": 1000000},
+        "run_timeout": {"type": "string", "pattern": DURATION_PATTERN},
+        "strict_preview_features": {"type": "boolean"},
         # azure-behaviour-2 EX-1: the versions each extension type's publisher released in the region.
         "extension_versions": {
             "type": "object",

@@ -127,7 +127,7 @@ def _due(run: Run, action: str, iid: str) -> int | None:
 def _reimage_end(run: Run, iid: str, outcome: Outcome, durations: Durations) -> int | None:
     """When the instance's reimage ended (or will), from when its outcome was decided; None if not begun."""
     result = outcome["result"]
-    resolved = outcome.get("resolved")
+    resolved = outcome.get("healthy", outcome.get("resolved"))  # MS-9: healthy before the old one was gone
     if result == "upgraded" and resolved is not None:
         fault = run["faults"].get(iid, {})
         boot = max(durations["boot"], fault.get("slow_boot", 0)) + fault.get("app_initializing", 0)
@@ -171,13 +171,14 @@ def _row_segments(
     reimage_end = _reimage_end(run, iid, outcome, durations)
     if reimage_end is None:  # waiting for approval since its batch began
         return _clip("approval", batch_start, now, now, active), []
-    reimage_start = max(batch_start, reimage_end - durations["reimage"])
+    # An extension run updates an instance one extension at a time from its batch's start (part 2 EX-3).
+    reimage_start = batch_start if run["kind"] == "extension" else max(batch_start, reimage_end - durations["reimage"])
     segments: list[Segment] = []
     if reimage_start > batch_start:  # osRollingUpgradeDeferral: the instance waited for approval
         segments += _clip("approval", batch_start, reimage_start, now, active)
     segments += _clip("surge" if run["policy"].get("maxSurge") else "reimage", reimage_start, reimage_end, now, active)
     result = outcome["result"]
-    resolved = outcome.get("resolved")
+    resolved = outcome.get("healthy", outcome.get("resolved"))  # MS-9: the old instance's deletion is not drawn
     boot_end = reimage_end + durations["boot"]
     marks: list[Mark] = []
     if result == "upgraded" and resolved is not None:

@@ -183,6 +183,7 @@ def scale_set_options(
         # azure-behaviour-2 LH-2: Azure's names are accepted as they are; absent keeps the hooks.
         "lifecycle_hooks": (_object(properties, "lifecycleHooksProfile", "properties") or {}).get("lifecycleHooks"),
         "automatic_repairs": _repairs_policy(properties),
+        "terminate_notification": _terminate_notification(profile),
         # azure-behaviour-2 §11: chosen at creation (absent: Uniform), refused as a change afterwards.
         "orchestration_mode": properties.get("orchestrationMode"),
     }
@@ -191,6 +192,18 @@ def scale_set_options(
     if windows:
         options["windows_configuration"] = windows
     return {k: v for k, v in options.items() if v is not None}
+
+
+def _terminate_notification(profile: dict[str, Any]) -> dict[str, Any] | None:
+    """``terminate_notification`` from ``scheduledEventsProfile.terminateNotificationProfile`` (azure-behaviour-2
+    MS-9); absent keeps it, as the other options."""
+    events = _object(profile, "scheduledEventsProfile", _PROFILE)
+    if events is None:
+        return None
+    notification = _object(events, "terminateNotificationProfile", f"{_PROFILE}.scheduledEventsProfile")
+    if notification is None:
+        return None
+    return {"enable": notification.get("enable"), "not_before_timeout": notification.get("notBeforeTimeout")}
 
 
 def _repairs_policy(properties: dict[str, Any]) -> dict[str, Any] | None:
@@ -412,6 +425,7 @@ _MODEL_PATHS: tuple[tuple[str, ...], ...] = (
     ("properties", "virtualMachineProfile", "storageProfile", "osDisk", "osType"),
     ("properties", "virtualMachineProfile", "extensionProfile"),
     ("properties", "virtualMachineProfile", "networkProfile", "healthProbe"),
+    ("properties", "virtualMachineProfile", "scheduledEventsProfile", "terminateNotificationProfile"),
     ("properties", "virtualMachineProfile", "osProfile", "windowsConfiguration"),
     ("properties", "virtualMachineProfile", "osProfile", "adminPassword"),
     ("properties", "virtualMachineProfile", "osProfile", "customData"),

@@ -342,10 +342,10 @@ def approve_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
 
     def action(call: Call) -> tuple[str, lro.Operation]:
         view = _view(call, rg, name)
-        ids = wanted if wanted is not None else [str(i["instance_id"]) for i in view["instances"]]
-        _names(view, ids)  # an unknown id is the 404 of that VM, before anything changes
+        if wanted is not None:
+            _names(view, wanted)  # an unknown id is the 404 of that VM, before anything changes
         started = _now(call)
-        approve_rolling_upgrade(call, rg, name, instance_ids=ids, wait=False)
+        approve_rolling_upgrade(call, rg, name, instance_ids=wanted, wait=False)
         return view["vmss"]["location"], lro.Operation("noop", rg, name, None, started)
 
     location, op = ctx.run(sub, action)

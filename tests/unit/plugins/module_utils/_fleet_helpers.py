@@ -65,6 +65,8 @@ SIMULATION_KEYS = (
     "rollout_delay",
     "faults",
     "surge_quota",
+    "run_timeout",
+    "strict_preview_features",
 )
 VMSS_KEYS = (
     "location",

@@ -13,10 +13,14 @@ enableCrossZoneUpgrade and maxSurge:
 - the progress counters add up to the candidates;
 - instances protected from scale-set actions and those whose application reported SkipUpgrade are never
   attempted and keep their image and id, but count in N (azure-behaviour-2 IP-4, IP-6, IP-10, AH-13, D5);
-- with custom-metric phases, batches go phase by phase and never mix phases (AH-11, AH-12).
+- with custom-metric phases, batches go phase by phase and never mix phases (AH-11, AH-12);
+- with a BatchStarting lifecycle hook on a platform run, each batch waits for its event, whose targets are
+  approved, rejected or left to the hook's default at random: rejected instances are never attempted, keep
+  their image, count in N but in no progress counter, and are not failed (LH-16, D2, D5).
 
 Capacity is observed where time moves: ``orchestrator.step`` is wrapped, and after every step the test
-counts the instances that are built and serving (neither being created nor updated in place).
+counts the instances that are built and serving (neither being created nor updated in place). The same
+wrapper decides each batch event as it is raised, as a user of vmss_lifecycle_hook_event would.
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start, simulation
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate, orchestrator, run_start, simulation
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import find_event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
@@ -73,7 +78,8 @@ def same_cut(a: dict[str, Any], b: dict[str, Any], cross_zone: bool) -> bool:
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+def scenarios(draw: st.DrawFn, hooked: bool = False) -> dict[str, Any]:
+    """A random fleet, policy, faults and kind of run; ``hooked``: a platform OS run with a BatchStarting hook."""
     n = draw(st.integers(1, 40))
     zones = [str(z) for z in range(1, draw(st.integers(0, 3)) + 1)]
     ud_mode = draw(st.sampled_from(["default", "random", "shared"]))
@@ -113,8 +119,14 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         elif kind == "unhealthy_at":
             rule["at"] = draw(st.sampled_from(["PT1M", "PT10M"]))
         faults.append(rule)
-    kind = draw(st.sampled_from(["os-user", "os-platform", "model"]))
+    kind = "os-platform" if hooked else draw(st.sampled_from(["os-user", "os-platform", "model"]))
+    # LH-16, D2: a BatchStarting hook (it gates platform OS runs only, LH-3); each target of each event is
+    # approved, rejected or left Waiting for the hook's default action, in this drawn order.
+    hook = draw(st.sampled_from(["Approve", "Reject"] if hooked else [None, "Approve", "Reject"]))
+    decisions = draw(st.lists(st.sampled_from(["Approved", "Rejected", None]), min_size=n, max_size=n))
     return {
+        "hook": hook,
+        "decisions": decisions,
         "instances": instances,
         "zones": zones,
         "faults": faults,
@@ -147,6 +159,9 @@ def build(store: Store, scenario: dict[str, Any]) -> None:
     params: dict[str, Any] = {k: None for k in VMSS_KEYS}
     params.update(resource_group=RG, name=NAME, state="present", instances=scenario["instances"])
     params.update(image={**IMAGE, "version": "latest", "id": None}, zones=scenario["zones"])
+    if scenario["hook"] is not None:  # LH-1: hooks need api-version 2025-11-01
+        hook = {"type": "UpgradeAutoOSRollingBatchStarting", "wait_duration": None, "default_action": scenario["hook"]}
+        params.update(api_version="2025-11-01", lifecycle_hooks=[hook])
     if scenario["rich_health"]:
         params.update(extensions=[extension("cfg"), dict(HEALTH_EXTENSION)])
     else:
@@ -166,12 +181,18 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
     # (instances serving, instances in all, size of a batch going in place or 0) after each step
     capacity: list[tuple[int, int, int]] = []
     original = orchestrator.step
+    decisions = iter(scenario["decisions"] * 2)
+    decided: set[str] = set()
 
     def observed(store_: Store, key: str, run_id: int) -> list[dict[str, Any]]:
         reports = original(store_, key, run_id)
         instances = fleet_of(store_).instances(key)
         run = fleet_of(store_).run(key, run_id)
         assert run is not None
+        held = run.get("hook_batch")
+        if held is not None and held["event"] not in decided:
+            decide(store_, key, held["event"], decisions)
+            decided.add(held["event"])
         current = run["batches"][run["current_batch"] - 1] if run["current_batch"] else None
         in_place = len(current["instances"]) if current is not None and not current.get("surge") else 0
         serving = sum(i["provisioning_state"] not in NOT_SERVING for i in instances)
@@ -211,6 +232,26 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
             "capacity": capacity,
             "view": runs.run_view(store, KEY, run),
         }
+
+
+def decide(store: Store, key: str, name: str, decisions: Iterator[str | None]) -> None:
+    """Decide the batch event ``name`` as the user would (vmss_lifecycle_hook_event): each target approved,
+    rejected, or left for the default action at ``waitUntil`` (LH-13)."""
+    record = fleet_of(store).record(key)
+    assert record is not None
+    event = find_event(record, name)
+    assert event is not None and event["state"] == "Active"
+    states: dict[str, Any] = {}
+    for target in event["targets"]:
+        choice = next(decisions, None)
+        if choice is not None:
+            states[target["id"].lower()] = choice
+    hook_gate.decide(store, key, record, event, states)
+
+
+def rejected(run: dict[str, Any]) -> set[str]:
+    """LH-16, D2: instances a batch event rejected (explicitly or by default): they left the run."""
+    return {i for i, o in run["outcome"].items() if o["result"] == "rejected_by_hook"}
 
 
 @pytest.fixture(scope="module")
@@ -285,7 +326,7 @@ def assert_batches(run: dict[str, Any], before: dict[str, Any]) -> None:
     policy = run["policy"]
     cross_zone = bool(policy["enableCrossZoneUpgrade"])
     size = limit(run["n"], policy["maxBatchInstancePercent"])
-    candidates = set(before) - set(run["skipped"]) - left_alone(run)
+    candidates = set(before) - set(run["skipped"]) - left_alone(run) - rejected(run)
     members = [[before[i] for i in b["instances"]] for b in run["batches"]]
     flat = [i["instance_id"] for batch in members for i in batch]
     assert len(flat) == len(set(flat)), "an instance was attempted twice"
@@ -302,7 +343,8 @@ def assert_batches(run: dict[str, Any], before: dict[str, Any]) -> None:
             key=lambda i: (phase_of(run, i["instance_id"]), spec_key(i, cross_zone)),
         )
         assert flat == [i["instance_id"] for i in expected[: len(flat)]], "batches follow the AH-11, CZ-2/CZ-3 order"
-        for batch, following in zip(members, members[1:]):  # a batch is cut only where the rules say
+        # A batch is cut only where the rules say; a hook's rejections make a batch smaller (LH-16).
+        for batch, following in zip(members, members[1:]) if not rejected(run) else ():
             assert (
                 len(batch) == size
                 or not same_cut(batch[0], following[0], cross_zone)
@@ -313,6 +355,21 @@ def assert_batches(run: dict[str, Any], before: dict[str, Any]) -> None:
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenario=scenarios())
 def test_batches_surge_and_counters_hold_azure_behaviour_2_cz_ms(shared_store: Store, scenario: dict[str, Any]) -> None:
+    check_run(shared_store, scenario)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(scenario=scenarios(hooked=True))
+def test_hook_gated_runs_hold_the_same_invariants_azure_behaviour_2_lh_16_d2_d5(
+    shared_store: Store, scenario: dict[str, Any]
+) -> None:
+    """Issue 12 "Done when": the invariants over runs with protection, skips, hooks and surge. Every batch of a
+    platform OS run waits for its BatchStarting event, decided at random (approved, rejected, defaulted)."""
+    check_run(shared_store, scenario)
+
+
+def check_run(shared_store: Store, scenario: dict[str, Any]) -> None:
+    """Run the scenario and check every invariant of this module's docstring."""
     outcome = simulate(shared_store, scenario)
     if outcome["run"] is None:
         assert_nothing_to_do(outcome["before"], scenario)
@@ -324,6 +381,14 @@ def test_batches_surge_and_counters_hold_azure_behaviour_2_cz_ms(shared_store: S
     assert_left_alone(run, before, scenario)
     assert_batches(run, before)
     after = {i["instance_id"]: i for i in view["instances"]}
+    if scenario["hook"] is None or scenario["kind"] != "os-platform":
+        assert not rejected(run), "LH-3: only platform OS runs with a BatchStarting hook raise events"
+    attempted = {i for b in run["batches"] for i in b["instances"]}
+    if scenario["hook"] is not None and scenario["kind"] == "os-platform":
+        event(f"hook-gated run; instances rejected: {bool(rejected(run))}")
+    assert not attempted & rejected(run), "LH-16: a rejected instance was attempted"
+    for iid in rejected(run):  # D2: skipped like a protected one
+        assert after[iid]["os_disk"] == before[iid]["os_disk"], f"rejected {iid} was touched"
     for iid in left_alone(run):  # IP-10: neither replaced nor deleted; IP-8/AH-13: left on its image
         assert after[iid]["os_disk"] == before[iid]["os_disk"], f"{iid} was touched"
 
@@ -341,7 +406,8 @@ def test_batches_surge_and_counters_hold_azure_behaviour_2_cz_ms(shared_store: S
 
     # counters add up (azure-behaviour §5, MS-6)
     progress = view["rolling_upgrade"]["properties"]["progress"]
-    candidates = n - len(run["skipped"]) - len(left_alone(run))  # IP-6, AH-13: in no counter
+    # IP-6, AH-13, LH-16/D5: protected, skipped and hook-rejected instances are in no counter (and never failed)
+    candidates = n - len(run["skipped"]) - len(left_alone(run)) - len(rejected(run))
     assert progress["inProgressInstanceCount"] == 0
     assert sum(progress.values()) == candidates
     assert progress["failedInstanceCount"] == sum(b.get("failed", 0) for b in run["batches"])

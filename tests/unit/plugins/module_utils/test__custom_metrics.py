@@ -158,6 +158,29 @@ def test_health_wait_is_the_longer_of_five_minutes_and_the_grace_period_azure_be
     assert by_name(sim.start())["w0"]["result"] == result
 
 
+@pytest.mark.parametrize(("protocol", "health"), [("http", "Unknown"), ("https", "Unknown"), ("tcp", "Unhealthy")])
+def test_initializing_past_the_deadline_is_unknown_and_failed_azure_behaviour_2_ah_3_ah_5(
+    sim: Sim, protocol: str, health: str
+) -> None:
+    """AH-3: when the grace period expires still Initializing, http(s) says Unknown and tcp Unhealthy; AH-4, AH-5:
+    either is unhealthy at the deadline ``max(PT5M, gracePeriod)``, so the instance failed its batch."""
+    simulation = {"faults": [fault("app_initializing", delay="PT30M", instances=["w0"])]}
+    settings = {"protocol": protocol, "gracePeriod": 600}
+    if protocol == "tcp":
+        settings["requestPath"] = None
+    sim.vmss(names=["w0", "w1"], extensions=[health_extension(**settings)], simulation=simulation)
+    sim.rolling(max_unhealthy_upgraded_instance_percent=100)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT11M")  # reimage and boot are over, the deadline (10 minutes after the reimage) is not
+    assert sim.instances()["w0"]["health"] == "Initializing"
+    sim.advance("PT2M")  # past the deadline: the health extension's grace period has expired
+    assert sim.instances()["w0"]["health"] == health
+    iid = sim.instances()["w0"]["instance_id"]
+    assert sim.run()["outcome"][iid]["result"] in ("failed", "rolled_back")
+    assert sim.run()["batches"][0]["failed"] == 1
+
+
 def test_worked_timeline_protection_and_phases_docs_how_a_run_proceeds(sim: Sim) -> None:
     """docs/how-a-run-proceeds.md, "Protected and skipped instances, phases": IP-4, IP-6, AH-11, AH-13, D5."""
     hosts: list[Any] = [f"web-{i:02d}" for i in range(1, 11)]

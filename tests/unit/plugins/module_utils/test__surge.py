@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.feature_registration import register_feature
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError, Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     KEY,
+    NAME,
+    RG,
+    SUB,
     Sim,
     extension,
     fault,
@@ -351,3 +357,74 @@ def test_breach_rollback_restores_kept_surge_instances_to_the_old_disk_azure_beh
         assert results[name]["os_disk"] == old[name]
     assert len(result["instances"]) == 10
     assert sim.history()["history"][0]["properties"]["rollbackInfo"]["successfullyRolledbackInstanceCount"] == 3
+
+
+def test_old_instances_list_as_deleting_for_the_terminate_notification_azure_behaviour_2_ms_6_ms_9(sim: Sim) -> None:
+    """MS-9: with the terminate notification on, each old instance is deleted ``notBeforeTimeout`` after its
+    replacement is healthy; MS-6: meanwhile it lists as ``Deleting`` beside it (N + b instances), and only once
+    it is gone does the replacement count as successful. The batch ends then, and the next one starts."""
+    sim.vmss(10, terminate_notification={"enable": True, "not_before_timeout": "PT6M"})
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT5M")  # 4:00 the new instances of w0 and w5 are healthy; their old ones wait until 10:00
+    states = {i["instance_id"]: i["provisioning_state"] for i in listed(sim)}
+    assert len(states) == 12
+    assert (states["0"], states["5"], states["10"], states["11"]) == ("Deleting", "Deleting", "Succeeded", "Succeeded")
+    info = sim.call(lambda s: scale_set_info(Call(s, SUB, False), RG, NAME), commit=False)
+    assert [(i["instance_id"], i["provisioning_state"]) for i in info["instances"] if i["name"] == "w0"] == [
+        ("0", "Deleting"),
+        ("10", "Succeeded"),
+    ]
+    run = sim.run()
+    assert run["outcome"]["0"]["result"] == "in_progress" and run["batches"][0]["end"] is None
+    sim.advance("PT5M")  # 10:00: gone; the first batch ends and the second starts
+    assert sorted(ids_by_name(sim)["w0"]) == ["10"] and "5" not in {i["instance_id"] for i in listed(sim)}
+    first = sim.run()["batches"][0]
+    assert first["end"] == run["start"] + 600 and first["result"] == "succeeded"
+    assert sim.run()["outcome"]["0"]["result"] == "upgraded"
+
+
+def test_without_the_terminate_notification_old_instances_go_at_once_azure_behaviour_2_ms_9(sim: Sim) -> None:
+    sim.vmss(10, terminate_notification={"enable": False})
+    sim.rolling(max_surge=True)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT4M")
+    # 4:00: w0 and w5's old instances are gone (the next batch's new ones are being created already).
+    assert not {"0", "5"} & {i["instance_id"] for i in listed(sim)}
+    assert "Deleting" not in {i["provisioning_state"] for i in listed(sim)}
+    assert sim.run()["batches"][0]["end"] == sim.run()["start"] + 240
+
+
+@pytest.mark.parametrize("timeout", ["PT4M", "PT16M", "soon"])
+def test_not_before_timeout_out_of_range_names_the_option_azure_behaviour_2_ms_9(sim: Sim, timeout: str) -> None:
+    sim.vmss(2)
+    before = sim.dump()
+    with pytest.raises(InvalidInput, match="terminate_notification.not_before_timeout"):
+        sim.vmss(terminate_notification={"enable": True, "not_before_timeout": timeout})
+    assert sim.dump() == before
+
+
+def test_strict_preview_features_needs_the_max_surge_feature_registered_azure_behaviour_2_ms_2(sim: Sim) -> None:
+    """MS-2: under ``strict_preview_features`` turning maxSurge on is Azure's 400 BadRequest until
+    Microsoft.Compute/MaxSurgeRollingUpgrade is Registered; nothing is written meanwhile."""
+    sim.vmss(4, simulation={"strict_preview_features": True})
+    before = sim.dump()
+    with pytest.raises(AzsimError) as refused:
+        sim.rolling(max_surge=True)
+    assert refused.value.azure_error() == {
+        "code": "BadRequest",
+        "message": "The subscription is not registered for feature Microsoft.Compute/MaxSurgeRollingUpgrade.",
+    }
+    assert "rolling_upgrade_policy.max_surge" in refused.value.message
+    assert sim.dump() == before
+    params = {"namespace": "Microsoft.Compute", "feature": "MaxSurgeRollingUpgrade", "state": "registered",
+              "register_provider": False, "wait": True}  # fmt: skip
+    sim.act(register_feature, params)
+    assert sim.rolling(max_surge=True)["upgrade_policy"]["rollingUpgradePolicy"]["maxSurge"] is True
+
+
+def test_without_strict_preview_features_max_surge_needs_no_feature_azure_behaviour_2_ms_2(sim: Sim) -> None:
+    sim.vmss(4)
+    assert sim.rolling(max_surge=True)["upgrade_policy"]["rollingUpgradePolicy"]["maxSurge"] is True

@@ -217,3 +217,28 @@ def test_extension_runs_leave_protected_instances_alone_azure_behaviour_2_ip_4_d
     assert status["progress"]["successfulInstanceCount"] == 9 and status["progress"]["failedInstanceCount"] == 0
     # D5: N stays 10, batches at most 2; web-08 is alone in update domain 3.
     assert [b["instances"] for b in result["batches"]][3] == ["web-08"]
+
+
+def test_several_extensions_behind_are_upgraded_one_at_a_time_each_on_its_own_ex_3(call: Call) -> None:
+    """azure-behaviour-2 EX-3: "several extensions with pending upgrades are upgraded individually, one extension at
+    a time": an instance with two extensions behind takes two updates (2 x reimage_duration) before it boots, and
+    one extension failing does not keep the other from its new version."""
+    dependency = "Microsoft.Azure.Monitoring.DependencyAgent.DependencyAgentLinux"
+    agent = {"name": "dependency", "publisher": "Microsoft.Azure.Monitoring.DependencyAgent",
+             "type": "DependencyAgentLinux", "type_handler_version": "9.0"}  # fmt: skip
+    ok(call(vm_image, **UBUNTU, version="1.0.0"))
+    ok(call(vmss, image={**UBUNTU, "version": "latest"}, health_probe=PROBE, extensions=[MONITOR, agent],
+            instances=NAMES, simulation={"extension_versions": {AGENT: ["1.0"], dependency: ["9.0"]}}))  # fmt: skip
+    tolerant = {"max_unhealthy_upgraded_instance_percent": 100}
+    ok(call(vmss_upgrade_policy, mode="Rolling", rolling_upgrade_policy=tolerant))
+    faults = [{"type": "extension_failure", "extension": "dependency", "instances": ["web-00"]}]
+    ok(call(vmss, simulation={"extension_versions": {AGENT: ["1.0", "1.1"], dependency: ["9.0", "9.1"]},
+                              "faults": faults}))  # fmt: skip
+    result = ok(call(vmss_extension_upgrade))
+    # 3 min per extension, then 1 min of boot: 7 min per batch instead of 4. The first batch waits for web-00's
+    # health deadline, 5 min after its two updates ended (its failed extension leaves it unhealthy).
+    assert [b["end"][11:16] for b in result["batches"]] == ["00:11", "00:18", "00:25", "00:32", "00:39"]
+    by_name = {i["name"]: i for i in result["instances"]}
+    assert by_name["web-01"]["extension_versions"] == {"monitor": "1.1", "dependency": "9.1"}
+    # web-00's dependency agent failed and keeps 9.0; its monitoring agent moved on by itself.
+    assert by_name["web-00"]["extension_versions"] == {"monitor": "1.1"}

@@ -234,11 +234,34 @@ def test_approve_unknown_instance_names_the_option_conventions_12(call: Call, fl
     assert "instance_ids[1]" in result["msg"] and "'nope'" in result["msg"]
 
 
-def test_approve_needs_instance_ids_conventions_12(call: Call, fleet: Callable[..., None]) -> None:
-    fleet()
-    rc, result = call(vmss_os_rolling_upgrade, state="approved")
+def test_approve_with_an_empty_list_names_the_option_conventions_12(
+    call: Call, fleet: Callable[..., None], store: str
+) -> None:
+    deferred(call, fleet)
+    before = dump(store)
+    rc, result = call(vmss_os_rolling_upgrade, state="approved", instance_ids=[])
     assert rc == 1
-    assert "instance_ids" in result["msg"]
+    assert "instance_ids" in result["msg"] and "leave the option out" in result["msg"]
+    assert dump(store) == before
+
+
+def test_approve_without_instance_ids_approves_every_instance_waiting_azure_behaviour_2_d11(
+    call: Call, fleet: Callable[..., None], store: str
+) -> None:
+    """D11, AP-3: approveRollingUpgrade without instance ids applies to every VM of the scale set, so the deferred
+    platform run goes on to its end without another approval; a second approval changes nothing."""
+    deferred(call, fleet)
+    approved = ok(call(vmss_os_rolling_upgrade, state="approved", wait=False))
+    assert approved["changed"] is True
+    assert sorted(approved["approved"], key=int) == sorted((i["instance_id"] for i in approved["instances"]), key=int)
+    before = dump(store)
+    again = ok(call(vmss_os_rolling_upgrade, state="approved", wait=False))
+    assert again["changed"] is False and again["approved"] == []
+    assert dump(store) == before
+    ok(call(sim_clock, advance="PT2H"))
+    props = ok(call(vmss_upgrade_history))["latest"]["properties"]
+    assert props["runningStatus"]["code"] == "Completed"
+    assert props["progress"]["successfulInstanceCount"] == len(approved["instances"])
 
 
 def test_approve_without_a_deferred_run_fails_azure_1_deferral(call: Call, fleet: Callable[..., None]) -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.modules import (
     sim_clock,
     vm_image,
     vmss,
+    vmss_info,
     vmss_os_rolling_upgrade,
     vmss_upgrade_policy,
 )
@@ -190,6 +193,27 @@ def test_reimage_keeps_the_id_and_image_version_with_a_new_os_disk_ar_6(call: Ca
     assert after["os_disk"]["image_version"] == "1.0.0" and after["os_disk"]["name"] != disk["name"]
 
 
+@pytest.mark.parametrize(("action", "kept"), [("Replace", False), ("Reimage", True), ("Restart", True)])
+def test_data_disks_are_new_after_a_replace_and_kept_by_reimage_and_restart_ar_6(
+    call: Call, action: str, kept: bool
+) -> None:
+    """azure-behaviour-2 AR-6 table: Replace keeps no data disk (the new VM gets new, empty disks of the same
+    layout); Reimage and Restart keep them."""
+    disks = [{"lun": 0, "disk_size_gb": 64}, {"lun": 3, "disk_size_gb": 256, "name": "web-03-logs"}]
+    hosts = [{"name": "web-03", "health": "Unhealthy", "data_disks": disks}, *NAMES[4:]]
+    before = fleet(call, action=action, instances=hosts)
+    old = next(i for i in before["instances"] if i["name"] == "web-03")["data_disks"]
+    ok(call(sim_clock, advance="PT20M"))
+    after = next(i for i in ok(call(vmss))["instances"] if i["name"] == "web-03")
+    assert after["health"] == "Healthy"
+    assert [(d["lun"], d["disk_size_gb"]) for d in after["data_disks"]] == [(0, 64), (3, 256)]
+    names = {d["name"] for d in after["data_disks"]}
+    assert (names == {d["name"] for d in old}) is kept
+    if not kept:
+        assert not names & {d["name"] for d in old}
+        assert all(n.startswith(f"web_{after['instance_id']}_disk") for n in names)
+
+
 def test_a_failing_repair_leaves_the_instance_unhealthy_is_retried_then_the_platform_suspends_ar_5_ar_10(
     call: Call,
 ) -> None:
@@ -211,6 +235,24 @@ def test_a_failing_repair_leaves_the_instance_unhealthy_is_retried_then_the_plat
     assert state["orchestration_services"][0]["serviceState"] == "Suspended"
     resumed = ok(call(vmss, orchestration_service="running"))
     assert resumed["orchestration_services"][0]["serviceState"] == "Running"
+
+
+def test_vmss_info_returns_the_orchestration_services_as_vmss_does_ar_8(call: Call, store: str) -> None:
+    """design.md round 2: ``orchestration_services`` is Azure's instance-view list; vmss_info reads it too."""
+    fleet(call)
+    assert ok(call(vmss_info))["orchestration_services"] == [
+        {"serviceName": "AutomaticRepairs", "serviceState": "Running"}
+    ]
+    ok(call(vmss, orchestration_service="suspended"))
+    before = dump(store)
+    info = ok(call(vmss_info))
+    assert info["changed"] is False
+    assert info["orchestration_services"] == [{"serviceName": "AutomaticRepairs", "serviceState": "Suspended"}]
+    assert dump(store) == before
+    ok(call(vmss, automatic_repairs={"enabled": False}))
+    assert ok(call(vmss_info))["orchestration_services"] == [
+        {"serviceName": "AutomaticRepairs", "serviceState": "NotRunning"}
+    ]
 
 
 def test_suspended_repairs_repair_nothing_ar_9(call: Call) -> None:
