@@ -78,14 +78,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     OutcomeResult,
     Run,
     RunStatus,
+    is_active,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
-
-
-def is_active(run: Run | None) -> bool:
-    return run is not None and run["status"] in ACTIVE
 
 
 # -- starting --------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate, orchestrator, run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
@@ -25,6 +24,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import every_record, record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -56,7 +56,7 @@ def _due(store: Store, record: Record) -> tuple[int, str] | None:
         i["os_disk"]["image_version"] == version or is_protected_from_scale_set_actions(i) for i in fleet.instances(key)
     ):
         return None
-    if orchestrator.is_active(fleet.latest_run(key)):
+    if is_active(fleet.latest_run(key)):
         return None  # the end of that run reschedules
     sim = record["simulation"]
     enabled_at = record.get("automatic_os_upgrade_enabled_at") or 0
@@ -85,6 +85,10 @@ def reschedule_all(store: Store) -> None:
 
 
 def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
+    # Imported only when a run starts: a call that just reschedules (vmss, vmss_upgrade_policy) need not compile
+    # the run engine, which a module does from source on each call (AnsiballZ zip).
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate, run_start  # pylint: disable=import-outside-toplevel
+
     fleet = fleet_of(store)
     record = fleet.record(event.subject)
     if record is None:

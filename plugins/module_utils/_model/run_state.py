@@ -163,3 +163,10 @@ class Run(TypedDict):
     hook_batch: NotRequired[HeldBatch | None]
     # An extension run started by the platform upgrades only the extensions with enableAutomaticUpgrade (EX-2).
     extensions: NotRequired[list[str]]
+
+
+def is_active(run: Run | None) -> bool:
+    """A run still going (azure-behaviour §3 ``runningStatus.code``). Kept here rather than in the engine so that
+    what only asks this (conflicts, repairs, the platforms) need not import the orchestrator: a module runs from an
+    AnsiballZ zip, where every file imported is compiled from source on each call."""
+    return run is not None and run["status"] in ACTIVE
