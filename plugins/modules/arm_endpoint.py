@@ -12,8 +12,9 @@ description:
   - Starts, as a background process, the HTTPS endpoint that answers Azure Resource Manager's REST API on the
     same store as this collection's modules, so that the azure-mgmt-compute SDK, C(az), azure.azcollection and
     curl work against the simulator unchanged. Or stops it.
-  - The endpoint keeps its CA, server certificate, token key, service principal, log (C(endpoint.log)), pid file
-    (C(endpoint.pid)) and JSON line (C(endpoint.json)) in O(state_dir).
+  - The endpoint keeps its CA, server certificate, token key, service principal, log (C(endpoint.log), one line
+    per request, rotated at 16 MiB with three older files kept), pid file (C(endpoint.pid)) and JSON line
+    (C(endpoint.json)) in O(state_dir).
   - Starting an endpoint that already runs there with the same settings changes nothing; with other settings it is
     stopped and started again. A pid file left by an endpoint that is gone (or whose pid another program now uses)
     is ignored.

@@ -189,7 +189,8 @@ options:
   instances:
     description:
       - The instances, each an inventory host name, for example C("{{ groups['web'] }}"), or a dict.
-      - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5),
+      - "A dict has C(name) (required), C(zone), C(update_domain) (0-19; default instance id modulo 5; not with
+        O(orchestration_mode=Flexible)),
         C(health) (Healthy, Unhealthy, Unknown, Initializing), C(power_state) (running, stopped, deallocated),
         C(data_disks) (a list of C({lun, name, disk_size_gb})), C(protection) and C(custom_metrics). Other keys are
         errors."
@@ -282,6 +283,19 @@ options:
         unhealthy.
     type: str
     choices: [running, suspended]
+  orchestration_mode:
+    description:
+      - Azure's C(properties.orchestrationMode), chosen when the scale set is created and fixed after; a different
+        value for an existing scale set is Azure's 409 C(PropertyChangeNotAllowed). Left out, a new scale set is
+        V(Uniform) and an existing one keeps its mode.
+      - V(Flexible) needs O(api_version) C(2021-03-01) or later and no O(service_fabric). Its instances are VMs
+        named C({name}_{8 hex}) (from O(simulation.seed)), and that name is the instance id in every result and
+        every C(instance_ids) option. Batches follow fault domains instead of update domains; C(mode=Rolling) and
+        automatic OS upgrade need the Application Health extension (a load balancer probe is not enough);
+        automatic OS upgrade needs the feature C(Microsoft.Compute/VmssFlexAutoOSUpgrade) registered and cannot
+        be combined with C(maxSurge); instance protection needs O(api_version) C(2023-09-01) or later.
+    type: str
+    choices: [Uniform, Flexible]
   simulation:
     description:
       - Settings of the simulation. Keys not given keep their current value.
@@ -501,7 +515,9 @@ instances:
   elements: dict
   contains:
     instance_id:
-      description: Instance id, stable for a host name.
+      description:
+        - Instance id, stable for a host name. With O(orchestration_mode=Flexible), the VM's name C({name}_{8 hex}),
+          which every C(instance_ids) option takes.
       type: str
       returned: always
     name:
@@ -513,9 +529,13 @@ instances:
       type: str
       returned: always
     update_domain:
-      description: Update domain.
+      description: Update domain; null with O(orchestration_mode=Flexible), which has none.
       type: int
       returned: always
+    fault_domain:
+      description: Fault domain (instance slot modulo 3), which batches follow instead of update domains.
+      type: int
+      returned: with O(orchestration_mode=Flexible)
     os_disk:
       description: C({name, image_version}) of the current OS disk.
       type: dict
@@ -674,6 +694,7 @@ def main() -> None:
                 },
             },
             "orchestration_service": {"type": "str", "choices": ["running", "suspended"]},
+            "orchestration_mode": {"type": "str", "choices": ["Uniform", "Flexible"]},
             "simulation": {
                 "type": "dict",
                 "options": {

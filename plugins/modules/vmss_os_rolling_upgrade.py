@@ -157,7 +157,9 @@ rolling_upgrade:
       runningStatus: {code: Completed, startTime: "2025-01-01T00:00:00Z", lastAction: Start}
       progress: {successfulInstanceCount: 10, failedInstanceCount: 0, inProgressInstanceCount: 0, pendingInstanceCount: 0}
 batches:
-  description: The batches so far, each C({index, instances, zone, update_domain, start, end, result}).
+  description:
+    - The batches so far, each C({index, instances, zone, update_domain, start, end, result}).
+    - On a Flexible scale set C(update_domain) is null and C(fault_domain) names the batch's fault domain.
   returned: always
   type: list
   elements: dict
@@ -177,7 +179,7 @@ plan:
   returned: in check mode when a run would start
   type: dict
 approved:
-  description: With V(approved), the instance ids newly approved.
+  description: With V(approved), the instance ids newly approved (VM names on a Flexible scale set).
   returned: with O(state=approved)
   type: list
   elements: str

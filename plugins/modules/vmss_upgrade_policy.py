@@ -26,6 +26,10 @@ description:
     Fabric rules (durability Silver or Gold, or Bronze only for stateless-only node types with a health probe;
     extension version 1.1 or later; cluster and extension durability equal; no Application Health extension).
   - O(mode=Rolling) needs a health source, as Azure answers with HTTP 400 otherwise.
+  - On a scale set with Flexible orchestration (M(azsim.vmss.vmss) O(azsim.vmss.vmss#module:orchestration_mode))
+    the health source must be the Application Health extension, enabling automatic OS image upgrade needs the
+    feature C(Microsoft.Compute/VmssFlexAutoOSUpgrade) registered and cannot be combined with C(max_surge), and
+    C(rollback_failed_instances_on_policy_breach) is refused (HTTP 400 each).
   - Any unmet requirement fails the task with every finding listed in RV(findings), and nothing is written.
     The checks run whenever the resulting policy has automatic OS image upgrade enabled, also when nothing would
     change, so a scale set whose model no longer meets them (changed since with M(azsim.vmss.vmss)) is reported.

@@ -5,7 +5,8 @@
 ``run_printed`` is the runner (conventions, habit 8): ``patch_module_args``, ``main()`` must exit, and what it
 printed must be one JSON object; the exit code must be 0 (``exit_json``) or 1 (``fail_json``). It reads
 stdout itself rather than through pytest's ``capsys``, so it also works in module-scoped fixtures, inside
-hypothesis properties and in forked children. ``run`` and ``call`` are the two shapes the tests use.
+hypothesis properties and in forked children. ``run`` and ``call`` are the two shapes the tests use;
+``ok`` and ``failed`` unwrap a ``run`` result that must have succeeded or failed.
 
 ``dump`` and ``tables`` are the two ways a test says "the store is as it was": every statement that
 rebuilds it (``iterdump``), or every row of every table with the schema and the header fields.
@@ -18,6 +19,7 @@ import io
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +27,9 @@ from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+# A module call bound to a store: call(module, check=False, **args) → run's (rc, result).
+Call = Callable[..., tuple[int, dict[str, Any]]]
 
 
 def _as_a_new_process() -> None:
@@ -110,3 +115,15 @@ def tables(path: str | os.PathLike[str]) -> dict[str, Any]:
         return out
     finally:
         conn.close()
+
+
+def ok(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+    rc, data = result
+    assert rc == 0, data
+    return data
+
+
+def failed(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+    rc, data = result
+    assert rc == 1 and data["failed"] is True, data
+    return data

@@ -22,6 +22,7 @@ import pytest
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.clock import move_clock
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import KNOWN_API_VERSIONS
 from ansible_collections.azsim.vmss.tests.arm.sdk_venv import VenvError, client_python
 from ansible_collections.azsim.vmss.tests.unit._arm import in_store, threaded_endpoint
 
@@ -188,7 +189,7 @@ def test_sdk_resource_groups_providers_and_feature_client(sdk_python: Path, tmp_
     assert seen["feature_before"] == "NotRegistered"
     assert seen["feature_registered"] == ["Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage", "Registered"]
     assert seen["features_listed"] == ["Microsoft.Compute/AutomaticOSUpgradeWithGalleryImage"]
-    assert seen["provider"] == "Registered" and seen["api_version_0"] == "2026-04-01"
+    assert seen["provider"] == "Registered" and seen["api_version_0"] == KNOWN_API_VERSIONS[-1]
 
 
 def test_sdk_approve_without_instance_ids_approves_the_deferred_run_d11(sdk_python: Path, tmp_path: Path) -> None:

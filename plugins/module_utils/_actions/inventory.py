@@ -21,6 +21,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import I
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import list_records, record_key
@@ -79,10 +80,14 @@ def host_variables(call: Call, record: Record, view: dict[str, Any], last: Run |
     profile = model["properties"].get("virtualMachineProfile", {})
     reference = dict(profile.get("storageProfile", {}).get("imageReference") or {})
     disks = f"/subscriptions/{call.subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute/disks"
+    flexible = is_flexible(record)
     hostvars: dict[str, Any] = {
-        # azure_rm (azure.azcollection plugins/inventory/azure_rm.py, AzureHost.hostvars), for a VM of a scale set.
-        "id": f"{vmss_id}/virtualMachines/{iid}",
-        "name": f"{model['name']}_{iid}",
+        # azure_rm (azure.azcollection plugins/inventory/azure_rm.py, AzureHost.hostvars), for a VM of a scale set;
+        # a Flexible scale set's VM is a VM resource of its own, its id already its name (azure-behaviour-2 FX-6).
+        "id": f"{vmss_id.split('/providers/')[0]}/providers/Microsoft.Compute/virtualMachines/{iid}"
+        if flexible
+        else f"{vmss_id}/virtualMachines/{iid}",
+        "name": iid if flexible else f"{model['name']}_{iid}",
         # As the simulator's Azure endpoint reports osProfile.computerName: the instance's host name.
         "computer_name": view["name"],
         "location": model["location"],

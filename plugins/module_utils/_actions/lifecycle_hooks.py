@@ -27,6 +27,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks 
     events_of,
     find_event,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import external_id, id_map
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 
@@ -206,7 +207,7 @@ def _plan(
     wait_until: str | None,
 ) -> list[tuple[HookEvent, dict[str, ActionState], int | None]]:
     """Every change to make, checked before any is made (a refusal writes nothing)."""
-    wanted_ids = _instance_ids(fleet_of(call.store).instances(record_key(record)), instance_ids)
+    wanted_ids = _instance_ids(record, fleet_of(call.store).instances(record_key(record)), instance_ids)
     plans: list[tuple[HookEvent, dict[str, ActionState], int | None]] = []
     matched: set[str] = set()
     for hook_event in chosen:
@@ -225,7 +226,8 @@ def _plan(
         plans.append((hook_event, _checked_targets(hook_event, {t["id"]: decision for t in targets}), None))
     missing = sorted((wanted_ids or set()) - matched, key=int) if state is not None else []
     if missing:
-        raise InvalidInput(f"instance_ids: {', '.join(missing)} are not targets of the lifecycle hook event(s) chosen")
+        shown = ", ".join(external_id(record, iid) for iid in missing)  # FX-6: VM names on Flexible
+        raise InvalidInput(f"instance_ids: {shown} are not targets of the lifecycle hook event(s) chosen")
     return plans
 
 
@@ -237,15 +239,16 @@ def _refuse_closed(event: HookEvent) -> None:
     )
 
 
-def _instance_ids(instances: list[Instance], wanted: list[str] | None) -> set[str] | None:
+def _instance_ids(record: Record, instances: list[Instance], wanted: list[str] | None) -> set[str] | None:
     """Instance ids from ids or host names (PS: decimal ids for Uniform)."""
     if wanted is None:
         return None
     by_name = {i["name"]: i["instance_id"] for i in instances}
-    known = set(by_name.values())
+    # azure-behaviour-2 FX-6: the instance id on Uniform, the VM name on Flexible (both: the id callers see).
+    known = id_map(record, instances)
     ids = set()
     for index, value in enumerate(wanted):
-        iid = str(value) if str(value) in known else by_name.get(str(value))
+        iid = known.get(str(value)) or by_name.get(str(value))
         if iid is None:
             raise InvalidInput(f"instance_ids[{index}]: {value!r} is neither an instance id nor a host name")
         ids.add(iid)

@@ -16,6 +16,10 @@ import copy
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, address
+from ansible_collections.azsim.vmss.plugins.module_utils._checks.flexible import (
+    FLEX_AUTO_OS_FEATURE,
+    check_flexible_policy,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements import (
     ERROR,
     Finding,
@@ -26,9 +30,15 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.platform import reschedule
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
-from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
+from ansible_collections.azsim.vmss.plugins.module_utils._model.features import (
+    DEFAULT_NAMESPACE,
+    REGISTERED,
+    gallery_opt_in_complete,
+    load_feature,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import count_unhealthy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled, merge
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 
@@ -78,6 +88,12 @@ def set_upgrade_policy(
 
     candidate = copy.deepcopy(record)
     candidate["model"]["properties"]["upgradePolicy"] = policy
+    # azure-behaviour-2 FX-2, FX-3, D7: what Flexible orchestration refuses in a policy.
+    registered = (
+        is_flexible(candidate)
+        and load_feature(store, call.subscription_id, DEFAULT_NAMESPACE, FLEX_AUTO_OS_FEATURE)["state"] == REGISTERED
+    )
+    check_flexible_policy(candidate, policy, registered, automatic_os_upgrade_enabled(current))
     if automatic_os_upgrade_enabled(policy):
         config = _windows_configuration(candidate)
         # Azure turns in-VM Windows Update off with automatic OS upgrade when nobody said otherwise;

@@ -15,14 +15,19 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome, RestDoc
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.registrations import start_provider_registration
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.registrations import (
+    start_provider_registration,
+    start_provider_unregistration,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import (
     DEFAULT_FEATURE,
     DEFAULT_NAMESPACE,
+    NOT_REGISTERED,
     PROVIDER_REGISTRATION_DURATION,
     REGISTERED,
     REGISTERING,
+    UNREGISTERING,
     check_feature,
     check_namespace,
     feature_view,
@@ -93,5 +98,27 @@ def register_provider(call: Call, namespace: str, *, wait: bool = False) -> Prov
             return bool(load_provider(store, call.subscription_id, namespace)["state"] == REGISTERED)
 
         events += advance(store, horizon, stop=registered)
+    after = provider(call, namespace)
+    return {"changed": before != after, "before": before, "after": after, "provider": after, "events": events}
+
+
+def unregister_provider(call: Call, namespace: str, *, wait: bool = False) -> ProviderResult:
+    """Azure's ``POST /subscriptions/{s}/providers/{ns}/unregister`` (Providers_Unregister): ``Unregistering``,
+    then ``NotRegistered`` when the clock has moved PROVIDER_REGISTRATION_DURATION; with ``wait``, move it there.
+    A provider not registered (nor registering) is left as it is: nothing to unregister, nothing written."""
+    store = call.store
+    doc = load_provider(store, call.subscription_id, check_namespace(namespace))
+    before = provider(call, namespace)
+    events: list[dict[str, Any]] = []
+    if doc["state"] in (REGISTERED, REGISTERING):
+        now = format_timestamp(store.now())
+        events = [{"time": now, **e} for e in start_provider_unregistration(store, doc)]
+    if wait and load_provider(store, call.subscription_id, namespace)["state"] == UNREGISTERING:
+        horizon = store.now() + parse_duration(PROVIDER_REGISTRATION_DURATION, "provider registration duration")
+
+        def unregistered() -> bool:
+            return bool(load_provider(store, call.subscription_id, namespace)["state"] == NOT_REGISTERED)
+
+        events += advance(store, horizon, stop=unregistered)
     after = provider(call, namespace)
     return {"changed": before != after, "before": before, "after": after, "provider": after, "events": events}

@@ -23,12 +23,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import external_id, id_map
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import (
     NO_UNPROTECTED_LATEST,
     is_protected_from_scale_set_actions,
     refuse_protected,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
@@ -177,13 +178,14 @@ def cancel_rolling_upgrade(
     return _result(call, key, run, before)
 
 
-def _instance_ids(instances: list[Instance], wanted: list[str]) -> list[str]:
+def _instance_ids(record: Record, instances: list[Instance], wanted: list[str]) -> list[str]:
     """Instance ids from ids or host names, in the order given."""
     by_name = {i["name"]: i["instance_id"] for i in instances}
-    known = set(by_name.values())
+    # azure-behaviour-2 FX-6: the instance id on Uniform, the VM name on Flexible (both: the id callers see).
+    known = id_map(record, instances)
     ids = []
     for index, value in enumerate(wanted):
-        iid = str(value) if str(value) in known else by_name.get(str(value))
+        iid = known.get(str(value)) or by_name.get(str(value))
         if iid is None:
             raise InvalidInput(
                 f"instance_ids[{index}]: {value!r} is neither an instance id nor a host name of this scale set"
@@ -203,14 +205,14 @@ def approve_rolling_upgrade(
 ) -> RunResult:
     """Azure's ``approveRollingUpgrade`` of instances waiting under ``osRollingUpgradeDeferral``."""
     store = call.store
-    key, _record = address(call, resource_group, name)
+    key, record = address(call, resource_group, name)
     timeout = parse_duration(wait_timeout, "wait_timeout")
     fleet = fleet_of(store)
     if not instance_ids:
         raise InvalidInput("instance_ids: give the instance ids (or host names) to approve")
-    ids = _instance_ids(fleet.instances(key), instance_ids)
+    ids = _instance_ids(record, fleet.instances(key), instance_ids)
     # azure-behaviour-2 IP-7: an explicit list may not name instances protected from scale-set actions.
-    refuse_protected((i for i in fleet.instances(key) if i["instance_id"] in set(ids)), "instance_ids")
+    refuse_protected((i for i in fleet.instances(key) if i["instance_id"] in set(ids)), "instance_ids", record)
     before = _state(fleet.latest_run(key))
     approved = orchestrator.approve(store, key, ids)
     run = fleet.latest_run(key)
@@ -220,7 +222,8 @@ def approve_rolling_upgrade(
         advance(store, store.now())
         if wait:
             rollouts.drive(store, run, timeout)
-    return {"approved": approved, **_result(call, key, run, before)}
+    # azure-behaviour-2 FX-6: the ids callers see (VM names on Flexible).
+    return {"approved": [external_id(record, iid) for iid in approved], **_result(call, key, run, before)}
 
 
 def os_rolling_upgrade(

@@ -89,7 +89,7 @@ def ensure_scale_set(
     _check_faults(stored, instances)
     _check_enabled_policy(store, stored, instances)
     _check_in_flight(stored, fleet.latest_run(key), instances)
-    names = _update_names(update_instances, instances)
+    names = _update_names(update_instances, instances, stored)
     run = rollout_model_change(store, key, names)
     if run is not None:
         view = scaleset.public_view(stored, instances)
@@ -115,7 +115,12 @@ def _check_in_flight(record: Record, run: Run | None, instances: list[Instance])
         return
     present = {i["instance_id"] for i in instances}
     conflicts.refuse_instances_in_batch(
-        record["model"]["name"], run, (iid for iid in run["flight"] if iid not in present), "delete", "instances"
+        record["model"]["name"],
+        run,
+        (iid for iid in run["flight"] if iid not in present),
+        "delete",
+        "instances",
+        record,
     )
 
 
@@ -151,7 +156,7 @@ def _check_faults(record: Record, instances: list[Instance]) -> None:
     )
 
 
-def _update_names(value: list[str] | None, instances: list[Instance]) -> list[str] | None:
+def _update_names(value: list[str] | None, instances: list[Instance], record: Record) -> list[str] | None:
     """Azure's manualUpgrade list: ``all`` skips protected instances silently, an explicit list naming one is
     refused (azure-behaviour-2 IP-4, IP-7)."""
     if value is None:
@@ -162,7 +167,7 @@ def _update_names(value: list[str] | None, instances: list[Instance]) -> list[st
     for index, name in enumerate(value):
         if name not in by_name:
             raise InvalidInput(f"update_instances[{index}]: {name!r} is not an instance of this scale set")
-    refuse_protected((by_name[n] for n in value), "update_instances")
+    refuse_protected((by_name[n] for n in value), "update_instances", record)
     return list(value)
 
 

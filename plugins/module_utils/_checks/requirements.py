@@ -33,6 +33,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import DEFAULT_FEATURE, DEFAULT_NAMESPACE
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import has_health_probe, health_source
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import (
     ENABLED,
     POLICY,
@@ -138,8 +139,16 @@ def api_version_findings(policy: dict[str, Any], api_version: str) -> list[Findi
 def rolling_mode_findings(record: Record) -> list[Finding]:
     """azure-behaviour §1: ``mode: Rolling`` needs a health source (Azure's 400 BadRequest)."""
     if health_source(record) is not None:
-        return []
+        return flexible_health_findings(record)
     return [finding("HealthSourceMissing", HEALTH_PROBE, ROLLING_WITHOUT_HEALTH_SOURCE)]
+
+
+def flexible_health_findings(record: Record) -> list[Finding]:
+    """azure-behaviour-2 FX-1: on Flexible the health source must be the Application Health extension; a load
+    balancer probe alone is refused with the §1 text (SIMULATOR CHOICE). No source at all is the generic rule's."""
+    if not is_flexible(record) or health_source(record) in (None, "extension", "both"):
+        return []
+    return [finding("HealthSourceMissing", EXTENSIONS, ROLLING_WITHOUT_HEALTH_SOURCE)]
 
 
 # -- azure-behaviour §2 ----------------------------------------------------------------------------
@@ -394,6 +403,7 @@ def automatic_os_upgrade_findings(record: Record, gallery_opt_in: bool) -> list[
     extensions.expired_credentials)."""
     out = image_findings(record, gallery_opt_in)
     out += service_fabric_findings(record) if is_service_fabric(record) else health_findings(record)
+    out += flexible_health_findings(record)
     out += api_findings(record["api_version"])
     out += windows_findings(record)
     return out

@@ -10,7 +10,8 @@ orders of candidates, both with the unhealthy first when prioritizeUnhealthyInst
 - cross-zone (enableCrossZoneUpgrade, CZ-3): update domain, zone, instance id; a batch is cut at every
   update-domain change and when it is full, so one batch may hold several zones.
 
-A regional scale set (no zones) gets the same batches either way (CZ-5).
+A regional scale set (no zones) gets the same batches either way (CZ-5). A Flexible scale set has no update
+domains: its fault domains take their place in both orders (FX-5, CZ-7).
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -22,6 +23,7 @@ from typing import Tuple, Union
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import phase_rank
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import is_unhealthy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
 
 # typing.Union: this alias is evaluated at import, and module_utils must import on older Pythons too (sanity).
@@ -33,23 +35,33 @@ def batch_size(n: int, percent: int) -> int:
     return max(1, n * percent // 100)
 
 
-def zonal_key(instance: Instance, first: int) -> tuple[int, str, int, int]:
+def domain(instance: Instance, flexible: bool = False) -> int:
+    """The domain a batch never spans: the update domain, or on Flexible the fault domain (azure-behaviour-2
+    FX-5, CZ-7 SIMULATOR CHOICE: ``platformFaultDomain`` in place of UD in CZ-2 and CZ-3)."""
+    return fault_domain(instance) if flexible else instance["update_domain"]
+
+
+def zonal_key(instance: Instance, first: int, flexible: bool = False) -> tuple[int, str, int, int]:
     """azure-behaviour-2 CZ-2: zones one at a time in ascending name, update domains in order inside a zone."""
-    return first, instance["zone"] or "", instance["update_domain"], int(instance["instance_id"])
+    return first, instance["zone"] or "", domain(instance, flexible), int(instance["instance_id"])
 
 
-def cross_zone_key(instance: Instance, first: int) -> tuple[int, int, str, int]:
+def cross_zone_key(instance: Instance, first: int, flexible: bool = False) -> tuple[int, int, str, int]:
     """azure-behaviour-2 CZ-3: update domain first; the zone is only a secondary key, so a batch can span zones."""
-    return first, instance["update_domain"], instance["zone"] or "", int(instance["instance_id"])
+    return first, domain(instance, flexible), instance["zone"] or "", int(instance["instance_id"])
 
 
-def order_key(instance: Instance, prioritize_unhealthy: bool, cross_zone: bool = False) -> OrderKey:
+def order_key(
+    instance: Instance, prioritize_unhealthy: bool, cross_zone: bool = False, flexible: bool = False
+) -> OrderKey:
     first = 0 if prioritize_unhealthy and is_unhealthy(instance) else 1
-    return cross_zone_key(instance, first) if cross_zone else zonal_key(instance, first)
+    return cross_zone_key(instance, first, flexible) if cross_zone else zonal_key(instance, first, flexible)
 
 
-def order(instances: list[Instance], prioritize_unhealthy: bool, cross_zone: bool = False) -> list[Instance]:
-    return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy, cross_zone))
+def order(
+    instances: list[Instance], prioritize_unhealthy: bool, cross_zone: bool = False, flexible: bool = False
+) -> list[Instance]:
+    return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy, cross_zone, flexible))
 
 
 def phased(ordered: list[Instance], phases: dict[str, int]) -> list[Instance]:
@@ -72,8 +84,9 @@ def same_phase(ordered: Iterable[Instance], phases: dict[str, int]) -> Iterator[
         yield instance
 
 
-def take_batch(ordered: Iterable[Instance], size: int, cross_zone: bool) -> list[Instance]:
-    """The next batch: a prefix of ``ordered`` that stays in one update domain (and, unless cross-zone, one zone).
+def take_batch(ordered: Iterable[Instance], size: int, cross_zone: bool, flexible: bool = False) -> list[Instance]:
+    """The next batch: a prefix of ``ordered`` that stays in one update domain (on Flexible, one fault domain,
+    FX-5) and, unless cross-zone, one zone.
 
     ``ordered`` may be a generator: only the prefix and the one instance after it are read.
     """
@@ -81,7 +94,7 @@ def take_batch(ordered: Iterable[Instance], size: int, cross_zone: bool) -> list
     for instance in ordered:
         if batch:
             first = batch[0]
-            if len(batch) >= size or instance["update_domain"] != first["update_domain"]:
+            if len(batch) >= size or domain(instance, flexible) != domain(first, flexible):
                 break
             if not cross_zone and instance["zone"] != first["zone"]:
                 break

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import external_id
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, is_active
 
 CODE = "OperationNotAllowed"
@@ -63,13 +65,22 @@ def refuse_second_start(vmss: str, run: Run | None, operation: str = "osRollingU
 
 
 def refuse_instances_in_batch(
-    vmss: str, run: Run | None, instance_ids: Iterable[str], operation: str, option: str
+    vmss: str,
+    run: Run | None,
+    instance_ids: Iterable[str],
+    operation: str,
+    option: str,
+    record: Record | None = None,
 ) -> None:
     """azure-behaviour-2 CF-4/CF-5: an instance operation (manualUpgrade, delete by scale-in) that targets an
-    instance of the batch in flight is 409. ``option`` names the module option that asked for it."""
+    instance of the batch in flight is 409. ``option`` names the module option that asked for it; with
+    ``record``, the message names the ids callers see (VM names on Flexible, FX-6)."""
     if not is_active(run) or run is None:
         return
-    busy = sorted({i for i in instance_ids if i in run["flight"]}, key=int)
+    busy = [
+        i if record is None else external_id(record, i)
+        for i in sorted({i for i in instance_ids if i in run["flight"]}, key=int)
+    ]
     if busy:
         text = (
             f"Operation '{operation}' is not allowed on Virtual Machine Scale Set '{vmss}' since instance(s) "

@@ -19,6 +19,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
     orchestrator,
     platform,
     registrations,
+    reimages,
     repairs,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, Handler
@@ -51,6 +52,8 @@ HANDLERS: dict[str, Handler] = {
     extension_platform.EVENT_KIND: extension_platform.on_extension_rollout,
     # Automatic instance repairs (part 2 §8): a repair ends or a grace period runs out.
     repairs.EVENT_KIND: repairs.on_repairs,
+    # User reimages of instances: new OS disks, then boot (reimages.py).
+    reimages.EVENT_KIND: reimages.on_reimage,
     # Feature and provider registration (§6): a transition completes when its event falls due.
     features.FEATURE_EVENT: registrations.on_feature_state,
     features.PROVIDER_EVENT: registrations.on_provider_state,

@@ -66,6 +66,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import find_event
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain, is_flexible, vm_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import note_state_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
@@ -126,7 +127,11 @@ class _Context:
         self.now = store.now()
         self.instances = fleet.instances(key)
         self.by_id = fleet.by_id(key)
-        self.scale_set = ScaleSetRef(record["model"]["id"], record["model"]["name"])
+        self.scale_set = ScaleSetRef(
+            record["model"]["id"],
+            record["model"]["name"],
+            (lambda iid: vm_name(record, iid)) if is_flexible(record) else None,
+        )
         self.reports: list[dict[str, Any]] = []
         # Instances deleted by the current agenda action (maxSurge), still to drop from ``instances`` (``compact``).
         self.deleted: set[str] = set()
@@ -219,13 +224,16 @@ class _Context:
         phases = run.get("phases", {})
         if policy["prioritizeUnhealthyInstances"]:
             live_pending = [self.by_id[i] for i in pending if i in self.by_id]
-            ordered = order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]))
+            ordered = order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]), is_flexible(self.record))
             pending = [i["instance_id"] for i in phased(ordered, phases)]
         # Instances scaled in meanwhile drop out; the batch is a prefix of what is left, in one phase (AH-11).
         live = same_phase((self.by_id[i] for i in pending if i in self.by_id), phases)
         if run["gated"]:
             batch = take_batch(
-                live, batch_size(run["n"], policy["maxBatchInstancePercent"]), bool(policy["enableCrossZoneUpgrade"])
+                live,
+                batch_size(run["n"], policy["maxBatchInstancePercent"]),
+                bool(policy["enableCrossZoneUpgrade"]),
+                is_flexible(self.record),
             )
         else:
             batch = list(live)
@@ -248,6 +256,10 @@ class _Context:
                 "result": None,
             }
         )
+        if is_flexible(self.record):
+            # azure-behaviour-2 FX-5: no update domains on Flexible; the batch's fault domain instead.
+            run["batches"][-1]["update_domain"] = None
+            run["batches"][-1]["fault_domain"] = fault_domain(batch[0])
         run["current_batch"] = index
         if run_surges(run):
             run["batches"][-1]["surge"] = quota_allows(self.record, len(batch))

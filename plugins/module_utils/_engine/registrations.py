@@ -16,6 +16,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import (
     FEATURE_EVENT,
+    NOT_REGISTERED,
     PROVIDER_EVENT,
     PROVIDER_REGISTRATION_DURATION,
     REGISTERED,
@@ -74,6 +75,32 @@ def start_provider_registration(store: Store, doc: dict[str, Any]) -> list[dict[
     ]
 
 
+def start_provider_unregistration(store: Store, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """``POST .../providers/{ns}/unregister``: Unregistering now, NotRegistered after the registration duration
+    (Azure's provider states; SIMULATOR CHOICE: it takes as long as a registration). A registration still
+    pending is superseded, and the provider no longer carries any feature (azure-behaviour §6)."""
+    subject = provider_view(doc)["id"]
+    store.cancel_events(subject, PROVIDER_EVENT)
+    doc["state"] = UNREGISTERING
+    doc["started_at"] = None
+    doc["registered_at"] = None
+    store.schedule(
+        store.now() + parse_duration(PROVIDER_REGISTRATION_DURATION, "provider registration duration"),
+        PROVIDER_EVENT,
+        subject,
+        {"subscription_id": doc["subscription_id"], "namespace": doc["namespace"], "state": NOT_REGISTERED},
+    )
+    save_provider(store, doc)
+    return [
+        {
+            "type": "ProviderUnregistrationStarted",
+            "subject": subject,
+            "namespace": doc["namespace"],
+            "registrationState": UNREGISTERING,
+        }
+    ]
+
+
 def on_feature_state(store: Store, event: Event) -> list[dict[str, Any]]:
     """A feature's registration or unregistration completes (event ``feature_state``)."""
     payload = event.payload
@@ -104,8 +131,21 @@ def on_feature_state(store: Store, event: Event) -> list[dict[str, Any]]:
 
 
 def on_provider_state(store: Store, event: Event) -> list[dict[str, Any]]:
-    """A provider's registration completes (event ``provider_state``)."""
+    """A provider's registration or unregistration completes (event ``provider_state``)."""
     doc = load_provider(store, event.payload["subscription_id"], event.payload["namespace"])
+    if event.payload.get("state") == NOT_REGISTERED:
+        if doc["state"] != UNREGISTERING:
+            return []
+        doc["state"] = NOT_REGISTERED
+        save_provider(store, doc)
+        return [
+            {
+                "type": "ProviderUnregistered",
+                "subject": event.subject,
+                "namespace": doc["namespace"],
+                "registrationState": NOT_REGISTERED,
+            }
+        ]
     if doc["state"] != REGISTERING:
         return []
     doc["state"] = REGISTERED

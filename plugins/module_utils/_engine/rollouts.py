@@ -53,6 +53,7 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
                 (by_name[n] for n in names if n in by_name),
                 "manualUpgrade",
                 "update_instances",
+                record,
             )
             if current["kind"] != "model":
                 # The run holds the scale set's one rolling-upgrade slot; the simulator runs one at a time.

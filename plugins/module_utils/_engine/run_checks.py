@@ -11,7 +11,8 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 from collections import Counter
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, Optional
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import count_unhealthy, is_unhealthy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import exceeds
@@ -46,11 +47,15 @@ class ScaleSetRef(NamedTuple):
 
     id: str
     name: str
+    # A Flexible scale set's VM name for an instance id (azure-behaviour-2 FX-6); None on Uniform.
+    vm_names: Optional[Callable[[str], str]] = None
 
 
 def _detail(scale_set: ScaleSetRef, instance: Instance) -> ErrorDetail:
     """One detail per instance, targeted ``<vmss>/virtualMachines/<id>`` (azure-behaviour-2 ER-5, ER-9)."""
-    target = f"{scale_set.name}/virtualMachines/{instance['instance_id']}"
+    # azure-behaviour-2 FX-6: a Flexible scale set's VM is named by its VM name.
+    vm = instance["instance_id"] if scale_set.vm_names is None else scale_set.vm_names(instance["instance_id"])
+    target = f"{scale_set.name}/virtualMachines/{vm}"
     failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] == "Failed"]
     if instance["provisioning_state"] == "Failed":
         # ER-9 names Azure's text for several failed extensions; for one, the simulator names it.

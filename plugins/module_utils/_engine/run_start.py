@@ -18,6 +18,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics i
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import expired_credentials
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
@@ -115,7 +116,12 @@ def start_run(
         "pending": [
             i["instance_id"]
             for i in phased(
-                order(candidates, bool(policy["prioritizeUnhealthyInstances"]), bool(policy["enableCrossZoneUpgrade"])),
+                order(
+                    candidates,
+                    bool(policy["prioritizeUnhealthyInstances"]),
+                    bool(policy["enableCrossZoneUpgrade"]),
+                    is_flexible(record),
+                ),
                 phases,
             )
         ],

@@ -22,6 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     provision,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import check_protection_api, is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import normalize_protection, refuse_protected
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     CustomMetrics,
@@ -242,6 +243,22 @@ def update_instance(record: Record, instance: Instance, wanted: WantedInstance, 
         instance["health"] = initial_health(record, instance["power_state"], instance["extensions"])
 
 
+def check_flexible_instances(record: Record, wanted: list[WantedInstance]) -> None:
+    """A Flexible scale set has no update domains (azure-behaviour-2 FX-5), and instance protection there needs
+    api-version 2023-09-01 or later (FX-8)."""
+    if not is_flexible(record):
+        return
+    for index, entry in enumerate(wanted):
+        if entry["update_domain"] is not None:
+            raise InvalidInput(
+                f"instances[{index}].update_domain: scale set {record['model']['name']} uses Flexible orchestration, "
+                "which has no update domains (its VMs are spread over fault domains); leave update_domain out",
+                option=f"instances[{index}].update_domain",
+            )
+        if entry["protection"] is not None:
+            check_protection_api(record)
+
+
 def reconcile_instances(
     store: Store, record: Record, current: list[Instance], wanted_option: list[Any] | None
 ) -> list[Instance]:
@@ -257,7 +274,8 @@ def reconcile_instances(
     # azure-behaviour-2 IP-7: leaving out an instance deletes it by name, a scale-set action that may not name an
     # instance protected from scale-set actions (its protection must be cleared first).
     kept = {w["name"] for w in wanted}
-    refuse_protected((i for i in current if i["name"] not in kept), "instances")
+    refuse_protected((i for i in current if i["name"] not in kept), "instances", record)
+    check_flexible_instances(record, wanted)
     result: list[Instance] = []
     new = [w for w in wanted if w["name"] not in by_name]
     image_version = (

@@ -22,6 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
     parse_duration,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import api_at_least
+from ansible_collections.azsim.vmss.plugins.module_utils._model import orchestration
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 
 HookType = Literal["UpgradeAutoOSScheduling", "UpgradeAutoOSRollingBatchStarting"]
@@ -182,8 +183,8 @@ def new_event(record: Record, hook: Hook, now: int, targets: list[tuple[str, str
 
 
 def vm_resource_id(record: Record, instance_id: str) -> str:
-    """LH-14: a Uniform scale set's VM as a target."""
-    return f"{record['model']['id']}/virtualMachines/{instance_id}"
+    """LH-14: a VM as a target: the scale set's VM on Uniform, the VM resource named by its name on Flexible."""
+    return orchestration.vm_resource_id(record, instance_id)
 
 
 def event_id(record: Record, event: HookEvent) -> str:

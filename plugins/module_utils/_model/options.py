@@ -22,6 +22,10 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     sequence,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import normalise_hooks, set_hooks
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import (
+    apply_orchestration_mode,
+    check_flexible_model,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     ExtensionSecret,
     HealthProbe,
@@ -59,6 +63,7 @@ class ScaleSetOptions(TypedDict, total=False):
     lifecycle_hooks: list[dict[str, Any]] | None
     automatic_repairs: dict[str, Any] | None
     orchestration_service: str | None
+    orchestration_mode: str | None
 
 
 def _image_reference(image: dict[str, Any], subscription_id: str) -> dict[str, Any]:
@@ -294,6 +299,8 @@ def apply_options(
     api_version = params.get("api_version")
     if api_version is not None:
         record["api_version"] = check_api_version(api_version)
+    # azure-behaviour-2 §11, design.md round 2: chosen at creation, fixed after.
+    apply_orchestration_mode(record, params.get("orchestration_mode"), creating)
     os_type = params.get("os_type")
     if os_type:
         record["os_type"] = os_type
@@ -309,5 +316,6 @@ def apply_options(
     repairs.apply_policy(record, params.get("automatic_repairs"))
     repairs.check_requirements(record)
     repairs.set_service(record, params.get("orchestration_service"))
+    check_flexible_model(record)  # azure-behaviour-2 FX-9
     validate(record["model"], VMSS_SCHEMA)
     sequence(extensions_of(record["model"]), "properties.virtualMachineProfile.extensionProfile.extensions")

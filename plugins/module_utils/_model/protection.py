@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict, InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, ProtectionPolicy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import external_id, slot_order
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, ProtectionPolicy, Record
 
 PROTECTION_KEYS = ("from_scale_set_actions", "from_scale_in")
 
@@ -68,14 +69,19 @@ def protected_message(instance_ids: Iterable[str]) -> str:
     """IP-7's text (CSS-PB) for an explicit instance list naming protected instances."""
     return (
         "InstanceIds may not contain instances that are protected from scale set actions. The following instance "
-        f"ids are protected from scale set action: {', '.join(sorted(instance_ids, key=int))}."
+        f"ids are protected from scale set action: {', '.join(instance_ids)}."
     )
 
 
-def refuse_protected(instances: Iterable[Instance], option: str) -> None:
+def refuse_protected(instances: Iterable[Instance], option: str, record: Record | None = None) -> None:
     """IP-7 (SIMULATOR CHOICE: 409 OperationNotAllowed): a scale-set action that names protected-from-actions
-    instances explicitly is refused; ``option`` names the module option that named them."""
-    protected = [i["instance_id"] for i in instances if is_protected_from_scale_set_actions(i)]
+    instances explicitly is refused; ``option`` names the module option that named them. With ``record``, the
+    ids are those callers see (VM names on Flexible, azure-behaviour-2 FX-6)."""
+    protected = [
+        i["instance_id"] if record is None else external_id(record, i["instance_id"])
+        for i in sorted(instances, key=lambda i: int(i["instance_id"]))
+        if is_protected_from_scale_set_actions(i)
+    ]
     if protected:
         text = protected_message(protected)
         raise Conflict(f"{option}: {text}", code="OperationNotAllowed", status=409, azure_message=text)
@@ -91,7 +97,7 @@ def scale_in(instances: list[dict[str, Any]], keep: int, vmss: str) -> list[dict
     """The instances left after a capacity decrease to ``keep`` (IP-9: scale-in deletes the highest instance ids
     among those not protected from scale-in). Too few unprotected instances is refused, nothing changed
     (decision D8: 409 OperationNotAllowed naming the protected instances)."""
-    ordered = sorted(instances, key=lambda i: int(i["instance_id"]))
+    ordered = slot_order(instances)
     protected = [i for i in ordered if is_protected_from_scale_in(i)]
     if keep < len(protected):
         ids = ", ".join(i["instance_id"] for i in protected)

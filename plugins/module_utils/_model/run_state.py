@@ -94,7 +94,9 @@ class Batch(TypedDict):
     index: int
     instances: list[str]
     zone: str | None
-    update_domain: int
+    # None on Flexible, which has no update domains (azure-behaviour-2 FX-5): ``fault_domain`` instead.
+    update_domain: int | None
+    fault_domain: NotRequired[int]
     start: int
     end: int | None
     result: BatchResult | None

@@ -16,6 +16,7 @@ from typing import Any, NotRequired, TypedDict, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain, is_flexible, vm_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import DEFAULT_UPGRADE_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
@@ -114,6 +115,12 @@ def public_instance(instance: Instance, record: Record) -> dict[str, Any]:
     out = {k: v for k, v in instance.items() if k not in ("model_version", "disk_generation")}
     out["latest_model_applied"] = instance.get("model_version") == record["model_version"]
     out["protection_policy"] = protection_policy(instance)  # design.md round 2: on every instance, IP-1 defaults
+    if is_flexible(record):
+        # azure-behaviour-2 FX-6: a Flexible instance is a VM, identified by its name; FX-5: it has a fault
+        # domain and no update domain.
+        out["instance_id"] = vm_name(record, instance["instance_id"])
+        out["update_domain"] = None
+        out["fault_domain"] = fault_domain(instance)
     return out
 
 

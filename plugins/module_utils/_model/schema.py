@@ -131,6 +131,7 @@ VMSS_SCHEMA: dict[str, Any] = {
             "required": ["upgradePolicy", "virtualMachineProfile", "singlePlacementGroup"],
             "properties": {
                 "singlePlacementGroup": _BOOL,
+                "orchestrationMode": {"enum": ["Uniform", "Flexible"]},
                 "upgradePolicy": UPGRADE_POLICY_SCHEMA,
                 "virtualMachineProfile": {
                     "type": "object",

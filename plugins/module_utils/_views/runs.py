@@ -124,6 +124,8 @@ def batches_view(run: Run, names: dict[str, str]) -> list[dict[str, Any]]:
             "instances": [names.get(i, i) for i in b["instances"]],
             "zone": b["zone"],
             "update_domain": b["update_domain"],
+            # azure-behaviour-2 FX-5: a Flexible run's batches name their fault domain.
+            **({"fault_domain": b["fault_domain"]} if "fault_domain" in b else {}),
             "start": _ts(b["start"]),
             "end": _ts(b["end"]),
             "result": b["result"] or "in_progress",

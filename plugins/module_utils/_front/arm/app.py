@@ -33,11 +33,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
     auth,
     openapi,
     routes_compute,
+    routes_flexible_vms,
     routes_groups,
     routes_hooks,
     routes_images,
     routes_providers,
+    routes_reimage,
     routes_resources,
+    routes_vms,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, from_azsim, internal
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Request, Response, Settings
@@ -55,6 +58,7 @@ _SUB = rf"/subscriptions/(?P<subscription>{_SEG})"
 _RG = rf"{_SUB}/resourceGroups/(?P<resource_group>{_SEG})"
 _VMSS = rf"{_RG}/providers/Microsoft\.Compute/virtualMachineScaleSets/(?P<name>{_SEG})"
 _VM = rf"{_VMSS}/virtualMachines/(?P<instance_id>{_SEG})"
+_FLEX_VM = rf"{_RG}/providers/Microsoft\.Compute/virtualMachines/(?P<vm>{_SEG})"
 _LOC = rf"{_SUB}/providers/Microsoft\.Compute/locations/(?P<location>{_SEG})"
 _PUB = rf"{_LOC}/publishers/(?P<publisher>{_SEG})/artifacttypes/vmimage"
 _SKU = rf"{_PUB}/offers/(?P<offer>{_SEG})/skus/(?P<sku>{_SEG})"
@@ -135,8 +139,17 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", rf"{_VMSS}/instanceView", routes_compute.scale_set_instance_view),
     _route("GET", _VM, routes_compute.get_vm),
     _route("GET", rf"{_VM}/instanceView", routes_compute.vm_instance_view),
+    _route("PUT", _VM, routes_vms.put_vm),
+    _route("PATCH", _VM, routes_vms.patch_vm),
+    _route("POST", rf"{_VMSS}/reimage", routes_reimage.reimage_scale_set),
+    _route("POST", rf"{_VMSS}/reimageall", routes_reimage.reimage_all_scale_set),
+    _route("POST", rf"{_VM}/reimage", routes_reimage.reimage_vm),
+    _route("POST", rf"{_VM}/reimageall", routes_reimage.reimage_all_vm),
     _route("POST", rf"{_VMSS}/approveRollingUpgrade", routes_compute.approve_upgrade),
     _route("POST", rf"{_VMSS}/manualupgrade", routes_compute.manual_upgrade),
+    # Flexible scale sets' VMs as resources of their own (azure-behaviour-2 FX-6, FX-7)
+    _route("GET", _FLEX_VM, routes_flexible_vms.get_vm),
+    _route("GET", rf"{_FLEX_VM}/instanceView", routes_flexible_vms.vm_instance_view),
     # the image catalogue, gallery image versions, VM sizes
     _route("GET", rf"{_LOC}/publishers", routes_images.list_publishers),
     _route("GET", rf"{_PUB}/offers", routes_images.list_offers),
@@ -155,6 +168,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", rf"{_SUB}/providers", routes_providers.providers),
     _route("GET", rf"{_SUB}/providers/(?P<namespace>{_SEG})", routes_providers.get_provider),
     _route("POST", rf"{_SUB}/providers/(?P<namespace>{_SEG})/register", routes_providers.register_namespace),
+    _route("POST", rf"{_SUB}/providers/(?P<namespace>{_SEG})/unregister", routes_providers.unregister_namespace),
     # resource groups and the generic store (virtual networks, subnets)
     _route("GET", rf"{_SUB}/resourceGroups", routes_groups.list_groups),
     _route("HEAD", _RG, routes_groups.head_group),

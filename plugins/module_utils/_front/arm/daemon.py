@@ -3,9 +3,9 @@
 """The endpoint as a daemon: what module ``arm_endpoint`` starts, finds again, and stops.
 
 ``ensure_started`` spawns ``server.py`` as a detached process (its own session, stdin from /dev/null,
-stdout and stderr to ``endpoint.log`` in the state directory), records its pid in ``endpoint.pid``,
-and waits, bounded, until the server has written ``endpoint.json`` (its JSON line, mode 0600) and
-answers over TLS with its own CA. An endpoint already running with the same settings is left alone
+stdout and stderr to ``endpoint.log`` in the state directory, which the server rotates), records its
+pid in ``endpoint.pid``, and waits, bounded, until the server has written ``endpoint.json`` (its JSON
+line, mode 0600) and answers over TLS with its own CA. An endpoint already running with the same settings is left alone
 (``changed: false``); one with other settings is stopped and started again. A pid file whose process
 is gone, or whose pid now belongs to another program (``/proc/<pid>/cmdline`` names neither the server
 nor this state directory), is stale and ignored. ``ensure_stopped`` sends SIGTERM and waits for the
@@ -313,6 +313,9 @@ def _command(wanted: Wanted) -> list[str]:
         wanted.clock,
         "--info-file",
         os.path.join(wanted.state_dir, INFO_FILE),
+        # The server rotates it; stdout and stderr still go to it for what happens before logging is set up.
+        "--log-file",
+        os.path.join(wanted.state_dir, LOG_FILE),
     ]
     if wanted.clock_scale is not None:
         command += ["--clock-scale", repr(wanted.clock_scale)]

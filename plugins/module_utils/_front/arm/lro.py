@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
 
-OpKind = Literal["put", "delete", "os", "model", "extension", "cancel", "noop"]
+OpKind = Literal["put", "delete", "os", "model", "extension", "cancel", "noop", "reimage"]
 RETRY_AFTER = "1"
 
 
@@ -32,6 +32,7 @@ class Operation:
     name: str
     run_id: int | None
     started: str  # virtual time the operation began
+    until: str | None = None  # virtual time it ends, for an operation that is not a run (a reimage)
 
 
 def _sign(key: bytes, payload: str) -> str:
@@ -39,7 +40,9 @@ def _sign(key: bytes, payload: str) -> str:
 
 
 def encode(key: bytes, op: Operation) -> str:
-    doc = {"k": op.kind, "g": op.resource_group, "n": op.name, "r": op.run_id, "t": op.started}
+    doc: dict[str, Any] = {"k": op.kind, "g": op.resource_group, "n": op.name, "r": op.run_id, "t": op.started}
+    if op.until is not None:
+        doc["u"] = op.until
     payload = base64.urlsafe_b64encode(json.dumps(doc, separators=(",", ":")).encode()).rstrip(b"=").decode()
     return f"{payload}.{_sign(key, payload)}"
 
@@ -49,7 +52,7 @@ def decode(key: bytes, op_id: str) -> Operation:
     if not signature or not hmac.compare_digest(signature, _sign(key, payload)):
         raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")
     doc = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return Operation(doc["k"], doc["g"], doc["n"], doc["r"], doc["t"])
+    return Operation(doc["k"], doc["g"], doc["n"], doc["r"], doc["t"], doc.get("u"))
 
 
 def status_path(subscription_id: str, location: str, op_id: str) -> str:

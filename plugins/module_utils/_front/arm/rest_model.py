@@ -22,6 +22,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics i
     reads_custom_metrics,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import extensions_of, is_health_extension
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import (
+    FLEXIBLE,
+    orchestration_mode,
+    slot_order,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy, scale_in
 
@@ -49,14 +54,12 @@ def instance_names(capacity: Any, name: str, current: list[dict[str, Any]]) -> l
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= 1000:
         raise _invalid("sku.capacity", f"sku.capacity: {capacity!r} is not allowed; use a whole number from 0 to 1000.")
     # Once per host: during a maxSurge batch a host has two instances (azure-behaviour-2 MS-6, D10).
-    names = list(dict.fromkeys(i["name"] for i in sorted(current, key=lambda i: int(i["instance_id"]))))
+    names = list(dict.fromkeys(i["name"] for i in slot_order(current)))
     if capacity == len(names):
         return None
     if capacity < len(names):
         # azure-behaviour-2 IP-9, D8: a scale-in never picks an instance protected from it.
-        firsts = list(
-            {i["name"]: i for i in sorted(current, key=lambda i: int(i["instance_id"]), reverse=True)}.values()
-        )
+        firsts = list({i["name"]: i for i in reversed(slot_order(current))}.values())
         return [i["name"] for i in scale_in(firsts, capacity, name)]
     used, index = set(names), 0
     while len(names) < capacity:
@@ -180,6 +183,8 @@ def scale_set_options(
         # azure-behaviour-2 LH-2: Azure's names are accepted as they are; absent keeps the hooks.
         "lifecycle_hooks": (_object(properties, "lifecycleHooksProfile", "properties") or {}).get("lifecycleHooks"),
         "automatic_repairs": _repairs_policy(properties),
+        # azure-behaviour-2 §11: chosen at creation (absent: Uniform), refused as a change afterwards.
+        "orchestration_mode": properties.get("orchestrationMode"),
     }
     if os_type in ("windows", "linux"):
         options["os_type"] = os_type
@@ -228,9 +233,12 @@ def vm_view(vmss: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
     profile = vmss["properties"]["virtualMachineProfile"]
     reference = dict(profile.get("storageProfile", {}).get("imageReference") or {})
     reference["exactVersion"] = instance["os_disk"]["image_version"]
+    flexible = orchestration_mode(vmss) == FLEXIBLE
     vm: dict[str, Any] = {
-        "name": f"{vmss['name']}_{iid}",
-        "id": f"{vmss['id']}/virtualMachines/{iid}",
+        # azure-behaviour-2 FX-6: on Flexible the instance id is already the VM's name, and the VM a resource of
+        # its own (Microsoft.Compute/virtualMachines/{name}).
+        "name": iid if flexible else f"{vmss['name']}_{iid}",
+        "id": flexible_vm_id(vmss, iid) if flexible else f"{vmss['id']}/virtualMachines/{iid}",
         "type": VM_TYPE,
         "instanceId": iid,
         "location": vmss["location"],
@@ -251,9 +259,16 @@ def vm_view(vmss: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
             },
         },
     }
+    if flexible:
+        vm["properties"]["virtualMachineScaleSet"] = {"id": vmss["id"]}
     if instance.get("zone") is not None:
         vm["zones"] = [str(instance["zone"])]
     return vm
+
+
+def flexible_vm_id(vmss: dict[str, Any], name: str) -> str:
+    """A Flexible scale set's VM as a resource of its own (azure-behaviour-2 FX-6, LH-14)."""
+    return f"{vmss['id'].split('/providers/')[0]}/providers/Microsoft.Compute/virtualMachines/{name}"
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -310,12 +325,18 @@ def _custom_metrics(vmss: dict[str, Any], instance: dict[str, Any], extension: s
     return {"substatuses": [{**substatus, "message": metrics_message(metrics)}]}
 
 
-def vm_instance_view(vmss: dict[str, Any], instance: dict[str, Any], now: str) -> dict[str, Any]:
-    """``GET .../virtualMachines/{id}/instanceView``: statuses, health, extensions and disks of one instance."""
+def vm_instance_view(
+    vmss: dict[str, Any], instance: dict[str, Any], now: str, standalone: bool = False
+) -> dict[str, Any]:
+    """``GET .../virtualMachines/{id}/instanceView``: statuses, health, extensions and disks of one instance.
+
+    azure-behaviour-2 FX-7: a Flexible VM reports its health only on its own VM view (``standalone``,
+    ``Microsoft.Compute/virtualMachines/{name}/instanceView``), not under the scale set's path."""
     power = str(instance.get("power_state") or "running")
     view: dict[str, Any] = {
         "platformUpdateDomain": int(instance.get("update_domain") or 0),
-        "platformFaultDomain": 0,
+        # azure-behaviour-2 CZ-7, FX-5: a Flexible VM's fault domain is the one its batches follow.
+        "platformFaultDomain": int(instance.get("fault_domain") or 0),
         "computerName": instance["name"],
         "statuses": [
             _provisioning(str(instance.get("provisioning_state") or "Succeeded"), now),
@@ -339,7 +360,7 @@ def vm_instance_view(vmss: dict[str, Any], instance: dict[str, Any], now: str) -
         ],
         "disks": [{"name": instance["os_disk"]["name"], "statuses": [_provisioning("Succeeded")]}],
     }
-    if _reports_health(vmss):
+    if _reports_health(vmss) and (standalone or orchestration_mode(vmss) != FLEXIBLE):
         health = str(instance.get("health") or "Unknown")
         view["vmHealth"] = {"status": _status(f"HealthState/{health.lower()}", _HEALTH.get(health, health))}
     return view

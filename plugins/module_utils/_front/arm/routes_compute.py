@@ -416,6 +416,10 @@ def page(ctx: Ctx, items: list[Any]) -> dict[str, Any]:
 
 
 def _operation_status(call: Call, op: lro.Operation) -> tuple[str, str | None, str | None, dict[str, Any] | None]:
+    if op.kind == "reimage" and op.until is not None:
+        # The reimage's new OS disks are in place at ``until`` (_engine/reimages.py); the clock decides.
+        done = format_timestamp(call.store.now()) >= op.until
+        return ("Succeeded" if done else "InProgress"), op.started, op.until, None
     if op.kind in ("put", "delete", "noop") or op.run_id is None:
         return "Succeeded", op.started, op.started, None
     run: RunStatus | None = run_status(call, op.resource_group, op.name, op.run_id)

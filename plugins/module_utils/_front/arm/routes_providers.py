@@ -25,40 +25,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.providers impo
     list_providers,
     provider,
     register_provider,
+    unregister_provider,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import KNOWN_API_VERSIONS
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Response
 
-# The Compute api-versions clients send (research §2.5) and those between, newest first.
-COMPUTE_API_VERSIONS = (
-    "2026-04-01",
-    "2025-04-01",
-    "2024-11-01",
-    "2024-07-01",
-    "2024-03-01",
-    "2023-09-01",
-    "2023-07-01",
-    "2023-03-01",
-    "2022-11-01",
-    "2022-08-01",
-    "2022-03-01",
-    "2021-11-01",
-    "2021-07-01",
-    "2021-04-01",
-    "2021-03-01",
-    "2020-12-01",
-    "2020-06-01",
-    "2019-12-01",
-    "2019-07-01",
-    "2019-03-01",
-    "2018-10-01",
-    "2018-06-01",
-    "2018-04-01",
-    "2017-12-01",
-    "2017-03-30",
-    "2016-04-30-preview",
-    "2016-03-30",
-    "2015-06-15",
-)
+# Newest first, from the one list the scale set rules check (azure_rm_resource without api_version takes the first,
+# research §2.5), so that a version the provider advertises is always one a PUT accepts.
+COMPUTE_API_VERSIONS = tuple(reversed(KNOWN_API_VERSIONS))
 _NETWORK_API_VERSIONS = ("2024-05-01", "2024-03-01", "2023-11-01", "2023-09-01", "2023-05-01", "2022-09-01")
 _RESOURCES_API_VERSIONS = ("2025-04-01", "2024-11-01", "2024-03-01", "2022-09-01", "2021-04-01", "2020-06-01")
 _FEATURES_API_VERSIONS = ("2021-07-01", "2015-12-01")
@@ -148,5 +122,14 @@ def providers(ctx: Ctx, p: dict[str, str]) -> Response:
 def register_namespace(ctx: Ctx, p: dict[str, str]) -> Response:
     def action(call: Call) -> RestDoc:
         return register_provider(call, p["namespace"], wait=ctx.instant)["provider"]
+
+    return Response(200, provider_doc(ctx.run(p["subscription"], action)))
+
+
+def unregister_namespace(ctx: Ctx, p: dict[str, str]) -> Response:
+    """Providers_Unregister: 200 with the provider; the instant clock answers it ``NotRegistered``."""
+
+    def action(call: Call) -> RestDoc:
+        return unregister_provider(call, p["namespace"], wait=ctx.instant)["provider"]
 
     return Response(200, provider_doc(ctx.run(p["subscription"], action)))

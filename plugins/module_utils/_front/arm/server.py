@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
-import logging
 import os
 import re
 import signal
@@ -24,6 +23,7 @@ import threading
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import logfile
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import ArmApp
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import CLOCK_MODES, ClockMode, Settings
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import prepare
@@ -283,13 +283,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="write the JSON line to this file (mode 0600) instead of stdout, which then holds no secret "
         "(the arm_endpoint module's daemon)",
     )
+    parser.add_argument(
+        "--log-file",
+        default=None,
+        help=f"log requests to this file, rotated at {logfile.MAX_BYTES // 2**20} MiB (default: stderr, unrotated)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """``make serve``: one JSON line on stdout, then serve until SIGTERM or SIGINT."""
     args = _arguments(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    logfile.configure(args.log_file)
     try:
         server = ArmServer(
             args.store or default_path(),

@@ -15,6 +15,7 @@ import pytest
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import KNOWN_API_VERSIONS
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import StateFiles
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.tests.unit._arm import SUBSCRIPTION, WsgiClient, in_store, make_app, state_files
@@ -333,8 +334,9 @@ def test_providers_list_resource_types_with_api_versions_newest_first(client: Ws
     compute = client.arm("GET", f"{SUB}/providers/Microsoft.Compute", api_version="2015-01-01").json
     assert compute["namespace"] == "Microsoft.Compute" and compute["registrationState"] == "NotRegistered"
     vmss = next(t for t in compute["resourceTypes"] if t["resourceType"] == "virtualMachineScaleSets")
-    assert vmss["apiVersions"][0] == "2026-04-01" and "2023-09-01" in vmss["apiVersions"]
-    assert vmss["apiVersions"] == sorted(vmss["apiVersions"], reverse=True)
+    # One list: what the provider advertises is exactly what a scale set PUT accepts (check_api_version).
+    assert vmss["apiVersions"] == sorted(KNOWN_API_VERSIONS, reverse=True)
+    assert vmss["apiVersions"][0] == KNOWN_API_VERSIONS[-1] and "2023-09-01" in vmss["apiVersions"]
     listed = [p["namespace"] for p in client.arm("GET", f"{SUB}/providers").json["value"]]
     assert {"Microsoft.Compute", "Microsoft.Features", "Microsoft.Network", "Microsoft.Resources"} <= set(listed)
     assert client.arm("GET", f"{SUB}/providers/not-a-namespace").status == 400

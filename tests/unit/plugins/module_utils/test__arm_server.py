@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import logfile
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.server import ArmServer
 from ansible_collections.azsim.vmss.tests.unit._arm import threaded_endpoint
 
@@ -113,3 +115,23 @@ def test_a_request_line_with_a_double_slash_is_served(tmp_path: Path) -> None:
     head, _sep, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head
     assert json.loads(body)["resourceManager"] == info["base_url"]
+
+
+def test_the_request_log_rotates_and_stays_private(tmp_path: Path) -> None:
+    """A long-lived endpoint logs every request: the file must stay bounded, and 0600 like the daemon's log."""
+    path = tmp_path / "endpoint.log"
+    handler = logfile.configure(str(path), max_bytes=2_000)
+    assert handler is not None
+    try:
+        log = logging.getLogger("azsim.vmss.arm")
+        for number in range(200):
+            log.info("GET /subscriptions/x/rollingUpgrades/latest 200 request-%03d", number)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    files = sorted(tmp_path.glob("endpoint.log*"))
+    assert [f.name for f in files] == ["endpoint.log", *(f"endpoint.log.{n}" for n in range(1, logfile.BACKUPS + 1))]
+    for file in files:
+        assert file.stat().st_size <= 2_000, file
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    assert "request-199" in path.read_text(encoding="utf-8"), "the newest lines are in endpoint.log"

@@ -6,13 +6,9 @@ Rules: azure-behaviour-2 §9 (CF), §10 (ER), D1; azure-behaviour §1."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from ansible_collections.azsim.vmss.plugins.modules import (
-    sim_clock,
     vm_image,
     vmss,
     vmss_info,
@@ -20,40 +16,12 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
-from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
+from ansible_collections.azsim.vmss.tests.unit._harness import Call, dump, failed, ok
 
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 PROBE = {"protocol": "http", "port": 80, "request_path": "/health"}
 NAMES = [f"web-{i:02d}" for i in range(10)]
 APP = {"name": "app", "publisher": "Microsoft.Azure.Extensions", "type": "CustomScript", "type_handler_version": "2.1"}
-Call = Callable[..., tuple[int, dict[str, Any]]]
-
-
-@pytest.fixture
-def store(tmp_path: Any) -> str:
-    return str(tmp_path / "store" / "vmss.sqlite")
-
-
-@pytest.fixture
-def call(store: str) -> Call:
-    def invoke(module: Any, check: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
-        if module not in (vm_image, sim_clock):
-            args = {"resource_group": "rg", "name": "web", **args}
-        return run(module, {"store": store, "_ansible_check_mode": check, **args})
-
-    return invoke
-
-
-def ok(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
-    rc, data = result
-    assert rc == 0, data
-    return data
-
-
-def failed(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
-    rc, data = result
-    assert rc == 1 and data["failed"] is True, data
-    return data
 
 
 def running(call: Call, mode: str = "Rolling", **vmss_args: Any) -> None:

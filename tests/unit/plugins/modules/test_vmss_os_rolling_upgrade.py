@@ -18,35 +18,11 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_upgrade_history,
     vmss_upgrade_policy,
 )
-from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
+from ansible_collections.azsim.vmss.tests.unit._harness import Call, dump, ok
 
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 PROBE = {"protocol": "http", "port": 80, "request_path": "/health"}
 NAMES = [f"web-{i:02d}" for i in range(10)]  # instance ids 0..9
-Call = Callable[..., tuple[int, dict[str, Any]]]
-
-
-@pytest.fixture
-def store(tmp_path: Any) -> str:
-    return str(tmp_path / "store" / "vmss.sqlite")
-
-
-@pytest.fixture
-def call(store: str) -> Call:
-    """call(module, check=False, **args) → (rc, result); store set; the scale set is rg/web unless told."""
-
-    def invoke(module: Any, check: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
-        if module not in (vm_image, sim_clock):
-            args = {"resource_group": "rg", "name": "web", **args}
-        return run(module, {"store": store, "_ansible_check_mode": check, **args})
-
-    return invoke
-
-
-def ok(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
-    rc, data = result
-    assert rc == 0, data
-    return data
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.modules import (
@@ -17,39 +14,11 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_os_rolling_upgrade,
     vmss_upgrade_policy,
 )
-from ansible_collections.azsim.vmss.tests.unit._harness import dump, run
+from ansible_collections.azsim.vmss.tests.unit._harness import Call, dump, failed, ok
 
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 PROBE = {"protocol": "http", "port": 80, "request_path": "/health"}
 NAMES = [f"web-{i:02d}" for i in range(10)]
-Call = Callable[..., tuple[int, dict[str, Any]]]
-
-
-@pytest.fixture
-def store(tmp_path: Any) -> str:
-    return str(tmp_path / "store" / "vmss.sqlite")
-
-
-@pytest.fixture
-def call(store: str) -> Call:
-    def invoke(module: Any, check: bool = False, **args: Any) -> tuple[int, dict[str, Any]]:
-        if module not in (vm_image, sim_clock):
-            args = {"resource_group": "rg", "name": "web", **args}
-        return run(module, {"store": store, "_ansible_check_mode": check, **args})
-
-    return invoke
-
-
-def ok(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
-    rc, data = result
-    assert rc == 0, data
-    return data
-
-
-def failed(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
-    rc, data = result
-    assert rc == 1 and data["failed"] is True, data
-    return data
 
 
 def instances(unhealthy: tuple[str, ...] = (), names: list[str] = NAMES) -> list[Any]:
