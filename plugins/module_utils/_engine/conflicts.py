@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import external_id
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
-from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, is_active
 
 CODE = "OperationNotAllowed"
 # The modes whose model changes reach instances by themselves, so that a run going on would miss them.

@@ -16,11 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import automatic, outdated
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "extension_rollout"
@@ -59,6 +58,10 @@ def on_extension_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
     key = event.payload["scale_set"]
     if not _due(store, key):
         return []
+    # Imported only when a run starts: a call that just reschedules (vmss, vmss_upgrade_policy) need not compile
+    # the run engine, which a module does from source on each call (AnsiballZ zip).
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine import run_start  # pylint: disable=import-outside-toplevel
+
     run = run_start.start_run(store, key, "extension", "Platform")
     record = fleet_of(store).record(key)
     if run is None or record is None:

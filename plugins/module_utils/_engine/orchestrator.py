@@ -86,13 +86,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     Run,
     RunStatus,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active as _is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
+# The engine's callers ask it here; it lives with the run's states so that what needs only this predicate need
+# not import the orchestrator.
+is_active = _is_active
+
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
-
-
-def is_active(run: Run | None) -> bool:
-    return run is not None and run["status"] in ACTIVE
 
 
 # -- starting --------------------------------------------------------------------------------------

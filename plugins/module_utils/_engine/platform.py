@@ -17,13 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp, parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate, orchestrator, run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import every_key, record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -53,7 +53,7 @@ def _due(store: Store, record: Record) -> tuple[int, str] | None:
     # azure-behaviour-2 IP-6: with only protected instances left behind, the scale set counts as up to date.
     if not fleet.any_instance_behind(key, version):
         return None
-    if orchestrator.is_active(fleet.latest_run(key)):
+    if is_active(fleet.latest_run(key)):
         return None  # the end of that run reschedules
     sim = record["simulation"]
     enabled_at = record.get("automatic_os_upgrade_enabled_at") or 0
@@ -84,6 +84,10 @@ def reschedule_all(store: Store) -> None:
 
 
 def on_platform_rollout(store: Store, event: Event) -> list[dict[str, Any]]:
+    # Imported only when a run starts: a call that just reschedules (vmss, vmss_upgrade_policy) need not compile
+    # the run engine, which a module does from source on each call (AnsiballZ zip).
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine import hook_gate, run_start  # pylint: disable=import-outside-toplevel
+
     fleet = fleet_of(store)
     record = fleet.record(event.subject)
     if record is None:

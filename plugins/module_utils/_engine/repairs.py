@@ -26,7 +26,6 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
@@ -38,6 +37,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import fresh_data_disks, os_disk_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record, RepairAction
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "repairs"

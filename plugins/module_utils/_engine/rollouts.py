@@ -8,19 +8,27 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, orchestrator, run_start
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, run_start
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+
+def _advance(store: Store, until: int, run: Run | None = None) -> None:
+    """The clock's advance, imported on first use: it brings every event handler (the whole engine), which a call
+    that starts nothing (vmss, vmss_upgrade_policy on an up-to-date scale set) need not compile from its AnsiballZ
+    zip."""
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine.simulation import advance  # pylint: disable=import-outside-toplevel
+
+    advance(store, until, stop=None if run is None else lambda: not is_active(run))
 
 
 def drive(store: Store, run: Run, seconds: int) -> bool:
     """Advance until the run ends or ``seconds`` pass; True when it ended."""
-    if not orchestrator.is_active(run):
+    if not is_active(run):
         return True  # ended already (e.g. the first pre-check): the clock must not run on to the timeout
-    advance(store, store.now() + seconds, stop=lambda: not orchestrator.is_active(run))
-    return not orchestrator.is_active(run)
+    _advance(store, store.now() + seconds, run)
+    return not is_active(run)
 
 
 def rollout_model_change(store: Store, key: str, names: list[str] | None = None) -> Run | None:
@@ -35,7 +43,7 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
     if record is None:
         raise AssertionError(f"scale set {key} is not in the store")
     current = fleet.latest_run(key)
-    if orchestrator.is_active(current):
+    if is_active(current):
         if names and current is not None:
             # azure-behaviour-2 CF-4: a manualUpgrade of an instance of the batch in flight is 409.
             by_name = {i["name"]: i["instance_id"] for i in fleet.instances(key)}
@@ -61,5 +69,5 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
         return None
     run = run_start.start_run(store, key, "model", "User", names)
     if run is not None:
-        advance(store, store.now())
+        _advance(store, store.now())
     return run

@@ -174,3 +174,10 @@ class Run(TypedDict):
     timeout: NotRequired[int]
     # azure-behaviour-2 ER-8: seconds after its start an injected InternalExecutionError stops the run (fault rule).
     internal_error_at: NotRequired[int]
+
+
+def is_active(run: Run | None) -> bool:
+    """A run still going (azure-behaviour §3 ``runningStatus.code``). Kept here rather than in the engine so that
+    what only asks this (conflicts, repairs, the platforms) need not import the orchestrator: a module runs from an
+    AnsiballZ zip, where every file imported is compiled from source on each call."""
+    return run is not None and run["status"] in ACTIVE
