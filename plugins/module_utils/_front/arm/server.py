@@ -236,6 +236,7 @@ class ArmServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
+        self.app.close()
 
 
 def write_private_json(path: str, doc: dict[str, Any]) -> None:
