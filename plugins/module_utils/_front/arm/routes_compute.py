@@ -20,6 +20,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgr
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
     start_extension_upgrade as start_extension_rolling_upgrade,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import latest_upgrade as latest_run
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.listing import subscription_scale_sets
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.operations import (
@@ -42,6 +43,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrad
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_services
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.conflicts import another_run_message
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro, rest_model
@@ -377,8 +379,10 @@ def latest_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
     rg, name = p["resource_group"], p["name"]
 
     def action(call: Call) -> dict[str, Any] | None:
-        _view(call, rg, name)
-        return upgrade_history(call, rg, name)["latest"]
+        try:
+            return latest_run(call, rg, name)  # the scale set read once, not its whole view as _view builds it
+        except NotFound:
+            raise not_found(rg, name) from None
 
     latest = ctx.run(p["subscription"], action, commit=False)
     if latest is None:
