@@ -25,12 +25,15 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import S
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES, UNKNOWN
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     APPLICATION_ID,
+    HOLDING,
     check_ours,
     damaged,
     disk_error,
     foreign,
+    hold,
     newer,
     prepare_file,
+    release,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.filesystems import check_filesystem
 from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import (
@@ -118,6 +121,7 @@ class Store:
         self._inode = 0
         self._dev = 0
         self._shared = False  # kept across calls (``open(shared=True)``)
+        self._held: tuple[int, int] | None = None  # this connection's count in files.HELD
         # The virtual clock as this transaction sees it: read once, written back once before COMMIT
         # (a fleet's advance moves it at every event; issue 14). None outside a transaction.
         self._now: int | None = None
@@ -159,18 +163,27 @@ class Store:
         check_sidecar_types(path)
         if not fresh:
             check_sidecars_belong(path)
+        held: tuple[int, int] | None = None
         try:
             if not fresh:
                 # Before our own connection exists: closing one would checkpoint a foreign file's pending WAL.
                 check_ours(path, max(steps))
+            with HOLDING:
+                held = hold(path)
             conn = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=not shared
             )
         except sqlite3.DatabaseError as exc:
+            _release_if(held)
             raise disk_error(path, exc) or damaged(path, exc) from None
         except sqlite3.Error as exc:
+            _release_if(held)
             raise StoreError(f"store {path}: cannot be opened ({exc}); check the path and its permissions") from None
+        except BaseException:
+            _release_if(held)
+            raise
         store = cls(path, conn)
+        store._held = held
         store._steps = steps
         store._created = created
         store._shared = shared
@@ -192,10 +205,10 @@ class Store:
             else:
                 store._pending = True
         except sqlite3.DatabaseError as exc:
-            conn.close()
+            store.close()
             raise disk_error(path, exc) or damaged(path, exc) from None
         except BaseException:
-            conn.close()
+            store.close()
             raise
         return store
 
@@ -211,26 +224,32 @@ class Store:
         if not self.unchanged_on_disk():
             raise StoreError(f"store {self.path}: was removed or replaced; open it again")
         check_sidecar_types(self.path)
+        with HOLDING:
+            held = hold(self.path)
         try:
             conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=not self._shared
             )
         except sqlite3.Error as exc:
+            _release_if(held)
             raise disk_error(self.path, exc) or damaged(self.path, exc) from None
+        store = Store(self.path, conn)
+        store._held = held
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
-            conn.close()
+            store.close()
             raise disk_error(self.path, exc) or damaged(self.path, exc) from None
-        store = Store(self.path, conn)
         store._steps, store._inode, store._dev, store._shared = self._steps, self._inode, self._dev, self._shared
         store._pending = self._pending
         return store
 
     def close(self) -> None:
         self.conn.close()
+        _release_if(self._held)
+        self._held = None
 
     @property
     def created(self) -> bool:
@@ -527,6 +546,11 @@ class Store:
     def delete_docs(self, table: str, where: dict[str, Any]) -> None:
         clause = " AND ".join(f"{column} = ?" for column in where)
         self.conn.execute(f"DELETE FROM {table} WHERE {clause}", tuple(where.values()))
+
+
+def _release_if(held: tuple[int, int] | None) -> None:
+    if held is not None:
+        release(held)
 
 
 def _use_wal(path: str, conn: sqlite3.Connection) -> None:
