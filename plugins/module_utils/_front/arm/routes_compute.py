@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, address
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
     OPERATION as EXTENSION_OPERATION,
 )
@@ -77,6 +77,15 @@ def _view(call: Call, resource_group: str, name: str) -> dict[str, Any]:
     view: dict[str, Any] = dict(info)
     view["vmss"] = _rest(call, vmss)
     return view
+
+
+def _model(call: Call, resource_group: str, name: str) -> dict[str, Any]:
+    """The scale set's stored model (name, location), or the 404 of ``_view``, without building the whole view
+    (a deep copy of the model and of every instance) when a route needs only those."""
+    try:
+        return dict(address(call, resource_group, name)[1]["model"])
+    except NotFound:
+        raise not_found(resource_group, name) from None
 
 
 def _now(call: Call) -> str:
@@ -250,7 +259,7 @@ def start_os_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
     sub, rg, name = p["subscription"], p["resource_group"], p["name"]
 
     def action(call: Call) -> tuple[str, lro.Operation]:
-        vmss = _view(call, rg, name)["vmss"]
+        vmss = _model(call, rg, name)
         if active_run(call, rg, name) is not None:
             raise ArmError(
                 409,
