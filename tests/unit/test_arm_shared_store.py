@@ -39,12 +39,9 @@ pytestmark = [pytest.mark.system, pytest.mark.clients]
 HERE = Path(__file__).resolve().parent.parent / "arm"
 UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 HOSTS = 4
-SHARED = {
-    "sdk_rg": "rg-sdk",
-    "sdk": [f"sdk-{i}" for i in range(HOSTS)],
-    "playbook_rg": "rg-playbook",
-    "playbook": [f"pb-{i}" for i in range(HOSTS)],
-}
+SDK_SETS = [f"sdk-{i}" for i in range(HOSTS)]
+PLAYBOOK_SETS = [f"pb-{i}" for i in range(HOSTS)]
+SHARED = {"sdk_rg": "rg-sdk", "sdk": SDK_SETS, "playbook_rg": "rg-playbook", "playbook": PLAYBOOK_SETS}
 MARKER_TIMEOUT_S = 240  # how long either side waits for the other's marker before the test fails
 
 PLAYBOOK = """
@@ -186,7 +183,7 @@ def test_a_playbook_and_the_sdk_on_one_store_at_the_same_time(sdk_python: Path, 
             timeout=MARKER_TIMEOUT_S,
             rg=SHARED["playbook_rg"],
             sdk_rg=SHARED["sdk_rg"],
-            sdk_sets=json.dumps(SHARED["sdk"]),
+            sdk_sets=json.dumps(SDK_SETS),
         ),
         encoding="utf-8",
     )
@@ -218,7 +215,7 @@ def test_a_playbook_and_the_sdk_on_one_store_at_the_same_time(sdk_python: Path, 
     assert [(e["method"], e["path"], e["status"]) for e in log if e["status"] >= 500] == []
 
     # The SDK's own writes, as it read them back through the endpoint.
-    for name in SHARED["sdk"]:
+    for name in SDK_SETS:
         assert created["scale_sets"][name] == {"capacity": 3, "batch": 34, "versions": ["1.0.0"]}, name
         assert upgraded["scale_sets"][name] == {
             "latest": ["Completed", 3],
@@ -226,8 +223,8 @@ def test_a_playbook_and_the_sdk_on_one_store_at_the_same_time(sdk_python: Path, 
             "versions": ["1.1.0"],
         }, name
     # The playbook's writes, as the SDK reads them through the endpoint.
-    assert verified["list_all"] == sorted(SHARED["sdk"] + SHARED["playbook"])
-    for name in SHARED["playbook"]:
+    assert verified["list_all"] == sorted(SDK_SETS + PLAYBOOK_SETS)
+    for name in PLAYBOOK_SETS:
         assert verified["playbook_scale_sets"][name] == {
             "latest": ["Completed", 3],
             "history": [["Completed", "1.1.0"]],
@@ -235,7 +232,7 @@ def test_a_playbook_and_the_sdk_on_one_store_at_the_same_time(sdk_python: Path, 
         }, name
     # The SDK's writes, as the playbook's modules read them from the store.
     seen = json.loads(seen_file.read_text(encoding="utf-8"))
-    assert [vmss["name"] for vmss in seen["info"]] == SHARED["sdk"]
+    assert [vmss["name"] for vmss in seen["info"]] == SDK_SETS
     assert [vmss["sku"]["capacity"] for vmss in seen["info"]] == [3] * HOSTS
     assert [sorted({i["os_disk"]["image_version"] for i in instances}) for instances in seen["instances"]] == [
         ["1.1.0"]
