@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The endpoint's store connections, kept across requests: one writer at a time, readers side by side.
 
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+
 A module process opens the store once per call; the endpoint used to do the same per request, and that was
 most of its time (bench/arm_endpoint.py: 2.6 ms per open: the file, sidecar and file-system checks, the
 connection, and a ``BEGIN IMMEDIATE`` of its own to check the schema). Here the writer's connection is opened
@@ -17,8 +19,6 @@ on the one writer connection, behind a lock: the endpoint's writers queue here i
 polling SQLite's busy handler (which sleeps up to 100 ms between tries); other processes' writers (modules)
 still meet them at SQLite's lock and its busy timeout. A read is a deferred transaction on a reader
 connection that refuses writes (``PRAGMA query_only``): in WAL mode it neither takes nor waits for a lock.
-
-PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
