@@ -46,6 +46,14 @@ def upgrade_history(call: Call, resource_group: str, name: str, *, every_run: bo
     }
 
 
+def latest_upgrade(call: Call, resource_group: str, name: str) -> dict[str, Any] | None:
+    """rollingUpgrades/latest alone: ``upgrade_history``'s ``latest``, without the history and the last OS run's
+    per-instance view that it builds too (the ARM GET of the latest run, bench/arm_endpoint.py's hot path)."""
+    key, record = address(call, resource_group, name)
+    latest = fleet_of(call.store).latest_run(key)
+    return runs.latest_view(latest, record) if latest else None
+
+
 def history_result(
     call: Call, resource_group: str, name: str, *, every_run: bool = False, return_all_instances: bool = False
 ) -> HistoryResult:

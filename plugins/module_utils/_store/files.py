@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import resource
 import stat
+import threading
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 
@@ -20,6 +21,54 @@ APPLICATION_ID = 0x415A5653
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+# A process's POSIX locks on a file all go when it closes any descriptor of that file, SQLite's own locks
+# included (sqlite.org/howtocorrupt.html §2.2). A connection to a WAL database holds a shared lock on it for
+# as long as it is open, and a connection of another process that closes takes the lack of it for "I am the
+# last one": it checkpoints and removes the -wal under the first's feet ("database disk image is malformed").
+# So while this process has a connection to a store (the endpoint keeps some across requests; a test runs it
+# in a thread beside its own calls), the checks below read the file through one descriptor kept open with the
+# connections, never through one they close. HELD: (st_dev, st_ino) -> [descriptor, connections].
+HOLDING = threading.RLock()
+HELD: dict[tuple[int, int], list[int]] = {}
+
+
+def read_head(path: str, size: int) -> bytes:
+    """The first ``size`` bytes of the file at ``path``, without dropping this process's locks on it."""
+    with HOLDING:
+        st = os.stat(path)
+        held = HELD.get((st.st_dev, st.st_ino))
+        if held is not None:
+            return os.pread(held[0], size, 0)
+        with open(path, "rb") as handle:
+            return handle.read(size)
+
+
+def hold(path: str) -> tuple[int, int]:
+    """Count one more connection of this process to the file at ``path``; its key for ``release``.
+
+    Called holding ``HOLDING``, before the connection is made.
+    """
+    st = os.stat(path)
+    key = (st.st_dev, st.st_ino)
+    held = HELD.get(key)
+    if held is None:
+        HELD[key] = [os.open(path, os.O_RDONLY | os.O_NOFOLLOW), 1]
+    else:
+        held[1] += 1
+    return key
+
+
+def release(key: tuple[int, int]) -> None:
+    """One connection fewer; the descriptor is closed with the last one (then no lock of ours is left to drop)."""
+    with HOLDING:
+        held = HELD.get(key)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            del HELD[key]
+            os.close(held[0])
 
 
 def prepare_file(path: str, create: bool = True) -> list[str] | None:
@@ -70,8 +119,7 @@ def prepare_file(path: str, create: bool = True) -> list[str] | None:
         )
     if st.st_size == 0:
         return None
-    with open(path, "rb") as handle:
-        header = handle.read(100)
+    header = read_head(path, 100)
     if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
         raise StoreError(
             f"store {path}: is not an azsim.vmss store (not a SQLite file); it was left untouched. "
@@ -198,8 +246,7 @@ def check_ours(path: str, newest: int) -> None:
     close checkpoints the WAL into the file. What only a pending WAL holds is checked again inside the
     first write transaction (``_migrate``).
     """
-    with open(path, "rb") as handle:
-        header = _newest_page_one(path + "-wal") or handle.read(108)
+    header = _newest_page_one(path + "-wal") or read_head(path, 108)
     if len(header) < 108:
         raise StoreError(
             f"store {path}: is too short to be a SQLite database ({len(header)} bytes); it was left untouched. "

@@ -17,7 +17,7 @@ import tempfile
 from typing import BinaryIO
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
-from ansible_collections.azsim.vmss.plugins.module_utils._store.files import APPLICATION_ID, check_owner
+from ansible_collections.azsim.vmss.plugins.module_utils._store.files import APPLICATION_ID, check_owner, read_head
 
 SIDECARS = ("-wal", "-shm", "-journal")
 
@@ -91,8 +91,7 @@ def check_sidecars_belong(path: str) -> None:
 
 
 def _check_sidecars_once(path: str) -> None:
-    with open(path, "rb") as handle:
-        header = handle.read(100)
+    header = read_head(path, 100)
     db_size = os.stat(path).st_size
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size

@@ -17,6 +17,7 @@ import gc
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
@@ -25,12 +26,15 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint imp
 from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     APPLICATION_ID,
+    HOLDING,
     check_ours,
     damaged,
     disk_error,
     foreign,
+    hold,
     newer,
     prepare_file,
+    release,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.filesystems import check_filesystem
 from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import (
@@ -116,6 +120,9 @@ class Store:
         self._pending = False  # migration and WAL deferred to the first transaction (modes "write", "read")
         self._created: list[str] | None = None  # this Store made the file: the folders it made, deepest first
         self._inode = 0
+        self._dev = 0
+        self._shared = False  # kept across calls (``open(shared=True)``)
+        self._held: tuple[int, int] | None = None  # this connection's count in files.HELD
         # The virtual clock as this transaction sees it: read once, written back once before COMMIT
         # (a fleet's advance moves it at every event; issue 14). None outside a transaction.
         self._now: int | None = None
@@ -127,7 +134,14 @@ class Store:
     # -- opening ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str, migrations: dict[int, list[str]] | None = None, *, mode: OpenMode = "prepare") -> Store:
+    def open(
+        cls,
+        path: str,
+        migrations: dict[int, list[str]] | None = None,
+        *,
+        mode: OpenMode = "prepare",
+        shared: bool = False,
+    ) -> Store:
         """Open the store at ``path``; refuse any file that is not ours.
 
         ``mode``: ``"prepare"`` creates a missing store, switches it to WAL and migrates it now (a
@@ -136,6 +150,9 @@ class Store:
         switched on after its COMMIT, and a store this call created is removed again if the call does
         not commit. ``"read"`` (check mode, read-only modules) never creates, migrates or switches
         anything: a missing store is a ``StoreError``, and the call's transaction must not commit.
+
+        ``shared``: the connection may be used by one thread after another (never by two at once), for a
+        server that keeps its connections across requests (``_front/arm/storepool.py``).
         """
         steps = MIGRATIONS if migrations is None else migrations
         if "\x00" in path:  # os.stat and sqlite3 would raise ValueError, not an OSError
@@ -149,19 +166,32 @@ class Store:
         check_sidecar_types(path)
         if not fresh:
             check_sidecars_belong(path)
+        held: tuple[int, int] | None = None
         try:
             if not fresh:
                 # Before our own connection exists: closing one would checkpoint a foreign file's pending WAL.
                 check_ours(path, max(steps))
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            with HOLDING:
+                held = hold(path)
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=not shared
+            )
         except sqlite3.DatabaseError as exc:
+            _release_if(held)
             raise disk_error(path, exc) or damaged(path, exc) from None
         except sqlite3.Error as exc:
+            _release_if(held)
             raise StoreError(f"store {path}: cannot be opened ({exc}); check the path and its permissions") from None
+        except BaseException:
+            _release_if(held)
+            raise
         store = cls(path, conn)
+        store._held = held
         store._steps = steps
         store._created = created
-        store._inode = os.stat(path).st_ino
+        store._shared = shared
+        opened = os.stat(path)
+        store._inode, store._dev = opened.st_ino, opened.st_dev
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -178,15 +208,51 @@ class Store:
             else:
                 store._pending = True
         except sqlite3.DatabaseError as exc:
-            conn.close()
+            store.close()
             raise disk_error(path, exc) or damaged(path, exc) from None
         except BaseException:
-            conn.close()
+            store.close()
             raise
+        return store
+
+    def another(self) -> Store:
+        """One more connection to the file this (open) Store checked, for a server that keeps several.
+
+        None of ``open``'s checks that read the store's files is made again: closing any descriptor of a file
+        drops every POSIX lock this process holds on it, those of SQLite's connections already open included
+        (the endpoint's readers then failed with "disk I/O error"). What a path can change into meanwhile is
+        checked without opening anything: the same file (``unchanged_on_disk``) and sidecars that are regular
+        files of this user; the schema is checked again in each transaction.
+        """
+        if not self.unchanged_on_disk():
+            raise StoreError(f"store {self.path}: was removed or replaced; open it again")
+        check_sidecar_types(self.path)
+        with HOLDING:
+            held = hold(self.path)
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=not self._shared
+            )
+        except sqlite3.Error as exc:
+            _release_if(held)
+            raise disk_error(self.path, exc) or damaged(self.path, exc) from None
+        store = Store(self.path, conn)
+        store._held = held
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            store.close()
+            raise disk_error(self.path, exc) or damaged(self.path, exc) from None
+        store._steps, store._inode, store._dev, store._shared = self._steps, self._inode, self._dev, self._shared
+        store._pending = self._pending
         return store
 
     def close(self) -> None:
         self.conn.close()
+        _release_if(self._held)
+        self._held = None
 
     @property
     def in_transaction(self) -> bool:
@@ -224,8 +290,9 @@ class Store:
             self._still_there()
             if self._created is not None and os.stat(self.path).st_size:
                 self._created = None  # another process committed to it first: it is a store now, not ours to remove
-            if self._pending:
+            if self._pending or self._shared:
                 # Inside the call's transaction: a call that does not commit leaves an older schema as it was.
+                # A connection kept across calls checks again what another program may have done since.
                 _migrate(self.path, self.conn, self._steps)
             self._now, self._now_dirty = None, False
             self._events = None
@@ -263,6 +330,64 @@ class Store:
             self._forget_if_new()
             self.conn.execute("ROLLBACK")
             self._remove_new_folders()
+
+    @contextlib.contextmanager
+    def read_transaction(self) -> Iterator[Store]:
+        """A transaction that only reads: ``BEGIN DEFERRED``, always rolled back.
+
+        In WAL mode a reader takes no lock that a writer waits for, nor waits for one: it reads the last
+        committed state as of its first read, whatever writers do meanwhile. For a call that writes nothing
+        (an ARM GET); a call that may write, even to throw it away (check mode), needs ``transaction()``,
+        since a deferred transaction that turns into a writer after another one committed fails at once with
+        "database is locked" instead of waiting. A store still to be migrated is read as ``transaction``
+        reads it (the migration inside, rolled back).
+        """
+        if self._pending:
+            with self.transaction(commit=False):
+                yield self
+            return
+        try:
+            self.conn.execute("BEGIN DEFERRED")
+            self._still_there()
+            # What a kept connection cannot see at open: another program may have changed the schema since.
+            _check_schema(self.path, self.conn, max(self._steps))
+        except sqlite3.OperationalError as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            raise disk_error(self.path, exc) or damaged(self.path, exc) from None
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self._now, self._now_dirty = None, False
+            self._in_transaction = True
+            yield self
+        finally:
+            self._in_transaction = False
+            self._now, self._now_dirty = None, False
+            self.extras.clear()
+            self.before_commit.clear()
+            with contextlib.suppress(sqlite3.Error):  # a failed statement may have ended it already
+                self.conn.execute("ROLLBACK")
+
+    def unchanged_on_disk(self) -> bool:
+        """The path still holds the regular file this Store opened, this user's and writable by no one else.
+
+        One ``lstat``: what a connection kept across calls checks before each one. When it is False the
+        connection is dropped and the path opened again, with every check of ``open`` and its message.
+        """
+        try:
+            st = os.lstat(self.path)
+        except OSError:
+            return False
+        return (
+            stat.S_ISREG(st.st_mode)
+            and st.st_ino == self._inode
+            and st.st_dev == self._dev
+            and st.st_uid == os.geteuid()
+            and not st.st_mode & 0o022
+        )
 
     def _still_there(self) -> None:
         """The file this Store opened is still the one at its path (a call that made it may have removed it)."""
@@ -444,6 +569,11 @@ class Store:
         self.conn.execute(f"DELETE FROM {table} WHERE {clause}", tuple(where.values()))
 
 
+def _release_if(held: tuple[int, int] | None) -> None:
+    if held is not None:
+        release(held)
+
+
 def _use_wal(path: str, conn: sqlite3.Connection) -> None:
     """Switch to WAL, waiting for writers: unlike BEGIN, changing the journal mode does not wait for a lock."""
     for _attempt in range(100):
@@ -469,6 +599,18 @@ def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -
     newest = max(steps)
     # Another fork may have created the store meanwhile; and a database whose tables were only in
     # its WAL when the header was read shows them now.
+    current, ours = _check_schema(path, conn, newest)
+    if current == newest and ours:
+        return
+    for version in range(current + 1, newest + 1):
+        for sql in steps[version]:
+            conn.execute(sql)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {newest}")
+
+
+def _check_schema(path: str, conn: sqlite3.Connection, newest: int) -> tuple[int, bool]:
+    """Refuse another application's database or a newer schema; the schema version, and whether it is marked ours."""
     app_id, current, tables = conn.execute(
         "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version),"
         " (SELECT count(*) FROM sqlite_master)"
@@ -477,10 +619,4 @@ def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -
         raise foreign(path)
     if current > newest:
         raise newer(path, current, newest)
-    if current == newest and app_id == APPLICATION_ID:
-        return
-    for version in range(current + 1, newest + 1):
-        for sql in steps[version]:
-            conn.execute(sql)
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute(f"PRAGMA user_version = {newest}")
+    return int(current), app_id == APPLICATION_ID

@@ -45,8 +45,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, from_azsim, internal
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Request, Response, Settings
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.requestlog import RequestLog
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.storepool import StorePool
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.wallclock import ScaledClock
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 LOG = logging.getLogger("azsim.vmss.arm")
 MAX_BODY = 4 * 1024 * 1024
@@ -283,6 +283,11 @@ class ArmApp:
         self.log = RequestLog()
         # Clock "scaled": the wall clock is read here, at the edge, and nowhere below (wallclock.py).
         self.scaled = ScaledClock(settings.clock_scale, wall) if settings.clock == "scaled" else None
+        self.stores = StorePool(settings.store_path)
+
+    def close(self) -> None:
+        """Close the store connections kept across requests (the server has stopped)."""
+        self.stores.close()
 
     def _request(self, environ: dict[str, Any]) -> Request:
         headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
@@ -338,19 +343,15 @@ class ArmApp:
             )
         if self.scaled is not None:
             self.scaled.sync(self._advance)
-        response = route.handler(Ctx(request, self.settings, self.log), params)
+        response = route.handler(Ctx(request, self.settings, self.log, self.stores), params)
         if request.method == "HEAD":
             response.body = None
         return response
 
     def _advance(self, seconds: int) -> None:
         """Move the virtual clock as ``sim_clock`` does (the same action), in one store transaction."""
-        store = Store.open(self.settings.store_path)
-        try:
-            with store.transaction():
-                move_clock(Call(store, self.settings.files.identity.subscription_id), advance=format_duration(seconds))
-        finally:
-            store.close()
+        with self.stores.write() as store:
+            move_clock(Call(store, self.settings.files.identity.subscription_id), advance=format_duration(seconds))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request_id = str(uuid.uuid4())

@@ -8,6 +8,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -17,6 +18,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Ca
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.requestlog import RequestLog
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.storepool import StorePool
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import StateFiles
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -83,6 +85,7 @@ class Ctx:
     request: Request
     settings: Settings
     log: RequestLog = field(default_factory=RequestLog)
+    stores: StorePool | None = None  # the endpoint's kept connections (storepool.py)
 
     @property
     def api_version(self) -> str:
@@ -93,16 +96,36 @@ class Ctx:
         return self.settings.clock == "instant"
 
     def run(self, subscription_id: str, action: Callable[[Call], T], commit: bool = True) -> T:
-        """Call ``action`` in one store transaction, as the Ansible glue does; errors propagate."""
-        store = Store.open(self.settings.store_path)
+        """Call ``action`` in one store transaction, as the Ansible glue does; errors propagate.
+
+        ``commit=False`` (a GET) reads in a read transaction, which waits for no writer; an action that writes
+        anyway (to throw it away) is run again in a write transaction that is rolled back, as check mode is.
+        """
+        stores = self.stores
+        if stores is None:  # a Ctx of its own (tests): the store opened for this call alone, as a module does
+            store = Store.open(self.settings.store_path)
+            try:
+                with store.transaction(commit=commit):
+                    return self._call(store, subscription_id, action)
+            finally:
+                store.close()
+        if commit:
+            with stores.write() as store:
+                return self._call(store, subscription_id, action)
         try:
-            with store.transaction(commit=commit):
-                self.request.virtual_time = format_timestamp(store.now())  # what a refused request saw
-                result = action(Call(store, subscription_id))
-                self.request.virtual_time = format_timestamp(store.now())
-                return result
-        finally:
-            store.close()
+            with stores.read() as store:
+                return self._call(store, subscription_id, action)
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc):
+                raise
+        with stores.write(commit=False) as store:
+            return self._call(store, subscription_id, action)
+
+    def _call(self, store: Store, subscription_id: str, action: Callable[[Call], T]) -> T:
+        self.request.virtual_time = format_timestamp(store.now())  # what a refused request saw
+        result = action(Call(store, subscription_id))
+        self.request.virtual_time = format_timestamp(store.now())
+        return result
 
     def url(self, path: str, **query: str) -> str:
         """An absolute URL on this endpoint."""

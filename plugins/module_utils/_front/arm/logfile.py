@@ -17,6 +17,9 @@ import io
 import logging
 import logging.handlers
 import os
+import queue
+import sys
+from collections.abc import Callable
 
 MAX_BYTES = 16 * 1024 * 1024
 BACKUPS = 3
@@ -29,14 +32,31 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return io.TextIOWrapper(io.FileIO(fd, "a"), encoding=self.encoding or "utf-8", write_through=True)
 
 
-def configure(log_file: str | None, max_bytes: int = MAX_BYTES) -> logging.Handler | None:
-    """Log INFO and up to ``log_file`` (rotated), or to stderr when there is none (``make serve``)."""
+def start(log_file: str | None, max_bytes: int = MAX_BYTES) -> Callable[[], None]:
+    """Log INFO and up to ``log_file`` (rotated), or to stderr when there is none (``make serve``); stop() ends it.
+
+    A request thread only queues its line and one thread of its own writes it: with the file handler in the
+    request threads each wrote under the handler's lock, and under load they queued at that lock behind one
+    blocked in the write (a third of the endpoint's samples in bench/arm_endpoint.py). ``stop()`` writes what
+    is queued.
+    """
+    target: logging.Handler
     if log_file is None:
-        logging.basicConfig(level=logging.INFO, format=FORMAT)
-        return None
-    handler = _PrivateRotatingFileHandler(log_file, maxBytes=max_bytes, backupCount=BACKUPS, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(FORMAT))
+        target = logging.StreamHandler(sys.stderr)
+    else:
+        target = _PrivateRotatingFileHandler(log_file, maxBytes=max_bytes, backupCount=BACKUPS, encoding="utf-8")
+    target.setFormatter(logging.Formatter(FORMAT))
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    handler = logging.handlers.QueueHandler(lines)
     root = logging.getLogger()
-    root.addHandler(handler)
     root.setLevel(logging.INFO)
-    return handler
+    root.addHandler(handler)
+    writer = logging.handlers.QueueListener(lines, target)
+    writer.start()
+
+    def stop() -> None:
+        writer.stop()
+        root.removeHandler(handler)
+        target.close()
+
+    return stop

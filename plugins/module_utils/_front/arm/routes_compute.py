@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, address
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
     OPERATION as EXTENSION_OPERATION,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.extension_upgrade import (
     start_extension_upgrade as start_extension_rolling_upgrade,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import latest_upgrade as latest_run
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import upgrade_history
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.listing import subscription_scale_sets
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.operations import (
@@ -42,6 +43,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.rolling_upgrad
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set, scale_set_services
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import scale_set_info
+from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.conflicts import another_run_message
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro, rest_model
@@ -75,6 +77,15 @@ def _view(call: Call, resource_group: str, name: str) -> dict[str, Any]:
     view: dict[str, Any] = dict(info)
     view["vmss"] = _rest(call, vmss)
     return view
+
+
+def _model(call: Call, resource_group: str, name: str) -> dict[str, Any]:
+    """The scale set's stored model (name, location), or the 404 of ``_view``, without building the whole view
+    (a deep copy of the model and of every instance) when a route needs only those."""
+    try:
+        return dict(address(call, resource_group, name)[1]["model"])
+    except NotFound:
+        raise not_found(resource_group, name) from None
 
 
 def _now(call: Call) -> str:
@@ -248,7 +259,7 @@ def start_os_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
     sub, rg, name = p["subscription"], p["resource_group"], p["name"]
 
     def action(call: Call) -> tuple[str, lro.Operation]:
-        vmss = _view(call, rg, name)["vmss"]
+        vmss = _model(call, rg, name)
         if active_run(call, rg, name) is not None:
             raise ArmError(
                 409,
@@ -377,8 +388,10 @@ def latest_upgrade(ctx: Ctx, p: dict[str, str]) -> Response:
     rg, name = p["resource_group"], p["name"]
 
     def action(call: Call) -> dict[str, Any] | None:
-        _view(call, rg, name)
-        return upgrade_history(call, rg, name)["latest"]
+        try:
+            return latest_run(call, rg, name)  # the scale set read once, not its whole view as _view builds it
+        except NotFound:
+            raise not_found(rg, name) from None
 
     latest = ctx.run(p["subscription"], action, commit=False)
     if latest is None:

@@ -236,6 +236,7 @@ class ArmServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
+        self.app.close()
 
 
 def write_private_json(path: str, doc: dict[str, Any]) -> None:
@@ -294,7 +295,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """``make serve``: one JSON line on stdout, then serve until SIGTERM or SIGINT."""
     args = _arguments(argv)
-    logfile.configure(args.log_file)
+    stop_logging = logfile.start(args.log_file)
+    try:
+        return _serve(args)
+    finally:
+        stop_logging()
+
+
+def _serve(args: argparse.Namespace) -> int:
     try:
         server = ArmServer(
             args.store or default_path(),

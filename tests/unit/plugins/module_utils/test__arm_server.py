@@ -120,15 +120,13 @@ def test_a_request_line_with_a_double_slash_is_served(tmp_path: Path) -> None:
 def test_the_request_log_rotates_and_stays_private(tmp_path: Path) -> None:
     """A long-lived endpoint logs every request: the file must stay bounded, and 0600 like the daemon's log."""
     path = tmp_path / "endpoint.log"
-    handler = logfile.configure(str(path), max_bytes=2_000)
-    assert handler is not None
+    stop = logfile.start(str(path), max_bytes=2_000)
     try:
         log = logging.getLogger("azsim.vmss.arm")
         for number in range(200):
             log.info("GET /subscriptions/x/rollingUpgrades/latest 200 request-%03d", number)
     finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
+        stop()
     files = sorted(tmp_path.glob("endpoint.log*"))
     assert [f.name for f in files] == ["endpoint.log", *(f"endpoint.log.{n}" for n in range(1, logfile.BACKUPS + 1))]
     for file in files:

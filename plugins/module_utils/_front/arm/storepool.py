@@ -1,0 +1,125 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The endpoint's store connections, kept across requests: one writer at a time, readers side by side.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+
+A module process opens the store once per call; the endpoint used to do the same per request, and that was
+most of its time (bench/arm_endpoint.py: 2.6 ms per open: the file, sidecar and file-system checks, the
+connection, and a ``BEGIN IMMEDIATE`` of its own to check the schema). Here the writer's connection is opened
+with every check of ``Store.open`` and kept; the readers are more connections to the file it checked
+(``Store.another``: ``open``'s checks read the store's files, and closing them would drop the locks of the
+connections already open). Before each request one ``lstat`` makes sure that the path still holds that file,
+this user's and writable by no one else, and the transaction checks the schema again (another program may have
+changed both since). When the file changed, every connection is dropped and the path opened anew, so a
+replaced, removed or foreign file is refused with ``Store.open``'s own message.
+
+Every request is still one transaction (docs/reliability.md). A write is ``BEGIN IMMEDIATE`` as a module's,
+on the one writer connection, behind a lock: the endpoint's writers queue here in order instead of each
+polling SQLite's busy handler (which sleeps up to 100 ms between tries); other processes' writers (modules)
+still meet them at SQLite's lock and its busy timeout. A read is a deferred transaction on a reader
+connection that refuses writes (``PRAGMA query_only``): in WAL mode it neither takes nor waits for a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+
+class StorePool:
+    """Connections to the store at ``path``, kept until ``close``; safe to use from any number of threads."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._guard = threading.Lock()  # the idle readers, the generation and the closed flag
+        self._writing = threading.Lock()  # held for a whole write transaction: one writer of this process
+        self._writer: Store | None = None
+        self._idle: list[Store] = []  # readers, the most recently used last (its pages are the warmest)
+        self._generation = 0  # of the writer; a reader of an older one is closed when it comes back
+        self._closed = False
+
+    @contextlib.contextmanager
+    def write(self, commit: bool = True) -> Iterator[Store]:
+        """One write transaction (``Store.transaction``), after every other write of this endpoint."""
+        with self._writing:
+            store = self._anchor()
+            try:
+                with store.transaction(commit=commit):
+                    yield store
+            finally:
+                if self._writer is not store:
+                    store.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Store]:
+        """One read transaction (``Store.read_transaction``); a write in it fails ("readonly database")."""
+        store, generation = self._take()
+        try:
+            with store.read_transaction():
+                yield store
+        finally:
+            self._give_back(store, generation)
+
+    def close(self) -> None:
+        """Close every connection now, or (one in use) when its request ends; later requests open their own."""
+        with self._writing:
+            with self._guard:
+                self._closed = True
+                idle, self._idle = self._idle, []
+                self._generation += 1
+            for reader in idle:
+                reader.close()
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+
+    def _anchor(self) -> Store:
+        """The writer, opened again (readers dropped first) if its file changed. Called holding ``_writing``."""
+        store = self._writer
+        if store is not None and store.unchanged_on_disk():
+            return store
+        self._writer = None
+        with self._guard:
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for reader in idle:  # before Store.open reads the file: their locks would go with its descriptors
+            reader.close()
+        if store is not None:
+            store.close()
+        store = Store.open(self.path, shared=True)
+        if not self._closed:
+            self._writer = store
+        return store
+
+    def _take(self) -> tuple[Store, int]:
+        with self._guard:
+            store = self._idle.pop() if self._idle else None
+            generation = self._generation
+        if store is not None:
+            if store.unchanged_on_disk():
+                return store, generation
+            store.close()
+        with self._writing:
+            anchor = self._anchor()
+            with self._guard:
+                generation = self._generation
+            store = anchor.another()
+            if anchor is not self._writer:
+                anchor.close()
+        try:
+            store.conn.execute("PRAGMA query_only = ON")
+        except BaseException:
+            store.close()
+            raise
+        return store, generation
+
+    def _give_back(self, store: Store, generation: int) -> None:
+        with self._guard:
+            if not self._closed and generation == self._generation:
+                self._idle.append(store)
+                return
+        store.close()
