@@ -96,12 +96,6 @@ def load_instances(store: Store, key: str) -> list[Instance]:
     return cast(list[Instance], store.list_docs("instances", {"scale_set": key}, "instance_id"))
 
 
-def save_instances(store: Store, key: str, instances: list[Instance]) -> None:
-    """Replace the scale set's instances with ``instances``."""
-    store.delete_docs("instances", {"scale_set": key})
-    store.put_docs("instances", [({"scale_set": key, "instance_id": int(i["instance_id"])}, i) for i in instances])
-
-
 def delete(store: Store, key: str) -> None:
     store.delete_docs("scale_sets", {"key": key})
     store.delete_docs("instances", {"scale_set": key})
