@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
@@ -96,6 +96,20 @@ is_active = _is_active
 HEALTH_DEADLINE = 300  # azure-behaviour §3.5: up to 5 minutes per instance to become healthy
 
 
+# Every agenda action and the name of its handler on _Context.
+HANDLERS: dict[AgendaAction, str] = {
+    "batch_start": "on_batch_start",
+    "reimage_done": "on_reimage_done",
+    "healthy": "on_healthy",
+    "deadline": "on_deadline",
+    "restore_done": "on_restore_done",
+    "breach_restore_done": "on_breach_restore_done",
+    "unhealthy": "on_unhealthy",
+    "hook_decided": "on_hook_decided",
+    "old_deleted": "on_old_deleted",
+}
+
+
 # -- starting --------------------------------------------------------------------------------------
 
 
@@ -113,7 +127,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
     now = store.now()
     while run["agenda"] and run["agenda"][0][0] <= now:
         _when, _seq, action, payload = heapq.heappop(run["agenda"])
-        ctx.handlers[action](payload)
+        ctx.handle(action, payload)
         ctx.compact()  # between actions the instance list is exactly the scale set's
     fleet.touch(key)
     fleet.touch_run(key, run_id)
@@ -153,19 +167,13 @@ class _Context:
         )
         self.has_health_source = health_source(record) is not None
         self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
-        # Every agenda action and its handler. Built from the bound methods of this context, not once for
-        # the class, so that a method wrapped on the class (as the property tests do) is the one called.
-        self.handlers: dict[AgendaAction, Callable[[list[Any]], None]] = {
-            "batch_start": self.on_batch_start,
-            "reimage_done": self.on_reimage_done,
-            "healthy": self.on_healthy,
-            "deadline": self.on_deadline,
-            "restore_done": self.on_restore_done,
-            "breach_restore_done": self.on_breach_restore_done,
-            "unhealthy": self.on_unhealthy,
-            "hook_decided": self.on_hook_decided,
-            "old_deleted": self.on_old_deleted,
-        }
+
+    def handle(self, action: AgendaAction, payload: list[Any]) -> None:
+        """Run the handler of one agenda action. Looked up by name on this context at each call, not kept in a
+        table of bound methods: such a table would make every context a reference cycle, holding its scale set's
+        instances until the garbage collector (paused during a call) runs; and a method wrapped on the class (as
+        the property tests do) is still the one called."""
+        getattr(self, HANDLERS[action])(payload)
 
     def report(self, kind: str, **details: Any) -> None:
         if self.run["kind"] == "extension":  # sim_clock tells extension runs apart (design.md round 2)

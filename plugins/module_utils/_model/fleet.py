@@ -7,11 +7,18 @@ its (possibly 100,000) instances at every event would dominate. The fleet loads 
 per call, hands out the same dicts to every handler, and writes back what changed just before the
 call's transaction commits. In check mode nothing is written.
 
+Instances are written back row by row, and only the rows whose text changed: the fleet keeps each
+instance's stored text from the load and compares it with the new one, so a call that moves one batch of
+a 1,000-instance scale set rewrites that batch, not the scale set (issue 14). It keeps a 128-bit digest of
+each text rather than the text, so that loaded instances cost memory once, as dicts.
+
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
@@ -26,6 +33,8 @@ class Fleet:
         self.store = store
         self._records: dict[str, Record | None] = {}
         self._instances: dict[str, list[Instance]] = {}
+        # Each loaded (or written) scale set's instances as stored: id -> digest of the text (``_digest``).
+        self._texts: dict[str, dict[int, bytes]] = {}
         self._dirty: set[str] = set()
         self._by_id: dict[str, dict[str, Instance]] = {}
         self._runs: dict[tuple[str, int], Run] = {}
@@ -38,7 +47,11 @@ class Fleet:
 
     def instances(self, key: str) -> list[Instance]:
         if key not in self._instances:
-            self._instances[key] = scaleset.load_instances(self.store, key)
+            rows = self.store.instance_rows(key)
+            self._texts[key] = {iid: _digest(text) for iid, text in rows}
+            # One decode of the whole list: the decoder shares the keys' strings across all the instances
+            # (about 40% less memory than decoding row by row, and faster).
+            self._instances[key] = json.loads("[" + ",".join(text for _iid, text in rows) + "]")
         return self._instances[key]
 
     def any_instance_behind(self, key: str, version: str) -> bool:
@@ -75,7 +88,7 @@ class Fleet:
         scaleset.save(self.store, record)
         self._records[key] = record
         if instances is not None:
-            scaleset.save_instances(self.store, key, instances)
+            self._write_instances(key, instances)
             self._instances[key] = instances
             self._by_id.pop(key, None)
 
@@ -90,6 +103,7 @@ class Fleet:
         self.store.cancel_events_under(key)
         self._records[key] = None
         self._instances.pop(key, None)
+        self._texts.pop(key, None)
         self._by_id.pop(key, None)
         self._dirty.discard(key)
         for cached in [k for k in self._runs if k[0] == key]:
@@ -150,8 +164,31 @@ class Fleet:
                 continue
             scaleset.save(self.store, record)
             if key in self._instances:
-                scaleset.save_instances(self.store, key, self._instances[key])
+                self._write_instances(key, self._instances[key])
         self._dirty.clear()
+
+    def _write_instances(self, key: str, instances: list[Instance]) -> None:
+        """Make the stored instances of ``key`` exactly ``instances``: the rows whose text changed are put and
+        the ids no longer there deleted, in one statement each; unchanged rows are not written."""
+        old = self._texts.get(key)
+        if old is None:  # saved without being loaded in this call (a new scale set, a replaced list)
+            old = {iid: _digest(text) for iid, text in self.store.instance_rows(key)}
+        encode = self.store.encode
+        new: dict[int, bytes] = {}
+        changed: list[tuple[int, str]] = []
+        for instance in instances:
+            iid = int(instance["instance_id"])
+            text = encode(instance)
+            digest = new[iid] = _digest(text)
+            if old.get(iid) != digest:
+                changed.append((iid, text))
+        self.store.write_instances(key, changed, [iid for iid in old if iid not in new])
+        self._texts[key] = new
+
+
+def _digest(text: str) -> bytes:
+    """Stands for an instance's stored text: equal texts, equal digests; different ones collide with odds of 2^-128."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def fleet_of(store: Store) -> Fleet:

@@ -36,7 +36,7 @@ FAILED_RESULTS: tuple[OutcomeResult, ...] = ("failed", "rolled_back", "rollback_
 # A batch's result once its last instance is decided; None before.
 BatchResult = Literal["succeeded", "failed", "partially_failed"]
 
-# The agenda's actions; the orchestrator's dispatch table (_Context.handlers) has one handler for each.
+# The agenda's actions; the orchestrator's dispatch table (orchestrator.HANDLERS) has one handler for each.
 AgendaAction = Literal[
     "batch_start",
     "reimage_done",

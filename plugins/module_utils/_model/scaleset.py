@@ -114,12 +114,6 @@ def any_instance_behind(store: Store, key: str, version: str) -> bool:
     return row is not None
 
 
-def save_instances(store: Store, key: str, instances: list[Instance]) -> None:
-    """Replace the scale set's instances with ``instances``."""
-    store.delete_docs("instances", {"scale_set": key})
-    store.put_docs("instances", [({"scale_set": key, "instance_id": int(i["instance_id"])}, i) for i in instances])
-
-
 def delete(store: Store, key: str) -> None:
     store.delete_docs("scale_sets", {"key": key})
     store.delete_docs("instances", {"scale_set": key})

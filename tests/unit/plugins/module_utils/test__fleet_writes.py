@@ -1,0 +1,83 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet writes back only the instance rows that changed (issue 14: a call that moves one batch of a
+large scale set must not rewrite the scale set). An instance row that is rewritten gets a new rowid
+(INSERT OR REPLACE), so the rowids tell which rows a call wrote."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import KEY, Sim, sim  # noqa: F401 pylint: disable=unused-import
+
+
+def rows(sim: Sim) -> dict[int, tuple[int, dict[str, object]]]:
+    """Instance id -> (rowid, stored document) of the scale set's instances."""
+    found = sim.store.conn.execute("SELECT instance_id, rowid, doc FROM instances WHERE scale_set = ?", (KEY,))
+    return {int(iid): (int(rowid), json.loads(doc)) for iid, rowid, doc in found}
+
+
+def test_only_the_changed_instance_is_rewritten(sim: Sim) -> None:
+    sim.vmss(5)
+    before = rows(sim)
+
+    def change(store: Store) -> None:
+        fleet = fleet_of(store)
+        fleet.record(KEY)  # a touched scale set is written back with its record, as a run step does
+        fleet.by_id(KEY)["2"]["health"] = "Unhealthy"
+        fleet.touch(KEY)
+
+    sim.call(change)
+    after = rows(sim)
+    assert after[2][1]["health"] == "Unhealthy"
+    assert after[2][0] != before[2][0]
+    assert {i: after[i] for i in (0, 1, 3, 4)} == {i: before[i] for i in (0, 1, 3, 4)}
+
+
+def test_a_touched_scale_set_without_changes_writes_no_instance(sim: Sim) -> None:
+    sim.vmss(3)
+    before = rows(sim)
+
+    def touch(store: Store) -> None:
+        fleet = fleet_of(store)
+        fleet.record(KEY)  # a touched scale set is written back with its record, as a run step does
+        fleet.instances(KEY)
+        fleet.touch(KEY)
+
+    sim.call(touch)
+    assert rows(sim) == before
+
+
+def test_scaling_in_deletes_the_row_and_keeps_the_others(sim: Sim) -> None:
+    sim.vmss(4)
+    before = rows(sim)
+    sim.vmss(names=["w0", "w1", "w3"])
+    after = rows(sim)
+    assert sorted(after) == [0, 1, 3]
+    assert after == {i: before[i] for i in (0, 1, 3)}  # the instances that stay are not written
+
+
+def test_scaling_out_adds_rows_and_check_mode_writes_none(sim: Sim) -> None:
+    sim.vmss(2)
+    before = rows(sim)
+    with sim.store.transaction(commit=False):
+        fleet = fleet_of(sim.store)
+        fleet.record(KEY)
+        fleet.by_id(KEY)["0"]["health"] = "Unhealthy"
+        fleet.touch(KEY)
+    assert rows(sim) == before
+    sim.vmss(names=["w0", "w1", "w2"])
+    after = rows(sim)
+    assert sorted(after) == [0, 1, 2]
+    assert {i: after[i] for i in (0, 1)} == before
+    assert after[2][1]["name"] == "w2"
+
+
+def test_the_instance_encoder_writes_the_stores_text() -> None:
+    """Store.encode (a reused C encoder) gives exactly the text every other write gives: sorted keys, no spaces,
+    non-ASCII escaped, floats as repr; else an unchanged instance would look changed, or two texts would differ."""
+    doc = {"b": [1, 2.5, None, True], "a": {"z": "é\u2603\n", "y": -0.0, "x": 1e300}, "c": ""}
+    assert Store.encode(doc) == json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    assert Store.encode(doc) == '{"a":{"x":1e+300,"y":-0.0,"z":"\\u00e9\\u2603\\n"},"b":[1,2.5,null,true],"c":""}'
