@@ -87,7 +87,8 @@ class EventQueue:
             return None
         heapq.heappop(self._heap)
         row = self._remove(seq)
-        assert row is not None  # _head skipped every entry not in _rows
+        if row is None:  # cannot happen: _head skipped every entry not in _rows
+            raise AssertionError(f"event {seq} was at the head of the queue but is not pending")
         return self._pending(seq, row)
 
     def pending(self, subject: str | None, kind: str | None) -> list[Pending]:
