@@ -97,6 +97,8 @@ def start_run(
     protected_ids = {i["instance_id"] for i in protected}
     phases = metrics["phases"]
     previous = fleet.latest_run_id(key)
+    # Built once: a union inside the genexpr below made the run's start quadratic in N (issue 14).
+    accounted = candidate_ids | protected_ids | skipped_by_app
     run: Run = {
         "run_id": (previous or 0) + 1,
         "kind": kind,
@@ -126,14 +128,7 @@ def start_run(
                 phases,
             )
         ],
-        "skipped": sorted(
-            (
-                i["instance_id"]
-                for i in instances
-                if i["instance_id"] not in candidate_ids | protected_ids | skipped_by_app
-            ),
-            key=int,
-        ),
+        "skipped": sorted((i["instance_id"] for i in instances if i["instance_id"] not in accounted), key=int),
         "skipped_by_application": sorted(skipped_by_app, key=int),
         "phases": phases,
         "health_wait": health_wait(record),
