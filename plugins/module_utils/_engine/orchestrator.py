@@ -70,7 +70,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import new_os_disk
 from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import find_event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain, is_flexible, vm_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
@@ -386,13 +386,7 @@ class _Context:
         if "surge" in flight:
             pass  # a new instance: its OS disk was made from the target image when it was created
         elif target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
-            generation = instance["disk_generation"] + 1
-            instance["disk_generation"] = generation
-            instance["previous_os_disk"] = instance["os_disk"]
-            instance["os_disk"] = {
-                "name": os_disk_name(self.record, int(instance["instance_id"]), generation),
-                "image_version": target or instance["os_disk"]["image_version"],
-            }
+            new_os_disk(self.record, instance, target or instance["os_disk"]["image_version"])
         instance["model_version"] = self.applied_model_version()
 
     def applied_model_version(self) -> int:

@@ -26,7 +26,6 @@ from typing import Any
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.orchestrator import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as repair_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
@@ -36,7 +35,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import new_os_disk
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 EVENT_KIND = "reimage"
@@ -81,13 +81,7 @@ def on_reimage(store: Store, event: Event) -> list[dict[str, Any]]:
     if event.payload["step"] == "reimaged":
         now = store.now()
         for instance in present:
-            generation = instance["disk_generation"] + 1
-            instance["disk_generation"] = generation
-            instance["previous_os_disk"] = instance["os_disk"]
-            instance["os_disk"] = {
-                "name": os_disk_name(record, int(instance["instance_id"]), generation),
-                "image_version": instance["os_disk"]["image_version"],
-            }
+            new_os_disk(record, instance, instance["os_disk"]["image_version"])
             instance["extensions"] = provision(extensions_of(record["model"]), expired_credentials(record, now))
             failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
             install(record, instance, {e["name"] for e in instance["extensions"]} - set(failed))

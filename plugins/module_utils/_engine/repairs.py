@@ -35,7 +35,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     provision,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import fresh_data_disks, os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import (
+    fresh_data_disks,
+    new_os_disk,
+    os_disk_name,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record, RepairAction
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -149,13 +153,7 @@ class _Tick:
 
     def reimage(self, instance: Instance) -> None:
         """AR-6 Reimage: a new OS disk of the image version the instance has (SIMULATOR CHOICE), same id."""
-        generation = instance["disk_generation"] + 1
-        instance["disk_generation"] = generation
-        instance["previous_os_disk"] = instance["os_disk"]
-        instance["os_disk"] = {
-            "name": os_disk_name(self.record, int(instance["instance_id"]), generation),
-            "image_version": instance["os_disk"]["image_version"],
-        }
+        new_os_disk(self.record, instance, instance["os_disk"]["image_version"])
         self.rerun_extensions(instance)
 
     def rerun_extensions(self, instance: Instance) -> None:

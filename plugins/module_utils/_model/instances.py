@@ -164,6 +164,18 @@ def os_disk_name(record: Record, instance_id: int, generation: int) -> str:
     return f"{record['model']['name']}_{instance_id}_OsDisk_{generation}_{digest[:32]}"
 
 
+def new_os_disk(record: Record, instance: Instance, image_version: str) -> None:
+    """The instance gets a new OS disk of ``image_version``; the old one stays as ``previous_os_disk`` (§3.4 rule 5
+    restores it). Upgrades, reimages and repairs all replace the disk this way."""
+    generation = instance["disk_generation"] + 1
+    instance["disk_generation"] = generation
+    instance["previous_os_disk"] = instance["os_disk"]
+    instance["os_disk"] = {
+        "name": os_disk_name(record, int(instance["instance_id"]), generation),
+        "image_version": image_version,
+    }
+
+
 def fresh_data_disks(record: Record, disks: list[DataDisk], instance_id: int) -> list[DataDisk]:
     """New, empty data disks of the same layout (lun, size) for a new VM that replaces another.
 
