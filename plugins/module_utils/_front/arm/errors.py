@@ -67,6 +67,16 @@ def _finding_details(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def resource_not_found(kind: str, name: str, resource_group: str) -> ArmError:
+    """ARM's 404 for a resource of ``kind`` (``Microsoft.Compute/virtualMachineScaleSets``, …) that is not there."""
+    return ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource '{kind}/{name}' under resource group '{resource_group}' was not found. For more details "
+        "please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
+
+
 def from_azsim(exc: AzsimError) -> ArmError:
     """The REST answer to one of the core's exceptions."""
     # The kind's Azure code unless the core named one, and Azure's own text where the core gave it.

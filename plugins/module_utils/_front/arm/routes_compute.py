@@ -47,7 +47,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import N
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.conflicts import another_run_message
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import lro, rest_model
-from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, error_object
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import (
+    ArmError,
+    error_object,
+    resource_not_found,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Response
 
 # Operation status of a run, by the run's running status (an osRollingUpgrade operation).
@@ -55,12 +59,7 @@ _OS_STATUS = {"Completed": "Succeeded", "Faulted": "Failed", "Cancelled": "Cance
 
 
 def not_found(resource_group: str, name: str) -> ArmError:
-    return ArmError(
-        404,
-        "ResourceNotFound",
-        f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{name}' under resource group '{resource_group}' "
-        "was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-    )
+    return resource_not_found("Microsoft.Compute/virtualMachineScaleSets", name, resource_group)
 
 
 def _rest(call: Call, vmss: dict[str, Any]) -> dict[str, Any]:

@@ -18,18 +18,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import rest_model
-from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, resource_not_found
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Response
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import FLEXIBLE, orchestration_mode
 
 
 def _not_found(resource_group: str, name: str) -> ArmError:
-    return ArmError(
-        404,
-        "ResourceNotFound",
-        f"The Resource 'Microsoft.Compute/virtualMachines/{name}' under resource group '{resource_group}' was not "
-        "found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-    )
+    return resource_not_found("Microsoft.Compute/virtualMachines", name, resource_group)
 
 
 def _find(call: Call, resource_group: str, name: str) -> tuple[dict[str, Any], dict[str, Any], str]:

@@ -29,7 +29,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.resources impo
     resource_group,
     resource_group_id,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, resource_not_found
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Response
 
 VNET_TYPE = "Microsoft.Network/virtualNetworks"
@@ -99,15 +99,6 @@ def _with_subnets(call: Call, vnet: RestDoc) -> RestDoc:
     return out
 
 
-def _not_found(kind: str, name: str, group: str) -> ArmError:
-    return ArmError(
-        404,
-        "ResourceNotFound",
-        f"The Resource '{kind}/{name}' under resource group '{group}' was not found. For more details please go "
-        "to https://aka.ms/ARMResourceNotFoundFix",
-    )
-
-
 def put_vnet(ctx: Ctx, p: dict[str, str]) -> Response:
     body = ctx.request.json()
     vnet_id = _vnet_id(p)
@@ -156,7 +147,7 @@ def get_vnet(ctx: Ctx, p: dict[str, str]) -> Response:
 
     doc = ctx.run(p["subscription"], action, commit=False)
     if doc is None:
-        raise _not_found(VNET_TYPE, p["vnet"], p["resource_group"])
+        raise resource_not_found(VNET_TYPE, p["vnet"], p["resource_group"])
     return Response(200, doc)
 
 
@@ -179,7 +170,7 @@ def put_subnet(ctx: Ctx, p: dict[str, str]) -> Response:
     def action(call: Call) -> tuple[bool, RestDoc]:
         vnet = get_resource(call, _vnet_id(p))
         if vnet is None:
-            raise _not_found(VNET_TYPE, p["vnet"], p["resource_group"])
+            raise resource_not_found(VNET_TYPE, p["vnet"], p["resource_group"])
         result = put_resource(call, f"{vnet['id']}/subnets/{p['subnet']}", SUBNET_TYPE, body, parent_id=vnet["id"])
         return result["created"], result["resource"]
 
@@ -192,14 +183,14 @@ def get_subnet(ctx: Ctx, p: dict[str, str]) -> Response:
         p["subscription"], lambda call: get_resource(call, f"{_vnet_id(p)}/subnets/{p['subnet']}"), commit=False
     )
     if doc is None:
-        raise _not_found(SUBNET_TYPE, f"{p['vnet']}/{p['subnet']}", p["resource_group"])
+        raise resource_not_found(SUBNET_TYPE, f"{p['vnet']}/{p['subnet']}", p["resource_group"])
     return Response(200, doc)
 
 
 def list_subnets(ctx: Ctx, p: dict[str, str]) -> Response:
     def action(call: Call) -> list[RestDoc]:
         if get_resource(call, _vnet_id(p)) is None:
-            raise _not_found(VNET_TYPE, p["vnet"], p["resource_group"])
+            raise resource_not_found(VNET_TYPE, p["vnet"], p["resource_group"])
         return list_resources(call, _vnet_id(p), SUBNET_TYPE)
 
     return Response(200, {"value": ctx.run(p["subscription"], action, commit=False)})
