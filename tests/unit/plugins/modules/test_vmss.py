@@ -415,3 +415,34 @@ def test_a_scalar_for_an_option_with_sub_options_is_refused_without_showing_a_se
     assert rc == 1, result
     assert result["msg"].startswith("health_probe: False is not allowed; give a dict of its options")
     assert SECRET not in printed
+
+
+def test_terminate_notification_check_mode_diff_idempotence_and_refusal_azure_behaviour_2_ms_9(
+    store: str, scale_set: Any, info: Any
+) -> None:
+    """The option maps to Azure's scheduledEventsProfile; check mode writes nothing, a second run changes nothing,
+    and a timeout outside PT5M..PT15M is refused naming the option, with nothing written."""
+    scale_set(**base())
+    before = dump(store)
+    notified = base(terminate_notification={"not_before_timeout": "PT10M"})
+    rc, checked, _printed = scale_set(check=True, diff=True, **notified)
+    assert rc == 0, checked
+    assert checked["changed"] is True
+    profile = checked["vmss"]["properties"]["virtualMachineProfile"]["scheduledEventsProfile"]
+    assert profile["terminateNotificationProfile"] == {"enable": True, "notBeforeTimeout": "PT10M"}
+    assert "scheduledEventsProfile" not in checked["diff"]["before"]["vmss"]["properties"]["virtualMachineProfile"]
+    assert dump(store) == before
+
+    rc, real, _printed = scale_set(**notified)
+    assert rc == 0 and real["changed"] is True, real
+    assert real["vmss"] == checked["vmss"]
+    after = dump(store)
+    rc, again, _printed = scale_set(**notified)
+    assert rc == 0 and again["changed"] is False, again
+    assert dump(store) == after
+
+    rc, refused, _printed = scale_set(**base(terminate_notification={"not_before_timeout": "PT20M"}))
+    assert rc == 1 and refused["failed"] is True, refused
+    assert "terminate_notification.not_before_timeout" in refused["msg"]
+    assert "PT5M" in refused["msg"] and "PT15M" in refused["msg"]
+    assert dump(store) == after
