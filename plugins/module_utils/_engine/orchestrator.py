@@ -434,11 +434,13 @@ class _Context:
         return when
 
     def provision(self, failing: set[str]) -> list[ExtensionState]:
-        """Extension states after a run of the model's extensions; computed once per set of failing ones."""
+        """Extension states after a run of the model's extensions; computed once per set of failing ones, and the
+        same list given to every instance: nothing changes an instance's extension states in place (_model/fleet.py
+        shares them too)."""
         key = frozenset(failing)
         if key not in self._provisioned:
             self._provisioned[key] = provision(extensions_of(self.record["model"]), set(key))
-        return [state.copy() for state in self._provisioned[key]]
+        return self._provisioned[key]
 
     def booting_health(self) -> Health:
         if self.binary_health:
