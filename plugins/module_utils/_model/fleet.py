@@ -41,8 +41,9 @@ class Fleet:
         self._records: dict[str, Record | None] = {}
         self._instances: dict[str, list[Instance]] = {}
         self._dirty: set[str] = set()
-        # Instances changed since the load (``changed``), by identity; the ids of rows to delete (``removed``).
-        self._changed: dict[str, dict[int, Instance]] = {}
+        # The ids of instances changed since the load (``changed``; the instance's own id string, so a mark costs a
+        # set entry) and of rows to delete (``removed``).
+        self._changed: dict[str, set[str]] = {}
         self._removed: dict[str, set[int]] = {}
         self._verify = os.environ.get(VERIFY_MARKS) == "1"
         self._by_id: dict[str, dict[str, Instance]] = {}
@@ -99,8 +100,8 @@ class Fleet:
         """``instance`` (one of ``instances(key)``, or one just added to it) changed: write its row at commit."""
         marked = self._changed.get(key)
         if marked is None:
-            marked = self._changed[key] = {}
-        marked[id(instance)] = instance
+            marked = self._changed[key] = set()
+        marked.add(instance["instance_id"])
 
     def removed(self, key: str, instance_id: str) -> None:
         """The instance ``instance_id`` left ``instances(key)``: delete its row at commit."""
@@ -191,22 +192,26 @@ class Fleet:
                 continue
             if key in self._dirty:
                 scaleset.save(self.store, record)
-            self._write_marked(key, self._changed.get(key, {}), self._removed.get(key, set()))
+            self._write_marked(key, self._changed.get(key, set()), self._removed.get(key, set()))
         self._dirty.clear()
         self._changed.clear()
         self._removed.clear()
         if self._verify:
             self._verify_marks()
 
-    def _write_marked(self, key: str, marked: dict[int, Instance], removed: set[int]) -> None:
+    def _write_marked(self, key: str, marked: set[str], removed: set[int]) -> None:
         """Put the marked instances' rows, delete the removed ids' rows: one statement each. An instance marked and
-        then removed (a maxSurge run's old instance) is not written; an id that came back is not deleted."""
+        then removed (a maxSurge run's old instance) is not written."""
+        by_id = self._by_id.get(key)
+        if by_id is None or not marked <= by_id.keys():  # ``by_id`` not built, or an instance added beside it
+            self._by_id.pop(key, None)
+            by_id = self.by_id(key)
         encode = self.store.encode
         changed: list[tuple[int, str]] = []
-        for instance in marked.values():
-            iid = int(instance["instance_id"])
-            if iid not in removed:
-                changed.append((iid, encode(instance)))
+        for iid in marked:
+            instance = by_id.get(iid)
+            if instance is not None and int(iid) not in removed:
+                changed.append((int(iid), encode(instance)))
         self.store.write_instances(key, sorted(changed), sorted(removed))
 
     def _replace_instances(self, key: str, instances: list[Instance]) -> None:
