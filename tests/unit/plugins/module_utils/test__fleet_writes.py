@@ -13,7 +13,12 @@ import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import VERIFY_MARKS, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import KEY, Sim, sim  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
+    HEALTH_EXTENSION,
+    KEY,
+    Sim,
+    sim,
+)
 
 
 def rows(sim: Sim) -> dict[int, tuple[int, dict[str, object]]]:
@@ -117,6 +122,24 @@ def test_without_verification_an_unmarked_change_is_not_written(sim: Sim, monkey
 
     sim.call(forget)
     assert rows(sim) == before
+
+
+def test_loaded_instances_share_equal_values_and_read_back_unchanged(sim: Sim) -> None:
+    """Issue 14, memory: equal strings and extension lists are one object across the loaded instances (and across
+    scale sets); what the fleet holds still encodes to exactly the stored text."""
+    sim.vmss(3, extensions=[HEALTH_EXTENSION])
+    stored = rows(sim)
+
+    def load(store: Store) -> None:
+        a, b, c = fleet_of(store).instances(KEY)
+        assert a["health"] is b["health"] is c["health"]
+        assert a["os_disk"]["image_version"] is b["os_disk"]["image_version"]
+        assert a["extensions"] is b["extensions"] and a["extensions"][0]["name"] == "health"
+        assert a["data_disks"] is b["data_disks"] == []
+        assert [json.loads(store.encode(i)) for i in (a, b, c)] == [stored[i][1] for i in (0, 1, 2)]
+
+    sim.call(load)
+    assert rows(sim) == stored
 
 
 def test_scaling_in_deletes_the_row_and_keeps_the_others(sim: Sim) -> None:
