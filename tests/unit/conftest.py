@@ -39,6 +39,10 @@ def _collections_dir() -> str:
     return build
 
 
+# Every flush also checks that each loaded instance equals its stored row (_model/fleet.py): a change the engine
+# forgot to mark fails the test that makes it, rather than being lost silently. Off in production and benchmarks.
+os.environ.setdefault("AZSIM_VMSS_VERIFY_MARKS", "1")
+
 _COLLECTIONS_DIR = _collections_dir()
 if _COLLECTIONS_DIR not in sys.path:
     sys.path.insert(0, _COLLECTIONS_DIR)

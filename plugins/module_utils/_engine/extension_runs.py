@@ -46,11 +46,13 @@ def upgrade_extensions(
     behind = set(outdated(record, instance, names))
     failed = behind & set(failing)
     install(record, instance, behind - failed)
-    for state in instance["extensions"]:
-        if state["name"] in failed:
-            state["provisioning_state"] = "Failed"
-        elif state["name"] in behind:
-            state["provisioning_state"] = "Succeeded"
+    # New state dicts, not the old ones changed: instances loaded by the fleet share equal ones (_model/fleet.py).
+    instance["extensions"] = [
+        {"name": state["name"], "provisioning_state": "Failed" if state["name"] in failed else "Succeeded"}
+        if state["name"] in behind
+        else state
+        for state in instance["extensions"]
+    ]
     instance["provisioning_state"] = (
         "Failed" if any(s["provisioning_state"] != "Succeeded" for s in instance["extensions"]) else "Succeeded"
     )

@@ -182,6 +182,10 @@ class _Context:
             {"type": kind, "subject": self.record["model"]["id"], "run_id": self.run["run_id"], **details}
         )
 
+    def changed(self, instance: Instance) -> None:
+        """The instance's row is written at commit (see _model/fleet.py: an unmarked change would be lost)."""
+        self.fleet.changed(self.key, instance)
+
     def slot(self, iid: str) -> Instance | None:
         """The instance now in the place of ``iid``, an id the run batched: itself, or its maxSurge successor."""
         return self.by_id.get(self.run.get("replaced", {}).get(iid, iid))
@@ -343,10 +347,12 @@ class _Context:
             new = surge_instance(self.record, instance, self.run["target_version"])
             self.instances.append(new)
             self.by_id[new["instance_id"]] = new
+            self.changed(new)
             flight["surge"] = new["instance_id"]
         else:
             instance["health"] = "Unknown"
             instance["provisioning_state"] = "Updating"
+            self.changed(instance)
 
     def on_reimage_done(self, ids: list[str]) -> None:
         """The batch's reimage ended: new OS disks, extensions run again, the instances boot (§3.4)."""
@@ -357,6 +363,7 @@ class _Context:
             instance = None if flight is None else self.working(iid, flight)
             if instance is None or flight is None or flight["phase"] != "reimaging":
                 continue
+            self.changed(instance)  # a new disk or extension versions, then its health while it boots
             fault = run["faults"].get(iid, {})
             if run["kind"] == "extension":  # azure-behaviour-2 §7: only the outdated extensions change
                 failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
@@ -427,11 +434,13 @@ class _Context:
         return when
 
     def provision(self, failing: set[str]) -> list[ExtensionState]:
-        """Extension states after a run of the model's extensions; computed once per set of failing ones."""
+        """Extension states after a run of the model's extensions; computed once per set of failing ones, and the
+        same list given to every instance: nothing changes an instance's extension states in place (_model/fleet.py
+        shares them too)."""
         key = frozenset(failing)
         if key not in self._provisioned:
             self._provisioned[key] = provision(extensions_of(self.record["model"]), set(key))
-        return [state.copy() for state in self._provisioned[key]]
+        return self._provisioned[key]
 
     def booting_health(self) -> Health:
         if self.binary_health:
@@ -448,6 +457,7 @@ class _Context:
                 continue  # the instance was restored meanwhile; this boot no longer happens
             if instance["power_state"] == "running":
                 instance["health"] = "Healthy"
+                self.changed(instance)
             if flight is not None and flight["phase"] == "booting" and self.run["gated"]:
                 if "surge" in flight and self.delete_later(iid, flight):
                     continue
@@ -466,6 +476,7 @@ class _Context:
         if not delay or old is None:
             return False
         old["provisioning_state"] = "Deleting"
+        self.changed(old)
         flight["phase"] = "deleting"
         self.run["outcome"][iid]["healthy"] = self.now
         push(self.run, self.now + delay, "old_deleted", [[iid, flight["epoch"]]])
@@ -510,8 +521,10 @@ class _Context:
         when its grace period expires (azure-behaviour-2 AH-3: ``Unknown`` over http(s), ``Unhealthy`` over tcp)."""
         if instance["health"] == "Initializing":
             instance["health"] = expired_initializing(self.record)
+            self.changed(instance)
         elif instance["health"] != "Healthy":
             instance["health"] = "Unhealthy"
+            self.changed(instance)
 
     def surge_failed(self, iid: str, new: Instance, flight: Flight) -> None:
         """A surge instance not healthy by its deadline (azure-behaviour-2 MS-8): it fails, and either it is
@@ -536,6 +549,7 @@ class _Context:
         pass per action, not one list scan per instance, as a surge run deletes every instance it replaces)."""
         if self.by_id.pop(iid, None) is not None:
             self.deleted.add(iid)
+            self.fleet.removed(self.key, iid)
 
     def compact(self) -> None:
         """Drop the deleted instances from the list. It is in instance-id order (as stored; new ids come last),
@@ -557,6 +571,7 @@ class _Context:
         if instance is None:
             raise AssertionError(f"instance {iid} is not in the scale set")
         flight = self.run["flight"][iid]
+        self.changed(instance)
         if self.run["faults"].get(iid, {}).get("rollback_failure"):
             instance["health"] = "Unhealthy"
             instance["provisioning_state"] = "Failed"
@@ -596,6 +611,7 @@ class _Context:
             instance = self.slot(iid)
             if instance is not None:
                 instance["health"] = "Unhealthy"
+                self.changed(instance)
 
     def resolve(self, iid: str, result: OutcomeResult, keep_flight: bool = False) -> None:
         outcome = self.run["outcome"][iid]

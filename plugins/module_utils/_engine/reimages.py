@@ -60,6 +60,7 @@ def start_reimage(store: Store, key: str, instance_ids: list[str]) -> tuple[int,
     for iid in instance_ids:
         by_id[iid]["provisioning_state"] = "Updating"
         by_id[iid]["health"] = "Unknown"
+        fleet.changed(key, by_id[iid])
     fleet.touch(key)
     payload = {"scale_set": key, "instance_ids": list(instance_ids), "step": "reimaged", "booted": booted}
     store.schedule(reimaged, EVENT_KIND, subject(key), payload)
@@ -78,6 +79,8 @@ def on_reimage(store: Store, event: Event) -> list[dict[str, Any]]:
     # An instance scaled in meanwhile is gone; one a rolling upgrade's batch took since is the run's (CF-4).
     present = [by_id[i] for i in event.payload["instance_ids"] if i in by_id and i not in taken]
     reports: list[dict[str, Any]] = []
+    for instance in present:
+        fleet.changed(key, instance)
     if event.payload["step"] == "reimaged":
         now = store.now()
         for instance in present:

@@ -104,6 +104,7 @@ class _Tick:
     def finish(self, instance: Instance, action: RepairAction) -> None:
         old_id = instance["instance_id"]
         fails = policy.repair_fails(self.record, self.fleet.instances(self.key), instance)
+        self.fleet.changed(self.key, instance)
         if action == "Replace":
             self.replace(instance)
         elif action == "Reimage":
@@ -139,7 +140,6 @@ class _Tick:
         record["instance_ids"][instance["name"]] = new_id
         model = record["model"]
         reference = model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
-        instance["instance_id"] = str(new_id)
         instance["disk_generation"] = 1
         instance["os_disk"] = {
             "name": os_disk_name(record, new_id, 1),
@@ -148,8 +148,10 @@ class _Tick:
         instance["previous_os_disk"] = None
         instance["data_disks"] = fresh_data_disks(record, instance["data_disks"], new_id)  # AR-6: none kept
         instance["model_version"] = record["model_version"]
+        old_id = instance["instance_id"]
+        instance["instance_id"] = str(new_id)
         self.rerun_extensions(instance)
-        self.fleet.reindex(self.key)
+        self.fleet.reindex(self.key, instance, old_id)
 
     def reimage(self, instance: Instance) -> None:
         """AR-6 Reimage: a new OS disk of the image version the instance has (SIMULATOR CHOICE), same id."""
@@ -217,6 +219,7 @@ class _Tick:
             "until": self.now + duration,
         }
         instance["provisioning_state"] = "Updating"
+        self.fleet.changed(self.key, instance)
         self.changed = True
         self.report("RepairStarted", instance=instance["name"], instance_id=instance["instance_id"], action=action)
 

@@ -548,7 +548,8 @@ class Store:
         columns = [*rows[0][0], "doc"]
         self.conn.executemany(
             f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [(*key.values(), _dumps(doc)) for key, doc in rows],
+            # Encoded one at a time as SQLite takes them: a fleet's runs at once would be every text at once.
+            ((*key.values(), _dumps(doc)) for key, doc in rows),
         )
 
     # -- instances -------------------------------------------------------------------------------

@@ -1,16 +1,24 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet writes back only the instance rows that changed (issue 14: a call that moves one batch of a
+"""The fleet writes back only the instance rows marked as changed (issue 14: a call that moves one batch of a
 large scale set must not rewrite the scale set). An instance row that is rewritten gets a new rowid
 (INSERT OR REPLACE), so the rowids tell which rows a call wrote."""
 
 from __future__ import annotations
 
+import copy
 import json
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+import pytest
+
+from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import VERIFY_MARKS, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import KEY, Sim, sim  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
+    HEALTH_EXTENSION,
+    KEY,
+    Sim,
+    sim,
+)
 
 
 def rows(sim: Sim) -> dict[int, tuple[int, dict[str, object]]]:
@@ -26,7 +34,9 @@ def test_only_the_changed_instance_is_rewritten(sim: Sim) -> None:
     def change(store: Store) -> None:
         fleet = fleet_of(store)
         fleet.record(KEY)  # a touched scale set is written back with its record, as a run step does
-        fleet.by_id(KEY)["2"]["health"] = "Unhealthy"
+        instance = fleet.by_id(KEY)["2"]
+        instance["health"] = "Unhealthy"
+        fleet.changed(KEY, instance)
         fleet.touch(KEY)
 
     sim.call(change)
@@ -48,6 +58,88 @@ def test_a_touched_scale_set_without_changes_writes_no_instance(sim: Sim) -> Non
 
     sim.call(touch)
     assert rows(sim) == before
+
+
+def test_a_marked_then_removed_instance_is_deleted_and_a_new_id_written(sim: Sim) -> None:
+    """As a maxSurge run does: the old instance is marked (Deleting) and then removed, its successor added under a
+    new id; as a Replace repair does: an instance takes a new id (``reindex``). Only those rows are written."""
+    sim.vmss(4)
+    before = rows(sim)
+
+    def surge_and_replace(store: Store) -> None:
+        fleet = fleet_of(store)
+        instances = fleet.instances(KEY)
+        old = fleet.by_id(KEY)["1"]
+        old["provisioning_state"] = "Deleting"
+        fleet.changed(KEY, old)
+        new = copy.deepcopy(old)
+        new["instance_id"], new["provisioning_state"] = "10", "Succeeded"
+        instances.remove(old)
+        instances.append(new)
+        fleet.removed(KEY, "1")
+        fleet.changed(KEY, new)
+        replaced = fleet.by_id(KEY)["3"]
+        replaced["instance_id"] = "11"
+        fleet.reindex(KEY, replaced, "3")
+
+    sim.call(surge_and_replace)
+    after = rows(sim)
+    assert sorted(after) == [0, 2, 10, 11]
+    assert {i: after[i] for i in (0, 2)} == {i: before[i] for i in (0, 2)}
+    assert after[10][1]["provisioning_state"] == "Succeeded"
+    assert after[11][1]["name"] == before[3][1]["name"]
+
+
+def test_an_unmarked_change_fails_the_verification(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With AZSIM_VMSS_VERIFY_MARKS=1 (the unit tests' conftest sets it) a change nobody marked would be lost at
+    commit: the flush raises instead, and the transaction rolls back."""
+    monkeypatch.setenv(VERIFY_MARKS, "1")
+    sim.vmss(3)
+    before = rows(sim)
+
+    def forget(store: Store) -> None:
+        fleet = fleet_of(store)
+        fleet.record(KEY)
+        fleet.by_id(KEY)["1"]["health"] = "Unhealthy"
+        fleet.touch(KEY)
+
+    with pytest.raises(AssertionError, match=r"instances \[1\] of .* not marked"):
+        sim.call(forget)
+    assert rows(sim) == before
+
+
+def test_without_verification_an_unmarked_change_is_not_written(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production and the benchmarks: no instance is encoded unless marked (this is what makes flush cheap)."""
+    monkeypatch.delenv(VERIFY_MARKS, raising=False)
+    sim.vmss(3)
+    before = rows(sim)
+
+    def forget(store: Store) -> None:
+        fleet = fleet_of(store)
+        fleet.record(KEY)
+        fleet.by_id(KEY)["1"]["health"] = "Unhealthy"
+        fleet.touch(KEY)
+
+    sim.call(forget)
+    assert rows(sim) == before
+
+
+def test_loaded_instances_share_equal_values_and_read_back_unchanged(sim: Sim) -> None:
+    """Issue 14, memory: equal strings and extension lists are one object across the loaded instances (and across
+    scale sets); what the fleet holds still encodes to exactly the stored text."""
+    sim.vmss(3, extensions=[HEALTH_EXTENSION])
+    stored = rows(sim)
+
+    def load(store: Store) -> None:
+        a, b, c = fleet_of(store).instances(KEY)
+        assert a["health"] is b["health"] is c["health"]
+        assert a["os_disk"]["image_version"] is b["os_disk"]["image_version"]
+        assert a["extensions"] is b["extensions"] and a["extensions"][0]["name"] == "health"
+        assert a["data_disks"] is b["data_disks"] == []
+        assert [json.loads(store.encode(i)) for i in (a, b, c)] == [stored[i][1] for i in (0, 1, 2)]
+
+    sim.call(load)
+    assert rows(sim) == stored
 
 
 def test_scaling_in_deletes_the_row_and_keeps_the_others(sim: Sim) -> None:
