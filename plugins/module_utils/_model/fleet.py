@@ -21,16 +21,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, cast
+from typing import cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
+from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import SharedValues, compact
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
-    DataDisk,
-    ExtensionState,
-    Instance,
-    Record,
-)
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -47,7 +43,7 @@ class Fleet:
         self._removed: dict[str, set[int]] = {}
         self._verify = os.environ.get(VERIFY_MARKS) == "1"
         self._by_id: dict[str, dict[str, Instance]] = {}
-        self._shared = _Shared()
+        self._shared = SharedValues()
         self._runs: dict[tuple[str, int], Run] = {}
         self._dirty_runs: set[tuple[str, int]] = set()
 
@@ -62,8 +58,9 @@ class Fleet:
             # One decode of the whole list: the decoder shares the keys' strings across all the instances
             # (about 40% less memory than decoding row by row, and faster).
             instances: list[Instance] = json.loads("[" + ",".join(text for _iid, text in rows) + "]")
-            self._shared.share(instances)
-            self._instances[key] = instances
+            record = self.record(key)
+            self._shared.share(instances, record["instance_ids"] if record else {})
+            self._instances[key] = instances = [compact(i) for i in instances]
         return self._instances[key]
 
     def any_instance_behind(self, key: str, version: str) -> bool:
@@ -247,80 +244,6 @@ class Fleet:
 
 
 VERIFY_MARKS = "AZSIM_VMSS_VERIFY_MARKS"
-
-
-class _Shared:
-    """One object for each repeated value of the loaded instances (issue 14: a million instances in memory).
-
-    The decoder makes a new string for every value: each instance's image version, health, power and provisioning
-    state, zone, extension names. Equal values become one string here, and equal extension lists (the same states,
-    so nearly always) one list of the same dicts, as do empty data-disk lists: about a fifth less memory per
-    instance. Sharing a list or a state dict is safe because nothing changes them in place: the engine replaces an
-    instance's ``extensions`` and ``data_disks`` whole (extension_runs.upgrade_extensions included); should
-    something change one in place, the instances sharing it would change unmarked, which the unit tests'
-    verification (``VERIFY_MARKS``) reports.
-    """
-
-    def __init__(self) -> None:
-        self.strings: dict[Any, Any] = {}
-        self.extensions: dict[tuple[tuple[str, str], ...], list[ExtensionState]] = {}
-        self.no_disks: list[DataDisk] = []
-        self.no_extensions: list[ExtensionState] = []
-
-    def share(self, instances: list[Instance]) -> None:
-        same = self.strings.setdefault
-        for instance in instances:
-            try:
-                health, power, provisioning = (
-                    instance["health"],
-                    instance["power_state"],
-                    instance["provisioning_state"],
-                )
-                disk, previous, extensions = instance["os_disk"], instance["previous_os_disk"], instance["extensions"]
-                instance["health"], instance["power_state"] = same(health, health), same(power, power)
-                instance["provisioning_state"] = same(provisioning, provisioning)
-                version = disk["image_version"]
-                disk["image_version"] = same(version, version)
-            except KeyError:  # a partial document (an older store, a test's): only the keys it has
-                self.share_partial(cast(dict[str, Any], instance))
-                continue
-            zone = instance["zone"]
-            if zone is not None:
-                instance["zone"] = same(zone, zone)
-            if previous is not None:
-                version = previous["image_version"]
-                previous["image_version"] = same(version, version)
-            if not instance["data_disks"]:
-                instance["data_disks"] = self.no_disks
-            instance["extensions"] = self.extension_states(extensions)
-
-    def extension_states(self, states: list[ExtensionState]) -> list[ExtensionState]:
-        """The one list of equal states; ``states`` itself when one has keys other than ExtensionState's."""
-        if not states:
-            return self.no_extensions
-        if any(len(e) != 2 for e in states):
-            return states
-        key = tuple((e["name"], e["provisioning_state"]) for e in states)
-        shared = self.extensions.get(key)
-        if shared is None:
-            same = self.strings.setdefault
-            shared = self.extensions[key] = [
-                {"name": same(name, name), "provisioning_state": same(state, state)} for name, state in key
-            ]
-        return shared
-
-    def share_partial(self, i: dict[str, Any]) -> None:
-        same = self.strings.setdefault
-        for field in ("health", "power_state", "provisioning_state", "zone"):
-            value = i.get(field)
-            if isinstance(value, str):
-                i[field] = same(value, value)
-        for field in ("os_disk", "previous_os_disk"):
-            disk = i.get(field)
-            if isinstance(disk, dict) and isinstance(disk.get("image_version"), str):
-                disk["image_version"] = same(disk["image_version"], disk["image_version"])
-        if isinstance(i.get("extensions"), list):
-            i["extensions"] = self.extension_states(i["extensions"])
 
 
 def fleet_of(store: Store) -> Fleet:

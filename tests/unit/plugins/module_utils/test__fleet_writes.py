@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 
 import pytest
 
@@ -126,7 +127,8 @@ def test_without_verification_an_unmarked_change_is_not_written(sim: Sim, monkey
 
 def test_loaded_instances_share_equal_values_and_read_back_unchanged(sim: Sim) -> None:
     """Issue 14, memory: equal strings and extension lists are one object across the loaded instances (and across
-    scale sets); what the fleet holds still encodes to exactly the stored text."""
+    scale sets), an instance's name is the record's key for it, and the dicts share one key table;
+    what the fleet holds still encodes to exactly the stored text."""
     sim.vmss(3, extensions=[HEALTH_EXTENSION])
     stored = rows(sim)
 
@@ -136,6 +138,10 @@ def test_loaded_instances_share_equal_values_and_read_back_unchanged(sim: Sim) -
         assert a["os_disk"]["image_version"] is b["os_disk"]["image_version"]
         assert a["extensions"] is b["extensions"] and a["extensions"][0]["name"] == "health"
         assert a["data_disks"] is b["data_disks"] == []
+        # Each dict shares its key table with the others (PEP 412), so it is smaller than a dict of its own.
+        assert all(sys.getsizeof(i) < sys.getsizeof(dict(i)) for i in (a, b, c))
+        name = fleet_of(store).record(KEY)["instance_ids"]  # type: ignore[index]
+        assert [next(n for n in name if n == i["name"]) is i["name"] for i in (a, b, c)] == [True] * 3
         assert [json.loads(store.encode(i)) for i in (a, b, c)] == [stored[i][1] for i in (0, 1, 2)]
 
     sim.call(load)
