@@ -52,6 +52,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     pre_batch_error,
     stop_error,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_failures import failed_ids, note_result
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
     deletion_delay,
@@ -586,7 +587,9 @@ class _Context:
             if self.slot(iid) is not None:
                 self.run["flight"][iid] = {"phase": "restoring", "epoch": 0}
                 ok = self.restore(iid)
-                self.run["outcome"][iid]["result"] = "rolled_back" if ok else "rollback_failed"
+                result: OutcomeResult = "rolled_back" if ok else "rollback_failed"
+                self.run["outcome"][iid]["result"] = result
+                note_result(self.store, self.run, iid, result)
                 if not ok:
                     del self.run["flight"][iid]
         self.finish("Faulted", self.run["breach_error"])
@@ -601,6 +604,7 @@ class _Context:
         outcome = self.run["outcome"][iid]
         outcome["result"] = result
         outcome["resolved"] = self.now
+        note_result(self.store, self.run, iid, result)  # the failed instances the ER-6 error names
         note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
         if not keep_flight:
             flight = self.run["flight"].pop(iid, None)
@@ -633,7 +637,10 @@ class _Context:
             return
         if run["error"] is None or run["error"]["code"] == IN_PROGRESS_CODE:
             run["error"] = in_progress_error(
-                self.scale_set, run["outcome"], run["policy"]["maxUnhealthyUpgradedInstancePercent"], self.by_id
+                self.scale_set,
+                failed_ids(self.store, run),
+                run["policy"]["maxUnhealthyUpgradedInstancePercent"],
+                self.by_id,
             )
 
     def end_batch(self, batch: Batch, results: list[OutcomeResult]) -> None:

@@ -1,0 +1,100 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The failed instances of a run, found without scanning its whole outcome at every batch end (issue 14).
+
+azure-behaviour-2 ER-6: a run going on with failed instances names every one of them in its error, and the
+orchestrator asks again after each instance's outcome; on a 100,000-instance scale set, scanning the outcome
+each time was 8% of the run. A result turns into a failure only within its own batch, while that batch is the
+current one (a restore that fails it, a deadline, a failed surge), and it stays a failure: a breach rollback
+turns ``failed`` into ``rolled_back`` or ``rollback_failed`` (both FAILED_RESULTS), and a cancel or a finish
+drops only outcomes still in progress. So the failed ids of the ended batches are gathered once per store
+transaction, each batch when it has ended.
+
+The batch in flight is read once per transaction too: then the orchestrator tells every result it decides
+(``note_result``). What is gathered lives in ``store.extras`` (forgotten when the transaction ends, as the fleet's
+loaded runs are), keyed by the run document itself: the fleet hands the same dict to every step of a call.
+
+PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
+    FAILED_RESULTS,
+    Outcome,
+    OutcomeResult,
+    Run,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+_EXTRAS_KEY = "run_failures"
+
+
+class _Failures:
+    """One run's failed ids as far as gathered in this transaction."""
+
+    __slots__ = ("current", "current_ids", "ended", "ended_ids", "run")
+
+    def __init__(self, run: Run) -> None:
+        self.run = run  # held so that the key, the run's id(), is not reused by another dict meanwhile
+        self.ended = 0  # how many of the run's first batches are ended and gathered in ``ended_ids``
+        self.ended_ids: list[str] = []  # their failed instance ids, in instance-id order
+        self.current = -1  # the index (from 0) of the batch ``current_ids`` follows; -1: none
+        self.current_ids: set[str] = set()  # its failed ids, kept by ``note_result``
+
+
+def _failures(store: Store, run: Run) -> _Failures | None:
+    found: _Failures | None = store.extras.get(_EXTRAS_KEY, {}).get(id(run))
+    return found if found is not None and found.run is run else None
+
+
+def failed_ids(store: Store, run: Run) -> list[str]:
+    """The ids whose outcome in ``run`` is a failure (FAILED_RESULTS), in instance-id order: the list a scan of
+    ``run["outcome"]`` gives, without the scan."""
+    failures = _failures(store, run)
+    batches = run["batches"]
+    if failures is None or failures.ended > len(batches):
+        failures = store.extras.setdefault(_EXTRAS_KEY, {})[id(run)] = _Failures(run)
+    outcome = run["outcome"]
+    if failures.ended < len(batches) and batches[failures.ended]["end"] is not None:
+        ids = list(failures.ended_ids)
+        while failures.ended < len(batches) and batches[failures.ended]["end"] is not None:
+            if failures.current == failures.ended:
+                ids += failures.current_ids
+                failures.current, failures.current_ids = -1, set()
+            else:
+                ids += _failed_in(outcome, batches[failures.ended]["instances"])
+            failures.ended += 1
+        failures.ended_ids = sorted(ids, key=int)
+    current = failures.ended
+    if current >= len(batches):
+        return list(failures.ended_ids)
+    if failures.current != current:
+        failures.current, failures.current_ids = current, set(_failed_in(outcome, batches[current]["instances"]))
+    # A batch is current until it ends, and only one at a time; any later one is scanned (none is expected).
+    later = [iid for batch in batches[current + 1 :] for iid in _failed_in(outcome, batch["instances"])]
+    if not failures.current_ids and not later:
+        return list(failures.ended_ids)
+    return sorted([*failures.ended_ids, *failures.current_ids, *later], key=int)
+
+
+def note_result(store: Store, run: Run, iid: str, result: OutcomeResult) -> None:
+    """``iid``'s outcome in ``run`` became ``result``: keep the failed ids gathered so far true to it."""
+    failures = _failures(store, run)
+    if failures is None:
+        return  # nothing gathered in this transaction yet: the next ``failed_ids`` reads the outcome
+    batch = run["outcome"][iid]["batch"] - 1
+    failed = result in FAILED_RESULTS
+    if batch == failures.current:
+        if failed:
+            failures.current_ids.add(iid)
+        else:
+            failures.current_ids.discard(iid)
+    elif batch < failures.ended and failed != (iid in failures.ended_ids):
+        # Not expected (a result turns into a failure only in its own batch, and stays one): followed all the same.
+        failures.ended_ids = sorted({*failures.ended_ids, iid} - (set() if failed else {iid}), key=int)
+
+
+def _failed_in(outcome: dict[str, Outcome], instances: list[str]) -> list[str]:
+    """The failed ones of a batch's ids; an id without an outcome (dropped when its run ended) has not failed."""
+    return [iid for iid in instances if (o := outcome.get(iid)) is not None and o["result"] in FAILED_RESULTS]
