@@ -52,7 +52,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     pre_batch_error,
     stop_error,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_failures import failed_ids, note_result
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_failures import run_failures
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
     deletion_delay,
@@ -163,6 +163,7 @@ class _Context:
             (lambda iid: vm_name(record, iid)) if is_flexible(record) else None,
         )
         self.reports: list[dict[str, Any]] = []
+        self.failures = run_failures(store, run)
         # Instances deleted by the current agenda action (maxSurge), still to drop from ``instances`` (``compact``).
         self.deleted: set[str] = set()
         sim = record["simulation"]
@@ -615,7 +616,7 @@ class _Context:
                 ok = self.restore(iid)
                 result: OutcomeResult = "rolled_back" if ok else "rollback_failed"
                 self.run["outcome"][iid]["result"] = result
-                note_result(self.store, self.run, iid, result)
+                self.failures.note(iid, result)
                 if not ok:
                     del self.run["flight"][iid]
         self.finish("Faulted", self.run["breach_error"])
@@ -630,7 +631,7 @@ class _Context:
         outcome = self.run["outcome"][iid]
         outcome["result"] = result
         outcome["resolved"] = self.now
-        note_result(self.store, self.run, iid, result)  # the failed instances the ER-6 error names
+        self.failures.note(iid, result)  # the failed instances the ER-6 error names
         note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
         if not keep_flight:
             flight = self.run["flight"].pop(iid, None)
@@ -664,7 +665,7 @@ class _Context:
         if run["error"] is None or run["error"]["code"] == IN_PROGRESS_CODE:
             run["error"] = in_progress_error(
                 self.scale_set,
-                failed_ids(self.store, run),
+                self.failures.ids(),
                 run["policy"]["maxUnhealthyUpgradedInstancePercent"],
                 self.by_id,
             )

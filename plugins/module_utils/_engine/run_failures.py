@@ -11,7 +11,7 @@ drops only outcomes still in progress. So the failed ids of the ended batches ar
 transaction, each batch when it has ended.
 
 The batch in flight is read once per transaction too: then the orchestrator tells every result it decides
-(``note_result``). What is gathered lives in ``store.extras`` (forgotten when the transaction ends, as the fleet's
+(``RunFailures.note``). What is gathered lives in ``store.extras`` (forgotten when the transaction ends, as the fleet's
 loaded runs are), keyed by the run document itself: the fleet hands the same dict to every step of a call.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
@@ -30,8 +30,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 _EXTRAS_KEY = "run_failures"
 
 
-class _Failures:
-    """One run's failed ids as far as gathered in this transaction."""
+class RunFailures:
+    """One run's failed ids, as far as gathered in this transaction."""
 
     __slots__ = ("current", "current_ids", "ended", "ended_ids", "run")
 
@@ -40,59 +40,63 @@ class _Failures:
         self.ended = 0  # how many of the run's first batches are ended and gathered in ``ended_ids``
         self.ended_ids: list[str] = []  # their failed instance ids, in instance-id order
         self.current = -1  # the index (from 0) of the batch ``current_ids`` follows; -1: none
-        self.current_ids: set[str] = set()  # its failed ids, kept by ``note_result``
+        self.current_ids: set[str] = set()  # its failed ids, kept by ``note``
 
+    def _forget(self) -> None:
+        self.ended, self.ended_ids, self.current, self.current_ids = 0, [], -1, set()
 
-def _failures(store: Store, run: Run) -> _Failures | None:
-    found: _Failures | None = store.extras.get(_EXTRAS_KEY, {}).get(id(run))
-    return found if found is not None and found.run is run else None
+    def ids(self) -> list[str]:
+        """The ids whose outcome in the run is a failure (FAILED_RESULTS), in instance-id order: the list a scan of
+        ``run["outcome"]`` gives (run_checks.failed_of), without the scan."""
+        batches = self.run["batches"]
+        if self.ended > len(batches):  # a batch gathered was taken back: start again
+            self._forget()
+        outcome = self.run["outcome"]
+        if self.ended < len(batches) and batches[self.ended]["end"] is not None:
+            ids = list(self.ended_ids)
+            while self.ended < len(batches) and batches[self.ended]["end"] is not None:
+                if self.current == self.ended:
+                    ids += self.current_ids
+                    self.current, self.current_ids = -1, set()
+                else:
+                    ids += _failed_in(outcome, batches[self.ended]["instances"])
+                self.ended += 1
+            self.ended_ids = sorted(ids, key=int)
+        current = self.ended
+        if current >= len(batches):
+            return list(self.ended_ids)
+        if self.current != current:
+            self.current, self.current_ids = current, set(_failed_in(outcome, batches[current]["instances"]))
+        # A batch is current until it ends, and only one at a time; any later one is scanned (none is expected).
+        later = [iid for batch in batches[current + 1 :] for iid in _failed_in(outcome, batch["instances"])]
+        if not self.current_ids and not later:
+            return list(self.ended_ids)
+        return sorted([*self.ended_ids, *self.current_ids, *later], key=int)
 
-
-def failed_ids(store: Store, run: Run) -> list[str]:
-    """The ids whose outcome in ``run`` is a failure (FAILED_RESULTS), in instance-id order: the list a scan of
-    ``run["outcome"]`` gives, without the scan."""
-    failures = _failures(store, run)
-    batches = run["batches"]
-    if failures is None or failures.ended > len(batches):
-        failures = store.extras.setdefault(_EXTRAS_KEY, {})[id(run)] = _Failures(run)
-    outcome = run["outcome"]
-    if failures.ended < len(batches) and batches[failures.ended]["end"] is not None:
-        ids = list(failures.ended_ids)
-        while failures.ended < len(batches) and batches[failures.ended]["end"] is not None:
-            if failures.current == failures.ended:
-                ids += failures.current_ids
-                failures.current, failures.current_ids = -1, set()
+    def note(self, iid: str, result: OutcomeResult) -> None:
+        """``iid``'s outcome became ``result``: keep what is gathered true to it. Called for every result decided."""
+        failed = result in FAILED_RESULTS
+        if not failed and not self.current_ids and not self.ended_ids:
+            return  # nothing gathered that it could change
+        batch = self.run["outcome"][iid]["batch"] - 1
+        if batch == self.current:
+            if failed:
+                self.current_ids.add(iid)
             else:
-                ids += _failed_in(outcome, batches[failures.ended]["instances"])
-            failures.ended += 1
-        failures.ended_ids = sorted(ids, key=int)
-    current = failures.ended
-    if current >= len(batches):
-        return list(failures.ended_ids)
-    if failures.current != current:
-        failures.current, failures.current_ids = current, set(_failed_in(outcome, batches[current]["instances"]))
-    # A batch is current until it ends, and only one at a time; any later one is scanned (none is expected).
-    later = [iid for batch in batches[current + 1 :] for iid in _failed_in(outcome, batch["instances"])]
-    if not failures.current_ids and not later:
-        return list(failures.ended_ids)
-    return sorted([*failures.ended_ids, *failures.current_ids, *later], key=int)
+                self.current_ids.discard(iid)
+        elif batch < self.ended and failed != (iid in self.ended_ids):
+            # Not expected (a result turns into a failure only in its own batch, and stays one): followed all the same.
+            self.ended_ids = sorted({*self.ended_ids, iid} - (set() if failed else {iid}), key=int)
+        # A batch not followed yet (``current`` is another) is read whole when ``ids`` comes to it.
 
 
-def note_result(store: Store, run: Run, iid: str, result: OutcomeResult) -> None:
-    """``iid``'s outcome in ``run`` became ``result``: keep the failed ids gathered so far true to it."""
-    failures = _failures(store, run)
-    if failures is None:
-        return  # nothing gathered in this transaction yet: the next ``failed_ids`` reads the outcome
-    batch = run["outcome"][iid]["batch"] - 1
-    failed = result in FAILED_RESULTS
-    if batch == failures.current:
-        if failed:
-            failures.current_ids.add(iid)
-        else:
-            failures.current_ids.discard(iid)
-    elif batch < failures.ended and failed != (iid in failures.ended_ids):
-        # Not expected (a result turns into a failure only in its own batch, and stays one): followed all the same.
-        failures.ended_ids = sorted({*failures.ended_ids, iid} - (set() if failed else {iid}), key=int)
+def run_failures(store: Store, run: Run) -> RunFailures:
+    """The run's failed ids for this transaction: the same object at every step of the run in it."""
+    memo: dict[int, RunFailures] = store.extras.setdefault(_EXTRAS_KEY, {})
+    found = memo.get(id(run))
+    if found is None or found.run is not run:
+        found = memo[id(run)] = RunFailures(run)
+    return found
 
 
 def _failed_in(outcome: dict[str, Outcome], instances: list[str]) -> list[str]:

@@ -29,7 +29,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import p
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start, simulation
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import failed_of
-from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_failures import failed_ids
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_failures import run_failures
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import ACTIVE
@@ -211,7 +211,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
     original_note = orchestrator._Context.note_failures
 
     def noted(ctx: Any) -> None:
-        failed_seen.append((failed_ids(ctx.store, ctx.run), failed_of(ctx.run["outcome"])))
+        failed_seen.append((run_failures(ctx.store, ctx.run).ids(), failed_of(ctx.run["outcome"])))
         original_note(ctx)
 
     instances = scenario["instances"]
