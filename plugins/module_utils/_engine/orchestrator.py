@@ -294,6 +294,7 @@ class _Context:
         if run_surges(run):
             run["batches"][-1]["surge"] = quota_allows(self.record, len(batch))
         started: dict[int, list[str]] = {}
+        self.failures.started(index)
         for instance in batch:
             iid = instance["instance_id"]
             run["outcome"][iid] = {"result": "in_progress", "batch": index}

@@ -10,9 +10,10 @@ turns ``failed`` into ``rolled_back`` or ``rollback_failed`` (both FAILED_RESULT
 drops only outcomes still in progress. So the failed ids of the ended batches are gathered once per store
 transaction, each batch when it has ended.
 
-The batch in flight is read once per transaction too: then the orchestrator tells every result it decides
-(``RunFailures.note``). What is gathered lives in ``store.extras`` (forgotten when the transaction ends, as the fleet's
-loaded runs are), keyed by the run document itself: the fleet hands the same dict to every step of a call.
+The batch in flight is read once per transaction too, unless it starts in it (``RunFailures.started``); from then
+on the orchestrator tells every result it decides (``RunFailures.note``). What is gathered lives in
+``store.extras`` (forgotten when the transaction ends, as the fleet's loaded runs are), keyed by the run document
+itself: the fleet hands the same dict to every step of a call.
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -48,20 +49,9 @@ class RunFailures:
     def ids(self) -> list[str]:
         """The ids whose outcome in the run is a failure (FAILED_RESULTS), in instance-id order: the list a scan of
         ``run["outcome"]`` gives (run_checks.failed_of), without the scan."""
+        self._gather_ended()
         batches = self.run["batches"]
-        if self.ended > len(batches):  # a batch gathered was taken back: start again
-            self._forget()
         outcome = self.run["outcome"]
-        if self.ended < len(batches) and batches[self.ended]["end"] is not None:
-            ids = list(self.ended_ids)
-            while self.ended < len(batches) and batches[self.ended]["end"] is not None:
-                if self.current == self.ended:
-                    ids += self.current_ids
-                    self.current, self.current_ids = -1, set()
-                else:
-                    ids += _failed_in(outcome, batches[self.ended]["instances"])
-                self.ended += 1
-            self.ended_ids = sorted(ids, key=int)
         current = self.ended
         if current >= len(batches):
             return list(self.ended_ids)
@@ -72,6 +62,28 @@ class RunFailures:
         if not self.current_ids and not later:
             return list(self.ended_ids)
         return sorted([*self.ended_ids, *self.current_ids, *later], key=int)
+
+    def _gather_ended(self) -> None:
+        """Add the failed ids of the batches ended since last asked to ``ended_ids``: those ``note`` followed as it
+        went, the others read from the outcome."""
+        batches = self.run["batches"]
+        if self.ended > len(batches):  # a batch gathered was taken back: start again
+            self._forget()
+        if self.ended < len(batches) and batches[self.ended]["end"] is not None:
+            ids = list(self.ended_ids)
+            while self.ended < len(batches) and batches[self.ended]["end"] is not None:
+                if self.current == self.ended:
+                    ids += self.current_ids
+                    self.current, self.current_ids = -1, set()
+                else:
+                    ids += _failed_in(self.run["outcome"], batches[self.ended]["instances"])
+                self.ended += 1
+            self.ended_ids = sorted(ids, key=int)
+
+    def started(self, index: int) -> None:
+        """Batch ``index`` (from 1) starts: nothing in it failed yet, and ``note`` follows it from now on."""
+        self._gather_ended()  # the batch followed until now ended before this one started
+        self.current, self.current_ids = index - 1, set()
 
     def note(self, iid: str, result: OutcomeResult) -> None:
         """``iid``'s outcome became ``result``: keep what is gathered true to it. Called for every result decided."""
