@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
@@ -52,6 +52,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     pre_batch_error,
     stop_error,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_failures import run_failures
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_start import keeps_run_image
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
     deletion_delay,
@@ -61,7 +62,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.surge import (
     surge_instance,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.custom_metrics import expired_initializing
-from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install
+from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import install, releases
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import (
     extensions_of,
     is_health_extension,
@@ -135,6 +136,15 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
     return ctx.reports
 
 
+class _Rerun(NamedTuple):
+    """The model's extensions run again on an instance (§3.4), for one set of failing extensions."""
+
+    failing: set[str]  # the fault's and those whose credential expired (§4, credentials)
+    installed: set[str]  # those that provisioned: they install their released version (part 2 EX-1)
+    failed: bool  # one failed to provision
+    credential: bool  # one failed on an expired credential: the instance fails for good, no rollback (§4)
+
+
 class _Context:
     """One scale set's run being advanced; the handlers of the agenda's actions."""
 
@@ -153,6 +163,7 @@ class _Context:
             (lambda iid: vm_name(record, iid)) if is_flexible(record) else None,
         )
         self.reports: list[dict[str, Any]] = []
+        self.failures = run_failures(store, run)
         # Instances deleted by the current agenda action (maxSurge), still to drop from ``instances`` (``compact``).
         self.deleted: set[str] = set()
         sim = record["simulation"]
@@ -167,6 +178,8 @@ class _Context:
         )
         self.has_health_source = health_source(record) is not None
         self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
+        self._reruns: dict[frozenset[str], _Rerun] = {}
+        self.releases = releases(record)  # part 2 EX-1: what a provisioned extension installs now
 
     def handle(self, action: AgendaAction, payload: list[Any]) -> None:
         """Run the handler of one agenda action. Looked up by name on this context at each call, not kept in a
@@ -285,6 +298,7 @@ class _Context:
         if run_surges(run):
             run["batches"][-1]["surge"] = quota_allows(self.record, len(batch))
         started: dict[int, list[str]] = {}
+        self.failures.started(index)
         for instance in batch:
             iid = instance["instance_id"]
             run["outcome"][iid] = {"result": "in_progress", "batch": index}
@@ -358,6 +372,7 @@ class _Context:
         """The batch's reimage ended: new OS disks, extensions run again, the instances boot (§3.4)."""
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
+        model_version = self.applied_model_version()  # nothing in the loop changes the model
         for iid in ids:
             flight = run["flight"].get(iid)
             instance = None if flight is None else self.working(iid, flight)
@@ -369,7 +384,7 @@ class _Context:
                 failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
                 failed = upgrade_extensions(self.record, instance, failing, run.get("extensions"))
             else:
-                self.reimage_disk(instance, flight)
+                self.reimage_disk(instance, flight, model_version)
                 failed = self.rerun_extensions(instance, flight, fault)
                 if failed and "surge" in flight:
                     flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
@@ -386,15 +401,16 @@ class _Context:
         else:
             self.check_batch_end()
 
-    def reimage_disk(self, instance: Instance, flight: Flight) -> None:
-        """A new OS disk from the target image (§3.4); a model rollout that keeps the image keeps the disk."""
+    def reimage_disk(self, instance: Instance, flight: Flight, model_version: int) -> None:
+        """A new OS disk from the target image (§3.4); a model rollout that keeps the image keeps the disk.
+        ``model_version`` is ``applied_model_version()``."""
         run = self.run
         target = run["target_version"]
         if "surge" in flight:
             pass  # a new instance: its OS disk was made from the target image when it was created
         elif target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
             new_os_disk(self.record, instance, target or instance["os_disk"]["image_version"])
-        instance["model_version"] = self.applied_model_version()
+        instance["model_version"] = model_version
 
     def applied_model_version(self) -> int:
         """The model an instance carries after its reimage: an OS run applies the model current now, its extensions
@@ -408,14 +424,27 @@ class _Context:
 
     def rerun_extensions(self, instance: Instance, flight: Flight, fault: InstanceFaults) -> bool:
         """Every extension of the model runs again (§3.4); True when one failed to provision."""
-        expired = set(self.run["expired_extensions"])
-        instance["extensions"] = self.provision(set(fault.get("extension_failure", [])) | expired)
-        failed = [e["name"] for e in instance["extensions"] if e["provisioning_state"] != "Succeeded"]
-        install(self.record, instance, {e["name"] for e in instance["extensions"]} - set(failed))  # part 2 EX-1
-        instance["provisioning_state"] = "Failed" if failed else "Succeeded"
+        rerun = self.rerun_of(frozenset(fault.get("extension_failure", ())))
+        instance["extensions"] = self.provision(rerun.failing)
+        if self.releases or "extension_versions" in instance:  # else there is nothing to install nor to forget
+            install(self.record, instance, rerun.installed, self.releases)  # part 2 EX-1
+        instance["provisioning_state"] = "Failed" if rerun.failed else "Succeeded"
         # An expired credential fails the instance for good: no automatic rollback (§4, credentials).
-        flight["credential"] = bool(expired & set(failed))
-        return bool(failed)
+        flight["credential"] = rerun.credential
+        return rerun.failed
+
+    def rerun_of(self, fault_failing: frozenset[str]) -> _Rerun:
+        """What a run of the model's extensions gives when the fault fails ``fault_failing``: the same for every
+        instance with that fault, so worked out once per step."""
+        found = self._reruns.get(fault_failing)
+        if found is None:
+            expired = set(self.run["expired_extensions"])
+            failing = set(fault_failing) | expired
+            states = self.provision(failing)
+            failed = {e["name"] for e in states if e["provisioning_state"] != "Succeeded"}
+            installed = {e["name"] for e in states} - failed
+            found = self._reruns[fault_failing] = _Rerun(failing, installed, bool(failed), bool(expired & failed))
+        return found
 
     def boot_instance(self, instance: Instance, flight: Flight, fault: InstanceFaults, failed: bool) -> int | None:
         """The instance's health while it boots (§3 health signal); when it becomes healthy, None if never."""
@@ -601,7 +630,9 @@ class _Context:
             if self.slot(iid) is not None:
                 self.run["flight"][iid] = {"phase": "restoring", "epoch": 0}
                 ok = self.restore(iid)
-                self.run["outcome"][iid]["result"] = "rolled_back" if ok else "rollback_failed"
+                result: OutcomeResult = "rolled_back" if ok else "rollback_failed"
+                self.run["outcome"][iid]["result"] = result
+                self.failures.note(iid, result)
                 if not ok:
                     del self.run["flight"][iid]
         self.finish("Faulted", self.run["breach_error"])
@@ -617,6 +648,7 @@ class _Context:
         outcome = self.run["outcome"][iid]
         outcome["result"] = result
         outcome["resolved"] = self.now
+        self.failures.note(iid, result)  # the failed instances the ER-6 error names
         note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
         if not keep_flight:
             flight = self.run["flight"].pop(iid, None)
@@ -649,7 +681,10 @@ class _Context:
             return
         if run["error"] is None or run["error"]["code"] == IN_PROGRESS_CODE:
             run["error"] = in_progress_error(
-                self.scale_set, run["outcome"], run["policy"]["maxUnhealthyUpgradedInstancePercent"], self.by_id
+                self.scale_set,
+                self.failures.ids(),
+                run["policy"]["maxUnhealthyUpgradedInstancePercent"],
+                self.by_id,
             )
 
     def end_batch(self, batch: Batch, results: list[OutcomeResult]) -> None:

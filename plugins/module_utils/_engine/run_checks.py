@@ -175,7 +175,7 @@ def post_batch_error(
     """
     if not exceeds(failed_count, n, max_unhealthy_upgraded_percent):
         return None
-    failed = sorted((i for i, o in outcome.items() if o["result"] in FAILED_RESULTS), key=int)
+    failed = failed_of(outcome)
     # azure-behaviour-2 ER-3: Azure's newer layout (ER-2) for this code too.
     return _breach_error(
         scale_set,
@@ -190,17 +190,22 @@ def post_batch_error(
     )
 
 
+def failed_of(outcome: dict[str, Outcome]) -> list[str]:
+    """The ids whose outcome is a failure (failed, rolled back or not), in instance-id order."""
+    return sorted((i for i, o in outcome.items() if o["result"] in FAILED_RESULTS), key=int)
+
+
 def in_progress_error(
     scale_set: ScaleSetRef,
-    outcome: dict[str, Outcome],
+    failed: list[str],
     max_unhealthy_upgraded_percent: int,
     by_id: dict[str, Instance],
 ) -> ApiError | None:
     """azure-behaviour-2 ER-6: a run going on with failed instances, under the threshold, says so in its error.
 
-    None while nothing failed; the orchestrator clears it when the run completes.
+    ``failed`` is ``failed_of`` the run's outcome (the orchestrator keeps it, run_failures.py). None while nothing
+    failed; the orchestrator clears it when the run completes.
     """
-    failed = sorted((i for i, o in outcome.items() if o["result"] in FAILED_RESULTS), key=int)
     if not failed:
         return None
     return api_error(

@@ -22,7 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind, StartedBy
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -56,8 +56,10 @@ def start_run(
     instances = fleet.instances(key)
     # azure-behaviour-2 IP-4/IP-6: no run touches an instance protected from scale-set actions; it still counts
     # in N (D5) below.
-    protected = [i for i in instances if is_protected_from_scale_set_actions(i)]
-    unprotected = [i for i in instances if not is_protected_from_scale_set_actions(i)]
+    protected: list[Instance] = []
+    unprotected: list[Instance] = []
+    for instance in instances:  # one pass, each asked once: this is every instance of the scale set
+        (protected if is_protected_from_scale_set_actions(instance) else unprotected).append(instance)
     now = store.now()
     model = record["model"]
     reference = model["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]

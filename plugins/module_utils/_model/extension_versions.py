@@ -67,19 +67,32 @@ def automatic(record: Record) -> list[str]:
     return [e["name"] for e in extensions_of(record["model"]) if e["properties"].get("enableAutomaticUpgrade")]
 
 
-def install(record: Record, instance: Instance, names: set[str] | None = None) -> None:
+def releases(record: Record) -> dict[str, str | None]:
+    """Each model extension's ``released`` version, None where it is ``typeHandlerVersion`` (nothing to record).
+
+    What ``install`` applies; a caller installing on many instances at once reads it once.
+    """
+    found: dict[str, str | None] = {}
+    for extension in extensions_of(record["model"]):
+        version = released(record, extension)
+        found[extension["name"]] = None if version == str(extension["properties"]["typeHandlerVersion"]) else version
+    return found
+
+
+def install(
+    record: Record, instance: Instance, names: set[str] | None = None, released_now: dict[str, str | None] | None = None
+) -> None:
     """The instance installs the released version of the named extensions (all of the model's when None).
 
     Only versions other than ``typeHandlerVersion`` are recorded, so a scale set without released versions
-    keeps the instance shape it always had.
+    keeps the instance shape it always had. ``released_now`` is ``releases(record)``, when the caller has it.
     """
-    current = {e["name"]: e for e in extensions_of(record["model"])}
+    current = releases(record) if released_now is None else released_now
     versions = {n: v for n, v in instance.get("extension_versions", {}).items() if n in current}
-    for name, extension in current.items():
+    for name, version in current.items():
         if names is not None and name not in names:
             continue
-        version = released(record, extension)
-        if version != str(extension["properties"]["typeHandlerVersion"]):
+        if version is not None:
             versions[name] = version
         else:
             versions.pop(name, None)

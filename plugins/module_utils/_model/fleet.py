@@ -46,6 +46,8 @@ class Fleet:
         self._shared = SharedValues()
         self._runs: dict[tuple[str, int], Run] = {}
         self._dirty_runs: set[tuple[str, int]] = set()
+        # Each asked scale set's newest run id (None: no run), the store's and this call's (``latest_run_id``).
+        self._latest: dict[str, int | None] = {}
 
     def record(self, key: str) -> Record | None:
         if key not in self._records:
@@ -134,6 +136,7 @@ class Fleet:
         for cached in [k for k in self._runs if k[0] == key]:
             del self._runs[cached]
             self._dirty_runs.discard(cached)
+        self._latest[key] = None
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -146,10 +149,13 @@ class Fleet:
         return self._runs[(key, run_id)]
 
     def latest_run_id(self, key: str) -> int | None:
-        stored = self.store.conn.execute("SELECT max(run_id) FROM runs WHERE scale_set = ?", (key,)).fetchone()[0]
-        cached = [rid for (k, rid) in self._runs if k == key]
-        ids = [i for i in [stored, *cached] if i is not None]
-        return max(ids) if ids else None
+        """The newest run's id: asked of the store once per call and scale set, then kept current by ``add_run``
+        (the engine asks it at every run step and every check of a scale set's state)."""
+        if key not in self._latest:
+            stored = self.store.conn.execute("SELECT max(run_id) FROM runs WHERE scale_set = ?", (key,)).fetchone()[0]
+            ids = [i for i in [stored, *(rid for (k, rid) in self._runs if k == key)] if i is not None]
+            self._latest[key] = max(ids) if ids else None
+        return self._latest[key]
 
     def latest_run(self, key: str) -> Run | None:
         run_id = self.latest_run_id(key)
@@ -169,6 +175,9 @@ class Fleet:
     def add_run(self, key: str, run: Run) -> None:
         self._runs[(key, run["run_id"])] = run
         self._dirty_runs.add((key, run["run_id"]))
+        if key in self._latest:
+            latest = self._latest[key]
+            self._latest[key] = run["run_id"] if latest is None else max(latest, run["run_id"])
 
     def touch_run(self, key: str, run_id: int) -> None:
         self._dirty_runs.add((key, run_id))

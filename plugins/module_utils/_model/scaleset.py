@@ -122,11 +122,15 @@ def delete(store: Store, key: str) -> None:
 # -- what the user sees ----------------------------------------------------------------------------
 
 
-def public_instance(instance: Instance, record: Record) -> dict[str, Any]:
-    out = {k: v for k, v in instance.items() if k not in ("model_version", "disk_generation")}
+def public_instance(instance: Instance, record: Record, flexible: bool | None = None) -> dict[str, Any]:
+    """The instance as results show it. ``flexible`` is ``is_flexible(record)``, when the caller has it (a view of
+    every instance of a scale set asks it once)."""
+    out: dict[str, Any] = dict(instance)  # a copy made in C, then the internal keys out: the same order
+    out.pop("model_version", None)
+    out.pop("disk_generation", None)
     out["latest_model_applied"] = instance.get("model_version") == record["model_version"]
     out["protection_policy"] = protection_policy(instance)  # design.md round 2: on every instance, IP-1 defaults
-    if is_flexible(record):
+    if is_flexible(record) if flexible is None else flexible:
         # azure-behaviour-2 FX-6: a Flexible instance is a VM, identified by its name; FX-5: it has a fault
         # domain and no update domain.
         out["instance_id"] = vm_name(record, instance["instance_id"])
@@ -154,9 +158,10 @@ def public_view(record: Record, instances: list[Instance]) -> ScaleSetView:
     # One per host name: a maxSurge instance and the one it replaces are one slot (azure-behaviour-2 MS-6).
     vmss["sku"]["capacity"] = len({i["name"] for i in instances})
     secrets = record["extension_secrets"]
+    flexible = is_flexible(record)
     return {
         "vmss": vmss,
-        "instances": [public_instance(i, record) for i in instances],
+        "instances": [public_instance(i, record, flexible) for i in instances],
         "simulator": {
             "api_version": record["api_version"],
             "os_type": record["os_type"],

@@ -11,6 +11,7 @@ from typing import Any, Literal, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import FAILED_RESULTS, Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance
@@ -141,8 +142,9 @@ def instance_results(run: Run | None, record: Record, instances: list[Instance])
     protected = set(run.get("protected", [])) if run else set()
     skipped_by_app = set(run.get("skipped_by_application", [])) if run else set()
     batched = batched_ids(run) if run else {}
+    flexible = is_flexible(record)
     for instance in instances:
-        view = public_instance(instance, record)
+        view = public_instance(instance, record, flexible)
         iid = instance["instance_id"]
         outcome = run["outcome"].get(batched.get(iid, iid)) if run else None
         result: InstanceResult

@@ -28,6 +28,8 @@ from hypothesis import strategies as st
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator, run_start, simulation
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks import failed_of
+from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_failures import run_failures
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import FIXED_AUTOMATIC_ROLLING_POLICY
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import ACTIVE
@@ -203,9 +205,22 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
         )
         observations.append(seen)
 
+    # azure-behaviour-2 ER-6: the failed instances the engine keeps per batch (run_failures.py) against a scan of
+    # the whole outcome, at every point where the in-progress error is decided.
+    failed_seen: list[tuple[list[str], list[str]]] = []
+    original_note = orchestrator._Context.note_failures
+
+    def noted(ctx: Any) -> None:
+        failed_seen.append((run_failures(ctx.store, ctx.run).ids(), failed_of(ctx.run["outcome"])))
+        original_note(ctx)
+
     instances = scenario["instances"]
     old_part = instances[: len(instances) - scenario["on_target"]]
-    with store.transaction(commit=False), mock.patch.object(orchestrator._Context, "on_batch_start", observed):
+    with (
+        store.transaction(commit=False),
+        mock.patch.object(orchestrator._Context, "on_batch_start", observed),
+        mock.patch.object(orchestrator._Context, "note_failures", noted),
+    ):
         publish(store, OLD)
         act(ensure_scale_set, store, SUB, vmss_params(scenario, old_part, faults=False))
         publish(store, TARGET)
@@ -240,6 +255,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> dict[str, Any]:
             "history": history,
             "observations": observations,
             "cancelled_at": cancelled_at,
+            "failed_seen": failed_seen,
         }
 
 
@@ -333,6 +349,8 @@ def test_run_invariants_hold_for_random_fleets_policies_and_faults_azure_3(
     assert_cancel_held(run, outcome["cancelled_at"])
     seen = assert_batches_held(run, instances_by_id, candidates, n)
     assert_prechecks_held(outcome["observations"], policy)
+    for kept, scanned in outcome["failed_seen"]:
+        assert kept == scanned, "the failed instances kept batch by batch are those of the whole outcome (ER-6)"
 
     # progress adds up to the candidates (§5)
     progress = view["rolling_upgrade"]["properties"]["progress"]

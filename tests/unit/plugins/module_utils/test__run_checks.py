@@ -20,6 +20,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.run_checks impo
     api_error,
     breach_rollback,
     credential_error,
+    failed_of,
     in_progress_error,
     percent_of,
     post_batch_error,
@@ -204,8 +205,8 @@ def test_the_most_impactful_error_is_the_most_frequent_detail_azure_behaviour_2_
 
 
 def test_in_progress_error_names_the_failed_instances_under_the_threshold_azure_behaviour_2_er_6() -> None:
-    assert in_progress_error(VMSS, outcomes(i0="upgraded", i1="in_progress"), 20, by_id(fleet(2))) is None
-    error = in_progress_error(VMSS, outcomes(i0="upgraded", i1="rolled_back"), 20, by_id(fleet(2, 1)))
+    assert in_progress_error(VMSS, failed_of(outcomes(i0="upgraded", i1="in_progress")), 20, by_id(fleet(2))) is None
+    error = in_progress_error(VMSS, failed_of(outcomes(i0="upgraded", i1="rolled_back")), 20, by_id(fleet(2, 1)))
     assert error == {
         "code": IN_PROGRESS_CODE,
         "target": None,
