@@ -11,6 +11,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
@@ -32,6 +33,12 @@ MAX_TIME = 253402300799
 
 def parse_duration(value: object, where: str) -> int:
     """Seconds in an ISO 8601 duration such as ``PT5M``; ``where`` names the option for errors."""
+    if isinstance(value, str):
+        return _parse_text(value, where)
+    return _parse(value, where)
+
+
+def _parse(value: object, where: str) -> int:
     text = value.strip().upper() if isinstance(value, str) else ""
     if not _DURATION.match(text):
         raise InvalidInput(
@@ -47,6 +54,11 @@ def parse_duration(value: object, where: str) -> int:
     if total > MAX_DURATION:
         raise InvalidInput(f"{where}: {value!r} is longer than 100 years, which is not allowed")
     return total
+
+
+# The engine reads the same few durations of a scale set's policy and simulation at every run step (issue 14: 40,000
+# parses in one fleet advance); an error is raised again each time, as nothing is cached for it.
+_parse_text = functools.lru_cache(maxsize=1024)(_parse)
 
 
 def _shown(value: object) -> str:
