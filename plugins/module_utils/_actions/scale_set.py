@@ -31,7 +31,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import reconcile_instances
+from ansible_collections.azsim.vmss.plugins.module_utils._model.new_scale_set import new_record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.options import ScaleSetOptions, apply_options
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import (
@@ -44,11 +44,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import 
     ScaleSetView,
     load,
     load_instances,
-    new_record,
     public_view,
     scale_set_id,
     snapshot,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.wanted_instances import reconcile_instances
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
