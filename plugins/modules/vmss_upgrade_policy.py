@@ -233,8 +233,8 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.policy import 
 from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
     AzsimModule,
     scale_set_argument_spec,
-    upgrade_policy_argument_spec,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._front.policy_options import upgrade_policy_argument_spec
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a module imports when it starts: only what its call needs (issue 14 items 3 and 4).
+"""What a module imports when it starts, and what AnsiballZ packs for it: only what its call needs (issue 14
+items 3 and 4).
 
 A module runs from its AnsiballZ zip, where every file it imports is compiled from source on each call:
 in a loop of `vmss` over a fleet, that compilation is most of what an item costs beyond a `ping`
@@ -11,10 +12,12 @@ one starts none. Each import is checked in a fresh interpreter, as a module proc
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +66,72 @@ def test_a_rolling_upgrade_imports_the_run_engine() -> None:
 def test_is_active_is_one_function() -> None:
     # The orchestrator's callers and the modules that need only this predicate ask the same function.
     assert orchestrator.is_active is run_state.is_active
+
+
+# -- what AnsiballZ packs: every module_utils file a module names in an import, function-level ones included ----
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _names_imported(path: Path) -> set[str]:
+    """The collection's modules ``path`` names in an import statement anywhere (``from X import y`` may name y)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                found.add(candidate if _source(candidate) is not None else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith(PACKAGE))
+    return found
+
+
+def _source(module: str) -> Path | None:
+    relative = Path(*module[len(PACKAGE) + 1 :].split("."))
+    for candidate in (ROOT / "plugins" / relative.with_suffix(".py"), ROOT / "plugins" / relative / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _packed_for(module: str) -> set[str]:
+    """The collection's modules AnsiballZ walks and packs for ``module``: its imports, transitively, as written
+    (the controller parses each of them at every call; the module's process compiles those it runs)."""
+    seen: set[str] = set()
+    todo = [f"{PACKAGE}.modules.{module}"]
+    while todo:
+        name = todo.pop()
+        path = _source(name)
+        if name in seen or path is None:
+            continue
+        seen.add(name)
+        todo.extend(_names_imported(path))
+    return seen
+
+
+UTILS = f"{PACKAGE}.module_utils"
+# What only creating a scale set or setting its policy needs.
+CREATION = (
+    f"{UTILS}._model.wanted_instances",
+    f"{UTILS}._model.new_scale_set",
+    f"{UTILS}._front.policy_options",
+)
+
+
+@pytest.mark.parametrize("module", ["vmss_info", "vmss_upgrade_history"])
+def test_reads_carry_no_engine_no_policy_table_no_repairs_model(module: str) -> None:
+    packed = _packed_for(module)
+    assert f"{UTILS}._store.store" in packed  # the walk found the collection's files
+    unwanted = {f"{UTILS}._model.policy", f"{UTILS}._model.repairs", f"{UTILS}._model.faults", *CREATION}
+    assert sorted(m for m in packed if m in unwanted or m.startswith(f"{UTILS}._engine")) == []
+
+
+def test_a_rolling_upgrade_carries_nothing_of_creation() -> None:
+    packed = _packed_for("vmss_os_rolling_upgrade")
+    assert set(RUN_ENGINE) <= packed
+    assert sorted(set(CREATION) & packed) == []
+
+
+def test_creation_carries_what_it_needs() -> None:
+    # The counterpart: the checks above would pass vacuously if the names in CREATION were wrong.
+    assert set(CREATION[:2]) <= _packed_for("vmss")
+    assert CREATION[2] in _packed_for("vmss_upgrade_policy")

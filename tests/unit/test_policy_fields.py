@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
+from ansible_collections.azsim.vmss.plugins.module_utils._front.policy_options import (
     POLICY_OPTION_TYPES,
     upgrade_policy_argument_spec,
 )

@@ -24,14 +24,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import ch
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, extension_platform, platform, repairs
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
-from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as repair_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.capacity import check_capacity
 from ansible_collections.azsim.vmss.plugins.module_utils._model.catalogue import DEFAULT_LOCATION
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions import comparable_secrets, extensions_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import check_rules
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import gallery_opt_in_complete
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import reconcile_instances
+from ansible_collections.azsim.vmss.plugins.module_utils._model.new_scale_set import new_record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.options import ScaleSetOptions, apply_options
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import (
@@ -39,16 +38,17 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.protection impor
     refuse_protected,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import orchestration_services
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
     ScaleSetView,
     load,
     load_instances,
-    new_record,
     public_view,
     scale_set_id,
     snapshot,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.wanted_instances import reconcile_instances
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
@@ -74,7 +74,7 @@ def ensure_scale_set(
     """Create, update or delete a scale set, then roll out a model change as its upgrade mode says (§4)."""
     store = call.store
     existing = fleet_of(store).record(scaleset.scale_set_id(call.subscription_id, resource_group, name).lower())
-    services_before = repair_policy.orchestration_services(existing) if existing else []
+    services_before = orchestration_services(existing) if existing else []
     result = _write_scale_set(call, resource_group, name, state, options)
     if state == "absent" or result["vmss"] is None:
         key = scaleset.scale_set_id(call.subscription_id, resource_group, name).lower()
@@ -101,7 +101,7 @@ def ensure_scale_set(
     # azure-behaviour-2 §8: instances this write created or whose health it set, the policy or service it changed;
     # the repairs they lead to happen as the clock moves (sim_clock reports them).
     repairs.tick(store, key, act=False)
-    services = repair_policy.orchestration_services(stored)
+    services = orchestration_services(stored)
     result["orchestration_services"] = services
     if services or services_before:  # AR-8, AR-9: a suspend or resume is a change
         result["before"] = {**result["before"], "orchestration_services": services_before}
@@ -270,4 +270,4 @@ def vmss_result(
 def scale_set_services(call: Call, resource_group: str, name: str) -> list[dict[str, str]]:
     """The scale set's instance-view ``orchestrationServices`` (azure-behaviour-2 AR-8); [] if it does not exist."""
     record = load(call.store, call.subscription_id, check_resource_group(resource_group), check_scale_set_name(name))
-    return repair_policy.orchestration_services(record) if record else []
+    return orchestration_services(record) if record else []

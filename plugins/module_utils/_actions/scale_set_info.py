@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import orchestration_services
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import orchestration_services
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import (
     ScaleSetView,
     list_records,

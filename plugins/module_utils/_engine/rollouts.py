@@ -8,7 +8,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import Conflict
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, run_start
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -67,6 +67,10 @@ def rollout_model_change(store: Store, key: str, names: list[str] | None = None)
     mode = record["model"]["properties"]["upgradePolicy"]["mode"]
     if names is None and mode not in ("Automatic", "Rolling"):
         return None
+    # Imported here: creating a scale set or setting its policy rarely starts a run, and a module compiles every
+    # file it imports from its AnsiballZ zip at each call (issue 14).
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine import run_start  # pylint: disable=import-outside-toplevel
+
     run = run_start.start_run(store, key, "model", "User", names)
     if run is not None:
         _advance(store, store.now())

@@ -32,7 +32,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
     check_scale_set_name,
     check_subscription_id,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import POLICY_FIELDS, PolicyField
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store, default_path
 
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -54,33 +53,6 @@ def scale_set_argument_spec(name_required: bool = True) -> dict[str, Any]:
         "resource_group": {"type": "str", "required": True},
         "name": {"type": "str", "required": name_required},
     }
-
-
-# The Ansible type of each kind of upgrade-policy field; ranges and duration forms are the core's to check,
-# so that their messages say what is allowed.
-POLICY_OPTION_TYPES: dict[str, str] = {"choice": "str", "bool": "bool", "int": "int", "duration": "str"}
-
-
-def policy_option_spec(field: PolicyField) -> dict[str, Any]:
-    """The argument spec of one upgrade-policy option, from its row of POLICY_FIELDS."""
-    spec: dict[str, Any] = {"type": POLICY_OPTION_TYPES[field.kind]}
-    if field.choices:
-        spec["choices"] = list(field.choices)
-    return spec
-
-
-def upgrade_policy_argument_spec() -> dict[str, Any]:
-    """``mode``, ``automatic_os_upgrade`` and ``rolling_upgrade_policy`` (module vmss_upgrade_policy), built from
-    POLICY_FIELDS: a field added to the table is an option here (and tests/unit/test_policy_fields.py asks for
-    its documentation)."""
-    spec: dict[str, Any] = {}
-    for field in POLICY_FIELDS:
-        if field.group_option is None:
-            spec[field.option] = policy_option_spec(field)
-        else:
-            group = spec.setdefault(field.group_option, {"type": "dict", "options": {}})
-            group["options"][field.key] = policy_option_spec(field)
-    return spec
 
 
 def _refuse_scalar_for_suboptions(spec: dict[str, Any]) -> None:

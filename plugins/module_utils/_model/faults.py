@@ -12,22 +12,15 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import random
-from typing import Any, TypedDict
+from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import InstanceFaults as _InstanceFaults
 
-
-class InstanceFaults(TypedDict, total=False):
-    """How one instance misbehaves in a run; what no rule picked it for is absent."""
-
-    boot_unhealthy: bool
-    slow_boot: int
-    extension_failure: list[str]
-    rollback_failure: bool
-    unhealthy_at: int
-    app_initializing: int
+# A stored shape (records: a run keeps its picks), named here too for the faults' readers.
+InstanceFaults = _InstanceFaults
 
 
 def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[str]) -> None:

@@ -4,7 +4,7 @@
 
 ``POLICY_FIELDS`` is the one table of the policy's fields. Everything else about them derives from it:
 the defaults (``DEFAULT_UPGRADE_POLICY``), the checks of option values here, the JSON Schema
-(``_model.schema.UPGRADE_POLICY_SCHEMA``), the module's argument spec (``_front.ansible_module``), the API
+(``_model.schema.UPGRADE_POLICY_SCHEMA``), the module's argument spec (``_front.policy_options``), the API
 versions that allow each field (``_checks.requirements``); tests/unit/test_policy_fields.py checks the
 module's documentation and the upgrade_policy role's argument spec, defaults and README against it.
 
@@ -15,25 +15,16 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import RollingPolicy as _RollingPolicy
+
+# A stored shape (records), named here too for the policy's readers.
+RollingPolicy = _RollingPolicy
 
 POLICY = "properties.upgradePolicy"
-
-
-class RollingPolicy(TypedDict):
-    """``rollingUpgradePolicy`` with every field present: the numbers a run goes by (azure-behaviour §1, §3)."""
-
-    maxBatchInstancePercent: int
-    maxUnhealthyInstancePercent: int
-    maxUnhealthyUpgradedInstancePercent: int
-    pauseTimeBetweenBatches: str
-    enableCrossZoneUpgrade: bool
-    prioritizeUnhealthyInstances: bool
-    rollbackFailedInstancesOnPolicyBreach: bool
-    maxSurge: bool
 
 
 AUTOMATIC = "automaticOSUpgradePolicy"

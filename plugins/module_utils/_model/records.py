@@ -21,6 +21,30 @@ PowerState = Literal["running", "stopped", "deallocated"]
 ProvisioningState = Literal["Succeeded", "Failed", "Updating", "Creating", "Deleting"]
 
 
+class RollingPolicy(TypedDict):
+    """``rollingUpgradePolicy`` with every field present: the numbers a run goes by (azure-behaviour §1, §3)."""
+
+    maxBatchInstancePercent: int
+    maxUnhealthyInstancePercent: int
+    maxUnhealthyUpgradedInstancePercent: int
+    pauseTimeBetweenBatches: str
+    enableCrossZoneUpgrade: bool
+    prioritizeUnhealthyInstances: bool
+    rollbackFailedInstancesOnPolicyBreach: bool
+    maxSurge: bool
+
+
+class InstanceFaults(TypedDict, total=False):
+    """How one instance misbehaves in a run; what no rule picked it for is absent."""
+
+    boot_unhealthy: bool
+    slow_boot: int
+    extension_failure: list[str]
+    rollback_failure: bool
+    unhealthy_at: int
+    app_initializing: int
+
+
 class HealthProbe(TypedDict):
     id: str
     protocol: str | None

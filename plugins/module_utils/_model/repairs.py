@@ -12,7 +12,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import random
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError, Conflict, InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
@@ -25,10 +25,14 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     RepairAction,
     RepairsState,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import policy_of as _policy_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import service_state as _service_state
 
-ServiceState = Literal["Running", "Suspended", "NotRunning"]
+# The service's state, read by every view of a scale set, lives apart (repair_services); the engine asks it here.
+policy_of = _policy_of
+service_state = _service_state
+
 REPAIR_ACTIONS: tuple[RepairAction, ...] = ("Replace", "Restart", "Reimage")
-SERVICE_NAME = "AutomaticRepairs"
 # AR-1: gracePeriod from PT10M (also the default) to PT90M.
 GRACE_MIN, GRACE_MAX, GRACE_DEFAULT = 600, 5400, "PT10M"
 POLICY_API = "2018-10-01"  # AR-1: automaticRepairsPolicy with enabled and gracePeriod
@@ -46,11 +50,6 @@ class BadRequest(AzsimError):
     """Azure's 400 ``BadRequest`` for a repairs policy the scale set cannot have (AR-2, AR-7)."""
 
     CODE = "BadRequest"
-
-
-def policy_of(record: Record) -> dict[str, Any] | None:
-    policy = record["model"]["properties"].get("automaticRepairsPolicy")
-    return cast(dict[str, Any], policy) if policy is not None else None
 
 
 def enabled(record: Record) -> bool:
@@ -75,24 +74,6 @@ def state_of(record: Record) -> RepairsState:
         state = {"suspended": False, "grace_until": {}, "repairing": {}, "failures": {}}
         record["repairs"] = state
     return state
-
-
-def service_state(record: Record) -> ServiceState | None:
-    """AR-8: Running when enabled, Suspended when suspended, NotRunning when defined but not enabled; None without
-    a policy (SIMULATOR CHOICE: the entry is then omitted)."""
-    policy = policy_of(record)
-    if policy is None:
-        return None
-    if not policy.get("enabled"):
-        return "NotRunning"
-    repairs = record.get("repairs")
-    return "Suspended" if repairs is not None and repairs["suspended"] else "Running"
-
-
-def orchestration_services(record: Record) -> list[dict[str, str]]:
-    """The instance view's ``orchestrationServices`` list (AR-8)."""
-    state = service_state(record)
-    return [] if state is None else [{"serviceName": SERVICE_NAME, "serviceState": state}]
 
 
 def cap(instance_count: int) -> int:

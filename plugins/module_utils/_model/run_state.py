@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults
-from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import InstanceFaults, RollingPolicy
 
 # azure-behaviour §3, run status (``runningStatus.code``).
 RunStatus = Literal["RollingForward", "RollingBack", "Completed", "Faulted", "Cancelled"]
