@@ -137,7 +137,7 @@ def test_loaded_instances_share_equal_values_and_read_back_unchanged(sim: Sim) -
         assert a["health"] is b["health"] is c["health"]
         assert a["os_disk"]["image_version"] is b["os_disk"]["image_version"]
         assert a["extensions"] is b["extensions"] and a["extensions"][0]["name"] == "health"
-        assert a["data_disks"] is b["data_disks"] == []
+        assert a["data_disks"] is b["data_disks"] and a["data_disks"] == []
         # Each dict shares its key table with the others (PEP 412), so it is smaller than a dict of its own.
         assert all(sys.getsizeof(i) < sys.getsizeof(dict(i)) for i in (a, b, c))
         name = fleet_of(store).record(KEY)["instance_ids"]  # type: ignore[index]
