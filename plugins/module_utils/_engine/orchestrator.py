@@ -157,6 +157,7 @@ class _Context:
         self.now = store.now()
         self.instances = fleet.instances(key)
         self.by_id = fleet.by_id(key)
+        self.marks = fleet.marks(key)  # the step's changes; _Context lives one step, within the call's transaction
         self.scale_set = ScaleSetRef(
             record["model"]["id"],
             record["model"]["name"],
@@ -197,7 +198,7 @@ class _Context:
 
     def changed(self, instance: Instance) -> None:
         """The instance's row is written at commit (see _model/fleet.py: an unmarked change would be lost)."""
-        self.fleet.changed(self.key, instance)
+        self.marks.add(instance["instance_id"])
 
     def slot(self, iid: str) -> Instance | None:
         """The instance now in the place of ``iid``, an id the run batched: itself, or its maxSurge successor."""

@@ -48,6 +48,7 @@ class Fleet:
         self._dirty_runs: set[tuple[str, int]] = set()
         # Each asked scale set's newest run id (None: no run), the store's and this call's (``latest_run_id``).
         self._latest: dict[str, int | None] = {}
+        self._added: dict[str, int] = {}  # each scale set's newest run id added in this call (``add_run``)
 
     def record(self, key: str) -> Record | None:
         if key not in self._records:
@@ -97,10 +98,15 @@ class Fleet:
 
     def changed(self, key: str, instance: Instance) -> None:
         """``instance`` (one of ``instances(key)``, or one just added to it) changed: write its row at commit."""
+        self.marks(key).add(instance["instance_id"])
+
+    def marks(self, key: str) -> set[str]:
+        """The ids of ``key``'s instances marked changed so far: a run step adds to it directly (hundreds of
+        thousands of marks in a fleet advance), and must not keep it past the step (``flush`` starts anew)."""
         marked = self._changed.get(key)
         if marked is None:
             marked = self._changed[key] = set()
-        marked.add(instance["instance_id"])
+        return marked
 
     def removed(self, key: str, instance_id: str) -> None:
         """The instance ``instance_id`` left ``instances(key)``: delete its row at commit."""
@@ -137,6 +143,7 @@ class Fleet:
             del self._runs[cached]
             self._dirty_runs.discard(cached)
         self._latest[key] = None
+        self._added.pop(key, None)
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -153,8 +160,10 @@ class Fleet:
         (the engine asks it at every run step and every check of a scale set's state)."""
         if key not in self._latest:
             stored = self.store.conn.execute("SELECT max(run_id) FROM runs WHERE scale_set = ?", (key,)).fetchone()[0]
-            ids = [i for i in [stored, *(rid for (k, rid) in self._runs if k == key)] if i is not None]
-            self._latest[key] = max(ids) if ids else None
+            # A run added before this first ask is newer than any stored (not a scan of every cached run: a fleet
+            # advance asks it of 1,000 scale sets with 1,000 runs cached).
+            added = self._added.get(key)
+            self._latest[key] = added if stored is None or (added is not None and added > stored) else stored
         return self._latest[key]
 
     def latest_run(self, key: str) -> Run | None:
@@ -175,6 +184,7 @@ class Fleet:
     def add_run(self, key: str, run: Run) -> None:
         self._runs[(key, run["run_id"])] = run
         self._dirty_runs.add((key, run["run_id"]))
+        self._added[key] = max(self._added.get(key, run["run_id"]), run["run_id"])
         if key in self._latest:
             latest = self._latest[key]
             self._latest[key] = run["run_id"] if latest is None else max(latest, run["run_id"])
