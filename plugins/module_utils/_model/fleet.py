@@ -48,7 +48,6 @@ class Fleet:
         self._dirty_runs: set[tuple[str, int]] = set()
         # Each asked scale set's newest run id (None: no run), the store's and this call's (``latest_run_id``).
         self._latest: dict[str, int | None] = {}
-        self._added: dict[str, int] = {}  # each scale set's newest run id added in this call (``add_run``)
 
     def record(self, key: str) -> Record | None:
         if key not in self._records:
@@ -143,7 +142,6 @@ class Fleet:
             del self._runs[cached]
             self._dirty_runs.discard(cached)
         self._latest[key] = None
-        self._added.pop(key, None)
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -159,11 +157,9 @@ class Fleet:
         """The newest run's id: asked of the store once per call and scale set, then kept current by ``add_run``
         (the engine asks it at every run step and every check of a scale set's state)."""
         if key not in self._latest:
+            # No run of this call is missed: ``add_run`` asks here before it caches one.
             stored = self.store.conn.execute("SELECT max(run_id) FROM runs WHERE scale_set = ?", (key,)).fetchone()[0]
-            # A run added before this first ask is newer than any stored (not a scan of every cached run: a fleet
-            # advance asks it of 1,000 scale sets with 1,000 runs cached).
-            added = self._added.get(key)
-            self._latest[key] = added if stored is None or (added is not None and added > stored) else stored
+            self._latest[key] = stored
         return self._latest[key]
 
     def latest_run(self, key: str) -> Run | None:
@@ -182,12 +178,10 @@ class Fleet:
         return newest if limit is None else newest[:limit]
 
     def add_run(self, key: str, run: Run) -> None:
+        latest = self.latest_run_id(key)
         self._runs[(key, run["run_id"])] = run
         self._dirty_runs.add((key, run["run_id"]))
-        self._added[key] = max(self._added.get(key, run["run_id"]), run["run_id"])
-        if key in self._latest:
-            latest = self._latest[key]
-            self._latest[key] = run["run_id"] if latest is None else max(latest, run["run_id"])
+        self._latest[key] = run["run_id"] if latest is None else max(latest, run["run_id"])
 
     def touch_run(self, key: str, run_id: int) -> None:
         self._dirty_runs.add((key, run_id))
