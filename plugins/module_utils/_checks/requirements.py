@@ -38,7 +38,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import (
     ENABLED,
     POLICY,
     POLICY_FIELDS,
-    RollingPolicy,
     automatic_os_upgrade_enabled,
     automatic_upgrade_uses_rolling_policy,
     exceeds,
@@ -46,7 +45,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import (
     rolling_numbers,
     tolerated,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record, RollingPolicy
 
 Finding = dict[str, str]
 

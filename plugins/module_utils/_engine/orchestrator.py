@@ -68,13 +68,18 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
     is_health_extension,
     provision,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import InstanceFaults
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import new_os_disk
 from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import find_event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain, is_flexible, vm_name
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionState, Health, Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    ExtensionState,
+    Health,
+    Instance,
+    InstanceFaults,
+    Record,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import note_state_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
@@ -139,7 +144,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
 class _Rerun(NamedTuple):
     """The model's extensions run again on an instance (§3.4), for one set of failing extensions."""
 
-    failing: set[str]  # the fault's and those whose credential expired (§4, credentials)
+    states: list[ExtensionState]  # each extension's state after the run (``provision``)
     installed: set[str]  # those that provisioned: they install their released version (part 2 EX-1)
     failed: bool  # one failed to provision
     credential: bool  # one failed on an expired credential: the instance fails for good, no rollback (§4)
@@ -426,7 +431,7 @@ class _Context:
     def rerun_extensions(self, instance: Instance, flight: Flight, fault: InstanceFaults) -> bool:
         """Every extension of the model runs again (§3.4); True when one failed to provision."""
         rerun = self.rerun_of(frozenset(fault.get("extension_failure", ())))
-        instance["extensions"] = self.provision(rerun.failing)
+        instance["extensions"] = rerun.states
         if self.releases or "extension_versions" in instance:  # else there is nothing to install nor to forget
             install(self.record, instance, rerun.installed, self.releases)  # part 2 EX-1
         instance["provisioning_state"] = "Failed" if rerun.failed else "Succeeded"
@@ -444,7 +449,7 @@ class _Context:
             states = self.provision(failing)
             failed = {e["name"] for e in states if e["provisioning_state"] != "Succeeded"}
             installed = {e["name"] for e in states} - failed
-            found = self._reruns[fault_failing] = _Rerun(failing, installed, bool(failed), bool(expired & failed))
+            found = self._reruns[fault_failing] = _Rerun(states, installed, bool(failed), bool(expired & failed))
         return found
 
     def boot_instance(self, instance: Instance, flight: Flight, fault: InstanceFaults, failed: bool) -> int | None:

@@ -41,6 +41,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import
     os_disk_name,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record, RepairAction
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import policy_of, service_state
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
@@ -63,7 +64,7 @@ def tick(store: Store, key: str, act: bool = True) -> list[dict[str, Any]]:
     """
     fleet = fleet_of(store)
     record = fleet.record(key)
-    if record is None or policy.policy_of(record) is None:
+    if record is None or policy_of(record) is None:
         return []
     ctx = _Tick(store, fleet, key, record)
     ctx.note_new()
@@ -197,7 +198,7 @@ class _Tick:
         return policy.cap(len(self.fleet.instances(self.key))) - len(self.state["repairing"])
 
     def start_eligible(self) -> None:
-        if policy.service_state(self.record) != "Running":
+        if service_state(self.record) != "Running":
             return
         room = self.room()
         action = policy.repair_action(self.record)
@@ -227,7 +228,7 @@ class _Tick:
 
     def schedule(self) -> None:
         times = [r["until"] for r in self.state["repairing"].values()]
-        if policy.service_state(self.record) == "Running":
+        if service_state(self.record) == "Running":
             grace = self.state["grace_until"]
             # An instance eligible now counts only while there is room; otherwise the end of a repair wakes it.
             room = self.room() > 0

@@ -20,9 +20,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 from ansible_collections.azsim.vmss.plugins.module_utils._model.faults import internal_error_at, pick
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
-from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import RollingPolicy, rolling_numbers
+from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import rolling_numbers
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record, RollingPolicy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind, StartedBy
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 

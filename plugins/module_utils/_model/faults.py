@@ -16,11 +16,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import InstanceFaults as _InstanceFaults
-
-# A stored shape (records: a run keeps its picks), named here too for the faults' readers.
-InstanceFaults = _InstanceFaults
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, InstanceFaults
 
 
 def check_rules(rules: list[dict[str, Any]], names: set[str], extensions: set[str]) -> None:

@@ -19,10 +19,7 @@ from typing import Any, Literal, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import RollingPolicy as _RollingPolicy
-
-# A stored shape (records), named here too for the policy's readers.
-RollingPolicy = _RollingPolicy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import RollingPolicy
 
 POLICY = "properties.upgradePolicy"
 

@@ -25,12 +25,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     RepairAction,
     RepairsState,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import policy_of as _policy_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import service_state as _service_state
 
-# The service's state, read by every view of a scale set, lives apart (repair_services); the engine asks it here.
-policy_of = _policy_of
-service_state = _service_state
+# The service's state, read by every view of a scale set, lives apart (repair_services).
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import policy_of, service_state
 
 REPAIR_ACTIONS: tuple[RepairAction, ...] = ("Replace", "Restart", "Reimage")
 # AR-1: gracePeriod from PT10M (also the default) to PT90M.

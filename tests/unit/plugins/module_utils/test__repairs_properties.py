@@ -33,6 +33,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import repairs,
 from ansible_collections.azsim.vmss.plugins.module_utils._model import repairs as policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import service_state
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit._call import act
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (
@@ -98,7 +99,7 @@ def simulate(store: Store, scenario: dict[str, Any]) -> list[dict[str, Any]]:
                 ),
                 "grace_until": tick.state["grace_until"][instance["instance_id"]],
                 "health": instance["health"],
-                "service": policy.service_state(tick.record),
+                "service": service_state(tick.record),
             }
         )
         original(tick, instance, action)
