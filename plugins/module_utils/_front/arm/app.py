@@ -203,6 +203,12 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     raise _unknown_route(method, path)
 
 
+def _arm_shaped(path: str) -> bool:
+    """A path ARM itself would serve (a subscription's, or a tenant-level provider's), not this endpoint's own."""
+    first = path.lstrip("/").split("/", 1)[0].lower()
+    return first in ("subscriptions", "tenants", "providers")
+
+
 def _unknown_route(method: str, path: str) -> ArmError:
     """ARM's 404 for a path no route serves: under a provider, the resource type it could not find."""
     if not path.lower().startswith("/subscriptions"):
@@ -322,16 +328,25 @@ class ArmApp:
             request.body = environ["wsgi.input"].read(length)
         return request
 
+    def _authenticate(self, request: Request) -> None:
+        identity = self.settings.files.identity
+        auth.require_bearer(request.headers, self.settings.files.token_key, self.settings.base_url, identity.tenant_id)
+
     def handle(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
-        route, params = _match(request.method, path)
+        try:
+            route, params = _match(request.method, path)
+        except ArmError:
+            # ARM authenticates a request before it looks for a route: without a valid token, a path under
+            # /subscriptions that no route serves (or a method none takes) is the 401, so the answer does not
+            # tell a caller without credentials which resource types exist (arm-endpoint-research §5.2, rule 2).
+            if _arm_shaped(path):
+                self._authenticate(request)
+            raise
         if route.arm or route.api_version:
             _check_api_version(request.param("api-version"))
         if route.arm:
-            identity = self.settings.files.identity
-            auth.require_bearer(
-                request.headers, self.settings.files.token_key, self.settings.base_url, identity.tenant_id
-            )
+            self._authenticate(request)
             _check_media_type(request)
         subscription = params.get("subscription")
         if subscription is not None and not is_subscription_id(subscription):

@@ -275,6 +275,30 @@ def test_unknown_routes_are_404_in_the_envelope(client: WsgiClient, path: str, c
 
 
 @pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"{VMSS}/nothingHere"),
+        ("PUT", f"{RG}/providers/Microsoft.Compute/unknownThings/x"),
+        ("GET", f"/subscriptions/{SUBSCRIPTION}/unknown"),
+        ("GET", "/providers/Microsoft.Widgets/operations"),
+        ("POST", VMSS),  # a route that does not take this method
+    ],
+)
+def test_without_a_token_an_unknown_arm_route_is_the_401(client: WsgiClient, method: str, path: str) -> None:
+    """ARM authenticates before it routes: a caller without credentials learns nothing of what exists."""
+    answer = client.raw(method, f"{path}?api-version=2024-11-01")
+    assert_arm_error(answer, 401, "AuthenticationFailed")
+    assert (answer.header("WWW-Authenticate") or "").startswith("Bearer authorization_uri=")
+    forged = client.raw(method, f"{path}?api-version=2024-11-01", headers={"Authorization": "Bearer not-a-token"})
+    assert_arm_error(forged, 401, "AuthenticationFailed")
+
+
+def test_without_a_token_an_unknown_path_outside_arm_is_still_404(client: WsgiClient) -> None:
+    """The endpoint's own paths (/azsim/..., /metadata/...) are not ARM's and need no token."""
+    assert_arm_error(client.raw("GET", "/nowhere/at/all"), 404, "NotFound")
+
+
+@pytest.mark.parametrize(
     ("path", "kind", "namespace"),
     [
         (f"{VMSS}/nothingHere", "virtualMachineScaleSets/nothingHere", "Microsoft.Compute"),
