@@ -183,10 +183,13 @@ changelog: venv
 	$(IN_VENV) antsibull-changelog lint
 	$(IN_VENV) antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
-# Type-checks the collection's Python and its tests (.mypy.ini: --strict; ansible-core has no types).
+# Type-checks the collection's Python, its tests and the benchmarks (.mypy.ini: --strict; ansible-core has no
+# types). bench/ is scripts run from their folder (`import _common`), so it is checked as such, in a second run.
 mypy: venv link
 	$(IN_VENV) MYPYPATH="$(BUILD_DIR)" mypy --explicit-package-bases --namespace-packages \
 	  -p ansible_collections.azsim.vmss.plugins -p ansible_collections.azsim.vmss.tests
+	cd bench && $(IN_VENV) MYPYPATH="$(BUILD_DIR):$(CURDIR)/bench" mypy --config-file ../.mypy.ini \
+	  --explicit-package-bases *.py callback_plugins/*.py
 
 clean:
 	rm -rf "$(BUILD_DIR)"

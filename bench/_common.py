@@ -141,7 +141,7 @@ def build_scale_set(
     from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
     from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 
-    times = {}
+    times: dict[str, float] = {}
     t0 = time.perf_counter()
     with store.transaction():
         act(publish_image, store, image_params(BASE_VERSION))
@@ -187,7 +187,7 @@ def _baseline_work() -> int:
     acc = 0
     rows = []
     for i in range(20_000):
-        row = {"instance_id": str(i), "zone": str(i % 3 + 1), "n": i}
+        row: dict[str, Any] = {"instance_id": str(i), "zone": str(i % 3 + 1), "n": i}
         rows.append(row)
         acc += len(row["instance_id"]) + row["n"] % 7
     return acc + len(rows)
@@ -348,4 +348,4 @@ def task_seconds(timings: dict[str, Any], name: str) -> float:
     found = [t for t in timings["tasks"] if t["name"] == name]
     if not found:
         raise SystemExit(f"no task {name!r} in the timings: {[t['name'] for t in timings['tasks']]}")
-    return sum(t["duration_s"] for t in found)
+    return float(sum(t["duration_s"] for t in found))

@@ -44,7 +44,7 @@ import _common as c
 
 API = "2024-11-01"
 RG = "rg-bench"
-IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
+IMAGE: dict[str, Any] = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
 PROBE = "/providers/Microsoft.Network/loadBalancers/lb/probes/p"
 SERVER_MODULE = "ansible_collections.azsim.vmss.plugins.module_utils._front.arm.server"
 # Where an endpoint thread's samples are, by what they are inside (one sample may count in several).

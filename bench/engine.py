@@ -187,7 +187,8 @@ def spawn(*args: str) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"engine.py {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
 # -- profiles ----------------------------------------------------------------------------------------
@@ -311,6 +312,7 @@ def main() -> None:
 
     if args.child:
         what, n, store = args.child[0], int(args.child[1]), Path(args.child[2])
+        result: dict[str, Any]
         if what == "create":
             result = child_create(n, store)
         elif what == "memory":
@@ -326,7 +328,7 @@ def main() -> None:
     samples: dict[int, list[dict[str, Any]]] = {n: [] for n in sizes}
 
     def repeats(n: int) -> int:
-        return args.repeats if n < 100_000 else min(args.repeats, args.repeats_large)
+        return int(args.repeats) if n < 100_000 else min(args.repeats, args.repeats_large)
 
     for rep in range(args.repeats):
         for n in [n for n in sizes if rep < repeats(n)]:
@@ -343,7 +345,7 @@ def main() -> None:
             )
             c.remove_store(store)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n in sizes:
         runs = [s["run"] for s in samples[n]]
         creates = [s["create"] for s in samples[n]]
@@ -367,7 +369,7 @@ def main() -> None:
             }
         )
     large = [(r["n"], r["run_s"]) for r in rows if r["n"] >= 1000]
-    result: dict[str, Any] = {
+    result = {
         "sizes": sizes,
         "repeats": {str(n): repeats(n) for n in sizes},
         "baseline": c.BASELINE_NAME,

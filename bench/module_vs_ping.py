@@ -27,13 +27,13 @@ PLAYBOOK = c.BENCH / "playbooks" / "module_vs_ping.yml"
 
 
 # Where a sample of the module's own process goes: the first rule whose frame is on its stack.
-MODULE_RULES = (
+MODULE_RULES: tuple[tuple[str, str], ...] = (
     ("the core (rolling_upgrade)", "rolling_upgrade (rolling_upgrade.py"),
     ("exit_json (result checks, JSON)", "AnsibleModule.exit_json ("),
     ("store open/close and glue", "AzsimModule.run ("),
     ("imports (from the AnsiballZ zip)", "_find_and_load ("),
 )
-WORKER_RULES = (
+WORKER_RULES: tuple[tuple[str, str], ...] = (
     ("AnsiballZ build (modify_module)", "modify_module ("),
     ("running the module (connection local)", "_low_level_execute_command ("),
 )
@@ -79,14 +79,14 @@ def where_the_task_goes(store: Any, inventory: Any) -> dict[str, Any]:
     proc = subprocess.run(cmd, cwd=str(c.ROOT), env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not out.exists():
         return {"error": f"py-spy could not sample ({proc.returncode}): {(proc.stderr or proc.stdout)[-400:]}"}
-    stacks = []
+    stacks: list[tuple[list[int], list[str], int]] = []
     for line in out.read_text().splitlines():
-        stack, dummy, count = line.rpartition(" ")
+        stack, _sep, samples = line.rpartition(" ")
         frames = stack.split(";")
-        stacks.append(([i for i, f in enumerate(frames) if f.startswith("process ")], frames, int(count)))
+        stacks.append(([i for i, f in enumerate(frames) if f.startswith("process ")], frames, int(samples)))
     # The worker that ran the upgrade task is the process whose child chain leads to the module's process.
-    workers = set()
-    for procs, frames, dummy in stacks:
+    workers: set[str] = set()
+    for procs, frames, _count in stacks:
         chain = [frames[i] for i in procs]
         for i, name in enumerate(chain):
             if "AnsiballZ_vmss_os_rolling_upgrade" in name:

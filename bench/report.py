@@ -21,6 +21,7 @@ import math
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import _common as c
@@ -29,7 +30,7 @@ DOCS = c.ROOT / "docs"
 PAGE = DOCS / "performance.md"
 PLOT = DOCS / "performance.png"
 
-SCRIPTS = {
+SCRIPTS: dict[str, tuple[str, list[str]]] = {
     "engine": ("engine.py", []),
     "module_vs_ping": ("module_vs_ping.py", []),
     "native_serial": ("native_serial.py", []),
@@ -762,7 +763,7 @@ def engine_section(engine: dict[str, Any]) -> list[str]:
             out += table(["phase", "start", "peak within", "end"], rows)
             out += [""]
         out += [
-            f"The full cProfile statistics are left in `{c.Path(prof['stats_file']).relative_to(c.ROOT)}` "
+            f"The full cProfile statistics are left in `{Path(prof['stats_file']).relative_to(c.ROOT)}` "
             "(`python -m pstats` reads them).",
             "",
         ]

@@ -150,13 +150,14 @@ def main() -> None:
     shared = Store.open(str(path))
     baseline = c.baseline_seconds()
     reads = {}
-    checks = {
+    checks: dict[str, Callable[[Any], bool]] = {
         "history": lambda r: len(r["history"]) == 5 and r["latest"] is not None,
         "latest": lambda r: r is not None and r["properties"]["runningStatus"]["code"] == "Completed",
         "all": lambda r: len(r["history"]) == built["runs"],
     }
     for name, action in (("history", history), ("latest", latest), ("all", everything)):
-        call, opened = [], []
+        call: list[float] = []
+        opened: list[float] = []
         # Up to --repeats reads, at least 3, and no more once a read kind has taken BUDGET_S.
         while len(call) < args.repeats and (len(call) < 3 or sum(call) + sum(opened) < BUDGET_S):
             seconds, result = timed(action, False)
