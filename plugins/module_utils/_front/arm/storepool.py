@@ -19,22 +19,53 @@ on the one writer connection, behind a lock: the endpoint's writers queue here i
 polling SQLite's busy handler (which sleeps up to 100 ms between tries); other processes' writers (modules)
 still meet them at SQLite's lock and its busy timeout. A read is a deferred transaction on a reader
 connection that refuses writes (``PRAGMA query_only``): in WAL mode it neither takes nor waits for a lock.
+
+The write-ahead log is kept short. SQLite checkpoints it after COMMIT, but it can only start the log over when
+no reader is using it, and under a constant stream of GETs some reader always is: the ``-wal`` file then grows
+with every write, for as long as the endpoint runs (12 MB after 3,000 small writes under four polling
+threads, against 4 MB without them). So when a write leaves the log past ``wal_limit`` bytes, new reads wait
+at a gate while the ones running finish (they take milliseconds), the log is checkpointed and truncated, and
+the gate opens. The checkpoint never waits on another process (busy timeout 0 for it): a module holding the
+store is not waited for, and the next write tries again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import BUSY_TIMEOUT_MS, Store
+
+# Four times the log SQLite's own checkpoints settle at (1,000 pages of 4 KiB), so that the gate closes only
+# when those checkpoints are being starved, not after every burst of writes.
+WAL_LIMIT = 16 * 1024 * 1024
+DRAIN_WAIT_S = 2.0  # the longest new reads wait for the running ones; past it, no checkpoint this time
+
+
+def _checkpoint(store: Store) -> None:
+    """``wal_checkpoint(TRUNCATE)`` without waiting: busy (another process reads or writes) is left for later."""
+    conn = store.conn
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.OperationalError:
+        pass  # locked: the next write tries again
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 class StorePool:
     """Connections to the store at ``path``, kept until ``close``; safe to use from any number of threads."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, wal_limit: int = WAL_LIMIT) -> None:
         self.path = path
+        self.wal_limit = wal_limit
+        self._gate = threading.Condition()  # the reads under way, and whether new ones wait for a checkpoint
+        self._reading = 0
+        self._draining = False
         self._guard = threading.Lock()  # the idle readers, the generation and the closed flag
         self._writing = threading.Lock()  # held for a whole write transaction: one writer of this process
         self._writer: Store | None = None
@@ -50,6 +81,8 @@ class StorePool:
             try:
                 with store.transaction(commit=commit):
                     yield store
+                if commit:
+                    self._shorten_log(store)
             finally:
                 if self._writer is not store:
                     store.close()
@@ -59,10 +92,37 @@ class StorePool:
         """One read transaction (``Store.read_transaction``); a write in it fails ("readonly database")."""
         store, generation = self._take()
         try:
-            with store.read_transaction():
-                yield store
+            with self._gate:
+                while self._draining:
+                    self._gate.wait()
+                self._reading += 1
+            try:
+                with store.read_transaction():
+                    yield store
+            finally:
+                with self._gate:
+                    self._reading -= 1
+                    self._gate.notify_all()
         finally:
             self._give_back(store, generation)
+
+    def _shorten_log(self, store: Store) -> None:
+        """Checkpoint and truncate the ``-wal`` once it is past ``wal_limit``, with this process's reads held
+        off. Called holding ``_writing``, after COMMIT."""
+        try:
+            size = os.stat(self.path + "-wal").st_size
+        except OSError:
+            return
+        if size <= self.wal_limit:
+            return
+        with self._gate:
+            self._draining = True
+            try:
+                if self._gate.wait_for(lambda: self._reading == 0, timeout=DRAIN_WAIT_S):
+                    _checkpoint(store)
+            finally:
+                self._draining = False
+                self._gate.notify_all()
 
     def close(self) -> None:
         """Close every connection now, or (one in use) when its request ends; later requests open their own."""

@@ -157,3 +157,98 @@ def test_opening_the_store_beside_kept_connections_keeps_their_locks(tmp_path: P
         assert conn.execute("SELECT value FROM meta WHERE key = 'now'").fetchone() == (str(EPOCH + 120),)
     finally:
         conn.close()
+
+
+def _fill(store: Store, i: int) -> None:
+    store.conn.execute("CREATE TABLE IF NOT EXISTS filler (k INTEGER PRIMARY KEY, v TEXT)")
+    store.conn.execute("INSERT OR REPLACE INTO filler VALUES (?, ?)", (i % 20, "x" * 4000))
+
+
+def _wal_size(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def test_the_log_stays_short_under_a_constant_stream_of_reads(tmp_path: Path) -> None:
+    """With a read always under way SQLite's own checkpoints cannot start the log over, so every write made
+    the -wal longer for as long as the endpoint ran; the pool holds new reads off for a moment and truncates
+    it once it is past wal_limit."""
+    path = tmp_path / "vmss.sqlite"
+    Store.open(str(path)).close()
+    limit = 256 * 1024
+    pool = StorePool(str(path), wal_limit=limit)
+    stop = threading.Event()
+    reads: list[int] = []
+    failures: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                with pool.read() as store:
+                    store.now()
+                    stop.wait(0.003)  # a read that lasts, so that two readers overlap
+                reads.append(1)
+        except BaseException as exc:  # pylint: disable=broad-except  # reported by the test below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=reader, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    sizes = []
+    try:
+        for i in range(400):  # about 3.2 MB of log without the limit: SQLite's own checkpoint waits for 4 MB
+            with pool.write() as store:
+                _fill(store, i)
+            sizes.append(_wal_size(path))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(LIVENESS_S)
+        pool.close()
+    assert not failures, failures
+    assert reads, "the readers ran"
+    one_write = 4 * 4096  # the row's pages and the table's, as frames with their headers, at most
+    assert max(sizes) <= limit + one_write, f"the -wal reached {max(sizes)} bytes, past {limit}"
+
+
+def test_the_log_is_not_shortened_while_another_process_reads(tmp_path: Path) -> None:
+    """The checkpoint does not wait for other processes (a module's call may hold the store for long): busy, it
+    is left to a later write, and the write itself answers at once."""
+    path = tmp_path / "vmss.sqlite"
+    Store.open(str(path)).close()
+    pool = StorePool(str(path), wal_limit=0)
+    holder = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN');"
+        "c.execute('SELECT count(*) FROM meta').fetchall(); print('ready', flush=True); sys.stdin.readline()"
+    )
+    with pool.write() as store:
+        _fill(store, 0)
+    reader = subprocess.Popen(  # pylint: disable=consider-using-with  # closed below
+        [sys.executable, "-c", holder, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+        done: list[int] = []
+
+        def write() -> None:
+            with pool.write() as store:
+                _fill(store, 1)
+            done.append(_wal_size(path))
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        writer.join(LIVENESS_S)  # a checkpoint that waited would wait out the 120 s busy timeout
+        assert done and done[0] > 0, "the write answered, and the -wal the other process reads is still there"
+        reader.stdin.write("\n")  # type: ignore[union-attr]  # a PIPE
+        reader.stdin.close()  # type: ignore[union-attr]
+        assert reader.wait(LIVENESS_S) == 0
+        with pool.write() as store:
+            _fill(store, 2)
+        assert _wal_size(path) == 0, "with the other process gone, the next write truncated the -wal"
+    finally:
+        reader.kill()
+        reader.wait(LIVENESS_S)
+        for stream in (reader.stdin, reader.stdout):
+            if stream is not None and not stream.closed:
+                stream.close()
+        pool.close()
