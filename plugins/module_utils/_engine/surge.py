@@ -12,8 +12,6 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-import copy
-
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import AzsimError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import parse_duration
 from ansible_collections.azsim.vmss.plugins.module_utils._model.features import (
@@ -21,7 +19,11 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.features import 
     REGISTERED,
     load_feature,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import UPDATE_DOMAINS, os_disk_name
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import (
+    UPDATE_DOMAINS,
+    fresh_data_disks,
+    os_disk_name,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -102,7 +104,7 @@ def surge_instance(record: Record, old: Instance, target_version: str | None) ->
     D10: it keeps the host name (the slot the fleet addresses) and gets the next unused instance id, never
     reused. MS-5: the zone of the instance it replaces, update domain ``newId % 5``. Its OS disk comes from
     the run's target image (the old one's image for a model rollout that keeps it); it is not serving
-    until it is created and healthy, and its data disks are made to the same layout.
+    until it is created and healthy, and its data disks are new ones of the same layout.
     """
     new_id = record["next_instance_id"]
     record["next_instance_id"] = new_id + 1
@@ -117,7 +119,8 @@ def surge_instance(record: Record, old: Instance, target_version: str | None) ->
         },
         # What a breach rollback (§3.6) would bring back: the disk of the instance it replaced.
         "previous_os_disk": old["os_disk"],
-        "data_disks": copy.deepcopy(old["data_disks"]),
+        # A new VM from the model (MS-3): new, empty data disks of the old one's layout, as a Replace makes (AR-6).
+        "data_disks": fresh_data_disks(record, old["data_disks"], new_id),
         "power_state": "running",
         "provisioning_state": "Creating",
         "extensions": [],

@@ -198,8 +198,10 @@ def test_surge_batch_creates_new_instances_beside_the_old_ones_azure_behaviour_2
 
 def test_surge_old_instance_deleted_once_the_new_one_is_healthy_azure_behaviour_2_ms_3_ms_5_d10(sim: Sim) -> None:
     """MS-3: the old instances go when their replacements are healthy; their ids disappear (D10). MS-5: same
-    zone, update domain new id % 5; the progress counts replaced instances (MS-6)."""
-    sim.vmss(10, zones=["1"])
+    zone, update domain new id % 5; the progress counts replaced instances (MS-6). The new VM comes from the model
+    (MS-3): its data disks are new ones of the old one's layout, named for its own id, as a Replace makes (AR-6)."""
+    disks = [{"lun": 0, "name": "data0", "disk_size_gb": 64}, {"lun": 1, "name": None, "disk_size_gb": 256}]
+    sim.vmss(names=[{"name": "w0", "data_disks": disks}, *[f"w{i}" for i in range(1, 10)]], zones=["1"])
     before = sim.instances()
     sim.rolling(max_surge=True)
     sim.publish("1.1.0")
@@ -212,7 +214,11 @@ def test_surge_old_instance_deleted_once_the_new_one_is_healthy_azure_behaviour_
     assert (w0["zone"], w0["update_domain"]) == (before["w0"]["zone"], 0)
     assert (w5["zone"], w5["update_domain"]) == (before["w5"]["zone"], 1)
     assert w0["os_disk"]["image_version"] == "1.1.0"
-    assert w0["data_disks"] == before["w0"]["data_disks"]
+    layout = [(d["lun"], d["disk_size_gb"]) for d in w0["data_disks"]]
+    assert layout == [(d["lun"], d["disk_size_gb"]) for d in before["w0"]["data_disks"]] == [(0, 64), (1, 256)]
+    assert [d["name"].split("_", 2)[:2] for d in w0["data_disks"]] == [["web", "10"], ["web", "10"]]
+    assert not {d["name"] for d in w0["data_disks"]} & {d["name"] for d in before["w0"]["data_disks"]}
+    assert w5["data_disks"] == []
     assert sim.view()["rolling_upgrade"]["properties"]["progress"]["successfulInstanceCount"] == 2
     sim.advance("PT1H")
     result = sim.view()
