@@ -21,7 +21,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._checks.requirements im
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts, extension_platform, platform, repairs
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
+    conflicts,
+    extension_platform,
+    platform,
+    repairs,
+    run_protection,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.rollouts import rollout_model_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue, scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.capacity import check_capacity
@@ -89,6 +95,7 @@ def ensure_scale_set(
     _check_faults(stored, instances)
     _check_enabled_policy(store, stored, instances)
     _check_in_flight(stored, fleet.latest_run(key), instances)
+    run_protection.leave_run_when_protected(fleet, key)  # azure-behaviour-2 IP-4: protected now, left alone now
     names = _update_names(update_instances, instances, stored)
     run = rollout_model_change(store, key, names)
     if run is not None:

@@ -95,6 +95,37 @@ def test_os_upgrade_skips_protected_instances_but_counts_them_in_n_azure_behavio
     assert instances["w0"]["os_disk"]["image_version"] == "1.1.0"
 
 
+def test_an_instance_protected_during_a_run_leaves_it_before_its_batch_azure_behaviour_2_ip_4_ip_6(sim: Sim) -> None:
+    """IP-4 from the moment protection is set: a pending instance leaves the run (listed protected, in no counter,
+    still in N); one whose batch is under way stays in it (SIMULATOR CHOICE: the operation has begun)."""
+    sim.vmss(10)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT1M")  # the first batch (w0, w5) is being reimaged
+    assert batch_names(sim.view()) == [["w0", "w5"]]
+    changed = sim.vmss(names=fleet(10, {"w0": ACTIONS, "w3": ACTIONS, "w7": ACTIONS}))
+    assert changed["before"] != changed["after"]
+    assert sim.view()["rolling_upgrade"]["properties"]["progress"] == {
+        "successfulInstanceCount": 0,
+        "failedInstanceCount": 0,
+        "inProgressInstanceCount": 2,
+        "pendingInstanceCount": 6,
+    }
+    sim.advance("PT2H")
+    result = sim.view()
+    props = result["rolling_upgrade"]["properties"]
+    assert props["runningStatus"]["code"] == "Completed"
+    assert props["progress"]["successfulInstanceCount"] == 8 and props["progress"]["pendingInstanceCount"] == 0
+    # D5: N stays 10, so batches stay 2 instances; w3 and w7 left their update domains with one candidate each.
+    assert batch_names(result) == [["w0", "w5"], ["w1", "w6"], ["w2"], ["w8"], ["w4", "w9"]]
+    instances = by_name(result)
+    assert instances["w3"]["result"] == instances["w7"]["result"] == "protected"
+    assert instances["w3"]["os_disk"]["image_version"] == instances["w7"]["os_disk"]["image_version"] == "1.0.0"
+    assert instances["w0"]["result"] == "upgraded" and instances["w0"]["os_disk"]["image_version"] == "1.1.0"
+    again = sim.vmss(names=fleet(10, {"w0": ACTIONS, "w3": ACTIONS, "w7": ACTIONS}))
+    assert again["before"] == again["after"], "a second identical call changes nothing"
+
+
 def test_protection_from_scale_in_only_does_not_stop_upgrades_azure_behaviour_2_ip_3(sim: Sim) -> None:
     sim.vmss(names=fleet(5, {"w2": SCALE_IN}))
     sim.publish("1.1.0")
