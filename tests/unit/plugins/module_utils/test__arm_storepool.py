@@ -191,7 +191,7 @@ def test_the_log_stays_short_under_a_constant_stream_of_reads(tmp_path: Path) ->
         except BaseException as exc:  # pylint: disable=broad-except  # reported by the test below
             failures.append(exc)
 
-    threads = [threading.Thread(target=reader, daemon=True) for _ in range(3)]
+    threads = [threading.Thread(target=reader, daemon=True) for _reader in range(3)]
     for thread in threads:
         thread.start()
     sizes = []
