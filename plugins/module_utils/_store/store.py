@@ -18,11 +18,10 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES, UNKNOWN
-from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     APPLICATION_ID,
     HOLDING,
@@ -46,6 +45,9 @@ SCHEMA_VERSION = 4
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
 OpenMode = Literal["prepare", "write", "read"]
+
+if TYPE_CHECKING:  # imported where the queue is first used: a call that reads never compiles it (issue 14)
+    from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue
 # Store.open gives the class it is called on (KeptStore.open, _store/kept_store.py).
 Opened = TypeVar("Opened", bound="Store")
 
@@ -378,6 +380,10 @@ class Store:
 
     def _queue(self) -> EventQueue:
         if self._events is None:
+            # Here, not at the top: a module imports this file at every call, and only calls that move the
+            # clock or schedule use the queue; AnsiballZ still packs events.py for every module.
+            from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue  # pylint: disable=import-outside-toplevel
+
             self._events = EventQueue(self.conn)
         return self._events
 
