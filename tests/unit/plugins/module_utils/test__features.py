@@ -90,8 +90,13 @@ def test_a_new_subscription_has_nothing_registered(store: Store) -> None:
 def test_handlers_are_in_the_table(kind: str, function: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # The table imports registrations only when such an event fires (issue 14); the event still reaches it.
     seen: list[Any] = []
-    monkeypatch.setattr(registrations, function, lambda store, event: seen.append((store, event)) or [])
-    HANDLERS[kind]("store", "event")  # type: ignore[arg-type]  # only passed through
+
+    def handler(store: Any, event: Any) -> list[dict[str, Any]]:
+        seen.append((store, event))
+        return [{"type": "seen"}]
+
+    monkeypatch.setattr(registrations, function, handler)
+    assert HANDLERS[kind]("store", "event") == [{"type": "seen"}]  # type: ignore[arg-type]  # only passed through
     assert seen == [("store", "event")]
 
 
