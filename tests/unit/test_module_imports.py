@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.azsim.vmss.plugins.module_utils._engine import orchestrator
+from ansible_collections.azsim.vmss.plugins.module_utils._engine import handlers, orchestrator, reimages
 from ansible_collections.azsim.vmss.plugins.module_utils._model import run_state
 
 PACKAGE = "ansible_collections.azsim.vmss.plugins"
@@ -57,10 +57,21 @@ def test_creating_and_setting_policy_do_not_import_the_run_engine(module: str) -
     assert sorted(set(RUN_ENGINE) & imported) == []
 
 
+# Handlers the clock's table imports only when an event of their kind fires (_engine/handlers.py).
+ON_FIRE = (f"{ENGINE}.registrations", f"{ENGINE}.reimages")
+
+
 def test_a_rolling_upgrade_imports_the_run_engine() -> None:
     # The counterpart: the same check would pass vacuously if the module names above were wrong.
     imported = _imported_by(f"{PACKAGE}.modules.vmss_os_rolling_upgrade")
-    assert set(RUN_ENGINE) <= imported
+    assert set(RUN_ENGINE) - set(ON_FIRE) <= imported
+    assert sorted(set(ON_FIRE) & imported) == []
+
+
+def test_the_reimage_handler_is_filed_under_its_kind() -> None:
+    # The table names the kind without importing reimages, so that it is imported only when one fires.
+    assert handlers.REIMAGE_EVENT == reimages.EVENT_KIND
+    assert handlers.HANDLERS[reimages.EVENT_KIND] is handlers.on_reimage
 
 
 def test_is_active_is_one_function() -> None:
@@ -127,8 +138,30 @@ def test_reads_carry_no_engine_no_policy_table_no_repairs_model(module: str) -> 
 
 def test_a_rolling_upgrade_carries_nothing_of_creation() -> None:
     packed = _packed_for("vmss_os_rolling_upgrade")
-    assert set(RUN_ENGINE) <= packed
+    assert set(RUN_ENGINE) <= packed  # ON_FIRE too: the clock may fire any event while the run goes on
     assert sorted(set(CREATION) & packed) == []
+
+
+STORE = f"{UTILS}._store"
+
+
+@pytest.mark.parametrize("module", ["vmss_info", "vmss_upgrade_history", "vmss_os_rolling_upgrade"])
+def test_modules_carry_no_store_maintenance(module: str) -> None:
+    # The endpoint's kept connections, emptying a store, snapshots: no module but those that do it packs them.
+    packed = _packed_for(module)
+    assert f"{STORE}.store" in packed
+    assert sorted({f"{STORE}.kept_store", f"{STORE}.clearing", f"{STORE}.snapshot"} & packed) == []
+
+
+# What the store imports only when it is used: the event queue (a call that schedules or moves the clock) and the
+# checks of a -journal or -wal beside the store (a store left open or not cleanly closed).
+STORE_ON_USE = (f"{STORE}.events", f"{STORE}.sidecar_logs")
+
+
+@pytest.mark.parametrize("module", ["vmss_info", "vmss_upgrade_history"])
+def test_reads_pack_but_do_not_import_the_queue_or_the_log_checks(module: str) -> None:
+    assert set(STORE_ON_USE) <= _packed_for(module)  # packed: AnsiballZ has what a call may import
+    assert sorted(set(STORE_ON_USE) & _imported_by(f"{PACKAGE}.modules.{module}")) == []
 
 
 def test_creation_carries_what_it_needs() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.call import Call, Outcome
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._store.clearing import clear
 
 
 class ResetResult(Outcome):
@@ -24,6 +25,6 @@ class ResetResult(Outcome):
 def reset_store(call: Call) -> ResetResult:
     store = call.store
     previous = format_timestamp(store.now())
-    removed = store.clear()
+    removed = clear(store)
     now = format_timestamp(store.now())
     return {"changed": any(removed.values()) or now != previous, "now": now, "previous": previous, "removed": removed}

@@ -18,8 +18,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine import (
     hook_gate,
     orchestrator,
     platform,
-    registrations,
-    reimages,
     repairs,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, Handler
@@ -42,6 +40,32 @@ def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
     return reports
 
 
+# Registrations and user reimages are imported when an event of theirs fires, not with the table: a module that
+# moves the clock compiles what it imports at every call (issue 14), and a rolling upgrade rarely meets either.
+# Their import statements are here, so AnsiballZ still packs them for every module that can move the clock.
+def on_feature_state(store: Store, event: Event) -> list[dict[str, Any]]:
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine import registrations  # pylint: disable=import-outside-toplevel
+
+    return registrations.on_feature_state(store, event)
+
+
+def on_provider_state(store: Store, event: Event) -> list[dict[str, Any]]:
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine import registrations  # pylint: disable=import-outside-toplevel
+
+    return registrations.on_provider_state(store, event)
+
+
+# reimages.EVENT_KIND, which the table cannot name without importing reimages (tests/unit/test_module_imports.py
+# checks they are equal).
+REIMAGE_EVENT = "reimage"
+
+
+def on_reimage(store: Store, event: Event) -> list[dict[str, Any]]:
+    from ansible_collections.azsim.vmss.plugins.module_utils._engine import reimages  # pylint: disable=import-outside-toplevel
+
+    return reimages.on_reimage(store, event)
+
+
 HANDLERS: dict[str, Handler] = {
     # Automatic OS upgrades the platform starts (azure-behaviour §4) and the runs' own timelines (§3).
     platform.EVENT_KIND: platform.on_platform_rollout,
@@ -53,8 +77,8 @@ HANDLERS: dict[str, Handler] = {
     # Automatic instance repairs (part 2 §8): a repair ends or a grace period runs out.
     repairs.EVENT_KIND: repairs.on_repairs,
     # User reimages of instances: new OS disks, then boot (reimages.py).
-    reimages.EVENT_KIND: reimages.on_reimage,
+    REIMAGE_EVENT: on_reimage,
     # Feature and provider registration (§6): a transition completes when its event falls due.
-    features.FEATURE_EVENT: registrations.on_feature_state,
-    features.PROVIDER_EVENT: registrations.on_provider_state,
+    features.FEATURE_EVENT: on_feature_state,
+    features.PROVIDER_EVENT: on_provider_state,
 }

@@ -17,13 +17,11 @@ import gc
 import json
 import os
 import sqlite3
-import stat
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES, UNKNOWN
-from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     APPLICATION_ID,
     HOLDING,
@@ -47,6 +45,11 @@ SCHEMA_VERSION = 4
 EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
 OpenMode = Literal["prepare", "write", "read"]
+
+if TYPE_CHECKING:  # imported where the queue is first used: a call that reads never compiles it (issue 14)
+    from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue
+# Store.open gives the class it is called on (KeptStore.open, _store/kept_store.py).
+Opened = TypeVar("Opened", bound="Store")
 
 # Forward migrations: MIGRATIONS[n] takes a store from schema n - 1 to n. Never edit a shipped step.
 MIGRATIONS: dict[int, list[str]] = {
@@ -155,13 +158,13 @@ class Store:
 
     @classmethod
     def open(
-        cls,
+        cls: type[Opened],
         path: str,
         migrations: dict[int, list[str]] | None = None,
         *,
         mode: OpenMode = "prepare",
         shared: bool = False,
-    ) -> Store:
+    ) -> Opened:
         """Open the store at ``path``; refuse any file that is not ours.
 
         ``mode``: ``"prepare"`` creates a missing store, switches it to WAL and migrates it now (a
@@ -233,40 +236,6 @@ class Store:
         except BaseException:
             store.close()
             raise
-        return store
-
-    def another(self) -> Store:
-        """One more connection to the file this (open) Store checked, for a server that keeps several.
-
-        None of ``open``'s checks that read the store's files is made again: closing any descriptor of a file
-        drops every POSIX lock this process holds on it, those of SQLite's connections already open included
-        (the endpoint's readers then failed with "disk I/O error"). What a path can change into meanwhile is
-        checked without opening anything: the same file (``unchanged_on_disk``) and sidecars that are regular
-        files of this user; the schema is checked again in each transaction.
-        """
-        if not self.unchanged_on_disk():
-            raise StoreError(f"store {self.path}: was removed or replaced; open it again")
-        check_sidecar_types(self.path)
-        with HOLDING:
-            held = hold(self.path)
-        try:
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=not self._shared
-            )
-        except sqlite3.Error as exc:
-            _release_if(held)
-            raise disk_error(self.path, exc) or damaged(self.path, exc) from None
-        store = Store(self.path, conn)
-        store._held = held
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            store.close()
-            raise disk_error(self.path, exc) or damaged(self.path, exc) from None
-        store._steps, store._inode, store._dev, store._shared = self._steps, self._inode, self._dev, self._shared
-        store._pending = self._pending
         return store
 
     def close(self) -> None:
@@ -351,64 +320,6 @@ class Store:
             self.conn.execute("ROLLBACK")
             self._remove_new_folders()
 
-    @contextlib.contextmanager
-    def read_transaction(self) -> Iterator[Store]:
-        """A transaction that only reads: ``BEGIN DEFERRED``, always rolled back.
-
-        In WAL mode a reader takes no lock that a writer waits for, nor waits for one: it reads the last
-        committed state as of its first read, whatever writers do meanwhile. For a call that writes nothing
-        (an ARM GET); a call that may write, even to throw it away (check mode), needs ``transaction()``,
-        since a deferred transaction that turns into a writer after another one committed fails at once with
-        "database is locked" instead of waiting. A store still to be migrated is read as ``transaction``
-        reads it (the migration inside, rolled back).
-        """
-        if self._pending:
-            with self.transaction(commit=False):
-                yield self
-            return
-        try:
-            self.conn.execute("BEGIN DEFERRED")
-            self._still_there()
-            # What a kept connection cannot see at open: another program may have changed the schema since.
-            _check_schema(self.path, self.conn, max(self._steps))
-        except sqlite3.OperationalError as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self.conn.execute("ROLLBACK")
-            raise disk_error(self.path, exc) or damaged(self.path, exc) from None
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                self.conn.execute("ROLLBACK")
-            raise
-        try:
-            self._now, self._now_dirty = None, False
-            self._in_transaction = True
-            yield self
-        finally:
-            self._in_transaction = False
-            self._now, self._now_dirty = None, False
-            self.extras.clear()
-            self.before_commit.clear()
-            with contextlib.suppress(sqlite3.Error):  # a failed statement may have ended it already
-                self.conn.execute("ROLLBACK")
-
-    def unchanged_on_disk(self) -> bool:
-        """The path still holds the regular file this Store opened, this user's and writable by no one else.
-
-        One ``lstat``: what a connection kept across calls checks before each one. When it is False the
-        connection is dropped and the path opened again, with every check of ``open`` and its message.
-        """
-        try:
-            st = os.lstat(self.path)
-        except OSError:
-            return False
-        return (
-            stat.S_ISREG(st.st_mode)
-            and st.st_ino == self._inode
-            and st.st_dev == self._dev
-            and st.st_uid == os.geteuid()
-            and not st.st_mode & 0o022
-        )
-
     def _still_there(self) -> None:
         """The file this Store opened is still the one at its path (a call that made it may have removed it)."""
         try:
@@ -469,6 +380,10 @@ class Store:
 
     def _queue(self) -> EventQueue:
         if self._events is None:
+            # Here, not at the top: a module imports this file at every call, and only calls that move the
+            # clock or schedule use the queue; AnsiballZ still packs events.py for every module.
+            from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue  # pylint: disable=import-outside-toplevel
+
             self._events = EventQueue(self.conn)
         return self._events
 
@@ -596,26 +511,6 @@ class Store:
             sql += " LIMIT ?"
             args.append(limit)
         return [json.loads(row[0]) for row in self.conn.execute(sql, args).fetchall()]
-
-    def clear(self) -> dict[str, int]:
-        """Every resource, run and pending event gone and the clock at the start: a new store's content.
-
-        The store's own keys (schema, fingerprint key) stay. Rows removed, by table.
-        """
-        tables = [
-            row[0]
-            for row in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'sqlite_sequence')"
-                " ORDER BY name"
-            )
-        ]
-        self.write_events()
-        removed = {}
-        for table in tables:
-            removed[table] = int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-            self.conn.execute(f"DELETE FROM {table}")
-        self.set_now(EPOCH)
-        return removed
 
     def delete_docs(self, table: str, where: dict[str, Any]) -> None:
         clause = " AND ".join(f"{column} = ?" for column in where)

@@ -8,7 +8,7 @@ A module process opens the store once per call; the endpoint used to do the same
 most of its time (bench/arm_endpoint.py: 2.6 ms per open: the file, sidecar and file-system checks, the
 connection, and a ``BEGIN IMMEDIATE`` of its own to check the schema). Here the writer's connection is opened
 with every check of ``Store.open`` and kept; the readers are more connections to the file it checked
-(``Store.another``: ``open``'s checks read the store's files, and closing them would drop the locks of the
+(``KeptStore.another``: ``open``'s checks read the store's files, and closing them would drop the locks of the
 connections already open). Before each request one ``lstat`` makes sure that the path still holds that file,
 this user's and writable by no one else, and the transaction checks the schema again (another program may have
 changed both since). When the file changed, every connection is dropped and the path opened anew, so a
@@ -37,7 +37,8 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import BUSY_TIMEOUT_MS, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.kept_store import KeptStore
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import BUSY_TIMEOUT_MS
 
 # Four times the log SQLite's own checkpoints settle at (1,000 pages of 4 KiB), so that the gate closes only
 # when those checkpoints are being starved, not after every burst of writes.
@@ -45,7 +46,7 @@ WAL_LIMIT = 16 * 1024 * 1024
 DRAIN_WAIT_S = 2.0  # the longest new reads wait for the running ones; past it, no checkpoint this time
 
 
-def _checkpoint(store: Store) -> None:
+def _checkpoint(store: KeptStore) -> None:
     """``wal_checkpoint(TRUNCATE)`` without waiting: busy (another process reads or writes) is left for later."""
     conn = store.conn
     conn.execute("PRAGMA busy_timeout = 0")
@@ -68,13 +69,13 @@ class StorePool:
         self._draining = False
         self._guard = threading.Lock()  # the idle readers, the generation and the closed flag
         self._writing = threading.Lock()  # held for a whole write transaction: one writer of this process
-        self._writer: Store | None = None
-        self._idle: list[Store] = []  # readers, the most recently used last (its pages are the warmest)
+        self._writer: KeptStore | None = None
+        self._idle: list[KeptStore] = []  # readers, the most recently used last (its pages are the warmest)
         self._generation = 0  # of the writer; a reader of an older one is closed when it comes back
         self._closed = False
 
     @contextlib.contextmanager
-    def write(self, commit: bool = True) -> Iterator[Store]:
+    def write(self, commit: bool = True) -> Iterator[KeptStore]:
         """One write transaction (``Store.transaction``), after every other write of this endpoint."""
         with self._writing:
             store = self._anchor()
@@ -88,8 +89,8 @@ class StorePool:
                     store.close()
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Store]:
-        """One read transaction (``Store.read_transaction``); a write in it fails ("readonly database")."""
+    def read(self) -> Iterator[KeptStore]:
+        """One read transaction (``KeptStore.read_transaction``); a write in it fails ("readonly database")."""
         store, generation = self._take()
         try:
             with self._gate:
@@ -106,7 +107,7 @@ class StorePool:
         finally:
             self._give_back(store, generation)
 
-    def _shorten_log(self, store: Store) -> None:
+    def _shorten_log(self, store: KeptStore) -> None:
         """Checkpoint and truncate the ``-wal`` once it is past ``wal_limit``, with this process's reads held
         off. Called holding ``_writing``, after COMMIT."""
         try:
@@ -137,7 +138,7 @@ class StorePool:
                 self._writer.close()
                 self._writer = None
 
-    def _anchor(self) -> Store:
+    def _anchor(self) -> KeptStore:
         """The writer, opened again (readers dropped first) if its file changed. Called holding ``_writing``."""
         store = self._writer
         if store is not None and store.unchanged_on_disk():
@@ -150,12 +151,12 @@ class StorePool:
             reader.close()
         if store is not None:
             store.close()
-        store = Store.open(self.path, shared=True)
+        store = KeptStore.open(self.path, shared=True)
         if not self._closed:
             self._writer = store
         return store
 
-    def _take(self) -> tuple[Store, int]:
+    def _take(self) -> tuple[KeptStore, int]:
         with self._guard:
             store = self._idle.pop() if self._idle else None
             generation = self._generation
@@ -177,7 +178,7 @@ class StorePool:
             raise
         return store, generation
 
-    def _give_back(self, store: Store, generation: int) -> None:
+    def _give_back(self, store: KeptStore, generation: int) -> None:
         with self._guard:
             if not self._closed and generation == self._generation:
                 self._idle.append(store)
