@@ -244,6 +244,7 @@ class _Context:
                     run["n"],
                     run["policy"]["maxUnhealthyInstancePercent"],
                     not run["batches"],
+                    self.fleet.unhealthy_count(self.key),
                 )
             if error is not None:
                 self.finish("Faulted", error)
