@@ -1,8 +1,9 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet writes back only the instance rows marked as changed (issue 14: a call that moves one batch of a
-large scale set must not rewrite the scale set). An instance row that is rewritten gets a new rowid
-(INSERT OR REPLACE), so the rowids tell which rows a call wrote."""
+large scale set must not rewrite the scale set). Temporary triggers count every insert and update of an instance
+row, so the counts tell which rows a call wrote (a rewritten row keeps its rowid: Store.write_instances updates
+it in place)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,24 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
 
 
 def rows(sim: Sim) -> dict[int, tuple[int, dict[str, object]]]:
-    """Instance id -> (rowid, stored document) of the scale set's instances."""
-    found = sim.store.conn.execute("SELECT instance_id, rowid, doc FROM instances WHERE scale_set = ?", (KEY,))
-    return {int(iid): (int(rowid), json.loads(doc)) for iid, rowid, doc in found}
+    """Instance id -> (times written since the first call, stored document) of the scale set's instances."""
+    conn = sim.store.conn
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS writes (scale_set TEXT NOT NULL, instance_id INTEGER NOT NULL,"
+        " n INTEGER NOT NULL, PRIMARY KEY (scale_set, instance_id))"
+    )
+    for event in ("INSERT", "UPDATE"):
+        conn.execute(
+            f"CREATE TEMP TRIGGER IF NOT EXISTS count_{event.lower()} AFTER {event} ON main.instances BEGIN"
+            " INSERT OR IGNORE INTO writes VALUES (new.scale_set, new.instance_id, 0);"
+            " UPDATE writes SET n = n + 1 WHERE scale_set = new.scale_set AND instance_id = new.instance_id; END"
+        )
+    found = conn.execute(
+        "SELECT i.instance_id, coalesce(w.n, 0), i.doc FROM instances i LEFT JOIN writes w"
+        " ON w.scale_set = i.scale_set AND w.instance_id = i.instance_id WHERE i.scale_set = ?",
+        (KEY,),
+    )
+    return {int(iid): (int(written), json.loads(doc)) for iid, written, doc in found}
 
 
 def test_only_the_changed_instance_is_rewritten(sim: Sim) -> None:
