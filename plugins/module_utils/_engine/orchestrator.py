@@ -91,6 +91,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     OutcomeResult,
     Run,
     RunStatus,
+    new_outcome,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active as _is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -309,7 +310,7 @@ class _Context:
         outcome, flights, deferral = run["outcome"], run["flight"], run["deferral"]
         for instance in batch:  # per instance: what the loop needs is looked up once, before it
             iid = instance["instance_id"]
-            outcome[iid] = {"result": "in_progress", "batch": index}
+            outcome[iid] = new_outcome("in_progress", index)
             flights[iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not deferral or iid in run["approved"]:
                 started.setdefault(self.update_time(instance), []).append(iid)
