@@ -268,11 +268,13 @@ class Fleet:
             by_id = self.by_id(key)
         encode = self.store.encode
         changed: list[tuple[int, str]] = []
-        for iid in marked:
+        # In id order (the rows' key order), sorted as numbers: sorting (id, text) pairs compared tuples.
+        for iid in sorted(marked, key=int):
             instance = by_id.get(iid)
-            if instance is not None and int(iid) not in removed:
-                changed.append((int(iid), encode(instance)))
-        self.store.write_instances(key, sorted(changed), sorted(removed))
+            number = int(iid)
+            if instance is not None and number not in removed:
+                changed.append((number, encode(instance)))
+        self.store.write_instances(key, changed, sorted(removed))
 
     def _replace_instances(self, key: str, instances: list[Instance]) -> None:
         """Make the stored instances of ``key`` exactly ``instances`` (a list built anew, as by the ``vmss``
