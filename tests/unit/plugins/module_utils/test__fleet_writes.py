@@ -239,7 +239,7 @@ def test_new_outcomes_share_a_key_table_and_read_as_plain_dicts() -> None:
     def allocated(make: Callable[[], dict[str, Any]]) -> int:
         tracemalloc.start()
         try:
-            kept = [make() for _ in range(1000)]
+            kept = [make() for _copy in range(1000)]
             return tracemalloc.get_traced_memory()[0] // len(kept)
         finally:
             tracemalloc.stop()
