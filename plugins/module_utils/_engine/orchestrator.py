@@ -208,7 +208,8 @@ class _Context:
 
     def slot(self, iid: str) -> Instance | None:
         """The instance now in the place of ``iid``, an id the run batched: itself, or its maxSurge successor."""
-        return self.by_id.get(self.run.get("replaced", {}).get(iid, iid))
+        replaced = self.run.get("replaced")  # asked per instance, several times a run: no empty dict made each time
+        return self.by_id.get(iid if replaced is None else replaced.get(iid, iid))
 
     def working(self, iid: str, flight: Flight) -> Instance | None:
         """The instance being upgraded for ``iid``: its surge instance while one is created, else its slot."""
