@@ -91,6 +91,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     OutcomeResult,
     Run,
     RunStatus,
+    new_outcome,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active as _is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
@@ -207,7 +208,8 @@ class _Context:
 
     def slot(self, iid: str) -> Instance | None:
         """The instance now in the place of ``iid``, an id the run batched: itself, or its maxSurge successor."""
-        return self.by_id.get(self.run.get("replaced", {}).get(iid, iid))
+        replaced = self.run.get("replaced")  # asked per instance, several times a run: no empty dict made each time
+        return self.by_id.get(iid if replaced is None else replaced.get(iid, iid))
 
     def working(self, iid: str, flight: Flight) -> Instance | None:
         """The instance being upgraded for ``iid``: its surge instance while one is created, else its slot."""
@@ -244,6 +246,7 @@ class _Context:
                     run["n"],
                     run["policy"]["maxUnhealthyInstancePercent"],
                     not run["batches"],
+                    self.fleet.unhealthy_count(self.key),
                 )
             if error is not None:
                 self.finish("Faulted", error)
@@ -305,11 +308,12 @@ class _Context:
             run["batches"][-1]["surge"] = quota_allows(self.record, len(batch))
         started: dict[int, list[str]] = {}
         self.failures.started(index)
-        for instance in batch:
+        outcome, flights, deferral = run["outcome"], run["flight"], run["deferral"]
+        for instance in batch:  # per instance: what the loop needs is looked up once, before it
             iid = instance["instance_id"]
-            run["outcome"][iid] = {"result": "in_progress", "batch": index}
-            run["flight"][iid] = {"phase": "awaiting_approval", "epoch": 0}
-            if not run["deferral"] or iid in run["approved"]:
+            outcome[iid] = new_outcome("in_progress", index)
+            flights[iid] = {"phase": "awaiting_approval", "epoch": 0}
+            if not deferral or iid in run["approved"]:
                 started.setdefault(self.update_time(instance), []).append(iid)
                 self.begin_reimage(instance)
         for duration, ids in sorted(started.items()):
@@ -359,9 +363,11 @@ class _Context:
         return self.reimage
 
     def begin_reimage(self, instance: Instance) -> None:
-        flight = self.run["flight"][instance["instance_id"]]
+        run = self.run
+        iid = instance["instance_id"]
+        flight = run["flight"][iid]
         flight["phase"] = "reimaging"
-        batch = self.run["batches"][self.run["outcome"][instance["instance_id"]]["batch"] - 1]
+        batch = run["batches"][run["outcome"][iid]["batch"] - 1]
         if batch.get("surge"):
             # A surge instance is created beside the old one, which keeps serving until it is replaced (MS-3).
             new = surge_instance(self.record, instance, self.run["target_version"])
@@ -372,20 +378,23 @@ class _Context:
         else:
             instance["health"] = "Unknown"
             instance["provisioning_state"] = "Updating"
-            self.changed(instance)
+            self.marks.add(iid)  # changed()
 
     def on_reimage_done(self, ids: list[str]) -> None:
         """The batch's reimage ended: new OS disks, extensions run again, the instances boot (§3.4)."""
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
         model_version = self.applied_model_version()  # nothing in the loop changes the model
+        # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
+        flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
+        no_fault: InstanceFaults = {}
         for iid in ids:
-            flight = run["flight"].get(iid)
-            instance = None if flight is None else self.working(iid, flight)
+            flight = flights.get(iid)
+            instance = None if flight is None else working(iid, flight)
             if instance is None or flight is None or flight["phase"] != "reimaging":
                 continue
-            self.changed(instance)  # a new disk or extension versions, then its health while it boots
-            fault = run["faults"].get(iid, {})
+            mark(instance["instance_id"])  # a new disk or extension versions, then its health while it boots
+            fault = faults.get(iid, no_fault)
             if run["kind"] == "extension":  # azure-behaviour-2 §7: only the outdated extensions change
                 failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
                 failed = upgrade_extensions(self.record, instance, failing, run.get("extensions"))
@@ -483,8 +492,9 @@ class _Context:
         return "Initializing" if self.health_extension else "Unknown"
 
     def on_healthy(self, pairs: list[list[Any]]) -> None:
+        flights, gated, mark = self.run["flight"], self.run["gated"], self.marks.add  # looked up once per batch
         for iid, epoch in pairs:
-            flight = self.run["flight"].get(iid)
+            flight = flights.get(iid)
             instance = self.slot(iid) if flight is None else self.working(iid, flight)
             if instance is None:
                 continue
@@ -492,15 +502,15 @@ class _Context:
                 continue  # the instance was restored meanwhile; this boot no longer happens
             if instance["power_state"] == "running":
                 instance["health"] = "Healthy"
-                self.changed(instance)
-            if flight is not None and flight["phase"] == "booting" and self.run["gated"]:
+                mark(instance["instance_id"])  # changed()
+            if flight is not None and flight["phase"] == "booting" and gated:
                 if "surge" in flight and self.delete_later(iid, flight):
                     continue
                 if "surge" in flight:
                     self.replace(iid, flight["surge"])  # MS-3: the new one is healthy, the old one goes
                 self.resolve(iid, "upgraded")
             elif flight is not None and flight["phase"] == "restored":
-                del self.run["flight"][iid]
+                del flights[iid]
         self.check_batch_end()
 
     def delete_later(self, iid: str, flight: Flight) -> bool:

@@ -113,15 +113,22 @@ def _breach_error(
 
 
 def pre_batch_error(
-    scale_set: ScaleSetRef, instances: list[Instance], n: int, max_unhealthy_percent: int, first_batch: bool
+    scale_set: ScaleSetRef,
+    instances: list[Instance],
+    n: int,
+    max_unhealthy_percent: int,
+    first_batch: bool,
+    unhealthy_count: int | None = None,
 ) -> ApiError | None:
     """azure-behaviour §3.1: more than maxUnhealthyInstancePercent of N unhealthy, for any reason, stops the run.
 
     Asked before every batch, so it is also the seed's "more than 20% unhealthy during a batch stops
-    the upgrade at the end of that batch". ``n`` is N when the run started.
+    the upgrade at the end of that batch". ``n`` is N when the run started. ``unhealthy_count``: the count of
+    ``instances`` the caller keeps (Fleet.unhealthy_count), else counted here.
     """
-    # count_unhealthy first: this runs over all N instances before every batch, and mostly passes.
-    if not exceeds(count_unhealthy(instances), n, max_unhealthy_percent):
+    # The count first: this is asked before every batch, and mostly passes.
+    count = count_unhealthy(instances) if unhealthy_count is None else unhealthy_count
+    if not exceeds(count, n, max_unhealthy_percent):
         return None
     unhealthy = [i for i in instances if is_unhealthy(i)]
     if first_batch:  # azure-behaviour-2 ER-4

@@ -10,7 +10,9 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import DataDisk, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
@@ -19,10 +21,18 @@ UPDATE_DOMAINS = 5  # azure-behaviour §3 rule 3: an instance's update domain de
 
 
 def os_disk_name(record: Record, instance_id: int, generation: int) -> str:
-    """A new OS disk name, Azure's pattern, with a suffix drawn from the scale set's seed."""
-    seed = record["simulation"]["seed"]
-    digest = hashlib.sha256(f"{seed}:{record_key(record)}:{instance_id}:osdisk:{generation}".encode()).hexdigest()
-    return f"{record['model']['name']}_{instance_id}_OsDisk_{generation}_{digest[:32]}"
+    """A new OS disk name, Azure's pattern, with a suffix drawn from the scale set's seed: the first 32 hex digits
+    of sha256 of ``seed:key:instance_id:osdisk:generation``."""
+    digest = _seeded(record["simulation"]["seed"], record_key(record)).copy()
+    digest.update(f"{instance_id}:osdisk:{generation}".encode())
+    return f"{record['model']['name']}_{instance_id}_OsDisk_{generation}_{digest.hexdigest()[:32]}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _seeded(seed: object, key: str) -> Any:
+    """sha256 fed with ``seed:key:``, to copy for each disk of the scale set: a run names a new disk for every
+    instance (issue 14), and the shared head need not be hashed each time."""
+    return hashlib.sha256(f"{seed}:{key}:".encode())
 
 
 def new_os_disk(record: Record, instance: Instance, image_version: str) -> None:

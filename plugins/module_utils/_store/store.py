@@ -479,14 +479,18 @@ class Store:
 
     def write_instances(self, scale_set: str, changed: list[tuple[int, str]], removed: list[int]) -> None:
         """Put the ``changed`` rows (instance id, text from ``encode``) and delete the ``removed`` ids, one
-        statement each; the scale set's other instances are not touched."""
+        statement each; the scale set's other instances are not touched.
+
+        An existing row is updated in place (an upsert), not deleted and inserted again as ``INSERT OR REPLACE``
+        does: the key stays, so its index entry stays too, and most rows of a run already exist (issue 14)."""
         if removed:
             self.conn.executemany(
                 "DELETE FROM instances WHERE scale_set = ? AND instance_id = ?", [(scale_set, i) for i in removed]
             )
         if changed:
             self.conn.executemany(
-                "INSERT OR REPLACE INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)",
+                "INSERT INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)"
+                " ON CONFLICT (scale_set, instance_id) DO UPDATE SET doc = excluded.doc",
                 [(scale_set, i, text) for i, text in changed],
             )
 

@@ -1,18 +1,23 @@
 # Copyright: azsim.vmss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet writes back only the instance rows marked as changed (issue 14: a call that moves one batch of a
-large scale set must not rewrite the scale set). An instance row that is rewritten gets a new rowid
-(INSERT OR REPLACE), so the rowids tell which rows a call wrote."""
+large scale set must not rewrite the scale set). Temporary triggers count every insert and update of an instance
+row, so the counts tell which rows a call wrote (a rewritten row keeps its rowid: Store.write_instances updates
+it in place)."""
 
 from __future__ import annotations
 
 import copy
 import json
 import sys
+import tracemalloc
+from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import VERIFY_MARKS, fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import new_outcome
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
@@ -23,9 +28,24 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
 
 
 def rows(sim: Sim) -> dict[int, tuple[int, dict[str, object]]]:
-    """Instance id -> (rowid, stored document) of the scale set's instances."""
-    found = sim.store.conn.execute("SELECT instance_id, rowid, doc FROM instances WHERE scale_set = ?", (KEY,))
-    return {int(iid): (int(rowid), json.loads(doc)) for iid, rowid, doc in found}
+    """Instance id -> (times written since the first call, stored document) of the scale set's instances."""
+    conn = sim.store.conn
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS writes (scale_set TEXT NOT NULL, instance_id INTEGER NOT NULL,"
+        " n INTEGER NOT NULL, PRIMARY KEY (scale_set, instance_id))"
+    )
+    for event in ("INSERT", "UPDATE"):
+        conn.execute(
+            f"CREATE TEMP TRIGGER IF NOT EXISTS count_{event.lower()} AFTER {event} ON main.instances BEGIN"
+            " INSERT OR IGNORE INTO writes VALUES (new.scale_set, new.instance_id, 0);"
+            " UPDATE writes SET n = n + 1 WHERE scale_set = new.scale_set AND instance_id = new.instance_id; END"
+        )
+    found = conn.execute(
+        "SELECT i.instance_id, coalesce(w.n, 0), i.doc FROM instances i LEFT JOIN writes w"
+        " ON w.scale_set = i.scale_set AND w.instance_id = i.instance_id WHERE i.scale_set = ?",
+        (KEY,),
+    )
+    return {int(iid): (int(written), json.loads(doc)) for iid, written, doc in found}
 
 
 def test_only_the_changed_instance_is_rewritten(sim: Sim) -> None:
@@ -175,3 +195,63 @@ def test_the_instance_encoder_writes_the_stores_text() -> None:
     doc = {"b": [1, 2.5, None, True], "a": {"z": "é\u2603\n", "y": -0.0, "x": 1e300}, "c": ""}
     assert Store.encode(doc) == json.dumps(doc, sort_keys=True, separators=(",", ":"))
     assert Store.encode(doc) == '{"a":{"x":1e+300,"y":-0.0,"z":"\\u00e9\\u2603\\n"},"b":[1,2.5,null,true],"c":""}'
+
+
+def test_the_unhealthy_count_follows_marks_made_after_a_count_and_still_writes_them(sim: Sim) -> None:
+    """azure-behaviour §3.1's pre-batch count is kept from the marks (issue 14): an instance marked again after a
+    count is counted anew, a removed one drops out, and the marks a count took are still written at commit."""
+    sim.vmss(4)
+    before = rows(sim)
+
+    def change(store: Store) -> list[int]:
+        fleet = fleet_of(store)
+        fleet.record(KEY)
+        by_id = fleet.by_id(KEY)
+        counts = [fleet.unhealthy_count(KEY)]
+        by_id["1"]["health"] = "Unhealthy"
+        fleet.changed(KEY, by_id["1"])
+        by_id["2"]["power_state"] = "stopped"
+        fleet.changed(KEY, by_id["2"])
+        counts.append(fleet.unhealthy_count(KEY))
+        by_id["1"]["health"] = "Healthy"  # marked again after the count that saw it unhealthy
+        fleet.changed(KEY, by_id["1"])
+        counts.append(fleet.unhealthy_count(KEY))
+        fleet.instances(KEY).remove(by_id.pop("2"))
+        fleet.removed(KEY, "2")
+        counts.append(fleet.unhealthy_count(KEY))
+        fleet.touch(KEY)
+        return counts
+
+    assert sim.call(change) == [0, 2, 1, 0]
+    after = rows(sim)
+    assert sorted(after) == [0, 1, 3]
+    assert after[1][0] == before[1][0] + 1 and after[1][1] == before[1][1]  # written once, at commit
+    assert {i: after[i] for i in (0, 3)} == {i: before[i] for i in (0, 3)}
+
+
+def test_new_outcomes_share_a_key_table_and_read_as_plain_dicts() -> None:
+    """A run's outcomes (a million in the 1,000 x 1,000 fleet) share their keys, as loaded instances do; they
+    compare, encode and take further keys as any dict."""
+    outcome = new_outcome("in_progress", 3)
+    assert outcome == {"result": "in_progress", "batch": 3} and list(outcome) == ["result", "batch"]
+    outcome["resolved"] = 60
+
+    def allocated(make: Callable[[], dict[str, Any]]) -> int:
+        tracemalloc.start()
+        try:
+            kept = [make() for _copy in range(1000)]
+            return tracemalloc.get_traced_memory()[0] // len(kept)
+        finally:
+            tracemalloc.stop()
+
+    shared = allocated(lambda: _resolved(new_outcome("upgraded", 1)))
+    own = allocated(lambda: _resolved({"result": "upgraded", "batch": 1}))
+    assert shared < own * 3 // 4  # PEP 412 sharing, as _model/loaded_instances.compact
+    assert Store.encode(outcome) == '{"batch":3,"resolved":60,"result":"in_progress"}'
+    outcome["failed_at"] = 30
+    assert dict(outcome) == {"result": "in_progress", "batch": 3, "resolved": 60, "failed_at": 30}
+
+
+def _resolved(outcome: Any) -> dict[str, Any]:
+    outcome["resolved"] = 60
+    return cast(dict[str, Any], outcome)
