@@ -388,7 +388,7 @@ class Store:
             # clock or schedule use the queue; AnsiballZ still packs events.py for every module.
             from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue  # pylint: disable=import-outside-toplevel
 
-            self._events = EventQueue(self.conn)
+            self._events = EventQueue(self.conn, _dumps)
         return self._events
 
     def _settle_events(self) -> None:
@@ -404,7 +404,7 @@ class Store:
             self._events = None
 
     def schedule(self, due: int, kind: str, subject: str, payload: dict[str, Any] | None = None) -> int:
-        seq = self._queue().schedule(due, kind, subject, _dumps(payload or {}))
+        seq = self._queue().schedule(due, kind, subject, payload or {})
         self._settle_events()
         return seq
 
