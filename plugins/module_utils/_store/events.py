@@ -11,11 +11,7 @@ them, and ``sqlite_sequence`` is left where the statements would have left it. T
 therefore row for row what the statements made, and the order events run in (due, then seq) is the same.
 
 A handler that changes its event's payload changes nothing in the queue: every read hands out a fresh dict,
-as a SELECT did. A payload that is a flat dict of scalars under string keys (a run's ``run_step``, a platform
-rollout's target: nearly every event) is held as the queue's own copy (``flat_copy``) and read as a copy of
-that, so nothing outside can reach it, and is encoded only at COMMIT if it is still queued: most are taken
-again in the same call. Its JSON text decodes to an equal dict, so a reader sees the same either way. Any
-other payload, and every payload read from the table, is held as JSON text and decoded at each read.
+as a SELECT did (a flat payload is held as the queue's own copy, see ``flat_copy``; others as JSON text).
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -40,7 +36,12 @@ _SCALARS = frozenset((str, int, float, bool, type(None)))
 def flat_copy(payload: dict[str, Any]) -> dict[str, Any] | None:
     """A copy of ``payload`` the queue may hold instead of its text, or None: only a dict whose keys are strings
     and whose values are scalars, so that the copy shares nothing mutable with the caller and reads back equal
-    to what decoding its JSON text would give."""
+    to what decoding its JSON text would give.
+
+    Nearly every event's payload is such (a run's ``run_step``, a platform rollout's target), and most are
+    taken again in the call that scheduled them: held so, a payload is read as ``dict(copy)`` instead of being
+    decoded, and encoded only at COMMIT if it is still queued. Any other payload, and every payload read from
+    the table, is held as JSON text and decoded at each read."""
     if type(payload) is not dict:  # pylint: disable=unidiomatic-typecheck  # a subclass may encode otherwise
         return None
     for name, value in payload.items():
