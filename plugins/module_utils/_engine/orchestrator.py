@@ -228,8 +228,8 @@ class _Context:
         record its attributes are worked out from (``_facts``) are equal to what they were; else a new one.
 
         A fleet's advance steps each run ~17 times, and working those attributes (and the extensions' reruns) out
-        again at each step was about 5% of its instructions (issue 14). What a new context would hold, this one holds: the same attributes from
-        equal parts, and the same per-step state."""
+        again at each step was about 5% of its instructions (issue 14). What a new context would hold, this one
+        holds: the same attributes from equal parts, and the same per-step state."""
         memo: dict[tuple[str, int], _Context] = store.extras.setdefault(_CONTEXTS, {})
         ctx = memo.get((key, run["run_id"]))
         if ctx is not None and ctx.record is record and ctx.run is run and ctx.fleet is fleet:

@@ -95,9 +95,9 @@ def test_a_kept_context_holds_what_a_new_one_would(sim: Sim, monkeypatch: pytest
 
 
 CHANGES: dict[str, Callable[[Record], None]] = {
-    "boot duration": lambda r: r["simulation"].update(boot_duration="PT7M"),
-    "reimage duration": lambda r: r["simulation"].update(reimage_duration="PT9M"),
-    "extension versions": lambda r: r["simulation"].update(extension_versions={"x": ["1.0"]}),
+    "boot duration": lambda r: r["simulation"].__setitem__("boot_duration", "PT7M"),
+    "reimage duration": lambda r: r["simulation"].__setitem__("reimage_duration", "PT9M"),
+    "extension versions": lambda r: r["simulation"].__setitem__("extension_versions", {"x": ["1.0"]}),
     "health probe": lambda r: (
         r["model"]["properties"]["virtualMachineProfile"]
         .setdefault("networkProfile", {})
