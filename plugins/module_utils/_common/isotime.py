@@ -98,6 +98,8 @@ def parse_timestamp(value: object, where: str) -> int:
     return seconds
 
 
+# A fleet's advance stamps tens of thousands of reports with a few hundred distinct instants: each formatted once.
+@functools.lru_cache(maxsize=1024)
 def format_timestamp(seconds: int) -> str:
     """``2025-01-01T03:00:00Z`` for a virtual time."""
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,8 +10,8 @@ only the rows that are new are inserted, with the very ``seq`` SQLite's AUTOINCR
 them, and ``sqlite_sequence`` is left where the statements would have left it. The table after COMMIT is
 therefore row for row what the statements made, and the order events run in (due, then seq) is the same.
 
-Payloads stay JSON text until read: every read decodes a fresh dict, as a SELECT did, so a handler that
-changes its event's payload changes nothing in the queue.
+A handler that changes its event's payload changes nothing in the queue: every read hands out a fresh dict,
+as a SELECT did (a flat payload is held as the queue's own copy, see ``flat_copy``; others as JSON text).
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -21,18 +21,41 @@ from __future__ import annotations
 import heapq
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
-# seq -> (due, kind, subject, payload as stored text)
-Row = tuple[int, str, str, str]
+# seq -> (due, kind, subject, payload: stored text, or the queue's own flat copy of it, see ``flat_copy``)
+Row = tuple[int, str, str, "str | dict[str, Any]"]
 Pending = tuple[int, int, str, str, dict[str, Any]]
+
+
+# The types whose values JSON gives back as they were (a bool stays a bool; a tuple would come back a list).
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def flat_copy(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """A copy of ``payload`` the queue may hold instead of its text, or None: only a dict whose keys are strings
+    and whose values are scalars, so that the copy shares nothing mutable with the caller and reads back equal
+    to what decoding its JSON text would give.
+
+    Nearly every event's payload is such (a run's ``run_step``, a platform rollout's target), and most are
+    taken again in the call that scheduled them: held so, a payload is read as ``dict(copy)`` instead of being
+    decoded, and encoded only at COMMIT if it is still queued. Any other payload, and every payload read from
+    the table, is held as JSON text and decoded at each read."""
+    if type(payload) is not dict:  # pylint: disable=unidiomatic-typecheck  # a subclass may encode otherwise
+        return None
+    for name, value in payload.items():
+        if type(name) is not str or type(value) not in _SCALARS:  # pylint: disable=unidiomatic-typecheck
+            return None
+    return dict(payload)
 
 
 class EventQueue:
     """The ``events`` table as the transaction sees it; ``write`` puts its changes into the table."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, encode: Callable[[Any], str]) -> None:
         self.conn = conn
+        self._encode = encode  # a held payload's stored text, at ``write``
         self._rows: dict[int, Row] = {}
         self._by_subject: dict[str, set[int]] = {}
         for seq, due, kind, subject, payload in conn.execute("SELECT seq, due, kind, subject, payload FROM events"):
@@ -47,7 +70,7 @@ class EventQueue:
         self._last = max([0 if sequence is None else int(sequence[0]), *self._rows])
         self._last_stored = self._last
 
-    def _add(self, seq: int, due: int, kind: str, subject: str, payload: str) -> None:
+    def _add(self, seq: int, due: int, kind: str, subject: str, payload: str | dict[str, Any]) -> None:
         self._rows[seq] = (due, kind, subject, payload)
         self._by_subject.setdefault(subject, set()).add(seq)
 
@@ -62,9 +85,11 @@ class EventQueue:
 
     # -- what the Store offers ------------------------------------------------------------------
 
-    def schedule(self, due: int, kind: str, subject: str, payload: str) -> int:
+    def schedule(self, due: int, kind: str, subject: str, payload: dict[str, Any]) -> int:
+        held = flat_copy(payload)  # encoded at COMMIT only if still queued
+        stored = self._encode(payload) if held is None else held  # first: a payload JSON refuses takes no seq
         self._last += 1
-        self._add(self._last, due, kind, subject, payload)
+        self._add(self._last, due, kind, subject, stored)
         heapq.heappush(self._heap, (due, self._last))
         return self._last
 
@@ -112,7 +137,8 @@ class EventQueue:
 
     @staticmethod
     def _pending(seq: int, row: Row) -> Pending:
-        return seq, row[0], row[1], row[2], json.loads(row[3])
+        payload = row[3]
+        return seq, row[0], row[1], row[2], json.loads(payload) if isinstance(payload, str) else dict(payload)
 
     # -- back to the table ----------------------------------------------------------------------
 
@@ -125,7 +151,11 @@ class EventQueue:
         if new:
             self.conn.executemany(
                 "INSERT INTO events (seq, due, kind, subject, payload) VALUES (?, ?, ?, ?, ?)",
-                [(seq, *self._rows[seq]) for seq in new],
+                [
+                    (seq, due, kind, subject, payload if isinstance(payload, str) else self._encode(payload))
+                    for seq in new
+                    for due, kind, subject, payload in [self._rows[seq]]
+                ],
             )
         # Every INSERT left sqlite_sequence at its seq, even for an event scheduled and taken again since.
         if self._last > self._last_stored:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ansible_collections.azsim.vmss.plugins.module_utils._store.events import flat_copy
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 
 
@@ -164,3 +166,75 @@ def test_a_handler_changing_its_payload_changes_nothing_queued(pair: tuple[Store
         assert item is not None
         item[4]["n"] = 3
         assert store.pending_events()[0]["payload"] == {"n": 1}
+
+
+def test_a_caller_changing_a_payload_after_scheduling_changes_nothing_queued(pair: tuple[Store, Store]) -> None:
+    """A flat payload is held as the queue's own copy, a nested one as its text: neither shares the caller's dict."""
+    store, _other = pair
+    with store.transaction():
+        flat: dict[str, Any] = {"scale_set": "s", "run_id": 1}
+        nested: dict[str, Any] = {"ids": ["1"], "fault": {"slow_boot": 5}}
+        store.schedule(EPOCH, "k", "s", flat)
+        store.schedule(EPOCH, "k", "s", nested)
+        flat["run_id"] = 2
+        nested["ids"].append("2")
+        nested["fault"]["slow_boot"] = 6
+        first = store.pop_event(EPOCH)
+        assert first is not None and first[4] == {"scale_set": "s", "run_id": 1}
+        first[4]["run_id"] = 3  # the handler's copy: the queue never sees it
+        assert store.pending_events()[0]["payload"] == {"ids": ["1"], "fault": {"slow_boot": 5}}
+
+
+def test_held_payloads_are_written_as_their_text(pair: tuple[Store, Store]) -> None:
+    """Every kind of scalar a held payload may have is written as JSON text of the payload when it was scheduled,
+    byte for byte what the statements wrote, and read back equal in the next call."""
+    store, other = pair
+    payloads: list[dict[str, Any] | None] = [
+        {"b": True, "n": None, "f": 0.1, "i": -(2**70), "s": 'é\u2028"/'},
+        {"z": 1, "a": False},
+        {},
+        None,
+        {"nested": {"a": 1}},
+        {"list": [1, 2]},
+    ]
+    with store.transaction(), other.transaction():
+        reference = _Statements(other.conn)
+        for index, payload in enumerate(payloads):
+            assert store.schedule(EPOCH + index, "k", f"s{index}", payload) == reference.schedule(
+                EPOCH + index, "k", f"s{index}", payload
+            )
+            if payload:
+                payload.clear()  # after scheduling: nothing queued may change
+    assert _rows(store) == _rows(other)
+    with store.transaction(commit=False):
+        assert [e["payload"] for e in store.pending_events()] == [
+            p or {}
+            for p in (
+                {"b": True, "n": None, "f": 0.1, "i": -(2**70), "s": 'é\u2028"/'},
+                {"z": 1, "a": False},
+                {},
+                {},
+                {"nested": {"a": 1}},
+                {"list": [1, 2]},
+            )
+        ]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"ids": ["1"]},
+        {"fault": {"a": 1}},
+        {"pair": (1, 2)},
+        {1: "a"},  # JSON would read it back as "1"
+        OrderedDict(a=1),  # not a plain dict
+    ],
+)
+def test_only_flat_dicts_of_scalars_are_held_as_copies(payload: dict[Any, Any]) -> None:
+    assert flat_copy(payload) is None
+
+
+def test_a_held_copy_is_a_new_dict() -> None:
+    payload = {"scale_set": "s", "run_id": 1, "ok": True, "none": None, "x": 1.5}
+    held = flat_copy(payload)
+    assert held == payload and held is not payload
