@@ -19,13 +19,13 @@ from collections.abc import Iterator
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import HOLDING, damaged, disk_error, hold
-from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import check_sidecar_types
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import (
+from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import (
     BUSY_TIMEOUT_MS,
-    Store,
     _check_schema,
     _release_if,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import check_sidecar_types
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
 class KeptStore(Store):
