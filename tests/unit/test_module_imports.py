@@ -195,3 +195,11 @@ def test_creation_carries_what_it_needs() -> None:
     # The counterpart: the checks above would pass vacuously if the names in CREATION were wrong.
     assert set(CREATION[:2]) <= _packed_for("vmss")
     assert CREATION[2] in _packed_for("vmss_upgrade_policy")
+
+
+def test_a_read_of_an_up_to_date_store_does_not_import_the_migrations() -> None:
+    # reading.py says which schema is the newest without them; migrations.py is imported to migrate only.
+    from ansible_collections.azsim.vmss.plugins.module_utils._store import migrations, reading
+
+    assert reading.SCHEMA_VERSION == max(migrations.MIGRATIONS)
+    assert f"{STORE}.migrations" not in _imported_by(f"{UTILS}._front.module_glue")

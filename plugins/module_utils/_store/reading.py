@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from typing import Any, Literal, TypeVar
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
-from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import UNKNOWN
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import (
     APPLICATION_ID,
     HOLDING,
@@ -42,57 +41,13 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import 
     check_sidecars_belong,
 )
 
+# The newest schema: migrations.py's last step (tests/unit/test_module_imports.py holds them equal).
 SCHEMA_VERSION = 4
-# The virtual clock of a new store starts here (2025-01-01T00:00:00Z), never at the wall clock.
-EPOCH = 1735689600
 BUSY_TIMEOUT_MS = 120_000
 OpenMode = Literal["prepare", "write", "read"]
 
 # Store.open gives the class it is called on (KeptStore.open, _store/kept_store.py).
 Opened = TypeVar("Opened", bound="ReadStore")
-
-# Forward migrations: MIGRATIONS[n] takes a store from schema n - 1 to n. Never edit a shipped step.
-MIGRATIONS: dict[int, list[str]] = {
-    1: [
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, due INTEGER NOT NULL,"
-        " kind TEXT NOT NULL, subject TEXT NOT NULL, payload TEXT NOT NULL)",
-        "CREATE INDEX events_due ON events (due, seq)",
-        "CREATE TABLE images (kind TEXT NOT NULL, image TEXT NOT NULL, version TEXT NOT NULL,"
-        " doc TEXT NOT NULL, PRIMARY KEY (kind, image, version))",
-        "CREATE TABLE scale_sets (key TEXT PRIMARY KEY, subscription_id TEXT NOT NULL,"
-        " resource_group TEXT NOT NULL, doc TEXT NOT NULL)",
-        "CREATE TABLE instances (scale_set TEXT NOT NULL, instance_id INTEGER NOT NULL,"
-        " doc TEXT NOT NULL, PRIMARY KEY (scale_set, instance_id))",
-        "CREATE TABLE runs (scale_set TEXT NOT NULL, run_id INTEGER NOT NULL, kind TEXT NOT NULL,"
-        " start INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (scale_set, run_id))",
-        "CREATE TABLE features (subscription_id TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,"
-        " PRIMARY KEY (subscription_id, name))",
-        "CREATE TABLE providers (subscription_id TEXT NOT NULL, namespace TEXT NOT NULL, doc TEXT NOT NULL,"
-        " PRIMARY KEY (subscription_id, namespace))",
-        f"INSERT INTO meta (key, value) VALUES ('now', '{EPOCH}')",
-    ],
-    # History reads the newest OS runs of one scale set without decoding every run it ever had.
-    2: ["CREATE INDEX runs_by_kind ON runs (scale_set, kind, start, run_id)"],
-    # The ARM endpoint's resources around scale sets (resource groups, virtual networks, subnets), by
-    # lower-case id; the parent column lists a group's or a network's children without decoding all.
-    3: [
-        "CREATE TABLE resources (id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, parent TEXT NOT NULL,"
-        " doc TEXT NOT NULL)",
-        "CREATE INDEX resources_by_parent ON resources (parent, id)",
-    ],
-    # Fingerprints of protected settings were HMACs under a key kept in the store itself, so the store alone
-    # confirmed a guess. The key goes; an old fingerprint cannot become a new one without the secret, so it is
-    # marked unknown and the next write that gives the settings records the new one (docs/reliability.md §5).
-    4: [
-        "UPDATE scale_sets SET doc = json_set(doc, '$.extension_secrets', json((SELECT json_group_object(e.key,"
-        " json_object('credential_expiry', json_extract(e.value, '$.credential_expiry'),"
-        " 'protected_settings_fingerprint', CASE WHEN json_extract(e.value, '$.protected_settings_hmac') IS NULL"
-        f" THEN NULL ELSE '{UNKNOWN}' END)) FROM json_each(doc, '$.extension_secrets') AS e)))"
-        " WHERE json_type(doc, '$.extension_secrets') = 'object'",
-        "DELETE FROM meta WHERE key = 'fingerprint_key'",
-    ],
-}
 
 
 def default_path() -> str:
@@ -111,7 +66,7 @@ class ReadStore:
         # Per-call caches (see _fleet.py) and the writes they owe the store before COMMIT.
         self.extras: dict[str, Any] = {}
         self.before_commit: list[Any] = []
-        self._steps: dict[int, list[str]] = MIGRATIONS
+        self._steps: dict[int, list[str]] | None = None  # None: migrations.py's MIGRATIONS
         self._pending = False  # migration and WAL deferred to the first transaction (modes "write", "read")
         self._created: list[str] | None = None  # this Store made the file: the folders it made, deepest first
         self._inode = 0
@@ -147,7 +102,7 @@ class ReadStore:
         ``shared``: the connection may be used by one thread after another (never by two at once), for a
         server that keeps its connections across requests (``_front/arm/storepool.py``).
         """
-        steps = MIGRATIONS if migrations is None else migrations
+        steps = migrations
         if "\x00" in path:  # os.stat and sqlite3 would raise ValueError, not an OSError
             raise StoreError(
                 f"store {path!r}: contains a NUL character, which no file path can; give the path of a store file"
@@ -163,7 +118,7 @@ class ReadStore:
         try:
             if not fresh:
                 # Before our own connection exists: closing one would checkpoint a foreign file's pending WAL.
-                check_ours(path, max(steps))
+                check_ours(path, _newest(steps))
             with HOLDING:
                 held = hold(path)
             conn = sqlite3.connect(
@@ -396,17 +351,28 @@ def _use_wal(path: str, conn: sqlite3.Connection) -> None:
 
 def migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]] | None = None) -> None:
     """``_migrate`` for another connection than a Store's (a snapshot loaded into memory); ``path`` names it."""
-    _migrate(path, conn, MIGRATIONS if steps is None else steps)
+    _migrate(path, conn, steps)
 
 
-def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]]) -> None:
-    """Bring the schema to the newest version, inside the caller's transaction (which decides whether it stays)."""
-    newest = max(steps)
+def _newest(steps: dict[int, list[str]] | None) -> int:
+    return SCHEMA_VERSION if steps is None else max(steps)
+
+
+def _migrate(path: str, conn: sqlite3.Connection, steps: dict[int, list[str]] | None) -> None:
+    """Bring the schema to the newest version, inside the caller's transaction (which decides whether it stays).
+
+    ``steps`` None: migrations.py's, imported only here, when a store is older than this code or new (a call on an
+    up-to-date store, as most are, does not compile them; issue 14)."""
+    newest = _newest(steps)
     # Another fork may have created the store meanwhile; and a database whose tables were only in
     # its WAL when the header was read shows them now.
     current, ours = _check_schema(path, conn, newest)
     if current == newest and ours:
         return
+    if steps is None:
+        from ansible_collections.azsim.vmss.plugins.module_utils._store.migrations import MIGRATIONS  # pylint: disable=import-outside-toplevel
+
+        steps = MIGRATIONS
     for version in range(current + 1, newest + 1):
         for sql in steps[version]:
             conn.execute(sql)

@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES
+from ansible_collections.azsim.vmss.plugins.module_utils._store.migrations import EPOCH as EPOCH
+from ansible_collections.azsim.vmss.plugins.module_utils._store.migrations import MIGRATIONS as MIGRATIONS
 
 # What store.py held before reading.py took it, for the many callers that name it here.
 from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
-from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import EPOCH as EPOCH
-from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import MIGRATIONS as MIGRATIONS
 from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import SCHEMA_VERSION as SCHEMA_VERSION
 from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import OpenMode as OpenMode
 from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import ReadStore
