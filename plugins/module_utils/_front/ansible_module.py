@@ -11,17 +11,16 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 from ansible_collections.azsim.vmss.plugins.module_utils._front import module_glue
-from ansible_collections.azsim.vmss.plugins.module_utils._front.module_glue import COMMON_OPTIONS as COMMON_OPTIONS
 from ansible_collections.azsim.vmss.plugins.module_utils._front.module_glue import (
-    DEFAULT_SUBSCRIPTION as DEFAULT_SUBSCRIPTION,
-)
-from ansible_collections.azsim.vmss.plugins.module_utils._front.module_glue import (
-    common_argument_spec as common_argument_spec,
-)
-from ansible_collections.azsim.vmss.plugins.module_utils._front.module_glue import (
-    scale_set_argument_spec as scale_set_argument_spec,
+    COMMON_OPTIONS,
+    DEFAULT_SUBSCRIPTION,
+    common_argument_spec,
+    scale_set_argument_spec,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+# AzsimModule, and the names the modules that write found here before module_glue.py took them.
+__all__ = ["AzsimModule", "COMMON_OPTIONS", "DEFAULT_SUBSCRIPTION", "common_argument_spec", "scale_set_argument_spec"]
 
 
 class AzsimModule(module_glue.AzsimModule):

@@ -19,16 +19,20 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES
-from ansible_collections.azsim.vmss.plugins.module_utils._store.migrations import EPOCH as EPOCH
-from ansible_collections.azsim.vmss.plugins.module_utils._store.migrations import MIGRATIONS as MIGRATIONS
+from ansible_collections.azsim.vmss.plugins.module_utils._store.migrations import EPOCH, MIGRATIONS
 
 # What store.py held before reading.py took it, for the many callers that name it here.
-from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
-from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import SCHEMA_VERSION as SCHEMA_VERSION
-from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import OpenMode as OpenMode
-from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import ReadStore
-from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import default_path as default_path
-from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import migrate as migrate
+from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import (
+    BUSY_TIMEOUT_MS,
+    SCHEMA_VERSION,
+    OpenMode,
+    ReadStore,
+    default_path,
+    migrate,
+)
+
+# Store, and the names its callers found here before reading.py and migrations.py took them.
+__all__ = ["BUSY_TIMEOUT_MS", "EPOCH", "MIGRATIONS", "OpenMode", "SCHEMA_VERSION", "Store", "default_path", "migrate"]
 
 if TYPE_CHECKING:  # imported where the queue is first used: a call that reads never compiles it (issue 14)
     from ansible_collections.azsim.vmss.plugins.module_utils._store.events import EventQueue
