@@ -132,7 +132,7 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
     if run is None or record is None:  # the scale set was deleted meanwhile
         return []
     ctx = _Context.for_step(store, fleet, key, record, run)
-    now = store.now()
+    now = ctx.now  # the clock as the step began (``begin_step``): actions do not move it
     while run["agenda"] and run["agenda"][0][0] <= now:
         _when, _seq, action, payload = heapq.heappop(run["agenda"])
         ctx.handle(action, payload)
