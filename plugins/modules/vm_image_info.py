@@ -95,7 +95,7 @@ latest:
 """
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import image_versions
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import AzsimModule
+from ansible_collections.azsim.vmss.plugins.module_utils._front.module_glue import AzsimModule
 
 
 def main() -> None:

@@ -93,10 +93,7 @@ scale_sets:
 """
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set_info import vmss_info_result
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
-    AzsimModule,
-    scale_set_argument_spec,
-)
+from ansible_collections.azsim.vmss.plugins.module_utils._front.module_glue import AzsimModule, scale_set_argument_spec
 
 
 def main() -> None:

@@ -96,10 +96,7 @@ now:
 """
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.history import history_result
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
-    AzsimModule,
-    scale_set_argument_spec,
-)
+from ansible_collections.azsim.vmss.plugins.module_utils._front.module_glue import AzsimModule, scale_set_argument_spec
 
 
 def main() -> None:

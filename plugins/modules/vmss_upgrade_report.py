@@ -119,10 +119,7 @@ runs:
 """
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.report import upgrade_report
-from ansible_collections.azsim.vmss.plugins.module_utils._front.ansible_module import (
-    AzsimModule,
-    scale_set_argument_spec,
-)
+from ansible_collections.azsim.vmss.plugins.module_utils._front.module_glue import AzsimModule, scale_set_argument_spec
 
 
 def main() -> None:

@@ -131,7 +131,7 @@ CREATION = (
 @pytest.mark.parametrize("module", ["vmss_info", "vmss_upgrade_history"])
 def test_reads_carry_no_engine_no_policy_table_no_repairs_model(module: str) -> None:
     packed = _packed_for(module)
-    assert f"{UTILS}._store.store" in packed  # the walk found the collection's files
+    assert f"{UTILS}._store.reading" in packed  # the walk found the collection's files
     unwanted = {f"{UTILS}._model.policy", f"{UTILS}._model.repairs", f"{UTILS}._model.faults", *CREATION}
     assert sorted(m for m in packed if m in unwanted or m.startswith(f"{UTILS}._engine")) == []
 
@@ -149,22 +149,57 @@ STORE = f"{UTILS}._store"
 def test_modules_carry_no_store_maintenance(module: str) -> None:
     # The endpoint's kept connections, emptying a store, snapshots: no module but those that do it packs them.
     packed = _packed_for(module)
-    assert f"{STORE}.store" in packed
+    assert f"{STORE}.reading" in packed
     assert sorted({f"{STORE}.kept_store", f"{STORE}.clearing", f"{STORE}.snapshot"} & packed) == []
 
 
-# What the store imports only when it is used: the event queue (a call that schedules or moves the clock) and the
-# checks of a -journal or -wal beside the store (a store left open or not cleanly closed).
-STORE_ON_USE = (f"{STORE}.events", f"{STORE}.sidecar_logs")
+def test_reads_pack_but_do_not_import_the_log_checks() -> None:
+    # vmss_info stands for the read-only modules here; the next test checks what each of them packs.
+    assert f"{STORE}.sidecar_logs" in _packed_for("vmss_info")  # packed: AnsiballZ has what a call may import
+    assert f"{STORE}.sidecar_logs" not in _imported_by(f"{PACKAGE}.modules.vmss_info")
 
 
-@pytest.mark.parametrize("module", ["vmss_info", "vmss_upgrade_history"])
-def test_reads_pack_but_do_not_import_the_queue_or_the_log_checks(module: str) -> None:
-    assert set(STORE_ON_USE) <= _packed_for(module)  # packed: AnsiballZ has what a call may import
-    assert sorted(set(STORE_ON_USE) & _imported_by(f"{PACKAGE}.modules.{module}")) == []
+# The read-only modules: module_glue.py's AzsimModule(read_only=True) opens a ReadStore (_store/reading.py), and
+# what only a write needs is neither packed nor imported: the writes, the encoder and the event queue (store.py,
+# events.py), nor the glue that opens a Store (issue 14 item 3).
+READ_ONLY = (
+    "vmss_info",
+    "vmss_upgrade_history",
+    "vm_image_info",
+    "vmss_lifecycle_hook_event_info",
+    "vmss_upgrade_report",
+)
+WRITING = (f"{STORE}.store", f"{STORE}.events", f"{UTILS}._front.ansible_module")
+
+
+@pytest.mark.parametrize("module", READ_ONLY)
+def test_read_only_modules_pack_no_store_writes(module: str) -> None:
+    packed = _packed_for(module)
+    assert {f"{STORE}.reading", f"{UTILS}._front.module_glue"} <= packed
+    assert sorted(set(WRITING) & packed) == []
+
+
+def test_a_module_that_writes_packs_the_store_writes() -> None:
+    # The counterpart: the check above would pass vacuously if the names in WRITING were wrong.
+    assert set(WRITING) <= _packed_for("vmss_os_rolling_upgrade")
+
+
+def test_every_read_only_module_is_listed() -> None:
+    # A new read-only module is checked above too: those that ask for read_only=True are exactly READ_ONLY.
+    modules = ROOT / "plugins" / "modules"
+    asking = {p.stem for p in modules.glob("[!_]*.py") if "read_only=True" in p.read_text()}
+    assert asking == set(READ_ONLY)
 
 
 def test_creation_carries_what_it_needs() -> None:
     # The counterpart: the checks above would pass vacuously if the names in CREATION were wrong.
     assert set(CREATION[:2]) <= _packed_for("vmss")
     assert CREATION[2] in _packed_for("vmss_upgrade_policy")
+
+
+def test_a_read_of_an_up_to_date_store_does_not_import_the_migrations() -> None:
+    # reading.py says which schema is the newest without them; migrations.py is imported to migrate only.
+    from ansible_collections.azsim.vmss.plugins.module_utils._store import migrations, reading
+
+    assert reading.SCHEMA_VERSION == max(migrations.MIGRATIONS)
+    assert f"{STORE}.migrations" not in _imported_by(f"{UTILS}._front.module_glue")

@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 from ansible_collections.azsim.vmss.plugins.module_utils._common.names import check_resource_group, check_scale_set_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 # A document in Azure's REST shape (camelCase keys), as a client would receive it.
 RestDoc = dict[str, Any]

@@ -39,7 +39,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.features import 
     provider_view,
     save_feature,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 FeatureTarget = Literal["registered", "unregistered"]
 

@@ -55,7 +55,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import 
     snapshot,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.wanted_instances import reconcile_instances
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 from ansible_collections.azsim.vmss.plugins.module_utils._views import runs
 from ansible_collections.azsim.vmss.plugins.module_utils._views.instance_pages import bound_result
 

@@ -14,7 +14,7 @@ import heapq
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import AgendaAction, Run
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 EVENT_KIND = "run_step"
 

@@ -20,7 +20,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Ev
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import automatic, outdated
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 EVENT_KIND = "extension_rollout"
 

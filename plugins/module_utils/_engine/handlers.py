@@ -24,7 +24,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Ev
 from ansible_collections.azsim.vmss.plugins.module_utils._model import features
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import policy_of
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 
 def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:

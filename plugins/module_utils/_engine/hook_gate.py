@@ -36,7 +36,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import ACTIVE, Run
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 EVENT_KIND = "lifecycle_hook_default"
 _DEFAULTED: dict[str, ActionState] = {"Approve": "Approved", "Reject": "Rejected"}

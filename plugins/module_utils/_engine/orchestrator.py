@@ -95,7 +95,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import
     new_outcome,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active as _is_active
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 # The engine's callers ask it here; it lives with the run's states so that what needs only this predicate need
 # not import the orchestrator.

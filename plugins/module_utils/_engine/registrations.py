@@ -29,7 +29,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.features import 
     save_feature,
     save_provider,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 
 def start_feature_transition(store: Store, doc: dict[str, Any], target: str, duration: int) -> None:

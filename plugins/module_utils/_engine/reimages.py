@@ -37,7 +37,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import initial_health
 from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import new_os_disk
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 EVENT_KIND = "reimage"
 

@@ -43,7 +43,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record, RepairAction
 from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import policy_of, service_state
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 EVENT_KIND = "repairs"
 

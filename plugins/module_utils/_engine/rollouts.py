@@ -11,7 +11,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import C
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import conflicts
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, is_active
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 
 def _advance(store: Store, until: int, run: Run | None = None) -> None:

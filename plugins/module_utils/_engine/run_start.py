@@ -24,7 +24,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import ro
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record, RollingPolicy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind, StartedBy
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 
 def effective_policy(record: Record, kind: RunKind, started_by: StartedBy) -> RollingPolicy:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import advance_to
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.handlers import HANDLERS
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 
 def advance(store: Store, target: int, stop: Callable[[], bool] | None = None) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 
 def automatic_run_surges(record: Record) -> bool:

@@ -22,7 +22,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import (
     LOCATION_PATTERN,
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._common.versions import parse_version
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 # Where a resource goes when no location is given (design.md: vmss and vm_image default to eastus).
 DEFAULT_LOCATION = "eastus"

@@ -31,7 +31,7 @@ import re
 from typing import Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import InvalidInput
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 DEFAULT_NAMESPACE = "Microsoft.Compute"
 DEFAULT_FEATURE = "AutomaticOSUpgradeWithGalleryImage"

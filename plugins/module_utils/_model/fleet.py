@@ -29,7 +29,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 
 class Fleet:

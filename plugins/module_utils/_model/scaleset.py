@@ -18,7 +18,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain, is_flexible, vm_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionSecret, Instance, Record
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 
 def scale_set_id(subscription_id: str, resource_group: str, name: str) -> str:

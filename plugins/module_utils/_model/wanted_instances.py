@@ -36,7 +36,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     ProtectionPolicy,
     Record,
 )
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 INSTANCE_KEYS = ("name", "zone", "update_domain", "health", "power_state", "data_disks", "protection", "custom_metrics")
 

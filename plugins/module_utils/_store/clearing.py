@@ -10,7 +10,8 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.migrations import EPOCH
 
 
 def clear(store: Store) -> dict[str, int]:

@@ -19,13 +19,14 @@ from collections.abc import Iterator
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import HOLDING, damaged, disk_error, hold
-from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import check_sidecar_types
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import (
+from ansible_collections.azsim.vmss.plugins.module_utils._store.reading import (
     BUSY_TIMEOUT_MS,
-    Store,
     _check_schema,
+    _newest,
     _release_if,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._store.sidecars import check_sidecar_types
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 
 
 class KeptStore(Store):
@@ -85,7 +86,7 @@ class KeptStore(Store):
             self.conn.execute("BEGIN DEFERRED")
             self._still_there()
             # What a kept connection cannot see at open: another program may have changed the schema since.
-            _check_schema(self.path, self.conn, max(self._steps))
+            _check_schema(self.path, self.conn, _newest(self._steps))
         except sqlite3.OperationalError as exc:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")

@@ -15,7 +15,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration im
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import FAILED_RESULTS, Run
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance
-from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 # An instance's result as the modules return it: an instance still in its batch shows as pending.
 InstanceResult = Literal[

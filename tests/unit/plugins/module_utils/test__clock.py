@@ -16,6 +16,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import I
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
 from ansible_collections.azsim.vmss.plugins.module_utils._engine import clock, handlers
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event, advance_to
+from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store as CoreStore  # what handlers get
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import EPOCH, Store
 from ansible_collections.azsim.vmss.tests.unit._call import act
 
@@ -36,7 +37,7 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[dict[str, Any]] = []
 
-    def __call__(self, store: Store, event: Event) -> list[dict[str, Any]]:
+    def __call__(self, store: CoreStore, event: Event) -> list[dict[str, Any]]:
         self.seen.append(
             {"seq": event.seq, "due": event.due, "now": store.now(), "subject": event.subject, **event.payload}
         )
@@ -84,12 +85,12 @@ def test_events_scheduled_by_handlers(tx: Store, follow_up_offset: int, runs_in_
     target = T0 + 200
     seen: list[tuple[str, int]] = []
 
-    def first(store: Store, event: Event) -> list[dict[str, Any]]:
+    def first(store: CoreStore, event: Event) -> list[dict[str, Any]]:
         seen.append(("first", store.now()))
         store.schedule(store.now() + follow_up_offset, "second", "s")
         return []
 
-    def second(store: Store, event: Event) -> list[dict[str, Any]]:
+    def second(store: CoreStore, event: Event) -> list[dict[str, Any]]:
         seen.append(("second", store.now()))
         return []
 
@@ -109,12 +110,12 @@ def test_a_follow_up_at_the_same_instant_runs_after_events_already_due_then(tx: 
     """Ties are in scheduling order, also for events scheduled while the clock moves."""
     order: list[str] = []
 
-    def first(store: Store, event: Event) -> list[dict[str, Any]]:
+    def first(store: CoreStore, event: Event) -> list[dict[str, Any]]:
         order.append(event.subject)
         store.schedule(event.due, "log", "follow-up")
         return []
 
-    def log(store: Store, event: Event) -> list[dict[str, Any]]:
+    def log(store: CoreStore, event: Event) -> list[dict[str, Any]]:
         order.append(event.subject)
         return []
 
@@ -200,7 +201,7 @@ def test_stop_that_never_says_stop_still_reaches_the_target(tx: Store) -> None:
 def test_a_handler_that_reschedules_itself_forever_is_stopped(tx: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "MAX_EVENTS_PER_CALL", 50)
 
-    def again(store: Store, event: Event) -> list[dict[str, Any]]:
+    def again(store: CoreStore, event: Event) -> list[dict[str, Any]]:
         store.schedule(event.due, "again", "s")
         return []
 
@@ -210,7 +211,7 @@ def test_a_handler_that_reschedules_itself_forever_is_stopped(tx: Store, monkeyp
 
 
 def test_reports_keep_handler_order_and_get_the_time_first(tx: Store) -> None:
-    def two(store: Store, event: Event) -> list[dict[str, Any]]:
+    def two(store: CoreStore, event: Event) -> list[dict[str, Any]]:
         return [{"type": "A", "subject": event.subject, "n": 1}, {"type": "B", "subject": event.subject}]
 
     tx.schedule(T0 + 3600, "two", "vmss/web", {"ignored": True})

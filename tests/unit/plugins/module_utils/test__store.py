@@ -27,7 +27,7 @@ import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
-from ansible_collections.azsim.vmss.plugins.module_utils._store import store as store_module
+from ansible_collections.azsim.vmss.plugins.module_utils._store import reading as store_module
 from ansible_collections.azsim.vmss.plugins.module_utils._store.files import APPLICATION_ID, SQLITE_HEADER
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import (
     EPOCH,
