@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import StoreError
@@ -473,17 +474,23 @@ class Store:
 
     # -- instances -------------------------------------------------------------------------------
 
-    def instance_rows(self, scale_set: str) -> list[tuple[int, str]]:
+    def instance_rows(self, scale_set: str) -> Iterator[tuple[int, str]]:
         """A scale set's instances as stored, (instance id, document text), in id order: not decoded, so
-        that a caller can keep the text and later write back only the instances whose text changed."""
-        rows = self.conn.execute(
-            "SELECT instance_id, doc FROM instances WHERE scale_set = ? ORDER BY instance_id", (scale_set,)
-        ).fetchall()
-        return [(int(r[0]), r[1]) for r in rows]
+        that a caller can keep the text and later write back only the instances whose text changed.
 
-    def write_instances(self, scale_set: str, changed: list[tuple[int, str]], removed: list[int]) -> None:
+        Rows come as the cursor reads them, not as one list: a caller that decodes as it goes holds one text at a
+        time, not 100,000 of them beside the decoded instances (issue 14). Read them all before the next write."""
+        for instance_id, text in self.conn.execute(
+            "SELECT instance_id, doc FROM instances WHERE scale_set = ? ORDER BY instance_id", (scale_set,)
+        ):
+            yield int(instance_id), text
+
+    def write_instances(self, scale_set: str, changed: Iterable[tuple[int, str]], removed: list[int]) -> None:
         """Put the ``changed`` rows (instance id, text from ``encode``) and delete the ``removed`` ids, one
         statement each; the scale set's other instances are not touched.
+
+        ``changed`` may be a generator: SQLite takes each row as it is made, so a run's 100,000 texts are never
+        all alive at once (issue 14, like ``put_docs``).
 
         An existing row is updated in place (an upsert), not deleted and inserted again as ``INSERT OR REPLACE``
         does: the key stays, so its index entry stays too, and most rows of a run already exist (issue 14)."""
@@ -491,12 +498,15 @@ class Store:
             self.conn.executemany(
                 "DELETE FROM instances WHERE scale_set = ? AND instance_id = ?", [(scale_set, i) for i in removed]
             )
-        if changed:
-            self.conn.executemany(
-                "INSERT INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)"
-                " ON CONFLICT (scale_set, instance_id) DO UPDATE SET doc = excluded.doc",
-                [(scale_set, i, text) for i, text in changed],
-            )
+        rows = iter(changed)
+        first = next(rows, None)
+        if first is None:  # no statement at all, as for the removed: nothing to write touches the database
+            return
+        self.conn.executemany(
+            "INSERT INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)"
+            " ON CONFLICT (scale_set, instance_id) DO UPDATE SET doc = excluded.doc",
+            ((scale_set, i, text) for i, text in itertools.chain((first,), rows)),
+        )
 
     @staticmethod
     def encode(doc: Any) -> str:
