@@ -63,7 +63,7 @@ class Fleet:
     def instances(self, key: str) -> list[Instance]:
         if key not in self._instances:
             record = self.record(key)
-            names = record["instance_ids"] if record else {}
+            names = self._shared.known_names(record["instance_ids"] if record else {})
             rows = self.store.instance_rows(key)
             instances: list[Instance] = []
             # Decoded a chunk at a time as the cursor reads: one decode of many rows shares the keys' strings

@@ -61,11 +61,10 @@ class SharedValues:
         self.no_disks: list[DataDisk] = []
         self.no_extensions: list[ExtensionState] = []
 
-    def share(self, instances: list[Instance], names: dict[str, int]) -> None:
-        """Share the repeated values of ``instances`` in place; ``names`` is the record's ``instance_ids``, whose
-        keys (each instance's name, decoded with the record) the instances' names become."""
+    def share(self, instances: list[Instance], known: dict[str, str]) -> None:
+        """Share the repeated values of ``instances`` in place; ``known`` maps each name to the string the
+        instance's name becomes (``known_names``: the record's own), made once for all the chunks of a load."""
         same = self.strings.setdefault
-        known = {name: name for name in names}
         for instance in instances:
             name = instance.get("name")
             if isinstance(name, str):
@@ -93,6 +92,12 @@ class SharedValues:
             if not instance["data_disks"]:
                 instance["data_disks"] = self.no_disks
             instance["extensions"] = self.extension_states(extensions)
+
+    @staticmethod
+    def known_names(names: dict[str, int]) -> dict[str, str]:
+        """For ``share``: ``names`` is the record's ``instance_ids``, whose keys (each instance's name, decoded
+        with the record) the instances' names become."""
+        return {name: name for name in names}
 
     def extension_states(self, states: list[ExtensionState]) -> list[ExtensionState]:
         """The one list of equal states; ``states`` itself when one has keys other than ExtensionState's."""
