@@ -15,6 +15,7 @@ from typing import Any, NotRequired, TypedDict, cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.errors import NotFound
 from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import format_timestamp
+from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import view_dict
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain, is_flexible, vm_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import protection_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import ExtensionSecret, Instance, Record
@@ -105,7 +106,7 @@ def delete(store: Store, key: str) -> None:
 def public_instance(instance: Instance, record: Record, flexible: bool | None = None) -> dict[str, Any]:
     """The instance as results show it. ``flexible`` is ``is_flexible(record)``, when the caller has it (a view of
     every instance of a scale set asks it once)."""
-    out: dict[str, Any] = dict(instance)  # a copy made in C, then the internal keys out: the same order
+    out = view_dict(instance)  # a copy made in C (a smaller dict: see there), then the internal keys out: same order
     out.pop("model_version", None)
     out.pop("disk_generation", None)
     out["latest_model_applied"] = instance.get("model_version") == record["model_version"]

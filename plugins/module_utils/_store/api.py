@@ -13,7 +13,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 
@@ -38,7 +38,7 @@ class Store(Protocol):
 
     def list_docs(self, table: str, where: dict[str, Any], order: str = "rowid") -> list[dict[str, Any]]: ...
 
-    def instance_rows(self, scale_set: str) -> list[tuple[int, str]]: ...
+    def instance_rows(self, scale_set: str) -> Iterator[tuple[int, str]]: ...
 
     def recent_runs(self, scale_set: str, kind: str, since: int | None, limit: int | None) -> list[dict[str, Any]]: ...
 
@@ -52,7 +52,7 @@ class Store(Protocol):
 
     def put_docs(self, table: str, rows: list[tuple[dict[str, Any], Mapping[str, Any]]]) -> None: ...
 
-    def write_instances(self, scale_set: str, changed: list[tuple[int, str]], removed: list[int]) -> None: ...
+    def write_instances(self, scale_set: str, changed: Iterable[tuple[int, str]], removed: list[int]) -> None: ...
 
     def encode(self, doc: Any) -> str: ...
 

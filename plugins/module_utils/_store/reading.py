@@ -307,13 +307,16 @@ class ReadStore:
 
     # -- instances -------------------------------------------------------------------------------
 
-    def instance_rows(self, scale_set: str) -> list[tuple[int, str]]:
+    def instance_rows(self, scale_set: str) -> Iterator[tuple[int, str]]:
         """A scale set's instances as stored, (instance id, document text), in id order: not decoded, so
-        that a caller can keep the text and later write back only the instances whose text changed."""
-        rows = self.conn.execute(
+        that a caller can keep the text and later write back only the instances whose text changed.
+
+        Rows come as the cursor reads them, not as one list: a caller that decodes as it goes holds one text at a
+        time, not 100,000 of them beside the decoded instances (issue 14). Read them all before the next write."""
+        for instance_id, text in self.conn.execute(
             "SELECT instance_id, doc FROM instances WHERE scale_set = ? ORDER BY instance_id", (scale_set,)
-        ).fetchall()
-        return [(int(r[0]), r[1]) for r in rows]
+        ):
+            yield int(instance_id), text
 
     def recent_runs(self, scale_set: str, kind: str, since: int | None, limit: int | None) -> list[dict[str, Any]]:
         """Runs of one kind, newest first, started at or after ``since``, at most ``limit`` of them."""

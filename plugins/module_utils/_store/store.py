@@ -12,10 +12,11 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES
@@ -180,9 +181,12 @@ class Store(ReadStore):
             ((*key.values(), _dumps(doc)) for key, doc in rows),
         )
 
-    def write_instances(self, scale_set: str, changed: list[tuple[int, str]], removed: list[int]) -> None:
+    def write_instances(self, scale_set: str, changed: Iterable[tuple[int, str]], removed: list[int]) -> None:
         """Put the ``changed`` rows (instance id, text from ``encode``) and delete the ``removed`` ids, one
         statement each; the scale set's other instances are not touched.
+
+        ``changed`` may be a generator: SQLite takes each row as it is made, so a run's 100,000 texts are never
+        all alive at once (issue 14, like ``put_docs``).
 
         An existing row is updated in place (an upsert), not deleted and inserted again as ``INSERT OR REPLACE``
         does: the key stays, so its index entry stays too, and most rows of a run already exist (issue 14)."""
@@ -190,12 +194,15 @@ class Store(ReadStore):
             self.conn.executemany(
                 "DELETE FROM instances WHERE scale_set = ? AND instance_id = ?", [(scale_set, i) for i in removed]
             )
-        if changed:
-            self.conn.executemany(
-                "INSERT INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)"
-                " ON CONFLICT (scale_set, instance_id) DO UPDATE SET doc = excluded.doc",
-                [(scale_set, i, text) for i, text in changed],
-            )
+        rows = iter(changed)
+        first = next(rows, None)
+        if first is None:  # no statement at all, as for the removed: nothing to write touches the database
+            return
+        self.conn.executemany(
+            "INSERT INTO instances (scale_set, instance_id, doc) VALUES (?, ?, ?)"
+            " ON CONFLICT (scale_set, instance_id) DO UPDATE SET doc = excluded.doc",
+            ((scale_set, i, text) for i, text in itertools.chain((first,), rows)),
+        )
 
     @staticmethod
     def encode(doc: Any) -> str:
