@@ -145,9 +145,7 @@ def memory_dominant(engine: dict[str, Any]) -> str:
     if not mem or not mem["phases"]:
         return "(no tracemalloc run)"
     before = mem["phases"][0]["start_mb"]
-    rises = [
-        f"{p['phase'].split(' (')[0]} +{p['peak_mb'] - p['start_mb']:.0f} MiB at its peak" for p in mem["phases"]
-    ]
+    rises = [f"{p['phase'].split(' (')[0]} +{p['peak_mb'] - p['start_mb']:.0f} MiB at its peak" for p in mem["phases"]]
     return (
         f"Python objects peak at {mem['peak_mb']:.0f} MiB at N={mem['n']:,}: {before:.0f} MiB held before the run "
         "starts (the scale set loaded by the call's checks: its record and instances), then "
