@@ -34,6 +34,20 @@ attributes:
       - azsim.vmss.vmss
 """
 
+    # Modules with an action plugin of the same name (plugins/action/, plugin_utils/_module_action.py).
+    IN_WORKER = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - "With a local connection (a C(localhost) play or C(delegate_to: localhost)) and without C(become) or C(async),
+        the whole task runs on the controller inside Ansible's worker, without starting a module process; the
+        result is the same. Set the variable C(azsim_vmss_in_process=false) to run the module as its own process,
+        with the host's Python interpreter."
+"""
+
     # Modules that write the store. A module whose diff is not the full before and after overrides diff_mode.
     CHANGES_STORE = r"""
 options: {}

@@ -91,6 +91,12 @@ attributes:
       - Returns C(diff) with the endpoint's state and settings (never the secret) before and after.
   idempotent:
     support: full
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: none
+    details:
+      - Runs as its own module process, as every module does without an action plugin. The endpoint it starts is a
+        daemon of its own, which must not be the child of one of Ansible's workers.
 extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss._attributes

@@ -73,6 +73,7 @@ extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.in_worker
   - azsim.vmss._attributes.changes_store
   - azsim.vmss._attributes.idempotent
 author:

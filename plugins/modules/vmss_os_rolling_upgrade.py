@@ -74,6 +74,7 @@ extends_documentation_fragment:
   - azsim.vmss.common.instances_output
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.in_worker
   - azsim.vmss._attributes.changes_store
 author:
   - azsim.vmss developers (@azsim)

@@ -46,6 +46,7 @@ extends_documentation_fragment:
   - azsim.vmss.common
   - azsim.vmss._attributes
   - azsim.vmss._attributes.action_group
+  - azsim.vmss._attributes.in_worker
 attributes:
   check_mode:
     support: full

@@ -149,3 +149,16 @@ def test_inventory_plugins_reach_the_core_through_the_front_door_or_the_actions(
         # _common (the collection's exceptions) is the one layer below the actions a front door may name.
         deep = sorted(m for m in imported if LAYERS.index("_common") < _layer(m) < LAYERS.index("_actions"))
         assert deep == [], f"{path.name} reaches below the actions: {deep}"
+
+
+def test_action_plugins_reach_the_core_only_through_the_module_glue() -> None:
+    """An action plugin runs its module's ``main()`` (plugin_utils/_module_action.py): the core it names is the
+    glue's seam (_front/module_glue.py), nothing of the actions, the engine or the store."""
+    plugins = sorted((ROOT / "plugins" / "action").glob("*.py"))
+    assert plugins, "plugins/action holds no plugin"
+    for path in plugins:
+        assert _imports(path) == set(), f"{path.name} names the core itself"
+        assert "plugin_utils._module_action import ModuleAction" in path.read_text(), path.name
+    shared = ROOT / "plugins" / "plugin_utils" / "_module_action.py"
+    assert _imports(shared) == {f"{PACKAGE}._front.module_glue"}
+    assert _imports(ROOT / "plugins" / "plugin_utils" / "_worker_module.py") == set()

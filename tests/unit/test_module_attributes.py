@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = "azsim.vmss"
 PACKAGE = "ansible_collections.azsim.vmss.plugins"
 MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if not path.name.startswith("_"))
-ATTRIBUTES = ("action_group", "check_mode", "diff_mode", "idempotent")
+ATTRIBUTES = ("action", "action_group", "check_mode", "diff_mode", "idempotent")
 SUPPORT = ("full", "partial", "none", "N/A")
 ACTION_GROUP = "vmss"
 
@@ -230,6 +230,16 @@ def test_action_group_is_the_one_in_meta_runtime(name: str) -> None:
     assert action_group["support"] == "full"
     assert action_group["membership"] == [f"{COLLECTION}.{ACTION_GROUP}"]
     assert name in runtime["action_groups"][ACTION_GROUP]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_action_is_the_action_plugin(name: str) -> None:
+    # An action plugin of the module's name is what runs its tasks; ours is the one that runs the module in the
+    # worker (plugin_utils/_module_action.py). Read as text: importing it would make this process the controller.
+    plugin = ROOT / "plugins" / "action" / f"{name}.py"
+    assert support(attributes(name), "action") == ("full" if plugin.exists() else "none")
+    if plugin.exists():
+        assert "class ActionModule(ModuleAction):" in plugin.read_text()
 
 
 @pytest.mark.parametrize("name", MODULES)

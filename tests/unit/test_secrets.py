@@ -167,7 +167,9 @@ def _without_invocation(value: Any) -> Any:
     return value
 
 
-def test_protected_settings_never_appear_and_the_store_is_0600(tmp_path: Path) -> None:
+# In the task's worker (the action plugins' way with a local connection) and as the module's own process.
+@pytest.mark.parametrize("in_process", [True, False], ids=["worker", "process"])
+def test_protected_settings_never_appear_and_the_store_is_0600(tmp_path: Path, in_process: bool) -> None:
     markers = [f"azsim-secret-{uuid.uuid4().hex}" for _i in range(4)]
     secrets = {
         "first_secret": {"storageAccountKey": markers[0], "password": markers[1]},
@@ -201,7 +203,9 @@ def test_protected_settings_never_appear_and_the_store_is_0600(tmp_path: Path) -
             "-i",
             "inventory.json",
             "-e",
-            json.dumps({"azsim_store": str(store), "results_file": str(results_file)}),
+            json.dumps(
+                {"azsim_store": str(store), "results_file": str(results_file), "azsim_vmss_in_process": in_process}
+            ),
             "playbook.yml",
         ],
         cwd=tmp_path,
@@ -231,6 +235,7 @@ def test_protected_settings_never_appear_and_the_store_is_0600(tmp_path: Path) -
     assert results["bad_type"]["failed"] is True
     assert "--- before" in output and "+++ after" in output  # --diff printed diffs
     assert "<localhost> EXEC" in output  # -vvv printed the connection's commands
+    assert ("AnsiballZ_vmss.py" in output) is not in_process  # the module ran the way the test says
 
     # The markers: nowhere in the output, the log, or any file the run left (the secrets file aside).
     log_text = log.read_text()

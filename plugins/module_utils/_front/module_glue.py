@@ -18,7 +18,8 @@ import json
 import os
 import sqlite3
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -44,6 +45,30 @@ DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 COMMON_OPTIONS = ("store", "subscription_id")
 
+# What reads a module's arguments and reports its result. In a module's own process (AnsiballZ) that is AnsibleModule.
+# The collection's action plugins run a module inside the task's worker on the controller when its connection is local
+# (plugin_utils/_module_action.py), and put a stand-in with AnsibleModule's interface here for the length of the call.
+_module_factory: list[Callable[..., AnsibleModule]] = [AnsibleModule]
+
+
+@contextmanager
+def module_factory(factory: Callable[..., AnsibleModule]) -> Iterator[None]:
+    """Every AzsimModule made inside the block reads its arguments and reports through ``factory``."""
+    _module_factory.append(factory)
+    try:
+        yield
+    finally:
+        _module_factory.pop()
+
+
+def requirements_met() -> bool:
+    """Whether this Python has what the core needs (jsonschema); a module fails on it with missing_required_lib."""
+    return HAS_JSONSCHEMA
+
+
+def _new_module(**kwargs: Any) -> AnsibleModule:
+    return _module_factory[-1](**kwargs)
+
 
 def common_argument_spec() -> dict[str, Any]:
     return {
@@ -62,7 +87,7 @@ def scale_set_argument_spec(name_required: bool = True) -> dict[str, Any]:
 
 def _refuse_scalar_for_suboptions(spec: dict[str, Any]) -> None:
     """fail_json naming the option with sub-options that was given a bool or a number, if there is one."""
-    reporter = AnsibleModule(argument_spec={name: {"type": "raw"} for name in spec}, supports_check_mode=True)
+    reporter = _new_module(argument_spec={name: {"type": "raw"} for name in spec}, supports_check_mode=True)
     params = reporter.params
     # The reporter knows no sub-options, so it must be told which values are secret.
     reporter.no_log_values.update(_secret_values(spec, params))
@@ -105,7 +130,7 @@ def _huge_number_path(value: Any, path: str) -> str | None:
 
 def _refuse_huge_numbers(spec: dict[str, Any]) -> None:
     """fail_json naming the option that holds a number too large for ansible-core's checks, if there is one."""
-    reporter = AnsibleModule(argument_spec={name: {"type": "raw"} for name in spec}, supports_check_mode=True)
+    reporter = _new_module(argument_spec={name: {"type": "raw"} for name in spec}, supports_check_mode=True)
     for name in spec:
         path = _huge_number_path(reporter.params.get(name), name)
         if path is not None:
@@ -134,7 +159,7 @@ class AzsimModule:
         spec.update(argument_spec)
         self.read_only = read_only
         try:
-            self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+            self.module = _new_module(argument_spec=spec, supports_check_mode=True, **kwargs)
         except TypeError:
             # ansible-core (2.19 and earlier, ansible/ansible#81631) raises instead of failing when an option
             # with sub-options is given a bool or a number (``health_probe: false``): say so in a result.

@@ -1,0 +1,266 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugins run a module in the task's worker; the task returns what the module's own process returns.
+
+One playbook drives every kind of result a module gives through ``module_defaults``: created, unchanged, check mode
+with a diff, a warning, Azure's refusal, Ansible's own argument errors (unknown option, bad choice, options that
+exclude each other, a dict option given a number), a read, a clock move, and a task ``environment:`` that picks the
+store. It runs twice on new stores, in the worker (the default) and as processes (``azsim_vmss_in_process=false``):
+the registered results and the stores' contents must be the same, and ``-vvv`` shows which way each run went.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ansible_collections.azsim.vmss.tests.unit._playbook_runner import run_playbook
+
+PLAYBOOK = """
+- name: Every kind of module result
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/azsim.vmss.vmss:
+      store: "{{ playbook_dir }}/main.sqlite"
+  vars:
+    web: &web
+      resource_group: rg-web
+      name: web
+  tasks:
+    - name: Publish the image the scale set starts from
+      azsim.vmss.vm_image:
+        <<: &image {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
+        version: 1.0.0
+      register: published
+
+    - name: Create the scale set in check mode
+      azsim.vmss.vmss: &build
+        <<: *web
+        image: {<<: *image, version: latest}
+        health_probe: {protocol: http, port: 80, request_path: /health}
+        instances: [web-00, web-01]
+      check_mode: true
+      diff: true
+      register: create_check
+
+    - name: Create the scale set
+      azsim.vmss.vmss: *build
+      diff: true
+      register: created
+
+    - name: Create it again
+      azsim.vmss.vmss: *build
+      register: again
+
+    - name: Enable automatic OS upgrade (a fleet-size warning)
+      azsim.vmss.vmss_upgrade_policy:
+        <<: *web
+        automatic_os_upgrade: {enabled: true}
+      register: warned
+
+    - name: Roll out with a batch size Azure refuses
+      azsim.vmss.vmss_upgrade_policy:
+        <<: *web
+        mode: Rolling
+        rolling_upgrade_policy: {max_batch_instance_percent: 101}
+      ignore_errors: true
+      register: refused
+
+    - name: An option the module does not have
+      azsim.vmss.sim_clock:
+        advance: PT1M
+        colour: blue
+      ignore_errors: true
+      register: unknown_option
+
+    - name: A choice the module does not offer
+      azsim.vmss.vmss_upgrade_policy:
+        <<: *web
+        mode: Sometimes
+      ignore_errors: true
+      register: bad_choice
+
+    - name: Options that exclude each other
+      azsim.vmss.sim_clock:
+        advance: PT1M
+        to: "2025-01-02T00:00:00Z"
+      ignore_errors: true
+      register: exclusive
+
+    - name: A number for an option with sub-options
+      azsim.vmss.vmss:
+        <<: *web
+        health_probe: 5
+      ignore_errors: true
+      register: scalar
+
+    - name: Publish a new image version
+      azsim.vmss.vm_image:
+        <<: *image
+        version: 1.1.0
+      register: published_new
+
+    - name: Let the platform roll the new image out
+      azsim.vmss.sim_clock:
+        advance: PT12H
+      register: moved
+
+    - name: Read the scale set
+      azsim.vmss.vmss_info: *web
+      register: info
+
+    - name: Read the history
+      azsim.vmss.vmss_upgrade_history: *web
+      register: history
+
+    - name: Write the upgrade report page (a result with a file's details beside its dest)
+      azsim.vmss.vmss_upgrade_report:
+        <<: *web
+        dest: "{{ playbook_dir }}/report.html"
+      register: report
+
+    - name: Keep the results
+      ansible.builtin.copy:
+        dest: "{{ playbook_dir }}/results.json"
+        content: "{{ results | to_nice_json }}"
+        mode: "0600"
+      vars:
+        results:
+          published: "{{ published }}"
+          published_new: "{{ published_new }}"
+          create_check: "{{ create_check }}"
+          created: "{{ created }}"
+          again: "{{ again }}"
+          warned: "{{ warned }}"
+          refused: "{{ refused }}"
+          unknown_option: "{{ unknown_option }}"
+          bad_choice: "{{ bad_choice }}"
+          exclusive: "{{ exclusive }}"
+          scalar: "{{ scalar }}"
+          moved: "{{ moved }}"
+          info: "{{ info }}"
+          history: "{{ history }}"
+          report: "{{ report }}"
+
+- name: A store named by the task's environment
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Publish an image into the store the environment names
+      azsim.vmss.vm_image:
+        publisher: Canonical
+        offer: ubuntu-24_04-lts
+        sku: server
+        version: 2.0.0
+      environment:
+        AZSIM_VMSS_STORE: "{{ playbook_dir }}/from-environment.sqlite"
+      register: from_environment
+
+    - name: Keep the result
+      ansible.builtin.copy:
+        dest: "{{ playbook_dir }}/from-environment.json"
+        content: "{{ from_environment | to_nice_json }}"
+        mode: "0600"
+"""
+
+
+def _store_rows(path: Path) -> dict[str, list[Any]]:
+    with sqlite3.connect(path) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {table: db.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall() for table in tables}
+
+
+def _run(tmp_path: Path, in_process: bool) -> tuple[dict[str, Any], str]:
+    run_dir = tmp_path / ("worker" if in_process else "process")
+    run_dir.mkdir()
+    (run_dir / "playbook.yml").write_text(PLAYBOOK)
+    localhost = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = {"all": {"hosts": {"localhost": localhost}}}
+    (run_dir / "inventory.json").write_text(json.dumps(inventory))
+    extra = [] if in_process else ["-e", json.dumps({"azsim_vmss_in_process": False})]
+    # ansible-core 2.21 echoes a module's arguments only when asked; earlier versions ignore the variable.
+    proc = run_playbook(
+        ["-vvv", "-i", "inventory.json", *extra, "playbook.yml"],
+        run_dir,
+        run_dir / "unused.sqlite",
+        env={"ANSIBLE_INJECT_INVOCATION": "true"},
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    results = json.loads((run_dir / "results.json").read_text())
+    results["from_environment"] = json.loads((run_dir / "from-environment.json").read_text())
+    return json.loads(json.dumps(results).replace(str(run_dir), "RUN_DIR")), output
+
+
+@pytest.fixture(scope="module")
+def both_ways(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp_path = tmp_path_factory.mktemp("module_action")
+    worker, worker_output = _run(tmp_path, in_process=True)
+    process, process_output = _run(tmp_path, in_process=False)
+    return {
+        "tmp_path": tmp_path,
+        "worker": worker,
+        "process": process,
+        "worker_output": worker_output,
+        "process_output": process_output,
+    }
+
+
+def test_each_way_ran_as_it_says(both_ways: dict[str, Any]) -> None:
+    # A module run as a process is shipped as an AnsiballZ payload; in the worker, none of ours is.
+    assert "AnsiballZ_vmss.py" in both_ways["process_output"]
+    assert "AnsiballZ_sim_clock.py" in both_ways["process_output"]
+    for name in ("vmss", "vm_image", "sim_clock", "vmss_info", "vmss_upgrade_policy", "vmss_upgrade_history"):
+        assert f"AnsiballZ_{name}.py" not in both_ways["worker_output"]
+    assert "AnsiballZ_copy.py" in both_ways["worker_output"]  # ansible.builtin's modules still run as processes
+
+
+def test_the_results_are_the_same(both_ways: dict[str, Any]) -> None:
+    worker, process = both_ways["worker"], both_ways["process"]
+    assert worker.keys() == process.keys()
+    for task in worker:
+        assert worker[task] == process[task], task
+    # ... and they are the results the playbook asked for, so that the comparison compared something.
+    assert worker["create_check"]["changed"] is True and worker["create_check"]["diff"]["after"]
+    assert worker["created"]["changed"] is True and worker["again"]["changed"] is False
+    assert worker["warned"]["findings"][0]["code"] == "PolicyStopsOnFirstUnhealthyInstance"
+    assert worker["refused"]["failed"] is True and worker["refused"]["error"]["code"]
+    unknown = "Unsupported parameters for (azsim.vmss.sim_clock) module: colour"
+    assert worker["unknown_option"]["msg"].startswith(unknown)
+    assert "mode" in worker["bad_choice"]["msg"] and "Sometimes" in worker["bad_choice"]["msg"]
+    assert "mutually exclusive" in worker["exclusive"]["msg"]
+    assert worker["scalar"]["msg"].startswith("health_probe: 5 is not allowed")
+    assert worker["moved"]["events"] and worker["history"]["changed"] is False
+    assert worker["info"]["exists"] is True and worker["info"]["vmss"]["name"] == "web"
+    assert worker["from_environment"]["changed"] is True
+    assert worker["report"]["dest"] == "RUN_DIR/report.html" and worker["report"]["state"] == "file"
+
+
+def test_the_arguments_are_echoed_alike(both_ways: dict[str, Any]) -> None:
+    # -vvv shows each result's ``invocation``, the arguments after validation (defaults filled in).
+    worker, process = both_ways["worker_output"], both_ways["process_output"]
+    assert worker.count('"module_args": {') == process.count('"module_args": {')
+    store = f'"store": "{both_ways["tmp_path"]}/%s/main.sqlite"'
+    assert worker.count(store % "worker") == process.count(store % "process") > 10
+
+
+def test_warnings_reach_the_user(both_ways: dict[str, Any]) -> None:
+    # A registered result keeps no ``warnings``: ansible-core displays them, once per warning, either way.
+    for output in (both_ways["worker_output"], both_ways["process_output"]):
+        assert output.count("[WARNING]: PolicyStopsOnFirstUnhealthyInstance") == 1, output
+
+
+def test_the_stores_are_the_same(both_ways: dict[str, Any]) -> None:
+    tmp_path = both_ways["tmp_path"]
+    for store in ("main.sqlite", "from-environment.sqlite"):
+        assert (tmp_path / "worker" / store).exists() and (tmp_path / "process" / store).exists()
+        worker = _store_rows(tmp_path / "worker" / store)
+        assert worker == _store_rows(tmp_path / "process" / store), store
+        assert any(worker.values())
+    assert not (tmp_path / "worker" / "unused.sqlite").exists()
