@@ -264,3 +264,59 @@ def test_the_stores_are_the_same(both_ways: dict[str, Any]) -> None:
         assert worker == _store_rows(tmp_path / "process" / store), store
         assert any(worker.values())
     assert not (tmp_path / "worker" / "unused.sqlite").exists()
+
+
+FALLBACK_PLAYBOOK = """
+- name: Tasks the worker leaves to the module's own process
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/azsim.vmss.vmss:
+      store: "{{ playbook_dir }}/fallback.sqlite"
+  tasks:
+    - name: Over a connection that is not local
+      azsim.vmss.vm_image: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server, version: 1.0.0}
+      vars:
+        ansible_connection: relay
+      register: remote
+
+    - name: As an async task
+      azsim.vmss.vm_image_info: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
+      async: 60
+      poll: 1
+      register: in_background
+
+    - name: Keep the results
+      ansible.builtin.copy:
+        dest: "{{ playbook_dir }}/results.json"
+        content: "{{ {'remote': remote, 'in_background': in_background} | to_nice_json }}"
+        mode: "0600"
+"""
+
+# A connection plugin that is not ``local`` to the action plugin, though it runs commands here.
+RELAY = """
+from ansible.plugins.connection.local import Connection as Local
+
+
+class Connection(Local):
+    transport = "relay"
+"""
+
+
+def test_what_the_worker_cannot_do_runs_as_a_process(tmp_path: Path) -> None:
+    (tmp_path / "playbook.yml").write_text(FALLBACK_PLAYBOOK)
+    (tmp_path / "connection_plugins").mkdir()
+    (tmp_path / "connection_plugins" / "relay.py").write_text(RELAY)
+    localhost = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": {"localhost": localhost}}}))
+    # An absolute async folder: ansible-core's async_status would look under the real home, not the test's HOME.
+    environment = {"ANSIBLE_ASYNC_DIR": str(tmp_path / "async")}
+    args = ["-vvv", "-i", "inventory.json", "playbook.yml"]
+    proc = run_playbook(args, tmp_path, tmp_path / "unused.sqlite", environment)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "AnsiballZ_vm_image.py" in output and "AnsiballZ_vm_image_info.py" in output
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["remote"]["changed"] is True and results["remote"]["image"]["version"] == "1.0.0"
+    assert results["in_background"]["finished"] == 1
+    assert [v["version"] for v in results["in_background"]["versions"]] == ["1.0.0"]
