@@ -189,9 +189,37 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _last_plain_segment(route: Route) -> str | None:
+    """The last segment of the route's path when it is plain text (``latest``), lowercased; None for a pattern."""
+    tail = route.pattern.pattern[1:-1].rsplit("/", 1)[-1]  # without the ^ and $ that _route adds
+    return tail.lower() if _PLAIN_SEGMENT.fullmatch(tail) else None
+
+
+def _routes_by_last_segment() -> dict[str | None, tuple[Route, ...]]:
+    """For each plain last segment, the routes that end in it or in a pattern, in ROUTES' order; None: the latter.
+
+    A route ending in plain text matches only a path ending in that text (case aside), so trying these is trying
+    every route that can match, in the same order: the same first match, without 75 regular expressions a request.
+    """
+    ends = {route: _last_plain_segment(route) for route in ROUTES}
+    table: dict[str | None, tuple[Route, ...]] = {None: tuple(route for route in ROUTES if ends[route] is None)}
+    for key in {end for end in ends.values() if end is not None}:
+        table[key] = tuple(route for route in ROUTES if ends[route] in (key, None))
+    return table
+
+
+_BY_LAST_SEGMENT = _routes_by_last_segment()
+
+
 def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     allowed = False
-    for route in ROUTES:
+    # An ASCII path's case folds as the patterns' IGNORECASE does; any other path tries every route.
+    last = path.rsplit("/", 1)[-1].lower()
+    routes = _BY_LAST_SEGMENT.get(last, _BY_LAST_SEGMENT[None]) if path.isascii() else ROUTES
+    for route in routes:
         found = route.pattern.match(path)
         if found is None:
             continue
