@@ -323,12 +323,11 @@ class ArmApp:
         """Close the store connections kept across requests (the server has stopped)."""
         self.stores.close()
 
-    def _request(self, environ: dict[str, Any]) -> Request:
+    def _request(self, environ: dict[str, Any], request_id: str) -> Request:
         headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
         for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             if environ.get(key):
                 headers[key.replace("_", "-").lower()] = str(environ[key])
-        request_id = str(uuid.uuid4())
         request = Request(
             method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
             path=unquote(str(environ.get("PATH_INFO", "/")).encode("latin-1").decode("utf-8", "replace")),
@@ -401,8 +400,7 @@ class ArmApp:
         client_request_id = environ.get("HTTP_X_MS_CLIENT_REQUEST_ID")
         request: Request | None = None
         try:
-            request = self._request(environ)
-            request.request_id = request_id
+            request = self._request(environ, request_id)
             response = self.handle(request)
         except ArmError as exc:
             response = Response(exc.status, exc.body(), dict(exc.headers))

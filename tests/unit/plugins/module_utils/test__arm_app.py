@@ -143,6 +143,19 @@ def test_a_token_signed_with_another_key_or_expired_is_refused(client: WsgiClien
         assert answer.status == 401
 
 
+def test_a_token_seen_before_is_still_checked_for_its_key_and_expiry() -> None:
+    # The endpoint keeps the claims of the tokens it checked (auth._signed_claims), not the verdict: the key and
+    # the expiry are checked again at every request.
+    key, other = b"a" * 32, b"b" * 32
+    token = auth.issue_token(key, "iss", "t", "c", "s", now=1_000_000)
+    claims = auth.verify_token(key, token, now=1_000_000)
+    assert claims is not None and claims["appid"] == "c"
+    claims["exp"] = 10**12  # what a caller does with the claims does not change the kept ones
+    assert auth.verify_token(key, token, now=1_000_000 + auth.TOKEN_LIFETIME + 1) is None
+    assert auth.verify_token(other, token, now=1_000_000) is None
+    assert auth.verify_token(key, token, now=1_000_000) is not None
+
+
 # -- the envelope and the conventions --------------------------------------------------------------
 
 
