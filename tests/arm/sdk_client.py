@@ -23,45 +23,14 @@ from azure.core.exceptions import (
     ResourceExistsError,
     ResourceNotFoundError,
 )
-from azure.identity import ClientSecretCredential
-from azure.mgmt.compute import ComputeManagementClient
+from sdk_common import client, rolling_body  # type: ignore[import-not-found]
 
-RG, NAME, LOCATION = "rg-sdk", "sdkvmss", "eastus"
-IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
-
-
-def client(info: dict[str, Any], secret: str | None = None) -> ComputeManagementClient:
-    base = info["base_url"].rstrip("/")
-    credential = ClientSecretCredential(
-        info["tenant_id"],
-        info["client_id"],
-        secret or info["client_secret"],
-        authority=base,
-        disable_instance_discovery=True,
-        connection_verify=info["ca_cert"],
-    )
-    return ComputeManagementClient(
-        credential, info["subscription_id"], base_url=base, connection_verify=info["ca_cert"]
-    )
+RG, NAME = "rg-sdk", "sdkvmss"
 
 
 def body(capacity: int) -> dict[str, Any]:
-    probe = f"/subscriptions/x/resourceGroups/{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/http"
-    return {
-        "location": LOCATION,
-        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
-        "properties": {
-            "upgradePolicy": {
-                "mode": "Rolling",
-                "rollingUpgradePolicy": {"maxBatchInstancePercent": 34, "pauseTimeBetweenBatches": "PT0S"},
-                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": False},
-            },
-            "virtualMachineProfile": {
-                "storageProfile": {"imageReference": IMAGE},
-                "networkProfile": {"healthProbe": {"id": probe}},
-            },
-        },
-    }
+    made: dict[str, Any] = rolling_body(RG, capacity)
+    return made
 
 
 def create(info: dict[str, Any]) -> dict[str, Any]:

@@ -15,27 +15,9 @@ import sys
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
-from azure.identity import ClientSecretCredential
-from azure.mgmt.compute import ComputeManagementClient
+from sdk_common import IMAGE, LOCATION, client  # type: ignore[import-not-found]
 
-# As sdk_client.py has them (this script runs on its own, as that one does).
-RG, NAME, LOCATION = "rg-sdk", "flexvmss", "eastus"
-IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
-
-
-def client(info: dict[str, Any]) -> ComputeManagementClient:
-    base = info["base_url"].rstrip("/")
-    credential = ClientSecretCredential(
-        info["tenant_id"],
-        info["client_id"],
-        info["client_secret"],
-        authority=base,
-        disable_instance_discovery=True,
-        connection_verify=info["ca_cert"],
-    )
-    return ComputeManagementClient(
-        credential, info["subscription_id"], base_url=base, connection_verify=info["ca_cert"]
-    )
+RG, NAME = "rg-sdk", "flexvmss"
 
 
 def flexible(info: dict[str, Any]) -> dict[str, Any]:

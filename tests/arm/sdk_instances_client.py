@@ -19,7 +19,8 @@ from azure.mgmt.compute.models import VirtualMachineScaleSetReimageParameters, V
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 # Run as a script beside it (tests/arm), in the SDK venv; mypy sees the file only as part of the package.
-from sdk_routes_client import RG, body, client, credential  # type: ignore[import-not-found]
+from sdk_common import client, credential  # type: ignore[import-not-found]
+from sdk_routes_client import RG, body  # type: ignore[import-not-found]
 
 NAME = "protected"
 

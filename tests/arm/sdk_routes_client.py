@@ -17,51 +17,21 @@ from typing import Any
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import SansIOHTTPPolicy
-from azure.identity import ClientSecretCredential
-from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.features import FeatureClient
 from azure.mgmt.resource.resources import ResourceManagementClient
+from sdk_common import LOCATION, client, credential, rolling_body  # type: ignore[import-not-found]
 
-RG, NAME, LOCATION = "rg-sdk", "sdkvmss", "eastus"
+RG, NAME = "rg-sdk", "sdkvmss"
 PUBLISHER, OFFER, SKU = "Canonical", "ubuntu-24_04-lts", "server"
 GALLERY_RG, GALLERY, GALLERY_IMAGE = "rg-gallery", "gallery", "app"
 
 
-def credential(info: dict[str, Any]) -> ClientSecretCredential:
-    return ClientSecretCredential(
-        info["tenant_id"],
-        info["client_id"],
-        info["client_secret"],
-        authority=info["base_url"].rstrip("/"),
-        disable_instance_discovery=True,
-        connection_verify=info["ca_cert"],
-    )
-
-
-def client(info: dict[str, Any], **kwargs: Any) -> ComputeManagementClient:
-    base = info["base_url"].rstrip("/")
-    return ComputeManagementClient(
-        credential(info), info["subscription_id"], base_url=base, connection_verify=info["ca_cert"], **kwargs
-    )
-
-
 def body(capacity: int, auto: bool = False, **auto_extra: Any) -> dict[str, Any]:
-    probe = f"/subscriptions/x/resourceGroups/{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/http"
-    return {
-        "location": LOCATION,
-        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
-        "properties": {
-            "upgradePolicy": {
-                "mode": "Rolling",
-                "rollingUpgradePolicy": {"maxBatchInstancePercent": 34, "pauseTimeBetweenBatches": "PT0S"},
-                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": auto, **auto_extra},
-            },
-            "virtualMachineProfile": {
-                "storageProfile": {"imageReference": {"publisher": PUBLISHER, "offer": OFFER, "sku": SKU}},
-                "networkProfile": {"healthProbe": {"id": probe}},
-            },
-        },
-    }
+    image = {"publisher": PUBLISHER, "offer": OFFER, "sku": SKU}
+    made: dict[str, Any] = rolling_body(
+        RG, capacity, image=image, automatic={"enableAutomaticOSUpgrade": auto, **auto_extra}
+    )
+    return made
 
 
 def create(info: dict[str, Any]) -> dict[str, Any]:

@@ -15,45 +15,12 @@ import os
 import sys
 from typing import Any
 
-from azure.identity import ClientSecretCredential
-from azure.mgmt.compute import ComputeManagementClient
-
-LOCATION = "eastus"
-IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
-
-
-def client(info: dict[str, Any]) -> ComputeManagementClient:
-    base = info["base_url"].rstrip("/")
-    credential = ClientSecretCredential(
-        info["tenant_id"],
-        info["client_id"],
-        info["client_secret"],
-        authority=base,
-        disable_instance_discovery=True,
-        connection_verify=info["ca_cert"],
-    )
-    return ComputeManagementClient(
-        credential, info["subscription_id"], base_url=base, connection_verify=info["ca_cert"]
-    )
+from sdk_common import client, rolling_body  # type: ignore[import-not-found]
 
 
 def body(resource_group: str, capacity: int, batch_percent: int) -> dict[str, Any]:
-    probe = f"/subscriptions/x/resourceGroups/{resource_group}/providers/Microsoft.Network/loadBalancers/lb/probes/http"
-    return {
-        "location": LOCATION,
-        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
-        "properties": {
-            "upgradePolicy": {
-                "mode": "Rolling",
-                "rollingUpgradePolicy": {"maxBatchInstancePercent": batch_percent, "pauseTimeBetweenBatches": "PT0S"},
-                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": False},
-            },
-            "virtualMachineProfile": {
-                "storageProfile": {"imageReference": IMAGE},
-                "networkProfile": {"healthProbe": {"id": probe}},
-            },
-        },
-    }
+    made: dict[str, Any] = rolling_body(resource_group, capacity, batch_percent)
+    return made
 
 
 def create(info: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
