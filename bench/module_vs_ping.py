@@ -59,7 +59,7 @@ WORKER_WAY_RULES: tuple[tuple[str, str], ...] = (
     ("the store (open, reads, writes, commit, close)", "(module_utils/_store/"),
     ("the core (the action, the engine, the model)", "(module_utils/_actions/"),
     ("the glue (AzsimModule: names, options, changed/diff)", "AzsimModule."),
-    ("the action plugin (ModuleAction: environment, module look-up)", ""),
+    ("the action plugin's own work (ActionBase.run, the arguments, the environment)", ""),
 )
 AROUND_THE_ACTION = (
     "Ansible's worker around the action (TaskExecutor: templating, connection, result to the main process)"

@@ -45,7 +45,7 @@ QUICK = {
     "native_serial": ["--sizes", "10", "--repeats", "1"],
     "store_reads": ["--runs", "500", "--repeats", "5"],
     "fleet": ["--grid", "quick"],
-    "fleet_playbook": ["--sizes", "10x10"],
+    "fleet_playbook": ["--sizes", "10x10", "--process-sizes", "3x10"],
     "arm_endpoint": ["--scale-sets", "64", "--get-seconds", "2", "--no-py-spy"],
 }
 
