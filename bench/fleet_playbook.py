@@ -4,8 +4,9 @@
 
 bench/playbooks/fleet_create.yml runs on a fresh store, on the controller (connection local): a loop of
 `ansible.builtin.ping` over min(F, 100) items (Ansible's own cost per item of a looped module task:
-the baseline), the base image, then a loop of `vmss` and a loop of `vmss_upgrade_policy` over the F scale
-sets of N instances, as a user would write it. bench/callback_plugins/bench_timer.py times each task.
+the baseline), a loop of `ansible.builtin.debug` as long (Ansible's own cost per item of an action that runs in
+the task's worker, without a process), the base image, then a loop of `vmss` and a loop of `vmss_upgrade_policy`
+over the F scale sets of N instances, as a user would write it. bench/callback_plugins/bench_timer.py times each task.
 
 Both ways into a module: the default way (--sizes, the figures of record: the collection's action plugin runs each
 item's module main() inside the task's worker), measured at the size of the target, and the module as its own
@@ -52,11 +53,13 @@ def one_run(f: int, n: int, inventory: Any, extra_vars: dict[str, Any]) -> dict[
         if got.get("failed") or not got.get("changed"):
             raise SystemExit(f"the task {task!r} did not change every scale set: {got}")
     ping = c.task_seconds(timings, "ping loop") / min(f, PING_ITEMS) * f  # as if F items long
+    debug = c.task_seconds(timings, "debug loop") / min(f, PING_ITEMS) * f
     vmss = c.task_seconds(timings, "scale sets")
     policy = c.task_seconds(timings, "automatic OS upgrade")
     return {
         "create_s": sum(c.task_seconds(timings, t) for t in CREATE_TASKS),
         "ping_loop_s": ping,
+        "debug_loop_s": debug,
         "vmss_loop_s": vmss,
         "policy_loop_s": policy,
         "vmss_item_over_ping": vmss / ping,
@@ -81,7 +84,8 @@ def measure(sizes: str, inventory: Any, repeats: int, extra_vars: dict[str, Any]
             c.log(
                 f"fleet playbook ({way}) {f} x {n} rep {rep + 1}/{repeats}: create {sample['create_s']:.1f}s "
                 f"(core {sample['core_create_s']:.2f}s, {sample['playbook_over_core']:.0f}x); per item: ping "
-                f"{sample['ping_loop_s'] / f * 1000:.0f}ms, vmss {sample['vmss_loop_s'] / f * 1000:.0f}ms "
+                f"{sample['ping_loop_s'] / f * 1000:.0f}ms, debug {sample['debug_loop_s'] / f * 1000:.1f}ms, "
+                f"vmss {sample['vmss_loop_s'] / f * 1000:.0f}ms "
                 f"({sample['vmss_item_over_ping']:.2f}x), policy {sample['policy_loop_s'] / f * 1000:.0f}ms "
                 f"({sample['policy_item_over_ping']:.2f}x)"
             )

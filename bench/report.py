@@ -427,28 +427,39 @@ def fleet_playbook_rows(data: Any, add: Any) -> None:
     projected = "" if r["f"] == 1000 else f"; ≈ {secs(projected_s)} for 1,000"
     p = max((data or {}).get("process_rows") or [{}], key=lambda r: r.get("f", 0))
     process = (
-        f"; process way ({p['f']:,} × {p['n']:,}): an item {per_item_ms(p, 'vmss_loop_s')} (vmss), "
-        f"{per_item_ms(p, 'policy_loop_s')} (policy), ≈ {secs(p['create_s'] / p['f'] * 1000)} for 1,000"
+        f"; process way ({p['f']:,} × {p['n']:,}): an item: vmss {per_item_ms(p, 'vmss_loop_s')}, policy "
+        f"{per_item_ms(p, 'policy_loop_s')}; ≈ {secs(p['create_s'] / p['f'] * 1000)} for 1,000"
         if p
         else ""
     )
-    # What the two loops cost beyond the core's own creation of the same fleet: Ansible's part, item by item.
+    # What the two loops cost beyond the core's own creation of the same fleet, item by item: Ansible's own cost per
+    # item of an action in the worker (the debug loop's item), and the rest, the module call around the core.
+    items = 2 * r["f"]
     loops_s = r["vmss_loop_s"] + r["policy_loop_s"]
     beyond_core_s = max(loops_s - r["core_create_s"], 0.0)
+    if "debug_loop_s" in r:
+        ansible_s = min(2 * r["debug_loop_s"], beyond_core_s)
+        split = (
+            f": Ansible's own cost per item of an action in the worker, {secs(ansible_s)} "
+            f"({ansible_s / items * 1000:.1f} ms an item, a `debug` item's), and the module call around the core "
+            f"(its arguments, the store opened and committed, the result), {secs(beyond_core_s - ansible_s)} "
+            f"({(beyond_core_s - ansible_s) / items * 1000:.1f} ms an item)"
+        )
+    else:
+        split = ": Ansible's per-item work and the module call around the core"
     add(
         f"{label}, {r['f']:,} × {r['n']:,}",
         f"1,000 scale sets ≤ {T_FLEET_PLAYBOOK_S:.0f} s",
         secs(r["create_s"]),
-        f"{r['playbook_over_core']:.0f}× the core's {secs(r['core_create_s'])}; an item "
-        f"{per_item_ms(r, 'vmss_loop_s')} ({times(r['vmss_item_over_ping'])} a ping item) (vmss), "
-        f"{per_item_ms(r, 'policy_loop_s')} ({times(r['policy_item_over_ping'])}) (policy)" + projected + process,
+        f"{r['playbook_over_core']:.0f}× the core's {secs(r['core_create_s'])}; an item: vmss "
+        f"{per_item_ms(r, 'vmss_loop_s')} ({times(r['vmss_item_over_ping'])} a ping item), policy "
+        f"{per_item_ms(r, 'policy_loop_s')} ({times(r['policy_item_over_ping'])})" + projected + process,
         projected_s <= T_FLEET_PLAYBOOK_S,
         f"{projected_s / T_FLEET_PLAYBOOK_S:.1f}× the target"
         + ("" if r["f"] == 1000 else ", projected from the measured size"),
-        f"the two loops' items in Ansible's worker: {secs(loops_s)} for {2 * r['f']:,} items, of which the core's "
-        f"creation of the same fleet is {secs(r['core_create_s'])}, so {secs(beyond_core_s)} "
-        f"({beyond_core_s / (2 * r['f']) * 1000:.0f} ms an item) is Ansible's per-item work and the module call "
-        "around the core (section 6)",
+        f"the two loops' items in Ansible's worker: {secs(loops_s)} for {items:,} items, of which the core's "
+        f"creation of the same fleet is {secs(r['core_create_s'])}; the other {secs(beyond_core_s)}{split} "
+        "(section 6)",
     )
 
 
@@ -581,7 +592,9 @@ def fleet_playbook_section(data: dict[str, Any]) -> list[str]:
         "(connection local), as a user would write it: the base image, a loop of `azsim.vmss.vmss` over F scale "
         "sets of N instances, a loop of `azsim.vmss.vmss_upgrade_policy` (automatic OS upgrade on). A loop of "
         "`ansible.builtin.ping` (min(F, 100) items) runs first in the same playbook: Ansible's own cost per loop "
-        "item of a module run as its own process, the baseline. *core*: `bench/fleet.py`'s *create* of the same "
+        "item of a module run as its own process, the baseline; then a loop of `ansible.builtin.debug` as long: "
+        "Ansible's own cost per item of an action that runs in the task's worker with no process, as the "
+        "collection's modules do by default. *core*: `bench/fleet.py`'s *create* of the same "
         "F × N in a fresh process (the same transactions, without Ansible).",
         "",
         "*default way*: as a user gets it, the collection's action plugin runs each item's module `main()` inside "
@@ -599,6 +612,7 @@ def fleet_playbook_section(data: dict[str, Any]) -> list[str]:
             secs(r["core_create_s"]),
             times(r["playbook_over_core"]),
             per_item_ms(r, "ping_loop_s"),
+            f"{r['debug_loop_s'] / r['f'] * 1000:.1f} ms" if "debug_loop_s" in r else "n/a",
             f"{per_item_ms(r, 'vmss_loop_s')} ({times(r['vmss_item_over_ping'])})",
             f"{per_item_ms(r, 'policy_loop_s')} ({times(r['policy_item_over_ping'])})",
         ]
@@ -612,6 +626,7 @@ def fleet_playbook_section(data: dict[str, Any]) -> list[str]:
             "core: create",
             "playbook ÷ core",
             "ping, per item",
+            "debug, per item",
             "vmss, per item (÷ ping)",
             "policy, per item (÷ ping)",
         ],
