@@ -442,7 +442,8 @@ def fleet_playbook_rows(data: Any, add: Any) -> None:
         split = (
             f": Ansible's own cost per item of an action in the worker, {secs(ansible_s)} "
             f"({ansible_s / items * 1000:.1f} ms an item, a `debug` item's), and the module call around the core "
-            f"(its arguments, the store opened and committed, the result), {secs(beyond_core_s - ansible_s)} "
+            f"(its imports once per task, its arguments, the store opened and committed, the result), "
+            f"{secs(beyond_core_s - ansible_s)} "
             f"({(beyond_core_s - ansible_s) / items * 1000:.1f} ms an item)"
         )
     else:
