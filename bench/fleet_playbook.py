@@ -4,14 +4,20 @@
 
 bench/playbooks/fleet_create.yml runs on a fresh store, on the controller (connection local): a loop of
 `ansible.builtin.ping` over min(F, 100) items (Ansible's own cost per item of a looped module task:
-the baseline), the base image, then a loop of `vmss` and a loop of `vmss_upgrade_policy` over the F scale
-sets of N instances, as a user would write it. bench/callback_plugins/bench_timer.py times each task.
+the baseline), a loop of `ansible.builtin.debug` as long (Ansible's own cost per item of an action that runs in
+the task's worker, without a process), the base image, then a loop of `vmss` and a loop of `vmss_upgrade_policy`
+over the F scale sets of N instances, as a user would write it. bench/callback_plugins/bench_timer.py times each task.
+
+Both ways into a module: the default way (--sizes, the figures of record: the collection's action plugin runs each
+item's module main() inside the task's worker), measured at the size of the target, and the module as its own
+process (--process-sizes, `-e azsim_vmss_in_process=false`, one AnsiballZ process per item, as before the action
+plugins) at a small size, for the per-item comparison.
 
 The core figure is bench/fleet.py's *create* for the same F x N, in a fresh process (the same work,
 one transaction per scale set, without Ansible). Reported: the playbook's creation (the two loops
 and the image), the core's, their quotient, and each loop's cost per item against the ping loop's.
 
-    python bench/fleet_playbook.py [--sizes 100x10] [--repeats 1]
+    python bench/fleet_playbook.py [--sizes 1000x10] [--process-sizes 20x10] [--repeats 1]
 """
 
 from __future__ import annotations
@@ -23,19 +29,22 @@ import _common as c
 import fleet
 
 PLAYBOOK = c.BENCH / "playbooks" / "fleet_create.yml"
-SIZES = ("100x10",)  # a projection to 1,000 scale sets on the page: the cost grows linearly per item
+SIZES = ("1000x10",)  # the target's size, measured directly (the ping loop stays capped at PING_ITEMS)
+PROCESS_SIZES = ("20x10",)  # a process per item: a small fleet gives the per-item costs
+PROCESS_WAY = {"azsim_vmss_in_process": False}
 PING_ITEMS = 100  # the playbook's ping_count: at most this many
 CREATE_TASKS = ("base image", "scale sets", "automatic OS upgrade")
 
 
-def one_run(f: int, n: int, inventory: Any) -> dict[str, Any]:
-    store = c.OUT / f"fleet-playbook-{f}x{n}.sqlite"
+def one_run(f: int, n: int, inventory: Any, extra_vars: dict[str, Any]) -> dict[str, Any]:
+    way = "process" if extra_vars else "worker"
+    store = c.OUT / f"fleet-playbook-{f}x{n}-{way}.sqlite"
     c.remove_store(store)
     timings = c.run_playbook(
         PLAYBOOK,
         inventory,
-        c.OUT / f"fleet-playbook-{f}x{n}.timings.json",
-        extra_vars={"count": f, "size": n},
+        c.OUT / f"fleet-playbook-{f}x{n}-{way}.timings.json",
+        extra_vars={"count": f, "size": n, **extra_vars},
         AZSIM_VMSS_STORE=str(store),
     )
     c.remove_store(store)
@@ -44,11 +53,13 @@ def one_run(f: int, n: int, inventory: Any) -> dict[str, Any]:
         if got.get("failed") or not got.get("changed"):
             raise SystemExit(f"the task {task!r} did not change every scale set: {got}")
     ping = c.task_seconds(timings, "ping loop") / min(f, PING_ITEMS) * f  # as if F items long
+    debug = c.task_seconds(timings, "debug loop") / min(f, PING_ITEMS) * f
     vmss = c.task_seconds(timings, "scale sets")
     policy = c.task_seconds(timings, "automatic OS upgrade")
     return {
         "create_s": sum(c.task_seconds(timings, t) for t in CREATE_TASKS),
         "ping_loop_s": ping,
+        "debug_loop_s": debug,
         "vmss_loop_s": vmss,
         "policy_loop_s": policy,
         "vmss_item_over_ping": vmss / ping,
@@ -57,18 +68,13 @@ def one_run(f: int, n: int, inventory: Any) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated FxN (scale sets x instances)")
-    parser.add_argument("--repeats", type=int, default=1)
-    args = parser.parse_args()
-    c.import_collection()
-    inventory = c.local_inventory(c.OUT / "controller.ini", ["localhost"], group="controller")
+def measure(sizes: str, inventory: Any, repeats: int, extra_vars: dict[str, Any]) -> list[dict[str, Any]]:
+    way = "process way" if extra_vars else "default way"
     rows = []
-    for f, n in (fleet.parse_size(s) for s in args.sizes.split(",")):
+    for f, n in (fleet.parse_size(s) for s in sizes.split(",") if s):
         samples = []
-        for rep in range(args.repeats):
-            sample = one_run(f, n, inventory)
+        for rep in range(repeats):
+            sample = one_run(f, n, inventory, extra_vars)
             # The core's creation of the same fleet, in a fresh process as bench/fleet.py measures it.
             path = c.OUT / f"fleet-playbook-core-{f}x{n}.sqlite"
             sample["core_create_s"] = fleet.spawn("--child-create", f"{f}x{n}", str(path))["create_s"]
@@ -76,9 +82,10 @@ def main() -> None:
             sample["playbook_over_core"] = sample["create_s"] / sample["core_create_s"]
             samples.append(sample)
             c.log(
-                f"fleet playbook {f} x {n} rep {rep + 1}/{args.repeats}: create {sample['create_s']:.1f}s "
+                f"fleet playbook ({way}) {f} x {n} rep {rep + 1}/{repeats}: create {sample['create_s']:.1f}s "
                 f"(core {sample['core_create_s']:.2f}s, {sample['playbook_over_core']:.0f}x); per item: ping "
-                f"{sample['ping_loop_s'] / f * 1000:.0f}ms, vmss {sample['vmss_loop_s'] / f * 1000:.0f}ms "
+                f"{sample['ping_loop_s'] / f * 1000:.0f}ms, debug {sample['debug_loop_s'] / f * 1000:.1f}ms, "
+                f"vmss {sample['vmss_loop_s'] / f * 1000:.0f}ms "
                 f"({sample['vmss_item_over_ping']:.2f}x), policy {sample['policy_loop_s'] / f * 1000:.0f}ms "
                 f"({sample['policy_item_over_ping']:.2f}x)"
             )
@@ -86,7 +93,29 @@ def main() -> None:
         for key in samples[0]:
             row[key] = c.median([s[key] for s in samples])
         rows.append(row)
-    path = c.write_json("fleet_playbook.json", {"machine": c.machine(), "source": c.source_state(), "rows": rows})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--sizes", default=",".join(SIZES), help="comma-separated FxN (scale sets x instances), the default way"
+    )
+    parser.add_argument(
+        "--process-sizes",
+        default=",".join(PROCESS_SIZES),
+        help="comma-separated FxN, the module as its own process (azsim_vmss_in_process=false); empty: none",
+    )
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    c.import_collection()
+    inventory = c.local_inventory(c.OUT / "controller.ini", ["localhost"], group="controller")
+    rows = measure(args.sizes, inventory, args.repeats, {})
+    process_rows = measure(args.process_sizes, inventory, args.repeats, PROCESS_WAY)
+    path = c.write_json(
+        "fleet_playbook.json",
+        {"machine": c.machine(), "source": c.source_state(), "rows": rows, "process_rows": process_rows},
+    )
     c.log(f"fleet_playbook: wrote {path}")
 
 

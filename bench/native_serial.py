@@ -5,7 +5,9 @@
 Native: bench/playbooks/native_serial.yml over an inventory of N hosts (connection local), serial
 20%, max_fail_percentage 20, one ansible.builtin.ping per host, Ansible's default forks (5).
 Ours: bench/playbooks/rolling_upgrade_task.yml, the one vmss_os_rolling_upgrade task over a scale
-set of the same N instances (zones 1-3, 1% faults). Both timed by bench/callback_plugins/bench_timer.py
+set of the same N instances (zones 1-3, 1% faults), run the default way: connection local, so the collection's
+action plugin calls the module's main() inside the task's worker (no module process; bench/module_vs_ping.py
+measures both ways). Both timed by bench/callback_plugins/bench_timer.py
 from the playbook's start to its stats (Ansible's start-up and inventory parsing left out of both),
 and our task alone. The figure is native / ours, median over the repeats; each repeat runs both.
 
