@@ -14,6 +14,7 @@ import functools
 import hashlib
 from typing import Any
 
+from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import new_disk
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import DataDisk, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 
@@ -41,10 +42,7 @@ def new_os_disk(record: Record, instance: Instance, image_version: str) -> None:
     generation = instance["disk_generation"] + 1
     instance["disk_generation"] = generation
     instance["previous_os_disk"] = instance["os_disk"]
-    instance["os_disk"] = {
-        "name": os_disk_name(record, int(instance["instance_id"]), generation),
-        "image_version": image_version,
-    }
+    instance["os_disk"] = new_disk(os_disk_name(record, int(instance["instance_id"]), generation), image_version)
 
 
 def fresh_data_disks(record: Record, disks: list[DataDisk], instance_id: int) -> list[DataDisk]:
