@@ -71,7 +71,8 @@ _NEW_DISK.image_version = None  # type: ignore[attr-defined]
 def compact_disk(disk: OsDisk) -> OsDisk:
     """``disk`` again (a decoded one), as a dict that shares its key table; any other key makes it ordinary."""
     table: dict[str, Any] = _StoredDisk().__dict__
-    table.update(disk)
+    for key, value in disk.items():  # not ``update``: into an empty dict, it copies the other's own key table
+        table[key] = value
     return cast(OsDisk, table)
 
 
