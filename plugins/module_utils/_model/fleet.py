@@ -19,7 +19,6 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from typing import cast
@@ -64,14 +63,13 @@ class Fleet:
         if key not in self._instances:
             record = self.record(key)
             names = self._shared.known_names(record["instance_ids"] if record else {})
-            rows = self.store.instance_rows(key)
             instances: list[Instance] = []
             # Decoded a chunk at a time as the cursor reads: one decode of many rows shares the keys' strings
             # across them (about 40% less memory than row by row, and faster), and only one chunk's texts are
             # alive beside the decoded instances, not all of them (issue 14: the load was 3x the texts).
-            while chunk := list(itertools.islice(rows, LOAD_CHUNK)):
-                decoded: list[Instance] = json.loads("[" + ",".join([text for _iid, text in chunk]) + "]")
-                del chunk
+            for array in self.store.instance_arrays(key, LOAD_CHUNK):
+                decoded: list[Instance] = json.loads(array)
+                del array
                 self._shared.share(decoded, names)
                 instances.extend([compact(i) for i in decoded])
             self._instances[key] = instances
