@@ -274,12 +274,10 @@ class Fleet:
         encode = self.store.encode
         # In id order (the rows' key order), sorted as numbers. A generator: each text is encoded as SQLite takes it
         # and dies at once, where a list held a run's 100,000 texts at the peak of the call (issue 14).
-        changed = (
-            (number, encode(instance))
-            for iid in sorted(marked, key=int)
-            for number, instance in [(int(iid), by_id.get(iid))]
-            if instance is not None and number not in removed
-        )
+        ids = sorted(marked, key=int)
+        if removed:
+            ids = [iid for iid in ids if int(iid) not in removed]
+        changed = ((int(iid), encode(instance)) for iid in ids if (instance := by_id.get(iid)) is not None)
         self.store.write_instances(key, changed, sorted(removed))
 
     def _replace_instances(self, key: str, instances: list[Instance]) -> None:
