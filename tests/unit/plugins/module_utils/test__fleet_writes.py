@@ -289,7 +289,7 @@ def test_loaded_os_disks_are_shared_dicts_that_read_back_unchanged(sim: Sim) -> 
     def load(store: Store) -> None:
         a, b = fleet_of(store).instances(KEY)
         assert [a["os_disk"], b["os_disk"]] == [stored[0][1]["os_disk"], stored[1][1]["os_disk"]]
-        assert type(a["os_disk"]) is dict and a["os_disk"] is not b["os_disk"]
+        assert isinstance(a["os_disk"], dict) and a["os_disk"] is not b["os_disk"]
 
     sim.call(load)
     assert rows(sim) == stored
