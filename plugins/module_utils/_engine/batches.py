@@ -61,6 +61,12 @@ def order_key(
 def order(
     instances: list[Instance], prioritize_unhealthy: bool, cross_zone: bool = False, flexible: bool = False
 ) -> list[Instance]:
+    if not prioritize_unhealthy and not flexible:
+        # ``order_key``'s own keys, built in one call per instance instead of four: a run's start orders every
+        # instance of the scale set (issue 14).
+        if cross_zone:
+            return sorted(instances, key=lambda i: (1, i["update_domain"], i["zone"] or "", int(i["instance_id"])))
+        return sorted(instances, key=lambda i: (1, i["zone"] or "", i["update_domain"], int(i["instance_id"])))
     return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy, cross_zone, flexible))
 
 
@@ -74,6 +80,9 @@ def phased(ordered: list[Instance], phases: dict[str, int]) -> list[Instance]:
 
 def same_phase(ordered: Iterable[Instance], phases: dict[str, int]) -> Iterator[Instance]:
     """AH-11: the leading instances of ``ordered`` that share the first one's phase (batches never mix phases)."""
+    if not phases:  # every instance in the one last phase (phase_rank: inf): all of them
+        yield from ordered
+        return
     first: float | None = None
     for instance in ordered:
         rank = phase_rank(phases, instance["instance_id"])

@@ -19,7 +19,6 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from typing import cast
@@ -64,14 +63,13 @@ class Fleet:
         if key not in self._instances:
             record = self.record(key)
             names = self._shared.known_names(record["instance_ids"] if record else {})
-            rows = self.store.instance_rows(key)
             instances: list[Instance] = []
             # Decoded a chunk at a time as the cursor reads: one decode of many rows shares the keys' strings
             # across them (about 40% less memory than row by row, and faster), and only one chunk's texts are
             # alive beside the decoded instances, not all of them (issue 14: the load was 3x the texts).
-            while chunk := list(itertools.islice(rows, LOAD_CHUNK)):
-                decoded: list[Instance] = json.loads("[" + ",".join([text for _iid, text in chunk]) + "]")
-                del chunk
+            for array in self.store.instance_arrays(key, LOAD_CHUNK):
+                decoded: list[Instance] = json.loads(array)
+                del array
                 self._shared.share(decoded, names)
                 instances.extend([compact(i) for i in decoded])
             self._instances[key] = instances
@@ -276,12 +274,10 @@ class Fleet:
         encode = self.store.encode
         # In id order (the rows' key order), sorted as numbers. A generator: each text is encoded as SQLite takes it
         # and dies at once, where a list held a run's 100,000 texts at the peak of the call (issue 14).
-        changed = (
-            (number, encode(instance))
-            for iid in sorted(marked, key=int)
-            for number, instance in [(int(iid), by_id.get(iid))]
-            if instance is not None and number not in removed
-        )
+        ids = sorted(marked, key=int)
+        if removed:
+            ids = [iid for iid in ids if int(iid) not in removed]
+        changed = ((int(iid), encode(instance)) for iid in ids if (instance := by_id.get(iid)) is not None)
         self.store.write_instances(key, changed, sorted(removed))
 
     def _replace_instances(self, key: str, instances: list[Instance]) -> None:

@@ -14,6 +14,7 @@ import functools
 import hashlib
 from typing import Any
 
+from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import new_disk
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import DataDisk, Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import record_key
 
@@ -23,16 +24,19 @@ UPDATE_DOMAINS = 5  # azure-behaviour §3 rule 3: an instance's update domain de
 def os_disk_name(record: Record, instance_id: int, generation: int) -> str:
     """A new OS disk name, Azure's pattern, with a suffix drawn from the scale set's seed: the first 32 hex digits
     of sha256 of ``seed:key:instance_id:osdisk:generation``."""
-    digest = _seeded(record["simulation"]["seed"], record_key(record)).copy()
+    model = record["model"]
+    digest, prefix = _disk_naming(record["simulation"]["seed"], model["id"], model["name"])
+    digest = digest.copy()
     digest.update(f"{instance_id}:osdisk:{generation}".encode())
-    return f"{record['model']['name']}_{instance_id}_OsDisk_{generation}_{digest.hexdigest()[:32]}"
+    return f"{prefix}{instance_id}_OsDisk_{generation}_{digest.hexdigest()[:32]}"
 
 
 @functools.lru_cache(maxsize=1024)
-def _seeded(seed: object, key: str) -> Any:
-    """sha256 fed with ``seed:key:``, to copy for each disk of the scale set: a run names a new disk for every
-    instance (issue 14), and the shared head need not be hashed each time."""
-    return hashlib.sha256(f"{seed}:{key}:".encode())
+def _disk_naming(seed: object, model_id: str, name: str) -> tuple[Any, str]:
+    """sha256 fed with ``seed:key:`` (``key`` is ``record_key``: the id in lower case), to copy for each disk of the
+    scale set, and the names' ``name_`` head: a run names a new disk for every instance (issue 14), and neither
+    need be made again each time."""
+    return hashlib.sha256(f"{seed}:{str(model_id).lower()}:".encode()), f"{name}_"
 
 
 def new_os_disk(record: Record, instance: Instance, image_version: str) -> None:
@@ -41,10 +45,7 @@ def new_os_disk(record: Record, instance: Instance, image_version: str) -> None:
     generation = instance["disk_generation"] + 1
     instance["disk_generation"] = generation
     instance["previous_os_disk"] = instance["os_disk"]
-    instance["os_disk"] = {
-        "name": os_disk_name(record, int(instance["instance_id"]), generation),
-        "image_version": image_version,
-    }
+    instance["os_disk"] = new_disk(os_disk_name(record, int(instance["instance_id"]), generation), image_version)
 
 
 def fresh_data_disks(record: Record, disks: list[DataDisk], instance_id: int) -> list[DataDisk]:

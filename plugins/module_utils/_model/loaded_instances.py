@@ -16,7 +16,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from ansible_collections.azsim.vmss.plugins.module_utils._model.records import DataDisk, ExtensionState, Instance
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
+    DataDisk,
+    ExtensionState,
+    Instance,
+    OsDisk,
+)
 
 
 class _Table:
@@ -41,6 +46,42 @@ def compact(instance: Instance) -> Instance:
     for field, value in instance.items():
         table[field] = value
     return cast(Instance, table)
+
+
+class _StoredDisk:
+    """Its objects' ``__dict__`` is what ``compact_disk`` hands out."""
+
+
+class _NewDisk:
+    """Its objects' ``__dict__`` is what ``new_disk`` hands out."""
+
+
+# The same for OS disks, two per instance once a run gave it a new one (``os_disk`` and ``previous_os_disk``): about
+# 100 bytes each in a shared table against 190 for a dict of its own (issue 14: 17 MB of a 100,000-instance run). Two
+# tables, one per order the keys come in: a stored disk's text is sorted, a new disk is built name first (as results
+# show it); a dict that left its table's order would be a dict of its own again.
+_STORED_DISK = _StoredDisk()
+_STORED_DISK.image_version = None  # type: ignore[attr-defined]  # the keys in the stored text's order
+_STORED_DISK.name = None  # type: ignore[attr-defined]
+_NEW_DISK = _NewDisk()
+_NEW_DISK.name = None  # type: ignore[attr-defined]
+_NEW_DISK.image_version = None  # type: ignore[attr-defined]
+
+
+def compact_disk(disk: OsDisk) -> OsDisk:
+    """``disk`` again (a decoded one), as a dict that shares its key table; any other key makes it ordinary."""
+    table: dict[str, Any] = _StoredDisk().__dict__
+    for key, value in disk.items():  # not ``update``: into an empty dict, it copies the other's own key table
+        table[key] = value
+    return cast(OsDisk, table)
+
+
+def new_disk(name: str, image_version: str) -> OsDisk:
+    """``{"name": name, "image_version": image_version}``, as a dict that shares its key table."""
+    table: dict[str, Any] = _NewDisk().__dict__
+    table["name"] = name
+    table["image_version"] = image_version
+    return cast(OsDisk, table)
 
 
 class _ViewTable:
@@ -102,6 +143,7 @@ class SharedValues:
                 instance["provisioning_state"] = same(provisioning, provisioning)
                 version = disk["image_version"]
                 disk["image_version"] = same(version, version)
+                instance["os_disk"] = compact_disk(disk)
             except KeyError:  # a partial document (an older store, a test's): only the keys it has
                 self.share_partial(cast(dict[str, Any], instance))
                 continue
@@ -111,6 +153,7 @@ class SharedValues:
             if previous is not None:
                 version = previous["image_version"]
                 previous["image_version"] = same(version, version)
+                instance["previous_os_disk"] = compact_disk(previous)
             if not instance["data_disks"]:
                 instance["data_disks"] = self.no_disks
             instance["extensions"] = self.extension_states(extensions)

@@ -32,14 +32,18 @@ def protection_policy(instance: Mapping[str, Any]) -> ProtectionPolicy:
 
 
 def is_protected_from_scale_set_actions(instance: Mapping[str, Any]) -> bool:
-    """IP-4: upgrades, reimage, model updates, maxSurge, extension runs and repairs leave the instance alone."""
-    return protection_policy(instance)["protectFromScaleSetActions"]
+    """IP-4: upgrades, reimage, model updates, maxSurge, extension runs and repairs leave the instance alone.
+
+    ``protection_policy(instance)["protectFromScaleSetActions"]``, without building the policy: asked of every
+    instance when a run starts (issue 14)."""
+    stored = instance.get("protection_policy")
+    return bool(stored and stored.get("protectFromScaleSetActions"))
 
 
 def is_protected_from_scale_in(instance: Mapping[str, Any]) -> bool:
     """IP-3/IP-4: a scale-in never picks the instance (protection from actions implies it, IP-2)."""
-    policy = protection_policy(instance)
-    return policy["protectFromScaleIn"] or policy["protectFromScaleSetActions"]
+    stored = instance.get("protection_policy")
+    return bool(stored and (stored.get("protectFromScaleIn") or stored.get("protectFromScaleSetActions")))
 
 
 def normalize_protection(value: Any, where: str, instance: str) -> ProtectionPolicy:

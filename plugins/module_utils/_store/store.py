@@ -48,7 +48,50 @@ def _dumps(doc: Any) -> str:
     # event's payload, a run): the one built below is reused, as in ``Store.encode``.
     if _C_ENCODER is None:
         return _ENCODER.encode(doc)
+    if isinstance(doc, dict) and any(isinstance(v, (dict, list)) and len(v) > _SLICE for v in doc.values()):
+        return _dumps_sliced(doc)
     return "".join(_C_ENCODER(doc, 0))
+
+
+# Entries of a document's value encoded at once by ``_dumps_sliced``.
+_SLICE = 2_000
+
+
+def _dumps_sliced(doc: dict[Any, Any]) -> str:
+    """``_dumps`` of a document with a value of many entries (a 100,000-instance run's ``outcome``, its record's
+    ``instance_ids``): the same text, that value encoded a slice of its entries at a time.
+
+    Encoded at once, the C encoder keeps several small strings for each entry until it joins them: a
+    100,000-instance run's record (2 MB of text) peaked at +11 MB and its run (7 MB) at +16 MB, the call's peak, and
+    those hundreds of thousands of small strings leave the allocator's arenas fragmented (issue 14). Here only one
+    slice's pieces are alive beside the text, which ``+=`` extends (resized in place when the allocator can, else
+    copied once more, as a join would): measured +4 MB and +14.5 MB, and 8 MiB less peak RSS for the run. Keys are
+    sorted as the encoder sorts them; a key that is not a string (the encoder converts those after sorting) sends
+    the document back to the encoder whole."""
+    if not all(isinstance(k, str) for k in doc):
+        return "".join(_C_ENCODER(doc, 0))
+    text = "{"
+    for key in sorted(doc):
+        if len(text) > 1:
+            text += ","
+        text += json.encoder.encode_basestring_ascii(key) + ":"
+        value = doc[key]
+        if isinstance(value, dict) and len(value) > _SLICE and all(isinstance(k, str) for k in value):
+            keys = sorted(value)
+            text += "{"
+            for start in range(0, len(keys), _SLICE):
+                piece = "".join(_C_ENCODER({k: value[k] for k in keys[start : start + _SLICE]}, 0))
+                text += piece[1:-1] if start == 0 else "," + piece[1:-1]
+            text += "}"
+        elif isinstance(value, list) and len(value) > _SLICE:
+            text += "["
+            for start in range(0, len(value), _SLICE):
+                piece = "".join(_C_ENCODER(value[start : start + _SLICE], 0))
+                text += piece[1:-1] if start == 0 else "," + piece[1:-1]
+            text += "]"
+        else:
+            text += "".join(_C_ENCODER(value, 0))
+    return text + "}"
 
 
 # _ENCODER's own C encoder, as its encode() builds it for each call (no circular check: documents are trees).

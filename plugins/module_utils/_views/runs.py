@@ -14,7 +14,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fle
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import is_flexible
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import FAILED_RESULTS, Run
-from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance, unprotected_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 # An instance's result as the modules return it: an instance still in its batch shows as pending.
@@ -143,8 +143,9 @@ def instance_results(run: Run | None, record: Record, instances: list[Instance])
     skipped_by_app = set(run.get("skipped_by_application", [])) if run else set()
     batched = batched_ids(run) if run else {}
     flexible = is_flexible(record)
+    unprotected = unprotected_policy()
     for instance in instances:
-        view = public_instance(instance, record, flexible)
+        view = public_instance(instance, record, flexible, unprotected)
         iid = instance["instance_id"]
         outcome = run["outcome"].get(batched.get(iid, iid)) if run else None
         result: InstanceResult

@@ -17,7 +17,15 @@ from typing import Any, cast
 import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import VERIFY_MARKS, fleet_of
+from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import compact_disk, new_disk
+from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import (
+    is_protected_from_scale_in,
+    is_protected_from_scale_set_actions,
+    protection_policy,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, OsDisk, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import new_outcome
+from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import public_instance, unprotected_policy
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import (  # noqa: F401 pylint: disable=unused-import
     HEALTH_EXTENSION,
@@ -255,3 +263,81 @@ def test_new_outcomes_share_a_key_table_and_read_as_plain_dicts() -> None:
 def _resolved(outcome: Any) -> dict[str, Any]:
     outcome["resolved"] = 60
     return cast(dict[str, Any], outcome)
+
+
+def test_os_disks_share_a_key_table_and_keep_their_order() -> None:
+    """Issue 14, memory: a loaded OS disk (compact_disk, the stored text's order) and a run's new one (new_disk, name
+    first as results have always shown it) share their keys; they compare, encode and list as the plain dicts."""
+    stored: OsDisk = {"image_version": "1.0.0", "name": "web_0_OsDisk_1_ab"}
+    loaded = compact_disk(stored)
+    assert loaded == stored and list(loaded) == ["image_version", "name"]
+    made = new_disk("web_0_OsDisk_2_cd", "1.1.0")
+    assert made == {"name": "web_0_OsDisk_2_cd", "image_version": "1.1.0"} and list(made) == ["name", "image_version"]
+    assert Store.encode(made) == '{"image_version":"1.1.0","name":"web_0_OsDisk_2_cd"}'
+    # Allocated, not sys.getsizeof (which counts a shared table's whole capacity): about 100 bytes against 190.
+    own = _allocated(lambda: {"name": "n", "image_version": "v"})
+    assert _allocated(lambda: new_disk("n", "v")) < own * 3 // 4
+    assert _allocated(lambda: compact_disk({"image_version": "v", "name": "n"})) < own * 3 // 4
+    odd = compact_disk(cast(OsDisk, {"image_version": "1.0.0", "name": "n", "extra": 1}))  # not in the table: kept
+    assert odd == {"image_version": "1.0.0", "name": "n", "extra": 1}
+
+
+def test_loaded_os_disks_are_shared_dicts_that_read_back_unchanged(sim: Sim) -> None:
+    sim.vmss(2)
+    stored = rows(sim)
+
+    def load(store: Store) -> None:
+        a, b = fleet_of(store).instances(KEY)
+        assert [a["os_disk"], b["os_disk"]] == [stored[0][1]["os_disk"], stored[1][1]["os_disk"]]
+        assert isinstance(a["os_disk"], dict) and a["os_disk"] is not b["os_disk"]
+
+    sim.call(load)
+    assert rows(sim) == stored
+
+
+def test_a_view_of_many_instances_shows_one_default_protection_dict() -> None:
+    """design.md round 2 / azure-behaviour-2 IP-1: every instance shows a protectionPolicy, both false by default;
+    a view of many instances gives the unprotected ones one dict (17 MB at 100,000), the protected their own."""
+    record = cast(Record, {"model_version": 1, "model": {"properties": {}}})
+    plain = cast(Instance, {"instance_id": "0", "name": "w0", "model_version": 1, "disk_generation": 1})
+    protected = cast(Instance, {**plain, "protection_policy": {"protectFromScaleIn": True}})
+    unprotected = unprotected_policy()
+    views = [public_instance(i, record, False, unprotected) for i in (plain, plain, protected)]
+    assert views[0]["protection_policy"] is views[1]["protection_policy"] is unprotected
+    assert unprotected == {"protectFromScaleIn": False, "protectFromScaleSetActions": False}
+    assert views[2]["protection_policy"] == {"protectFromScaleIn": True, "protectFromScaleSetActions": False}
+    assert [public_instance(i, record, False) for i in (plain, plain, protected)] == views  # equal to one by one
+    assert unprotected_policy() is not unprotected  # each view its own
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [None, {}, {"protectFromScaleIn": True}, {"protectFromScaleSetActions": True}, {"protectFromScaleIn": False}]
+    + [{"protectFromScaleIn": a, "protectFromScaleSetActions": b} for a in (True, False) for b in (True, False)],
+)
+def test_the_protection_predicates_answer_as_the_policy_does(stored: dict[str, bool] | None) -> None:
+    """IP-3/IP-4: the predicates read the stored policy directly; the same answers as protection_policy gives."""
+    instance: dict[str, Any] = {} if stored is None else {"protection_policy": stored}
+    policy = protection_policy(instance)
+    assert is_protected_from_scale_set_actions(instance) is policy["protectFromScaleSetActions"]
+    assert is_protected_from_scale_in(instance) is (
+        policy["protectFromScaleIn"] or policy["protectFromScaleSetActions"]
+    )
+
+
+def test_instance_arrays_hold_the_rows_in_id_order(sim: Sim) -> None:
+    sim.vmss(5)
+    with sim.store.transaction(commit=False):
+        arrays = list(sim.store.instance_arrays(KEY, 2))
+        texts = [text for _iid, text in sim.store.instance_rows(KEY)]
+    assert len(arrays) == 3 and [i for a in arrays for i in json.loads(a)] == [json.loads(t) for t in texts]
+
+
+def _allocated(make: Callable[[], Any]) -> int:
+    """Bytes allocated for each of 1,000 results of ``make`` kept alive."""
+    tracemalloc.start()
+    try:
+        kept = [make() for _copy in range(1000)]
+        return tracemalloc.get_traced_memory()[0] // len(kept)
+    finally:
+        tracemalloc.stop()
