@@ -133,10 +133,11 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
         return []
     ctx = _Context.for_step(store, fleet, key, record, run)
     now = ctx.now  # the clock as the step began (``begin_step``): actions do not move it
-    while run["agenda"] and run["agenda"][0][0] <= now:
+    while run["agenda"] and run["agenda"][0][0] <= now:  # ``finish`` puts a new agenda in the run: asked anew
         _when, _seq, action, payload = heapq.heappop(run["agenda"])
         ctx.handle(action, payload)
-        ctx.compact()  # between actions the instance list is exactly the scale set's
+        if ctx.deleted:
+            ctx.compact()  # between actions the instance list is exactly the scale set's
     fleet.touch(key)
     fleet.touch_run(key, run_id)
     wake(store, key, run)

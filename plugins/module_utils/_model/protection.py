@@ -33,7 +33,8 @@ def protection_policy(instance: Mapping[str, Any]) -> ProtectionPolicy:
 
 def is_protected_from_scale_set_actions(instance: Mapping[str, Any]) -> bool:
     """IP-4: upgrades, reimage, model updates, maxSurge, extension runs and repairs leave the instance alone."""
-    return protection_policy(instance)["protectFromScaleSetActions"]
+    stored = instance.get("protection_policy")  # protection_policy's, without its dict: asked of every instance
+    return bool(stored and stored.get("protectFromScaleSetActions"))
 
 
 def is_protected_from_scale_in(instance: Mapping[str, Any]) -> bool:

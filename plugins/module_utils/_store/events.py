@@ -126,6 +126,13 @@ class EventQueue:
             if kind is None or self._rows[seq][1] == kind:
                 self._remove(seq)
 
+    def reschedule(self, subject: str, kind: str, due: int | None, payload: dict[str, Any]) -> None:
+        seqs = self._by_subject.get(subject)
+        if seqs:
+            self.cancel(subject, kind)
+        if due is not None:
+            self.schedule(due, kind, subject, payload)
+
     def cancel_under(self, subject: str) -> None:
         prefix = subject + "/"
         for name in [s for s in self._by_subject if s == subject or s.startswith(prefix)]:
