@@ -188,10 +188,11 @@ class _Context:
         # What the actions read of the record, worked out once and kept while the record's parts they come from
         # (``facts``, a copy) stay the same: see ``for_step``.
         self.facts = copy.deepcopy(_facts(record))
+        self.flexible = is_flexible(record)  # from the orchestration mode, one of the facts
         self.scale_set = ScaleSetRef(
             record["model"]["id"],
             record["model"]["name"],
-            (lambda iid: vm_name(record, iid)) if is_flexible(record) else None,
+            (lambda iid: vm_name(record, iid)) if self.flexible else None,
         )
         sim = record["simulation"]
         self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
@@ -210,6 +211,8 @@ class _Context:
         # shared by every instance given them, as the loader shares equal values (_model/loaded_instances.py).
         self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
         self._reruns: dict[frozenset[str], _Rerun] = {}
+        # The run's pauseTimeBetweenBatches and its seconds, parsed when first asked (``pause``).
+        self._pause: tuple[str, int] | None = None
 
     def begin_step(self) -> None:
         """The state of one step: made anew at each, as a new context would have it."""
@@ -320,7 +323,7 @@ class _Context:
         phases = run.get("phases", {})
         if policy["prioritizeUnhealthyInstances"]:
             live_pending = [self.by_id[i] for i in pending if i in self.by_id]
-            ordered = order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]), is_flexible(self.record))
+            ordered = order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]), self.flexible)
             pending = [i["instance_id"] for i in phased(ordered, phases)]
         # Instances scaled in meanwhile drop out; the batch is a prefix of what is left, in one phase (AH-11).
         live = same_phase((self.by_id[i] for i in pending if i in self.by_id), phases)
@@ -329,7 +332,7 @@ class _Context:
                 live,
                 batch_size(run["n"], policy["maxBatchInstancePercent"]),
                 bool(policy["enableCrossZoneUpgrade"]),
-                is_flexible(self.record),
+                self.flexible,
             )
         else:
             batch = list(live)
@@ -352,7 +355,7 @@ class _Context:
                 "result": None,
             }
         )
-        if is_flexible(self.record):
+        if self.flexible:
             # azure-behaviour-2 FX-5: no update domains on Flexible; the batch's fault domain instead.
             run["batches"][-1]["update_domain"] = None
             run["batches"][-1]["fault_domain"] = fault_domain(batch[0])
@@ -737,7 +740,7 @@ class _Context:
             return
         batch = run["batches"][index - 1]
         results = [run["outcome"][i]["result"] for i in batch["instances"]]
-        if any(r == "in_progress" for r in results):
+        if "in_progress" in results:
             return
         self.end_batch(batch, results)
         if run["status"] in ACTIVE:
@@ -802,8 +805,14 @@ class _Context:
             return
         pause = 0
         if run["gated"]:  # §3.7: pauseTimeBetweenBatches passes before the next batch starts
-            pause = parse_duration(run["policy"]["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches")
+            pause = self.pause(run["policy"]["pauseTimeBetweenBatches"])
         push(run, self.now + pause, "batch_start", [])
+
+    def pause(self, text: str) -> int:
+        """The seconds of the run's pauseTimeBetweenBatches ``text``: parsed once, not after every batch."""
+        if self._pause is None or self._pause[0] != text:
+            self._pause = (text, parse_duration(text, "pauseTimeBetweenBatches"))
+        return self._pause[1]
 
     def breach(self, error: ApiError) -> None:
         """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""
