@@ -72,8 +72,17 @@ def phased(ordered: list[Instance], phases: dict[str, int]) -> list[Instance]:
     return sorted(ordered, key=lambda i: phase_rank(phases, i["instance_id"]))
 
 
-def same_phase(ordered: Iterable[Instance], phases: dict[str, int]) -> Iterator[Instance]:
-    """AH-11: the leading instances of ``ordered`` that share the first one's phase (batches never mix phases)."""
+def same_phase(ordered: Iterable[Instance], phases: dict[str, int]) -> Iterable[Instance]:
+    """AH-11: the leading instances of ``ordered`` that share the first one's phase (batches never mix phases).
+
+    Without phases (no custom metrics, the common case) every instance is in the last phase: ``ordered`` itself,
+    without a rank asked of each instance before every batch."""
+    if not phases:
+        return ordered
+    return _leading_phase(ordered, phases)
+
+
+def _leading_phase(ordered: Iterable[Instance], phases: dict[str, int]) -> Iterator[Instance]:
     first: float | None = None
     for instance in ordered:
         rank = phase_rank(phases, instance["instance_id"])
@@ -91,12 +100,14 @@ def take_batch(ordered: Iterable[Instance], size: int, cross_zone: bool, flexibl
     ``ordered`` may be a generator: only the prefix and the one instance after it are read.
     """
     batch: list[Instance] = []
+    first_domain, first_zone = 0, None  # the first instance's, once it is taken
     for instance in ordered:
         if batch:
-            first = batch[0]
-            if len(batch) >= size or domain(instance, flexible) != domain(first, flexible):
+            if len(batch) >= size or domain(instance, flexible) != first_domain:
                 break
-            if not cross_zone and instance["zone"] != first["zone"]:
+            if not cross_zone and instance["zone"] != first_zone:
                 break
+        else:
+            first_domain, first_zone = domain(instance, flexible), instance["zone"]
         batch.append(instance)
     return batch

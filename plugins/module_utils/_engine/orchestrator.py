@@ -343,7 +343,7 @@ class _Context:
         """Record the batch and reimage its instances, but for those still waiting for approval (§3.4)."""
         run = self.run
         index = len(run["batches"]) + 1
-        zones = sorted({i["zone"] or "" for i in batch})
+        zones = {i["zone"] or "" for i in batch}
         run["batches"].append(
             {
                 "index": index,
