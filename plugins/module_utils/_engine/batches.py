@@ -61,7 +61,13 @@ def order_key(
 def order(
     instances: list[Instance], prioritize_unhealthy: bool, cross_zone: bool = False, flexible: bool = False
 ) -> list[Instance]:
-    return sorted(instances, key=lambda i: order_key(i, prioritize_unhealthy, cross_zone, flexible))
+    """The instances sorted by ``order_key``. Without prioritizeUnhealthyInstances every key starts with 1: the key
+    is then taken from the zonal or cross-zone key directly, chosen once for the call rather than asked per
+    instance (a run's start orders every candidate, issue 14)."""
+    if prioritize_unhealthy:
+        return sorted(instances, key=lambda i: order_key(i, True, cross_zone, flexible))
+    key = cross_zone_key if cross_zone else zonal_key
+    return sorted(instances, key=lambda i: key(i, 1, flexible))
 
 
 def phased(ordered: list[Instance], phases: dict[str, int]) -> list[Instance]:

@@ -441,13 +441,20 @@ class _Context:
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
         model_version = self.applied_model_version()  # nothing in the loop changes the model
-        # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
-        flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
+        # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it. Nothing in
+        # the loop replaces an instance, so ``working`` is asked inline with the run's replacements as they are now.
+        flights, faults, mark, by_id = run["flight"], run["faults"], self.marks.add, self.by_id
+        replaced = run.get("replaced")
         no_fault: InstanceFaults = {}
         for iid in ids:
             flight = flights.get(iid)
-            instance = None if flight is None else working(iid, flight)
-            if instance is None or flight is None or flight["phase"] != "reimaging":
+            if flight is None or flight["phase"] != "reimaging":
+                continue
+            if "surge" in flight:  # ``working``: its surge instance, else its slot
+                instance = by_id.get(flight["surge"])
+            else:
+                instance = by_id.get(iid if replaced is None else replaced.get(iid, iid))
+            if instance is None:
                 continue
             mark(instance["instance_id"])  # a new disk or extension versions, then its health while it boots
             fault = faults.get(iid, no_fault)
