@@ -81,6 +81,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     InstanceFaults,
     Record,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import policy_of as repairs_policy_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import note_state_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
@@ -225,6 +226,9 @@ class _Context:
         self.failures = run_failures(store, self.run)
         # Instances deleted by the current agenda action (maxSurge), still to drop from ``instances`` (``compact``).
         self.deleted: set[str] = set()
+        # Whether the scale set has a repairs policy, asked at the step's first result (``resolve``); no action
+        # of a step changes the policy.
+        self.repairs: bool | None = None
 
     @classmethod
     def for_step(cls, store: Store, fleet: Fleet, key: str, record: Record, run: Run) -> _Context:
@@ -365,12 +369,13 @@ class _Context:
         started: dict[int, list[str]] = {}
         self.failures.started(index)
         outcome, flights, deferral = run["outcome"], run["flight"], run["deferral"]
+        per_instance = run["kind"] == "extension"  # else every update is a reimage (``update_time``)
         for instance in batch:  # per instance: what the loop needs is looked up once, before it
             iid = instance["instance_id"]
             outcome[iid] = new_outcome("in_progress", index)
             flights[iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not deferral or iid in run["approved"]:
-                started.setdefault(self.update_time(instance), []).append(iid)
+                started.setdefault(self.update_time(instance) if per_instance else self.reimage, []).append(iid)
                 self.begin_reimage(instance)
         for duration, ids in sorted(started.items()):
             push(run, self.now + duration, "reimage_done", ids)
@@ -728,7 +733,10 @@ class _Context:
         outcome["result"] = result
         outcome["resolved"] = self.now
         self.failures.note(iid, result)  # the failed instances the ER-6 error names
-        note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
+        if self.repairs is None:
+            self.repairs = repairs_policy_of(self.record) is not None
+        if self.repairs:  # what note_state_change asks first, asked once per step rather than per instance
+            note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
         if not keep_flight:
             flight = self.run["flight"].pop(iid, None)
             if flight and flight.get("credential"):

@@ -50,6 +50,7 @@ def _step_state(ctx: orchestrator._Context) -> dict[str, Any]:
         "failures": id(ctx.failures),
         "reports": ctx.reports,
         "deleted": ctx.deleted,
+        "repairs": ctx.repairs,
     }
 
 
