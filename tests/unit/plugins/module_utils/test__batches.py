@@ -142,7 +142,7 @@ def test_prioritize_unhealthy_puts_unhealthy_first_azure_3_3() -> None:
 @pytest.mark.parametrize("prioritize_unhealthy", [False, True])
 @pytest.mark.parametrize("cross_zone", [False, True])
 @pytest.mark.parametrize("flexible", [False, True])
-def test_order_is_the_order_of_order_key_azure_3_3(prioritize_unhealthy: bool, cross_zone: bool, flexible: bool) -> None:
+def test_order_follows_order_key_azure_3_3(prioritize_unhealthy: bool, cross_zone: bool, flexible: bool) -> None:
     """``order`` picks its key once per call (issue 14): the same order as ``order_key`` gives, in every mode
     (azure-behaviour-2 CZ-2, CZ-3, FX-5)."""
     fleet = [
