@@ -30,7 +30,7 @@ def push(run: Run, when: int, action: AgendaAction, ids: list[Any]) -> None:
 
 def wake(store: Store, key: str, run: Run) -> None:
     """Keep exactly one run_step event in the store's queue, at the agenda's earliest time."""
-    subject = run_subject(key, run["run_id"])
-    store.cancel_events(subject, EVENT_KIND)
-    if run["agenda"]:
-        store.schedule(run["agenda"][0][0], EVENT_KIND, subject, {"scale_set": key, "run_id": run["run_id"]})
+    run_id = run["run_id"]
+    agenda = run["agenda"]
+    due = agenda[0][0] if agenda else None
+    store.reschedule_event(run_subject(key, run_id), EVENT_KIND, due, {"scale_set": key, "run_id": run_id})

@@ -29,15 +29,18 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 def on_run_step(store: Store, event: Event) -> list[dict[str, Any]]:
     """A run's agenda fell due: step it, and once it ended let the platform plan its next run."""
-    key = event.payload["scale_set"]
-    reports = orchestrator.step(store, key, event.payload["run_id"])  # the tests observe every step through it
+    payload = event.payload
+    key, run_id = payload["scale_set"], payload["run_id"]
+    reports = orchestrator.step(store, key, run_id)  # the tests observe every step through it
     fleet = fleet_of(store)
     record = fleet.record(key)
     if record is None:  # the scale set was deleted meanwhile: no repairs to tick (repairs.tick), no next run
         return reports
     if policy_of(record) is not None:  # what repairs.tick asks first; most scale sets have no repairs policy
-        reports += repairs.tick(store, key)  # azure-behaviour-2 §8: the step may have changed an instance's health
-    run = fleet.run(key, event.payload["run_id"])
+        # azure-behaviour-2 §8: the step may have changed an instance's health. The record found here is handed
+        # over: tick need not look it up nor ask for its policy again.
+        reports += repairs.tick(store, key, record=record)
+    run = fleet.run(key, run_id)
     if run is not None and not orchestrator.is_active(run):
         platform.reschedule(store, record)  # a newer image may have appeared while the run was going
         extension_platform.reschedule(store, key)  # part 2 EX-5: a platform extension run waited for the slot

@@ -81,6 +81,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
     InstanceFaults,
     Record,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._model.repair_services import policy_of as repairs_policy_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.repairs import note_state_change
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
     ACTIVE,
@@ -133,10 +134,11 @@ def step(store: Store, key: str, run_id: int) -> list[dict[str, Any]]:
         return []
     ctx = _Context.for_step(store, fleet, key, record, run)
     now = ctx.now  # the clock as the step began (``begin_step``): actions do not move it
-    while run["agenda"] and run["agenda"][0][0] <= now:
+    while run["agenda"] and run["agenda"][0][0] <= now:  # ``finish`` puts a new agenda in the run: asked anew
         _when, _seq, action, payload = heapq.heappop(run["agenda"])
         ctx.handle(action, payload)
-        ctx.compact()  # between actions the instance list is exactly the scale set's
+        if ctx.deleted:
+            ctx.compact()  # between actions the instance list is exactly the scale set's
     fleet.touch(key)
     fleet.touch_run(key, run_id)
     wake(store, key, run)
@@ -187,10 +189,11 @@ class _Context:
         # What the actions read of the record, worked out once and kept while the record's parts they come from
         # (``facts``, a copy) stay the same: see ``for_step``.
         self.facts = copy.deepcopy(_facts(record))
+        self.flexible = is_flexible(record)  # from the orchestration mode, one of the facts
         self.scale_set = ScaleSetRef(
             record["model"]["id"],
             record["model"]["name"],
-            (lambda iid: vm_name(record, iid)) if is_flexible(record) else None,
+            (lambda iid: vm_name(record, iid)) if self.flexible else None,
         )
         sim = record["simulation"]
         self.reimage = parse_duration(sim["reimage_duration"], "simulation.reimage_duration")
@@ -209,6 +212,8 @@ class _Context:
         # shared by every instance given them, as the loader shares equal values (_model/loaded_instances.py).
         self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
         self._reruns: dict[frozenset[str], _Rerun] = {}
+        # The run's pauseTimeBetweenBatches and its seconds, parsed when first asked (``pause``).
+        self._pause: tuple[str, int] | None = None
 
     def begin_step(self) -> None:
         """The state of one step: made anew at each, as a new context would have it."""
@@ -221,6 +226,9 @@ class _Context:
         self.failures = run_failures(store, self.run)
         # Instances deleted by the current agenda action (maxSurge), still to drop from ``instances`` (``compact``).
         self.deleted: set[str] = set()
+        # Whether the scale set has a repairs policy, asked at the step's first result (``resolve``); no action
+        # of a step changes the policy.
+        self.repairs: bool | None = None
 
     @classmethod
     def for_step(cls, store: Store, fleet: Fleet, key: str, record: Record, run: Run) -> _Context:
@@ -319,7 +327,7 @@ class _Context:
         phases = run.get("phases", {})
         if policy["prioritizeUnhealthyInstances"]:
             live_pending = [self.by_id[i] for i in pending if i in self.by_id]
-            ordered = order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]), is_flexible(self.record))
+            ordered = order(live_pending, True, bool(policy["enableCrossZoneUpgrade"]), self.flexible)
             pending = [i["instance_id"] for i in phased(ordered, phases)]
         # Instances scaled in meanwhile drop out; the batch is a prefix of what is left, in one phase (AH-11).
         live = same_phase((self.by_id[i] for i in pending if i in self.by_id), phases)
@@ -328,7 +336,7 @@ class _Context:
                 live,
                 batch_size(run["n"], policy["maxBatchInstancePercent"]),
                 bool(policy["enableCrossZoneUpgrade"]),
-                is_flexible(self.record),
+                self.flexible,
             )
         else:
             batch = list(live)
@@ -339,7 +347,7 @@ class _Context:
         """Record the batch and reimage its instances, but for those still waiting for approval (§3.4)."""
         run = self.run
         index = len(run["batches"]) + 1
-        zones = sorted({i["zone"] or "" for i in batch})
+        zones = {i["zone"] or "" for i in batch}
         run["batches"].append(
             {
                 "index": index,
@@ -351,7 +359,7 @@ class _Context:
                 "result": None,
             }
         )
-        if is_flexible(self.record):
+        if self.flexible:
             # azure-behaviour-2 FX-5: no update domains on Flexible; the batch's fault domain instead.
             run["batches"][-1]["update_domain"] = None
             run["batches"][-1]["fault_domain"] = fault_domain(batch[0])
@@ -361,12 +369,13 @@ class _Context:
         started: dict[int, list[str]] = {}
         self.failures.started(index)
         outcome, flights, deferral = run["outcome"], run["flight"], run["deferral"]
+        per_instance = run["kind"] == "extension"  # else every update is a reimage (``update_time``)
         for instance in batch:  # per instance: what the loop needs is looked up once, before it
             iid = instance["instance_id"]
             outcome[iid] = new_outcome("in_progress", index)
             flights[iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not deferral or iid in run["approved"]:
-                started.setdefault(self.update_time(instance), []).append(iid)
+                started.setdefault(self.update_time(instance) if per_instance else self.reimage, []).append(iid)
                 self.begin_reimage(instance)
         for duration, ids in sorted(started.items()):
             push(run, self.now + duration, "reimage_done", ids)
@@ -437,13 +446,20 @@ class _Context:
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
         model_version = self.applied_model_version()  # nothing in the loop changes the model
-        # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
-        flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
+        # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it. Nothing in
+        # the loop replaces an instance, so ``working`` is asked inline with the run's replacements as they are now.
+        flights, faults, mark, by_id = run["flight"], run["faults"], self.marks.add, self.by_id
+        replaced = run.get("replaced")
         no_fault: InstanceFaults = {}
         for iid in ids:
             flight = flights.get(iid)
-            instance = None if flight is None else working(iid, flight)
-            if instance is None or flight is None or flight["phase"] != "reimaging":
+            if flight is None or flight["phase"] != "reimaging":
+                continue
+            if "surge" in flight:  # ``working``: its surge instance, else its slot
+                instance = by_id.get(flight["surge"])
+            else:
+                instance = by_id.get(iid if replaced is None else replaced.get(iid, iid))
+            if instance is None:
                 continue
             mark(instance["instance_id"])  # a new disk or extension versions, then its health while it boots
             fault = faults.get(iid, no_fault)
@@ -717,7 +733,10 @@ class _Context:
         outcome["result"] = result
         outcome["resolved"] = self.now
         self.failures.note(iid, result)  # the failed instances the ER-6 error names
-        note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
+        if self.repairs is None:
+            self.repairs = repairs_policy_of(self.record) is not None
+        if self.repairs:  # what note_state_change asks first, asked once per step rather than per instance
+            note_state_change(self.record, iid, self.now)  # part 2 AR-5: a fresh grace period before any repair
         if not keep_flight:
             flight = self.run["flight"].pop(iid, None)
             if flight and flight.get("credential"):
@@ -736,7 +755,7 @@ class _Context:
             return
         batch = run["batches"][index - 1]
         results = [run["outcome"][i]["result"] for i in batch["instances"]]
-        if any(r == "in_progress" for r in results):
+        if "in_progress" in results:
             return
         self.end_batch(batch, results)
         if run["status"] in ACTIVE:
@@ -801,8 +820,14 @@ class _Context:
             return
         pause = 0
         if run["gated"]:  # §3.7: pauseTimeBetweenBatches passes before the next batch starts
-            pause = parse_duration(run["policy"]["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches")
+            pause = self.pause(run["policy"]["pauseTimeBetweenBatches"])
         push(run, self.now + pause, "batch_start", [])
+
+    def pause(self, text: str) -> int:
+        """The seconds of the run's pauseTimeBetweenBatches ``text``: parsed once, not after every batch."""
+        if self._pause is None or self._pause[0] != text:
+            self._pause = (text, parse_duration(text, "pauseTimeBetweenBatches"))
+        return self._pause[1]
 
     def breach(self, error: ApiError) -> None:
         """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""

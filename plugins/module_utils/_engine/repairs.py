@@ -56,16 +56,18 @@ def on_repairs(store: Store, event: Event) -> list[dict[str, Any]]:
     return tick(store, event.payload["scale_set"])
 
 
-def tick(store: Store, key: str, act: bool = True) -> list[dict[str, Any]]:
+def tick(store: Store, key: str, act: bool = True, record: Record | None = None) -> list[dict[str, Any]]:
     """End due repairs, start eligible ones, schedule the next wake-up; reports for sim_clock.
 
     ``act=False`` (after a scale-set write) only notes grace periods and puts the wake-up event at the time
     something is due, now included, so that the repairs themselves happen, and are reported, as the clock moves.
+    ``record``: the scale set's record, given by a caller that found it with a repairs policy (a run's step).
     """
     fleet = fleet_of(store)
-    record = fleet.record(key)
-    if record is None or policy_of(record) is None:
-        return []
+    if record is None:
+        record = fleet.record(key)
+        if record is None or policy_of(record) is None:
+            return []
     ctx = _Tick(store, fleet, key, record)
     ctx.note_new()
     if act:

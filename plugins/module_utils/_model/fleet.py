@@ -55,9 +55,10 @@ class Fleet:
         self._latest: dict[str, int | None] = {}
 
     def record(self, key: str) -> Record | None:
-        if key not in self._records:
-            self._records[key] = cast(Record | None, self.store.get_doc("scale_sets", {"key": key}))
-        return self._records[key]
+        record = self._records.get(key)  # asked several times at every run step: one lookup when known
+        if record is None and key not in self._records:
+            record = self._records[key] = cast(Record | None, self.store.get_doc("scale_sets", {"key": key}))
+        return record
 
     def instances(self, key: str) -> list[Instance]:
         if key not in self._instances:
@@ -198,12 +199,13 @@ class Fleet:
     # -- runs ----------------------------------------------------------------------------------
 
     def run(self, key: str, run_id: int) -> Run | None:
-        if (key, run_id) not in self._runs:
+        run = self._runs.get((key, run_id))  # asked at every run step: one lookup when known
+        if run is None:
             doc = self.store.get_doc("runs", {"scale_set": key, "run_id": run_id})
             if doc is None:
                 return None
-            self._runs[(key, run_id)] = cast(Run, doc)
-        return self._runs[(key, run_id)]
+            run = self._runs[(key, run_id)] = cast(Run, doc)
+        return run
 
     def latest_run_id(self, key: str) -> int | None:
         """The newest run's id: asked of the store once per call and scale set, then kept current by ``add_run``

@@ -29,6 +29,13 @@ Row = tuple[int, str, str, "str | dict[str, Any]"]
 Pending = tuple[int, int, str, str, dict[str, Any]]
 
 
+# A heap entry is one int, ``due << _SEQ_BITS | seq``: ordered as (due, seq), as SQLite's seq (a 64-bit rowid, never
+# negative) fits below the shift, and compared as one int, where a tuple compared its items (every pop and push
+# compares about log2(pending) entries; a fleet's advance pops one event per run step, issue 14). A negative due
+# keeps the order: Python's shift and mask act as on an infinite two's complement.
+_SEQ_BITS = 64
+_SEQ_MASK = (1 << _SEQ_BITS) - 1
+
 # The types whose values JSON gives back as they were (a bool stays a bool; a tuple would come back a list).
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 
@@ -61,8 +68,9 @@ class EventQueue:
         for seq, due, kind, subject, payload in conn.execute("SELECT seq, due, kind, subject, payload FROM events"):
             self._add(int(seq), int(due), kind, subject, payload)
         self._stored = set(self._rows)  # the seqs the table holds now
-        # A heap of (due, seq): an entry whose seq is no longer in _rows was taken or cancelled (skipped lazily).
-        self._heap = [(row[0], seq) for seq, row in self._rows.items()]
+        # A heap of (due, seq) packed as ints (_SEQ_BITS): an entry whose seq is no longer in _rows was taken or
+        # cancelled (skipped lazily).
+        self._heap = [row[0] << _SEQ_BITS | seq for seq, row in self._rows.items()]
         heapq.heapify(self._heap)
         # AUTOINCREMENT gives one more than the largest seq the table ever had: sqlite_sequence's, or the
         # largest present if sqlite_sequence has no row yet (a snapshot restored without one).
@@ -90,16 +98,18 @@ class EventQueue:
         stored = self._encode(payload) if held is None else held  # first: a payload JSON refuses takes no seq
         self._last += 1
         self._add(self._last, due, kind, subject, stored)
-        heapq.heappush(self._heap, (due, self._last))
+        heapq.heappush(self._heap, due << _SEQ_BITS | self._last)
         return self._last
 
     def _head(self, until: int) -> int | None:
-        heap = self._heap
-        while heap and heap[0][1] not in self._rows:
+        heap, rows = self._heap, self._rows
+        while heap:
+            entry = heap[0]
+            seq = entry & _SEQ_MASK
+            if seq in rows:
+                return None if entry >> _SEQ_BITS > until else seq
             heapq.heappop(heap)
-        if not heap or heap[0][0] > until:
-            return None
-        return heap[0][1]
+        return None
 
     def next_event(self, until: int) -> Pending | None:
         seq = self._head(until)
@@ -125,6 +135,13 @@ class EventQueue:
         for seq in list(self._by_subject.get(subject, ())):
             if kind is None or self._rows[seq][1] == kind:
                 self._remove(seq)
+
+    def reschedule(self, subject: str, kind: str, due: int | None, payload: dict[str, Any]) -> None:
+        seqs = self._by_subject.get(subject)
+        if seqs:
+            self.cancel(subject, kind)
+        if due is not None:
+            self.schedule(due, kind, subject, payload)
 
     def cancel_under(self, subject: str) -> None:
         prefix = subject + "/"

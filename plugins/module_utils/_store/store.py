@@ -198,6 +198,12 @@ class Store(ReadStore):
         self._queue().cancel(subject, kind)
         self._settle_events()
 
+    def reschedule_event(self, subject: str, kind: str, due: int | None, payload: dict[str, Any]) -> None:
+        """``cancel_events(subject, kind)``, then ``schedule(due, kind, subject, payload)`` unless ``due`` is None: the
+        same queue and seqs as those two calls, in one (a run's step does it once per step, issue 14)."""
+        self._queue().reschedule(subject, kind, due, payload)
+        self._settle_events()
+
     def cancel_events_under(self, subject: str) -> None:
         """Every event of ``subject`` and of the subjects below it (``subject/...``), of any kind."""
         self._queue().cancel_under(subject)

@@ -139,6 +139,20 @@ def test_prioritize_unhealthy_puts_unhealthy_first_azure_3_3() -> None:
     assert order_key(inst(2, health="Unhealthy"), False)[0] == order_key(inst(0), False)[0]
 
 
+@pytest.mark.parametrize("prioritize_unhealthy", [False, True])
+@pytest.mark.parametrize("cross_zone", [False, True])
+@pytest.mark.parametrize("flexible", [False, True])
+def test_order_follows_order_key_azure_3_3(prioritize_unhealthy: bool, cross_zone: bool, flexible: bool) -> None:
+    """``order`` picks its key once per call (issue 14): the same order as ``order_key`` gives, in every mode
+    (azure-behaviour-2 CZ-2, CZ-3, FX-5)."""
+    fleet = [
+        inst(i, zone=[None, "1", "2", "3"][i % 4], ud=(i * 7) % 5, health=["Healthy", "Unhealthy", "Unknown"][i % 3])
+        for i in (12, 3, 40, 7, 0, 25, 19, 8, 31, 2, 16, 5)
+    ]
+    expected = sorted(fleet, key=lambda i: order_key(i, prioritize_unhealthy, cross_zone, flexible))
+    assert ids(order(fleet, prioritize_unhealthy, cross_zone, flexible)) == ids(expected)
+
+
 def test_take_batch_stops_at_size_azure_3_3() -> None:
     fleet = [inst(i, ud=0) for i in range(5)]
     assert ids(take_batch(fleet, 2, False)) == ["0", "1"]

@@ -30,7 +30,7 @@ from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpe
     sim,
 )
 
-ATTRIBUTES = ("reimage", "boot", "health_extension", "binary_health", "has_health_source", "releases")
+ATTRIBUTES = ("reimage", "boot", "flexible", "health_extension", "binary_health", "has_health_source", "releases")
 
 
 def _worked_out(ctx: orchestrator._Context) -> dict[str, Any]:
@@ -50,6 +50,7 @@ def _step_state(ctx: orchestrator._Context) -> dict[str, Any]:
         "failures": id(ctx.failures),
         "reports": ctx.reports,
         "deleted": ctx.deleted,
+        "repairs": ctx.repairs,
     }
 
 
