@@ -894,15 +894,16 @@ def module_section(module: dict[str, Any]) -> list[str]:
         out += table(["part", "share"], [[k, pct(v)] for k, v in by_share(w["worker"])])
         out += [
             "",
-            "*imports* are the module and the `module_utils` its call needs, imported in the worker: each task's "
-            "worker is forked afresh from ansible-playbook's main process, which has not imported them, and "
+            "*imports* are what the worker still imports for the call: each task's worker is forked from "
+            "ansible-playbook's main process, which imported the module and the core with the action plugin "
+            "(plugin_utils/_module_action.py), so the worker compiles only what the call imports on use; "
             "ansible-core's collection loader compiles a collection's source on every import (it keeps no "
             "bytecode). *result shaping* is `WorkerModule.exit_json`: masking the secrets and the JSON round trip "
             "that gives the result a module's JSON types.",
             "",
-            f"Outside every task's time: ansible-playbook's main process loads the collection's first action plugin "
-            f"(and with it the glue, `_front/module_glue.py`) before the task starts, once per playbook: "
-            f"{secs(w['plugin_load_s'])} of samples here.",
+            f"Outside every task's time: ansible-playbook's main process loads each of the collection's action "
+            f"plugins the playbook uses (and with it its module, the glue and the core) before the task starts, "
+            f"once per playbook: {secs(w['plugin_load_s'])} of samples here.",
         ]
     elif w:
         out += ["", f"No breakdown of the default way: {w['error']}."]
