@@ -244,16 +244,8 @@ def test_new_outcomes_share_a_key_table_and_read_as_plain_dicts() -> None:
     assert outcome == {"result": "in_progress", "batch": 3} and list(outcome) == ["result", "batch"]
     outcome["resolved"] = 60
 
-    def allocated(make: Callable[[], dict[str, Any]]) -> int:
-        tracemalloc.start()
-        try:
-            kept = [make() for _copy in range(1000)]
-            return tracemalloc.get_traced_memory()[0] // len(kept)
-        finally:
-            tracemalloc.stop()
-
-    shared = allocated(lambda: _resolved(new_outcome("upgraded", 1)))
-    own = allocated(lambda: _resolved({"result": "upgraded", "batch": 1}))
+    shared = _allocated(lambda: _resolved(new_outcome("upgraded", 1)))
+    own = _allocated(lambda: _resolved({"result": "upgraded", "batch": 1}))
     assert shared < own * 3 // 4  # PEP 412 sharing, as _model/loaded_instances.compact
     assert Store.encode(outcome) == '{"batch":3,"resolved":60,"result":"in_progress"}'
     outcome["failed_at"] = 30
