@@ -12,6 +12,7 @@ the registered results and the stores' contents must be the same, and ``-vvv`` s
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -286,10 +287,18 @@ FALLBACK_PLAYBOOK = """
       poll: 1
       register: in_background
 
+    - name: With become (to root, which as root needs no password)
+      azsim.vmss.sim_clock:
+        advance: PT1M
+      become: true
+      become_method: ansible.builtin.su
+      when: as_root | bool
+      register: became
+
     - name: Keep the results
       ansible.builtin.copy:
         dest: "{{ playbook_dir }}/results.json"
-        content: "{{ {'remote': remote, 'in_background': in_background} | to_nice_json }}"
+        content: "{{ {'remote': remote, 'in_background': in_background, 'became': became} | to_nice_json }}"
         mode: "0600"
 """
 
@@ -311,7 +320,8 @@ def test_what_the_worker_cannot_do_runs_as_a_process(tmp_path: Path) -> None:
     (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": {"localhost": localhost}}}))
     # An absolute async folder: ansible-core's async_status would look under the real home, not the test's HOME.
     environment = {"ANSIBLE_ASYNC_DIR": str(tmp_path / "async")}
-    args = ["-vvv", "-i", "inventory.json", "playbook.yml"]
+    as_root = os.geteuid() == 0  # become as another user would need its password
+    args = ["-vvv", "-i", "inventory.json", "-e", json.dumps({"as_root": as_root}), "playbook.yml"]
     proc = run_playbook(args, tmp_path, tmp_path / "unused.sqlite", environment)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
@@ -320,3 +330,5 @@ def test_what_the_worker_cannot_do_runs_as_a_process(tmp_path: Path) -> None:
     assert results["remote"]["changed"] is True and results["remote"]["image"]["version"] == "1.0.0"
     assert results["in_background"]["finished"] == 1
     assert [v["version"] for v in results["in_background"]["versions"]] == ["1.0.0"]
+    if as_root:
+        assert "AnsiballZ_sim_clock.py" in output and results["became"]["changed"] is True
