@@ -212,8 +212,6 @@ class _Context:
         # shared by every instance given them, as the loader shares equal values (_model/loaded_instances.py).
         self._provisioned: dict[frozenset[str], list[ExtensionState]] = {}
         self._reruns: dict[frozenset[str], _Rerun] = {}
-        # The run's pauseTimeBetweenBatches and its seconds, parsed when first asked (``pause``).
-        self._pause: tuple[str, int] | None = None
 
     def begin_step(self) -> None:
         """The state of one step: made anew at each, as a new context would have it."""
@@ -369,13 +367,12 @@ class _Context:
         started: dict[int, list[str]] = {}
         self.failures.started(index)
         outcome, flights, deferral = run["outcome"], run["flight"], run["deferral"]
-        per_instance = run["kind"] == "extension"  # else every update is a reimage (``update_time``)
         for instance in batch:  # per instance: what the loop needs is looked up once, before it
             iid = instance["instance_id"]
             outcome[iid] = new_outcome("in_progress", index)
             flights[iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not deferral or iid in run["approved"]:
-                started.setdefault(self.update_time(instance) if per_instance else self.reimage, []).append(iid)
+                started.setdefault(self.update_time(instance), []).append(iid)
                 self.begin_reimage(instance)
         for duration, ids in sorted(started.items()):
             push(run, self.now + duration, "reimage_done", ids)
@@ -446,19 +443,14 @@ class _Context:
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
         model_version = self.applied_model_version()  # nothing in the loop changes the model
-        # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it. Nothing in
-        # the loop replaces an instance, so ``working`` is asked inline with the run's replacements as they are now.
-        flights, faults, mark, by_id = run["flight"], run["faults"], self.marks.add, self.by_id
-        replaced = run.get("replaced")
+        # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
+        flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
         no_fault: InstanceFaults = {}
         for iid in ids:
             flight = flights.get(iid)
             if flight is None or flight["phase"] != "reimaging":
                 continue
-            if "surge" in flight:  # ``working``: its surge instance, else its slot
-                instance = by_id.get(flight["surge"])
-            else:
-                instance = by_id.get(iid if replaced is None else replaced.get(iid, iid))
+            instance = working(iid, flight)
             if instance is None:
                 continue
             mark(instance["instance_id"])  # a new disk or extension versions, then its health while it boots
@@ -820,14 +812,8 @@ class _Context:
             return
         pause = 0
         if run["gated"]:  # §3.7: pauseTimeBetweenBatches passes before the next batch starts
-            pause = self.pause(run["policy"]["pauseTimeBetweenBatches"])
+            pause = parse_duration(run["policy"]["pauseTimeBetweenBatches"], "pauseTimeBetweenBatches")
         push(run, self.now + pause, "batch_start", [])
-
-    def pause(self, text: str) -> int:
-        """The seconds of the run's pauseTimeBetweenBatches ``text``: parsed once, not after every batch."""
-        if self._pause is None or self._pause[0] != text:
-            self._pause = (text, parse_duration(text, "pauseTimeBetweenBatches"))
-        return self._pause[1]
 
     def breach(self, error: ApiError) -> None:
         """§3.6: the run faults; with rollbackFailedInstancesOnPolicyBreach its failed instances roll back first."""
