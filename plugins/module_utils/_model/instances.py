@@ -24,19 +24,17 @@ UPDATE_DOMAINS = 5  # azure-behaviour §3 rule 3: an instance's update domain de
 def os_disk_name(record: Record, instance_id: int, generation: int) -> str:
     """A new OS disk name, Azure's pattern, with a suffix drawn from the scale set's seed: the first 32 hex digits
     of sha256 of ``seed:key:instance_id:osdisk:generation``."""
-    model = record["model"]
-    digest, prefix = _disk_naming(record["simulation"]["seed"], model["id"], model["name"])
+    digest, prefix = _disk_naming(record["simulation"]["seed"], record_key(record), record["model"]["name"])
     digest = digest.copy()
     digest.update(f"{instance_id}:osdisk:{generation}".encode())
     return f"{prefix}{instance_id}_OsDisk_{generation}_{digest.hexdigest()[:32]}"
 
 
 @functools.lru_cache(maxsize=1024)
-def _disk_naming(seed: object, model_id: str, name: str) -> tuple[Any, str]:
-    """sha256 fed with ``seed:key:`` (``key`` is ``record_key``: the id in lower case), to copy for each disk of the
-    scale set, and the names' ``name_`` head: a run names a new disk for every instance (issue 14), and neither
-    need be made again each time."""
-    return hashlib.sha256(f"{seed}:{str(model_id).lower()}:".encode()), f"{name}_"
+def _disk_naming(seed: object, key: str, name: str) -> tuple[Any, str]:
+    """sha256 fed with ``seed:key:``, to copy for each disk of the scale set, and the names' ``name_`` head: a run
+    names a new disk for every instance (issue 14), and neither need be made again each time."""
+    return hashlib.sha256(f"{seed}:{key}:".encode()), f"{name}_"
 
 
 def new_os_disk(record: Record, instance: Instance, image_version: str) -> None:
