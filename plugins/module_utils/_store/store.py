@@ -16,7 +16,7 @@ import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ansible_collections.azsim.vmss.plugins.module_utils._common.fingerprint import SALT_BYTES
@@ -78,20 +78,27 @@ def _dumps_sliced(doc: dict[Any, Any]) -> str:
         value = doc[key]
         if isinstance(value, dict) and len(value) > _SLICE and all(isinstance(k, str) for k in value):
             keys = sorted(value)
-            text += "{"
-            for start in range(0, len(keys), _SLICE):
-                piece = "".join(_C_ENCODER({k: value[k] for k in keys[start : start + _SLICE]}, 0))
-                text += piece[1:-1] if start == 0 else "," + piece[1:-1]
-            text += "}"
+            slices = ({k: value[k] for k in keys[at : at + _SLICE]} for at in range(0, len(keys), _SLICE))
+            for part in _parts(slices, "{", "}"):
+                text += part
         elif isinstance(value, list) and len(value) > _SLICE:
-            text += "["
-            for start in range(0, len(value), _SLICE):
-                piece = "".join(_C_ENCODER(value[start : start + _SLICE], 0))
-                text += piece[1:-1] if start == 0 else "," + piece[1:-1]
-            text += "]"
+            for part in _parts((value[at : at + _SLICE] for at in range(0, len(value), _SLICE)), "[", "]"):
+                text += part
         else:
             text += "".join(_C_ENCODER(value, 0))
     return text + "}"
+
+
+def _parts(slices: Iterable[Any], opening: str, closing: str) -> Iterator[str]:
+    """The text of the dict or list whose non-empty ``slices`` these are, in pieces: each slice encoded without its
+    brackets, for the caller to append to its text in place."""
+    yield opening
+    first = True
+    for piece in slices:
+        inner = "".join(_C_ENCODER(piece, 0))[1:-1]
+        yield inner if first else "," + inner
+        first = False
+    yield closing
 
 
 # _ENCODER's own C encoder, as its encode() builds it for each call (no circular check: documents are trees).
