@@ -215,10 +215,14 @@ _BY_LAST_SEGMENT = _routes_by_last_segment()
 
 
 def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
-    allowed = False
     # An ASCII path's case folds as the patterns' IGNORECASE does; any other path tries every route.
     last = path.rsplit("/", 1)[-1].lower()
-    routes = _BY_LAST_SEGMENT.get(last, _BY_LAST_SEGMENT[None]) if path.isascii() else ROUTES
+    return _first_match(_BY_LAST_SEGMENT.get(last, _BY_LAST_SEGMENT[None]) if path.isascii() else ROUTES, method, path)
+
+
+def _first_match(routes: tuple[Route, ...], method: str, path: str) -> tuple[Route, dict[str, str]]:
+    """The first of ``routes`` that serves ``method`` on ``path``; 405 if one matches the path alone, else 404."""
+    allowed = False
     for route in routes:
         found = route.pattern.match(path)
         if found is None:
