@@ -45,7 +45,7 @@ attributes:
       - "With a local connection (a C(localhost) play or C(delegate_to: localhost)) and without C(become) or C(async),
         the whole task runs on the controller inside Ansible's worker, without starting a module process; the
         result is the same. Set the variable C(azsim_vmss_in_process=false) to run the module as its own process,
-        with the host's Python interpreter."
+        with the host's Python interpreter; a value that is not a boolean fails the task."
 """
 
     # Modules that write the store. A module whose diff is not the full before and after overrides diff_mode.

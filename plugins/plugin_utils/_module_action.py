@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from ansible import constants as C
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
@@ -121,14 +122,24 @@ class ModuleAction(ActionBase):  # type: ignore[misc]  # ansible-core is untyped
             return None
         if self._play_context.become:
             return None
-        wanted = task_vars.get(IN_PROCESS_VARIABLE, True)
-        if not boolean(self._templar.template(wanted), strict=False):
+        if not self._in_process_wanted(task_vars):
             return None
         if not module_glue.requirements_met():
             return None
         name = (getattr(self._task, "resolved_action", None) or self._task.action).rpartition(".")[2]
         module = self._preloaded
         return module if module is not None and module.__name__.endswith(f".{name}") else _import_module(name)
+
+    def _in_process_wanted(self, task_vars: dict[str, Any]) -> bool:
+        """The variable ``azsim_vmss_in_process`` (default true); a value that is not a boolean fails the task."""
+        value = self._templar.template(task_vars.get(IN_PROCESS_VARIABLE, True))
+        try:
+            return bool(boolean(value, strict=True))
+        except TypeError:
+            raise AnsibleActionFail(
+                f"{IN_PROCESS_VARIABLE}: {value!r} is not a boolean; use true to run the module in Ansible's worker "
+                "when the connection is local, or false to run it as its own process"
+            ) from None
 
     def _run_as_process(self, tmp: Any, task_vars: dict[str, Any]) -> dict[str, Any]:
         """What ``ansible.builtin.normal`` does: the module as its own process (AnsiballZ), async if asked."""

@@ -332,3 +332,28 @@ def test_what_the_worker_cannot_do_runs_as_a_process(tmp_path: Path) -> None:
     assert [v["version"] for v in results["in_background"]["versions"]] == ["1.0.0"]
     if as_root:
         assert "AnsiballZ_sim_clock.py" in output and results["became"]["changed"] is True
+
+
+def test_a_value_of_azsim_vmss_in_process_that_is_not_a_boolean_fails_the_task(tmp_path: Path) -> None:
+    playbook = """
+- name: A bad azsim_vmss_in_process
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Publish an image
+      azsim.vmss.vm_image:
+        publisher: Canonical
+        offer: ubuntu-24_04-lts
+        sku: server
+        version: 1.0.0
+        store: "{{ playbook_dir }}/never.sqlite"
+"""
+    (tmp_path / "playbook.yml").write_text(playbook)
+    localhost = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": {"localhost": localhost}}}))
+    args = ["-i", "inventory.json", "-e", json.dumps({"azsim_vmss_in_process": "sometimes"}), "playbook.yml"]
+    proc = run_playbook(args, tmp_path, tmp_path / "unused.sqlite")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 2, output
+    assert "azsim_vmss_in_process: 'sometimes' is not a boolean; use true" in output
+    assert not (tmp_path / "never.sqlite").exists() and not (tmp_path / "unused.sqlite").exists()
