@@ -211,8 +211,20 @@ def median(values: list[float]) -> float:
 
 
 def maxrss_mb() -> float:
-    """Peak resident set of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set of this process so far, in MiB.
+
+    VmHWM, not ``ru_maxrss``: Linux carries ``ru_maxrss`` across exec, so a child started by a parent that had
+    grown (the fleet bench's floor runs in the parent) reported the parent's peak as its own (100 x 10 showed
+    136 MB after 1,000 x 100). VmHWM belongs to the process's own memory map, which exec replaces.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def fit_exponent(points: list[tuple[float, float]]) -> float:

@@ -7,7 +7,7 @@ For each N and each repeat, two fresh child processes:
           publishes 1.1.0; each step one store transaction. Timed: the scale set's creation.
   run     opens that store and runs vmss_os_rolling_upgrade's core (state started, wait true, the
           default 20% batches) in one transaction. Timed: start -> end, including the COMMIT.
-Each child reports its peak RSS (ru_maxrss, so create and run are measured apart) and times the
+Each child reports its peak RSS (VmHWM, its own memory map's, so create and run are measured apart) and times the
 baseline (see _common.BASELINE_NAME) in the same process: every time is also a ratio against it.
 
 Then the run at the largest N once more under cProfile, and once under py-spy (when it can attach);

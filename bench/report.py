@@ -693,7 +693,7 @@ def engine_section(engine: dict[str, Any]) -> list[str]:
         "*create* is the `vmss` call that "
         "builds the scale set (one transaction); *run* is the upgrade from its start to its end, the store "
         "transaction's COMMIT included. Each is timed in a fresh process of its own, so *peak* (the process's "
-        "`ru_maxrss`, interpreter and imports included: about "
+        "high-water mark, VmHWM, interpreter and imports included: about "
         f"{engine['rows'][0]['run_peak_mb']:.0f} MiB at N={engine['rows'][0]['n']:,}) is the peak of that step alone. "
         "Medians of "
         + ", ".join(f"{v} runs at N={int(k):,}" for k, v in engine["repeats"].items())
