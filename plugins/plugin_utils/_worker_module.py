@@ -116,9 +116,6 @@ class WorkerModule(AnsibleModule):  # type: ignore[misc]  # ansible-core is unty
         raise ModuleExit(self._formatted(kwargs))
 
     def fail_json(self, msg: Any, **kwargs: Any) -> NoReturn:
-        # A traceback (``exception``) stays out: the worker's result is not a module's JSON, which ansible-core
-        # parses into an error of its own; the message names the exception already.
-        kwargs.pop("exception", None)
         kwargs.update(failed=True, msg=str(msg))
         raise ModuleExit(self._formatted(kwargs))
 

@@ -357,3 +357,78 @@ def test_a_value_of_azsim_vmss_in_process_that_is_not_a_boolean_fails_the_task(t
     assert proc.returncode == 2, output
     assert "azsim_vmss_in_process: 'sometimes' is not a boolean; use true" in output
     assert not (tmp_path / "never.sqlite").exists() and not (tmp_path / "unused.sqlite").exists()
+
+
+# Loaded at the start of every Python the playbook starts (PYTHONPATH): the module's process, or ansible-playbook,
+# whose workers run the module. It makes the clock's action raise, as a bug in the core would.
+INJECTED_FAULT = """
+import importlib.abc
+import importlib.util
+import sys
+
+TARGET = "ansible_collections.azsim.vmss.plugins.module_utils._actions.clock"
+
+
+def _bug(*args, **kwargs):
+    raise RuntimeError("injected by the test")
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != TARGET:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        loaded = spec.loader.exec_module
+
+        def exec_module(module):
+            loaded(module)
+            module.move_clock = _bug
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+class _First(list):
+    # ansible-core inserts its collection finder first: this one stays ahead of it.
+    def insert(self, index, item):
+        ahead = self and isinstance(self[0], _Finder) and not isinstance(item, _Finder)
+        super().insert(max(index, 1) if ahead else index, item)
+
+
+sys.meta_path = _First([_Finder(), *sys.meta_path])
+"""
+
+
+@pytest.mark.parametrize("in_process", [True, False], ids=["worker", "process"])
+def test_an_internal_error_shows_its_traceback_either_way(tmp_path: Path, in_process: bool) -> None:
+    # The glue turns an unexpected exception into a message, and keeps its traceback for ansible-core, which shows
+    # it when asked (DISPLAY_TRACEBACK): what a bug report needs, the same from the worker as from the process.
+    playbook = """
+- name: A bug in the core
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Move the clock
+      azsim.vmss.sim_clock:
+        advance: PT1H
+"""
+    (tmp_path / "playbook.yml").write_text(playbook)
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(INJECTED_FAULT)
+    localhost = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": {"localhost": localhost}}}))
+    extra = [] if in_process else ["-e", json.dumps({"azsim_vmss_in_process": False})]
+    path = os.pathsep.join(p for p in (str(tmp_path / "hook"), os.environ.get("PYTHONPATH", "")) if p)
+    environment = {"PYTHONPATH": path, "ANSIBLE_DISPLAY_TRACEBACK": "error"}
+    proc = run_playbook(["-vvv", "-i", "inventory.json", *extra, "playbook.yml"], tmp_path, tmp_path / "s", environment)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 2, output
+    assert ("AnsiballZ_sim_clock.py" in output) is not in_process, output
+    assert "internal error in azsim.vmss (RuntimeError: injected by the test); the store was left as it was" in output
+    # The frame that raised, from the module's traceback (not only ansible-core's own frames).
+    assert 'raise RuntimeError("injected by the test")' in output, output
+    assert "(traceback missing)" not in output, output
