@@ -24,8 +24,9 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.names import ch
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Durations
 from ansible_collections.azsim.vmss.plugins.module_utils._views.report_html import Report, ScaleSetReport, render
-from ansible_collections.azsim.vmss.plugins.module_utils._views.timeline import Durations, run_picture
+from ansible_collections.azsim.vmss.plugins.module_utils._views.timeline import run_picture
 
 # More runs than this per scale set make a page nobody reads; the store keeps them all the same.
 MAX_RUNS = 50

@@ -355,6 +355,7 @@ class _Context:
                 "start": self.now,
                 "end": None,
                 "result": None,
+                "durations": {"reimage": self.reimage, "boot": self.boot},
             }
         )
         if self.flexible:
@@ -446,6 +447,9 @@ class _Context:
         # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
         flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
         no_fault: InstanceFaults = {}
+        kept = run["batches"][-1].get("durations") if run["batches"] else None
+        if kept is not None:  # the boot starting now takes the simulation's boot_duration of now: the report's too
+            kept["boot"] = self.boot
         for iid in ids:
             flight = flights.get(iid)
             if flight is None or flight["phase"] != "reimaging":

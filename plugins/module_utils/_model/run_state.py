@@ -94,6 +94,13 @@ class Outcome(TypedDict):
     healthy: NotRequired[int]
 
 
+class Durations(TypedDict):
+    """Seconds of a reimage and of a boot (``simulation.reimage_duration``, ``boot_duration``)."""
+
+    reimage: int
+    boot: int
+
+
 class Batch(TypedDict):
     index: int
     instances: list[str]
@@ -108,6 +115,9 @@ class Batch(TypedDict):
     failed: NotRequired[int]
     # maxSurge: new instances are created for this batch (false: its quota check failed, in place; MS-7).
     surge: NotRequired[bool]
+    # The simulation's durations when the batch started: the scale set's may change later, and the report draws the
+    # batch with the ones it ran with. Absent from runs stored before they were kept.
+    durations: NotRequired[Durations]
 
 
 class HeldBatch(TypedDict):

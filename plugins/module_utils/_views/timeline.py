@@ -22,7 +22,14 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
-from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import FAILED_RESULTS, ApiError, Outcome, Run
+from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import (
+    FAILED_RESULTS,
+    ApiError,
+    Batch,
+    Durations,
+    Outcome,
+    Run,
+)
 from ansible_collections.azsim.vmss.plugins.module_utils._views.runs import batched_ids, progress, rollback_info
 
 # azure-behaviour §3.5: an instance not healthy 5 minutes after its reimage ends has failed (the engine's
@@ -86,11 +93,6 @@ class Stop(TypedDict):
     code: str | None
     message: str
     instances: list[str]
-
-
-class Durations(TypedDict):
-    reimage: int
-    boot: int
 
 
 class RunPicture(TypedDict):
@@ -165,9 +167,12 @@ def _restore(kind_end: int, start: int, result: str, durations: Durations, now: 
 
 
 def _row_segments(
-    run: Run, iid: str, outcome: Outcome, batch_start: int, ctx: _RunContext
+    run: Run, iid: str, outcome: Outcome, batch: Batch, ctx: _RunContext
 ) -> tuple[list[Segment], list[Mark]]:
-    durations, now, active = ctx.durations, ctx.now, ctx.active
+    # The durations the batch ran with: the scale set's simulation may have changed since (then only a run stored
+    # before batches kept theirs is drawn with today's).
+    durations, now, active = batch.get("durations", ctx.durations), ctx.now, ctx.active
+    batch_start = batch["start"]
     reimage_end = _reimage_end(run, iid, outcome, durations)
     if reimage_end is None:  # waiting for approval since its batch began
         return _clip("approval", batch_start, now, now, active), []
@@ -254,7 +259,8 @@ def _stop(run: Run, by_id: dict[str, Instance]) -> Stop | None:
 
 
 def run_picture(run: Run, instances: list[Instance], durations: Durations, now: int) -> RunPicture:
-    """What the report draws of one OS upgrade run: rows in batch order, then pending, then skipped."""
+    """What the report draws of one OS upgrade run: rows in batch order, then pending, then skipped. ``durations``
+    are the scale set's now, for a run with no batch yet or one stored before batches kept theirs."""
     by_id = {i["instance_id"]: i for i in instances}
     # maxSurge (azure-behaviour-2 D10): the run keeps its rows under the ids it batched, and the instance
     # that replaced one carries its host name and zone.
@@ -268,7 +274,7 @@ def run_picture(run: Run, instances: list[Instance], durations: Durations, now: 
             outcome = run["outcome"].get(iid)
             if outcome is None:
                 continue
-            segments, marks = _row_segments(run, iid, outcome, batch["start"], ctx)
+            segments, marks = _row_segments(run, iid, outcome, batch, ctx)
             rows.append(_row(iid, by_id, batch["index"], outcome["result"], segments, marks, outcome))
     for iid in run["pending"]:
         rows.append(_row(iid, by_id, None, "pending", [], [], None))
@@ -313,7 +319,7 @@ def run_picture(run: Run, instances: list[Instance], durations: Durations, now: 
         "rows": rows,
         "stop": _stop(run, by_id),
         "breach_rollback_start": ctx.breach_start,
-        "durations": durations,
+        "durations": run["batches"][0].get("durations", durations) if run["batches"] else durations,
     }
 
 

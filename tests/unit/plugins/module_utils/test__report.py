@@ -180,6 +180,24 @@ def test_instance_phases_follow_the_runs_rules(
     assert phases(picture, name) == expected
 
 
+def test_a_run_is_drawn_with_the_durations_its_batches_ran_with(sim: Sim) -> None:
+    """The simulation's durations may change after a batch (or after the run): the engine uses the new ones from the
+    next batch on, and the report draws each batch with the ones it ran with, not the scale set's current ones."""
+    sim.vmss(10)
+    sim.publish("1.1.0")
+    sim.start(wait=False)
+    sim.advance("PT5M")  # batch 1 (w0, w5) ran 00:00-00:04 with PT3M + PT1M; batch 2's reimage began at 00:04
+    sim.vmss(simulation={"reimage_duration": "PT10M", "boot_duration": "PT2M"})
+    sim.advance("PT1H")  # batch 2 boots with the new boot time at 00:07; batch 3 starts with both new ones
+    sim.vmss(simulation={"reimage_duration": "PT20M", "boot_duration": "PT5M"})  # after the run: changes nothing
+    picture = latest(sim)
+    assert picture["status"] == "Completed"
+    assert phases(picture, "w0") == [("reimage", 0, 3), ("boot", 3, 4)]
+    assert phases(picture, "w1") == [("reimage", 4, 7), ("boot", 7, 9)]
+    assert phases(picture, "w2") == [("reimage", 9, 19), ("boot", 19, 21)]
+    assert picture["durations"] == {"reimage": 180, "boot": 60}  # the run's first batch's, in the page's caption
+
+
 def test_an_open_segment_is_marked_as_still_going(sim: Sim) -> None:
     in_flight(sim)
     row = next(r for r in latest(sim)["rows"] if r["name"] == "w0")
