@@ -7,6 +7,10 @@ with a diff, a warning, Azure's refusal, Ansible's own argument errors (unknown 
 exclude each other, a dict option given a number), a read, a clock move, and a task ``environment:`` that picks the
 store. It runs twice on new stores, in the worker (the default) and as processes (``azsim_vmss_in_process=false``):
 the registered results and the stores' contents must be the same, and ``-vvv`` shows which way each run went.
+
+Either way, check mode on every module that writes, the reads and refused calls leave the store's folder byte for
+byte as it was (no -wal or -shm beside it, the same mtime); a bug inside the core keeps its traceback for
+ansible-core to show; and what the worker cannot do (another connection, async, become) runs as a process.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.azsim.vmss.tests.unit._playbook_runner import run_playbook
+from ansible_collections.azsim.vmss.tests.unit.test_store_files import folder_snapshot
 
 PLAYBOOK = """
 - name: Every kind of module result
@@ -432,3 +437,92 @@ def test_an_internal_error_shows_its_traceback_either_way(tmp_path: Path, in_pro
     # The frame that raised, from the module's traceback (not only ansible-core's own frames).
     assert 'raise RuntimeError("injected by the test")' in output, output
     assert "(traceback missing)" not in output, output
+
+
+SETUP_PLAYBOOK = """
+- name: A store with a scale set and a newer image to roll out
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/azsim.vmss.vmss:
+      store: "{{ playbook_dir }}/store/vmss.sqlite"
+  tasks:
+    - azsim.vmss.vm_image: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server, version: 1.0.0}
+    - azsim.vmss.vmss:
+        resource_group: rg-web
+        name: web
+        image: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server, version: latest}
+        health_probe: {protocol: http, port: 80, request_path: /health}
+        instances: [web-00, web-01, web-02, web-03, web-04]
+    - azsim.vmss.vmss_upgrade_policy: {resource_group: rg-web, name: web, mode: Rolling}
+    - azsim.vmss.vm_image: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server, version: 1.1.0}
+"""
+
+# Every task here leaves the store as it was: check mode on each module that writes, the reads, and calls that are
+# refused (by Azure's rules, by the glue, by Ansible's argument checks).
+UNTOUCHED_PLAYBOOK = """
+- name: Nothing changes the store
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/azsim.vmss.vmss:
+      store: "{{ playbook_dir }}/store/vmss.sqlite"
+  vars:
+    web: &web {resource_group: rg-web, name: web}
+  tasks:
+    - name: Check mode on every module that writes
+      check_mode: true
+      block:
+        - azsim.vmss.vm_image: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server, version: 2.0.0}
+        - azsim.vmss.vmss: {<<: *web, instances: [web-00, web-01, web-02, web-03, web-04, web-05]}
+        - azsim.vmss.vmss_upgrade_policy: {<<: *web, rolling_upgrade_policy: {max_batch_instance_percent: 50}}
+        - azsim.vmss.vmss_os_rolling_upgrade: {<<: *web, state: started, wait: true}
+        - azsim.vmss.sim_clock: {advance: PT1H}
+        - azsim.vmss.feature_registration: {namespace: Microsoft.Compute, feature: AutomaticRepairs, state: registered}
+        - azsim.vmss.store_snapshot: {dest: "{{ playbook_dir }}/snapshot.sqlite"}
+        - azsim.vmss.vmss_upgrade_report: {<<: *web, dest: "{{ playbook_dir }}/report.html"}
+
+    - name: Reads
+      block:
+        - azsim.vmss.vmss_info: *web
+        - azsim.vmss.vmss_upgrade_history: *web
+        - azsim.vmss.vm_image_info: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server}
+        - azsim.vmss.vmss_lifecycle_hook_event_info: *web
+
+    - name: Refused calls
+      ignore_errors: true
+      block:
+        - azsim.vmss.vmss_upgrade_policy: {<<: *web, rolling_upgrade_policy: {max_batch_instance_percent: 101}}
+        - azsim.vmss.vmss_os_rolling_upgrade: {resource_group: rg-web, name: nowhere, state: started}
+        - azsim.vmss.vmss: {resource_group: rg-web, name: "bad_name!", instances: [a]}
+        - azsim.vmss.sim_clock: {advance: PT1M, colour: blue}
+"""
+
+
+def _store_folder_after(tmp_path: Path, in_process: bool) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The store's folder (every file's bytes, mode, size, mtime) before and after the playbook that must not touch
+    it, run one way."""
+    (tmp_path / "store").mkdir()
+    localhost = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    (tmp_path / "inventory.json").write_text(json.dumps({"all": {"hosts": {"localhost": localhost}}}))
+    (tmp_path / "setup.yml").write_text(SETUP_PLAYBOOK)
+    (tmp_path / "untouched.yml").write_text(UNTOUCHED_PLAYBOOK)
+    proc = run_playbook(["-i", "inventory.json", "setup.yml"], tmp_path, tmp_path / "unused.sqlite")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    before = folder_snapshot(tmp_path / "store")
+    extra = [] if in_process else ["-e", json.dumps({"azsim_vmss_in_process": False})]
+    proc = run_playbook(["-vvv", "-i", "inventory.json", *extra, "untouched.yml"], tmp_path, tmp_path / "unused.sqlite")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    return before, folder_snapshot(tmp_path / "store"), output
+
+
+@pytest.mark.parametrize("in_process", [True, False], ids=["worker", "process"])
+def test_check_mode_reads_and_refusals_leave_the_store_byte_for_byte(tmp_path: Path, in_process: bool) -> None:
+    before, after, output = _store_folder_after(tmp_path, in_process)
+    assert ("AnsiballZ_vmss_info.py" in output) is not in_process, output
+    assert list(before) == ["vmss.sqlite"]  # no -wal, -shm or -journal left beside it, before or after
+    assert after == before
+    assert output.count("...ignoring") == 4, output  # each refusal was one
+    assert not (tmp_path / "snapshot.sqlite").exists() and not (tmp_path / "report.html").exists()
+    assert not (tmp_path / "unused.sqlite").exists()
