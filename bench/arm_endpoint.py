@@ -326,6 +326,25 @@ def store_open_seconds(store_path: Path, repeats: int = 200) -> float:
     return c.median(samples)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU seconds (user and system) a process has used so far, from /proc/<pid>/stat.
+
+    The load generator shares the machine's cores with the server, so wall-clock rates move with whatever
+    else runs; the server's own CPU per request does not.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
+
+
+def measured(pid: int, phase: Any) -> dict[str, Any]:
+    """``phase()``'s figures, with the server's CPU seconds over it and per request."""
+    before = cpu_seconds(pid)
+    figures: dict[str, Any] = phase()
+    figures["server_cpu_s"] = cpu_seconds(pid) - before
+    figures["server_cpu_ms_per_request"] = 1000 * figures["server_cpu_s"] / max(1, figures["requests"])
+    return figures
+
+
 def split(items: list[Any], connections: int) -> list[list[Any]]:
     return [items[k::connections] for k in range(connections)]
 
@@ -418,8 +437,8 @@ def main() -> None:
         publish(store, "1.1.0")
         posts = split([("POST", f"{p}/osRollingUpgrade?api-version={API}", None) for p in paths], conns)
         gets = split([("GET", f"{p}/rollingUpgrades/latest?api-version={API}", None) for p in paths], conns)
-        results: dict[str, Any] = {"post": load(target, posts, 202, None)}
-        results["get"] = load(target, gets, 200, args.get_seconds)
+        results: dict[str, Any] = {"post": measured(endpoint.pid, lambda: load(target, posts, 202, None))}
+        results["get"] = measured(endpoint.pid, lambda: load(target, gets, 200, args.get_seconds))
         # What the floor replays: the endpoint's own answers to one POST and one GET.
         conn = target.connect()
         replay: dict[str, Any] = {}
@@ -446,8 +465,8 @@ def main() -> None:
             work_dir / "floor.log",
         )
         floor_target = Target(floor_info["base_url"], info["ca_cert"], bearer)
-        results["floor_post"] = load(floor_target, posts, 202, None)
-        results["floor_get"] = load(floor_target, gets, 200, args.get_seconds)
+        results["floor_post"] = measured(floor.pid, lambda: load(floor_target, posts, 202, None))
+        results["floor_get"] = measured(floor.pid, lambda: load(floor_target, gets, 200, args.get_seconds))
     finally:
         stop(endpoint)
         if floor is not None:
@@ -459,7 +478,8 @@ def main() -> None:
         c.log(
             f"{name.upper():>4}: {mine['rps']:,.0f} req/s, p50 {mine['p50_s'] * 1000:.1f} ms, p99 "
             f"{mine['p99_s'] * 1000:.1f} ms ({mine['requests']:,} requests); floor {base['rps']:,.0f} req/s, p50 "
-            f"{base['p50_s'] * 1000:.1f} ms, p99 {base['p99_s'] * 1000:.1f} ms"
+            f"{base['p50_s'] * 1000:.1f} ms, p99 {base['p99_s'] * 1000:.1f} ms; server CPU per request "
+            f"{mine['server_cpu_ms_per_request']:.2f} ms (floor {base['server_cpu_ms_per_request']:.2f} ms)"
         )
     out = {
         "machine": c.machine(),
