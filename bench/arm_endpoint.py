@@ -345,6 +345,75 @@ def measured(pid: int, phase: Any) -> dict[str, Any]:
     return figures
 
 
+def app_cpu(work_dir: Path, store_path: Path, state_dir: Path, paths: list[str]) -> dict[str, float]:
+    """The endpoint's own CPU per request, without TLS, cheroot or a load generator beside it: its WSGI callable
+    called in this process, one request at a time, on a copy of the store as the run left it, its log lines
+    written to a file as the daemon's are. Other load on the machine moves this figure far less than the ones
+    measured over the network. GETs of ``rollingUpgrades/latest`` round robin (kept answers, then none kept when
+    the endpoint keeps any), then one ``osRollingUpgrade`` per scale set after a further image version."""
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import auth, logfile
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import ArmApp
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Settings
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import prepare
+
+    copy = work_dir / "in-process" / "store.sqlite"
+    copy.parent.mkdir()
+    for suffix in ("", "-wal"):
+        if Path(f"{store_path}{suffix}").exists():
+            shutil.copyfile(f"{store_path}{suffix}", f"{copy}{suffix}")
+    files = prepare(str(state_dir), "127.0.0.1")
+    bearer = auth.issue_token(
+        files.token_key, "bench", files.identity.tenant_id, files.identity.client_id, auth.DEFAULT_AUDIENCE
+    )
+
+    def call(app: Any, method: str, path: str) -> None:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": f"api-version={API}",
+            "HTTP_AUTHORIZATION": f"Bearer {bearer}",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_ACCEPT_ENCODING": "identity",
+            "CONTENT_LENGTH": "",
+            "wsgi.input": None,
+        }
+        b"".join(app(environ, lambda status, headers: None))
+
+    def per_request(method: str, targets: list[str]) -> float:
+        for path in targets[:50]:
+            call(app, method, path)  # warm: the connections, the kept claims, the first answers
+        t0 = time.process_time()
+        for path in targets:
+            call(app, method, path)
+        return 1000 * (time.process_time() - t0) / len(targets)
+
+    stop_logging = logfile.start(str(copy.parent / "endpoint.log"))
+    app = ArmApp(Settings(str(copy), files, "https://127.0.0.1:8443"))
+    try:
+        gets = [f"{p}/rollingUpgrades/latest" for p in paths] * 4
+        out = {"get_ms": per_request("GET", gets)}
+        if getattr(app, "answers", None) is not None:
+            out["get_kept_ms"], app.answers = out["get_ms"], None
+            out["get_ms"] = per_request("GET", gets)
+        publish(copy, "1.2.0")
+
+        def posts() -> None:
+            for path in paths:
+                call(app, "POST", f"{path}/osRollingUpgrade")
+
+        out["post_ms"] = 1000 * _timed(posts) / len(paths)
+    finally:
+        app.close()
+        stop_logging()
+    return out
+
+
+def _timed(work: Any) -> float:
+    t0 = time.process_time()
+    work()
+    return time.process_time() - t0
+
+
 def split(items: list[Any], connections: int) -> list[list[Any]]:
     return [items[k::connections] for k in range(connections)]
 
@@ -492,7 +561,9 @@ def main() -> None:
         **results,
         "py_spy": profile,
         "store_open_s": store_open_seconds(store),
+        "app_cpu_ms": app_cpu(work_dir, store, state_dir, [vmss_path(info["subscription_id"], i) for i in range(n)]),
     }
+    c.log(f"the endpoint's own CPU per request, in process: {out['app_cpu_ms']}")
     c.log(f"arm_endpoint: wrote {c.write_json('arm_endpoint.json', out)}")
 
 
