@@ -5,8 +5,8 @@
 A read route's answer is a function of the request (its route, path and query: no header, no body), the
 endpoint's settings, and the store's content, virtual clock included. With the clock ``instant`` or ``manual``
 the virtual time moves only by a write to the store, so an answer stays right until the store changes:
-``StorePool.version()`` (SQLite's ``data_version``: any commit by any connection of any process, the pool's
-generation, the file's mtime and size) names the content an answer was computed from, and every kept answer
+``StorePool.version()`` (SQLite's ``data_version``: any commit by any connection of any process; the pool's
+generation: the file opened anew) names the content an answer was computed from, and every kept answer
 goes when it differs. With the clock ``scaled`` time passes between two requests without a write, so nothing
 is kept (``ArmApp`` makes no cache then).
 

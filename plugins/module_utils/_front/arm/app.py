@@ -12,6 +12,7 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -229,9 +230,19 @@ _BY_LAST_SEGMENT = _routes_by_last_segment()
 
 
 def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
+    route, params = _matched(method, path)
+    return route, dict(params)  # the route's own copy
+
+
+@functools.lru_cache(maxsize=4096)
+def _matched(method: str, path: str) -> tuple[Route, tuple[tuple[str, str], ...]]:
+    """The route and parameters of a request line, kept for the paths asked most (a client polls the same few):
+    a match is a function of the two alone; a 404 or 405 is raised each time, not kept."""
     # An ASCII path's case folds as the patterns' IGNORECASE does; any other path tries every route.
     last = path.rsplit("/", 1)[-1].lower()
-    return _first_match(_BY_LAST_SEGMENT.get(last, _BY_LAST_SEGMENT[None]) if path.isascii() else ROUTES, method, path)
+    routes = _BY_LAST_SEGMENT.get(last, _BY_LAST_SEGMENT[None]) if path.isascii() else ROUTES
+    route, params = _first_match(routes, method, path)
+    return route, tuple(params.items())
 
 
 def _first_match(routes: tuple[Route, ...], method: str, path: str) -> tuple[Route, dict[str, str]]:

@@ -32,7 +32,8 @@ store is not waited for, and the next write tries again.
 ``PRAGMA data_version`` of a connection changes whenever any other connection commits (this endpoint's writer,
 other processes' modules); its values are the connection's own, so a reader that sees its value change since it
 last looked (or looks for the first time) moves the pool's epoch on, and the version is the epoch with the pool's
-generation (the file opened anew) and the file's mtime and size (written to other than by SQLite). The check runs
+generation (the file opened anew). A program that writes the file in place without SQLite's locks is not seen,
+as SQLite's own page cache does not see it either (it trusts the WAL index the same way). The check runs
 on an idle reader, with no lock held across it: one connection shared for it was a lock that every GET queued at
 (its holder gives up the GIL in SQLite and waits to get it back). The endpoint keeps GET answers under the
 version (answers.py).
@@ -119,7 +120,7 @@ class StorePool:
         finally:
             self._give_back(store, generation)
 
-    def version(self) -> tuple[int, int, int, int] | None:
+    def version(self) -> tuple[int, int] | None:
         """A value that differs after every change to the store's content, by anyone; None when it cannot be told
         (the transaction that follows meets the trouble, opens the path again or refuses it, and answers it).
 
@@ -134,8 +135,7 @@ class StorePool:
             return None
         try:
             changes = store.conn.execute("PRAGMA data_version").fetchall()[0][0]
-            st = os.stat(self.path)
-        except (OSError, sqlite3.Error):
+        except sqlite3.Error:
             store.close()
             return None
         with self._guard:
@@ -144,7 +144,7 @@ class StorePool:
                 self._epoch += 1
             epoch = self._epoch
         self._give_back(store, generation)
-        return generation, epoch, st.st_mtime_ns, st.st_size
+        return generation, epoch
 
     def _shorten_log(self, store: KeptStore) -> None:
         """Checkpoint and truncate the ``-wal`` once it is past ``wal_limit``, with this process's reads held
