@@ -14,7 +14,10 @@ has a real run to make. Then, over 32 keep-alive TLS connections (http.client, o
 
 The floor: the same requests, the same connections and load generator, against a minimal WSGI handler of
 the same library (cheroot, same TLS certificate, same thread count) that replays the endpoint's own
-answers (status, headers, body) without any work. Reported: requests/s, p50 and p99 latency of each.
+answers (status, headers, body) without any work. Reported: requests/s, p50 and p99 latency of each, and
+the server process's CPU seconds per request (/proc/<pid>/stat: the load generator shares the cores, so the
+wall-clock figures move with whatever else runs). Then, in this process, the endpoint's WSGI callable alone
+(no TLS, no cheroot, no load generator): its CPU per GET (a kept answer, and none kept) and per POST.
 
     python bench/arm_endpoint.py [--scale-sets 640] [--capacity 3] [--get-seconds 5] [--connections 32]
                                  [--no-py-spy]
@@ -51,6 +54,7 @@ SERVER_MODULE = "ansible_collections.azsim.vmss.plugins.module_utils._front.arm.
 KINDS = {
     "the store opened per request (Store.open: file checks, connect, BEGIN IMMEDIATE)": "Store.open (",
     "the action in its store transaction (Ctx.run, Store.open included)": "Ctx.run (",
+    "the store's version checked for a kept GET answer (StorePool.version)": "StorePool.version (",
     "TLS (ssl.py)": "(ssl.py:",
     "the request log line (logging)": "(logging/",
     "JSON": "(json/",
