@@ -10,9 +10,11 @@ generation: the file opened anew) names the content an answer was computed from,
 goes when it differs. With the clock ``scaled`` time passes between two requests without a write, so nothing
 is kept (``ArmApp`` makes no cache then).
 
-Only what the route returned is kept (status, body, its headers, the body's bytes) with the virtual time its
-transaction saw (the request log's); the request ids and correlation headers are made for every request, and
-authentication and api-version checks are made before a kept answer is looked for.
+Only what the route returned is kept (status, its headers, the body's bytes, and of the body what the request
+log reads: its ``error``) with the virtual time its transaction saw (the request log's); the request ids and
+correlation headers are made for every request, and authentication and api-version checks are made before a
+kept answer is looked for. At most ``MAX_ENTRIES`` answers and ``MAX_BYTES`` of bodies are kept, the oldest
+dropped first (a list of a large scale set's VMs is megabytes).
 
 PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 """
@@ -28,6 +30,7 @@ from typing import Any
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Response
 
 MAX_ENTRIES = 4096  # a bench's 640 scale sets, each with a few read routes, with room to spare
+MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Kept:
     """One answer as a route returned it, and the virtual time its transaction saw."""
 
     status: int
-    body: Any
+    body: Any  # None for an answer without a body; else only its "error" (what the request log reads), or {}
     headers: tuple[tuple[str, str], ...]
     payload: bytes
     virtual_time: str | None
@@ -47,19 +50,24 @@ class Kept:
 
 def keep(response: Response, virtual_time: str | None) -> Kept:
     """What to keep of ``response``; its body is encoded here, once, and the response carries those bytes."""
+    body = response.body
     if response.payload is None:
-        response.payload = b"" if response.body is None else json.dumps(response.body).encode()
-    return Kept(response.status, response.body, tuple(response.headers.items()), response.payload, virtual_time)
+        response.payload = b"" if body is None else json.dumps(body).encode()
+    if body is not None:
+        # The decoded body is several times its bytes: the request log needs only its error (an operation's status).
+        body = {"error": body["error"]} if isinstance(body, dict) and "error" in body else {}
+    return Kept(response.status, body, tuple(response.headers.items()), response.payload, virtual_time)
 
 
 class Answers:
     """The kept answers of one store version; safe to use from the server's request threads."""
 
-    def __init__(self, size: int = MAX_ENTRIES) -> None:
-        self._size = size
+    def __init__(self, size: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+        self._size, self._max_bytes = size, max_bytes
         self._lock = threading.Lock()
         self._version: Hashable = None
         self._kept: dict[Hashable, Kept] = {}
+        self._bytes = 0
         self.hits = 0
         self.misses = 0
 
@@ -67,7 +75,7 @@ class Answers:
         """The answer kept for ``key`` at ``version``; None when there is none (every older one is dropped)."""
         with self._lock:
             if version != self._version:
-                self._version, self._kept = version, {}
+                self._version, self._kept, self._bytes = version, {}, 0
             found = self._kept.get(key)
             if found is None:
                 self.misses += 1
@@ -78,13 +86,15 @@ class Answers:
     def put(self, version: Hashable, key: Hashable, kept: Kept) -> None:
         """Keep ``kept`` if the store is still at ``version`` as far as this cache knows (a request that saw a
         newer version meanwhile has dropped the older answers; this one must not come back among them)."""
+        size = len(kept.payload)
         with self._lock:
-            if version != self._version:
+            if version != self._version or key in self._kept or size > self._max_bytes:
                 return
-            if len(self._kept) >= self._size:
-                del self._kept[next(iter(self._kept))]  # the oldest kept
+            while self._kept and (len(self._kept) >= self._size or self._bytes + size > self._max_bytes):
+                self._bytes -= len(self._kept.pop(next(iter(self._kept))).payload)  # the oldest kept
             self._kept[key] = kept
+            self._bytes += size
 
     def clear(self) -> None:
         with self._lock:
-            self._version, self._kept = None, {}
+            self._version, self._kept, self._bytes = None, {}, 0

@@ -22,8 +22,10 @@ import pytest
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import app as arm_app
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.answers import Answers, Kept, keep
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import ArmApp
-from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Settings
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Response, Settings
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.requestlog import RequestLog
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import StateFiles
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit._arm import (
@@ -87,6 +89,12 @@ def same(kept: Answer, made: Answer) -> bool:
     )
 
 
+def logged(client: WsgiClient) -> dict[str, Any]:
+    """The request log's last entry, but for what every request gets anew."""
+    entry = dict(client.app.log.entries()[-1])
+    return {k: v for k, v in entry.items() if k not in ("seq", "request_id", "client_request_id")}
+
+
 def get(client: WsgiClient, path: str) -> Answer:
     """A GET of a path that may already carry its query (an operation's status URL)."""
     if "api-version=" in path:
@@ -119,10 +127,12 @@ def test_every_kept_route_answers_as_it_would_without_keeping(store_path: Path, 
     for path in paths:
         made = get(client, path)
         assert made.status == 200, (path, made)
+        made_entry = logged(client)
         hits = client.app.answers.hits if client.app.answers else 0
         kept = get(client, path)
         assert client.app.answers is not None and client.app.answers.hits == hits + 1, f"{path} was not kept"
         assert same(kept, made) and same(kept, get(fresh, path)), path
+        assert logged(client) == made_entry == logged(fresh), path
         covered.add(arm_app._match("GET", path.split("?", 1)[0])[0])
     assert covered == {route for route in arm_app.ROUTES if route.kept}
 
@@ -234,3 +244,46 @@ def test_a_kept_answer_is_not_served_from_an_unsafe_or_replaced_file(
     for suffix in ("-wal", "-shm"):
         Path(f"{store_path}{suffix}").unlink(missing_ok=True)
     assert client.arm("GET", VMSS).status == 404, "the new file is read, not the kept answer"
+
+
+def test_a_kept_body_is_its_bytes_and_what_the_request_log_reads() -> None:
+    """The decoded body is not kept (a VM list is megabytes decoded), but an operation's error is: the request log
+    records its code for a kept answer as for a fresh one."""
+    failed = Response(200, {"name": "op", "status": "Failed", "error": {"code": "OperationFailed", "message": "m"}})
+    kept = keep(failed, "2025-01-01T00:00:00Z")
+    assert kept.payload == json.dumps(failed.body).encode() and failed.payload == kept.payload
+    assert kept.body == {"error": {"code": "OperationFailed", "message": "m"}}
+    again = kept.response()
+    log = RequestLog()
+    log.add(
+        method="GET",
+        path="/p",
+        api_version=None,
+        status=again.status,
+        body=again.body,
+        request_id="r",
+        client_request_id=None,
+        virtual_time=kept.virtual_time,
+    )
+    assert log.entries()[0]["error_code"] == "OperationFailed"
+    assert keep(Response(202, None, {"Location": "x"}), None).response() == Response(202, None, {"Location": "x"}, b"")
+    assert keep(Response(200, {"value": []}), None).body == {}
+
+
+def test_answers_are_bounded_and_belong_to_one_version() -> None:
+    answers = Answers(size=3, max_bytes=100)
+
+    def kept(size: int) -> Kept:
+        return Kept(200, {}, (), b"x" * size, None)
+
+    assert answers.get(1, "a") is None
+    for key in "abcd":
+        answers.put(1, key, kept(10))
+    assert answers.get(1, "a") is None and answers.get(1, "d") is not None, "the oldest went first"
+    answers.put(1, "big", kept(91))
+    assert [answers.get(1, k) is not None for k in ("c", "d", "big")] == [False, False, True], "bytes bound it too"
+    answers.put(1, "huge", kept(101))
+    assert answers.get(1, "huge") is None, "an answer over the whole budget is not kept"
+    assert answers.get(2, "big") is None, "another version drops every answer"
+    answers.put(1, "late", kept(1))  # computed at version 1 by a request that started before version 2 was seen
+    assert answers.get(2, "late") is None
