@@ -147,7 +147,7 @@ def test_a_kept_answer_has_its_own_request_ids_and_log_entry(store_path: Path, f
     assert (first.header("x-ms-client-request-id"), second.header("x-ms-client-request-id")) == ("one", "two")
     entries = client.app.log.entries()[-2:]
     assert [e["client_request_id"] for e in entries] == ["one", "two"]
-    assert entries[0]["virtual_time"] == entries[1]["virtual_time"] is not None
+    assert entries[0]["virtual_time"] is not None and entries[0]["virtual_time"] == entries[1]["virtual_time"]
 
 
 def test_a_write_through_the_endpoint_drops_kept_answers(store_path: Path, files: StateFiles) -> None:
