@@ -340,12 +340,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
 
 
+def context_switches(pid: int) -> int:
+    """The context switches of a process's threads so far (each gives up the CPU, or is made to): a thread switch
+    per request is what a GIL handed over costs, beyond the instructions."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "status").read_text(encoding="ascii")
+        except OSError:
+            continue  # a thread that ended meanwhile
+        for line in text.splitlines():
+            if "ctxt_switches:" in line:
+                total += int(line.split()[-1])
+    return total
+
+
 def measured(pid: int, phase: Any) -> dict[str, Any]:
-    """``phase()``'s figures, with the server's CPU seconds over it and per request."""
-    before = cpu_seconds(pid)
+    """``phase()``'s figures, with the server's CPU seconds and context switches over it, and per request."""
+    before, switches = cpu_seconds(pid), context_switches(pid)
     figures: dict[str, Any] = phase()
     figures["server_cpu_s"] = cpu_seconds(pid) - before
-    figures["server_cpu_ms_per_request"] = 1000 * figures["server_cpu_s"] / max(1, figures["requests"])
+    requests = max(1, figures["requests"])
+    figures["server_cpu_ms_per_request"] = 1000 * figures["server_cpu_s"] / requests
+    figures["server_switches_per_request"] = (context_switches(pid) - switches) / requests
     return figures
 
 
@@ -552,7 +569,8 @@ def main() -> None:
             f"{name.upper():>4}: {mine['rps']:,.0f} req/s, p50 {mine['p50_s'] * 1000:.1f} ms, p99 "
             f"{mine['p99_s'] * 1000:.1f} ms ({mine['requests']:,} requests); floor {base['rps']:,.0f} req/s, p50 "
             f"{base['p50_s'] * 1000:.1f} ms, p99 {base['p99_s'] * 1000:.1f} ms; server CPU per request "
-            f"{mine['server_cpu_ms_per_request']:.2f} ms (floor {base['server_cpu_ms_per_request']:.2f} ms)"
+            f"{mine['server_cpu_ms_per_request']:.2f} ms (floor {base['server_cpu_ms_per_request']:.2f} ms), context "
+            f"switches {mine['server_switches_per_request']:.1f} (floor {base['server_switches_per_request']:.1f})"
         )
     out = {
         "machine": c.machine(),
