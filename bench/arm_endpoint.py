@@ -14,7 +14,10 @@ has a real run to make. Then, over 32 keep-alive TLS connections (http.client, o
 
 The floor: the same requests, the same connections and load generator, against a minimal WSGI handler of
 the same library (cheroot, same TLS certificate, same thread count) that replays the endpoint's own
-answers (status, headers, body) without any work. Reported: requests/s, p50 and p99 latency of each.
+answers (status, headers, body) without any work. Reported: requests/s, p50 and p99 latency of each, and
+the server process's CPU seconds per request (/proc/<pid>/stat: the load generator shares the cores, so the
+wall-clock figures move with whatever else runs). Then, in this process, the endpoint's WSGI callable alone
+(no TLS, no cheroot, no load generator): its CPU per GET (a kept answer, and none kept) and per POST.
 
     python bench/arm_endpoint.py [--scale-sets 640] [--capacity 3] [--get-seconds 5] [--connections 32]
                                  [--no-py-spy]
@@ -51,6 +54,7 @@ SERVER_MODULE = "ansible_collections.azsim.vmss.plugins.module_utils._front.arm.
 KINDS = {
     "the store opened per request (Store.open: file checks, connect, BEGIN IMMEDIATE)": "Store.open (",
     "the action in its store transaction (Ctx.run, Store.open included)": "Ctx.run (",
+    "the store's version checked for a kept GET answer (StorePool.version)": "StorePool.version (",
     "TLS (ssl.py)": "(ssl.py:",
     "the request log line (logging)": "(logging/",
     "JSON": "(json/",
@@ -326,6 +330,111 @@ def store_open_seconds(store_path: Path, repeats: int = 200) -> float:
     return c.median(samples)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU seconds (user and system) a process has used so far, from /proc/<pid>/stat.
+
+    The load generator shares the machine's cores with the server, so wall-clock rates move with whatever
+    else runs; the server's own CPU per request does not.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
+
+
+def context_switches(pid: int) -> int:
+    """The context switches of a process's threads so far (each gives up the CPU, or is made to): a thread switch
+    per request is what a GIL handed over costs, beyond the instructions."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "status").read_text(encoding="ascii")
+        except OSError:
+            continue  # a thread that ended meanwhile
+        for line in text.splitlines():
+            if "ctxt_switches:" in line:
+                total += int(line.split()[-1])
+    return total
+
+
+def measured(pid: int, phase: Any) -> dict[str, Any]:
+    """``phase()``'s figures, with the server's CPU seconds and context switches over it, and per request."""
+    before, switches = cpu_seconds(pid), context_switches(pid)
+    figures: dict[str, Any] = phase()
+    figures["server_cpu_s"] = cpu_seconds(pid) - before
+    requests = max(1, figures["requests"])
+    figures["server_cpu_ms_per_request"] = 1000 * figures["server_cpu_s"] / requests
+    figures["server_switches_per_request"] = (context_switches(pid) - switches) / requests
+    return figures
+
+
+def app_cpu(work_dir: Path, store_path: Path, state_dir: Path, paths: list[str]) -> dict[str, float]:
+    """The endpoint's own CPU per request, without TLS, cheroot or a load generator beside it: its WSGI callable
+    called in this process, one request at a time, on a copy of the store as the run left it, its log lines
+    written to a file as the daemon's are. Other load on the machine moves this figure far less than the ones
+    measured over the network. GETs of ``rollingUpgrades/latest`` round robin (kept answers, then none kept when
+    the endpoint keeps any), then one ``osRollingUpgrade`` per scale set after a further image version."""
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import auth, logfile
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.app import ArmApp
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Settings
+    from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import prepare
+
+    copy = work_dir / "in-process" / "store.sqlite"
+    copy.parent.mkdir()
+    for suffix in ("", "-wal"):
+        if Path(f"{store_path}{suffix}").exists():
+            shutil.copyfile(f"{store_path}{suffix}", f"{copy}{suffix}")
+    files = prepare(str(state_dir), "127.0.0.1")
+    bearer = auth.issue_token(
+        files.token_key, "bench", files.identity.tenant_id, files.identity.client_id, auth.DEFAULT_AUDIENCE
+    )
+
+    def call(app: Any, method: str, path: str) -> None:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": f"api-version={API}",
+            "HTTP_AUTHORIZATION": f"Bearer {bearer}",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_ACCEPT_ENCODING": "identity",
+            "CONTENT_LENGTH": "",
+            "wsgi.input": None,
+        }
+        b"".join(app(environ, lambda status, headers: None))
+
+    def per_request(method: str, targets: list[str]) -> float:
+        for path in targets[:50]:
+            call(app, method, path)  # warm: the connections, the kept claims, the first answers
+        t0 = time.process_time()
+        for path in targets:
+            call(app, method, path)
+        return 1000 * (time.process_time() - t0) / len(targets)
+
+    stop_logging = logfile.start(str(copy.parent / "endpoint.log"))
+    app = ArmApp(Settings(str(copy), files, "https://127.0.0.1:8443"))
+    try:
+        gets = [f"{p}/rollingUpgrades/latest" for p in paths] * 4
+        out = {"get_ms": per_request("GET", gets)}
+        if getattr(app, "answers", None) is not None:
+            out["get_kept_ms"], app.answers = out["get_ms"], None
+            out["get_ms"] = per_request("GET", gets)
+        publish(copy, "1.2.0")
+
+        def posts() -> None:
+            for path in paths:
+                call(app, "POST", f"{path}/osRollingUpgrade")
+
+        out["post_ms"] = 1000 * _timed(posts) / len(paths)
+    finally:
+        app.close()
+        stop_logging()
+    return out
+
+
+def _timed(work: Any) -> float:
+    t0 = time.process_time()
+    work()
+    return time.process_time() - t0
+
+
 def split(items: list[Any], connections: int) -> list[list[Any]]:
     return [items[k::connections] for k in range(connections)]
 
@@ -418,8 +527,8 @@ def main() -> None:
         publish(store, "1.1.0")
         posts = split([("POST", f"{p}/osRollingUpgrade?api-version={API}", None) for p in paths], conns)
         gets = split([("GET", f"{p}/rollingUpgrades/latest?api-version={API}", None) for p in paths], conns)
-        results: dict[str, Any] = {"post": load(target, posts, 202, None)}
-        results["get"] = load(target, gets, 200, args.get_seconds)
+        results: dict[str, Any] = {"post": measured(endpoint.pid, lambda: load(target, posts, 202, None))}
+        results["get"] = measured(endpoint.pid, lambda: load(target, gets, 200, args.get_seconds))
         # What the floor replays: the endpoint's own answers to one POST and one GET.
         conn = target.connect()
         replay: dict[str, Any] = {}
@@ -446,8 +555,8 @@ def main() -> None:
             work_dir / "floor.log",
         )
         floor_target = Target(floor_info["base_url"], info["ca_cert"], bearer)
-        results["floor_post"] = load(floor_target, posts, 202, None)
-        results["floor_get"] = load(floor_target, gets, 200, args.get_seconds)
+        results["floor_post"] = measured(floor.pid, lambda: load(floor_target, posts, 202, None))
+        results["floor_get"] = measured(floor.pid, lambda: load(floor_target, gets, 200, args.get_seconds))
     finally:
         stop(endpoint)
         if floor is not None:
@@ -459,7 +568,9 @@ def main() -> None:
         c.log(
             f"{name.upper():>4}: {mine['rps']:,.0f} req/s, p50 {mine['p50_s'] * 1000:.1f} ms, p99 "
             f"{mine['p99_s'] * 1000:.1f} ms ({mine['requests']:,} requests); floor {base['rps']:,.0f} req/s, p50 "
-            f"{base['p50_s'] * 1000:.1f} ms, p99 {base['p99_s'] * 1000:.1f} ms"
+            f"{base['p50_s'] * 1000:.1f} ms, p99 {base['p99_s'] * 1000:.1f} ms; server CPU per request "
+            f"{mine['server_cpu_ms_per_request']:.2f} ms (floor {base['server_cpu_ms_per_request']:.2f} ms), context "
+            f"switches {mine['server_switches_per_request']:.1f} (floor {base['server_switches_per_request']:.1f})"
         )
     out = {
         "machine": c.machine(),
@@ -472,7 +583,9 @@ def main() -> None:
         **results,
         "py_spy": profile,
         "store_open_s": store_open_seconds(store),
+        "app_cpu_ms": app_cpu(work_dir, store, state_dir, [vmss_path(info["subscription_id"], i) for i in range(n)]),
     }
+    c.log(f"the endpoint's own CPU per request, in process: {out['app_cpu_ms']}")
     c.log(f"arm_endpoint: wrote {c.write_json('arm_endpoint.json', out)}")
 
 

@@ -582,6 +582,7 @@ def arm_section(arm: dict[str, Any]) -> list[str]:
     rows = []
     for name, label in (("post", "POST osRollingUpgrade"), ("get", "GET rollingUpgrades/latest")):
         for who, r in (("endpoint", arm[name]), ("floor", arm[f"floor_{name}"])):
+            cpu = r.get("server_cpu_ms_per_request")
             rows.append(
                 [
                     label,
@@ -592,9 +593,23 @@ def arm_section(arm: dict[str, Any]) -> list[str]:
                     secs(r["p99_s"]),
                     secs(r["max_s"]),
                     str(r["unexpected"]),
+                    "" if cpu is None else secs(cpu / 1000),
                 ]
             )
-    lines += table(["request", "served by", "requests", "requests/s", "p50", "p99", "max", "unexpected"], rows)
+    lines += table(
+        ["request", "served by", "requests", "requests/s", "p50", "p99", "max", "unexpected", "server CPU/request"],
+        rows,
+    )
+    own = arm.get("app_cpu_ms") or {}
+    if own:
+        kept = f"; kept answer {secs(own['get_kept_ms'] / 1000)}" if "get_kept_ms" in own else ""
+        lines += [
+            "",
+            "*server CPU/request*: the server process's CPU seconds (/proc) over the phase, per request. The "
+            "endpoint's own CPU per request without TLS, cheroot or a load generator beside it (its WSGI callable "
+            "called in the bench's process, one request at a time, on a copy of the store, log lines written): "
+            f"GET {secs(own['get_ms'] / 1000)}{kept}; POST {secs(own['post_ms'] / 1000)}.",
+        ]
     prof = arm.get("py_spy") or {}
     if prof.get("kinds"):
         lines += [

@@ -12,8 +12,11 @@ PRIVATE to the azsim.vmss collection: no interface here is guaranteed to others.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
+import random
 import re
 import sqlite3
 import time
@@ -42,6 +45,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import (
     routes_resources,
     routes_vms,
 )
+from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.answers import Answers, keep
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.errors import ArmError, from_azsim, internal
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.http import Ctx, Request, Response, Settings
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.requestlog import RequestLog
@@ -77,10 +81,15 @@ class Route:
     handler: Handler
     arm: bool = True  # needs api-version and a Bearer token
     api_version: bool = True  # needs api-version (without arm: the metadata route)
+    # Its GET answer depends only on the path, the query, the settings and the store (answers.py): checked for
+    # each route so marked, in tests/unit/plugins/module_utils/test__arm_answers.py.
+    kept: bool = False
 
 
-def _route(methods: str, pattern: str, handler: Handler, arm: bool = True, api_version: bool = True) -> Route:
-    return Route(tuple(methods.split()), re.compile(f"^{pattern}$", re.IGNORECASE), handler, arm, api_version)
+def _route(
+    methods: str, pattern: str, handler: Handler, arm: bool = True, api_version: bool = True, kept: bool = False
+) -> Route:
+    return Route(tuple(methods.split()), re.compile(f"^{pattern}$", re.IGNORECASE), handler, arm, api_version, kept)
 
 
 def openapi_json(ctx: Ctx, params: dict[str, str]) -> Response:
@@ -114,33 +123,41 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", r"/subscriptions", routes_resources.list_subscriptions),
     _route("GET", r"/tenants", routes_resources.list_tenants),
     _route("GET", _SUB, routes_resources.get_subscription),
-    _route("GET", rf"{_SUB}/providers/Microsoft\.Compute/virtualMachineScaleSets", routes_compute.list_scale_sets),
+    _route(
+        "GET",
+        rf"{_SUB}/providers/Microsoft\.Compute/virtualMachineScaleSets",
+        routes_compute.list_scale_sets,
+        kept=True,
+    ),
     _route(
         "GET",
         rf"{_SUB}/providers/Microsoft\.Compute/locations/(?P<location>{_SEG})/operations/"
         rf"(?P<operation>{_SEG})",
         routes_compute.operation,
+        kept=True,
     ),
-    _route("GET", rf"{_RG}/providers/Microsoft\.Compute/virtualMachineScaleSets", routes_compute.list_scale_sets),
-    _route("GET", _VMSS, routes_compute.get_scale_set),
+    _route(
+        "GET", rf"{_RG}/providers/Microsoft\.Compute/virtualMachineScaleSets", routes_compute.list_scale_sets, kept=True
+    ),
+    _route("GET", _VMSS, routes_compute.get_scale_set, kept=True),
     _route("PUT", _VMSS, routes_compute.put_scale_set),
     _route("DELETE", _VMSS, routes_compute.delete_scale_set),
-    _route("GET", rf"{_VMSS}/virtualMachines", routes_compute.list_vms),
+    _route("GET", rf"{_VMSS}/virtualMachines", routes_compute.list_vms, kept=True),
     _route("POST", rf"{_VMSS}/osRollingUpgrade", routes_compute.start_os_upgrade),
     _route("POST", rf"{_VMSS}/extensionRollingUpgrade", routes_compute.start_extension_upgrade),
     _route("POST", rf"{_VMSS}/setOrchestrationServiceState", routes_compute.set_orchestration_service_state),
     _route("POST", rf"{_VMSS}/rollingUpgrades/cancel", routes_compute.cancel_upgrade),
-    _route("GET", rf"{_VMSS}/rollingUpgrades/latest", routes_compute.latest_upgrade),
-    _route("GET", rf"{_VMSS}/osUpgradeHistory", routes_compute.os_upgrade_history),
+    _route("GET", rf"{_VMSS}/rollingUpgrades/latest", routes_compute.latest_upgrade, kept=True),
+    _route("GET", rf"{_VMSS}/osUpgradeHistory", routes_compute.os_upgrade_history, kept=True),
     # Lifecycle-hook events (azure-behaviour-2 LH-7).
     _route("GET", rf"{_VMSS}/lifecycleHookEvents", routes_hooks.list_events),
     _route("GET", rf"{_VMSS}/lifecycleHookEvents/(?P<event>{_SEG})", routes_hooks.get_event),
     _route("PATCH", rf"{_VMSS}/lifecycleHookEvents/(?P<event>{_SEG})", routes_hooks.patch_event),
     # scale sets beyond the first increment: PATCH, instance views, approval, manual upgrade
     _route("PATCH", _VMSS, routes_compute.patch_scale_set),
-    _route("GET", rf"{_VMSS}/instanceView", routes_compute.scale_set_instance_view),
-    _route("GET", _VM, routes_compute.get_vm),
-    _route("GET", rf"{_VM}/instanceView", routes_compute.vm_instance_view),
+    _route("GET", rf"{_VMSS}/instanceView", routes_compute.scale_set_instance_view, kept=True),
+    _route("GET", _VM, routes_compute.get_vm, kept=True),
+    _route("GET", rf"{_VM}/instanceView", routes_compute.vm_instance_view, kept=True),
     _route("PUT", _VM, routes_vms.put_vm),
     _route("PATCH", _VM, routes_vms.patch_vm),
     _route("POST", rf"{_VMSS}/reimage", routes_reimage.reimage_scale_set),
@@ -215,9 +232,19 @@ _BY_LAST_SEGMENT = _routes_by_last_segment()
 
 
 def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
+    route, params = _matched(method, path)
+    return route, dict(params)  # the route's own copy
+
+
+@functools.lru_cache(maxsize=4096)
+def _matched(method: str, path: str) -> tuple[Route, tuple[tuple[str, str], ...]]:
+    """The route and parameters of a request line, kept for the paths asked most (a client polls the same few):
+    a match is a function of the two alone; a 404 or 405 is raised each time, not kept."""
     # An ASCII path's case folds as the patterns' IGNORECASE does; any other path tries every route.
     last = path.rsplit("/", 1)[-1].lower()
-    return _first_match(_BY_LAST_SEGMENT.get(last, _BY_LAST_SEGMENT[None]) if path.isascii() else ROUTES, method, path)
+    routes = _BY_LAST_SEGMENT.get(last, _BY_LAST_SEGMENT[None]) if path.isascii() else ROUTES
+    route, params = _first_match(routes, method, path)
+    return route, tuple(params.items())
 
 
 def _first_match(routes: tuple[Route, ...], method: str, path: str) -> tuple[Route, dict[str, str]]:
@@ -313,15 +340,38 @@ def _check_media_type(request: Request) -> None:
     )
 
 
+# Request ids name a request in answers and logs; they guard nothing, so they need not be unpredictable. uuid4()
+# reads os.urandom, a system call that gives up the GIL once more per request (under a stream of requests, a
+# thread switch): a generator seeded from it once per process makes the same version-4 UUIDs without.
+_IDS = random.Random(os.urandom(32))
+
+
+def _request_id() -> str:
+    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
+
+
 class ArmApp:
     """The endpoint as a WSGI callable."""
 
     def __init__(self, settings: Settings, wall: Callable[[], float] = time.monotonic) -> None:
-        self.settings = settings
         self.log = RequestLog()
         # Clock "scaled": the wall clock is read here, at the edge, and nowhere below (wallclock.py).
         self.scaled = ScaledClock(settings.clock_scale, wall) if settings.clock == "scaled" else None
         self.stores = StorePool(settings.store_path)
+        # Kept GET answers: only where the virtual time moves by writes alone (answers.py), never "scaled".
+        self.answers = Answers() if self.scaled is None else None
+        self.settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        # The answers hold URLs made from the base URL (nextLink, Location), which binding the port changes.
+        self._settings = settings
+        if self.answers is not None:
+            self.answers.clear()
 
     def close(self) -> None:
         """Close the store connections kept across requests (the server has stopped)."""
@@ -389,9 +439,26 @@ class ArmApp:
             )
         if self.scaled is not None:
             self.scaled.sync(self._advance)
-        response = route.handler(Ctx(request, self.settings, self.log, self.stores), params)
+        if route.kept and request.method == "GET" and self.answers is not None:
+            response = self._kept(route, request, params, self.answers)
+        else:
+            response = route.handler(Ctx(request, self.settings, self.log, self.stores), params)
         if request.method == "HEAD":
             response.body = None
+        return response
+
+    def _kept(self, route: Route, request: Request, params: dict[str, str], answers: Answers) -> Response:
+        """The route's answer as kept for this store version, or made now (and kept if it is a success)."""
+        version = self.stores.version()  # before the route's transaction: its answer is of this version or later
+        key = (request.path, tuple(request.query.items()))  # all of the request a kept route reads
+        if version is not None:
+            found = answers.get(version, key)
+            if found is not None:
+                request.virtual_time = found.virtual_time
+                return found.response()
+        response = route.handler(Ctx(request, self.settings, self.log, self.stores), params)
+        if version is not None and 200 <= response.status < 300:
+            answers.put(version, key, keep(response, request.virtual_time))
         return response
 
     def _advance(self, seconds: int) -> None:
@@ -400,7 +467,7 @@ class ArmApp:
             move_clock(Call(store, self.settings.files.identity.subscription_id), advance=format_duration(seconds))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        request_id = str(uuid.uuid4())
+        request_id = _request_id()
         client_request_id = environ.get("HTTP_X_MS_CLIENT_REQUEST_ID")
         request: Request | None = None
         try:
@@ -462,7 +529,10 @@ class ArmApp:
     def _send(
         response: Response, request_id: str, client_request_id: str | None, start_response: StartResponse
     ) -> list[bytes]:
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        if response.body is None:
+            payload = b""
+        else:
+            payload = json.dumps(response.body).encode() if response.payload is None else response.payload
         headers = {"x-ms-request-id": request_id, "x-ms-correlation-request-id": client_request_id or request_id}
         if client_request_id:
             headers["x-ms-client-request-id"] = client_request_id

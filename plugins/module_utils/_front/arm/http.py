@@ -76,6 +76,7 @@ class Response:
     status: int
     body: Any = None  # JSON-serialisable, or None for an empty body
     headers: dict[str, str] = field(default_factory=dict)
+    payload: bytes | None = None  # the body already encoded (a kept answer, answers.py); None: encode ``body``
 
 
 @dataclass

@@ -27,6 +27,16 @@ threads, against 4 MB without them). So when a write leaves the log past ``wal_l
 at a gate while the ones running finish (they take milliseconds), the log is checkpointed and truncated, and
 the gate opens. The checkpoint never waits on another process (busy timeout 0 for it): a module holding the
 store is not waited for, and the next write tries again.
+
+``version()`` tells, without a transaction, whether the store may have changed since it was last asked. SQLite's
+``PRAGMA data_version`` of a connection changes whenever any other connection commits (this endpoint's writer,
+other processes' modules); its values are the connection's own, so a reader that sees its value change since it
+last looked (or looks for the first time) moves the pool's epoch on, and the version is the epoch with the pool's
+generation (the file opened anew). A program that writes the file in place without SQLite's locks is not seen,
+as SQLite's own page cache does not see it either (it trusts the WAL index the same way). The check runs
+on an idle reader, with no lock held across it: one connection shared for it was a lock that every GET queued at
+(its holder gives up the GIL in SQLite and waits to get it back). The endpoint keeps GET answers under the
+version (answers.py).
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 
 from ansible_collections.azsim.vmss.plugins.module_utils._store.kept_store import KeptStore
@@ -73,6 +84,8 @@ class StorePool:
         self._idle: list[KeptStore] = []  # readers, the most recently used last (its pages are the warmest)
         self._generation = 0  # of the writer; a reader of an older one is closed when it comes back
         self._closed = False
+        self._epoch = 0  # moved on by version() when a reader sees another connection's commit
+        self._seen: weakref.WeakKeyDictionary[KeptStore, int] = weakref.WeakKeyDictionary()  # data_version seen
 
     @contextlib.contextmanager
     def write(self, commit: bool = True) -> Iterator[KeptStore]:
@@ -106,6 +119,32 @@ class StorePool:
                     self._gate.notify_all()
         finally:
             self._give_back(store, generation)
+
+    def version(self) -> tuple[int, int] | None:
+        """A value that differs after every change to the store's content, by anyone; None when it cannot be told
+        (the transaction that follows meets the trouble, opens the path again or refuses it, and answers it).
+
+        Whatever commits before this is called moves the epoch on before it returns: the first look after that
+        commit of any reader sees its data_version changed (or is its first look, which moves it on too). A
+        transaction begun after it sees that commit, so an answer computed after asking belongs to this version
+        or a later one, never an earlier one.
+        """
+        try:
+            store, generation = self._take()  # its lstat: the path still holds the file, safe
+        except Exception:  # pylint: disable=broad-except  # the transaction that follows meets it and answers it
+            return None
+        try:
+            changes = store.conn.execute("PRAGMA data_version").fetchall()[0][0]
+        except sqlite3.Error:
+            store.close()
+            return None
+        with self._guard:
+            if self._seen.get(store) != changes:
+                self._seen[store] = changes
+                self._epoch += 1
+            epoch = self._epoch
+        self._give_back(store, generation)
+        return generation, epoch
 
     def _shorten_log(self, store: KeptStore) -> None:
         """Checkpoint and truncate the ``-wal`` once it is past ``wal_limit``, with this process's reads held

@@ -133,3 +133,27 @@ def test_the_request_log_rotates_and_stays_private(tmp_path: Path) -> None:
         assert file.stat().st_size <= 2_000, file
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
     assert "request-199" in path.read_text(encoding="utf-8"), "the newest lines are in endpoint.log"
+
+
+def test_the_log_writes_every_line_in_order_with_its_arguments_and_tracebacks(tmp_path: Path) -> None:
+    """The writer takes lines in batches (logfile.FLUSH_S): each line as logging formats it, in the order logged,
+    a traceback under its line, a mutable argument as it was when logged, all of them written by stop()."""
+    path = tmp_path / "endpoint.log"
+    stop = logfile.start(str(path))
+    try:
+        log = logging.getLogger("azsim.vmss.arm")
+        changing = ["before"]
+        log.info("request %s %d %s", "GET", 200, changing)
+        changing[0] = "after"
+        for number in range(500):
+            log.info("GET /p %s request-%03d", 200, number)
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("request %s: internal error", "r-1")
+    finally:
+        stop()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].endswith("azsim.vmss.arm request GET 200 ['before']"), lines[0]
+    assert [line.rsplit(" ", 1)[-1] for line in lines[1:501]] == [f"request-{n:03d}" for n in range(500)]
+    assert lines[501].endswith("request r-1: internal error") and "ValueError: boom" in lines[-1]
