@@ -626,10 +626,11 @@ def arm_section(arm: dict[str, Any]) -> list[str]:
     if arm.get("store_open_s"):
         lines += [
             "",
-            f"Opening and closing the store alone, uncontended, in the bench's process: {secs(arm['store_open_s'])} "
-            "(a route opens it once per request: file-system and ownership checks, connect, the migration check "
-            "in a BEGIN IMMEDIATE transaction of its own; the route's transaction is BEGIN IMMEDIATE too, a GET's "
-            "included, so requests serialise on SQLite's write lock).",
+            f"Opening and closing the store alone, uncontended, in the bench's process: {secs(arm['store_open_s'])}: "
+            "file-system and ownership checks, connect, the migration check. The endpoint pays it once per "
+            "connection it keeps (_front/arm/storepool.py), not per request; a GET is a read transaction that waits "
+            "for no lock, and a GET of a kept route on an unchanged store is answered from the kept answers "
+            "(_front/arm/answers.py) after its token, api-version and the store's data_version are checked.",
         ]
     return lines + [""]
 
