@@ -558,8 +558,21 @@ def arm_rows(arm: Any, add: Any) -> None:
             context,
             mine["p99_s"] <= T_ARM_P99_S,
             f"{mine['p99_s'] / T_ARM_P99_S:.1f}× the target",
-            why + noisy,
+            (post_why(arm, conns) if name.startswith("POST") else why) + noisy,
         )
+
+
+def post_why(arm: dict[str, Any], conns: int) -> str:
+    """Why a POST's tail is long: the run it makes inside the request, one writer at a time (section 7)."""
+    own = arm.get("app_cpu_ms") or {}
+    if "post_ms" not in own or "get_ms" not in own:
+        return "each POST runs its whole run inside the request, and writes take the store's one writer in turn"
+    return (
+        f"each POST runs its whole run inside the request (the instant clock): {secs(own['post_ms'] / 1000)} of the "
+        f"endpoint's own CPU, against {secs(own['get_ms'] / 1000)} for a GET (in process, section 7), and a write "
+        f"takes the store's one writer in turn, so with {conns} connections posting a POST waits for those queued "
+        "before it"
+    )
 
 
 def arm_section(arm: dict[str, Any]) -> list[str]:
