@@ -19,7 +19,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._common.isotime import 
 from ansible_collections.azsim.vmss.plugins.module_utils._engine.clock import Event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.extension_versions import automatic, outdated
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
-from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
 EVENT_KIND = "extension_rollout"
@@ -36,7 +35,7 @@ def _due(store: Store, key: str) -> bool:
     if record is None or record["model"]["properties"]["upgradePolicy"]["mode"] == "Manual":
         return False
     names = automatic(record)
-    if not names or is_active(fleet.latest_run(key)):
+    if not names or fleet.latest_run_active(key):
         return False  # nothing automatic, or the slot is taken: the end of that run reschedules
     return any(outdated(record, i, names) for i in fleet.instances(key))
 

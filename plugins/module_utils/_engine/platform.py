@@ -23,7 +23,6 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.features import 
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.policy import automatic_os_upgrade_enabled
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Record
-from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import is_active
 from ansible_collections.azsim.vmss.plugins.module_utils._model.scaleset import every_key, record_key
 from ansible_collections.azsim.vmss.plugins.module_utils._store.api import Store
 
@@ -53,7 +52,7 @@ def _due(store: Store, record: Record) -> tuple[int, str] | None:
     # azure-behaviour-2 IP-6: with only protected instances left behind, the scale set counts as up to date.
     if not fleet.any_instance_behind(key, version):
         return None
-    if is_active(fleet.latest_run(key)):
+    if fleet.latest_run_active(key):
         return None  # the end of that run reschedules
     sim = record["simulation"]
     enabled_at = record.get("automatic_os_upgrade_enabled_at") or 0

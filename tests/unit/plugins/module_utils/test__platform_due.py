@@ -20,7 +20,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model import catalogue
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
-from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import Sim, sim  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.azsim.vmss.tests.unit.plugins.module_utils._fleet_helpers import KEY, Sim, sim  # noqa: F401 pylint: disable=unused-import
 
 IMAGE = {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-LTS"}
 # Every way an instance's protection can be stored (IP-1: never set means unprotected), with either version.
@@ -120,3 +120,38 @@ def test_a_platform_run_stays_unscheduled_when_publishing_finds_only_protected_i
     assert sim.pending_platform_start() is None
     sim.publish("1.2.0")
     assert sim.pending_platform_start() is not None
+
+
+def test_whether_the_newest_run_is_active_is_answered_without_decoding_it(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The platforms ask it of every scale set a new image reaches (azure-behaviour §4: one run at a time); a
+    finished run of a large scale set is a document nothing else in the call reads."""
+    sim.vmss(4)
+    sim.publish("1.1.0")
+    sim.start(wait=False)  # run 1, still rolling forward
+    decoded: list[str] = []
+
+    def count(self: Store, table: str, where: dict[str, Any]) -> Any:
+        decoded.append(table)
+        return get_doc(self, table, where)
+
+    get_doc = Store.get_doc
+    monkeypatch.setattr(Store, "get_doc", count)
+
+    def ask(change: bool = False) -> bool:
+        with sim.store.transaction(commit=False):
+            fleet = fleet_of(sim.store)
+            if change:  # loaded and changed in this call, not stored yet: the call's own state counts
+                run = fleet.latest_run(KEY)
+                assert run is not None
+                run["status"] = "Completed"
+            return fleet.latest_run_active(KEY)
+
+    assert ask() is True and "runs" not in decoded
+    assert ask(change=True) is False and "runs" in decoded
+    sim.advance("PT1H")
+    decoded.clear()
+    assert ask() is False and "runs" not in decoded
+    with sim.store.transaction(commit=False):
+        assert fleet_of(sim.store).latest_run_active("no-such-key") is False  # no run at all
