@@ -25,7 +25,7 @@ from typing import cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import count_unhealthy, is_unhealthy
-from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import SharedValues, compact
+from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import SharedValues
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
 from ansible_collections.azsim.vmss.plugins.module_utils._model.run_state import Run, RunKind
@@ -71,8 +71,7 @@ class Fleet:
             for array in self.store.instance_arrays(key, LOAD_CHUNK):
                 decoded: list[Instance] = json.loads(array)
                 del array
-                self._shared.share(decoded, names)
-                instances.extend([compact(i) for i in decoded])
+                instances.extend(self._shared.load(decoded, names))
             self._instances[key] = instances
         return self._instances[key]
 

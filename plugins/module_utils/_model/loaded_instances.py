@@ -48,6 +48,25 @@ def compact(instance: Instance) -> Instance:
     return cast(Instance, table)
 
 
+# The keys of an instance as the engine stores it today, in the stored text's (sorted) order: ``SharedValues.load``'s
+# short way.
+_USUAL_KEYS = (
+    "data_disks",
+    "disk_generation",
+    "extensions",
+    "health",
+    "instance_id",
+    "model_version",
+    "name",
+    "os_disk",
+    "power_state",
+    "previous_os_disk",
+    "provisioning_state",
+    "update_domain",
+    "zone",
+)
+
+
 class _StoredDisk:
     """Its objects' ``__dict__`` is what ``compact_disk`` hands out."""
 
@@ -123,6 +142,54 @@ class SharedValues:
         self.extensions: dict[tuple[tuple[str, str], ...], list[ExtensionState]] = {}
         self.no_disks: list[DataDisk] = []
         self.no_extensions: list[ExtensionState] = []
+
+    def load(self, decoded: list[Instance], known: dict[str, str]) -> list[Instance]:
+        """``decoded`` (a chunk of a load) shared (``share``) and compacted (``compact``), in one pass: an instance
+        with exactly the usual keys, in the stored text's order, is built straight into its compact dict with its
+        values shared, instead of writing each shared value into the decoded dict and then copying it (issue 14: the
+        load of a 100,000-instance run). Any other instance goes the long way; both give the same dicts."""
+        same = self.strings.setdefault
+        share_disk = self.shared_disk
+        out: list[Instance] = []
+        append = out.append
+        for d in decoded:
+            if tuple(d) != _USUAL_KEYS:
+                self.share([d], known)
+                append(compact(d))
+                continue
+            name, disk, previous = d["name"], d["os_disk"], d["previous_os_disk"]
+            health, power, provisioning, zone = d["health"], d["power_state"], d["provisioning_state"], d["zone"]
+            try:
+                disk = share_disk(disk)
+            except KeyError:  # a disk without its version: the long way, which shares what there is
+                self.share([d], known)
+                append(compact(d))
+                continue
+            if previous is not None:
+                previous = share_disk(previous)
+            # The keys in _USUAL_KEYS's order, the order of the template's table.
+            table: dict[str, Any] = _Table().__dict__
+            table["data_disks"] = d["data_disks"] or self.no_disks
+            table["disk_generation"] = d["disk_generation"]
+            table["extensions"] = self.extension_states(d["extensions"])
+            table["health"] = same(health, health)
+            table["instance_id"] = d["instance_id"]
+            table["model_version"] = d["model_version"]
+            table["name"] = known.get(name, name) if isinstance(name, str) else name
+            table["os_disk"] = disk
+            table["power_state"] = same(power, power)
+            table["previous_os_disk"] = previous
+            table["provisioning_state"] = same(provisioning, provisioning)
+            table["update_domain"] = d["update_domain"]
+            table["zone"] = zone if zone is None else same(zone, zone)
+            append(cast(Instance, table))
+        return out
+
+    def shared_disk(self, disk: OsDisk) -> OsDisk:
+        """``compact_disk(disk)`` with its image version shared; KeyError when it has none."""
+        version = disk["image_version"]
+        disk["image_version"] = self.strings.setdefault(version, version)
+        return compact_disk(disk)
 
     def share(self, instances: list[Instance], known: dict[str, str]) -> None:
         """Share the repeated values of ``instances`` in place; ``known`` maps each name to the string the
