@@ -25,6 +25,7 @@ from typing import cast
 
 from ansible_collections.azsim.vmss.plugins.module_utils._model import scaleset
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import count_unhealthy, is_unhealthy
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instance_text import instance_text
 from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import SharedValues
 from ansible_collections.azsim.vmss.plugins.module_utils._model.protection import is_protected_from_scale_set_actions
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance, Record
@@ -278,7 +279,9 @@ class Fleet:
         ids = sorted(marked, key=int)
         if removed:
             ids = [iid for iid in ids if int(iid) not in removed]
-        changed = ((int(iid), encode(instance)) for iid in ids if (instance := by_id.get(iid)) is not None)
+        changed = (
+            (int(iid), instance_text(instance, encode)) for iid in ids if (instance := by_id.get(iid)) is not None
+        )
         self.store.write_instances(key, changed, sorted(removed))
 
     def _replace_instances(self, key: str, instances: list[Instance]) -> None:
@@ -291,14 +294,15 @@ class Fleet:
         for instance in instances:
             iid = int(instance["instance_id"])
             ids.add(iid)
-            text = encode(instance)
+            text = instance_text(instance, encode)
             if old.get(iid) != text:
                 changed.append((iid, text))
         self.store.write_instances(key, changed, [iid for iid in old if iid not in ids])
 
     def _verify_marks(self) -> None:
         """``AZSIM_VMSS_VERIFY_MARKS=1``: every loaded scale set's instances are now exactly its stored rows, else
-        a change was not marked (``changed``, ``removed``) and would have been lost."""
+        a change was not marked (``changed``, ``removed``) and would have been lost. Encoded the general way, so
+        that it also checks ``instance_text``'s rows."""
         encode = self.store.encode
         for key, instances in sorted(self._instances.items()):
             if self.record(key) is None:

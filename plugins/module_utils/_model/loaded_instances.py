@@ -50,7 +50,7 @@ def compact(instance: Instance) -> Instance:
 
 # The keys of an instance as the engine stores it today, in the stored text's (sorted) order: ``SharedValues.load``'s
 # short way.
-_USUAL_KEYS = (
+USUAL_KEYS = (
     "data_disks",
     "disk_generation",
     "extensions",
@@ -153,7 +153,7 @@ class SharedValues:
         out: list[Instance] = []
         append = out.append
         for d in decoded:
-            if tuple(d) != _USUAL_KEYS:
+            if tuple(d) != USUAL_KEYS:
                 self.share([d], known)
                 append(compact(d))
                 continue
@@ -167,7 +167,7 @@ class SharedValues:
                 continue
             if previous is not None:
                 previous = share_disk(previous)
-            # The keys in _USUAL_KEYS's order, the order of the template's table.
+            # The keys in USUAL_KEYS's order, the order of the template's table.
             table: dict[str, Any] = _Table().__dict__
             table["data_disks"] = d["data_disks"] or self.no_disks
             table["disk_generation"] = d["disk_generation"]

@@ -1,0 +1,154 @@
+# Copyright: azsim.vmss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``instance_text`` gives exactly ``Store.encode``'s text (issue 14: the stored bytes do not change when the
+write-back puts an instance's text together from its parts), for the usual instance and every instance the frame
+does not fit; and the load's short way (``SharedValues.load``) gives the same dicts as the long one."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, cast
+
+import pytest
+
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instance_text import instance_text
+from ansible_collections.azsim.vmss.plugins.module_utils._model.loaded_instances import (
+    USUAL_KEYS,
+    SharedValues,
+    compact,
+    new_disk,
+)
+from ansible_collections.azsim.vmss.plugins.module_utils._model.records import Instance
+from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
+
+
+def usual() -> dict[str, Any]:
+    return {
+        "data_disks": [],
+        "disk_generation": 2,
+        "extensions": [],
+        "health": "Healthy",
+        "instance_id": "17",
+        "model_version": 3,
+        "name": "web-000017",
+        "os_disk": {"image_version": "1.1.0", "name": "web_17_OsDisk_2_5f43b082"},
+        "power_state": "running",
+        "previous_os_disk": {"image_version": "1.0.0", "name": "web_17_OsDisk_1_2addadca"},
+        "provisioning_state": "Succeeded",
+        "update_domain": 2,
+        "zone": "1",
+    }
+
+
+def variant(change: str) -> dict[str, Any]:
+    doc = usual()
+    if change == "usual":
+        pass
+    elif change == "bool generation":
+        doc["disk_generation"] = True
+    elif change == "float model version":
+        doc["model_version"] = 3.0
+    elif change == "bool domain":
+        doc["update_domain"] = False
+    elif change == "no zone, no previous disk":
+        doc["zone"], doc["previous_os_disk"] = None, None
+    elif change == "unicode and quotes":
+        doc["name"], doc["health"] = 'wéb-"17"\\\n', "Hëalthy\u2603"
+    elif change == "data disks and extensions":
+        doc["data_disks"] = [{"lun": 0, "name": "d0", "disk_size_gb": 32}]
+        doc["extensions"] = [{"name": "HealthExtension", "provisioning_state": "Failed"}]
+    elif change == "disk with another key":
+        doc["os_disk"]["encryption"] = {"type": "platform"}
+    elif change == "disk missing its name":
+        del doc["os_disk"]["name"]
+    elif change == "disk keys in another order":
+        doc["os_disk"] = new_disk("web_17_OsDisk_2_5f43b082", "1.1.0")
+    elif change == "a key more":
+        doc["protection_policy"] = {"protect_from_scale_in": True}
+    elif change == "a key less":
+        del doc["zone"]
+    elif change == "keys in another order":
+        doc = {"name": doc.pop("name"), **doc}
+    elif change == "name not a string":
+        doc["name"] = 17
+    elif change == "health not a string":
+        doc["health"] = ["Healthy"]
+    elif change == "state an int":
+        doc["provisioning_state"] = 1
+    elif change == "version an int":
+        doc["os_disk"]["image_version"] = 1
+    else:
+        raise AssertionError(change)
+    return doc
+
+
+CHANGES = [
+    "usual",
+    "bool generation",
+    "float model version",
+    "bool domain",
+    "no zone, no previous disk",
+    "unicode and quotes",
+    "data disks and extensions",
+    "disk with another key",
+    "disk missing its name",
+    "disk keys in another order",
+    "a key more",
+    "a key less",
+    "keys in another order",
+    "name not a string",
+    "health not a string",
+    "state an int",
+    "version an int",
+]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_instance_text_is_the_stores_text(change: str) -> None:
+    doc = cast(Instance, variant(change))
+    expected = Store.encode(doc)
+    assert instance_text(doc, Store.encode) == expected
+    assert instance_text(doc, Store.encode) == expected  # again, from the kept texts of its values
+    assert instance_text(compact(copy.deepcopy(doc)), Store.encode) == expected
+
+
+def test_usual_instance_takes_the_frame() -> None:
+    """The frame is used for the usual instance (a general encode would also give the right text, silently)."""
+    calls: list[Any] = []
+
+    def counting(value: Any) -> str:
+        calls.append(value)
+        return Store.encode(value)
+
+    doc = cast(Instance, usual())
+    assert tuple(doc) == USUAL_KEYS
+    assert instance_text(doc, counting) == Store.encode(doc)
+    assert doc not in calls
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_load_short_way_equals_long_way(change: str) -> None:
+    """SharedValues.load: the same dicts, keys in the same order, as sharing then compacting each instance."""
+    doc = variant(change)
+    if change == "health not a string":
+        pytest.skip("a list is no shared value either way")
+    text = json.dumps([doc, doc], sort_keys=change != "keys in another order")
+    known = {"web-000017": "web-000017"}
+    if change == "a key less":  # no zone: both ways fail alike (a document older than zones has none of the keys)
+        with pytest.raises(KeyError):
+            SharedValues().share(json.loads(text), known)
+        with pytest.raises(KeyError):
+            SharedValues().load(json.loads(text), known)
+        return
+    long_way: list[Instance] = json.loads(text)
+    SharedValues().share(long_way, known)
+    expected = [compact(i) for i in long_way]
+    loaded = SharedValues().load(json.loads(text), known)
+    assert loaded == expected
+    assert [list(i) for i in loaded] == [list(i) for i in expected]
+    assert [list(i["os_disk"]) for i in loaded] == [list(i["os_disk"]) for i in expected]
+    # The second instance's repeated values are the first one's objects.
+    if change == "usual":
+        assert loaded[1]["health"] is loaded[0]["health"]
+        assert loaded[1]["os_disk"]["image_version"] is loaded[0]["os_disk"]["image_version"]
