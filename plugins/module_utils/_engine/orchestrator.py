@@ -71,7 +71,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import new_os_disk
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import DiskNamer, new_os_disk
 from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import find_event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain, is_flexible, vm_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
@@ -443,6 +443,7 @@ class _Context:
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
         model_version = self.applied_model_version()  # nothing in the loop changes the model
+        namer = DiskNamer(self.record)
         # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
         flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
         no_fault: InstanceFaults = {}
@@ -459,7 +460,7 @@ class _Context:
                 failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
                 failed = upgrade_extensions(self.record, instance, failing, run.get("extensions"))
             else:
-                self.reimage_disk(instance, flight, model_version)
+                self.reimage_disk(instance, flight, model_version, namer)
                 failed = self.rerun_extensions(instance, flight, fault)
                 if failed and "surge" in flight:
                     flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
@@ -476,15 +477,15 @@ class _Context:
         else:
             self.check_batch_end()
 
-    def reimage_disk(self, instance: Instance, flight: Flight, model_version: int) -> None:
+    def reimage_disk(self, instance: Instance, flight: Flight, model_version: int, namer: DiskNamer) -> None:
         """A new OS disk from the target image (§3.4); a model rollout that keeps the image keeps the disk.
-        ``model_version`` is ``applied_model_version()``."""
+        ``model_version`` is ``applied_model_version()``, ``namer`` the record's ``DiskNamer``."""
         run = self.run
         target = run["target_version"]
         if "surge" in flight:
             pass  # a new instance: its OS disk was made from the target image when it was created
         elif target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
-            new_os_disk(self.record, instance, target or instance["os_disk"]["image_version"])
+            new_os_disk(self.record, instance, target or instance["os_disk"]["image_version"], namer)
         instance["model_version"] = model_version
 
     def applied_model_version(self) -> int:
