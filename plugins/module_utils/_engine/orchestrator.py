@@ -367,13 +367,17 @@ class _Context:
         started: dict[int, list[str]] = {}
         self.failures.started(index)
         outcome, flights, deferral = run["outcome"], run["flight"], run["deferral"]
-        for instance in batch:  # per instance: what the loop needs is looked up once, before it
+        # Per instance: what the loop needs is looked up once, before it; an OS or model run's update takes the
+        # same time for every instance (``update_time``), and the batch surges or not as a whole.
+        same_time = None if run["kind"] == "extension" else self.reimage
+        surge = bool(run["batches"][-1].get("surge"))
+        for instance in batch:
             iid = instance["instance_id"]
             outcome[iid] = new_outcome("in_progress", index)
             flights[iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not deferral or iid in run["approved"]:
-                started.setdefault(self.update_time(instance), []).append(iid)
-                self.begin_reimage(instance)
+                started.setdefault(self.update_time(instance) if same_time is None else same_time, []).append(iid)
+                self.begin_reimage(instance, surge)
         for duration, ids in sorted(started.items()):
             push(run, self.now + duration, "reimage_done", ids)
         self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
@@ -420,13 +424,15 @@ class _Context:
             return upgrade_duration(self.record, instance, self.reimage, self.run.get("extensions"))
         return self.reimage
 
-    def begin_reimage(self, instance: Instance) -> None:
+    def begin_reimage(self, instance: Instance, surge: bool | None = None) -> None:
+        """The instance's reimage starts; ``surge``: whether its batch surges, when the caller knows."""
         run = self.run
         iid = instance["instance_id"]
         flight = run["flight"][iid]
         flight["phase"] = "reimaging"
-        batch = run["batches"][run["outcome"][iid]["batch"] - 1]
-        if batch.get("surge"):
+        if surge is None:
+            surge = bool(run["batches"][run["outcome"][iid]["batch"] - 1].get("surge"))
+        if surge:
             # A surge instance is created beside the old one, which keeps serving until it is replaced (MS-3).
             new = surge_instance(self.record, instance, self.run["target_version"])
             self.instances.append(new)
