@@ -36,16 +36,21 @@ def instance_text(instance: Instance, encode: Callable[[Any], str]) -> str:
     if type(generation) is not int or type(model_version) is not int or type(domain) is not int:
         return encode(instance)  # a bool or float would not print as JSON does
     disks, extensions = instance["data_disks"], instance["extensions"]
+    known = _TEXTS.get  # a kept text is never empty: ``or`` falls back only when there is none
     try:
+        health, power = instance["health"], instance["power_state"]
+        provisioning, zone = instance["provisioning_state"], instance["zone"]
         return (
             f'{{"data_disks":{encode(disks) if disks else "[]"},"disk_generation":{generation},'
             f'"extensions":{encode(extensions) if extensions else "[]"},'
-            f'"health":{_text(instance["health"], encode)},"instance_id":{encode_basestring_ascii(instance["instance_id"])},'
+            f'"health":{known(health) or _text(health, encode)},'
+            f'"instance_id":{encode_basestring_ascii(instance["instance_id"])},'
             f'"model_version":{model_version},"name":{encode_basestring_ascii(instance["name"])},'
-            f'"os_disk":{_disk_text(instance["os_disk"], encode)},"power_state":{_text(instance["power_state"], encode)},'
+            f'"os_disk":{_disk_text(instance["os_disk"], encode)},'
+            f'"power_state":{known(power) or _text(power, encode)},'
             f'"previous_os_disk":{_disk_text(instance["previous_os_disk"], encode)},'
-            f'"provisioning_state":{_text(instance["provisioning_state"], encode)},"update_domain":{domain},'
-            f'"zone":{_text(instance["zone"], encode)}}}'
+            f'"provisioning_state":{known(provisioning) or _text(provisioning, encode)},"update_domain":{domain},'
+            f'"zone":{known(zone) or _text(zone, encode)}}}'
         )
     except TypeError:  # a name or id that is not a string, a value that is no key: the general way says what
         return encode(instance)
@@ -66,4 +71,8 @@ def _disk_text(disk: OsDisk | None, encode: Callable[[Any], str]) -> str:
     if len(disk) != 2 or "image_version" not in disk or "name" not in disk:
         return encode(disk)
     # Sorted keys: image_version before name, whatever order the dict holds them in.
-    return f'{{"image_version":{_text(disk["image_version"], encode)},"name":{encode_basestring_ascii(disk["name"])}}}'
+    version = disk["image_version"]
+    return (
+        f'{{"image_version":{_TEXTS.get(version) or _text(version, encode)},'
+        f'"name":{encode_basestring_ascii(disk["name"])}}}'
+    )
