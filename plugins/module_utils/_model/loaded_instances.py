@@ -171,7 +171,8 @@ class SharedValues:
             table: dict[str, Any] = _Table().__dict__
             table["data_disks"] = d["data_disks"] or self.no_disks
             table["disk_generation"] = d["disk_generation"]
-            table["extensions"] = self.extension_states(d["extensions"])
+            extensions = d["extensions"]
+            table["extensions"] = self.extension_states(extensions) if extensions else self.no_extensions
             table["health"] = same(health, health)
             table["instance_id"] = d["instance_id"]
             table["model_version"] = d["model_version"]
@@ -188,8 +189,11 @@ class SharedValues:
     def shared_disk(self, disk: OsDisk) -> OsDisk:
         """``compact_disk(disk)`` with its image version shared; KeyError when it has none."""
         version = disk["image_version"]
-        disk["image_version"] = self.strings.setdefault(version, version)
-        return compact_disk(disk)
+        table: dict[str, Any] = _StoredDisk().__dict__
+        for key, value in disk.items():  # as compact_disk: the disk's own order
+            table[key] = value
+        table["image_version"] = self.strings.setdefault(version, version)
+        return cast(OsDisk, table)
 
     def share(self, instances: list[Instance], known: dict[str, str]) -> None:
         """Share the repeated values of ``instances`` in place; ``known`` maps each name to the string the
