@@ -453,6 +453,7 @@ class _Context:
         # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
         flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
         no_fault: InstanceFaults = {}
+        extension_run, booting = run["kind"] == "extension", self.booting_health()
         for iid in ids:
             flight = flights.get(iid)
             if flight is None or flight["phase"] != "reimaging":
@@ -462,7 +463,7 @@ class _Context:
                 continue
             mark(instance["instance_id"])  # a new disk or extension versions, then its health while it boots
             fault = faults.get(iid, no_fault)
-            if run["kind"] == "extension":  # azure-behaviour-2 §7: only the outdated extensions change
+            if extension_run:  # azure-behaviour-2 §7: only the outdated extensions change
                 failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
                 failed = upgrade_extensions(self.record, instance, failing, run.get("extensions"))
             else:
@@ -471,7 +472,7 @@ class _Context:
                 if failed and "surge" in flight:
                     flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
             flight["phase"] = "booting"
-            when = self.boot_instance(instance, flight, fault, failed)
+            when = self.boot_instance(instance, fault, failed, booting)
             if when is not None:
                 healthy_at.setdefault(when, []).append([iid, flight["epoch"]])
         for when, pairs in sorted(healthy_at.items()):
@@ -506,7 +507,8 @@ class _Context:
 
     def rerun_extensions(self, instance: Instance, flight: Flight, fault: InstanceFaults) -> bool:
         """Every extension of the model runs again (§3.4); True when one failed to provision."""
-        rerun = self.rerun_of(frozenset(fault.get("extension_failure", ())))
+        failing = fault.get("extension_failure")
+        rerun = self.rerun_of(_NOTHING_FAILING if failing is None else frozenset(failing))
         instance["extensions"] = rerun.states
         if self.releases or "extension_versions" in instance:  # else there is nothing to install nor to forget
             install(self.record, instance, rerun.installed, self.releases)  # part 2 EX-1
@@ -528,18 +530,19 @@ class _Context:
             found = self._reruns[fault_failing] = _Rerun(states, installed, bool(failed), bool(expired & failed))
         return found
 
-    def boot_instance(self, instance: Instance, flight: Flight, fault: InstanceFaults, failed: bool) -> int | None:
-        """The instance's health while it boots (§3 health signal); when it becomes healthy, None if never."""
+    def boot_instance(self, instance: Instance, fault: InstanceFaults, failed: bool, booting: Health) -> int | None:
+        """The instance's health while it boots (§3 health signal); when it becomes healthy, None if never.
+        ``booting`` is ``booting_health()``, the same for every instance of the step."""
         if not self.run["gated"]:
             # All at once, without a health wait: the extensions decide the outcome now.
             self.resolve(instance["instance_id"], "failed" if failed else "upgraded")
-            instance["health"] = "Unhealthy" if failed else self.booting_health()
+            instance["health"] = "Unhealthy" if failed else booting
             return None if failed else self.now + self.boot
         when = None
         if failed or fault.get("boot_unhealthy") or instance["power_state"] != "running":
-            instance["health"] = "Unhealthy" if failed and not self.has_health_source else self.booting_health()
+            instance["health"] = "Unhealthy" if failed and not self.has_health_source else booting
         else:
-            instance["health"] = self.booting_health()
+            instance["health"] = booting
             # AH-3: the restarted health extension reports Initializing until the application answers.
             when = self.now + max(self.boot, fault.get("slow_boot", 0)) + fault.get("app_initializing", 0)
         return when
@@ -855,6 +858,10 @@ class _Context:
         run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy", "old_deleted")]
         heapq.heapify(run["agenda"])
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
+
+
+# The key of ``rerun_of`` for an instance whose faults fail no extension (nearly all): not made anew for each.
+_NOTHING_FAILING: frozenset[str] = frozenset()
 
 
 def _id_number(instance: Instance) -> int:
