@@ -327,6 +327,13 @@ class ReadStore:
         while rows := cursor.fetchmany(size):
             yield "[" + ",".join([row[0] for row in rows]) + "]"
 
+    def instance_texts(self, scale_set: str, size: int) -> Iterator[list[str]]:
+        """``instance_arrays``' rows as the list of their texts, ``size`` at a time, for a reader that parses most
+        of them itself (_model/loaded_instances.py, ``SharedValues.load_texts``). Read them all before the next write."""
+        cursor = self.conn.execute("SELECT doc FROM instances WHERE scale_set = ? ORDER BY instance_id", (scale_set,))
+        while rows := cursor.fetchmany(size):
+            yield [row[0] for row in rows]
+
     def recent_runs(self, scale_set: str, kind: str, since: int | None, limit: int | None) -> list[dict[str, Any]]:
         """Runs of one kind, newest first, started at or after ``since``, at most ``limit`` of them."""
         sql = "SELECT doc FROM runs WHERE scale_set = ? AND kind = ?"

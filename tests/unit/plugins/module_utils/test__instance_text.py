@@ -152,3 +152,73 @@ def test_load_short_way_equals_long_way(change: str) -> None:
     if change == "usual":
         assert loaded[1]["health"] is loaded[0]["health"]
         assert loaded[1]["os_disk"]["image_version"] is loaded[0]["os_disk"]["image_version"]
+
+
+TEXT_CHANGES = [
+    *CHANGES,
+    "escaped name",
+    "control character in health",
+    "shared extensions",
+    "extensions with another key",
+    "negative generation",
+]
+
+
+def stored_text(change: str) -> str:
+    """The text the store keeps for ``variant(change)``; a few texts no encoder of ours writes, as another writer
+    (or an older store) might have."""
+    if change == "escaped name":
+        return Store.encode({**usual(), "name": 'w\u00e9b-"17"'})
+    if change == "control character in health":  # raw, unescaped: not JSON (the decoder refuses it)
+        return Store.encode(usual()).replace('"Healthy"', '"Heal\x01thy"')
+    if change == "shared extensions":
+        return Store.encode({**usual(), "extensions": [{"name": "HealthExtension", "provisioning_state": "Succeeded"}]})
+    if change == "extensions with another key":
+        return Store.encode({**usual(), "extensions": [{"name": "A", "provisioning_state": "Succeeded", "x": 1}]})
+    if change == "negative generation":
+        return Store.encode({**usual(), "disk_generation": -1})
+    if change == "keys in another order":
+        return json.dumps(variant(change), separators=(",", ":"))
+    return Store.encode(variant(change))
+
+
+@pytest.mark.parametrize("change", TEXT_CHANGES)
+def test_load_texts_equals_decoding_them(change: str) -> None:
+    """SharedValues.load_texts: the same instances as decoding the texts and loading them (``load``), keys in the
+    same order, repeated values shared, whether a text is parsed in the usual frame or decoded; and in the texts'
+    order when both kinds are in one chunk."""
+    text, plain = stored_text(change), Store.encode(usual())
+    texts = [text, plain, text, plain]
+    known = {"web-000017": "web-000017"}
+    try:
+        expected = SharedValues().load(json.loads("[" + ",".join(texts) + "]"), known)
+    except (KeyError, TypeError, ValueError) as exc:  # a partial instance, a list for a string, not JSON
+        with pytest.raises(type(exc)):
+            SharedValues().load_texts(texts, known)
+        return
+    loaded = SharedValues().load_texts(texts, known)
+    assert loaded == expected
+    assert [list(i) for i in loaded] == [list(i) for i in expected]
+    for field in ("os_disk", "previous_os_disk"):
+        assert [list(i[field] or ()) for i in loaded] == [list(i[field] or ()) for i in expected]  # type: ignore[literal-required]
+    assert loaded[1]["health"] is loaded[3]["health"] and loaded[1]["extensions"] is loaded[3]["extensions"]
+    if change == "shared extensions":
+        assert loaded[0]["extensions"] is loaded[2]["extensions"]
+    if change == "extensions with another key":  # not shared: such states are the instance's own
+        assert loaded[0]["extensions"] is not loaded[2]["extensions"]
+    assert [Store.encode(i) for i in loaded] == [json.dumps(json.loads(t), sort_keys=True, separators=(",", ":")) for t in texts]
+
+
+def test_load_texts_parses_the_usual_text_without_decoding_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The usual text takes the frame (decoding it would also give the right instance, silently)."""
+    from ansible_collections.azsim.vmss.plugins.module_utils._model import loaded_instances  # pylint: disable=import-outside-toplevel
+
+    def refuse(_text: str) -> Any:
+        raise AssertionError("decoded")
+
+    shared = SharedValues()
+    shared.load_texts([stored_text("shared extensions")], {})  # its extensions' text decoded once, then kept
+    monkeypatch.setattr(loaded_instances.json, "loads", refuse)
+    shared.load_texts([Store.encode(usual()), stored_text("shared extensions")], {})
+    with pytest.raises(AssertionError, match="decoded"):  # an escape: decoded
+        shared.load_texts([Store.encode({**usual(), "name": 'w\u00e9b'})], {})
