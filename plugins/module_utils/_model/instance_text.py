@@ -32,7 +32,8 @@ def instance_text(instance: Instance, encode: Callable[[Any], str]) -> str:
     """``encode(instance)``, the same text, for an instance with the usual keys (``USUAL_KEYS``) made faster."""
     if tuple(instance) != USUAL_KEYS:
         return encode(instance)
-    generation, model_version, domain = instance["disk_generation"], instance["model_version"], instance["update_domain"]
+    generation, model_version = instance["disk_generation"], instance["model_version"]
+    domain = instance["update_domain"]
     if type(generation) is not int or type(model_version) is not int or type(domain) is not int:
         return encode(instance)  # a bool or float would not print as JSON does
     disks, extensions = instance["data_disks"], instance["extensions"]

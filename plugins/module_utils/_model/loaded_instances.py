@@ -81,10 +81,29 @@ _STRING = r'"([^"\\\x00-\x1f]*)"'
 _INTEGER = r"(-?(?:0|[1-9][0-9]*))"
 _DISK = r'\{"image_version":' + _STRING + r',"name":' + _STRING + r"\}"
 _USUAL_TEXT_PATTERN = (
-    r'\{"data_disks":\[\],"disk_generation":' + _INTEGER + r',"extensions":(\[[^\[\]]*\]),"health":' + _STRING
-    + r',"instance_id":' + _STRING + r',"model_version":' + _INTEGER + r',"name":' + _STRING + r',"os_disk":' + _DISK
-    + r',"power_state":' + _STRING + r',"previous_os_disk":(?:null|' + _DISK + r'),"provisioning_state":' + _STRING
-    + r',"update_domain":' + _INTEGER + r',"zone":(?:null|' + _STRING + r")\}"
+    r'\{"data_disks":\[\],"disk_generation":'
+    + _INTEGER
+    + r',"extensions":(\[[^\[\]]*\]),"health":'
+    + _STRING
+    + r',"instance_id":'
+    + _STRING
+    + r',"model_version":'
+    + _INTEGER
+    + r',"name":'
+    + _STRING
+    + r',"os_disk":'
+    + _DISK
+    + r',"power_state":'
+    + _STRING
+    + r',"previous_os_disk":(?:null|'
+    + _DISK
+    + r'),"provisioning_state":'
+    + _STRING
+    + r',"update_domain":'
+    + _INTEGER
+    + r',"zone":(?:null|'
+    + _STRING
+    + r")\}"
 )
 
 
@@ -174,9 +193,9 @@ class SharedValues:
 
     def load_texts(self, texts: list[str], known: dict[str, str]) -> list[Instance]:
         """``load`` of the decoded ``texts`` (stored instance texts), the same dicts: a text in the usual frame
-        (``_USUAL_TEXT_PATTERN``) is read straight into its compact dict with its values shared, without decoding it into a
-        dict first; the others are decoded together, as one array, and go through ``load`` (issue 14: the load was a
-        sixth of a 100,000-instance run)."""
+        (``_USUAL_TEXT_PATTERN``) is read straight into its compact dict with its values shared, without decoding
+        it into a dict first; the others are decoded together, as one array, and go through ``load`` (issue 14: the
+        load was a sixth of a 100,000-instance run)."""
         same = self.strings.setdefault
         match = _usual_text().fullmatch
         extension_lists = self._extension_texts
@@ -208,7 +227,7 @@ class SharedValues:
             states = extension_lists.get(extensions)
             if states is None:
                 states = self.extension_states(json.loads(extensions))
-                if states is self.no_extensions or any(states is shared for shared in self.extensions.values()):
+                if any(states is shared for shared in self.extensions.values()):
                     extension_lists[extensions] = states  # a shared list: the same for every text that has it
             # The keys in USUAL_KEYS's order, the order of the template's table; the disks' in the stored order.
             table: dict[str, Any] = _Table().__dict__

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
@@ -41,45 +42,43 @@ def usual() -> dict[str, Any]:
     }
 
 
+def _set(**values: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda doc: doc.update(values)
+
+
+def _set_disk(**values: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda doc: doc["os_disk"].update(values)
+
+
+# Each change to the usual instance a test tries, by name.
+_CHANGES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "usual": lambda doc: None,
+    "bool generation": _set(disk_generation=True),
+    "float model version": _set(model_version=3.0),
+    "bool domain": _set(update_domain=False),
+    "no zone, no previous disk": _set(zone=None, previous_os_disk=None),
+    "unicode and quotes": _set(name='w\u00e9b-"17"\\\n', health="H\u00ebalthy\u2603"),
+    "data disks and extensions": _set(
+        data_disks=[{"lun": 0, "name": "d0", "disk_size_gb": 32}],
+        extensions=[{"name": "HealthExtension", "provisioning_state": "Failed"}],
+    ),
+    "disk with another key": _set_disk(encryption={"type": "platform"}),
+    "disk missing its name": lambda doc: doc["os_disk"].pop("name"),
+    "disk keys in another order": _set(os_disk=new_disk("web_17_OsDisk_2_5f43b082", "1.1.0")),
+    "a key more": _set(protection_policy={"protect_from_scale_in": True}),
+    "a key less": lambda doc: doc.pop("zone"),
+    "name not a string": _set(name=17),
+    "health not a string": _set(health=["Healthy"]),
+    "state an int": _set(provisioning_state=1),
+    "version an int": _set_disk(image_version=1),
+}
+
+
 def variant(change: str) -> dict[str, Any]:
     doc = usual()
-    if change == "usual":
-        pass
-    elif change == "bool generation":
-        doc["disk_generation"] = True
-    elif change == "float model version":
-        doc["model_version"] = 3.0
-    elif change == "bool domain":
-        doc["update_domain"] = False
-    elif change == "no zone, no previous disk":
-        doc["zone"], doc["previous_os_disk"] = None, None
-    elif change == "unicode and quotes":
-        doc["name"], doc["health"] = 'wéb-"17"\\\n', "Hëalthy\u2603"
-    elif change == "data disks and extensions":
-        doc["data_disks"] = [{"lun": 0, "name": "d0", "disk_size_gb": 32}]
-        doc["extensions"] = [{"name": "HealthExtension", "provisioning_state": "Failed"}]
-    elif change == "disk with another key":
-        doc["os_disk"]["encryption"] = {"type": "platform"}
-    elif change == "disk missing its name":
-        del doc["os_disk"]["name"]
-    elif change == "disk keys in another order":
-        doc["os_disk"] = new_disk("web_17_OsDisk_2_5f43b082", "1.1.0")
-    elif change == "a key more":
-        doc["protection_policy"] = {"protect_from_scale_in": True}
-    elif change == "a key less":
-        del doc["zone"]
-    elif change == "keys in another order":
-        doc = {"name": doc.pop("name"), **doc}
-    elif change == "name not a string":
-        doc["name"] = 17
-    elif change == "health not a string":
-        doc["health"] = ["Healthy"]
-    elif change == "state an int":
-        doc["provisioning_state"] = 1
-    elif change == "version an int":
-        doc["os_disk"]["image_version"] = 1
-    else:
-        raise AssertionError(change)
+    if change == "keys in another order":
+        return {"name": doc.pop("name"), **doc}
+    _CHANGES[change](doc)
     return doc
 
 
@@ -200,25 +199,24 @@ def test_load_texts_equals_decoding_them(change: str) -> None:
     assert loaded == expected
     assert [list(i) for i in loaded] == [list(i) for i in expected]
     for field in ("os_disk", "previous_os_disk"):
-        assert [list(i[field] or ()) for i in loaded] == [list(i[field] or ()) for i in expected]  # type: ignore[literal-required]
+        assert [list(i[field] or ()) for i in loaded] == [list(i[field] or ()) for i in expected]
     assert loaded[1]["health"] is loaded[3]["health"] and loaded[1]["extensions"] is loaded[3]["extensions"]
     if change == "shared extensions":
         assert loaded[0]["extensions"] is loaded[2]["extensions"]
     if change == "extensions with another key":  # not shared: such states are the instance's own
         assert loaded[0]["extensions"] is not loaded[2]["extensions"]
-    assert [Store.encode(i) for i in loaded] == [json.dumps(json.loads(t), sort_keys=True, separators=(",", ":")) for t in texts]
+    assert [Store.encode(i) for i in loaded] == [Store.encode(json.loads(t)) for t in texts]
 
 
 def test_load_texts_parses_the_usual_text_without_decoding_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """The usual text takes the frame (decoding it would also give the right instance, silently)."""
-    from ansible_collections.azsim.vmss.plugins.module_utils._model import loaded_instances  # pylint: disable=import-outside-toplevel
 
     def refuse(_text: str) -> Any:
         raise AssertionError("decoded")
 
     shared = SharedValues()
     shared.load_texts([stored_text("shared extensions")], {})  # its extensions' text decoded once, then kept
-    monkeypatch.setattr(loaded_instances.json, "loads", refuse)
+    monkeypatch.setattr(json, "loads", refuse)
     shared.load_texts([Store.encode(usual()), stored_text("shared extensions")], {})
     with pytest.raises(AssertionError, match="decoded"):  # an escape: decoded
-        shared.load_texts([Store.encode({**usual(), "name": 'w\u00e9b'})], {})
+        shared.load_texts([Store.encode({**usual(), "name": "w\u00e9b"})], {})
