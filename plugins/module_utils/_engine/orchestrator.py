@@ -451,14 +451,19 @@ class _Context:
         model_version = self.applied_model_version()  # nothing in the loop changes the model
         namer = DiskNamer(self.record)
         # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
-        flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
+        flights, faults, mark, by_id = run["flight"], run["faults"], self.marks.add, self.by_id
         no_fault: InstanceFaults = {}
         extension_run, booting = run["kind"] == "extension", self.booting_health()
+        replaced = run.get("replaced")  # nothing here replaces an instance (on_healthy and the deadline do)
         for iid in ids:
             flight = flights.get(iid)
             if flight is None or flight["phase"] != "reimaging":
                 continue
-            instance = working(iid, flight)
+            # ``working(iid, flight)``, without two calls per instance
+            if "surge" in flight:
+                instance = by_id.get(flight["surge"])
+            else:
+                instance = by_id.get(iid if replaced is None else replaced.get(iid, iid))
             if instance is None:
                 continue
             mark(instance["instance_id"])  # a new disk or extension versions, then its health while it boots
@@ -756,10 +761,13 @@ class _Context:
         if index is None:
             return
         batch = run["batches"][index - 1]
-        results = [run["outcome"][i]["result"] for i in batch["instances"]]
-        if "in_progress" in results:
-            return
-        self.end_batch(batch, results)
+        outcome = run["outcome"]
+        # Asked after every action of the batch: most find an instance still in progress early in it, and need
+        # not list the batch's results (issue 14: every batch of 20,000 listed twice).
+        for iid in batch["instances"]:
+            if outcome[iid]["result"] == "in_progress":
+                return
+        self.end_batch(batch, [outcome[i]["result"] for i in batch["instances"]])
         if run["status"] in ACTIVE:
             self.after_batch(batch)
 
