@@ -34,8 +34,9 @@ def instance_text(instance: Instance, encode: Callable[[Any], str]) -> str:
         return encode(instance)
     generation, model_version = instance["disk_generation"], instance["model_version"]
     domain = instance["update_domain"]
-    if type(generation) is not int or type(model_version) is not int or type(domain) is not int:
-        return encode(instance)  # a bool or float would not print as JSON does
+    # Exactly int: a bool, a float or an int of another class (its own format) would not print as JSON does.
+    if generation.__class__ is not int or model_version.__class__ is not int or domain.__class__ is not int:
+        return encode(instance)
     disks, extensions = instance["data_disks"], instance["extensions"]
     known = _TEXTS.get  # a kept text is never empty: ``or`` falls back only when there is none
     try:
@@ -61,7 +62,7 @@ def _text(value: Any, encode: Callable[[Any], str]) -> str:
     text = _TEXTS.get(value)
     if text is None:
         text = encode(value)
-        if type(value) is str and len(_TEXTS) < _MOST_TEXTS:
+        if isinstance(value, str) and len(_TEXTS) < _MOST_TEXTS:
             _TEXTS[value] = text
     return text
 
