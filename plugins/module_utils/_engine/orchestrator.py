@@ -71,7 +71,7 @@ from ansible_collections.azsim.vmss.plugins.module_utils._model.extensions impor
 )
 from ansible_collections.azsim.vmss.plugins.module_utils._model.fleet import Fleet, fleet_of
 from ansible_collections.azsim.vmss.plugins.module_utils._model.health import health_source
-from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import new_os_disk
+from ansible_collections.azsim.vmss.plugins.module_utils._model.instances import DiskNamer, new_os_disk
 from ansible_collections.azsim.vmss.plugins.module_utils._model.lifecycle_hooks import find_event
 from ansible_collections.azsim.vmss.plugins.module_utils._model.orchestration import fault_domain, is_flexible, vm_name
 from ansible_collections.azsim.vmss.plugins.module_utils._model.records import (
@@ -368,13 +368,17 @@ class _Context:
         started: dict[int, list[str]] = {}
         self.failures.started(index)
         outcome, flights, deferral = run["outcome"], run["flight"], run["deferral"]
-        for instance in batch:  # per instance: what the loop needs is looked up once, before it
+        # Per instance: what the loop needs is looked up once, before it; an OS or model run's update takes the
+        # same time for every instance (``update_time``), and the batch surges or not as a whole.
+        same_time = None if run["kind"] == "extension" or not batch else self.update_time(batch[0])
+        surge = bool(run["batches"][-1].get("surge"))
+        for instance in batch:
             iid = instance["instance_id"]
             outcome[iid] = new_outcome("in_progress", index)
             flights[iid] = {"phase": "awaiting_approval", "epoch": 0}
             if not deferral or iid in run["approved"]:
-                started.setdefault(self.update_time(instance), []).append(iid)
-                self.begin_reimage(instance)
+                started.setdefault(self.update_time(instance) if same_time is None else same_time, []).append(iid)
+                self.begin_reimage(instance, surge)
         for duration, ids in sorted(started.items()):
             push(run, self.now + duration, "reimage_done", ids)
         self.report("BatchStarted", batch=index, instances=[i["name"] for i in batch])
@@ -421,13 +425,15 @@ class _Context:
             return upgrade_duration(self.record, instance, self.reimage, self.run.get("extensions"))
         return self.reimage
 
-    def begin_reimage(self, instance: Instance) -> None:
+    def begin_reimage(self, instance: Instance, surge: bool | None = None) -> None:
+        """The instance's reimage starts; ``surge``: whether its batch surges, when the caller knows."""
         run = self.run
         iid = instance["instance_id"]
         flight = run["flight"][iid]
         flight["phase"] = "reimaging"
-        batch = run["batches"][run["outcome"][iid]["batch"] - 1]
-        if batch.get("surge"):
+        if surge is None:
+            surge = bool(run["batches"][run["outcome"][iid]["batch"] - 1].get("surge"))
+        if surge:
             # A surge instance is created beside the old one, which keeps serving until it is replaced (MS-3).
             new = surge_instance(self.record, instance, self.run["target_version"])
             self.instances.append(new)
@@ -444,9 +450,11 @@ class _Context:
         run = self.run
         healthy_at: dict[int, list[list[Any]]] = {}
         model_version = self.applied_model_version()  # nothing in the loop changes the model
+        namer = DiskNamer(self.record)
         # Per instance (a batch can be 200 of them): what the loop needs is looked up once, before it.
         flights, faults, mark, working = run["flight"], run["faults"], self.marks.add, self.working
         no_fault: InstanceFaults = {}
+        extension_run, booting = run["kind"] == "extension", self.booting_health()
         kept = run["batches"][-1].get("durations") if run["batches"] else None
         if kept is not None:  # the boot starting now takes the simulation's boot_duration of now: the report's too
             kept["boot"] = self.boot
@@ -459,16 +467,16 @@ class _Context:
                 continue
             mark(instance["instance_id"])  # a new disk or extension versions, then its health while it boots
             fault = faults.get(iid, no_fault)
-            if run["kind"] == "extension":  # azure-behaviour-2 §7: only the outdated extensions change
+            if extension_run:  # azure-behaviour-2 §7: only the outdated extensions change
                 failing = set(fault.get("extension_failure", [])) | set(run["expired_extensions"])
                 failed = upgrade_extensions(self.record, instance, failing, run.get("extensions"))
             else:
-                self.reimage_disk(instance, flight, model_version)
+                self.reimage_disk(instance, flight, model_version, namer)
                 failed = self.rerun_extensions(instance, flight, fault)
                 if failed and "surge" in flight:
                     flight["creation_failed"] = True  # azure-behaviour-2 MS-8: its extensions did not provision
             flight["phase"] = "booting"
-            when = self.boot_instance(instance, flight, fault, failed)
+            when = self.boot_instance(instance, fault, failed, booting)
             if when is not None:
                 healthy_at.setdefault(when, []).append([iid, flight["epoch"]])
         for when, pairs in sorted(healthy_at.items()):
@@ -480,15 +488,15 @@ class _Context:
         else:
             self.check_batch_end()
 
-    def reimage_disk(self, instance: Instance, flight: Flight, model_version: int) -> None:
+    def reimage_disk(self, instance: Instance, flight: Flight, model_version: int, namer: DiskNamer) -> None:
         """A new OS disk from the target image (§3.4); a model rollout that keeps the image keeps the disk.
-        ``model_version`` is ``applied_model_version()``."""
+        ``model_version`` is ``applied_model_version()``, ``namer`` the record's ``DiskNamer``."""
         run = self.run
         target = run["target_version"]
         if "surge" in flight:
             pass  # a new instance: its OS disk was made from the target image when it was created
         elif target and instance["os_disk"]["image_version"] != target or run["kind"] == "os":
-            new_os_disk(self.record, instance, target or instance["os_disk"]["image_version"])
+            new_os_disk(self.record, instance, target or instance["os_disk"]["image_version"], namer)
         instance["model_version"] = model_version
 
     def applied_model_version(self) -> int:
@@ -503,7 +511,8 @@ class _Context:
 
     def rerun_extensions(self, instance: Instance, flight: Flight, fault: InstanceFaults) -> bool:
         """Every extension of the model runs again (§3.4); True when one failed to provision."""
-        rerun = self.rerun_of(frozenset(fault.get("extension_failure", ())))
+        failing = fault.get("extension_failure")
+        rerun = self.rerun_of(_NOTHING_FAILING if failing is None else frozenset(failing))
         instance["extensions"] = rerun.states
         if self.releases or "extension_versions" in instance:  # else there is nothing to install nor to forget
             install(self.record, instance, rerun.installed, self.releases)  # part 2 EX-1
@@ -525,18 +534,19 @@ class _Context:
             found = self._reruns[fault_failing] = _Rerun(states, installed, bool(failed), bool(expired & failed))
         return found
 
-    def boot_instance(self, instance: Instance, flight: Flight, fault: InstanceFaults, failed: bool) -> int | None:
-        """The instance's health while it boots (§3 health signal); when it becomes healthy, None if never."""
+    def boot_instance(self, instance: Instance, fault: InstanceFaults, failed: bool, booting: Health) -> int | None:
+        """The instance's health while it boots (§3 health signal); when it becomes healthy, None if never.
+        ``booting`` is ``booting_health()``, the same for every instance of the step."""
         if not self.run["gated"]:
             # All at once, without a health wait: the extensions decide the outcome now.
             self.resolve(instance["instance_id"], "failed" if failed else "upgraded")
-            instance["health"] = "Unhealthy" if failed else self.booting_health()
+            instance["health"] = "Unhealthy" if failed else booting
             return None if failed else self.now + self.boot
         when = None
         if failed or fault.get("boot_unhealthy") or instance["power_state"] != "running":
-            instance["health"] = "Unhealthy" if failed and not self.has_health_source else self.booting_health()
+            instance["health"] = "Unhealthy" if failed and not self.has_health_source else booting
         else:
-            instance["health"] = self.booting_health()
+            instance["health"] = booting
             # AH-3: the restarted health extension reports Initializing until the application answers.
             when = self.now + max(self.boot, fault.get("slow_boot", 0)) + fault.get("app_initializing", 0)
         return when
@@ -750,10 +760,13 @@ class _Context:
         if index is None:
             return
         batch = run["batches"][index - 1]
-        results = [run["outcome"][i]["result"] for i in batch["instances"]]
-        if "in_progress" in results:
-            return
-        self.end_batch(batch, results)
+        outcome = run["outcome"]
+        # Asked after every action of the batch: most find an instance still in progress early in it, and need
+        # not list the batch's results (issue 14: every batch of 20,000 listed twice).
+        for iid in batch["instances"]:
+            if outcome[iid]["result"] == "in_progress":
+                return
+        self.end_batch(batch, [outcome[i]["result"] for i in batch["instances"]])
         if run["status"] in ACTIVE:
             self.after_batch(batch)
 
@@ -852,6 +865,10 @@ class _Context:
         run["agenda"] = [item for item in run["agenda"] if item[2] in ("healthy", "unhealthy", "old_deleted")]
         heapq.heapify(run["agenda"])
         self.report(f"RollingUpgrade{status}", code=error["code"] if error else None)
+
+
+# The key of ``rerun_of`` for an instance whose faults fail no extension (nearly all): not made anew for each.
+_NOTHING_FAILING: frozenset[str] = frozenset()
 
 
 def _id_number(instance: Instance) -> int:

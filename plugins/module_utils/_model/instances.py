@@ -24,10 +24,24 @@ UPDATE_DOMAINS = 5  # azure-behaviour §3 rule 3: an instance's update domain de
 def os_disk_name(record: Record, instance_id: int, generation: int) -> str:
     """A new OS disk name, Azure's pattern, with a suffix drawn from the scale set's seed: the first 32 hex digits
     of sha256 of ``seed:key:instance_id:osdisk:generation``."""
-    digest, prefix = _disk_naming(record["simulation"]["seed"], record_key(record), record["model"]["name"])
-    digest = digest.copy()
-    digest.update(f"{instance_id}:osdisk:{generation}".encode())
-    return f"{prefix}{instance_id}_OsDisk_{generation}_{digest.hexdigest()[:32]}"
+    return DiskNamer(record)(instance_id, generation)
+
+
+class DiskNamer:
+    """``os_disk_name`` for the disks of one scale set: the hash of its head and the names' head looked up once
+    for many disks (issue 14: a run names a new disk for every instance, a batch at a time)."""
+
+    __slots__ = ("_digest", "_prefix")
+
+    def __init__(self, record: Record) -> None:
+        self._digest, self._prefix = _disk_naming(
+            record["simulation"]["seed"], record_key(record), record["model"]["name"]
+        )
+
+    def __call__(self, instance_id: int, generation: int) -> str:
+        digest = self._digest.copy()
+        digest.update(f"{instance_id}:osdisk:{generation}".encode())
+        return f"{self._prefix}{instance_id}_OsDisk_{generation}_{digest.hexdigest()[:32]}"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -37,13 +51,15 @@ def _disk_naming(seed: object, key: str, name: str) -> tuple[Any, str]:
     return hashlib.sha256(f"{seed}:{key}:".encode()), f"{name}_"
 
 
-def new_os_disk(record: Record, instance: Instance, image_version: str) -> None:
+def new_os_disk(record: Record, instance: Instance, image_version: str, namer: DiskNamer | None = None) -> None:
     """The instance gets a new OS disk of ``image_version``; the old one stays as ``previous_os_disk`` (§3.4 rule 5
-    restores it). Upgrades, reimages and repairs all replace the disk this way."""
+    restores it). Upgrades, reimages and repairs all replace the disk this way. ``namer``: the record's
+    ``DiskNamer``, when the caller names many disks."""
     generation = instance["disk_generation"] + 1
     instance["disk_generation"] = generation
     instance["previous_os_disk"] = instance["os_disk"]
-    instance["os_disk"] = new_disk(os_disk_name(record, int(instance["instance_id"]), generation), image_version)
+    name = (namer or DiskNamer(record))(int(instance["instance_id"]), generation)
+    instance["os_disk"] = new_disk(name, image_version)
 
 
 def fresh_data_disks(record: Record, disks: list[DataDisk], instance_id: int) -> list[DataDisk]:

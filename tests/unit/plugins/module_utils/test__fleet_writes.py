@@ -317,12 +317,12 @@ def test_the_protection_predicates_answer_as_the_policy_does(stored: dict[str, b
     )
 
 
-def test_instance_arrays_hold_the_rows_in_id_order(sim: Sim) -> None:
+def test_instance_texts_hold_the_rows_in_id_order(sim: Sim) -> None:
     sim.vmss(5)
     with sim.store.transaction(commit=False):
-        arrays = list(sim.store.instance_arrays(KEY, 2))
+        chunks = list(sim.store.instance_texts(KEY, 2))
         texts = [text for _iid, text in sim.store.instance_rows(KEY)]
-    assert len(arrays) == 3 and [i for a in arrays for i in json.loads(a)] == [json.loads(t) for t in texts]
+    assert [len(c) for c in chunks] == [2, 2, 1] and [t for c in chunks for t in c] == texts
 
 
 def _allocated(make: Callable[[], Any]) -> int:
