@@ -126,12 +126,11 @@ def test_usual_instance_takes_the_frame() -> None:
     assert doc not in calls
 
 
-@pytest.mark.parametrize("change", CHANGES)
+# A health that is a list is no shared value either way: no load of it to compare.
+@pytest.mark.parametrize("change", [c for c in CHANGES if c != "health not a string"])
 def test_load_short_way_equals_long_way(change: str) -> None:
     """SharedValues.load: the same dicts, keys in the same order, as sharing then compacting each instance."""
     doc = variant(change)
-    if change == "health not a string":
-        pytest.skip("a list is no shared value either way")
     text = json.dumps([doc, doc], sort_keys=change != "keys in another order")
     known = {"web-000017": "web-000017"}
     if change == "a key less":  # no zone: both ways fail alike (a document older than zones has none of the keys)
