@@ -17,9 +17,12 @@ against the number of scale sets (fixed size) and against the size (fixed number
 
 Each size up to 100,000 instances runs --repeats times (default 3), each time in fresh processes, and its
 figures are the medians: on this shared VM one minute can be 20% slower than the next, which a single run
-put straight into the fitted exponents. Sizes beyond run once (1,000 x 1,000 takes minutes).
+put straight into the fitted exponents. Sizes up to 10,000 instances run --repeats-small times (default 7):
+their advance takes tens of milliseconds, where one slow moment is a large share, and the smallest size
+weighs as much as the largest in an exponent's fit (10 x 100 once measured 33 ms, once 40 ms: 1.075 or 1.02).
+Sizes beyond 100,000 run once (1,000 x 1,000 takes minutes).
 
-    python bench/fleet.py [--grid default|quick|full] [--sizes 10x100,100x100] [--repeats 3]
+    python bench/fleet.py [--grid default|quick|full] [--sizes 10x100,100x100] [--repeats 3] [--repeats-small 7]
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ IMAGE = {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku
 BASE, TARGET = "22.04.202501010", "22.04.202502010"
 PROBABILITY = 0.01
 REPEATED_UP_TO = 100_000  # instances: larger sizes run once
+SMALL_UP_TO = 10_000  # instances: these sizes run --repeats-small times
 GRIDS = {
     "quick": ("10x100", "100x100", "100x10", "100x1000"),
     # Sizes of the issue's table, then the two series the exponents are fitted on.
@@ -206,6 +210,7 @@ def main() -> None:
     parser.add_argument("--grid", choices=sorted(GRIDS), default="default")
     parser.add_argument("--sizes", help="comma-separated FxN, instead of the grid")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each size up to 100,000 instances")
+    parser.add_argument("--repeats-small", type=int, default=7, help="runs of each size up to 10,000 instances")
     parser.add_argument("--child-create", nargs=2, metavar=("FxN", "STORE"))
     parser.add_argument("--child-advance", nargs=2, metavar=("FxN", "STORE"))
     args = parser.parse_args()
@@ -220,7 +225,8 @@ def main() -> None:
     rows = []
     for f, n in sizes:
         c.log(f"fleet {f} x {n} ...")
-        samples = [child(f, n) for _rep in range(args.repeats if f * n <= REPEATED_UP_TO else 1)]
+        repeats = args.repeats_small if f * n <= SMALL_UP_TO else args.repeats if f * n <= REPEATED_UP_TO else 1
+        samples = [child(f, n) for _rep in range(repeats)]
         for sample in samples:
             sample["advance_over_floor"] = sample["advance_s"] / sample["floor_s"]
         row = {"f": f, "n": n, "instances": f * n, "repeats": len(samples), **samples[0]}
