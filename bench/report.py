@@ -566,12 +566,12 @@ def post_why(arm: dict[str, Any], conns: int) -> str:
     """Why a POST's tail is long: the run it makes inside the request, one writer at a time (section 7)."""
     own = arm.get("app_cpu_ms") or {}
     if "post_ms" not in own or "get_ms" not in own:
-        return "each POST runs its whole run inside the request, and writes take the store's one writer in turn"
+        return "the whole run each POST makes inside its request, and the store's one writer that writes take in turn"
     return (
-        f"each POST runs its whole run inside the request (the instant clock): {secs(own['post_ms'] / 1000)} of the "
-        f"endpoint's own CPU, against {secs(own['get_ms'] / 1000)} for a GET (in process, section 7), and a write "
-        f"takes the store's one writer in turn, so with {conns} connections posting a POST waits for those queued "
-        "before it"
+        f"the whole run each POST makes inside its request (the instant clock): {secs(own['post_ms'] / 1000)} of the "
+        f"endpoint's own CPU, against {secs(own['get_ms'] / 1000)} for a GET (in process, section 7); and the "
+        f"store's one writer, which writes take in turn: with {conns} connections posting, a POST waits for those "
+        "queued before it"
     )
 
 
