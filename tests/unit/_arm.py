@@ -24,6 +24,32 @@ from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Sto
 
 BASE_URL = "https://127.0.0.1:8443"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
+RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg"
+VMSS = f"{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/web"
+PROBE = f"{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/p"
+
+
+def scale_set_body(capacity: int = 3, version: str = "latest", automatic: bool = True, **properties: Any) -> Any:
+    """A scale set as the seed's REST example writes it: rolling policy, automatic OS upgrade (``automatic``),
+    health probe; ``properties`` added to its properties."""
+    doc: dict[str, Any] = {
+        "location": "eastus",
+        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
+        "properties": {
+            "upgradePolicy": {
+                "mode": "Rolling",
+                "rollingUpgradePolicy": {"maxBatchInstancePercent": 20, "pauseTimeBetweenBatches": "PT0S"},
+                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": automatic, "disableAutomaticRollback": False},
+            },
+            "virtualMachineProfile": {
+                "storageProfile": {"imageReference": {**UBUNTU, "version": version}},
+                "networkProfile": {"healthProbe": {"id": PROBE}},
+            },
+        },
+    }
+    doc["properties"].update(properties)
+    return doc
 
 
 class Answer:

@@ -30,17 +30,18 @@ from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import S
 from ansible_collections.azsim.vmss.plugins.module_utils._store.store import Store
 from ansible_collections.azsim.vmss.tests.unit._arm import (
     BASE_URL,
+    RG,
     SUBSCRIPTION,
+    UBUNTU,
+    VMSS,
     Answer,
     WsgiClient,
     in_store,
     make_app,
+    scale_set_body,
     state_files,
 )
 
-UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
-RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg"
-VMSS = f"{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/web"
 PER_REQUEST = {"x-ms-request-id", "x-ms-correlation-request-id"}
 
 
@@ -49,30 +50,16 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> StateFiles:
     return state_files(tmp_path_factory.mktemp("arm-state"))
 
 
-def scale_set(capacity: int = 3, automatic: bool = False) -> dict[str, Any]:
-    return {
-        "location": "eastus",
-        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
-        "properties": {
-            "upgradePolicy": {
-                "mode": "Rolling",
-                "rollingUpgradePolicy": {"maxBatchInstancePercent": 20, "pauseTimeBetweenBatches": "PT0S"},
-                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": automatic},
-            },
-            "virtualMachineProfile": {
-                "storageProfile": {"imageReference": {**UBUNTU, "version": "latest"}},
-                "networkProfile": {
-                    "healthProbe": {"id": f"{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/p"}
-                },
-            },
-        },
-    }
+def created(client: WsgiClient, store_path: Path, capacity: int = 3) -> None:
+    """The scale set ``web`` of ``capacity`` instances on image 1.0.0, created with a PUT (no automatic OS
+    upgrade: nothing but the test moves it)."""
+    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
+    assert client.arm("PUT", VMSS, scale_set_body(capacity, automatic=False)).status == 201
 
 
 def upgraded(client: WsgiClient, store_path: Path) -> str:
     """A scale set of 3 on 1.0.0 upgraded to 1.1.0 by osRollingUpgrade; its operation's status path."""
-    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
-    assert client.arm("PUT", VMSS, scale_set()).status == 201
+    created(client, store_path)
     in_store(store_path, publish_image, **UBUNTU, version="1.1.0")
     started = client.arm("POST", f"{VMSS}/osRollingUpgrade")
     assert started.status == 202, started
@@ -152,8 +139,7 @@ def test_a_kept_answer_has_its_own_request_ids_and_log_entry(store_path: Path, f
 
 def test_a_write_through_the_endpoint_drops_kept_answers(store_path: Path, files: StateFiles) -> None:
     client = WsgiClient(make_app(store_path, files))
-    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
-    client.arm("PUT", VMSS, scale_set(capacity=3))
+    created(client, store_path, capacity=3)
     assert client.arm("GET", VMSS).json["sku"]["capacity"] == 3
     assert client.arm("GET", VMSS).json["sku"]["capacity"] == 3  # kept
     assert client.arm("PATCH", VMSS, {"sku": {"capacity": 5}}).status == 200
@@ -163,8 +149,7 @@ def test_a_write_through_the_endpoint_drops_kept_answers(store_path: Path, files
 
 def test_a_module_action_on_another_connection_drops_kept_answers(store_path: Path, files: StateFiles) -> None:
     client = WsgiClient(make_app(store_path, files))
-    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
-    client.arm("PUT", VMSS, scale_set(capacity=3))
+    created(client, store_path, capacity=3)
     assert len(client.arm("GET", f"{VMSS}/virtualMachines").json["value"]) == 3
     assert len(client.arm("GET", f"{VMSS}/virtualMachines").json["value"]) == 3  # kept
     in_store(store_path, ensure_scale_set, resource_group="rg", name="web", instances=["a", "b", "c", "d"])
@@ -173,8 +158,7 @@ def test_a_module_action_on_another_connection_drops_kept_answers(store_path: Pa
 
 def test_a_write_by_another_process_drops_kept_answers(store_path: Path, files: StateFiles) -> None:
     client = WsgiClient(make_app(store_path, files))
-    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
-    client.arm("PUT", VMSS, scale_set(capacity=3))
+    created(client, store_path, capacity=3)
     assert client.arm("GET", VMSS).json["sku"]["capacity"] == 3
     assert client.arm("GET", VMSS).json["sku"]["capacity"] == 3  # kept
     module = (
@@ -195,8 +179,7 @@ def test_a_write_by_another_process_drops_kept_answers(store_path: Path, files: 
 def test_moving_the_manual_clock_drops_kept_answers(store_path: Path, files: StateFiles) -> None:
     """With the manual clock a run moves only when the clock does, and moving it is a write."""
     client = WsgiClient(make_app(store_path, files, clock="manual"))
-    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
-    client.arm("PUT", VMSS, scale_set(capacity=5))
+    created(client, store_path, capacity=5)
     in_store(store_path, publish_image, **UBUNTU, version="1.1.0")
     assert client.arm("POST", f"{VMSS}/osRollingUpgrade").status == 202
     for dummy in range(2):
@@ -215,8 +198,7 @@ def test_the_scaled_clock_keeps_nothing(store_path: Path, files: StateFiles) -> 
     app = ArmApp(Settings(str(store_path), files, BASE_URL, "scaled", 100, 60.0), wall=lambda: wall[0])
     assert app.answers is None
     client = WsgiClient(app)
-    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
-    client.arm("PUT", VMSS, scale_set(capacity=5))
+    created(client, store_path, capacity=5)
     in_store(store_path, publish_image, **UBUNTU, version="1.1.0")
     assert client.arm("POST", f"{VMSS}/osRollingUpgrade").status == 202
     before = client.arm("GET", f"{VMSS}/rollingUpgrades/latest").json["properties"]
@@ -230,8 +212,7 @@ def test_a_kept_answer_is_not_served_from_an_unsafe_or_replaced_file(
     store_path: Path, files: StateFiles, tmp_path: Path
 ) -> None:
     client = WsgiClient(make_app(store_path, files))
-    in_store(store_path, publish_image, **UBUNTU, version="1.0.0")
-    client.arm("PUT", VMSS, scale_set())
+    created(client, store_path)
     assert client.arm("GET", VMSS).status == client.arm("GET", VMSS).status == 200  # the second kept
     os.chmod(store_path, 0o666)
     refused = client.arm("GET", VMSS)

@@ -16,12 +16,17 @@ from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import p
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.scale_set import ensure_scale_set
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm import auth
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import StateFiles
-from ansible_collections.azsim.vmss.tests.unit._arm import SUBSCRIPTION, WsgiClient, in_store, make_app, state_files
-
-UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
-RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg"
-VMSS = f"{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/web"
-PROBE = f"{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/p"
+from ansible_collections.azsim.vmss.tests.unit._arm import (
+    RG,
+    SUBSCRIPTION,
+    UBUNTU,
+    VMSS,
+    WsgiClient,
+    in_store,
+    make_app,
+    state_files,
+)
+from ansible_collections.azsim.vmss.tests.unit._arm import scale_set_body as body
 
 
 @pytest.fixture(scope="module")
@@ -32,27 +37,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> StateFiles:
 @pytest.fixture
 def client(store_path: Path, files: StateFiles) -> WsgiClient:
     return WsgiClient(make_app(store_path, files))
-
-
-def body(capacity: int = 3, version: str = "latest", **properties: Any) -> dict[str, Any]:
-    """A scale set as the seed's REST example writes it: rolling policy, automatic OS upgrade, health probe."""
-    doc: dict[str, Any] = {
-        "location": "eastus",
-        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
-        "properties": {
-            "upgradePolicy": {
-                "mode": "Rolling",
-                "rollingUpgradePolicy": {"maxBatchInstancePercent": 20, "pauseTimeBetweenBatches": "PT0S"},
-                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": True, "disableAutomaticRollback": False},
-            },
-            "virtualMachineProfile": {
-                "storageProfile": {"imageReference": {**UBUNTU, "version": version}},
-                "networkProfile": {"healthProbe": {"id": PROBE}},
-            },
-        },
-    }
-    doc["properties"].update(properties)
-    return doc
 
 
 @pytest.fixture

@@ -12,12 +12,16 @@ import pytest
 
 from ansible_collections.azsim.vmss.plugins.module_utils._actions.image import publish_image
 from ansible_collections.azsim.vmss.plugins.module_utils._front.arm.tls import StateFiles
-from ansible_collections.azsim.vmss.tests.unit._arm import SUBSCRIPTION, WsgiClient, in_store, make_app, state_files
+from ansible_collections.azsim.vmss.tests.unit._arm import (
+    UBUNTU,
+    VMSS,
+    WsgiClient,
+    in_store,
+    make_app,
+    scale_set_body,
+    state_files,
+)
 
-UBUNTU = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
-RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg"
-VMSS = f"{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/web"
-PROBE = f"{RG}/providers/Microsoft.Network/loadBalancers/lb/probes/p"
 API = "2025-11-01"
 EVENTS = f"{VMSS}/lifecycleHookEvents"
 
@@ -35,22 +39,8 @@ def client(store_path: Path, files: StateFiles) -> WsgiClient:
 
 def body(hooks: list[dict[str, Any]], capacity: int = 5) -> dict[str, Any]:
     """EX2511's create-with-hooks shape on the seed's Rolling scale set with automatic OS upgrade."""
-    return {
-        "location": "eastus",
-        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
-        "properties": {
-            "upgradePolicy": {
-                "mode": "Rolling",
-                "rollingUpgradePolicy": {"maxBatchInstancePercent": 20, "pauseTimeBetweenBatches": "PT0S"},
-                "automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": True},
-            },
-            "virtualMachineProfile": {
-                "storageProfile": {"imageReference": {**UBUNTU, "version": "latest"}},
-                "networkProfile": {"healthProbe": {"id": PROBE}},
-            },
-            "lifecycleHooksProfile": {"lifecycleHooks": hooks},
-        },
-    }
+    doc: dict[str, Any] = scale_set_body(capacity, lifecycleHooksProfile={"lifecycleHooks": hooks})
+    return doc
 
 
 def advance(client: WsgiClient, duration: str) -> None:
