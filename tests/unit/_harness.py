@@ -9,7 +9,8 @@ hypothesis properties and in forked children. ``run`` and ``call`` are the two s
 ``ok`` and ``failed`` unwrap a ``run`` result that must have succeeded or failed.
 
 ``dump`` and ``tables`` are the two ways a test says "the store is as it was": every statement that
-rebuilds it (``iterdump``), or every row of every table with the schema and the header fields.
+rebuilds it (``iterdump``), or every row of every table with the schema and the header fields;
+``folder_snapshot`` says it of the files: the store's folder byte for byte, sidecar files included.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import io
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -127,3 +130,22 @@ def failed(result: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     rc, data = result
     assert rc == 1 and data["failed"] is True, data
     return data
+
+
+def folder_snapshot(folder: Path) -> dict[str, Any]:
+    """Every entry under ``folder``: type, mode, owner, size, mtime and bytes of regular files."""
+    snap: dict[str, Any] = {}
+    for root, dirs, files in os.walk(folder):
+        for name in sorted(dirs + files):
+            full = Path(root, name)
+            st = os.lstat(full)
+            entry: dict[str, Any] = {
+                "mode": st.st_mode,
+                "uid": st.st_uid,
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+            }
+            if stat.S_ISREG(st.st_mode):
+                entry["bytes"] = full.read_bytes()
+            snap[str(full.relative_to(folder))] = entry
+    return snap

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.azsim.vmss.tests.unit._harness import folder_snapshot
 from ansible_collections.azsim.vmss.tests.unit._playbook_runner import run_playbook
-from ansible_collections.azsim.vmss.tests.unit.test_store_files import folder_snapshot
 
 PLAYBOOK = """
 - name: Every kind of module result

@@ -28,28 +28,9 @@ from ansible_collections.azsim.vmss.plugins.modules import (
     vmss_info,
     vmss_upgrade_policy,
 )
-from ansible_collections.azsim.vmss.tests.unit._harness import call
+from ansible_collections.azsim.vmss.tests.unit._harness import call, folder_snapshot
 
 IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
-
-
-def folder_snapshot(folder: Path) -> dict[str, Any]:
-    """Every entry under ``folder``: type, mode, owner, size, mtime and bytes of regular files."""
-    snap: dict[str, Any] = {}
-    for root, dirs, files in os.walk(folder):
-        for name in sorted(dirs + files):
-            full = Path(root, name)
-            st = os.lstat(full)
-            entry: dict[str, Any] = {
-                "mode": st.st_mode,
-                "uid": st.st_uid,
-                "size": st.st_size,
-                "mtime_ns": st.st_mtime_ns,
-            }
-            if stat.S_ISREG(st.st_mode):
-                entry["bytes"] = full.read_bytes()
-            snap[str(full.relative_to(folder))] = entry
-    return snap
 
 
 def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
